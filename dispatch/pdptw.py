@@ -1,0 +1,110 @@
+"""A matrix-level pickup-and-delivery problem with time windows: the optimiser's input and output.
+
+This is the neutral form between the dispatch domain (requests, vehicle states, promises) and the
+OR-Tools adapter (:mod:`dispatch.ortools_adapter`). Everything is an integer: times in seconds (or
+any time unit the caller chooses, e.g. 1/100 minutes for the Cordeau benchmark), costs in metres (or
+scaled distance units). The caller builds a :class:`PdptwProblem`, the adapter returns a
+:class:`PdptwSolution`, and the caller verifies that solution before using it.
+
+Conventions
+- A *visit* is one stop to serve: a pickup or a delivery of one request. Visits are numbered
+  ``0..len(visits)-1``; each has a ``location`` (row/column of the matrices).
+- ``time`` on a visit or at a vehicle's end means the *start of service*; the vehicle may wait
+  before a window opens. Travel from visit i to j takes ``service[i] + travel_time[loc i, loc j]``.
+- Ride time of a request = start of service at its delivery − (start of service at its pickup +
+  pickup service), bounded by ``max_ride_time``.
+- A request whose rider is already on board has no pickup visit (``pickup is None``); it must be
+  served by ``vehicle`` and its load is part of that vehicle's ``initial_load``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One stop to serve."""
+
+    location: int
+    earliest: int
+    latest: int
+    service: int = 0
+    demand: tuple[int, ...] = (1,)  # load change per capacity dimension: + at pickup, − at delivery
+
+
+@dataclass(frozen=True)
+class Break:
+    """A driver's break: starts in [earliest_start, latest_start], lasts ``duration``."""
+
+    earliest_start: int
+    latest_start: int
+    duration: int
+
+
+@dataclass(frozen=True)
+class VehicleSpec:
+    """One vehicle: where and when it is free to start, where it must end, what it carries."""
+
+    start_location: int
+    start_time: int
+    end_location: int | None  # None: the route may end at its last visit (open end)
+    end_latest: int  # latest arrival at the end (shift end)
+    capacity: tuple[int, ...] = (1,)
+    initial_load: tuple[int, ...] | None = None  # riders already on board; None = empty
+    max_duration: int | None = None  # route duration limit (end arrival − start departure)
+    breaks: tuple[Break, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """A request as a pair of visits, with its ride-time limit and what it costs to leave it out."""
+
+    pickup: int | None  # visit index; None when the rider is already on board
+    delivery: int  # visit index
+    max_ride_time: int | None = None
+    vehicle: int | None = None  # must be served by this vehicle (on board, or a kept promise)
+    drop_penalty: int | None = None  # None: mandatory; otherwise the cost of leaving it unserved
+
+
+@dataclass(frozen=True)
+class PdptwProblem:
+    """The whole problem: matrices over locations, visits, vehicles and requests."""
+
+    travel_time: np.ndarray  # int64 (L, L)
+    travel_cost: np.ndarray  # int64 (L, L); the objective sums it over driven arcs
+    visits: tuple[Visit, ...]
+    vehicles: tuple[VehicleSpec, ...]
+    requests: tuple[RequestSpec, ...]
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    """A visit in a solved route, with its planned start of service."""
+
+    visit: int
+    time: int
+
+
+@dataclass(frozen=True)
+class VehicleRoute:
+    """One vehicle's route: the visits in order, and its departure and end times."""
+
+    vehicle: int
+    visits: tuple[PlannedVisit, ...]
+    start_time: int
+    end_time: int
+
+
+@dataclass(frozen=True)
+class PdptwSolution:
+    """The optimiser's answer: one route per vehicle, and the requests it left unserved."""
+
+    routes: tuple[VehicleRoute, ...]
+    unserved: tuple[int, ...]  # request indices
+    cost: int  # travel cost of the routes (without penalties)
+    status: str  # solver status name, e.g. "ROUTING_SUCCESS"
+    seconds: float  # wall time spent
+    extra: dict = field(default_factory=dict)
