@@ -1,0 +1,38 @@
+# Rufbus — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test bench-routing bench-darp bench-realtime clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the project definition changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/rufbus graph info
+	$(BIN)/rufbus serve
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+bench-routing: $(VENV)/.installed
+	$(BIN)/python bench/routing.py --json bench/out/routing.json
+
+bench-darp: $(VENV)/.installed
+	$(BIN)/python bench/darp.py --instances ../shared/benchmarks/darp/cordeau2006-a --time-limit 30 --out bench/out/darp --json bench/out/darp.json
+
+bench-realtime: $(VENV)/.installed
+	$(BIN)/python bench/realtime.py --buses 20 --requests 2000 --seed 1 --json bench/out/realtime.json
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

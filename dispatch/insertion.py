@@ -1,0 +1,205 @@
+"""Best insertion of a new request into the routes in force: the fast path behind every offer.
+
+For each vehicle, every (pickup position i, drop-off position j ≥ i) pair is tried, where position 0
+is the vehicle's current place and position k the k-th stop of its route. Each pair costs O(1):
+
+- the pickup and the stops between pickup and drop-off are checked exactly, with the delay the
+  insertion causes propagated stop by stop (waiting at a stop absorbs delay);
+- the rest of the route is checked against its *slack*, the largest arrival delay its windows and
+  the shift end can absorb (Gschwind & Drexl; MATSim's insertion search). Slack ignores ride-time
+  limits, so it never rejects a feasible insertion.
+
+Candidates that pass are taken in order of cost and the first one that :func:`evaluate_route`
+accepts wins, so the result is exactly the cheapest feasible insertion that brute-force enumeration
+would find. Cost (seconds) = added driving time + ``wait_weight`` × the new rider's wait beyond the
+earliest pickup + ``ride_weight`` × the new rider's ride time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from dispatch.evaluation import RouteEvaluation, evaluate_route
+from dispatch.model import Stop, StopKind, Vehicle, VehicleState
+from dispatch.travel import LegTimes
+
+
+@dataclass(frozen=True)
+class CostWeights:
+    """How rider time weighs against vehicle time in the insertion cost."""
+
+    wait_weight: float = 0.5
+    ride_weight: float = 0.5
+
+    def cost(self, added_drive_s: int, wait_s: int, ride_s: int) -> float:
+        """Cost of an insertion, in weighted seconds."""
+        return added_drive_s + self.wait_weight * wait_s + self.ride_weight * ride_s
+
+
+@dataclass(frozen=True)
+class VehicleRoute:
+    """A vehicle, where it is, and the stops it will serve: the unit insertion works on."""
+
+    vehicle: Vehicle
+    state: VehicleState
+    stops: tuple[Stop, ...]
+    committed: int = 0  # leading stops that nothing may be inserted before
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """Where a request goes: pickup after position ``pickup_after``, drop-off after ``dropoff_after``.
+
+    Positions count the vehicle's current place as 0 and the k-th route stop as k; both refer to the
+    route *before* insertion, so ``dropoff_after == pickup_after`` means right after the pickup.
+    """
+
+    vehicle_id: str
+    pickup_after: int
+    dropoff_after: int
+    cost: float
+    added_drive_s: int
+    pickup_start: int
+    dropoff_start: int
+    stops: tuple[Stop, ...]  # the vehicle's stops with the request inserted
+    evaluation: RouteEvaluation
+
+
+def insert_stops(stops: Sequence[Stop], pickup: Stop, dropoff: Stop, i: int, j: int) -> tuple[Stop, ...]:
+    """The stop sequence with ``pickup`` after position ``i`` and ``dropoff`` after position ``j``."""
+    before, middle, after = stops[:i], stops[i:j], stops[j:]
+    return (*before, pickup, *middle, dropoff, *after)
+
+
+class _RouteTimes:
+    """Per-position arrays of a feasible route that the O(1) checks read."""
+
+    __slots__ = ("loc", "dep", "arr", "start", "latest", "earliest", "wait", "slack", "seats", "chairs",
+                 "kind", "boarded", "max_ride", "pickup_pos", "service")
+
+    def __init__(self, route: VehicleRoute, evaluation: RouteEvaluation) -> None:
+        stops, state, vehicle = route.stops, route.state, route.vehicle
+        n = len(stops)
+        self.loc = [state.location, *(s.location for s in stops), vehicle.depot]
+        self.dep = [state.available_at, *evaluation.departure]
+        self.arr = [state.available_at, *evaluation.arrival, evaluation.end_arrival]
+        self.start = [state.available_at, *evaluation.start, evaluation.end_arrival]
+        self.earliest = [0, *(s.earliest for s in stops), 0]
+        self.latest = [state.available_at, *(s.latest for s in stops), vehicle.shift_end]
+        self.service = [0, *(s.service_s for s in stops)]
+        self.wait = [b - a for a, b in zip(self.arr, self.start)]
+        seats0 = sum(r.seats for r in state.onboard)
+        chairs0 = sum(r.wheelchairs for r in state.onboard)
+        self.seats = [seats0, *(load[0] for load in evaluation.loads)]
+        self.chairs = [chairs0, *(load[1] for load in evaluation.loads)]
+        self.kind = [None, *(s.kind for s in stops)]
+        self.max_ride = [0, *(s.max_ride_s for s in stops)]
+        boarded = {r.request_id: (r.departed_pickup_at, 0) for r in state.onboard}
+        self.boarded = [0] * (n + 1)
+        self.pickup_pos = [0] * (n + 1)
+        for k, stop in enumerate(stops, start=1):
+            if stop.kind is StopKind.PICKUP:
+                boarded[stop.request_id] = (self.dep[k], k)
+            elif stop.kind is StopKind.DROPOFF:
+                self.boarded[k], self.pickup_pos[k] = boarded[stop.request_id]
+        slack = [0] * (n + 2)
+        slack[n + 1] = vehicle.shift_end - evaluation.end_arrival
+        for k in range(n, 0, -1):
+            slack[k] = self.wait[k] + min(self.latest[k] - self.start[k], slack[k + 1])
+        self.slack = slack
+
+
+def _candidates(route: VehicleRoute, times: _RouteTimes, pickup: Stop, dropoff: Stop, legs: LegTimes,
+                weights: CostWeights, order: int) -> Iterable[tuple[float, int, int, int, int]]:
+    """Yield (cost, order, i, j, added drive) for every insertion that passes the O(1) checks."""
+    n = len(route.stops)
+    loc, dep, arr, slack = times.loc, times.dep, times.arr, times.slack
+    seats_cap = route.vehicle.seats - pickup.seats
+    chairs_cap = route.vehicle.wheelchair_spaces - pickup.wheelchairs
+    o, d = pickup.location, dropoff.location
+    t = legs.seconds
+    od = t(o, d)
+    to_o = [t(loc[k], o) for k in range(n + 1)]
+    from_o = [t(o, loc[k]) for k in range(n + 2)]
+    to_d = [t(loc[k], d) for k in range(n + 1)]
+    from_d = [t(d, loc[k]) for k in range(n + 2)]
+    base = [t(loc[k], loc[k + 1]) for k in range(n + 1)]
+    ride_limit, latest_drop = dropoff.max_ride_s, dropoff.latest
+    for i in range(route.committed, n + 1):
+        if times.seats[i] > seats_cap or times.chairs[i] > chairs_cap:
+            continue
+        pickup_start = max(dep[i] + to_o[i], pickup.earliest)
+        if pickup_start > pickup.latest:
+            continue
+        pickup_dep = pickup_start + pickup.service_s
+        wait_s = pickup_start - pickup.earliest
+        # Drop-off right after the pickup.
+        drop_start = pickup_dep + od
+        if drop_start - pickup_dep <= ride_limit and drop_start <= latest_drop:
+            delay = drop_start + dropoff.service_s + from_d[i + 1] - arr[i + 1]
+            if delay <= slack[i + 1]:
+                added = to_o[i] + od + from_d[i + 1] - base[i]
+                yield (weights.cost(added, wait_s, drop_start - pickup_dep), order, i, i, added)
+        if i == n:
+            continue
+        # Drop-off after a later stop k: walk the stops between, propagating the delay exactly.
+        delay = pickup_dep + from_o[i + 1] - arr[i + 1]
+        if delay > slack[i + 1]:
+            continue
+        pickup_detour = to_o[i] + from_o[i + 1] - base[i]
+        for k in range(i + 1, n + 1):
+            if times.kind[k] is StopKind.BREAK or times.seats[k] > seats_cap or times.chairs[k] > chairs_cap:
+                break
+            begin = max(arr[k] + delay, times.earliest[k])
+            if begin > times.latest[k]:
+                break
+            if times.kind[k] is StopKind.DROPOFF and times.pickup_pos[k] <= i \
+                    and begin - times.boarded[k] > times.max_ride[k]:
+                break
+            leave = begin + times.service[k]
+            drop_start = leave + to_d[k]
+            ride_s = drop_start - pickup_dep
+            if ride_s > ride_limit:
+                break  # a later drop-off only rides longer
+            if drop_start <= latest_drop:
+                tail_delay = drop_start + dropoff.service_s + from_d[k + 1] - arr[k + 1]
+                if tail_delay <= slack[k + 1]:
+                    added = pickup_detour + to_d[k] + from_d[k + 1] - base[k]
+                    yield (weights.cost(added, wait_s, ride_s), order, i, k, added)
+            delay = leave - dep[k]
+
+
+def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, legs: LegTimes,
+                   weights: CostWeights = CostWeights(),
+                   evaluations: Sequence[RouteEvaluation] | None = None) -> Insertion | None:
+    """The cheapest feasible insertion of ``pickup``/``dropoff`` into any route, or None.
+
+    ``evaluations`` are the routes' current evaluations (computed when not given); every route must
+    be feasible as it stands.
+    """
+    locations = {pickup.location, dropoff.location, *(r.vehicle.depot for r in routes)}
+    for route in routes:
+        locations.add(route.state.location)
+        locations.update(s.location for s in route.stops)
+    legs.prefetch(list(locations), [pickup.location, dropoff.location])
+    legs.prefetch([pickup.location, dropoff.location], list(locations))
+    if evaluations is None:
+        evaluations = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in routes]
+    candidates: list[tuple[float, int, int, int, int]] = []
+    for order, (route, evaluation) in enumerate(zip(routes, evaluations)):
+        if pickup.seats > route.vehicle.seats or pickup.wheelchairs > route.vehicle.wheelchair_spaces:
+            continue
+        legs.prefetch([route.state.location, *(s.location for s in route.stops)],
+                      [*(s.location for s in route.stops), route.vehicle.depot])
+        times = _RouteTimes(route, evaluation)
+        candidates.extend(_candidates(route, times, pickup, dropoff, legs, weights, order))
+    candidates.sort()
+    for cost, order, i, j, added in candidates:
+        route = routes[order]
+        stops = insert_stops(route.stops, pickup, dropoff, i, j)
+        evaluation = evaluate_route(route.vehicle, route.state, stops, legs)
+        if evaluation.feasible:
+            return Insertion(route.vehicle.id, i, j, cost, added, evaluation.start[i], evaluation.start[j + 1],
+                             stops, evaluation)
+    return None

@@ -1,0 +1,100 @@
+"""Tests for dispatch.insertion: the fast path equals brute force, and it keeps every rule."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings, strategies as st
+
+from dispatch.evaluation import evaluate_route
+from dispatch.insertion import CostWeights, Insertion, VehicleRoute, best_insertion, insert_stops
+from dispatch.model import ServiceRules, Vehicle, VehicleState
+from tests.dispatch.scenarios import leave_after, line_world, minutes, plane_world, request_stops
+
+RULES = ServiceRules()
+
+
+def brute_force(routes, pickup, dropoff, legs, weights=CostWeights()):
+    """Every vehicle, every (i, j): evaluate the whole route and keep the cheapest feasible one."""
+    best = None
+    for order, route in enumerate(routes):
+        before = evaluate_route(route.vehicle, route.state, route.stops, legs)
+        n = len(route.stops)
+        for i in range(route.committed, n + 1):
+            for j in range(i, n + 1):
+                stops = insert_stops(route.stops, pickup, dropoff, i, j)
+                ev = evaluate_route(route.vehicle, route.state, stops, legs)
+                if not ev.feasible:
+                    continue
+                added = ev.drive_s - before.drive_s
+                wait = ev.start[i] - pickup.earliest
+                cost = weights.cost(added, wait, ev.ride_s[pickup.request_id])
+                key = (cost, order, i, j)
+                if best is None or key < best[0]:
+                    best = (key, route.vehicle.id, stops)
+    return best
+
+
+def build_world(seed: int, n_points: int, n_vehicles: int, n_requests: int, seats: int):
+    """Random plane world; routes built by inserting requests one after another."""
+    rng = random.Random(seed)
+    points = [(rng.uniform(0, 20), rng.uniform(0, 20)) for _ in range(n_points)]
+    legs = plane_world(points)
+    routes = [
+        VehicleRoute(Vehicle(f"v{v}", seats, 1, v % n_points, 0, minutes(600)),
+                     VehicleState(f"v{v}", v % n_points, rng.randint(0, minutes(20))), ())
+        for v in range(n_vehicles)
+    ]
+    for r in range(n_requests):
+        o, d = rng.sample(range(n_points), 2)
+        req = leave_after(f"r{r}", o, d, rng.randint(0, minutes(90)), seats=rng.choice([1, 1, 2]),
+                          wheelchairs=rng.choice([0, 0, 0, 1]))
+        pickup, dropoff = request_stops(req, legs, RULES)
+        found = best_insertion(routes, pickup, dropoff, legs)
+        if found is not None:
+            routes = [VehicleRoute(rt.vehicle, rt.state, found.stops) if rt.vehicle.id == found.vehicle_id else rt
+                      for rt in routes]
+    return rng, legs, routes, points
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n_vehicles=st.integers(1, 3), n_requests=st.integers(0, 9),
+       seats=st.integers(1, 4))
+def test_fast_insertion_equals_brute_force_on_random_worlds(seed, n_vehicles, n_requests, seats):
+    """On random small worlds the fast search finds exactly the brute-force optimum (or both find none)."""
+    rng, legs, routes, points = build_world(seed, 12, n_vehicles, n_requests, seats)
+    o, d = rng.sample(range(len(points)), 2)
+    new = leave_after("new", o, d, rng.randint(0, minutes(90)), seats=rng.choice([1, 2]))
+    pickup, dropoff = request_stops(new, legs, RULES)
+    fast = best_insertion(routes, pickup, dropoff, legs)
+    slow = brute_force(routes, pickup, dropoff, legs)
+    if slow is None:
+        assert fast is None
+    else:
+        assert fast is not None
+        assert (fast.cost, fast.vehicle_id, fast.stops) == (slow[0][0], slow[1], slow[2])
+
+
+def test_inserted_route_is_feasible_and_keeps_existing_promises():
+    """A route built by ten insertions passes evaluation, and every earlier pickup stays in its window."""
+    rng, legs, routes, _ = build_world(7, 15, 2, 10, 3)
+    for route in routes:
+        ev = evaluate_route(route.vehicle, route.state, route.stops, legs)
+        assert ev.feasible, ev.violations
+        for stop, start in zip(route.stops, ev.start):
+            assert stop.earliest <= start <= stop.latest
+
+
+def test_full_bus_cannot_pick_up_before_dropoff():
+    """A 1-seat bus taking A from 0 to 10 km must drop A before it picks up B at 2 km (B to 12 km)."""
+    legs = line_world([0, 2, 10, 12])
+    bus = Vehicle("bus", 1, 0, 0, 0, minutes(600))
+    a_pick, a_drop = request_stops(leave_after("A", 0, 2, 0), legs, RULES)
+    route = VehicleRoute(bus, VehicleState("bus", 0, 0), (a_pick, a_drop))
+    b_pick, b_drop = request_stops(leave_after("B", 1, 3, minutes(10)), legs, RULES)
+    found = best_insertion([route], b_pick, b_drop, legs)
+    assert found is not None
+    assert found.pickup_after >= 2  # after A's drop-off
+    assert [s.request_id for s in found.stops] == ["A", "A", "B", "B"]
+    early_b = request_stops(leave_after("B", 1, 3, 0), legs, RULES)
+    assert best_insertion([route], *early_b, legs) is None  # B's window closes before A is dropped
