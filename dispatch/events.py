@@ -1,0 +1,35 @@
+"""Domain events: every change the dispatcher makes, as a value another layer can publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    """What happened. The API publishes each kind on a channel of the same name."""
+
+    OFFER_MADE = "offer_made"
+    REQUEST_REJECTED = "request_rejected"
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    ROUTE_CHANGED = "route_changed"
+    VEHICLE_MOVED = "vehicle_moved"
+    VEHICLE_ARRIVED = "vehicle_arrived"
+    RIDER_PICKED_UP = "rider_picked_up"
+    RIDER_DROPPED_OFF = "rider_dropped_off"
+    RIDER_NO_SHOW = "rider_no_show"
+    VEHICLE_OUT_OF_SERVICE = "vehicle_out_of_service"
+    PLAN_REOPTIMIZED = "plan_reoptimized"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """One change: its kind, when it happened on the service clock, and who it concerns."""
+
+    kind: EventKind
+    time: int
+    vehicle_id: str | None = None
+    request_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
