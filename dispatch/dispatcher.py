@@ -20,6 +20,7 @@ from dispatch.model import (
     DAY_S, Offer, OnboardRider, Promise, Rejection, RejectionCause, Request, Route, ServiceRules, Stop,
     StopKind, TimeBounds, TimeType, Vehicle, VehicleState, promise_for, time_bounds,
 )
+from dispatch.reoptimize import NewRequest, OptimisedPlan, PlanRejectedError, optimise
 from dispatch.travel import LegTimes, TravelTimes
 
 ALTERNATIVE_STEP_S = 15 * 60
@@ -442,3 +443,87 @@ class Dispatcher:
                     continue
             self._states[vehicle_id] = replace(state, available_at=now)
             self._evaluations.pop(vehicle_id, None)
+
+    # ----- the slow path ----------------------------------------------------------------------
+    def reoptimize(self, now: int, time_limit_s: float) -> OptimisedPlan | None:
+        """Re-optimise all routes with OR-Tools; apply the answer only if it is verified and no worse.
+
+        Returns the applied plan, or None when the plan in force was kept (the reason is in the
+        ``plan_reoptimized`` event).
+        """
+        routes, _ = self._vehicle_routes()
+        try:
+            result = optimise(routes, self.legs, time_limit_s)
+        except PlanRejectedError as error:
+            self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={"applied": False,
+                                                                                   "reason": str(error)}))
+            return None
+        applied = result.drive_s_after <= result.drive_s_before
+        if applied:
+            self._apply(result, now)
+        self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={
+            "applied": applied, "drive_s_before": result.drive_s_before, "drive_s_after": result.drive_s_after}))
+        return result if applied else None
+
+    def _apply(self, result: OptimisedPlan, now: int) -> None:
+        for vehicle_id, stops in result.stops.items():
+            route = self._routes[vehicle_id]
+            if stops != route.stops:
+                self._set_route(replace(route, stops=stops), now, result.evaluations[vehicle_id])
+            for stop in stops:
+                booking = self._bookings.get(stop.request_id)
+                if booking is not None and booking.vehicle_id != vehicle_id:
+                    self._bookings[stop.request_id] = replace(booking, vehicle_id=vehicle_id)
+
+    def book_batch(self, requests: Sequence[Request], now: int, time_limit_s: float
+                   ) -> dict[str, Offer | Rejection]:
+        """Plan many requests at once (e.g. tomorrow's pre-bookings) and book those that fit.
+
+        Each request is first inserted greedily (the warm start), then OR-Tools re-plans everything
+        together; requests that cannot be served come back as rejections with their cause.
+        """
+        outcome: dict[str, Offer | Rejection] = {}
+        candidates: list[tuple[Request, TimeBounds, NewRequest]] = []
+        for request in requests:
+            bounds, rejection = self._check_request(request, now)
+            if rejection is not None:
+                outcome[request.id] = rejection
+                continue
+            assert bounds is not None
+            pickup, dropoff = self._stops_for(request, bounds, (bounds.earliest_pickup, bounds.latest_pickup))
+            candidates.append((request, bounds, NewRequest(pickup, dropoff)))
+        routes, _ = self._vehicle_routes()
+        try:
+            result = optimise(routes, self.legs, time_limit_s, [c[2] for c in candidates])
+        except PlanRejectedError:
+            result = None
+        unserved = set(result.unserved) if result is not None else {c[0].id for c in candidates}
+        if result is not None:
+            self._apply(result, now)
+        for request, bounds, _ in candidates:
+            if request.id in unserved:
+                outcome[request.id] = Rejection(request.id, RejectionCause.NO_VEHICLE_IN_TIME,
+                                                "no bus can take this trip at that time")
+                continue
+            outcome[request.id] = self._confirm_planned(request, bounds, now)
+        return outcome
+
+    def _confirm_planned(self, request: Request, bounds: TimeBounds, now: int) -> Offer:
+        """Book a request the optimiser placed: promise a window around its planned pickup."""
+        vehicle_id, index = next((v, k) for v, route in self._routes.items()
+                                 for k, s in enumerate(route.stops)
+                                 if s.request_id == request.id and s.kind is StopKind.PICKUP)
+        evaluation = self.evaluation(vehicle_id)
+        planned = evaluation.start[index]
+        promise = promise_for(bounds, planned, self.rules)
+        route = self._routes[vehicle_id]
+        stops = tuple(replace(s, earliest=max(s.earliest, promise.window_start),
+                              latest=min(s.latest, promise.window_end))
+                      if s.request_id == request.id and s.kind is StopKind.PICKUP else s for s in route.stops)
+        self._set_route(replace(route, stops=stops), now)
+        self._bookings[request.id] = Booking(request, bounds, promise, RequestStatus.BOOKED, vehicle_id)
+        dropoff = next(k for k, s in enumerate(stops) if s.request_id == request.id and s.kind is StopKind.DROPOFF)
+        self._events.append(DomainEvent(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request.id,
+                                        {"window": [promise.window_start, promise.window_end]}))
+        return Offer(request.id, vehicle_id, (promise.window_start, promise.window_end), planned,
+                     evaluation.start[dropoff], promise.latest_dropoff, now, self.version, 0.0)

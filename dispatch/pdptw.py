@@ -33,6 +33,7 @@ class Visit:
     latest: int
     service: int = 0
     demand: tuple[int, ...] = (1,)  # load change per capacity dimension: + at pickup, − at delivery
+    require_empty: bool = False  # nobody may be on board here (a driver's break at the depot)
 
 
 @dataclass(frozen=True)

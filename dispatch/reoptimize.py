@@ -1,0 +1,201 @@
+"""The slow path: re-optimise the plan in force with OR-Tools, and accept only what evaluation accepts.
+
+The routes in force become a :class:`PdptwProblem`: each vehicle starts where it is (after its
+committed stops) at the time it is free, ends at its depot by its shift end, and carries its riders
+on board, whom only it may drop off. Booked riders keep their promised pickup window, latest arrival
+and maximum ride time; breaks stay with their vehicle, at the depot, with nobody on board. The
+current routes warm-start the search, so the answer is never worse than the plan in force.
+New requests (batch mode, e.g. tomorrow's pre-bookings) are optional: those the solver cannot fit
+come back unserved. Every route of the answer is checked with :func:`evaluate_route` before it is
+returned; a plan that fails is never applied. Evaluation schedules every stop as early as possible;
+where the solver delays a pickup to keep someone's ride short, that pickup is held to the solver's
+time (its ``earliest`` is raised, still inside the promised window).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from dispatch.evaluation import RouteEvaluation, evaluate_route
+from dispatch.insertion import VehicleRoute, best_insertion
+from dispatch.model import OnboardRider, Stop, StopKind
+from dispatch.ortools_adapter import SolveFailedError, solve_pdptw
+from dispatch.pdptw import PdptwProblem, RequestSpec, VehicleSpec, Visit
+from dispatch.travel import LegTimes
+
+UNSERVED_PENALTY_S = 24 * 3600  # leaving a new request out costs more than any detour
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A request that is not yet in any route: its two stops, with the bounds it must keep."""
+
+    pickup: Stop
+    dropoff: Stop
+
+
+@dataclass(frozen=True)
+class OptimisedPlan:
+    """The optimiser's outcome, already checked by route evaluation."""
+
+    stops: dict[str, tuple[Stop, ...]]  # vehicle id -> its new stops (committed prefix included)
+    evaluations: dict[str, RouteEvaluation]
+    unserved: tuple[str, ...]  # ids of new requests left out
+    drive_s_before: int
+    drive_s_after: int
+    status: str
+    seconds: float
+
+
+class PlanRejectedError(RuntimeError):
+    """The optimiser's answer failed route evaluation or lost a request; the plan in force stays."""
+
+
+@dataclass
+class _Builder:
+    """Collects locations, visits and requests while translating routes into a problem."""
+
+    locations: dict[int, int]
+    visits: list[Visit]
+    stops: list[Stop]
+    requests: list[RequestSpec]
+
+    def location(self, node: int) -> int:
+        return self.locations.setdefault(node, len(self.locations))
+
+    def visit(self, stop: Stop, latest: int | None = None) -> int:
+        sign = -1 if stop.kind is StopKind.DROPOFF else 1
+        self.visits.append(Visit(self.location(stop.location), stop.earliest,
+                                 stop.latest if latest is None else latest, stop.service_s,
+                                 (sign * stop.seats, sign * stop.wheelchairs),
+                                 require_empty=stop.kind is StopKind.BREAK))
+        self.stops.append(stop)
+        return len(self.visits) - 1
+
+
+def _after_committed(route: VehicleRoute, evaluation: RouteEvaluation) -> tuple[int, int, list[OnboardRider]]:
+    """Where and when the vehicle is free after its committed stops, and who is then on board."""
+    location, time = route.state.location, route.state.available_at
+    onboard = list(route.state.onboard)
+    for k in range(route.committed):
+        stop = route.stops[k]
+        location, time = stop.location, evaluation.departure[k]
+        if stop.kind is StopKind.PICKUP:
+            onboard.append(OnboardRider(stop.request_id, stop.seats, stop.wheelchairs, time))
+        elif stop.kind is StopKind.DROPOFF:
+            onboard = [r for r in onboard if r.request_id != stop.request_id]
+    return location, time, onboard
+
+
+def build_problem(routes: Sequence[VehicleRoute], evaluations: Sequence[RouteEvaluation],
+                  unplaced: Sequence[NewRequest], optional: set[str], legs: LegTimes
+                  ) -> tuple[PdptwProblem, list[Stop], list[list[int]], list[str]]:
+    """Translate routes into a problem, its visits' stops, and the warm start (the routes' order).
+
+    Requests whose id is in ``optional`` may be left out (at a penalty); ``unplaced`` requests are in
+    no route yet and are optional too.
+    """
+    builder = _Builder({}, [], [], [])
+    vehicles, initial = [], []
+    request_ids: list[str] = []
+    for v, (route, evaluation) in enumerate(zip(routes, evaluations)):
+        location, time, onboard = _after_committed(route, evaluation)
+        boarded = {r.request_id: r.departed_pickup_at for r in onboard}
+        pickups: dict[str, int] = {}
+        order = []
+        for stop in route.stops[route.committed:]:
+            if stop.kind is StopKind.PICKUP:
+                pickups[stop.request_id] = builder.visit(stop)
+                order.append(pickups[stop.request_id])
+            elif stop.kind is StopKind.DROPOFF and stop.request_id in pickups:
+                index = builder.visit(stop)
+                penalty = UNSERVED_PENALTY_S if stop.request_id in optional else None
+                builder.requests.append(RequestSpec(pickups.pop(stop.request_id), index, stop.max_ride_s,
+                                                    drop_penalty=penalty))
+                request_ids.append(stop.request_id)
+                order.append(index)
+            else:  # a rider on board, or a break: only this vehicle can serve it
+                latest = None
+                if stop.kind is StopKind.DROPOFF:
+                    latest = min(stop.latest, boarded[stop.request_id] + stop.max_ride_s)
+                index = builder.visit(stop, latest)
+                builder.requests.append(RequestSpec(None, index, None, vehicle=v))
+                request_ids.append(stop.request_id)
+                order.append(index)
+        initial.append(order)
+        vehicle = route.vehicle
+        vehicles.append(VehicleSpec(
+            start_location=builder.location(location), start_time=time,
+            end_location=builder.location(vehicle.depot), end_latest=vehicle.shift_end,
+            capacity=vehicle.capacity,
+            initial_load=(sum(r.seats for r in onboard), sum(r.wheelchairs for r in onboard))))
+    for new in unplaced:
+        pickup, dropoff = builder.visit(new.pickup), builder.visit(new.dropoff)
+        builder.requests.append(RequestSpec(pickup, dropoff, new.dropoff.max_ride_s,
+                                            drop_penalty=UNSERVED_PENALTY_S))
+        request_ids.append(new.pickup.request_id)
+    nodes = list(builder.locations)
+    legs.prefetch(nodes, nodes)
+    seconds = np.array([[legs.seconds(a, b) for b in nodes] for a in nodes], dtype=np.int64)
+    problem = PdptwProblem(seconds, seconds, tuple(builder.visits), tuple(vehicles), tuple(builder.requests))
+    return problem, builder.stops, initial, request_ids
+
+
+def _insert_greedily(routes: list[VehicleRoute], new_requests: Sequence[NewRequest], legs: LegTimes
+                     ) -> list[NewRequest]:
+    """Insert each new request at its best place (in order) into ``routes``; return those that fit nowhere."""
+    unplaced = []
+    for new in new_requests:
+        found = best_insertion(routes, new.pickup, new.dropoff, legs)
+        if found is None:
+            unplaced.append(new)
+            continue
+        routes[:] = [replace(r, stops=found.stops) if r.vehicle.id == found.vehicle_id else r for r in routes]
+    return unplaced
+
+
+def optimise(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float,
+             new_requests: Sequence[NewRequest] = ()) -> OptimisedPlan:
+    """Re-optimise ``routes`` (and fit ``new_requests``) within ``time_limit_s``; verified before return.
+
+    New requests are first inserted greedily, which gives the solver a feasible warm start.
+    Raises :class:`PlanRejectedError` when no verified plan comes out; the caller keeps its plan.
+    """
+    before = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in routes]
+    if not all(e.feasible for e in before):
+        raise PlanRejectedError("the plan in force is itself infeasible; it cannot warm-start the optimiser")
+    scratch = list(routes)
+    unplaced = _insert_greedily(scratch, new_requests, legs)
+    evaluations = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in scratch]
+    optional = {new.pickup.request_id for new in new_requests}
+    problem, stops, initial, request_ids = build_problem(scratch, evaluations, unplaced, optional, legs)
+    try:
+        solution = solve_pdptw(problem, time_limit_s=time_limit_s, initial_routes=initial)
+    except SolveFailedError as error:
+        raise PlanRejectedError(str(error)) from error
+    new_stops: dict[str, tuple[Stop, ...]] = {}
+    new_evaluations: dict[str, RouteEvaluation] = {}
+    for solved in solution.routes:
+        route = scratch[solved.vehicle]
+        sequence = (*route.stops[:route.committed], *(stops[p.visit] for p in solved.visits))
+        evaluation = evaluate_route(route.vehicle, route.state, sequence, legs)
+        if not evaluation.feasible:
+            # The solver may delay a pickup to shorten someone's ride: hold those pickups to its times.
+            held = tuple(replace(stops[p.visit], earliest=max(stops[p.visit].earliest, p.time))
+                         if stops[p.visit].kind is StopKind.PICKUP else stops[p.visit] for p in solved.visits)
+            sequence = (*route.stops[:route.committed], *held)
+            evaluation = evaluate_route(route.vehicle, route.state, sequence, legs)
+        if not evaluation.feasible:
+            raise PlanRejectedError(f"vehicle {route.vehicle.id}: {evaluation.violations[0].message}")
+        new_stops[route.vehicle.id] = sequence
+        new_evaluations[route.vehicle.id] = evaluation
+    unserved = tuple(request_ids[r] for r in solution.unserved)
+    kept = {s.request_id for seq in new_stops.values() for s in seq}
+    old = {s.request_id for r in routes for s in r.stops}
+    if not old <= kept or kept & set(unserved):
+        raise PlanRejectedError(f"the optimiser lost requests {sorted(old - kept)}")
+    return OptimisedPlan(new_stops, new_evaluations, unserved, sum(e.drive_s for e in before),
+                         sum(e.drive_s for e in new_evaluations.values()), solution.status, solution.seconds)

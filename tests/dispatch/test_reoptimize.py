@@ -1,0 +1,90 @@
+"""Tests for dispatch.reoptimize and the dispatcher's slow path: OR-Tools plans that evaluation accepts."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from dispatch.dispatcher import Dispatcher, RequestStatus
+from dispatch.evaluation import evaluate_route
+from dispatch.model import Offer, Rejection, Request, ServiceRules, TimeType, Vehicle
+from dispatch.travel import MatrixTravelTimes
+from tests.dispatch.scenarios import minutes
+
+RULES = ServiceRules(service_start_s=0, service_end_s=86_400)
+
+
+def plane_matrix(seed: int, n: int) -> MatrixTravelTimes:
+    """Random points in a 20 km square, 60 km/h, times rounded up."""
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(0, 20_000, size=(n, 2))
+    metres = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    return MatrixTravelTimes(np.ceil(metres / (60 / 3.6)).astype(np.int64), np.ceil(metres).astype(np.int64))
+
+
+def fleet(n: int, depot: int = 0) -> list[Vehicle]:
+    """``n`` 4-seat buses with one wheelchair space, on shift 0–10 h."""
+    return [Vehicle(f"bus{v}", 4, 1, depot, 0, minutes(600)) for v in range(n)]
+
+
+def assert_all_routes_feasible(dispatcher: Dispatcher) -> None:
+    """Every route in force passes route evaluation."""
+    for vehicle_id, vehicle in dispatcher.vehicles.items():
+        ev = evaluate_route(vehicle, dispatcher.state(vehicle_id), dispatcher.route(vehicle_id).stops,
+                            dispatcher.legs)
+        assert ev.feasible, (vehicle_id, ev.violations)
+
+
+def book_random_day(dispatcher: Dispatcher, seed: int, count: int, n_locations: int) -> list[str]:
+    """Quote and book ``count`` random immediate requests over the first three hours."""
+    rng = random.Random(seed)
+    booked = []
+    for r in range(count):
+        now = minutes(r * 180 / count)
+        o, d = rng.sample(range(1, n_locations), 2)
+        result = dispatcher.quote(Request(f"r{r}", o, d, TimeType.LEAVE_AFTER, now + rng.randint(0, 1800), now),
+                                  now)
+        if isinstance(result, Offer) and isinstance(dispatcher.book(result.request_id, now), Offer):
+            booked.append(result.request_id)
+    return booked
+
+
+def test_reoptimized_plan_passes_evaluation_and_is_never_worse():
+    """After 40 insertions, OR-Tools re-plans; the applied plan is feasible, keeps everyone, costs no more."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(1, 30), 0)
+    booked = book_random_day(dispatcher, 1, 40, 30)
+    assert booked
+    before = sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles)
+    windows = {r: dispatcher.booking(r).promise for r in booked}
+    result = dispatcher.reoptimize(0, time_limit_s=2.0)
+    after = sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles)
+    assert after <= before
+    assert_all_routes_feasible(dispatcher)
+    planned = {s.request_id for v in dispatcher.vehicles for s in dispatcher.route(v).stops}
+    assert planned == set(booked)
+    for vehicle_id in dispatcher.vehicles:
+        route, ev = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+        for stop, start in zip(route.stops, ev.start):
+            if stop.kind == "pickup":
+                promise = windows[stop.request_id]
+                assert promise.window_start <= start <= promise.window_end
+                assert dispatcher.booking(stop.request_id).vehicle_id == vehicle_id
+    if result is not None:
+        assert result.drive_s_after <= result.drive_s_before
+
+
+def test_batch_of_prebookings_serves_what_fits_and_rejects_the_rest_with_a_cause():
+    """Tomorrow's 30 pre-bookings on one bus: all are answered; the rejected have a cause; routes are feasible."""
+    dispatcher = Dispatcher(fleet(1), RULES, plane_matrix(2, 25), 0)
+    rng = random.Random(2)
+    requests = [Request(f"p{k}", *rng.sample(range(1, 25), 2), TimeType.LEAVE_AFTER,
+                        minutes(60 + rng.randint(0, 120)), 0) for k in range(30)]
+    outcome = dispatcher.book_batch(requests, 0, time_limit_s=2.0)
+    assert set(outcome) == {r.id for r in requests}
+    served = [r for r, o in outcome.items() if isinstance(o, Offer)]
+    rejected = [o for o in outcome.values() if isinstance(o, Rejection)]
+    assert served and rejected  # one bus cannot do 30 trips in two hours, but it does some
+    assert all(o.cause == "no_vehicle_in_time" for o in rejected)
+    assert all(dispatcher.booking(r).status is RequestStatus.BOOKED for r in served)
+    assert_all_routes_feasible(dispatcher)
