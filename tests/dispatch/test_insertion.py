@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from dispatch.evaluation import evaluate_route
 from dispatch.insertion import CostWeights, Insertion, VehicleRoute, best_insertion, insert_stops
-from dispatch.model import ServiceRules, Vehicle, VehicleState
+from dispatch.model import OnboardRider, Request, ServiceRules, Stop, StopKind, TimeType, Vehicle, VehicleState
 from tests.dispatch.scenarios import leave_after, line_world, minutes, plane_world, request_stops
 
 RULES = ServiceRules()
@@ -35,37 +35,55 @@ def brute_force(routes, pickup, dropoff, legs, weights=CostWeights()):
     return best
 
 
+def random_request(rng: random.Random, rid: str, n_points: int) -> Request:
+    """A leave-after or arrive-by request between two random points within the first two hours."""
+    o, d = rng.sample(range(n_points), 2)
+    time_type = rng.choice([TimeType.LEAVE_AFTER, TimeType.LEAVE_AFTER, TimeType.ARRIVE_BY])
+    at = rng.randint(0, minutes(90)) + (minutes(40) if time_type is TimeType.ARRIVE_BY else 0)
+    return Request(rid, o, d, time_type, at, 0, rng.choice([1, 1, 2]), rng.choice([0, 0, 0, 1]))
+
+
 def build_world(seed: int, n_points: int, n_vehicles: int, n_requests: int, seats: int):
-    """Random plane world; routes built by inserting requests one after another."""
+    """Random plane world with breaks; routes built by insertion, then some first pickups boarded."""
     rng = random.Random(seed)
     points = [(rng.uniform(0, 20), rng.uniform(0, 20)) for _ in range(n_points)]
     legs = plane_world(points)
-    routes = [
-        VehicleRoute(Vehicle(f"v{v}", seats, 1, v % n_points, 0, minutes(600)),
-                     VehicleState(f"v{v}", v % n_points, rng.randint(0, minutes(20))), ())
-        for v in range(n_vehicles)
-    ]
+    routes = []
+    for v in range(n_vehicles):
+        vehicle = Vehicle(f"v{v}", seats, 1, v % n_points, 0, minutes(rng.choice([150, 600])))
+        stops = ()
+        if rng.random() < 0.5:
+            start = rng.randint(minutes(30), minutes(120))
+            stops = (Stop(f"break{v}", StopKind.BREAK, vehicle.depot, start, start + minutes(30), minutes(15)),)
+        routes.append(VehicleRoute(vehicle, VehicleState(f"v{v}", v % n_points, rng.randint(0, minutes(20))),
+                                   stops))
     for r in range(n_requests):
-        o, d = rng.sample(range(n_points), 2)
-        req = leave_after(f"r{r}", o, d, rng.randint(0, minutes(90)), seats=rng.choice([1, 1, 2]),
-                          wheelchairs=rng.choice([0, 0, 0, 1]))
-        pickup, dropoff = request_stops(req, legs, RULES)
+        pickup, dropoff = request_stops(random_request(rng, f"r{r}", n_points), legs, RULES)
         found = best_insertion(routes, pickup, dropoff, legs)
         if found is not None:
             routes = [VehicleRoute(rt.vehicle, rt.state, found.stops) if rt.vehicle.id == found.vehicle_id else rt
                       for rt in routes]
-    return rng, legs, routes, points
+    return rng, legs, [board_first_pickup(rt, legs) if rng.random() < 0.5 else rt for rt in routes], points
 
 
-@settings(max_examples=60, deadline=None)
+def board_first_pickup(route: VehicleRoute, legs) -> VehicleRoute:
+    """Serve the route's first stop if it is a pickup: the rider is on board, the next stop committed."""
+    if not route.stops or route.stops[0].kind is not StopKind.PICKUP:
+        return route
+    ev = evaluate_route(route.vehicle, route.state, route.stops, legs)
+    first = route.stops[0]
+    rider = OnboardRider(first.request_id, first.seats, first.wheelchairs, ev.departure[0])
+    state = VehicleState(route.vehicle.id, first.location, ev.departure[0], (rider,))
+    return VehicleRoute(route.vehicle, state, route.stops[1:], committed=1)
+
+
+@settings(max_examples=150, deadline=None)
 @given(seed=st.integers(0, 10_000), n_vehicles=st.integers(1, 3), n_requests=st.integers(0, 9),
        seats=st.integers(1, 4))
 def test_fast_insertion_equals_brute_force_on_random_worlds(seed, n_vehicles, n_requests, seats):
     """On random small worlds the fast search finds exactly the brute-force optimum (or both find none)."""
     rng, legs, routes, points = build_world(seed, 12, n_vehicles, n_requests, seats)
-    o, d = rng.sample(range(len(points)), 2)
-    new = leave_after("new", o, d, rng.randint(0, minutes(90)), seats=rng.choice([1, 2]))
-    pickup, dropoff = request_stops(new, legs, RULES)
+    pickup, dropoff = request_stops(random_request(rng, "new", len(points)), legs, RULES)
     fast = best_insertion(routes, pickup, dropoff, legs)
     slow = brute_force(routes, pickup, dropoff, legs)
     if slow is None:
