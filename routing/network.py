@@ -1,0 +1,207 @@
+"""Queries on the road network: travel times, distances, paths, snapping, service area.
+
+:class:`RoadNetwork` implements ``dispatch.travel.TravelTimes``. Matrices come from scipy's
+Dijkstra over the exact packed weights (see :mod:`routing.compiled`): one run per origin gives the
+fastest times *and* the distances along those paths to every node. Finished one-to-all rows are
+kept in a bounded LRU cache, so the origins in use (vehicles, pending stops) are answered from
+memory; the cache holds at most ``row_cache_mb`` (8 bytes per node per row).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from dispatch.travel import TravelMatrix
+from routing.compiled import CompiledGraph, LoadReport, compile_graph, load_or_build
+from routing.errors import RoutingError, UnknownNodeError
+from routing.geo import LocalProjection
+from routing.settings import RoutingSettings
+
+if TYPE_CHECKING:
+    from routing.service_area import ServiceArea
+    from routing.snapping import SnapResult, Snapper
+
+
+@dataclass(frozen=True)
+class Route:
+    """A fastest path: its nodes, totals, and its shape along the roads for drivers and maps."""
+
+    nodes: np.ndarray  # int64 node indices, origin first
+    seconds: int
+    metres: int
+    lat: np.ndarray  # float64 shape points following the road geometry
+    lon: np.ndarray
+
+
+class RowCache:
+    """A bounded LRU cache of one-to-all packed-weight rows, keyed by origin node."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(1, capacity)
+        self._rows: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, origin: int) -> np.ndarray | None:
+        """Return the cached row of ``origin`` (marking it recently used) or None."""
+        row = self._rows.get(origin)
+        if row is not None:
+            self._rows.move_to_end(origin)
+        return row
+
+    def put(self, origin: int, row: np.ndarray) -> None:
+        """Store a row, evicting the least recently used beyond capacity."""
+        self._rows[origin] = row
+        self._rows.move_to_end(origin)
+        while len(self._rows) > self.capacity:
+            self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        """Drop every row."""
+        self._rows.clear()
+
+
+class RoadNetwork:
+    """The drivable road graph of one region behind a small query interface."""
+
+    def __init__(
+        self, graph: CompiledGraph, settings: RoutingSettings | None = None, report: LoadReport | None = None
+    ) -> None:
+        self.graph = graph
+        self.settings = settings or RoutingSettings()
+        self.report = report
+        self.projection = LocalProjection.around(graph.node_lat, graph.node_lon)
+        row_bytes = 8 * graph.node_count
+        self.rows = RowCache(int(self.settings.row_cache_mb * 2**20) // row_bytes)
+
+    @classmethod
+    def load(cls, osm_file: Path | None = None, settings: RoutingSettings | None = None) -> RoadNetwork:
+        """Load the network of an OSM file (default: the settings' region) from cache, building if needed."""
+        settings = settings or RoutingSettings.from_env()
+        compiled, report = load_or_build(Path(osm_file or settings.osm_file), settings)
+        return cls(compiled, settings, report)
+
+    @classmethod
+    def from_place(cls, query: str, settings: RoutingSettings | None = None) -> RoadNetwork:
+        """Download a place's drivable network through osmnx (needs a network connection; not cached)."""
+        from routing.osm_import import graph_from_place
+
+        settings = settings or RoutingSettings.from_env()
+        return cls(compile_graph(graph_from_place(query, settings.speeds_kmh), {"source": query}), settings)
+
+    @property
+    def node_count(self) -> int:
+        """Number of nodes; locations are the indices 0..node_count-1."""
+        return self.graph.node_count
+
+    @cached_property
+    def _csgraph(self) -> object:
+        from scipy.sparse import csr_array
+
+        g = self.graph
+        return csr_array((g.packed_weights(), g.indices, g.indptr), shape=(g.node_count, g.node_count))
+
+    @cached_property
+    def snapper(self) -> Snapper:
+        """The nearest-road index, built on first use."""
+        from routing.snapping import Snapper
+
+        return Snapper(self.graph, self.projection)
+
+    @cached_property
+    def service_area(self) -> ServiceArea:
+        """The configured service area, or the node hull grown by ``service_area_buffer_m``."""
+        from routing.service_area import ServiceArea
+
+        if self.settings.service_area_geojson is not None:
+            return ServiceArea.from_geojson(self.settings.service_area_geojson)
+        g, buffer_m = self.graph, self.settings.service_area_buffer_m
+        return ServiceArea.around_nodes(g.node_lat, g.node_lon, self.projection, buffer_m)
+
+    def in_service_area(self, lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Return which points lie inside the service area."""
+        return self.service_area.contains(np.asarray(lat), np.asarray(lon))
+
+    def snap(self, lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray) -> SnapResult:
+        """Snap points to the road network.
+
+        Raises :class:`~routing.errors.OutsideServiceAreaError` for a point outside the service area and
+        :class:`~routing.errors.SnapError` for one farther than ``snap_max_m`` from any drivable road.
+        """
+        lat, lon = np.atleast_1d(np.asarray(lat, dtype=np.float64)), np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        self.service_area.require(lat, lon)
+        return self.snapper.snap(lat, lon, self.settings.snap_max_m)
+
+    def matrix(self, origins: Sequence[int], destinations: Sequence[int]) -> TravelMatrix:
+        """Return fastest times (s) and distances along them (m) for every origin × destination."""
+        rows, cols = self._nodes(origins), self._nodes(destinations)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        packed = np.empty((unique.size, cols.size), dtype=np.float64)
+        missing = []
+        for i, origin in enumerate(unique.tolist()):
+            row = self.rows.get(origin)
+            if row is None:
+                missing.append(i)
+            else:
+                packed[i] = row[cols]
+        for start in range(0, len(missing), self.rows.capacity):
+            chunk = missing[start : start + self.rows.capacity]
+            block = self._one_to_all(unique[chunk])
+            packed[chunk] = block[:, cols]
+            for i, row in zip(chunk, block):
+                self.rows.put(int(unique[i]), row.copy())
+        seconds, metres = self.graph.decode(packed[inverse.reshape(-1)])
+        return TravelMatrix(seconds, metres)
+
+    def one_to_many(self, origin: int, destinations: Sequence[int]) -> TravelMatrix:
+        """Return times and distances from one origin (a 1 × len(destinations) matrix)."""
+        return self.matrix([origin], destinations)
+
+    def travel(self, origin: int, destination: int) -> tuple[int, int]:
+        """Return (seconds, metres) of the fastest path from ``origin`` to ``destination``."""
+        result = self.matrix([origin], [destination])
+        return int(result.seconds[0, 0]), int(result.metres[0, 0])
+
+    def route(self, origin: int, destination: int) -> Route:
+        """Return the fastest path as nodes and as road geometry (lat/lon)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        origin, destination = (int(n) for n in self._nodes([origin, destination]))
+        packed, predecessors = dijkstra(self._csgraph, indices=origin, return_predecessors=True)
+        self.rows.put(origin, packed)
+        nodes = [destination]
+        while nodes[-1] != origin:
+            nodes.append(int(predecessors[nodes[-1]]))
+        nodes.reverse()
+        g = self.graph
+        lat, lon = [g.node_lat[origin : origin + 1]], [g.node_lon[origin : origin + 1]]
+        for tail, head in zip(nodes, nodes[1:]):
+            edge = g.edge_index(tail, head)
+            shape = slice(g.geom_ptr[edge] + 1, g.geom_ptr[edge + 1])
+            lat.append(g.geom_lat[shape])
+            lon.append(g.geom_lon[shape])
+        seconds, metres = g.decode(packed[destination : destination + 1])
+        return Route(np.array(nodes, dtype=np.int64), int(seconds[0]), int(metres[0]),
+                     np.concatenate(lat), np.concatenate(lon))  # fmt: skip
+
+    def _one_to_all(self, origins: np.ndarray) -> np.ndarray:
+        from scipy.sparse.csgraph import dijkstra
+
+        block = dijkstra(self._csgraph, indices=origins)
+        if not np.isfinite(block).all():
+            raise RoutingError("road graph is not strongly connected")
+        return block
+
+    def _nodes(self, nodes: Sequence[int] | np.ndarray) -> np.ndarray:
+        array = np.asarray(nodes, dtype=np.int64).reshape(-1)
+        bad = np.flatnonzero((array < 0) | (array >= self.node_count))
+        if bad.size:
+            raise UnknownNodeError(int(array[bad[0]]), self.node_count)
+        return array
