@@ -11,12 +11,17 @@ from dispatch.model import Request, ServiceRules, Stop, StopKind, TimeType, time
 from dispatch.travel import LegTimes, MatrixTravelTimes
 
 
-def line_world(positions_km: Sequence[float], speed_kmh: float = 60.0) -> LegTimes:
-    """Locations on a straight road; travel time at ``speed_kmh`` (60 km/h: 1 km = 60 s)."""
+def line_travel(positions_km: Sequence[float], speed_kmh: float = 60.0) -> MatrixTravelTimes:
+    """The travel-time source of :func:`line_world`, for code (a Dispatcher) that wraps it itself."""
     xs = np.asarray(positions_km, dtype=float)
     metres = np.abs(xs[:, None] - xs[None, :]) * 1000
     seconds = np.ceil(metres / (speed_kmh / 3.6))
-    return LegTimes(MatrixTravelTimes(seconds.astype(np.int64), np.round(metres).astype(np.int64)))
+    return MatrixTravelTimes(seconds.astype(np.int64), np.round(metres).astype(np.int64))
+
+
+def line_world(positions_km: Sequence[float], speed_kmh: float = 60.0) -> LegTimes:
+    """Locations on a straight road; travel time at ``speed_kmh`` (60 km/h: 1 km = 60 s)."""
+    return LegTimes(line_travel(positions_km, speed_kmh))
 
 
 def plane_world(points_km: Sequence[tuple[float, float]], speed_kmh: float = 60.0) -> LegTimes:
