@@ -15,7 +15,7 @@ from typing import Sequence
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.events import DomainEvent, EventKind
-from dispatch.insertion import CostWeights, Insertion, VehicleRoute, best_insertion
+from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion
 from dispatch.model import (
     DAY_S, Offer, OnboardRider, Promise, Rejection, RejectionCause, Request, Route, ServiceRules, Stop,
     StopKind, TimeBounds, TimeType, Vehicle, VehicleState, promise_for, time_bounds,
@@ -81,6 +81,7 @@ class Dispatcher:
         self._states: dict[str, VehicleState] = {}
         self._routes: dict[str, Route] = {}
         self._evaluations: dict[str, RouteEvaluation] = {}
+        self._route_times: dict[str, RouteTimes] = {}
         self._route_versions: dict[str, int] = {}
         self._bookings: dict[str, Booking] = {}
         self._offers: dict[str, _PendingOffer] = {}
@@ -136,6 +137,11 @@ class Dispatcher:
                             b.latest_start, b.duration_s) for k, b in enumerate(vehicle.breaks))
         self._set_route(Route(vehicle.id, breaks), now)
 
+    def _forget(self, vehicle_id: str) -> None:
+        """Drop what was computed from a vehicle's route or state; it changed."""
+        self._evaluations.pop(vehicle_id, None)
+        self._route_times.pop(vehicle_id, None)
+
     def _known_vehicle(self, vehicle_id: str) -> str:
         if vehicle_id not in self._vehicles:
             raise DispatchError("unknown_vehicle", f"no vehicle with id {vehicle_id!r}")
@@ -143,7 +149,7 @@ class Dispatcher:
 
     def _set_route(self, route: Route, now: int, evaluation: RouteEvaluation | None = None) -> None:
         self._routes[route.vehicle_id] = route
-        self._evaluations.pop(route.vehicle_id, None)
+        self._forget(route.vehicle_id)
         if evaluation is not None:
             self._evaluations[route.vehicle_id] = evaluation
         self._route_versions[route.vehicle_id] = self._route_versions.get(route.vehicle_id, 0) + 1
@@ -151,16 +157,20 @@ class Dispatcher:
         self._events.append(DomainEvent(EventKind.ROUTE_CHANGED, now, route.vehicle_id,
                                         data={"plan_version": self.version, "stops": len(route.stops)}))
 
-    def _vehicle_routes(self, exclude: str | None = None) -> tuple[list[VehicleRoute], list[RouteEvaluation]]:
-        routes, evaluations = [], []
+    def _vehicle_routes(self) -> tuple[list[VehicleRoute], list[RouteTimes]]:
+        """The in-service vehicles' routes, with their insertion arrays (cached until the route changes)."""
+        routes, times = [], []
         for vehicle_id, vehicle in self._vehicles.items():
             state = self._states[vehicle_id]
-            if not state.in_service or vehicle_id == exclude:
+            if not state.in_service:
                 continue
             route = self._routes[vehicle_id]
             routes.append(VehicleRoute(vehicle, state, route.stops, route.committed))
-            evaluations.append(self.evaluation(vehicle_id))
-        return routes, evaluations
+            cached = self._route_times.get(vehicle_id)
+            if cached is None:
+                cached = self._route_times[vehicle_id] = RouteTimes(routes[-1], self.evaluation(vehicle_id), self.legs)
+            times.append(cached)
+        return routes, times
 
     # ----- riders -----------------------------------------------------------------------------
     def _stops_for(self, request: Request, bounds: TimeBounds, window: tuple[int, int]) -> tuple[Stop, Stop]:
@@ -228,8 +238,8 @@ class Dispatcher:
 
     def _search(self, request: Request, bounds: TimeBounds, window: tuple[int, int]) -> Insertion | None:
         pickup, dropoff = self._stops_for(request, bounds, window)
-        routes, evaluations = self._vehicle_routes()
-        return best_insertion(routes, pickup, dropoff, self.legs, self.weights, evaluations)
+        routes, times = self._vehicle_routes()
+        return best_insertion(routes, pickup, dropoff, self.legs, self.weights, times)
 
     def _alternatives(self, request: Request, now: int) -> tuple[int, ...]:
         """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer."""
@@ -289,11 +299,23 @@ class Dispatcher:
         self._events.append(DomainEvent(EventKind.BOOKING_CANCELLED, now, booking.vehicle_id, request_id))
 
     def _remove_stops(self, vehicle_id: str | None, request_id: str, now: int) -> None:
+        """Take a request's stops out of a route, keeping everyone else's promises.
+
+        The earliest schedule of the shorter route could pick a later rider up sooner and then keep
+        them waiting on board; where that breaks a rule, the remaining pickups are held to their
+        previously planned times, which the shorter route can always still make.
+        """
         if vehicle_id is None:
             return
         route = self._routes[vehicle_id]
+        before = self.evaluation(vehicle_id)
         kept = tuple(s for s in route.stops if s.request_id != request_id)
         committed = min(route.committed, sum(1 for s in route.stops[:route.committed] if s.request_id != request_id))
+        vehicle, state = self._vehicles[vehicle_id], self._states[vehicle_id]
+        if not evaluate_route(vehicle, state, kept, self.legs).feasible:
+            planned = {(s.request_id, s.kind): start for s, start in zip(route.stops, before.start)}
+            kept = tuple(replace(s, earliest=max(s.earliest, planned[(s.request_id, s.kind)]))
+                         if s.kind is StopKind.PICKUP else s for s in kept)
         self._set_route(replace(route, stops=kept, committed=committed), now)
 
     # ----- drivers ----------------------------------------------------------------------------
@@ -307,7 +329,7 @@ class Dispatcher:
         """The vehicle reports where it is (or the next node it will reach, and when)."""
         state = self.state(vehicle_id)
         self._states[vehicle_id] = replace(state, location=location, available_at=at)
-        self._evaluations.pop(vehicle_id, None)
+        self._forget(vehicle_id)
         self._events.append(DomainEvent(EventKind.VEHICLE_MOVED, at, vehicle_id, data={"location": location}))
 
     def arrive(self, vehicle_id: str, now: int) -> Stop:
@@ -363,9 +385,10 @@ class Dispatcher:
         if now < allowed_from:
             raise DispatchError("too_early_for_no_show",
                                 f"wait until {allowed_from} before reporting a no-show ({allowed_from - now} s)")
-        self._remove_stops(vehicle_id, request_id, now)
         state = self._states[vehicle_id]
         self._states[vehicle_id] = replace(state, location=stop.location, available_at=now)
+        self._forget(vehicle_id)
+        self._remove_stops(vehicle_id, request_id, now)
         self._bookings[request_id] = replace(self.booking(request_id), status=RequestStatus.NO_SHOW)
         self._events.append(DomainEvent(EventKind.RIDER_NO_SHOW, now, vehicle_id, request_id))
 
@@ -400,11 +423,14 @@ class Dispatcher:
                 failed.append(Rejection(request_id, RejectionCause.VEHICLE_OUT_OF_SERVICE,
                                         "the bus broke down and no other bus can take this trip"))
                 continue
-            promise = booking.promise if request_id not in stranded else promise_for(
-                bounds, found.pickup_start, self.rules)
+            stops = found.stops
+            promise = booking.promise
+            if request_id in stranded:
+                promise = promise_for(bounds, found.pickup_start, self.rules)
+                stops = _keep_promise(stops, request_id, promise)
             self._bookings[request_id] = replace(booking, request=request, bounds=bounds, promise=promise,
                                                  status=RequestStatus.BOOKED, vehicle_id=found.vehicle_id)
-            self._set_route(replace(self._routes[found.vehicle_id], stops=found.stops), now, found.evaluation)
+            self._set_route(replace(self._routes[found.vehicle_id], stops=stops), now)
         return failed
 
     # ----- the clock --------------------------------------------------------------------------
@@ -413,7 +439,8 @@ class Dispatcher:
 
         Used by simulations (real vehicles report instead). A vehicle leaves for its next stop at the
         last moment that still reaches it by its planned start; once it has left it is committed to
-        that stop. Until then it stands where it is and new stops may still be put first.
+        that stop. Until then it stands where it is and new stops may still be put first. An idle
+        vehicle whose shift is ending drives back to its depot.
         """
         for vehicle_id in self._vehicles:
             state = self._states[vehicle_id]
@@ -441,8 +468,17 @@ class Dispatcher:
                 if now >= must_leave_at:
                     self._set_route(replace(route, committed=1), now)
                     continue
-            self._states[vehicle_id] = replace(state, available_at=now)
-            self._evaluations.pop(vehicle_id, None)
+            if not route.stops:
+                vehicle = self._vehicles[vehicle_id]
+                back = self.legs.seconds(state.location, vehicle.depot)
+                if now + back >= vehicle.shift_end:  # shift over: drive home and stay there
+                    arrival = max(min(now, vehicle.shift_end - back), state.available_at) + back
+                    state = replace(state, location=vehicle.depot, available_at=arrival)
+                    self._states[vehicle_id] = state
+                    self._forget(vehicle_id)
+                    continue
+            self._states[vehicle_id] = replace(state, available_at=max(now, state.available_at))
+            self._forget(vehicle_id)
 
     # ----- the slow path ----------------------------------------------------------------------
     def reoptimize(self, now: int, time_limit_s: float) -> OptimisedPlan | None:
@@ -517,9 +553,7 @@ class Dispatcher:
         planned = evaluation.start[index]
         promise = promise_for(bounds, planned, self.rules)
         route = self._routes[vehicle_id]
-        stops = tuple(replace(s, earliest=max(s.earliest, promise.window_start),
-                              latest=min(s.latest, promise.window_end))
-                      if s.request_id == request.id and s.kind is StopKind.PICKUP else s for s in route.stops)
+        stops = _keep_promise(route.stops, request.id, promise)
         self._set_route(replace(route, stops=stops), now)
         self._bookings[request.id] = Booking(request, bounds, promise, RequestStatus.BOOKED, vehicle_id)
         dropoff = next(k for k, s in enumerate(stops) if s.request_id == request.id and s.kind is StopKind.DROPOFF)
@@ -527,3 +561,9 @@ class Dispatcher:
                                         {"window": [promise.window_start, promise.window_end]}))
         return Offer(request.id, vehicle_id, (promise.window_start, promise.window_end), planned,
                      evaluation.start[dropoff], promise.latest_dropoff, now, self.version, 0.0)
+
+
+def _keep_promise(stops: tuple[Stop, ...], request_id: str, promise: Promise) -> tuple[Stop, ...]:
+    """Narrow a request's pickup stop to its promised window (a hold already inside it stays)."""
+    return tuple(replace(s, earliest=max(s.earliest, promise.window_start), latest=min(s.latest, promise.window_end))
+                 if s.request_id == request_id and s.kind is StopKind.PICKUP else s for s in stops)

@@ -61,7 +61,7 @@ def evaluate_route(
 ) -> RouteEvaluation:
     """Schedule ``stops`` for ``vehicle`` starting from ``state`` and list every violation."""
     violations: list[Violation] = []
-    legs.prefetch([state.location, *(s.location for s in stops)], [*(s.location for s in stops), vehicle.depot])
+    legs.prefetch_legs([state.location, *(s.location for s in stops), vehicle.depot])
     seats = sum(r.seats for r in state.onboard)
     wheelchairs = sum(r.wheelchairs for r in state.onboard)
     boarded_at = {r.request_id: r.departed_pickup_at for r in state.onboard}
@@ -84,8 +84,9 @@ def evaluate_route(
                                         f"{stop.kind} of {stop.request_id} starts {begin - stop.latest} s late"))
         if stop.kind is StopKind.PICKUP:
             if stop.request_id in boarded_at or stop.request_id in dropped:
+                problem = "picked up twice" if stop.request_id in boarded_at else "picked up after its drop-off"
                 violations.append(Violation(ViolationKind.ORDER, index, stop.request_id,
-                                            f"{stop.request_id} is picked up twice"))
+                                            f"{stop.request_id} is {problem}"))
             boarded_at[stop.request_id] = begin + stop.service_s
             seats += stop.seats
             wheelchairs += stop.wheelchairs

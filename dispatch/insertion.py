@@ -72,16 +72,18 @@ def insert_stops(stops: Sequence[Stop], pickup: Stop, dropoff: Stop, i: int, j: 
     return (*before, pickup, *middle, dropoff, *after)
 
 
-class _RouteTimes:
-    """Per-position arrays of a feasible route that the O(1) checks read."""
+class RouteTimes:
+    """Per-position arrays of a feasible route that the O(1) checks read (cache it with the route)."""
 
     __slots__ = ("loc", "dep", "arr", "start", "latest", "earliest", "wait", "slack", "seats", "chairs",
-                 "kind", "boarded", "max_ride", "pickup_pos", "service")
+                 "kind", "boarded", "max_ride", "pickup_pos", "service", "base")
 
-    def __init__(self, route: VehicleRoute, evaluation: RouteEvaluation) -> None:
+    def __init__(self, route: VehicleRoute, evaluation: RouteEvaluation, legs: LegTimes) -> None:
         stops, state, vehicle = route.stops, route.state, route.vehicle
         n = len(stops)
         self.loc = [state.location, *(s.location for s in stops), vehicle.depot]
+        legs.prefetch_legs(self.loc)
+        self.base = [legs.seconds(a, b) for a, b in zip(self.loc, self.loc[1:])]
         self.dep = [state.available_at, *evaluation.departure]
         self.arr = [state.available_at, *evaluation.arrival, evaluation.end_arrival]
         self.start = [state.available_at, *evaluation.start, evaluation.end_arrival]
@@ -110,7 +112,7 @@ class _RouteTimes:
         self.slack = slack
 
 
-def _candidates(route: VehicleRoute, times: _RouteTimes, pickup: Stop, dropoff: Stop, legs: LegTimes,
+def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: Stop, legs: LegTimes,
                 weights: CostWeights, order: int) -> Iterable[tuple[float, int, int, int, int]]:
     """Yield (cost, order, i, j, added drive) for every insertion that passes the O(1) checks."""
     n = len(route.stops)
@@ -118,13 +120,10 @@ def _candidates(route: VehicleRoute, times: _RouteTimes, pickup: Stop, dropoff: 
     seats_cap = route.vehicle.seats - pickup.seats
     chairs_cap = route.vehicle.wheelchair_spaces - pickup.wheelchairs
     o, d = pickup.location, dropoff.location
-    t = legs.seconds
-    od = t(o, d)
-    to_o = [t(loc[k], o) for k in range(n + 1)]
-    from_o = [t(o, loc[k]) for k in range(n + 2)]
-    to_d = [t(loc[k], d) for k in range(n + 1)]
-    from_d = [t(d, loc[k]) for k in range(n + 2)]
-    base = [t(loc[k], loc[k + 1]) for k in range(n + 1)]
+    od = legs.seconds(o, d)
+    to_o, to_d = legs.to(loc, o), legs.to(loc, d)
+    from_o, from_d = legs.from_(o, loc), legs.from_(d, loc)
+    base = times.base
     ride_limit, latest_drop = dropoff.max_ride_s, dropoff.latest
     for i in range(route.committed, n + 1):
         if times.seats[i] > seats_cap or times.chairs[i] > chairs_cap:
@@ -172,11 +171,11 @@ def _candidates(route: VehicleRoute, times: _RouteTimes, pickup: Stop, dropoff: 
 
 def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, legs: LegTimes,
                    weights: CostWeights = CostWeights(),
-                   evaluations: Sequence[RouteEvaluation] | None = None) -> Insertion | None:
+                   times: Sequence[RouteTimes] | None = None) -> Insertion | None:
     """The cheapest feasible insertion of ``pickup``/``dropoff`` into any route, or None.
 
-    ``evaluations`` are the routes' current evaluations (computed when not given); every route must
-    be feasible as it stands.
+    ``times`` are the routes' :class:`RouteTimes` (computed when not given); every route must be
+    feasible as it stands.
     """
     locations = {pickup.location, dropoff.location, *(r.vehicle.depot for r in routes)}
     for route in routes:
@@ -184,16 +183,13 @@ def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, 
         locations.update(s.location for s in route.stops)
     legs.prefetch(list(locations), [pickup.location, dropoff.location])
     legs.prefetch([pickup.location, dropoff.location], list(locations))
-    if evaluations is None:
-        evaluations = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in routes]
+    if times is None:
+        times = [RouteTimes(r, evaluate_route(r.vehicle, r.state, r.stops, legs), legs) for r in routes]
     candidates: list[tuple[float, int, int, int, int]] = []
-    for order, (route, evaluation) in enumerate(zip(routes, evaluations)):
+    for order, (route, route_times) in enumerate(zip(routes, times)):
         if pickup.seats > route.vehicle.seats or pickup.wheelchairs > route.vehicle.wheelchair_spaces:
             continue
-        legs.prefetch([route.state.location, *(s.location for s in route.stops)],
-                      [*(s.location for s in route.stops), route.vehicle.depot])
-        times = _RouteTimes(route, evaluation)
-        candidates.extend(_candidates(route, times, pickup, dropoff, legs, weights, order))
+        candidates.extend(_candidates(route, route_times, pickup, dropoff, legs, weights, order))
     candidates.sort()
     for cost, order, i, j, added in candidates:
         route = routes[order]

@@ -78,7 +78,7 @@ class ServiceRules:
     def __post_init__(self) -> None:
         problems = []
         for name in ("max_wait_s", "pickup_window_s", "ride_beta_s", "max_detour_s", "stop_dwell_s",
-                     "boarding_s_per_passenger", "min_notice_s", "no_show_wait_s"):
+                     "boarding_s_per_passenger", "min_notice_s", "no_show_wait_s", "prebooking_threshold_s"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative")
         if not 1.0 <= self.ride_alpha <= 5.0:

@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-import numpy as np
-
 from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.insertion import VehicleRoute, best_insertion
 from dispatch.model import OnboardRider, Stop, StopKind
@@ -138,8 +136,7 @@ def build_problem(routes: Sequence[VehicleRoute], evaluations: Sequence[RouteEva
                                             drop_penalty=UNSERVED_PENALTY_S))
         request_ids.append(new.pickup.request_id)
     nodes = list(builder.locations)
-    legs.prefetch(nodes, nodes)
-    seconds = np.array([[legs.seconds(a, b) for b in nodes] for a in nodes], dtype=np.int64)
+    seconds = legs.source.matrix(nodes, nodes).seconds
     problem = PdptwProblem(seconds, seconds, tuple(builder.visits), tuple(vehicles), tuple(builder.requests))
     return problem, builder.stops, initial, request_ids
 

@@ -60,45 +60,66 @@ class LegTimes:
     """Memoised travel times and distances between locations, fetched from a source in batches.
 
     The hot paths (insertion, route evaluation) look up single legs; ``prefetch`` asks the source
-    for every pair among a set of locations in one matrix call so that those lookups are dict hits.
+    for every missing pair among some locations in one matrix call, so that those lookups are dict
+    hits. Memory is bounded: past ``max_pairs`` remembered pairs the memo starts afresh.
     """
 
-    def __init__(self, source: TravelTimes, max_pairs: int = 2_000_000) -> None:
-        self._source = source
-        self._seconds: dict[tuple[int, int], int] = {}
-        self._metres: dict[tuple[int, int], int] = {}
+    def __init__(self, source: TravelTimes, max_pairs: int = 4_000_000) -> None:
+        self.source = source
+        self._seconds: dict[int, dict[int, int]] = {}
+        self._metres: dict[int, dict[int, int]] = {}
+        self._pairs = 0
         self._max_pairs = max_pairs
 
     def prefetch(self, origins: Sequence[int], destinations: Sequence[int]) -> None:
-        """Fetch all ``origins`` × ``destinations`` pairs not yet known, in one matrix call."""
-        rows = list(dict.fromkeys(origins))
-        cols = list(dict.fromkeys(destinations))
-        if all((a, b) in self._seconds for a in rows for b in cols):
+        """Fetch the ``origins`` × ``destinations`` pairs not yet known, in one matrix call."""
+        wanted = set(destinations)
+        rows = [a for a in dict.fromkeys(origins) if a not in self._seconds or not wanted <= self._seconds[a].keys()]
+        if not rows:
             return
-        if len(self._seconds) + len(rows) * len(cols) > self._max_pairs:
+        cols = list(wanted)
+        if self._pairs + len(rows) * len(cols) > self._max_pairs:
             self._seconds.clear()
             self._metres.clear()
-        result = self._source.matrix(rows, cols)
-        seconds = result.seconds.tolist()
-        metres = result.metres.tolist()
-        for i, a in enumerate(rows):
-            srow, mrow = seconds[i], metres[i]
-            for j, b in enumerate(cols):
-                self._seconds[(a, b)] = srow[j]
-                self._metres[(a, b)] = mrow[j]
+            self._pairs = 0
+        result = self.source.matrix(rows, cols)
+        for a, srow, mrow in zip(rows, result.seconds.tolist(), result.metres.tolist()):
+            seconds = self._seconds.setdefault(a, {})
+            before = len(seconds)
+            seconds.update(zip(cols, srow))
+            self._metres.setdefault(a, {}).update(zip(cols, mrow))
+            self._pairs += len(seconds) - before
 
     def seconds(self, origin: int, destination: int) -> int:
         """Travel time from ``origin`` to ``destination`` (s)."""
-        key = (origin, destination)
-        value = self._seconds.get(key)
-        if value is None:
+        try:
+            return self._seconds[origin][destination]
+        except KeyError:
             self.prefetch([origin], [destination])
-            value = self._seconds[key]
-        return value
+            return self._seconds[origin][destination]
 
     def metres(self, origin: int, destination: int) -> int:
         """Driving distance from ``origin`` to ``destination`` (m)."""
-        key = (origin, destination)
-        if key not in self._metres:
+        try:
+            return self._metres[origin][destination]
+        except KeyError:
             self.prefetch([origin], [destination])
-        return self._metres[key]
+            return self._metres[origin][destination]
+
+    def prefetch_legs(self, locations: Sequence[int]) -> None:
+        """Make sure every consecutive leg of a path through ``locations`` is known."""
+        known = self._seconds
+        missing = [(a, b) for a, b in zip(locations, locations[1:]) if b not in known.get(a, ())]
+        if missing:
+            self.prefetch([a for a, _ in missing], [b for _, b in missing])
+
+    def to(self, origins: Sequence[int], destination: int) -> list[int]:
+        """Travel times from each of ``origins`` to one destination (all must be prefetched)."""
+        known = self._seconds
+        return [known[a][destination] for a in origins]
+
+    def from_(self, origin: int, destinations: Sequence[int]) -> list[int]:
+        """Travel times from one origin to each of ``destinations`` (all must be prefetched)."""
+        row = self._seconds[origin]
+        return [row[b] for b in destinations]
+
