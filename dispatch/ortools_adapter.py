@@ -128,7 +128,11 @@ def solve_pdptw(
     """
     started = time.monotonic()
     _validate(problem)
-    model = _Model(problem, narrow_windows(problem))
+    windows = narrow_windows(problem)
+    unreachable = _unreachable_requests(problem, windows)
+    if any(problem.requests[i].drop_penalty is None for i in unreachable):
+        raise SolveFailedError("ROUTING_INFEASIBLE")
+    model = _Model(problem, windows, unreachable)
     parameters = _search_parameters(options, time_limit_s)
     model.routing.CloseModelWithParameters(parameters)
     warm_start = "none"
@@ -142,6 +146,12 @@ def solve_pdptw(
     if assignment is None or status not in _SUCCESS_STATUSES:
         return _failed(problem, status, time.monotonic() - started, extra)
     return model.read_solution(assignment, status, time.monotonic() - started, extra)
+
+
+def _unreachable_requests(problem: PdptwProblem, windows: list[tuple[int, int]]) -> set[int]:
+    """Requests with a visit whose narrowed window is empty: no plan can serve them."""
+    empty = {visit for visit, (earliest, latest) in enumerate(windows) if earliest > latest}
+    return {i for i, r in enumerate(problem.requests) if empty.intersection((r.pickup, r.delivery))}
 
 
 def _validate(problem: PdptwProblem) -> None:
@@ -216,7 +226,7 @@ def _failed(problem: PdptwProblem, status: str, seconds: float, extra: dict) -> 
 class _Model:
     """The OR-Tools routing model of one problem; never leaves this module."""
 
-    def __init__(self, problem: PdptwProblem, windows: list[tuple[int, int]]) -> None:
+    def __init__(self, problem: PdptwProblem, windows: list[tuple[int, int]], unreachable: set[int]) -> None:
         self.problem = problem
         n_visits, n_vehicles = len(problem.visits), len(problem.vehicles)
         self.n_visits = n_visits
@@ -231,6 +241,7 @@ class _Model:
         self._add_capacity_dimensions()
         self._add_requests()
         self._add_breaks()
+        self._deactivate(unreachable)
 
     def _node_matrices(self) -> tuple[np.ndarray, np.ndarray]:
         """Time transit (service of the from-node + travel) and cost between all routing nodes."""
@@ -257,7 +268,8 @@ class _Model:
         self.routing.AddDimension(transit, horizon, horizon, False, "time")
         dimension = self.routing.GetDimensionOrDie("time")
         for visit, (earliest, latest) in enumerate(windows):
-            dimension.CumulVar(self.manager.NodeToIndex(visit)).SetRange(earliest, latest)
+            if earliest <= latest:
+                dimension.CumulVar(self.manager.NodeToIndex(visit)).SetRange(earliest, latest)
         for v, spec in enumerate(problem.vehicles):
             dimension.CumulVar(self.routing.Start(v)).SetRange(spec.start_time, spec.end_latest)
             dimension.CumulVar(self.routing.End(v)).SetRange(spec.start_time, spec.end_latest)
@@ -328,6 +340,14 @@ class _Model:
                 for k, b in enumerate(spec.breaks)
             ]
             self.time.SetBreakIntervalsOfVehicle(intervals, v, service)
+
+    def _deactivate(self, requests: set[int]) -> None:
+        """Keep unreachable optional requests off every route (they pay their drop penalty)."""
+        for i in requests:
+            request = self.problem.requests[i]
+            for visit in (request.pickup, request.delivery):
+                if visit is not None:
+                    self.routing.ActiveVar(self.manager.NodeToIndex(visit)).SetValue(0)
 
     def solve_from_routes(self, initial_routes: Sequence[Sequence[int]], parameters):
         """Solve from the given routes; returns (assignment or None, how the warm start went)."""

@@ -1,0 +1,171 @@
+"""The OR-Tools adapter honours each constraint of a PdptwProblem, on matrices small enough to check by hand.
+
+Worlds are points on a grid with Manhattan travel times (1 unit per step); travel cost equals time.
+Visits are listed pickup, delivery, pickup, delivery, ...; location 0 is the depot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dispatch.ortools_adapter import SolveFailedError, route_cost, solve_pdptw
+from dispatch.pdptw import Break, PdptwProblem, PdptwSolution, RequestSpec, VehicleSpec, Visit
+
+DAY = 1000
+LIMIT_S = 1.0
+
+
+def grid(points: list[tuple[int, int]]) -> np.ndarray:
+    """Manhattan travel times between grid points."""
+    xy = np.array(points, dtype=np.int64)
+    return np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2)
+
+
+def problem(
+    points: list[tuple[int, int]],
+    visits: list[Visit],
+    requests: list[RequestSpec],
+    vehicles: list[VehicleSpec] | None = None,
+) -> PdptwProblem:
+    """A problem over grid ``points``; by default one vehicle of capacity 3 at the depot all day."""
+    times = grid(points)
+    vehicles = vehicles or [VehicleSpec(start_location=0, start_time=0, end_location=0, end_latest=DAY, capacity=(3,))]
+    return PdptwProblem(
+        travel_time=times, travel_cost=times, visits=tuple(visits), vehicles=tuple(vehicles), requests=tuple(requests)
+    )
+
+
+def trip(pickup_location: int, delivery_location: int, **window) -> list[Visit]:
+    """Pickup and delivery visits of one rider, open all day unless a pickup window is given."""
+    earliest, latest = window.get("pickup_window", (0, DAY))
+    return [
+        Visit(location=pickup_location, earliest=earliest, latest=latest, demand=(1,)),
+        Visit(location=delivery_location, earliest=0, latest=DAY, demand=(-1,)),
+    ]
+
+
+def pairs(n: int, **fields) -> list[RequestSpec]:
+    """Requests i = (visit 2i, visit 2i+1)."""
+    return [RequestSpec(pickup=2 * i, delivery=2 * i + 1, **fields) for i in range(n)]
+
+
+def order(solution: PdptwSolution, vehicle: int = 0) -> list[int]:
+    return [p.visit for p in solution.routes[vehicle].visits]
+
+
+def times(solution: PdptwSolution, vehicle: int = 0) -> dict[int, int]:
+    return {p.visit: p.time for p in solution.routes[vehicle].visits}
+
+
+def test_capacity_of_one_forces_two_separate_trips():
+    """Two riders share pickup and destination; a one-seat bus must carry them one after the other."""
+    points = [(0, 0), (1, 0), (5, 0)]
+    vehicle = VehicleSpec(start_location=0, start_time=0, end_location=0, end_latest=DAY, capacity=(1,))
+    p = problem(points, trip(1, 2) + trip(1, 2), pairs(2), [vehicle])
+    solution = solve_pdptw(p, time_limit_s=LIMIT_S)
+    route = order(solution)
+    assert sorted(route) == [0, 1, 2, 3]
+    assert route.index(1) < route.index(2) or route.index(3) < route.index(0)  # one dropped before the other boards
+    assert solution.cost == 1 + 4 + 4 + 4 + 5
+
+
+def test_ride_time_limit_forbids_the_pooled_detour():
+    """Picking rider 0 up first and collecting rider 1 on the way is cheapest (16) but rides rider 0 for 8;
+    with rider 0's ride limited to the direct 4, the bus must collect rider 1 first (cost 18)."""
+    points = [(0, 0), (1, 3), (2, 0), (3, 4), (0, 1)]
+    visits = trip(1, 2) + trip(3, 4)
+    free = solve_pdptw(problem(points, visits, pairs(2)), time_limit_s=LIMIT_S)
+    assert free.cost == 16 and order(free) == [0, 2, 1, 3]
+    limited_requests = [RequestSpec(pickup=0, delivery=1, max_ride_time=4), RequestSpec(pickup=2, delivery=3)]
+    limited = solve_pdptw(problem(points, visits, limited_requests), time_limit_s=LIMIT_S)
+    assert limited.cost == 18 and order(limited) == [2, 0, 1, 3]
+    assert times(limited)[1] - times(limited)[0] <= 4
+
+
+def test_time_windows_set_the_visiting_order_and_the_times():
+    """Rider a (near) may only be picked up in [10, 12], rider b (farther) in [0, 5]: b goes first."""
+    points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0)]
+    visits = trip(1, 2, pickup_window=(10, 12)) + trip(3, 4, pickup_window=(0, 5))
+    solution = solve_pdptw(problem(points, visits, pairs(2)), time_limit_s=LIMIT_S)
+    route, planned = order(solution), times(solution)
+    assert route.index(2) < route.index(0)
+    assert 10 <= planned[0] <= 12 and planned[2] <= 5
+
+
+def test_rider_on_board_is_delivered_by_own_vehicle_before_a_new_rider_boards():
+    """Bus 1 carries a rider (initial load 1 of 1 seat) to location 2; bus 0 starts right there but may
+    not take over. The new request (3 -> 4) fits on bus 1 only after the drop-off."""
+    points = [(0, 0), (5, 0), (6, 0), (7, 0), (8, 0)]
+    visits = [Visit(location=2, earliest=0, latest=DAY, demand=(-1,))] + trip(3, 4)
+    vehicles = [
+        VehicleSpec(start_location=2, start_time=0, end_location=2, end_latest=DAY, capacity=(1,)),
+        VehicleSpec(start_location=1, start_time=0, end_location=1, end_latest=DAY, capacity=(1,), initial_load=(1,)),
+    ]
+    requests = [RequestSpec(pickup=None, delivery=0, vehicle=1), RequestSpec(pickup=1, delivery=2, vehicle=1)]
+    solution = solve_pdptw(problem(points, visits, requests, vehicles), time_limit_s=LIMIT_S)
+    assert order(solution, 0) == []
+    assert order(solution, 1) == [0, 1, 2]
+
+
+def test_optional_request_too_far_away_comes_back_unserved_while_the_others_are_served():
+    """A rider 400 units away cannot be reached before the shift ends at 100; the near ones are served."""
+    points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (400, 0), (401, 0)]
+    visits = trip(1, 2) + trip(3, 4) + trip(5, 6)
+    vehicle = VehicleSpec(start_location=0, start_time=0, end_location=0, end_latest=100, capacity=(3,))
+    solution = solve_pdptw(problem(points, visits, pairs(3, drop_penalty=10_000), [vehicle]), time_limit_s=LIMIT_S)
+    assert solution.unserved == (2,)
+    assert sorted(order(solution)) == [0, 1, 2, 3]
+
+
+def test_request_fixed_to_a_vehicle_is_served_by_that_vehicle():
+    """The request sits next to bus 0's depot but is promised to bus 1, 50 units away."""
+    points = [(0, 0), (1, 0), (2, 0), (50, 0)]
+    vehicles = [
+        VehicleSpec(start_location=0, start_time=0, end_location=0, end_latest=DAY, capacity=(3,)),
+        VehicleSpec(start_location=3, start_time=0, end_location=3, end_latest=DAY, capacity=(3,)),
+    ]
+    solution = solve_pdptw(problem(points, trip(1, 2), pairs(1, vehicle=1), vehicles), time_limit_s=LIMIT_S)
+    assert order(solution, 0) == [] and order(solution, 1) == [0, 1]
+
+
+def test_break_is_taken_between_pickup_and_delivery():
+    """The rider boards at time 1 (window [0, 2]); the 10-unit break must start at 5, on the way, so the
+    delivery 9 units further happens no earlier than 1 + 9 + 10 = 20."""
+    points = [(0, 0), (1, 0), (10, 0)]
+    vehicle = VehicleSpec(
+        start_location=0, start_time=0, end_location=0, end_latest=DAY, capacity=(3,),
+        breaks=(Break(earliest_start=5, latest_start=5, duration=10),),
+    )
+    p = problem(points, trip(1, 2, pickup_window=(0, 2)), pairs(1), [vehicle])
+    planned = times(solve_pdptw(p, time_limit_s=LIMIT_S))
+    assert planned[0] <= 2 and planned[1] >= 20
+
+
+def test_warm_start_is_never_worse_than_the_initial_routes():
+    """A feasible but roundabout initial route comes back at most as costly, and the warm start is used."""
+    points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0)]
+    p = problem(points, trip(1, 6) + trip(2, 5) + trip(3, 4), pairs(3))
+    initial = [[4, 5, 2, 3, 0, 1]]
+    solution = solve_pdptw(p, time_limit_s=0.2, initial_routes=initial)
+    assert solution.extra["warm_start"] == "used"
+    assert solution.cost <= route_cost(p, 0, initial[0])
+    assert solution.cost == 12
+
+
+def test_open_end_route_stops_at_the_last_delivery():
+    """Without an end location the route ends where the last rider leaves: no return trip is paid."""
+    points = [(0, 0), (2, 0), (7, 0)]
+    vehicle = VehicleSpec(start_location=0, start_time=0, end_location=None, end_latest=DAY, capacity=(3,))
+    solution = solve_pdptw(problem(points, trip(1, 2), pairs(1), [vehicle]), time_limit_s=LIMIT_S)
+    assert solution.cost == 7
+    assert solution.routes[0].end_time == times(solution)[1]
+
+
+def test_mandatory_request_that_no_bus_can_reach_raises_a_typed_error():
+    """A mandatory rider whose window closes before any bus can get there: SolveFailedError, not a silent drop."""
+    points = [(0, 0), (50, 0), (51, 0)]
+    p = problem(points, trip(1, 2, pickup_window=(0, 10)), pairs(1))
+    with pytest.raises(SolveFailedError) as error:
+        solve_pdptw(p, time_limit_s=LIMIT_S)
+    assert error.value.code == "pdptw_no_solution"
