@@ -70,6 +70,8 @@ class LegTimes:
         self._metres: dict[int, dict[int, int]] = {}
         self._pairs = 0
         self._max_pairs = max_pairs
+        self._to: dict[int, dict[int, int]] = {}  # destination -> {origin: seconds}, see ``fetch_to``
+        self._to_m: dict[int, dict[int, int]] = {}  # destination -> {origin: metres}
 
     def prefetch(self, origins: Sequence[int], destinations: Sequence[int]) -> None:
         """Fetch the ``origins`` × ``destinations`` pairs not yet known, in one matrix call."""
@@ -81,6 +83,8 @@ class LegTimes:
         if self._pairs + len(rows) * len(cols) > self._max_pairs:
             self._seconds.clear()
             self._metres.clear()
+            self._to.clear()
+            self._to_m.clear()
             self._pairs = 0
         result = self.source.matrix(rows, cols)
         for a, srow, mrow in zip(rows, result.seconds.tolist(), result.metres.tolist()):
@@ -95,6 +99,9 @@ class LegTimes:
         try:
             return self._seconds[origin][destination]
         except KeyError:
+            column = self._to.get(destination)
+            if column is not None and origin in column:
+                return column[origin]
             self.prefetch([origin], [destination])
             return self._seconds[origin][destination]
 
@@ -103,20 +110,39 @@ class LegTimes:
         try:
             return self._metres[origin][destination]
         except KeyError:
+            column = self._to_m.get(destination)
+            if column is not None and origin in column:
+                return column[origin]
             self.prefetch([origin], [destination])
             return self._metres[origin][destination]
 
     def prefetch_legs(self, locations: Sequence[int]) -> None:
         """Make sure every consecutive leg of a path through ``locations`` is known."""
         known = self._seconds
-        missing = [(a, b) for a, b in zip(locations, locations[1:]) if b not in known.get(a, ())]
+        to = self._to
+        missing = [(a, b) for a, b in zip(locations, locations[1:])
+                   if b not in known.get(a, ()) and a not in to.get(b, ())]
         if missing:
             self.prefetch([a for a, _ in missing], [b for _, b in missing])
 
+    def fetch_to(self, origins: Sequence[int], destinations: Sequence[int]) -> None:
+        """Fetch travel times from many origins to a few destinations, kept per destination.
+
+        Cheaper than :meth:`prefetch` for that shape: one matrix call, one dict per destination,
+        no per-pair bookkeeping; :meth:`to` and :meth:`seconds` read them.
+        """
+        rows = list(dict.fromkeys(origins))
+        cols = list(dict.fromkeys(destinations))
+        result = self.source.matrix(rows, cols)
+        for j, b in enumerate(cols):
+            self._to[b] = dict(zip(rows, result.seconds[:, j].tolist()))
+            self._to_m[b] = dict(zip(rows, result.metres[:, j].tolist()))
+        self._pairs += len(rows) * len(cols)
+
     def to(self, origins: Sequence[int], destination: int) -> list[int]:
-        """Travel times from each of ``origins`` to one destination (all must be prefetched)."""
-        known = self._seconds
-        return [known[a][destination] for a in origins]
+        """Travel times from each of ``origins`` to one destination (after :meth:`fetch_to`)."""
+        column = self._to[destination]
+        return [column[a] for a in origins]
 
     def from_(self, origin: int, destinations: Sequence[int]) -> list[int]:
         """Travel times from one origin to each of ``destinations`` (all must be prefetched)."""
