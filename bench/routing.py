@@ -4,8 +4,8 @@
 
 Measures every extract in ``data/`` and any other in ``../shared/osm/`` (one subprocess each, so
 peak memory is per extract): cold build into a fresh temporary cache, warm load, snapping
-throughput, one-to-all Dijkstra, 100×100 and 1000×1000 matrices (empty row cache), route query
-time and peak RSS. Seeds are fixed.
+throughput, one-to-all Dijkstra, 100×100 and 1000×1000 matrices (empty row cache; 1000×1000 also
+with ``matrix_workers=1``), route query time and peak RSS. Seeds are fixed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -69,15 +70,18 @@ def measure(path: Path) -> dict[str, float | int | str]:
     lon = rng.uniform(network.graph.node_lon.min(), network.graph.node_lon.max(), 200_000)
     snap_s = min(_timed(lambda: network.snapper.snap(lat, lon)) for _ in range(3))
 
-    def fresh_matrix(size: int) -> float:
-        network.rows.clear()
+    serial = RoadNetwork(cold.graph, replace(settings, matrix_workers=1))
+
+    def fresh_matrix(size: int, on: RoadNetwork = network) -> float:
+        on.rows.clear()
         origins, destinations = (rng.choice(n, size, replace=size > n) for _ in range(2))
-        return _timed(lambda: network.matrix(origins, destinations))
+        return _timed(lambda: on.matrix(origins, destinations))
 
     sources = rng.choice(n, 20)
     network.rows.clear()
     one_to_all_s = _timed(lambda: [network.matrix([s], [0]) for s in sources]) / len(sources)
     matrix_100_s, matrix_1000_s = fresh_matrix(100), fresh_matrix(1000)
+    matrix_1000_serial_s = fresh_matrix(1000, serial)
     pairs = rng.choice(n, (20, 2))
     route_s = _timed(lambda: [network.route(int(a), int(b)) for a, b in pairs]) / len(pairs)
     return {
@@ -92,6 +96,7 @@ def measure(path: Path) -> dict[str, float | int | str]:
         "one_to_all_ms": round(one_to_all_s * 1000, 2),
         "matrix_100_s": round(matrix_100_s, 3),
         "matrix_1000_s": round(matrix_1000_s, 3),
+        "matrix_1000_serial_s": round(matrix_1000_serial_s, 3),
         "route_ms": round(route_s * 1000, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }

@@ -4,7 +4,8 @@
 Dijkstra over the exact packed weights (see :mod:`routing.compiled`): one run per origin gives the
 fastest times *and* the distances along those paths to every node. Finished one-to-all rows are
 kept in a bounded LRU cache, so the origins in use (vehicles, pending stops) are answered from
-memory; the cache holds at most ``row_cache_mb`` (8 bytes per node per row).
+memory; the cache holds at most ``row_cache_mb`` (8 bytes per node per row). When a call misses
+many rows, worker processes compute them (:mod:`routing.parallel`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from dispatch.travel import TravelMatrix
+from routing import parallel
 from routing.compiled import CompiledGraph, LoadReport, compile_graph, load_or_build
 from routing.errors import RoutingError, UnknownNodeError
 from routing.geo import LocalProjection
@@ -194,7 +196,12 @@ class RoadNetwork:
     def _one_to_all(self, origins: np.ndarray) -> np.ndarray:
         from scipy.sparse.csgraph import dijkstra
 
-        block = dijkstra(self._csgraph, indices=origins)
+        block = None
+        if origins.size >= self.settings.matrix_parallel_rows:
+            workers = parallel.available_workers(self.settings.matrix_workers)
+            block = parallel.one_to_all(self._csgraph, origins, workers)
+        if block is None:
+            block = dijkstra(self._csgraph, indices=origins)
         if not np.isfinite(block).all():
             raise RoutingError("road graph is not strongly connected")
         return block

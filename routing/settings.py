@@ -17,7 +17,8 @@ class RoutingSettings:
 
     Environment variables (all optional): ``RUFBUS_OSM_FILE``, ``RUFBUS_CACHE_DIR``,
     ``RUFBUS_SNAP_MAX_M``, ``RUFBUS_SERVICE_AREA`` (GeoJSON file), ``RUFBUS_SERVICE_AREA_BUFFER_M``,
-    ``RUFBUS_ROW_CACHE_MB``.
+    ``RUFBUS_ROW_CACHE_MB``, ``RUFBUS_MATRIX_WORKERS`` (processes for large matrices; 0: one per
+    CPU, 1: never fork), ``RUFBUS_MATRIX_PARALLEL_ROWS`` (fewest missing rows worth the workers).
     """
 
     osm_file: Path = DEFAULT_OSM
@@ -27,6 +28,8 @@ class RoutingSettings:
     service_area_buffer_m: float = 1000.0
     row_cache_mb: float = 256.0
     speeds_kmh: dict[str, float] | None = None  # None: routing.speeds.RURAL_SPEEDS_KMH
+    matrix_workers: int = 0  # 0: one per CPU
+    matrix_parallel_rows: int = 64
 
     @classmethod
     def from_env(cls) -> RoutingSettings:
@@ -40,4 +43,6 @@ class RoutingSettings:
             service_area_geojson=Path(area) if area else None,
             service_area_buffer_m=float(env.get("RUFBUS_SERVICE_AREA_BUFFER_M", 1000.0)),
             row_cache_mb=float(env.get("RUFBUS_ROW_CACHE_MB", 256.0)),
+            matrix_workers=int(env.get("RUFBUS_MATRIX_WORKERS", 0)),
+            matrix_parallel_rows=int(env.get("RUFBUS_MATRIX_PARALLEL_ROWS", 64)),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -109,3 +110,41 @@ def test_matrix_larger_than_the_row_cache_is_still_complete(li_network: RoadNetw
     tight = small.matrix(origins, [0, 1, 2])
     np.testing.assert_array_equal(tight.seconds, li_network.matrix(origins, [0, 1, 2]).seconds)
     assert len(small.rows) == 3
+
+
+def test_parallel_rows_equal_the_serial_ones(li_network: RoadNetwork) -> None:
+    """Forced onto two worker processes (from 1 missing row up), a matrix is identical to the serial
+    one, and so are the rows it leaves in the cache; chunks of several sizes cover all origins."""
+    from routing import parallel
+
+    settings = li_network.settings
+    serial = RoadNetwork(li_network.graph, replace(settings, matrix_workers=1))
+    forked = RoadNetwork(li_network.graph, replace(settings, matrix_workers=2, matrix_parallel_rows=1))
+    rng = np.random.default_rng(11)
+    origins = rng.choice(li_network.node_count, parallel.CHUNK_ROWS * 3 + 5)  # with repeats
+    destinations = np.arange(li_network.node_count)
+    try:
+        expected, got = serial.matrix(origins, destinations), forked.matrix(origins, destinations)
+        assert parallel._pool is not None  # the workers did run
+        np.testing.assert_array_equal(got.seconds, expected.seconds)
+        np.testing.assert_array_equal(got.metres, expected.metres)
+        for origin in np.unique(origins).tolist():
+            np.testing.assert_array_equal(forked.rows.get(origin), serial.rows.get(origin))
+    finally:
+        parallel.shutdown()
+    assert parallel._pool is None
+
+
+def test_parallel_path_falls_back_in_process_without_shared_memory(
+    li_network: RoadNetwork, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """If the rows cannot be shared, the matrix is computed in-process and still complete."""
+    from routing import parallel
+
+    parallel.shutdown()
+    monkeypatch.setattr(parallel, "_SHM_DIR", str(tmp_path / "missing"))
+    settings = replace(li_network.settings, matrix_workers=2, matrix_parallel_rows=1)
+    forked = RoadNetwork(li_network.graph, settings)
+    expected = li_network.matrix(range(8), range(8))
+    np.testing.assert_array_equal(forked.matrix(range(8), range(8)).metres, expected.metres)
+    assert parallel._pool is None
