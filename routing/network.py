@@ -10,7 +10,6 @@ many rows, worker processes compute them (:mod:`routing.parallel`).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -42,32 +41,66 @@ class Route:
 
 
 class RowCache:
-    """A bounded LRU cache of one-to-all packed-weight rows, keyed by origin node."""
+    """A bounded LRU cache of one-to-all packed-weight rows, keyed by origin node.
+
+    Rows live in one block allocated on first use, so a matrix call gathers the columns it needs
+    from all cached origins in a single vectorised step.
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = max(1, capacity)
-        self._rows: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._slots: dict[int, int] = {}
+        self._origin_of = np.full(self.capacity, -1, dtype=np.int64)
+        self._last_used = np.zeros(self.capacity, dtype=np.int64)
+        self._tick = 0
+        self._block: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._slots)
+
+    def _touch(self, slots: np.ndarray | list[int]) -> None:
+        self._tick += 1
+        self._last_used[slots] = self._tick
 
     def get(self, origin: int) -> np.ndarray | None:
         """Return the cached row of ``origin`` (marking it recently used) or None."""
-        row = self._rows.get(origin)
-        if row is not None:
-            self._rows.move_to_end(origin)
-        return row
+        slot = self._slots.get(origin)
+        if slot is None or self._block is None:
+            return None
+        self._touch([slot])
+        return self._block[slot]
+
+    def gather(self, origins: Sequence[int], cols: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        """Return the ``origins`` × ``cols`` entries of cached rows, and the positions of uncached origins."""
+        out = np.empty((len(origins), cols.size), dtype=np.float64)
+        slots = np.fromiter((self._slots.get(o, -1) for o in origins), dtype=np.int64, count=len(origins))
+        hit = slots >= 0
+        if self._block is not None and hit.any():
+            out[hit] = self._block[slots[hit][:, None], cols[None, :]]
+            self._touch(slots[hit])
+        return out, np.flatnonzero(~hit).tolist()
 
     def put(self, origin: int, row: np.ndarray) -> None:
-        """Store a row, evicting the least recently used beyond capacity."""
-        self._rows[origin] = row
-        self._rows.move_to_end(origin)
-        while len(self._rows) > self.capacity:
-            self._rows.popitem(last=False)
+        """Store (a copy of) a row, evicting the least recently used beyond capacity."""
+        if self._block is None:
+            self._block = np.empty((self.capacity, row.size), dtype=np.float64)
+        slot = self._slots.get(origin)
+        if slot is None:
+            if len(self._slots) < self.capacity:
+                slot = len(self._slots)
+            else:
+                slot = int(np.argmin(self._last_used))
+                del self._slots[int(self._origin_of[slot])]
+            self._slots[origin] = slot
+            self._origin_of[slot] = origin
+        self._block[slot] = row
+        self._touch([slot])
 
     def clear(self) -> None:
         """Drop every row."""
-        self._rows.clear()
+        self._slots.clear()
+        self._origin_of[:] = -1
+        self._last_used[:] = 0
 
 
 class RoadNetwork:
@@ -81,7 +114,7 @@ class RoadNetwork:
         self.report = report
         self.projection = LocalProjection.around(graph.node_lat, graph.node_lon)
         row_bytes = 8 * graph.node_count
-        self.rows = RowCache(int(self.settings.row_cache_mb * 2**20) // row_bytes)
+        self.rows = RowCache(min(graph.node_count, int(self.settings.row_cache_mb * 2**20) // row_bytes))
 
     @classmethod
     def load(cls, osm_file: Path | None = None, settings: RoutingSettings | None = None) -> RoadNetwork:
@@ -145,20 +178,13 @@ class RoadNetwork:
         """Return fastest times (s) and distances along them (m) for every origin × destination."""
         rows, cols = self._nodes(origins), self._nodes(destinations)
         unique, inverse = np.unique(rows, return_inverse=True)
-        packed = np.empty((unique.size, cols.size), dtype=np.float64)
-        missing = []
-        for i, origin in enumerate(unique.tolist()):
-            row = self.rows.get(origin)
-            if row is None:
-                missing.append(i)
-            else:
-                packed[i] = row[cols]
+        packed, missing = self.rows.gather(unique.tolist(), cols)
         for start in range(0, len(missing), self.rows.capacity):
             chunk = missing[start : start + self.rows.capacity]
             block = self._one_to_all(unique[chunk])
             packed[chunk] = block[:, cols]
             for i, row in zip(chunk, block):
-                self.rows.put(int(unique[i]), row.copy())
+                self.rows.put(int(unique[i]), row)
         seconds, metres = self.graph.decode(packed[inverse.reshape(-1)])
         return TravelMatrix(seconds, metres)
 
