@@ -127,7 +127,9 @@ def to_problem(
     )
 
 
-def to_checker_json(instance: CordeauInstance, solution: PdptwSolution, *, scale: int = DEFAULT_SCALE) -> dict:
+def to_checker_json(
+    instance: CordeauInstance, solution: PdptwSolution, *, scale: int = DEFAULT_SCALE
+) -> dict:
     """The solution in ``check_darp.py`` format: non-empty routes, node ids, times in file units."""
     routes = []
     for route in solution.routes:

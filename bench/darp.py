@@ -28,7 +28,13 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.cordeau import DEFAULT_SCALE, CordeauInstance, read_cordeau, to_checker_json, to_problem  # noqa: E402
+from bench.cordeau import (  # noqa: E402
+    DEFAULT_SCALE,
+    CordeauInstance,
+    read_cordeau,
+    to_checker_json,
+    to_problem,
+)
 from dispatch.improve import LnsOptions, solve_lns  # noqa: E402
 
 DROP_PENALTY_FACTOR = 100  # a dropped request costs this many times the longest arc
@@ -67,8 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         f"of {summary['instances']} instances; {args.time_limit:g} s limit"
     )
     if args.json:
-        payload = {"time_limit_s": args.time_limit, "seed": args.seed, "results": [asdict(r) for r in results]}
-        args.json.write_text(json.dumps({**payload, "summary": summary}, indent=2))
+        payload = {
+            "time_limit_s": args.time_limit,
+            "seed": args.seed,
+            "results": [asdict(r) for r in results],
+            "summary": summary,
+        }
+        args.json.write_text(json.dumps(payload, indent=2))
     return 0 if summary["feasible"] == summary["instances"] else 1
 
 
@@ -109,7 +120,8 @@ def _read_bks(path: Path) -> dict[str, float]:
     if not path.is_file():
         return {}
     with path.open(newline="") as handle:
-        return {row["instance"]: float(row["bks"]) for row in csv.DictReader(handle) if (row.get("bks") or "").strip()}
+        rows = list(csv.DictReader(handle))
+    return {row["instance"]: float(row["bks"]) for row in rows if (row.get("bks") or "").strip()}
 
 
 def _run_one(path: Path, args: argparse.Namespace, checker: Path, bks: float | None) -> InstanceResult:

@@ -1,18 +1,20 @@
-"""Adaptive large-neighbourhood search (ALNS) around the OR-Tools adapter.
+"""Large-neighbourhood search around the OR-Tools adapter, for dial-a-ride problems of some size.
 
 OR-Tools' local search stalls on dial-a-ride problems beyond a few dozen requests: with tight time
 windows and ride-time limits almost every move it tries is infeasible. :func:`solve_lns` therefore
 
-1. takes a first plan from the adapter (whole problem, a share of the budget; or the caller's routes);
-2. runs a ruin-and-recreate search in plain Python: remove related / random / costly requests,
+1. builds a first plan by regret insertion (or takes the caller's routes) and lets the adapter
+   check and improve it for a share of the budget;
+2. runs rounds of ruin and recreate in plain Python: remove related / costly / random requests,
    reinsert them by regret insertion with noise, accept by simulated annealing;
-3. hands the best plan back to the adapter as a warm start, which re-checks it, polishes it with
-   guided local search for the rest of the budget and plans the service times.
+3. after each round hands the round's best plan to the adapter as a warm start: the adapter
+   re-checks it, polishes it with guided local search and plans the service times.
 
-The answer is never worse than the adapter's first plan: step 3 starts from the best plan found.
-The Python route evaluation covers windows, travel, capacity, ride times, shift end, route duration,
-fixed vehicles, riders on board and open ends; it does not model breaks, so a problem with breaks
-is left to the adapter alone. Uses only the adapter's public API and :mod:`dispatch.pdptw` types.
+A round's plan replaces the previous one only if the adapter accepted it as a warm start, so the
+answer is never worse than the first plan. The Python route evaluation covers windows, travel,
+capacity, ride times, shift end, route duration, fixed vehicles, riders on board and open ends; it
+does not model breaks, so a problem with breaks is left to the adapter alone. Uses only the
+adapter's public API and :mod:`dispatch.pdptw` types.
 """
 
 from __future__ import annotations
@@ -44,17 +46,18 @@ class LnsOptions:
     ``initial_share`` of the budget goes to the adapter's first plan; then rounds of ``round_s``
     seconds of ruin and recreate alternate with ``polish_s`` seconds of adapter local search from
     the best plan of the round. Each iteration removes between ``min_remove`` requests and
-    ``max_remove_share`` of them (at most ``max_remove``).
+    ``max_remove_share`` of them (at most ``max_remove``); the annealing temperature falls from
+    ``start_temperature`` times the plan cost to a hundredth of it over the search.
     """
 
     initial_share: float = 0.1
     round_s: float = 5.0
     polish_s: float = 1.0
     min_remove: int = 2
-    max_remove: int = 25
+    max_remove: int = 15
     max_remove_share: float = 0.3
     noise: float = 0.1
-    start_temperature: float = 0.002  # worsening, relative to the plan cost, accepted with probability 1/e at first
+    start_temperature: float = 0.03  # worsening, as a share of the plan cost, accepted with odds 1/e
     seed: int = 0
     search: SearchOptions = SearchOptions()
 
@@ -74,26 +77,35 @@ def solve_lns(
     initial_routes: Sequence[Sequence[int]] | None = None,
     options: LnsOptions = LnsOptions(),
 ) -> PdptwSolution:
-    """Solve ``problem`` within ``time_limit_s`` seconds: adapter, ruin and recreate, adapter again.
+    """Solve ``problem`` within ``time_limit_s`` seconds of wall time (single-threaded).
 
-    ``extra`` reports the first plan's cost, the ruin-and-recreate iterations and their best cost.
+    Feasible ``initial_routes`` (one visit list per vehicle) are never worsened. ``extra`` adds the
+    first plan's cost, the ruin-and-recreate iterations and rounds to the adapter's fields.
     Raises :class:`dispatch.ortools_adapter.SolveFailedError` like :func:`solve_pdptw`.
     """
     started = time.monotonic()
     deadline = started + time_limit_s
+    search_options = options.search
     if any(v.breaks for v in problem.vehicles) or not problem.requests:
-        return solve_pdptw(problem, time_limit_s=time_limit_s, initial_routes=initial_routes, options=options.search)
+        return solve_pdptw(
+            problem, time_limit_s=time_limit_s, initial_routes=initial_routes, options=search_options
+        )
+    search = _RuinRecreate(problem, options)
+    if initial_routes is None:
+        initial_routes = search.construct()
+    first_limit = time_limit_s * options.initial_share
     plan = solve_pdptw(
-        problem, time_limit_s=time_limit_s * options.initial_share, initial_routes=initial_routes, options=options.search
+        problem, time_limit_s=first_limit, initial_routes=initial_routes, options=search_options
     )
     first_cost, iterations, rounds = plan.cost, 0, 0
-    search = _RuinRecreate(problem, options)
     cooling = (time.monotonic(), deadline - options.polish_s)
     while deadline - time.monotonic() > options.polish_s + 0.1:
         until = min(time.monotonic() + options.round_s, deadline - options.polish_s)
         routes, _, done = search.run([[p.visit for p in r.visits] for r in plan.routes], until, cooling)
-        budget = min(options.polish_s, deadline - time.monotonic())
-        plan = solve_pdptw(problem, time_limit_s=max(0.05, budget), initial_routes=routes, options=options.search)
+        budget = max(0.05, min(options.polish_s, deadline - time.monotonic()))
+        polished = solve_pdptw(problem, time_limit_s=budget, initial_routes=routes, options=search_options)
+        if polished.extra["warm_start"] == "used":
+            plan = polished
         iterations, rounds = iterations + done, rounds + 1
     extra = {**plan.extra, "first_cost": first_cost, "lns_iterations": iterations, "lns_rounds": rounds}
     return replace(plan, seconds=time.monotonic() - started, extra=extra)
@@ -119,7 +131,9 @@ class _RuinRecreate:
         self.capacity = [v.capacity for v in problem.vehicles]
         self.single_dimension = all(len(v.capacity) == 1 for v in problem.vehicles)
         self.initial_load = [v.initial_load or (0,) * len(v.capacity) for v in problem.vehicles]
-        self.max_duration = [_INFINITY if v.max_duration is None else v.max_duration for v in problem.vehicles]
+        self.max_duration = [
+            _INFINITY if v.max_duration is None else v.max_duration for v in problem.vehicles
+        ]
         self.request_of = [0] * n_visits
         self.partner = [-1] * n_visits  # delivery -> pickup, pickup -> delivery
         self.ride_limit = [_INFINITY] * n_visits  # on deliveries: bound on cumul(delivery) - cumul(pickup)
@@ -137,6 +151,11 @@ class _RuinRecreate:
         self.memo: dict[tuple, tuple[int, int, int] | None] = {}
 
     # ----------------------------------------------------------------- search loop
+    def construct(self) -> list[list[int]] | None:
+        """Routes built by regret insertion from empty ones; None if a mandatory request finds no place."""
+        routes: list[list[int]] = [[] for _ in range(self.n_vehicles)]
+        return routes if self._recreate(routes, []) else None
+
     def run(
         self, routes: list[list[int]], deadline: float, cooling: tuple[float, float]
     ) -> tuple[list[list[int]], int, int]:
@@ -157,7 +176,8 @@ class _RuinRecreate:
             if not self._recreate(candidate, removed):
                 continue
             cost = self.plan_cost(candidate)
-            if cost < current_cost or self.rng.random() < math.exp((current_cost - cost) / max(temperature, 1e-9)):
+            worse_by = (cost - current_cost) / max(temperature, 1e-9)
+            if cost < current_cost or self.rng.random() < math.exp(-worse_by):
                 current, current_cost = candidate, cost
                 if cost < best_cost:
                     best, best_cost = [list(r) for r in candidate], cost
@@ -185,7 +205,8 @@ class _RuinRecreate:
         on_route = list(dict.fromkeys(self.request_of[v] for r in routes for v in r))
         if not on_route:
             return []
-        upper = max(self.options.min_remove, min(self.options.max_remove, int(len(on_route) * self.options.max_remove_share)))
+        share = int(len(on_route) * self.options.max_remove_share)
+        upper = max(self.options.min_remove, min(self.options.max_remove, share))
         count = min(len(on_route), self.rng.randint(self.options.min_remove, upper))
         kind = self.rng.random()
         if kind < 0.5:
@@ -250,7 +271,8 @@ class _RuinRecreate:
         Returns False when a mandatory request cannot be placed.
         """
         served = {self.request_of[v] for r in routes for v in r}
-        pending = list(dict.fromkeys(pending + [i for i in range(len(self.problem.requests)) if i not in served]))
+        unserved = [i for i in range(len(self.problem.requests)) if i not in served]
+        pending = list(dict.fromkeys(pending + unserved))
         route_info: dict[int, tuple] = {}
         options: dict[tuple[int, int], tuple[float, int, int] | None] = {}
         regret_k = self.rng.choice((1, 2, 3))
@@ -330,7 +352,8 @@ class _RuinRecreate:
         if vehicle not in route_info:
             route_info[vehicle] = self._route_info(vehicle, route)
         best = None
-        for delta, i, j in sorted(self._candidates(request, vehicle, route_info[vehicle]))[:_CHECKED_CANDIDATES]:
+        candidates = sorted(self._candidates(request, vehicle, route_info[vehicle]))
+        for delta, i, j in candidates[:_CHECKED_CANDIDATES]:
             trial = list(route)
             self._insert(trial, request, i, j)
             if self.schedule(vehicle, trial) is not None:
@@ -419,7 +442,9 @@ class _RuinRecreate:
         if not self._forward(nodes, 0, start, wait, self.earliest[nodes[0]]):
             return None
         self._delay(nodes, 0, start, wait, ride_of)
-        late_pickups = sorted(p for k, (p, limit) in enumerate(ride_of) if p >= 0 and start[k] - start[p] > limit)
+        late_pickups = sorted(
+            p for k, (p, limit) in enumerate(ride_of) if p >= 0 and start[k] - start[p] > limit
+        )
         for k in late_pickups:
             self._delay(nodes, k, start, wait, ride_of)
         if self._rides_ok(start, ride_of) and start[-1] - start[0] <= self.max_duration[vehicle]:

@@ -13,7 +13,8 @@ Model
   search filters reject long rides before the constraint solver sees them.
 - Optional requests (``drop_penalty`` set) sit in disjunctions whose penalties sum to the drop
   penalty; mandatory requests have none. Fixed vehicles use allowed vehicles. Riders already on
-  board are delivery-only visits allowed on their own vehicle only.
+  board are delivery-only visits allowed on their own vehicle only; their remaining ride limit is
+  the caller's to encode in the delivery window.
 - Breaks are fixed-duration intervals given to ``SetBreakIntervalsOfVehicle``; the duration limit is
   a span upper bound.
 - Time windows are first narrowed (:func:`narrow_windows`) with the ride-time, travel and shift
@@ -25,6 +26,8 @@ Outcome
   as early as possible by finalizers; they satisfy windows, travel, ride times, breaks and shift.
 - If the search finds no solution, :class:`SolveFailedError` is raised when some request is
   mandatory; otherwise the answer has empty routes, every request unserved and the solver status.
+  A mandatory request whose narrowed window is empty raises at once; an optional one is kept off
+  the routes and reported unserved.
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ from dispatch.pdptw import PdptwProblem, PdptwSolution, PlannedVisit, RequestSpe
 
 __all__ = ["SearchOptions", "SolveFailedError", "narrow_windows", "route_cost", "solve_pdptw"]
 
-_SUCCESS_STATUSES = frozenset({"ROUTING_SUCCESS", "ROUTING_OPTIMAL", "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED"})
+_SUCCESS_STATUSES = frozenset(
+    {"ROUTING_SUCCESS", "ROUTING_OPTIMAL", "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED"}
+)
 
 
 class SolveFailedError(RuntimeError):
@@ -156,7 +161,8 @@ def _unreachable_requests(problem: PdptwProblem, windows: list[tuple[int, int]])
 
 def _validate(problem: PdptwProblem) -> None:
     n_locations = problem.travel_time.shape[0]
-    if problem.travel_time.shape != (n_locations, n_locations) or problem.travel_cost.shape != (n_locations, n_locations):
+    square = (n_locations, n_locations)
+    if problem.travel_time.shape != square or problem.travel_cost.shape != square:
         raise ValueError("travel_time and travel_cost must be square matrices of the same size")
     dims = {len(v.demand) for v in problem.visits} | {len(v.capacity) for v in problem.vehicles}
     if len(dims) > 1:
@@ -197,7 +203,9 @@ def _allowed_vehicles(problem: PdptwProblem, visit: int) -> list[int]:
 
 def _search_parameters(options: SearchOptions, time_limit_s: float):
     parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.Value.Value(options.first_solution)
+    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.Value.Value(
+        options.first_solution
+    )
     parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.Value.Value(
         options.metaheuristic
     )
@@ -336,7 +344,9 @@ class _Model:
             if not spec.breaks:
                 continue
             intervals = [
-                solver.FixedDurationIntervalVar(b.earliest_start, b.latest_start, b.duration, False, f"break {v}.{k}")
+                solver.FixedDurationIntervalVar(
+                    b.earliest_start, b.latest_start, b.duration, False, f"break {v}.{k}"
+                )
                 for k, b in enumerate(spec.breaks)
             ]
             self.time.SetBreakIntervalsOfVehicle(intervals, v, service)
@@ -374,7 +384,9 @@ class _Model:
                 served.add(visit)
                 index = assignment.Value(self.routing.NextVar(index))
             end_time = assignment.Value(self.time.CumulVar(index))
-            routes.append(VehicleRoute(vehicle=v, visits=tuple(visits), start_time=start_time, end_time=end_time))
+            routes.append(
+                VehicleRoute(vehicle=v, visits=tuple(visits), start_time=start_time, end_time=end_time)
+            )
         unserved = tuple(i for i, r in enumerate(self.problem.requests) if r.delivery not in served)
         cost = sum(route_cost(self.problem, r.vehicle, [p.visit for p in r.visits]) for r in routes)
         extra = {**extra, "objective": assignment.ObjectiveValue()}

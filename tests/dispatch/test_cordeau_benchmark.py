@@ -1,4 +1,4 @@
-"""The Cordeau benchmark mapping: files of both layouts read, and a2-16 solved and accepted by the shared checker.
+"""The Cordeau benchmark mapping: both file layouts read; a2-16 solved and accepted by the shared checker.
 
 The shared material sits beside the repository (``../shared``); ``RUFBUS_SHARED`` points elsewhere.
 """
@@ -22,13 +22,17 @@ def shared_darp() -> Path:
     shared = Path(os.environ.get("RUFBUS_SHARED") or Path(__file__).resolve().parents[2].parent / "shared")
     darp = shared / "benchmarks" / "darp"
     if not (darp / "check_darp.py").is_file():
-        pytest.fail(f"shared DARP benchmark not found at {darp}; clone shared/ beside the repo or set RUFBUS_SHARED")
+        pytest.fail(
+            f"shared DARP benchmark not found at {darp}; clone shared/ beside the repo or set RUFBUS_SHARED"
+        )
     return darp
 
 
 def test_pr_layout_without_end_depot_copy_is_read(tmp_path):
     """A pr-style file (header field 2 = 2n, no closing depot line) gives n requests ending at node 0."""
-    text = "1 4 480 6 90\n0 0 0 0 0 0 1440\n1 1 0 10 1 0 1440\n2 2 0 10 1 0 1440\n3 3 0 10 -1 60 90\n4 4 0 10 -1 0 1440\n"
+    lines = ["1 4 480 6 90", "0 0 0 0 0 0 1440", "1 1 0 10 1 0 1440", "2 2 0 10 1 0 1440",
+             "3 3 0 10 -1 60 90", "4 4 0 10 -1 0 1440"]
+    text = "\n".join(lines) + "\n"
     (tmp_path / "pr00").write_text(text)
     instance = read_cordeau(tmp_path / "pr00")
     assert (instance.requests, instance.end_depot, instance.max_ride_time) == (2, 0, 90.0)
@@ -42,7 +46,8 @@ def test_a2_16_solved_in_five_seconds_is_accepted_by_the_shared_checker(tmp_path
     path = darp / "cordeau2006-a" / "a2-16"
     instance = read_cordeau(path)
     assert (instance.requests, instance.end_depot) == (16, 33)
-    solution = solve_lns(to_problem(instance, drop_penalty=10**8), time_limit_s=5.0, options=LnsOptions(round_s=2.0))
+    problem = to_problem(instance, drop_penalty=10**8)
+    solution = solve_lns(problem, time_limit_s=5.0, options=LnsOptions(round_s=2.0))
     out = tmp_path / "a2-16.json"
     out.write_text(json.dumps(to_checker_json(instance, solution)))
     verdict = subprocess.run([sys.executable, str(darp / "check_darp.py"), str(path), str(out)],

@@ -30,10 +30,21 @@ def problem(
 ) -> PdptwProblem:
     """A problem over grid ``points``; by default one vehicle of capacity 3 at the depot all day."""
     times = grid(points)
-    vehicles = vehicles or [VehicleSpec(start_location=0, start_time=0, end_location=0, end_latest=DAY, capacity=(3,))]
+    vehicles = vehicles or [bus(0)]
     return PdptwProblem(
-        travel_time=times, travel_cost=times, visits=tuple(visits), vehicles=tuple(vehicles), requests=tuple(requests)
+        travel_time=times,
+        travel_cost=times,
+        visits=tuple(visits),
+        vehicles=tuple(vehicles),
+        requests=tuple(requests),
     )
+
+
+def bus(depot: int, capacity: int = 3, **fields) -> VehicleSpec:
+    """A bus based at location ``depot``, free all day unless told otherwise."""
+    fields.setdefault("end_location", depot)
+    fields.setdefault("end_latest", DAY)
+    return VehicleSpec(start_location=depot, start_time=0, capacity=(capacity,), **fields)
 
 
 def trip(pickup_location: int, delivery_location: int, **window) -> list[Visit]:
@@ -61,12 +72,11 @@ def times(solution: PdptwSolution, vehicle: int = 0) -> dict[int, int]:
 def test_capacity_of_one_forces_two_separate_trips():
     """Two riders share pickup and destination; a one-seat bus must carry them one after the other."""
     points = [(0, 0), (1, 0), (5, 0)]
-    vehicle = VehicleSpec(start_location=0, start_time=0, end_location=0, end_latest=DAY, capacity=(1,))
-    p = problem(points, trip(1, 2) + trip(1, 2), pairs(2), [vehicle])
+    p = problem(points, trip(1, 2) + trip(1, 2), pairs(2), [bus(0, capacity=1)])
     solution = solve_pdptw(p, time_limit_s=LIMIT_S)
     route = order(solution)
     assert sorted(route) == [0, 1, 2, 3]
-    assert route.index(1) < route.index(2) or route.index(3) < route.index(0)  # one dropped before the other boards
+    assert route.index(1) < route.index(2) or route.index(3) < route.index(0)  # drop-off before next boarding
     assert solution.cost == 1 + 4 + 4 + 4 + 5
 
 
@@ -98,10 +108,7 @@ def test_rider_on_board_is_delivered_by_own_vehicle_before_a_new_rider_boards():
     not take over. The new request (3 -> 4) fits on bus 1 only after the drop-off."""
     points = [(0, 0), (5, 0), (6, 0), (7, 0), (8, 0)]
     visits = [Visit(location=2, earliest=0, latest=DAY, demand=(-1,))] + trip(3, 4)
-    vehicles = [
-        VehicleSpec(start_location=2, start_time=0, end_location=2, end_latest=DAY, capacity=(1,)),
-        VehicleSpec(start_location=1, start_time=0, end_location=1, end_latest=DAY, capacity=(1,), initial_load=(1,)),
-    ]
+    vehicles = [bus(2, capacity=1), bus(1, capacity=1, initial_load=(1,))]
     requests = [RequestSpec(pickup=None, delivery=0, vehicle=1), RequestSpec(pickup=1, delivery=2, vehicle=1)]
     solution = solve_pdptw(problem(points, visits, requests, vehicles), time_limit_s=LIMIT_S)
     assert order(solution, 0) == []
@@ -112,8 +119,8 @@ def test_optional_request_too_far_away_comes_back_unserved_while_the_others_are_
     """A rider 400 units away cannot be reached before the shift ends at 100; the near ones are served."""
     points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (400, 0), (401, 0)]
     visits = trip(1, 2) + trip(3, 4) + trip(5, 6)
-    vehicle = VehicleSpec(start_location=0, start_time=0, end_location=0, end_latest=100, capacity=(3,))
-    solution = solve_pdptw(problem(points, visits, pairs(3, drop_penalty=10_000), [vehicle]), time_limit_s=LIMIT_S)
+    p = problem(points, visits, pairs(3, drop_penalty=10_000), [bus(0, end_latest=100)])
+    solution = solve_pdptw(p, time_limit_s=LIMIT_S)
     assert solution.unserved == (2,)
     assert sorted(order(solution)) == [0, 1, 2, 3]
 
@@ -121,11 +128,8 @@ def test_optional_request_too_far_away_comes_back_unserved_while_the_others_are_
 def test_request_fixed_to_a_vehicle_is_served_by_that_vehicle():
     """The request sits next to bus 0's depot but is promised to bus 1, 50 units away."""
     points = [(0, 0), (1, 0), (2, 0), (50, 0)]
-    vehicles = [
-        VehicleSpec(start_location=0, start_time=0, end_location=0, end_latest=DAY, capacity=(3,)),
-        VehicleSpec(start_location=3, start_time=0, end_location=3, end_latest=DAY, capacity=(3,)),
-    ]
-    solution = solve_pdptw(problem(points, trip(1, 2), pairs(1, vehicle=1), vehicles), time_limit_s=LIMIT_S)
+    p = problem(points, trip(1, 2), pairs(1, vehicle=1), [bus(0), bus(3)])
+    solution = solve_pdptw(p, time_limit_s=LIMIT_S)
     assert order(solution, 0) == [] and order(solution, 1) == [0, 1]
 
 
@@ -133,10 +137,7 @@ def test_break_is_taken_between_pickup_and_delivery():
     """The rider boards at time 1 (window [0, 2]); the 10-unit break must start at 5, on the way, so the
     delivery 9 units further happens no earlier than 1 + 9 + 10 = 20."""
     points = [(0, 0), (1, 0), (10, 0)]
-    vehicle = VehicleSpec(
-        start_location=0, start_time=0, end_location=0, end_latest=DAY, capacity=(3,),
-        breaks=(Break(earliest_start=5, latest_start=5, duration=10),),
-    )
+    vehicle = bus(0, breaks=(Break(earliest_start=5, latest_start=5, duration=10),))
     p = problem(points, trip(1, 2, pickup_window=(0, 2)), pairs(1), [vehicle])
     planned = times(solve_pdptw(p, time_limit_s=LIMIT_S))
     assert planned[0] <= 2 and planned[1] >= 20
@@ -156,14 +157,14 @@ def test_warm_start_is_never_worse_than_the_initial_routes():
 def test_open_end_route_stops_at_the_last_delivery():
     """Without an end location the route ends where the last rider leaves: no return trip is paid."""
     points = [(0, 0), (2, 0), (7, 0)]
-    vehicle = VehicleSpec(start_location=0, start_time=0, end_location=None, end_latest=DAY, capacity=(3,))
-    solution = solve_pdptw(problem(points, trip(1, 2), pairs(1), [vehicle]), time_limit_s=LIMIT_S)
+    p = problem(points, trip(1, 2), pairs(1), [bus(0, end_location=None)])
+    solution = solve_pdptw(p, time_limit_s=LIMIT_S)
     assert solution.cost == 7
     assert solution.routes[0].end_time == times(solution)[1]
 
 
 def test_mandatory_request_that_no_bus_can_reach_raises_a_typed_error():
-    """A mandatory rider whose window closes before any bus can get there: SolveFailedError, not a silent drop."""
+    """A mandatory rider whose window closes before any bus can get there: a typed error, no silent drop."""
     points = [(0, 0), (50, 0), (51, 0)]
     p = problem(points, trip(1, 2, pickup_window=(0, 10)), pairs(1))
     with pytest.raises(SolveFailedError) as error:
