@@ -181,8 +181,8 @@ def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, 
     for route in routes:
         locations.add(route.state.location)
         locations.update(s.location for s in route.stops)
-    legs.fetch_to(list(locations), [pickup.location, dropoff.location])
     legs.prefetch([pickup.location, dropoff.location], list(locations))
+    legs.fetch_to(list(locations), [pickup.location, dropoff.location])
     if times is None:
         times = [RouteTimes(r, evaluate_route(r.vehicle, r.state, r.stops, legs), legs) for r in routes]
     candidates: list[tuple[float, int, int, int, int]] = []

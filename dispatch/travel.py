@@ -56,6 +56,9 @@ class MatrixTravelTimes:
         return TravelMatrix(self._seconds[np.ix_(rows, cols)], self._metres[np.ix_(rows, cols)])
 
 
+MAX_COLUMNS = 64
+
+
 class LegTimes:
     """Memoised travel times and distances between locations, fetched from a source in batches.
 
@@ -83,8 +86,6 @@ class LegTimes:
         if self._pairs + len(rows) * len(cols) > self._max_pairs:
             self._seconds.clear()
             self._metres.clear()
-            self._to.clear()
-            self._to_m.clear()
             self._pairs = 0
         result = self.source.matrix(rows, cols)
         for a, srow, mrow in zip(rows, result.seconds.tolist(), result.metres.tolist()):
@@ -129,23 +130,35 @@ class LegTimes:
         """Fetch travel times from many origins to a few destinations, kept per destination.
 
         Cheaper than :meth:`prefetch` for that shape: one matrix call, one dict per destination,
-        no per-pair bookkeeping; :meth:`to` and :meth:`seconds` read them.
+        no per-pair bookkeeping; :meth:`to` and :meth:`seconds` read them. The last
+        ``MAX_COLUMNS`` destinations are kept, apart from the pairs that ``max_pairs`` bounds.
         """
         rows = list(dict.fromkeys(origins))
         cols = list(dict.fromkeys(destinations))
+        if len(self._to) + len(cols) > MAX_COLUMNS:
+            self._to.clear()
+            self._to_m.clear()
         result = self.source.matrix(rows, cols)
         for j, b in enumerate(cols):
             self._to[b] = dict(zip(rows, result.seconds[:, j].tolist()))
             self._to_m[b] = dict(zip(rows, result.metres[:, j].tolist()))
-        self._pairs += len(rows) * len(cols)
 
     def to(self, origins: Sequence[int], destination: int) -> list[int]:
-        """Travel times from each of ``origins`` to one destination (after :meth:`fetch_to`)."""
-        column = self._to[destination]
-        return [column[a] for a in origins]
+        """Travel times from each of ``origins`` to one destination (fetched column-wise if missing)."""
+        try:
+            column = self._to[destination]
+            return [column[a] for a in origins]
+        except KeyError:
+            self.fetch_to(origins, [destination])
+            column = self._to[destination]
+            return [column[a] for a in origins]
 
     def from_(self, origin: int, destinations: Sequence[int]) -> list[int]:
-        """Travel times from one origin to each of ``destinations`` (all must be prefetched)."""
-        row = self._seconds[origin]
-        return [row[b] for b in destinations]
-
+        """Travel times from one origin to each of ``destinations`` (fetched if missing)."""
+        try:
+            row = self._seconds[origin]
+            return [row[b] for b in destinations]
+        except KeyError:
+            self.prefetch([origin], destinations)
+            row = self._seconds[origin]
+            return [row[b] for b in destinations]
