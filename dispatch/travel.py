@@ -95,27 +95,24 @@ class LegTimes:
             self._metres.setdefault(a, {}).update(zip(cols, mrow))
             self._pairs += len(seconds) - before
 
-    def seconds(self, origin: int, destination: int) -> int:
-        """Travel time from ``origin`` to ``destination`` (s)."""
+    def _lookup(self, rows: dict[int, dict[int, int]], columns: dict[int, dict[int, int]],
+                origin: int, destination: int) -> int:
         try:
-            return self._seconds[origin][destination]
+            return rows[origin][destination]
         except KeyError:
-            column = self._to.get(destination)
+            column = columns.get(destination)
             if column is not None and origin in column:
                 return column[origin]
             self.prefetch([origin], [destination])
-            return self._seconds[origin][destination]
+            return rows[origin][destination]
+
+    def seconds(self, origin: int, destination: int) -> int:
+        """Travel time from ``origin`` to ``destination`` (s)."""
+        return self._lookup(self._seconds, self._to, origin, destination)
 
     def metres(self, origin: int, destination: int) -> int:
         """Driving distance from ``origin`` to ``destination`` (m)."""
-        try:
-            return self._metres[origin][destination]
-        except KeyError:
-            column = self._to_m.get(destination)
-            if column is not None and origin in column:
-                return column[origin]
-            self.prefetch([origin], [destination])
-            return self._metres[origin][destination]
+        return self._lookup(self._metres, self._to_m, origin, destination)
 
     def prefetch_legs(self, locations: Sequence[int]) -> None:
         """Make sure every consecutive leg of a path through ``locations`` is known."""
