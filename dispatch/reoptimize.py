@@ -4,7 +4,10 @@ The routes in force become a :class:`PdptwProblem`: each vehicle starts where it
 committed stops) at the time it is free, ends at its depot by its shift end, and carries its riders
 on board, whom only it may drop off. Booked riders keep their promised pickup window, latest arrival
 and maximum ride time; breaks stay with their vehicle, at the depot, with nobody on board. The
-current routes warm-start the search, so the answer is never worse than the plan in force.
+current routes warm-start the search, so the answer is never worse than the plan in force. Short
+budgets (live re-optimisation) go to OR-Tools' guided local search alone; budgets of
+``LNS_MIN_BUDGET_S`` or more (batch planning) to the large-neighbourhood search of
+:mod:`dispatch.improve`, which wraps the same adapter.
 New requests (batch mode, e.g. tomorrow's pre-bookings) are optional: those the solver cannot fit
 come back unserved. Every route of the answer is checked with :func:`evaluate_route` before it is
 returned; a plan that fails is never applied. Evaluation schedules every stop as early as possible;
@@ -20,11 +23,13 @@ from typing import Sequence
 from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.insertion import VehicleRoute, best_insertion
 from dispatch.model import OnboardRider, Stop, StopKind
+from dispatch.improve import solve_lns
 from dispatch.ortools_adapter import SolveFailedError, solve_pdptw
 from dispatch.pdptw import PdptwProblem, RequestSpec, VehicleSpec, Visit
 from dispatch.travel import LegTimes
 
 UNSERVED_PENALTY_S = 24 * 3600  # leaving a new request out costs more than any detour
+LNS_MIN_BUDGET_S = 5.0  # from this budget on, ruin-and-recreate rounds around OR-Tools pay off
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,8 @@ def optimise(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float
     optional = {new.pickup.request_id for new in new_requests}
     problem, stops, initial, request_ids = build_problem(scratch, evaluations, unplaced, optional, legs)
     try:
-        solution = solve_pdptw(problem, time_limit_s=time_limit_s, initial_routes=initial)
+        solve = solve_lns if time_limit_s >= LNS_MIN_BUDGET_S else solve_pdptw
+        solution = solve(problem, time_limit_s=time_limit_s, initial_routes=initial)
     except SolveFailedError as error:
         raise PlanRejectedError(str(error)) from error
     new_stops: dict[str, tuple[Stop, ...]] = {}

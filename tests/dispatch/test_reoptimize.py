@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.model import Offer, Rejection, Request, ServiceRules, TimeType, Vehicle
+from dispatch.reoptimize import LNS_MIN_BUDGET_S
 from dispatch.travel import MatrixTravelTimes
 from tests.dispatch.scenarios import minutes
 
@@ -74,13 +76,15 @@ def test_reoptimized_plan_passes_evaluation_and_is_never_worse():
         assert result.drive_s_after <= result.drive_s_before
 
 
-def test_batch_of_prebookings_serves_what_fits_and_rejects_the_rest_with_a_cause():
-    """Tomorrow's 30 pre-bookings on one bus: all are answered; the rejected have a cause; routes are feasible."""
+@pytest.mark.parametrize("time_limit_s", [2.0, LNS_MIN_BUDGET_S])
+def test_batch_of_prebookings_serves_what_fits_and_rejects_the_rest_with_a_cause(time_limit_s):
+    """Tomorrow's 30 pre-bookings on one bus, with OR-Tools alone and with the large-neighbourhood search:
+    all are answered; the rejected have a cause; routes are feasible."""
     dispatcher = Dispatcher(fleet(1), RULES, plane_matrix(2, 25), 0)
     rng = random.Random(2)
     requests = [Request(f"p{k}", *rng.sample(range(1, 25), 2), TimeType.LEAVE_AFTER,
                         minutes(60 + rng.randint(0, 120)), 0) for k in range(30)]
-    outcome = dispatcher.book_batch(requests, 0, time_limit_s=2.0)
+    outcome = dispatcher.book_batch(requests, 0, time_limit_s=time_limit_s)
     assert set(outcome) == {r.id for r in requests}
     served = [r for r, o in outcome.items() if isinstance(o, Offer)]
     rejected = [o for o in outcome.values() if isinstance(o, Rejection)]
