@@ -25,6 +25,7 @@ from dispatch.travel import LegTimes, TravelTimes
 
 ALTERNATIVE_STEP_S = 15 * 60
 ALTERNATIVE_STEPS = 4
+MAX_OPEN_OFFERS = 1000  # past this many open offers, expired ones are forgotten
 
 
 class RequestStatus(StrEnum):
@@ -231,6 +232,8 @@ class Dispatcher:
         offer = Offer(request.id, found.vehicle_id, (promise.window_start, promise.window_end),
                       found.pickup_start, found.dropoff_start, promise.latest_dropoff,
                       now + self.rules.offer_validity_s, self.version, found.cost)
+        if len(self._offers) >= MAX_OPEN_OFFERS:
+            self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
         self._offers[request.id] = _PendingOffer(offer, request, bounds, found,
                                                  self._route_versions[found.vehicle_id])
         self._events.append(DomainEvent(EventKind.OFFER_MADE, now, found.vehicle_id, request.id))

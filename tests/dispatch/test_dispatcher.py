@@ -632,3 +632,20 @@ def test_bus_leaving_a_stop_is_committed_to_the_next():
     assert [(r.request_id, r.departed_pickup_at) for r in d.state("v1").onboard] == [("A", T0 + 645)]
     assert d.route("v1").committed == 1
     assert plan(d, "v1") == [("A", D, T0 + 765)]
+
+
+def test_expired_offers_are_forgotten_once_many_are_open(monkeypatch):
+    """With room for three open offers, a fourth quote forgets the expired ones and keeps the valid one."""
+    import dispatch.dispatcher as dispatcher_module
+
+    monkeypatch.setattr(dispatcher_module, "MAX_OPEN_OFFERS", 3)
+    d = dispatcher(bus())
+    for k in range(3):
+        assert isinstance(d.quote(leave_after(f"old{k}", 0, 4, T0), T0), Offer)
+    later = T0 + d.rules.offer_validity_s + 1
+    assert isinstance(d.quote(leave_after("new", 0, 4, later), later), Offer)
+    for k in range(3):
+        with pytest.raises(DispatchError) as error:
+            d.book(f"old{k}", later)
+        assert error.value.code == "unknown_offer"
+    assert isinstance(d.book("new", later), Offer)
