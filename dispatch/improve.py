@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from dispatch.ortools_adapter import SearchOptions, narrow_windows, solve_pdptw
-from dispatch.pdptw import PdptwProblem, PdptwSolution
+from dispatch.pdptw import PdptwProblem, PdptwSolution, node_matrices
 
 __all__ = ["LnsOptions", "solve_lns"]
 
@@ -123,7 +123,8 @@ class _RuinRecreate:
         self.rng = random.Random(options.seed)
         n_visits, n_vehicles = len(problem.visits), len(problem.vehicles)
         self.n_visits, self.n_vehicles = n_visits, n_vehicles
-        self.time, self.cost = _node_matrices(problem)
+        time_matrix, cost_matrix = node_matrices(problem)
+        self.time, self.cost = time_matrix.tolist(), cost_matrix.tolist()
         windows = narrow_windows(problem)
         self.earliest = [w[0] for w in windows] + [v.start_time for v in problem.vehicles] * 2
         self.latest = [w[1] for w in windows] + [v.end_latest for v in problem.vehicles] * 2
@@ -503,21 +504,3 @@ class _RuinRecreate:
     @staticmethod
     def _rides_ok(start: list[int], ride_of) -> bool:
         return all(start[k] - start[p] <= limit for k, (p, limit) in enumerate(ride_of) if p >= 0)
-
-
-def _node_matrices(problem: PdptwProblem) -> tuple[list[list[int]], list[list[int]]]:
-    """Time transit (service + travel) and cost between routing nodes, as nested lists for fast access."""
-    n_vehicles = len(problem.vehicles)
-    n_visits = len(problem.visits)
-    locations = [v.location for v in problem.visits]
-    locations += [s.start_location for s in problem.vehicles]
-    locations += [0 if s.end_location is None else s.end_location for s in problem.vehicles]
-    loc = np.array(locations, dtype=np.int64)
-    service = np.array([v.service for v in problem.visits] + [0] * (2 * n_vehicles), dtype=np.int64)
-    travel = np.asarray(problem.travel_time, dtype=np.int64)[np.ix_(loc, loc)]
-    cost = np.asarray(problem.travel_cost, dtype=np.int64)[np.ix_(loc, loc)]
-    for v, spec in enumerate(problem.vehicles):
-        if spec.end_location is None:
-            travel[:, n_visits + n_vehicles + v] = 0
-            cost[:, n_visits + n_vehicles + v] = 0
-    return (service[:, None] + travel).tolist(), cost.tolist()

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from dispatch.pdptw import PdptwProblem, PdptwSolution, PlannedVisit, RequestSpec, VehicleRoute
+from dispatch.pdptw import PdptwProblem, PdptwSolution, PlannedVisit, RequestSpec, VehicleRoute, node_matrices
 
 __all__ = ["SearchOptions", "SolveFailedError", "narrow_windows", "route_cost", "solve_pdptw"]
 
@@ -242,7 +242,7 @@ class _Model:
         ends = [n_visits + n_vehicles + v for v in range(n_vehicles)]
         self.manager = pywrapcp.RoutingIndexManager(n_visits + 2 * n_vehicles, n_vehicles, starts, ends)
         self.routing = pywrapcp.RoutingModel(self.manager)
-        travel_time, travel_cost = self._node_matrices()
+        travel_time, travel_cost = node_matrices(problem)
         cost_index = self.routing.RegisterTransitMatrix(travel_cost.tolist())
         self.routing.SetArcCostEvaluatorOfAllVehicles(cost_index)
         self.time = self._add_time_dimension(travel_time, windows)
@@ -250,24 +250,6 @@ class _Model:
         self._add_requests()
         self._add_breaks()
         self._deactivate(unreachable)
-
-    def _node_matrices(self) -> tuple[np.ndarray, np.ndarray]:
-        """Time transit (service of the from-node + travel) and cost between all routing nodes."""
-        problem = self.problem
-        n_vehicles = len(problem.vehicles)
-        locations = [v.location for v in problem.visits]
-        locations += [s.start_location for s in problem.vehicles]
-        locations += [0 if s.end_location is None else s.end_location for s in problem.vehicles]
-        service = np.array([v.service for v in problem.visits] + [0] * (2 * n_vehicles), dtype=np.int64)
-        loc = np.array(locations, dtype=np.int64)
-        travel = np.asarray(problem.travel_time, dtype=np.int64)[np.ix_(loc, loc)]
-        cost = np.asarray(problem.travel_cost, dtype=np.int64)[np.ix_(loc, loc)]
-        for v, spec in enumerate(problem.vehicles):
-            if spec.end_location is None:
-                end = self.n_visits + n_vehicles + v
-                travel[:, end] = 0
-                cost[:, end] = 0
-        return service[:, None] + travel, cost
 
     def _add_time_dimension(self, travel_time: np.ndarray, windows: list[tuple[int, int]]):
         problem = self.problem

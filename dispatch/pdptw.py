@@ -109,3 +109,25 @@ class PdptwSolution:
     status: str  # solver status name, e.g. "ROUTING_SUCCESS"
     seconds: float  # wall time spent
     extra: dict = field(default_factory=dict)
+
+
+def node_matrices(problem: PdptwProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Time transit (service of the from-node + travel) and cost between routing nodes.
+
+    Routing nodes are the visits ``0..V-1``, then one start node and one end node per vehicle; an
+    open-ended vehicle's end node is reached from anywhere at zero time and cost.
+    """
+    n_vehicles, n_visits = len(problem.vehicles), len(problem.visits)
+    locations = [v.location for v in problem.visits]
+    locations += [s.start_location for s in problem.vehicles]
+    locations += [0 if s.end_location is None else s.end_location for s in problem.vehicles]
+    loc = np.array(locations, dtype=np.int64)
+    service = np.array([v.service for v in problem.visits] + [0] * (2 * n_vehicles), dtype=np.int64)
+    travel = np.asarray(problem.travel_time, dtype=np.int64)[np.ix_(loc, loc)]
+    cost = np.asarray(problem.travel_cost, dtype=np.int64)[np.ix_(loc, loc)]
+    for v, spec in enumerate(problem.vehicles):
+        if spec.end_location is None:
+            travel[:, n_visits + n_vehicles + v] = 0
+            cost[:, n_visits + n_vehicles + v] = 0
+    return service[:, None] + travel, cost
+
