@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, Alembic migrations, engine and session, repository functions."""

@@ -1,0 +1,261 @@
+"""The service's tables (SQLModel). Each entity has a ``…Base`` with its shared fields and a table class;
+the API's ``…Create``/``…Public`` models derive from the bases.
+
+Datetimes are timezone-aware (:class:`api.db.types.UTCDateTime`); enums are stored as their text value.
+Identifiers of vehicles and requests are the same strings the dispatch core uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from api.db.types import EnumText, UTCDateTime
+from dispatch.dispatcher import RequestStatus
+from dispatch.events import EventKind
+from dispatch.model import RejectionCause, ServiceRules, StopKind, TimeType
+
+ID_LENGTH = 64
+# An integer key that autoincrements everywhere (SQLite only does so for INTEGER PRIMARY KEY).
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+# Requests the plan in force still has to serve: what a restarted service loads back.
+ACTIVE_STATUSES: tuple[RequestStatus, ...] = (RequestStatus.BOOKED, RequestStatus.PICKED_UP)
+
+# Named constraints, so that migrations can refer to them (SQLite's batch mode needs names).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class UserRole(StrEnum):
+    """What a user may do."""
+
+    RIDER = "rider"
+    DRIVER = "driver"
+    OPERATOR = "operator"
+
+
+# --- vehicles and their shifts -------------------------------------------------------------------
+
+
+class VehicleBase(SQLModel):
+    name: str = Field(max_length=120)
+    seats: int = Field(ge=1)
+    wheelchair_spaces: int = Field(default=0, ge=0)
+    depot_lat: float
+    depot_lon: float
+    depot_node: int = Field(sa_type=sa.BigInteger)  # routing node id the depot snaps to
+    active: bool = True
+
+
+class Vehicle(VehicleBase, table=True):
+    """A bus of the fleet with its home depot; inactive buses are kept for history."""
+
+    __tablename__ = "vehicles"
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+
+
+class ShiftBase(SQLModel):
+    vehicle_id: str = Field(foreign_key="vehicles.id", max_length=ID_LENGTH)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Shift(ShiftBase, table=True):
+    """A period a vehicle is driven; its breaks are :class:`ShiftBreak` rows."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (sa.Index("ix_shifts_vehicle_id_starts_at", "vehicle_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ShiftBreakBase(SQLModel):
+    shift_id: int = Field(foreign_key="shifts.id", index=True, ondelete="CASCADE")
+    earliest_start: datetime = Field(sa_type=UTCDateTime)
+    latest_start: datetime = Field(sa_type=UTCDateTime)
+    duration_s: int = Field(ge=0)
+
+
+class ShiftBreak(ShiftBreakBase, table=True):
+    """A driver's break within a shift (mirrors :class:`dispatch.model.Break`), taken at the depot."""
+
+    __tablename__ = "shift_breaks"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+# --- the operator's rules and area ------------------------------------------------------------------
+
+
+class ServiceRulesBase(SQLModel):
+    """The fields of :class:`dispatch.model.ServiceRules`, one for one (durations in seconds)."""
+
+    max_wait_s: int
+    pickup_window_s: int
+    ride_alpha: float
+    ride_beta_s: int
+    max_detour_s: int
+    stop_dwell_s: int
+    boarding_s_per_passenger: int
+    booking_horizon_s: int
+    min_notice_s: int
+    prebooking_threshold_s: int
+    service_start_s: int
+    service_end_s: int
+    offer_validity_s: int
+    no_show_wait_s: int
+
+
+class ServiceRulesVersion(ServiceRulesBase, table=True):
+    """One version of the service rules. Rows are only added: the highest ``id`` is in force, the
+    others are the history."""
+
+    __tablename__ = "service_rules"
+
+    id: int | None = Field(default=None, primary_key=True)
+    valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    changed_by: int | None = Field(default=None, foreign_key="users.id")
+
+    @classmethod
+    def from_rules(cls, rules: ServiceRules, **extra: Any) -> ServiceRulesVersion:
+        """A row holding ``rules``."""
+        return cls(**dataclasses.asdict(rules), **extra)
+
+    def to_rules(self) -> ServiceRules:
+        """The (validated) dispatch value this row holds."""
+        return ServiceRules(**{f.name: getattr(self, f.name) for f in dataclasses.fields(ServiceRules)})
+
+
+class ServiceAreaBase(SQLModel):
+    name: str = Field(max_length=120)
+    geojson: str = Field(sa_type=sa.Text)  # a GeoJSON Polygon or MultiPolygon (WGS 84)
+
+
+class ServiceArea(ServiceAreaBase, table=True):
+    """One version of the service area. Rows are only added: the highest ``id`` is in force."""
+
+    __tablename__ = "service_areas"
+
+    id: int | None = Field(default=None, primary_key=True)
+    valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+# --- riders' requests from offer to end ---------------------------------------------------------------
+
+
+class BookingBase(SQLModel):
+    origin_lat: float
+    origin_lon: float
+    origin_node: int = Field(sa_type=sa.BigInteger)
+    destination_lat: float
+    destination_lon: float
+    destination_node: int = Field(sa_type=sa.BigInteger)
+    time_type: TimeType = Field(sa_type=EnumText(TimeType, 16))
+    requested_time: datetime = Field(sa_type=UTCDateTime)  # what `time_type` refers to
+    seats: int = Field(default=1, ge=0)
+    wheelchairs: int = Field(default=0, ge=0)
+
+
+class Booking(BookingBase, table=True):
+    """A rider's request and everything that happens to it: offered → booked → picked_up → completed,
+    or cancelled, no_show, rejected (with its cause). Holds the request's bounds and the promise made."""
+
+    __tablename__ = "bookings"
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)  # the dispatch Request.id
+    rider_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True, index=True)
+    status: RequestStatus = Field(sa_type=EnumText(RequestStatus, 16), index=True)
+    rejection_cause: RejectionCause | None = Field(default=None, sa_type=EnumText(RejectionCause, 40))
+    vehicle_id: str | None = Field(default=None, foreign_key="vehicles.id", index=True, max_length=ID_LENGTH)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    # bounds (dispatch.model.TimeBounds)
+    direct_s: int | None = None
+    earliest_pickup: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    latest_pickup: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    max_ride_s: int | None = None
+    # promise (dispatch.model.Promise); set once offered
+    window_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    window_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    latest_dropoff: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    offer_valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # lifecycle
+    booked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dropped_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # cancelled, no-show, rejected
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class PlannedStop(SQLModel, table=True):
+    """One stop of a vehicle's planned route, in order; a vehicle's rows are replaced as a whole."""
+
+    __tablename__ = "planned_stops"
+    __table_args__ = (sa.UniqueConstraint("vehicle_id", "sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vehicle_id: str = Field(foreign_key="vehicles.id", index=True, max_length=ID_LENGTH)
+    sequence: int = Field(ge=0)
+    booking_id: str | None = Field(default=None, foreign_key="bookings.id", index=True,
+                                   max_length=ID_LENGTH)  # None for a break
+    kind: StopKind = Field(sa_type=EnumText(StopKind, 16))
+    lat: float
+    lon: float
+    node: int = Field(sa_type=sa.BigInteger)
+    planned_time: datetime = Field(sa_type=UTCDateTime)  # planned start of service
+
+
+# --- the event log and the users ------------------------------------------------------------------------
+
+
+class Event(SQLModel, table=True):
+    """One entry of the append-only event log (a :class:`dispatch.events.DomainEvent` and who caused it).
+
+    Vehicle and request ids are plain text, not foreign keys: the log outlives what it mentions.
+    """
+
+    __tablename__ = "events"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
+    time: datetime = Field(sa_type=UTCDateTime, index=True)
+    kind: EventKind = Field(sa_type=EnumText(EventKind, 40), index=True)
+    actor: str | None = Field(default=None, max_length=120)  # e.g. "dispatcher", "user:7"
+    vehicle_id: str | None = Field(default=None, index=True, max_length=ID_LENGTH)
+    request_id: str | None = Field(default=None, index=True, max_length=ID_LENGTH)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class UserBase(SQLModel):
+    name: str = Field(max_length=120)
+    role: UserRole = Field(sa_type=EnumText(UserRole, 16))
+    vehicle_id: str | None = Field(default=None, foreign_key="vehicles.id",
+                                   max_length=ID_LENGTH)  # drivers: the bus they drive
+    active: bool = True
+
+
+class User(UserBase, table=True):
+    """A rider, driver or operator, authenticated by an API key of which only a hash is kept."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_key_hash: str = Field(max_length=128, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

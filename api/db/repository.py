@@ -1,0 +1,108 @@
+"""Repository functions: small, keyword-only, typed. Each one that writes commits its own transaction.
+
+Failures come out as :class:`PersistenceError` subclasses with a machine-readable ``code``; a failed
+write leaves nothing behind (the session is rolled back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.db.models import ACTIVE_STATUSES, Booking, Event, PlannedStop
+
+
+class PersistenceError(Exception):
+    """A write the database refused; ``code`` is machine-readable."""
+
+    code = "persistence_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DuplicateIdempotencyKey(PersistenceError):
+    """Another booking already holds this idempotency key: the request was already made."""
+
+    code = "duplicate_idempotency_key"
+
+
+class IntegrityViolation(PersistenceError):
+    """A write broke a constraint (unknown vehicle or booking, two stops at one position, …)."""
+
+    code = "integrity_violation"
+
+
+@dataclass(frozen=True)
+class ActivePlan:
+    """What a restarted service needs back: bookings still to be served and every planned stop."""
+
+    bookings: tuple[Booking, ...]
+    stops: tuple[PlannedStop, ...]  # ordered by vehicle, then sequence
+
+
+def save_booking(session: Session, *, booking: Booking, event: Event,
+                 route: Sequence[PlannedStop] | None = None) -> Booking:
+    """Write ``booking`` (new or changed), the new ``route`` of its vehicle and ``event`` in one
+    transaction: all of it or nothing.
+
+    ``route`` replaces every planned stop of ``booking.vehicle_id`` (an insertion changes one bus's
+    route as a whole); ``None`` leaves the planned stops alone.
+    """
+    if route is not None and any(stop.vehicle_id != booking.vehicle_id for stop in route):
+        raise ValueError("every stop of the route must belong to the booking's vehicle")
+    try:
+        session.add(booking)
+        session.flush()
+        if route is not None:
+            session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id) == booking.vehicle_id))
+            session.add_all(route)
+            session.flush()
+        session.add(event)
+        session.flush()
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        key = booking.idempotency_key
+        if key is not None and _other_booking_holds_key(session, key=key, booking_id=booking.id):
+            raise DuplicateIdempotencyKey(f"idempotency key {key!r} is already used") from error
+        raise IntegrityViolation(f"booking {booking.id} not saved: {error.orig}") from error
+    except Exception:
+        session.rollback()
+        raise
+    return booking
+
+
+def _other_booking_holds_key(session: Session, *, key: str, booking_id: str) -> bool:
+    holder = find_booking_by_idempotency_key(session, key=key)
+    return holder is not None and holder.id != booking_id
+
+
+def find_booking_by_idempotency_key(session: Session, *, key: str) -> Booking | None:
+    """The booking made with idempotency key ``key``, if any."""
+    return session.exec(select(Booking).where(Booking.idempotency_key == key)).first()
+
+
+def load_active_plan(session: Session) -> ActivePlan:
+    """Bookings still to be served (booked or on board) and all planned stops, for restart recovery."""
+    bookings = session.exec(select(Booking).where(col(Booking.status).in_(ACTIVE_STATUSES))
+                            .order_by(col(Booking.id))).all()
+    stops = session.exec(select(PlannedStop).order_by(col(PlannedStop.vehicle_id),
+                                                      col(PlannedStop.sequence))).all()
+    return ActivePlan(bookings=tuple(bookings), stops=tuple(stops))
+
+
+def append_event(session: Session, *, event: Event) -> Event:
+    """Add ``event`` to the log and commit."""
+    try:
+        session.add(event)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return event

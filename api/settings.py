@@ -1,0 +1,41 @@
+"""Service settings: one pydantic-settings class read from the environment, with no work at import time.
+
+``DATABASE_URL`` and ``REDIS_URL`` keep their conventional names; every other variable has the
+``RUFBUS_`` prefix. Nothing is connected or created here: the SQLite directory is made when an engine
+is built (:func:`api.db.session.create_db_engine`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_FILE = REPO_ROOT / ".cache" / "rufbus" / "rufbus.sqlite3"
+DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_FILE}"
+
+
+class Settings(BaseSettings):
+    """Options of the HTTP service.
+
+    Environment variables (all optional): ``DATABASE_URL`` (SQLAlchemy URL; default: a SQLite file
+    under ``.cache/rufbus``), ``REDIS_URL`` (default: none, one process needs no Redis),
+    ``RUFBUS_DATABASE_ECHO`` (log SQL), ``RUFBUS_DATABASE_POOL_SIZE`` (PostgreSQL connections kept open).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RUFBUS_", extra="ignore", frozen=True)
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL,
+                              validation_alias=AliasChoices("DATABASE_URL", "database_url"))
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url"))
+    database_echo: bool = False
+    database_pool_size: int = Field(default=5, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once; a FastAPI dependency tests can override."""
+    return Settings()
