@@ -202,7 +202,8 @@ class Booking(BookingBase, table=True):
     dropped_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # cancelled, no-show, rejected
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime,
+                                 sa_column_kwargs={"onupdate": utc_now})
 
 
 class PlannedStop(SQLModel, table=True):

@@ -36,8 +36,8 @@ def test_settings_can_be_given_directly_in_tests() -> None:
 
 def test_importing_the_persistence_modules_connects_to_nothing(tmp_path) -> None:
     """Importing settings, models, session and repository creates no engine and no file."""
-    code = ("import api.settings, api.db.models, api.db.session, api.db.repository, api.db.migrate, sqlalchemy.pool,"
-            "gc; from sqlalchemy import Engine;"
+    code = ("import gc, api.settings, api.db.models, api.db.session, api.db.repository, api.db.migrate;"
+            "from sqlalchemy import Engine;"
             "assert not [o for o in gc.get_objects() if isinstance(o, Engine)]")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
                             env={"DATABASE_URL": f"sqlite:///{tmp_path / 'never.sqlite3'}", "PATH": ""})

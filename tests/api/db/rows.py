@@ -35,7 +35,8 @@ def make_route(booking_id: str, vehicle_id: str = "bus-1", *, first_sequence: in
     """Pickup at node 1 at 08:05, drop-off at node 2 at 08:20."""
     return [
         PlannedStop(vehicle_id=vehicle_id, sequence=first_sequence, booking_id=booking_id,
-                    kind=StopKind.PICKUP, lat=47.10, lon=9.50, node=1, planned_time=T0 + timedelta(minutes=5)),
+                    kind=StopKind.PICKUP, lat=47.10, lon=9.50, node=1,
+                    planned_time=T0 + timedelta(minutes=5)),
         PlannedStop(vehicle_id=vehicle_id, sequence=first_sequence + 1, booking_id=booking_id,
                     kind=StopKind.DROPOFF, lat=47.20, lon=9.55, node=2,
                     planned_time=T0 + timedelta(minutes=20)),

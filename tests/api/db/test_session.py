@@ -28,7 +28,10 @@ def test_sqlite_enforces_foreign_keys_and_may_cross_threads(tmp_path) -> None:
         with engine.connect() as connection:
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
             results: list[int] = []
-            worker = threading.Thread(target=lambda: results.append(connection.execute(text("select 7")).scalar()))
+            def use_here() -> None:
+                results.append(connection.execute(text("select 7")).scalar())
+
+            worker = threading.Thread(target=use_here)
             worker.start()
             worker.join()
             assert results == [7]

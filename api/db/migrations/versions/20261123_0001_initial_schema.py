@@ -1,4 +1,5 @@
-"""Initial schema: vehicles, shifts and breaks, service rules and area, bookings, planned stops, events, users.
+"""Initial schema: vehicles, shifts and breaks, service rules and area, bookings, planned stops, events,
+users.
 
 Generated with ``alembic revision --autogenerate`` from api/db/models.py, then reviewed: indexes created
 with plain ``op.create_index`` (no batch mode needed for new tables); enum columns are VARCHARs and
@@ -146,7 +147,8 @@ def upgrade() -> None:
     sa.Column('latest_start', sa.DateTime(timezone=True), nullable=False),
     sa.Column('duration_s', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['shift_id'], ['shifts.id'], name=op.f('fk_shift_breaks_shift_id_shifts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shift_id'], ['shifts.id'], name=op.f('fk_shift_breaks_shift_id_shifts'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shift_breaks'))
     )
     op.create_index(op.f('ix_shift_breaks_shift_id'), 'shift_breaks', ['shift_id'], unique=False)
