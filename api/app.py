@@ -1,5 +1,7 @@
-"""The HTTP service. For now: a health page showing the loaded region; riders', drivers' and
-operators' endpoints come with the service issue."""
+"""The HTTP service: a health page and the riders' API (:mod:`api.routes.rider`).
+
+At start the app migrates the database (``DATABASE_URL``), loads the road network, and builds an
+in-process dispatcher with the demo fleet (:mod:`api.fleet`); drivers' and operators' endpoints follow."""
 
 from __future__ import annotations
 
@@ -9,22 +11,50 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from api.clock import ServiceClock
+from api.db.migrate import upgrade_database
+from api.db.session import create_db_engine
+from api.errors import install_error_handlers
+from api.fleet import demo_fleet, register_vehicles
+from api.routes import rider
+from api.services.booking import LiveDispatch
+from api.settings import Settings
+from dispatch.dispatcher import Dispatcher
+from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
 from routing.settings import RoutingSettings
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 
 
-def create_app(settings: RoutingSettings | None = None) -> FastAPI:
-    """Build the application; the road network is loaded (from cache) when the app starts."""
+def create_app(settings: Settings | None = None, *, routing_settings: RoutingSettings | None = None,
+               clock: ServiceClock | None = None) -> FastAPI:
+    """Build the application; nothing heavy happens until it starts. Tests pass their own settings
+    (e.g. a temporary SQLite ``database_url``) and clock; by default both come from the environment."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.network = RoadNetwork.load(settings=settings or RoutingSettings.from_env())
-        yield
+        service = settings or Settings()
+        network = RoadNetwork.load(settings=routing_settings or RoutingSettings.from_env())
+        upgrade_database(service.database_url)
+        engine = create_db_engine(service.database_url, echo=service.database_echo,
+                                  pool_size=service.database_pool_size)
+        service_clock = clock or ServiceClock.for_zone(service.timezone)
+        now = service_clock.now()
+        vehicles, _ = demo_fleet(network, now)
+        register_vehicles(engine, network, vehicles)
+        app.state.settings, app.state.network, app.state.engine = service, network, engine
+        dispatcher = Dispatcher(vehicles, ServiceRules(), network, now)
+        app.state.dispatch = LiveDispatch(dispatcher, network, service_clock)
+        try:
+            yield
+        finally:
+            engine.dispose()
 
     app = FastAPI(title="Rufbus", version="0.1.0", lifespan=lifespan,
                   description="Open on-demand rural bus dispatch. Map data " + ATTRIBUTION + ".")
+    install_error_handlers(app)
+    app.include_router(rider.router)
 
     @app.get("/health")
     def health() -> dict:

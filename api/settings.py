@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,8 @@ class Settings(BaseSettings):
 
     Environment variables (all optional): ``DATABASE_URL`` (SQLAlchemy URL; default: a SQLite file
     under ``.cache/rufbus``), ``REDIS_URL`` (default: none, one process needs no Redis),
-    ``RUFBUS_DATABASE_ECHO`` (log SQL), ``RUFBUS_DATABASE_POOL_SIZE`` (PostgreSQL connections kept open).
+    ``RUFBUS_DATABASE_ECHO`` (log SQL), ``RUFBUS_DATABASE_POOL_SIZE`` (PostgreSQL connections kept open),
+    ``RUFBUS_TIMEZONE`` (the service's local time zone, default Europe/Vaduz; see :mod:`api.clock`).
     """
 
     model_config = SettingsConfigDict(env_prefix="RUFBUS_", extra="ignore", frozen=True)
@@ -33,6 +34,15 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url"))
     database_echo: bool = False
     database_pool_size: int = Field(default=5, ge=1)
+    timezone: str = "Europe/Vaduz"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from api.clock import load_zone
+
+        load_zone(value)
+        return value
 
 
 @lru_cache(maxsize=1)

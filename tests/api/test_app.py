@@ -1,12 +1,16 @@
-"""The service starts for real (uvicorn on 127.0.0.1) and answers its health page."""
+"""The service starts for real (uvicorn on 127.0.0.1), answers its health page and books a trip."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
+from datetime import datetime, time as day_time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,11 +26,14 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server():
-    """``rufbus serve`` running in its own process; yields its base URL."""
+def live_server(tmp_path_factory):
+    """``rufbus serve`` running in its own process on a temporary SQLite database (never the
+    ``DATABASE_URL`` CI exports); yields its base URL."""
     port = free_port()
+    database = tmp_path_factory.mktemp("live") / "rufbus.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "RUFBUS_TIMEZONE": "Europe/Vaduz"}
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -57,3 +64,21 @@ def test_home_page_and_openapi_docs_are_served(live_server):
     page = httpx.get(live_server + "/")
     assert page.status_code == 200 and "OpenStreetMap contributors" in page.text
     assert httpx.get(live_server + "/docs").status_code == 200
+
+
+def test_a_trip_is_quoted_and_booked_over_http(live_server):
+    """Over real HTTP: a quote for tomorrow 10:00 from Vaduz to Schaan gets an offer, and booking it
+    with an Idempotency-Key answers 201 with a booked booking inside the offered window."""
+    zone = ZoneInfo("Europe/Vaduz")
+    tomorrow = datetime.combine(datetime.now(zone).date() + timedelta(days=1), day_time(10), tzinfo=zone)
+    quote = httpx.post(live_server + "/v1/quotes", json={
+        "origin": {"lat": 47.1410, "lon": 9.5215}, "destination": {"lat": 47.1650, "lon": 9.5090},
+        "time_type": "leave_after", "time": tomorrow.isoformat(), "seats": 1, "wheelchairs": 0}, timeout=10)
+    assert quote.status_code == 200, quote.text
+    offer = quote.json()
+    booked = httpx.post(live_server + "/v1/bookings", json={"quote_id": offer["quote_id"]},
+                        headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=10)
+    assert booked.status_code == 201, booked.text
+    booking = booked.json()
+    assert booking["id"] == offer["quote_id"] and booking["status"] == "booked"
+    assert booking["pickup_window"] == offer["pickup_window"]

@@ -1,0 +1,119 @@
+"""The one place where errors become HTTP answers.
+
+Every error answer has the body ``{"code": ..., "message": ...}`` (plus ``detail`` for validation
+errors and ``alternatives`` for refused requests):
+
+| error | status | code |
+|---|---|---|
+| request body/header/path invalid, malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
+| point outside the service area | 422 | ``outside_area`` |
+| point too far from any road | 422 | ``off_road`` |
+| :class:`RequestRefused` (no offer, offer expired or no longer feasible) | 409 | the rejection cause |
+| :class:`NotFound`, DispatchError ``unknown_*`` | 404 | e.g. ``unknown_booking``, ``unknown_offer`` |
+| :class:`Conflict`, any other DispatchError (``not_cancellable``, …) | 409 | its code |
+| DuplicateIdempotencyKey | 409 | ``duplicate_idempotency_key`` |
+| any other PersistenceError | 503 | its code |
+| anything unexpected | 500 | ``internal_error`` (logged) |
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.db.repository import DuplicateIdempotencyKey, PersistenceError
+from dispatch.dispatcher import DispatchError
+from dispatch.model import Rejection
+from routing.errors import OutsideServiceAreaError, SnapError
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """An error of the service layer with a machine-readable ``code``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist."""
+
+
+class Conflict(ServiceError):
+    """The request contradicts the state of the thing it concerns."""
+
+
+class RequestRefused(ServiceError):
+    """The dispatcher refused the request; ``code`` is the rejection cause."""
+
+    def __init__(self, rejection: Rejection, alternatives: tuple[datetime, ...] = ()) -> None:
+        super().__init__(rejection.cause.value, rejection.message)
+        self.alternatives = alternatives
+
+
+def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    """A JSON error answer."""
+    body = {"code": code, "message": message, **extra}
+    return JSONResponse(status_code=status, content=jsonable_encoder(body))
+
+
+def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(422, "malformed_json", "the request body is not valid JSON", detail=errors)
+    return error_response(422, "invalid_request", "the request is not valid; see detail", detail=errors)
+
+
+def _outside_area(_: Request, error: OutsideServiceAreaError) -> JSONResponse:
+    return error_response(422, "outside_area", str(error))
+
+
+def _off_road(_: Request, error: SnapError) -> JSONResponse:
+    return error_response(422, "off_road", str(error))
+
+
+def _refused(_: Request, error: RequestRefused) -> JSONResponse:
+    return error_response(409, error.code, error.message, alternatives=list(error.alternatives))
+
+
+def _not_found(_: Request, error: NotFound) -> JSONResponse:
+    return error_response(404, error.code, error.message)
+
+
+def _conflict(_: Request, error: Conflict) -> JSONResponse:
+    return error_response(409, error.code, error.message)
+
+
+def _dispatch(_: Request, error: DispatchError) -> JSONResponse:
+    return error_response(404 if error.code.startswith("unknown_") else 409, error.code, error.message)
+
+
+def _persistence(_: Request, error: PersistenceError) -> JSONResponse:
+    status = 409 if isinstance(error, DuplicateIdempotencyKey) else 503
+    return error_response(status, error.code, error.message)
+
+
+def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every mapping above on ``app``."""
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(OutsideServiceAreaError, _outside_area)  # type: ignore[arg-type]
+    app.add_exception_handler(SnapError, _off_road)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestRefused, _refused)  # type: ignore[arg-type]
+    app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
+    app.add_exception_handler(DispatchError, _dispatch)  # type: ignore[arg-type]
+    app.add_exception_handler(PersistenceError, _persistence)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

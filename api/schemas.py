@@ -1,0 +1,87 @@
+"""The API's request and response bodies (pydantic). Times are aware ISO 8601 datetimes; answers carry
+the service's local offset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from dispatch.dispatcher import RequestStatus
+from dispatch.model import TimeType
+
+
+class Point(BaseModel):
+    """A place in WGS 84."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class QuoteCreate(BaseModel):
+    """A rider asks for a trip: from where to where, leaving after or arriving by ``time``, for how many."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    origin: Point
+    destination: Point
+    time_type: TimeType
+    time: AwareDatetime
+    seats: int = Field(default=1, ge=1, le=50)
+    wheelchairs: int = Field(default=0, ge=0, le=10)
+
+
+class Window(BaseModel):
+    """A pickup window: the bus arrives between ``start`` and ``end``."""
+
+    start: datetime
+    end: datetime
+
+
+class OfferPublic(BaseModel):
+    """An offer; book it with ``POST /v1/bookings`` before ``valid_until``."""
+
+    quote_id: str
+    pickup_window: Window
+    planned_pickup: datetime
+    estimated_arrival: datetime
+    latest_arrival: datetime
+    valid_until: datetime
+
+
+class BookingCreate(BaseModel):
+    """Book the offer ``quote_id``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quote_id: str = Field(min_length=1, max_length=64)
+
+
+class BookingPublic(BaseModel):
+    """A booking: its status, the promise made, and the plan's current estimates (null once it is over)."""
+
+    id: str
+    status: RequestStatus
+    vehicle_id: str | None
+    pickup_window: Window
+    latest_arrival: datetime
+    planned_pickup: datetime | None
+    estimated_arrival: datetime | None
+    booked_at: datetime | None
+
+
+class ErrorPublic(BaseModel):
+    """Every error answer: a machine-readable ``code`` and a message for people."""
+
+    code: str
+    message: str
+    detail: Any | None = None
+
+
+class RejectionPublic(ErrorPublic):
+    """No offer: ``code`` is the rejection cause; ``alternatives`` are request times that would work."""
+
+    alternatives: list[datetime] = []

@@ -1,0 +1,211 @@
+"""Riders' trips: quote, book (idempotently), look up and cancel.
+
+The dispatcher lives in this process (:class:`LiveDispatch`, on ``app.state.dispatch``); one lock
+serialises every operation on it, including the database write that follows a booking, so that an
+idempotency key is checked and used atomically. Quotes exist only in memory (they expire within
+minutes); a booking is written with its bus's new route and an event in one transaction, and if that
+write fails the booking is cancelled again in the dispatcher, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from api.clock import ServiceClock
+from api.db.models import Booking, Event, PlannedStop
+from api.db.repository import find_booking_by_idempotency_key, save_booking
+from api.errors import Conflict, NotFound, RequestRefused
+from api.schemas import BookingPublic, OfferPublic, Point, Window
+from dispatch.dispatcher import Dispatcher, DispatchError, RequestStatus
+from dispatch.events import EventKind
+from dispatch.model import Offer, Rejection, Request, StopKind, TimeType
+from routing.network import RoadNetwork
+
+MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
+ACTOR = "rider"  # no authentication yet: every caller is an anonymous rider
+
+
+@dataclass(frozen=True)
+class QuoteContext:
+    """What the API knows about an open quote beyond the dispatcher's request (places, datetimes)."""
+
+    origin: Point
+    destination: Point
+    request: Request
+    requested_time: datetime
+    submitted_at: datetime
+    valid_until: int
+
+
+@dataclass
+class LiveDispatch:
+    """The in-process dispatcher with what the API needs around it."""
+
+    dispatcher: Dispatcher
+    network: RoadNetwork
+    clock: ServiceClock
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    quotes: dict[str, QuoteContext] = field(default_factory=dict)
+
+
+def quote_trip(live: LiveDispatch, *, origin: Point, destination: Point, time_type: TimeType, time: datetime,
+               seats: int, wheelchairs: int) -> OfferPublic:
+    """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times.
+
+    Points outside the service area or off the roads raise the routing errors.
+    """
+    snapped = live.network.snap([origin.lat, destination.lat], [origin.lon, destination.lon])
+    clock = live.clock
+    with live.lock:
+        now = clock.now()
+        request = Request(uuid.uuid4().hex, int(snapped.node[0]), int(snapped.node[1]), time_type,
+                          clock.to_seconds(time), now, seats, wheelchairs)
+        result = live.dispatcher.quote(request, now)
+        live.dispatcher.drain_events()  # published once Redis is wired in
+        if isinstance(result, Rejection):
+            raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
+        if len(live.quotes) >= MAX_OPEN_QUOTES:
+            live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
+        live.quotes[request.id] = QuoteContext(origin, destination, request, time, clock.to_datetime(now),
+                                               result.valid_until)
+    return _offer_public(clock, result)
+
+
+def book_trip(live: LiveDispatch, session: Session, *, quote_id: str, idempotency_key: str
+              ) -> tuple[BookingPublic, bool]:
+    """Book the offer ``quote_id``; returns the booking and whether it was created now.
+
+    A repeated call with the same ``idempotency_key`` returns the booking made the first time and books
+    nothing; the key used for another quote is a :class:`Conflict`.
+    """
+    with live.lock:
+        existing = find_booking_by_idempotency_key(session, key=idempotency_key)
+        if existing is not None:
+            if existing.id != quote_id:
+                raise Conflict("idempotency_key_reused",
+                               "this Idempotency-Key was already used to book another quote")
+            return _booking_public(live, existing), False
+        context = live.quotes.get(quote_id)
+        if context is None:
+            raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
+        dispatcher, clock = live.dispatcher, live.clock
+        now = clock.now()
+        result = dispatcher.book(quote_id, now)
+        del live.quotes[quote_id]
+        if isinstance(result, Rejection):
+            dispatcher.drain_events()
+            raise RequestRefused(result)
+        try:
+            row = _new_booking_row(live, context, result, idempotency_key, now)
+            save_booking(session, booking=row, route=_planned_stops(live, result.vehicle_id),
+                         event=Event(time=clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
+                                     actor=ACTOR, vehicle_id=result.vehicle_id, request_id=quote_id,
+                                     payload={"window": [row.window_start.isoformat(),
+                                                         row.window_end.isoformat()]}))
+        except BaseException:
+            dispatcher.cancel(quote_id, now)  # the seat is free again; the database holds nothing
+            dispatcher.drain_events()
+            raise
+        dispatcher.drain_events()
+        return _booking_public(live, row), True
+
+
+def get_booking(live: LiveDispatch, session: Session, *, booking_id: str) -> BookingPublic:
+    """A booking with its promise and the plan's current estimates."""
+    with live.lock:
+        return _booking_public(live, _load(session, booking_id))
+
+
+def cancel_booking(live: LiveDispatch, session: Session, *, booking_id: str) -> BookingPublic:
+    """Cancel a booking whose rider has not been picked up; its bus's route closes the gap."""
+    with live.lock:
+        row = _load(session, booking_id)
+        if row.status is not RequestStatus.BOOKED:
+            raise Conflict("not_cancellable", f"booking {booking_id!r} is {row.status.value}")
+        if booking_id not in live.dispatcher.bookings():
+            raise Conflict("not_in_plan", f"booking {booking_id!r} is not in the plan in force")
+        clock = live.clock
+        now = clock.now()
+        live.dispatcher.cancel(booking_id, now)
+        live.dispatcher.drain_events()
+        row.status = RequestStatus.CANCELLED
+        row.ended_at = clock.to_datetime(now)
+        vehicle_id = row.vehicle_id
+        save_booking(session, booking=row, route=_planned_stops(live, vehicle_id) if vehicle_id else None,
+                     event=Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=ACTOR,
+                                 vehicle_id=vehicle_id, request_id=booking_id))
+        return _booking_public(live, row)
+
+
+# ----- helpers ---------------------------------------------------------------------------------------
+
+def _load(session: Session, booking_id: str) -> Booking:
+    row = session.get(Booking, booking_id)
+    if row is None:
+        raise NotFound("unknown_booking", f"no booking with id {booking_id!r}")
+    return row
+
+
+def _offer_public(clock: ServiceClock, offer: Offer) -> OfferPublic:
+    dt = clock.to_datetime
+    return OfferPublic(quote_id=offer.request_id,
+                       pickup_window=Window(start=dt(offer.pickup_window[0]), end=dt(offer.pickup_window[1])),
+                       planned_pickup=dt(offer.planned_pickup), estimated_arrival=dt(offer.estimated_dropoff),
+                       latest_arrival=dt(offer.latest_dropoff), valid_until=dt(offer.valid_until))
+
+
+def _new_booking_row(live: LiveDispatch, context: QuoteContext, offer: Offer, key: str, now: int) -> Booking:
+    dt = live.clock.to_datetime
+    booked = live.dispatcher.booking(offer.request_id)
+    request, bounds, promise = booked.request, booked.bounds, booked.promise
+    return Booking(
+        id=request.id, origin_lat=context.origin.lat, origin_lon=context.origin.lon,
+        origin_node=request.origin, destination_lat=context.destination.lat,
+        destination_lon=context.destination.lon, destination_node=request.destination,
+        time_type=request.time_type, requested_time=context.requested_time, seats=request.seats,
+        wheelchairs=request.wheelchairs, idempotency_key=key, status=RequestStatus.BOOKED,
+        vehicle_id=offer.vehicle_id, submitted_at=context.submitted_at, direct_s=bounds.direct_s,
+        earliest_pickup=dt(bounds.earliest_pickup), latest_pickup=dt(bounds.latest_pickup),
+        max_ride_s=bounds.max_ride_s, window_start=dt(promise.window_start),
+        window_end=dt(promise.window_end), latest_dropoff=dt(promise.latest_dropoff),
+        offer_valid_until=dt(context.valid_until), booked_at=dt(now))
+
+
+def _planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStop]:
+    """The vehicle's route in force as rows (stops at their road nodes, at their planned start)."""
+    dispatcher, graph = live.dispatcher, live.network.graph
+    route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+    return [PlannedStop(vehicle_id=vehicle_id, sequence=k, kind=stop.kind,
+                        booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+                        lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),
+                        node=stop.location, planned_time=live.clock.to_datetime(start))
+            for k, (stop, start) in enumerate(zip(route.stops, evaluation.start))]
+
+
+def _booking_public(live: LiveDispatch, row: Booking) -> BookingPublic:
+    planned_pickup = estimated_arrival = None
+    if row.status in (RequestStatus.BOOKED, RequestStatus.PICKED_UP) and row.vehicle_id is not None:
+        try:
+            vehicle_id = live.dispatcher.booking(row.id).vehicle_id
+            if vehicle_id is not None:
+                route, evaluation = live.dispatcher.route(vehicle_id), live.dispatcher.evaluation(vehicle_id)
+                for stop, start in zip(route.stops, evaluation.start):
+                    if stop.request_id == row.id and stop.kind is StopKind.PICKUP:
+                        planned_pickup = live.clock.to_datetime(start)
+                    elif stop.request_id == row.id and stop.kind is StopKind.DROPOFF:
+                        estimated_arrival = live.clock.to_datetime(start)
+        except DispatchError:
+            pass  # booked before this process started: not in the plan (restart recovery comes next)
+    assert row.window_start is not None and row.window_end is not None and row.latest_dropoff is not None
+    zone = live.clock.zone
+    return BookingPublic(id=row.id, status=row.status, vehicle_id=row.vehicle_id,
+                         pickup_window=Window(start=row.window_start.astimezone(zone),
+                                              end=row.window_end.astimezone(zone)),
+                         latest_arrival=row.latest_dropoff.astimezone(zone), planned_pickup=planned_pickup,
+                         estimated_arrival=estimated_arrival,
+                         booked_at=row.booked_at.astimezone(zone) if row.booked_at else None)

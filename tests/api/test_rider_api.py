@@ -1,0 +1,173 @@
+"""The riders' API in process (TestClient) on a temporary SQLite database and a fixed clock:
+quotes, idempotent bookings, look-up, cancellation and the error answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from api.app import create_app
+from api.clock import ServiceClock
+from api.db.models import Booking
+from api.settings import Settings
+
+ZONE = ZoneInfo("Europe/Vaduz")
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
+VADUZ = {"lat": 47.1410, "lon": 9.5215}
+SCHAAN = {"lat": 47.1650, "lon": 9.5090}
+ZURICH = {"lat": 47.3769, "lon": 8.5417}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """The app on its own SQLite file, with the clock standing at 08:00 local on 23 November 2026."""
+    database = tmp_path_factory.mktemp("rider") / "rufbus.sqlite3"
+    app = create_app(Settings(database_url=f"sqlite:///{database}"),
+                     clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def trip(hour: int = 9, minute: int = 0, origin=VADUZ, destination=SCHAAN, **extra) -> dict:
+    """A quote body: leave after hour:minute today, one seat."""
+    moment = NOW.replace(hour=hour, minute=minute)
+    return {"origin": origin, "destination": destination, "time_type": "leave_after",
+            "time": moment.isoformat(), "seats": 1, "wheelchairs": 0, **extra}
+
+
+def quote_id(client: TestClient, **kwargs) -> str:
+    """Ask for a quote that must get an offer; its id."""
+    answer = client.post("/v1/quotes", json=trip(**kwargs))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["quote_id"]
+
+
+def booking_rows(client: TestClient, booking_id: str) -> int:
+    """How many booking rows have ``booking_id``."""
+    with Session(client.app.state.engine) as session:
+        return session.exec(select(func.count()).select_from(Booking).where(Booking.id == booking_id)).one()
+
+
+def test_quote_book_read_and_cancel_a_trip(client):
+    """Vaduz → Schaan at 09:00: the offer's window contains its planned pickup, booking answers 201, the
+    booking reads back with its bus and estimates, cancelling answers the cancelled booking, and a
+    second cancel is refused with 409 not_cancellable."""
+    offer = client.post("/v1/quotes", json=trip()).json()
+    window = offer["pickup_window"]
+    assert window["start"] <= offer["planned_pickup"] <= window["end"]
+    assert datetime.fromisoformat(window["start"]) >= NOW.replace(hour=9)
+    assert offer["planned_pickup"] < offer["estimated_arrival"] <= offer["latest_arrival"]
+
+    booked = client.post("/v1/bookings", json={"quote_id": offer["quote_id"]},
+                         headers={"Idempotency-Key": "k-1"})
+    assert booked.status_code == 201, booked.text
+    booking = booked.json()
+    assert booking["status"] == "booked" and booking["vehicle_id"].startswith("bus-")
+    assert booking["pickup_window"] == window
+
+    read = client.get(f"/v1/bookings/{booking['id']}").json()
+    assert read["status"] == "booked" and read["vehicle_id"] == booking["vehicle_id"]
+    assert window["start"] <= read["planned_pickup"] <= window["end"]
+    assert read["estimated_arrival"] <= read["latest_arrival"]
+
+    cancelled = client.delete(f"/v1/bookings/{booking['id']}")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert client.get(f"/v1/bookings/{booking['id']}").json()["status"] == "cancelled"
+    again = client.delete(f"/v1/bookings/{booking['id']}")
+    assert again.status_code == 409 and again.json()["code"] == "not_cancellable"
+
+
+def test_a_retried_booking_returns_the_same_booking_and_books_once(client):
+    """Posting the same quote twice with the same Idempotency-Key answers 201 then 200 with the same
+    booking; one row exists and the dispatcher booked it once."""
+    first_id = quote_id(client, hour=10)
+    first = client.post("/v1/bookings", json={"quote_id": first_id}, headers={"Idempotency-Key": "retry-1"})
+    retry = client.post("/v1/bookings", json={"quote_id": first_id}, headers={"Idempotency-Key": "retry-1"})
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json() == first.json()
+    assert booking_rows(client, first_id) == 1
+    assert list(client.app.state.dispatch.dispatcher.bookings()).count(first_id) == 1
+
+
+def test_an_idempotency_key_cannot_book_a_second_quote(client):
+    """A key already used for one quote is refused (409 idempotency_key_reused) for another."""
+    first = client.post("/v1/bookings", json={"quote_id": quote_id(client, hour=11)},
+                        headers={"Idempotency-Key": "once"})
+    assert first.status_code == 201
+    other = client.post("/v1/bookings", json={"quote_id": quote_id(client, hour=11, minute=30)},
+                        headers={"Idempotency-Key": "once"})
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+
+
+def test_a_booking_needs_an_idempotency_key(client):
+    """Without the Idempotency-Key header the booking is a 422 invalid_request."""
+    answer = client.post("/v1/bookings", json={"quote_id": quote_id(client, hour=12)})
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_request"
+
+
+def test_a_point_outside_the_service_area_is_422_outside_area(client):
+    """Zürich lies outside Liechtenstein's service area."""
+    answer = client.post("/v1/quotes", json=trip(destination=ZURICH))
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "outside_area" and "outside the service area" in answer.json()["message"]
+
+
+def test_malformed_json_is_422_with_a_code(client):
+    """A body that is not JSON gets code malformed_json; a naive time gets invalid_request with detail."""
+    broken = client.post("/v1/quotes", content=b'{"origin": ', headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422 and broken.json()["code"] == "malformed_json"
+    naive = client.post("/v1/quotes", json=trip() | {"time": "2026-11-23T09:00:00"})
+    assert naive.status_code == 422 and naive.json()["code"] == "invalid_request"
+    assert naive.json()["detail"][0]["loc"] == ["body", "time"]
+
+
+def test_an_unknown_booking_is_404(client):
+    """Reading or cancelling a booking id nobody made answers 404 unknown_booking."""
+    for answer in (client.get("/v1/bookings/nope"), client.delete("/v1/bookings/nope")):
+        assert answer.status_code == 404 and answer.json()["code"] == "unknown_booking"
+
+
+def test_same_origin_and_destination_is_refused_with_its_cause(client):
+    """A trip from Vaduz centre to Vaduz centre gets no offer: 409 same_origin_destination."""
+    answer = client.post("/v1/quotes", json=trip(destination=VADUZ))
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "same_origin_destination" and answer.json()["alternatives"] == []
+
+
+def test_a_time_in_the_past_is_refused_with_its_cause(client):
+    """Leaving after 06:00 when it is 08:00 is refused: 409 time_in_past."""
+    answer = client.post("/v1/quotes", json=trip(hour=6))
+    assert answer.status_code == 409 and answer.json()["code"] == "time_in_past"
+
+
+def test_booking_an_unknown_quote_is_404(client):
+    """A quote id that was never offered answers 404 unknown_offer and writes nothing."""
+    answer = client.post("/v1/bookings", json={"quote_id": "never-quoted"},
+                         headers={"Idempotency-Key": "k-404"})
+    assert answer.status_code == 404 and answer.json()["code"] == "unknown_offer"
+    assert booking_rows(client, "never-quoted") == 0
+
+
+def test_a_failed_database_write_undoes_the_booking_in_the_dispatcher(client, monkeypatch):
+    """When saving the booking fails, the answer is 503 with the persistence code, no row is written and
+    the dispatcher holds the request as cancelled: its bus's route no longer serves it."""
+    from api.db.repository import IntegrityViolation
+    from api.services import booking as service
+
+    def refuse(*_args, **_kwargs):
+        raise IntegrityViolation("the database is unhappy")
+
+    request_id = quote_id(client, hour=13)
+    monkeypatch.setattr(service, "save_booking", refuse)
+    answer = client.post("/v1/bookings", json={"quote_id": request_id}, headers={"Idempotency-Key": "k-503"})
+    assert answer.status_code == 503 and answer.json()["code"] == "integrity_violation"
+    assert booking_rows(client, request_id) == 0
+    dispatcher = client.app.state.dispatch.dispatcher
+    assert dispatcher.booking(request_id).status.value == "cancelled"
+    assert all(stop.request_id != request_id for vehicle_id in dispatcher.vehicles
+               for stop in dispatcher.route(vehicle_id).stops)
