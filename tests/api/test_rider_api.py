@@ -21,6 +21,7 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
 VADUZ = {"lat": 47.1410, "lon": 9.5215}
 SCHAAN = {"lat": 47.1650, "lon": 9.5090}
 ZURICH = {"lat": 47.3769, "lon": 8.5417}
+MOUNTAINS = {"lat": 47.16, "lon": 9.60}  # inside the service area, 4.5 km from the nearest drivable road
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +116,13 @@ def test_a_point_outside_the_service_area_is_422_outside_area(client):
     answer = client.post("/v1/quotes", json=trip(destination=ZURICH))
     assert answer.status_code == 422
     assert answer.json()["code"] == "outside_area" and "outside the service area" in answer.json()["message"]
+
+
+def test_a_point_far_from_any_road_is_422_off_road(client):
+    """A pickup in the mountains east of Vaduz is inside the area but beyond the snapping limit."""
+    answer = client.post("/v1/quotes", json=trip(origin=MOUNTAINS))
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "off_road" and "nearest drivable road" in answer.json()["message"]
 
 
 def test_malformed_json_is_422_with_a_code(client):
