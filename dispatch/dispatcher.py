@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.events import DomainEvent, EventKind
@@ -137,6 +137,42 @@ class Dispatcher:
         breaks = tuple(Stop(f"break:{vehicle.id}:{k}", StopKind.BREAK, vehicle.depot, b.earliest_start,
                             b.latest_start, b.duration_s) for k, b in enumerate(vehicle.breaks))
         self._set_route(Route(vehicle.id, breaks), now)
+
+    def restore(self, bookings: Sequence[Booking], routes: Mapping[str, Route],
+                states: Mapping[str, VehicleState], now: int) -> list[str]:
+        """Install a plan saved by another dispatcher (after a restart): the bookings with their
+        promises, each vehicle's state and route.
+
+        Only booked and picked-up bookings are installed (ended ones are history). Every route is
+        checked by :func:`evaluate_route`; a route that breaks a rule is still installed (its riders
+        were promised a trip) and each broken rule is returned, as is every booking its vehicle does
+        not serve. An empty list means the plan came back whole and feasible.
+        """
+        problems: list[str] = []
+        active = (RequestStatus.BOOKED, RequestStatus.PICKED_UP)
+        for booking in bookings:
+            request_id = booking.request.id
+            if request_id in self._bookings:
+                raise DispatchError("duplicate_request", f"request {request_id!r} exists already")
+            if booking.status in active:
+                self._bookings[request_id] = booking
+        for vehicle_id, state in states.items():
+            self._states[self._known_vehicle(vehicle_id)] = state
+            self._forget(vehicle_id)
+        for vehicle_id, route in routes.items():
+            if route.vehicle_id != self._known_vehicle(vehicle_id):
+                raise DispatchError("route_mismatch",
+                                    f"route of {route.vehicle_id!r} given for {vehicle_id!r}")
+            self._set_route(route, now)
+            problems.extend(f"{vehicle_id}: {v.message}" for v in self.evaluation(vehicle_id).violations)
+        served = {(stop.request_id, vid) for vid, route in self._routes.items() for stop in route.stops}
+        served |= {(rider.request_id, vid) for vid, state in self._states.items()
+                   for rider in state.onboard}
+        for booking in bookings:
+            if booking.status in active and (booking.request.id, booking.vehicle_id) not in served:
+                problems.append(f"{booking.request.id}: booked on {booking.vehicle_id!r} "
+                                "but not in its route")
+        return problems
 
     def _forget(self, vehicle_id: str) -> None:
         """Drop what was computed from a vehicle's route or state; it changed."""
