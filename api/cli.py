@@ -10,6 +10,8 @@ app = typer.Typer(help="Rufbus: open on-demand rural bus dispatch.", no_args_is_
 app.add_typer(graph_app, name="graph", help="Road network: build, inspect and cache the drivable graph.")
 db_app = typer.Typer(help="Service database.", no_args_is_help=True)
 app.add_typer(db_app, name="db", help="Service database: migrate the schema.")
+user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
+app.add_typer(user_app, name="user", help="Users: create riders, drivers and operators with an API key.")
 
 
 @db_app.command("upgrade")
@@ -21,6 +23,40 @@ def db_upgrade() -> None:
     settings = Settings()
     upgrade_database(settings.database_url)
     typer.echo(f"database at the newest schema: {_hide_password(settings.database_url)}")
+
+
+@user_app.command("create")
+def user_create(
+    name: str = typer.Option(..., help="The user's name."),
+    role: str = typer.Option(..., help="rider, driver or operator."),
+    vehicle: str | None = typer.Option(None, help="Drivers: the id of the bus they drive (e.g. bus-1)."),
+) -> None:
+    """Create a user in the DATABASE_URL database and print their API key; it is shown only this once."""
+    from sqlmodel import Session
+
+    from api.auth import InvalidUser, create_user
+    from api.db.migrate import upgrade_database
+    from api.db.models import UserRole
+    from api.db.session import create_db_engine
+    from api.settings import Settings
+
+    if role not in {r.value for r in UserRole}:
+        choices = ", ".join(r.value for r in UserRole)
+        raise typer.BadParameter(f"must be one of {choices}", param_hint="--role")
+    settings = Settings()
+    upgrade_database(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            user, key = create_user(session, name=name, role=UserRole(role), vehicle_id=vehicle)
+    except InvalidUser as error:
+        raise typer.BadParameter(str(error)) from error
+    finally:
+        engine.dispose()
+    bus = f", drives {user.vehicle_id}" if user.vehicle_id else ""
+    typer.echo(f"created {user.role.value} {user.name!r} (id {user.id}{bus})")
+    typer.echo("API key (shown only now; send it as Authorization: Bearer <key>):")
+    typer.echo(key)
 
 
 def _hide_password(url: str) -> str:

@@ -1,13 +1,23 @@
-"""FastAPI dependencies as ``Annotated`` aliases."""
+"""FastAPI dependencies as ``Annotated`` aliases: the session, the in-process dispatcher, the caller
+(:data:`CurrentUser`) and role guards (:func:`require_role`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.auth import authenticate
+from api.db.models import User, UserRole
 from api.db.session import SessionDep
+from api.errors import Forbidden, Unauthenticated
 from api.services.booking import LiveDispatch
+
+# auto_error=False: a missing or non-Bearer header reaches get_current_user as None, so that every
+# authentication failure is the same 401 answer (code ``unauthenticated``, ``WWW-Authenticate: Bearer``).
+bearer_scheme = HTTPBearer(auto_error=False, description="an API key (`rufbus user create`)")
 
 
 def get_live_dispatch(request: Request) -> LiveDispatch:
@@ -15,6 +25,37 @@ def get_live_dispatch(request: Request) -> LiveDispatch:
     return request.app.state.dispatch
 
 
-DispatchDep = Annotated[LiveDispatch, Depends(get_live_dispatch)]
+def get_current_user(session: SessionDep,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+                     ) -> User:
+    """The active user whose API key is the bearer token; 401 ``unauthenticated`` otherwise."""
+    if credentials is None:
+        raise Unauthenticated()
+    user = authenticate(session, credentials.credentials)
+    if user is None:
+        raise Unauthenticated("the API key is unknown or its user inactive")
+    return user
 
-__all__ = ["DispatchDep", "SessionDep", "get_live_dispatch"]
+
+DispatchDep = Annotated[LiveDispatch, Depends(get_live_dispatch)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: UserRole) -> Callable[[User], User]:
+    """A dependency that lets only users of ``roles`` through (403 ``forbidden`` for the others)."""
+    allowed = frozenset(roles)
+
+    def guard(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            names = " or ".join(sorted(role.value for role in allowed))
+            raise Forbidden(f"this needs the role {names}; you are a {user.role.value}")
+        return user
+
+    return guard
+
+
+# Riders act for themselves; operators act for callers who phone in.
+RiderOrOperator = Annotated[User, Depends(require_role(UserRole.RIDER, UserRole.OPERATOR))]
+
+__all__ = ["CurrentUser", "DispatchDep", "RiderOrOperator", "SessionDep", "get_current_user",
+           "get_live_dispatch", "require_role"]

@@ -5,6 +5,8 @@ errors and ``alternatives`` for refused requests):
 
 | error | status | code |
 |---|---|---|
+| no, an unknown or an inactive user's API key (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
+| the user's role may not do this (:class:`Forbidden`) | 403 | ``forbidden`` |
 | request body/header/path invalid, malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
 | point outside the service area | 422 | ``outside_area`` |
 | point too far from any road | 422 | ``off_road`` |
@@ -43,6 +45,20 @@ class ServiceError(Exception):
         self.message = message
 
 
+class Unauthenticated(ServiceError):
+    """No valid credentials; answered with ``WWW-Authenticate: Bearer``."""
+
+    def __init__(self, message: str = "send a valid API key: Authorization: Bearer <key>") -> None:
+        super().__init__("unauthenticated", message)
+
+
+class Forbidden(ServiceError):
+    """The authenticated user's role may not do this."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("forbidden", message)
+
+
 class NotFound(ServiceError):
     """The thing asked for does not exist."""
 
@@ -59,10 +75,11 @@ class RequestRefused(ServiceError):
         self.alternatives = alternatives
 
 
-def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                   **extra: object) -> JSONResponse:
     """A JSON error answer."""
     body = {"code": code, "message": message, **extra}
-    return JSONResponse(status_code=status, content=jsonable_encoder(body))
+    return JSONResponse(status_code=status, content=jsonable_encoder(body), headers=headers)
 
 
 def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -78,6 +95,14 @@ def _outside_area(_: Request, error: OutsideServiceAreaError) -> JSONResponse:
 
 def _off_road(_: Request, error: SnapError) -> JSONResponse:
     return error_response(422, "off_road", str(error))
+
+
+def _unauthenticated(_: Request, error: Unauthenticated) -> JSONResponse:
+    return error_response(401, error.code, error.message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _forbidden(_: Request, error: Forbidden) -> JSONResponse:
+    return error_response(403, error.code, error.message)
 
 
 def _refused(_: Request, error: RequestRefused) -> JSONResponse:
@@ -111,6 +136,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(OutsideServiceAreaError, _outside_area)  # type: ignore[arg-type]
     app.add_exception_handler(SnapError, _off_road)  # type: ignore[arg-type]
+    app.add_exception_handler(Unauthenticated, _unauthenticated)  # type: ignore[arg-type]
+    app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(RequestRefused, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]

@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     Environment variables (all optional): ``DATABASE_URL`` (SQLAlchemy URL; default: a SQLite file
     under ``.cache/rufbus``), ``REDIS_URL`` (default: none, one process needs no Redis),
     ``RUFBUS_DATABASE_ECHO`` (log SQL), ``RUFBUS_DATABASE_POOL_SIZE`` (PostgreSQL connections kept open),
-    ``RUFBUS_TIMEZONE`` (the service's local time zone, default Europe/Vaduz; see :mod:`api.clock`).
+    ``RUFBUS_TIMEZONE`` (the service's local time zone, default Europe/Vaduz; see :mod:`api.clock`),
+    ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
+    their API keys; default: on only for the embedded SQLite default database, off for any
+    ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
     """
 
     model_config = SettingsConfigDict(env_prefix="RUFBUS_", extra="ignore", frozen=True)
@@ -35,6 +38,16 @@ class Settings(BaseSettings):
     database_echo: bool = False
     database_pool_size: int = Field(default=5, ge=1)
     timezone: str = "Europe/Vaduz"
+    demo_buses: int = Field(default=6, ge=1)  # RUFBUS_DEMO_BUSES: size of the demo fleet (api.fleet)
+    demo_users: bool | None = None  # None: decided by demo_users_enabled
+
+    @property
+    def demo_users_enabled(self) -> bool:
+        """Whether demo users are created at start: ``demo_users`` if set, else whether the database is
+        the embedded SQLite default (``make run`` on a laptop)."""
+        if self.demo_users is not None:
+            return self.demo_users
+        return self.database_url == DEFAULT_DATABASE_URL
 
     @field_validator("timezone")
     @classmethod

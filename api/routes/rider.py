@@ -1,5 +1,12 @@
 """Riders' endpoints: quotes and bookings. Handlers parse, call a service function and serialise;
-errors become answers in :mod:`api.errors`. No authentication yet: every caller is an anonymous rider."""
+errors become answers in :mod:`api.errors`.
+
+Every endpoint needs an API key of a rider, or of an operator acting for a caller who phones in
+(401 ``unauthenticated`` without a valid key, 403 ``forbidden`` for drivers). Riders see only their own
+quotes and bookings (:mod:`api.services.booking`).
+
+The router's lifespan seeds the demo users (:func:`api.auth.demo_users_lifespan`); FastAPI runs it
+inside the app's own start-up, once the engine and the demo fleet exist."""
 
 from __future__ import annotations
 
@@ -7,25 +14,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from api.deps import DispatchDep, SessionDep
+from api.auth import demo_users_lifespan
+from api.deps import DispatchDep, RiderOrOperator, SessionDep
 from api.schemas import BookingCreate, BookingPublic, ErrorPublic, OfferPublic, QuoteCreate, RejectionPublic
 from api.services import booking as service
 
-router = APIRouter(prefix="/v1", tags=["rider"])
+router = APIRouter(prefix="/v1", tags=["rider"], lifespan=demo_users_lifespan)
 
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                                        description="client's key; a retry with it books nothing twice")]
-ERRORS = {404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+AUTH_ERRORS = {401: {"model": ErrorPublic, "description": "no valid API key"},
+               403: {"model": ErrorPublic, "description": "a role other than rider or operator"}}
+ERRORS = {**AUTH_ERRORS, 404: {"model": ErrorPublic}, 409: {"model": ErrorPublic},
+          422: {"model": ErrorPublic}}
 
 
 QUOTE_ERRORS = {409: {"model": RejectionPublic, "description": "no offer: code = the rejection cause"},
-                422: {"model": ErrorPublic}}
+                422: {"model": ErrorPublic}, **AUTH_ERRORS}
 
 
 @router.post("/quotes", responses=QUOTE_ERRORS)
-def create_quote(body: QuoteCreate, live: DispatchDep) -> OfferPublic:
+def create_quote(body: QuoteCreate, user: RiderOrOperator, live: DispatchDep) -> OfferPublic:
     """Ask for a trip. 200 with an offer, or 409 with the rejection cause and alternative times."""
-    return service.quote_trip(live, origin=body.origin, destination=body.destination,
+    return service.quote_trip(live, user=user, origin=body.origin, destination=body.destination,
                               time_type=body.time_type, time=body.time, seats=body.seats,
                               wheelchairs=body.wheelchairs)
 
@@ -33,10 +44,11 @@ def create_quote(body: QuoteCreate, live: DispatchDep) -> OfferPublic:
 @router.post("/bookings", status_code=status.HTTP_201_CREATED,
              responses={200: {"model": BookingPublic, "description": "a retry: the booking made before"},
                         **ERRORS})
-def create_booking(body: BookingCreate, idempotency_key: IdempotencyKey, live: DispatchDep,
-                   session: SessionDep, response: Response) -> BookingPublic:
-    """Book an offer. 201 when booked now, 200 when this Idempotency-Key booked it before."""
-    booking, created = service.book_trip(live, session, quote_id=body.quote_id,
+def create_booking(body: BookingCreate, idempotency_key: IdempotencyKey, user: RiderOrOperator,
+                   live: DispatchDep, session: SessionDep, response: Response) -> BookingPublic:
+    """Book an offer you were quoted (operators: any offer). 201 when booked now, 200 when this
+    Idempotency-Key booked it before."""
+    booking, created = service.book_trip(live, session, user=user, quote_id=body.quote_id,
                                          idempotency_key=idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -44,12 +56,15 @@ def create_booking(body: BookingCreate, idempotency_key: IdempotencyKey, live: D
 
 
 @router.get("/bookings/{booking_id}", responses=ERRORS)
-def read_booking(booking_id: str, live: DispatchDep, session: SessionDep) -> BookingPublic:
-    """A booking: status, promised window, planned pickup and arrival, bus."""
-    return service.get_booking(live, session, booking_id=booking_id)
+def read_booking(booking_id: str, user: RiderOrOperator, live: DispatchDep, session: SessionDep
+                 ) -> BookingPublic:
+    """A booking of yours (operators: any booking; another rider's answers 404): status, promised
+    window, planned pickup and arrival, bus."""
+    return service.get_booking(live, session, user=user, booking_id=booking_id)
 
 
 @router.delete("/bookings/{booking_id}", responses=ERRORS)
-def cancel_booking(booking_id: str, live: DispatchDep, session: SessionDep) -> BookingPublic:
+def cancel_booking(booking_id: str, user: RiderOrOperator, live: DispatchDep, session: SessionDep
+                   ) -> BookingPublic:
     """Cancel a booking not yet picked up (404 unknown, 409 not cancellable)."""
-    return service.cancel_booking(live, session, booking_id=booking_id)
+    return service.cancel_booking(live, session, user=user, booking_id=booking_id)

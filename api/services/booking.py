@@ -5,6 +5,11 @@ serialises every operation on it, including the database write that follows a bo
 idempotency key is checked and used atomically. Quotes exist only in memory (they expire within
 minutes); a booking is written with its bus's new route and an event in one transaction, and if that
 write fails the booking is cancelled again in the dispatcher, so nothing is half-written.
+
+Every operation acts for a ``user`` (a rider, or an operator booking for a caller who phones in). A quote
+belongs to the user who asked for it and the booking made from it to that quote's owner (``rider_id``);
+riders see and cancel only their own bookings — anyone else's answers 404 like an unknown one, so ids
+cannot be probed. Operators may act on every quote and booking.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from api.clock import ServiceClock
-from api.db.models import Booking, Event, PlannedStop
+from api.db.models import Booking, Event, PlannedStop, User, UserRole
 from api.db.repository import find_booking_by_idempotency_key, save_booking
 from api.errors import Conflict, NotFound, RequestRefused
 from api.schemas import BookingPublic, OfferPublic, Point, Window
@@ -27,7 +32,6 @@ from dispatch.model import Offer, Rejection, Request, StopKind, TimeType
 from routing.network import RoadNetwork
 
 MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
-ACTOR = "rider"  # no authentication yet: every caller is an anonymous rider
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class QuoteContext:
     requested_time: datetime
     submitted_at: datetime
     valid_until: int
+    user_id: int  # who asked for it: the booking's rider
 
 
 @dataclass
@@ -53,8 +58,8 @@ class LiveDispatch:
     quotes: dict[str, QuoteContext] = field(default_factory=dict)
 
 
-def quote_trip(live: LiveDispatch, *, origin: Point, destination: Point, time_type: TimeType, time: datetime,
-               seats: int, wheelchairs: int) -> OfferPublic:
+def quote_trip(live: LiveDispatch, *, user: User, origin: Point, destination: Point, time_type: TimeType,
+               time: datetime, seats: int, wheelchairs: int) -> OfferPublic:
     """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times.
 
     Points outside the service area or off the roads raise the routing errors.
@@ -72,11 +77,11 @@ def quote_trip(live: LiveDispatch, *, origin: Point, destination: Point, time_ty
         if len(live.quotes) >= MAX_OPEN_QUOTES:
             live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
         live.quotes[request.id] = QuoteContext(origin, destination, request, time, clock.to_datetime(now),
-                                               result.valid_until)
+                                               result.valid_until, _user_id(user))
     return _offer_public(clock, result)
 
 
-def book_trip(live: LiveDispatch, session: Session, *, quote_id: str, idempotency_key: str
+def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str, idempotency_key: str
               ) -> tuple[BookingPublic, bool]:
     """Book the offer ``quote_id``; returns the booking and whether it was created now.
 
@@ -86,12 +91,12 @@ def book_trip(live: LiveDispatch, session: Session, *, quote_id: str, idempotenc
     with live.lock:
         existing = find_booking_by_idempotency_key(session, key=idempotency_key)
         if existing is not None:
-            if existing.id != quote_id:
+            if existing.id != quote_id or not _may_see(user, existing):
                 raise Conflict("idempotency_key_reused",
                                "this Idempotency-Key was already used to book another quote")
             return _booking_public(live, existing), False
         context = live.quotes.get(quote_id)
-        if context is None:
+        if context is None or not (_is_operator(user) or context.user_id == user.id):
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
         dispatcher, clock = live.dispatcher, live.clock
         now = clock.now()
@@ -104,7 +109,7 @@ def book_trip(live: LiveDispatch, session: Session, *, quote_id: str, idempotenc
             row = _new_booking_row(live, context, result, idempotency_key, now)
             save_booking(session, booking=row, route=_planned_stops(live, result.vehicle_id),
                          event=Event(time=clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
-                                     actor=ACTOR, vehicle_id=result.vehicle_id, request_id=quote_id,
+                                     actor=_actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
                                      payload={"window": [row.window_start.isoformat(),
                                                          row.window_end.isoformat()]}))
         except BaseException:
@@ -115,16 +120,16 @@ def book_trip(live: LiveDispatch, session: Session, *, quote_id: str, idempotenc
         return _booking_public(live, row), True
 
 
-def get_booking(live: LiveDispatch, session: Session, *, booking_id: str) -> BookingPublic:
+def get_booking(live: LiveDispatch, session: Session, *, user: User, booking_id: str) -> BookingPublic:
     """A booking with its promise and the plan's current estimates."""
     with live.lock:
-        return _booking_public(live, _load(session, booking_id))
+        return _booking_public(live, _load(session, user, booking_id))
 
 
-def cancel_booking(live: LiveDispatch, session: Session, *, booking_id: str) -> BookingPublic:
+def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_id: str) -> BookingPublic:
     """Cancel a booking whose rider has not been picked up; its bus's route closes the gap."""
     with live.lock:
-        row = _load(session, booking_id)
+        row = _load(session, user, booking_id)
         if row.status is not RequestStatus.BOOKED:
             raise Conflict("not_cancellable", f"booking {booking_id!r} is {row.status.value}")
         if booking_id not in live.dispatcher.bookings():
@@ -137,16 +142,34 @@ def cancel_booking(live: LiveDispatch, session: Session, *, booking_id: str) -> 
         row.ended_at = clock.to_datetime(now)
         vehicle_id = row.vehicle_id
         save_booking(session, booking=row, route=_planned_stops(live, vehicle_id) if vehicle_id else None,
-                     event=Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=ACTOR,
+                     event=Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=_actor(user),
                                  vehicle_id=vehicle_id, request_id=booking_id))
         return _booking_public(live, row)
 
 
 # ----- helpers ---------------------------------------------------------------------------------------
 
-def _load(session: Session, booking_id: str) -> Booking:
+def _is_operator(user: User) -> bool:
+    return user.role is UserRole.OPERATOR
+
+
+def _may_see(user: User, row: Booking) -> bool:
+    return _is_operator(user) or row.rider_id == user.id
+
+
+def _user_id(user: User) -> int:
+    assert user.id is not None, "users come from the database"
+    return user.id
+
+
+def _actor(user: User) -> str:
+    return f"user:{user.id}"
+
+
+def _load(session: Session, user: User, booking_id: str) -> Booking:
+    """The booking if ``user`` may see it; another rider's booking is as unknown as a missing one."""
     row = session.get(Booking, booking_id)
-    if row is None:
+    if row is None or not _may_see(user, row):
         raise NotFound("unknown_booking", f"no booking with id {booking_id!r}")
     return row
 
@@ -164,7 +187,7 @@ def _new_booking_row(live: LiveDispatch, context: QuoteContext, offer: Offer, ke
     booked = live.dispatcher.booking(offer.request_id)
     request, bounds, promise = booked.request, booked.bounds, booked.promise
     return Booking(
-        id=request.id, origin_lat=context.origin.lat, origin_lon=context.origin.lon,
+        id=request.id, rider_id=context.user_id, origin_lat=context.origin.lat, origin_lon=context.origin.lon,
         origin_node=request.origin, destination_lat=context.destination.lat,
         destination_lon=context.destination.lon, destination_node=request.destination,
         time_type=request.time_type, requested_time=context.requested_time, seats=request.seats,

@@ -1,5 +1,6 @@
 """The riders' API in process (TestClient) on a temporary SQLite database and a fixed clock:
-quotes, idempotent bookings, look-up, cancellation and the error answers."""
+quotes, idempotent bookings, look-up, cancellation and the error answers, as one rider with an API key
+(who may call what: tests/api/test_auth.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.app import create_app
+from api.auth import create_user
 from api.clock import ServiceClock
 from api.db.models import Booking
 from api.settings import Settings
@@ -26,11 +28,15 @@ MOUNTAINS = {"lat": 47.16, "lon": 9.60}  # inside the service area, 4.5 km from 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    """The app on its own SQLite file, with the clock standing at 08:00 local on 23 November 2026."""
+    """The app on its own SQLite file, with the clock standing at 08:00 local on 23 November 2026; the
+    client sends a rider's API key."""
     database = tmp_path_factory.mktemp("rider") / "rufbus.sqlite3"
     app = create_app(Settings(database_url=f"sqlite:///{database}"),
                      clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
     with TestClient(app) as test_client:
+        with Session(app.state.engine) as session:
+            _, key = create_user(session, name="Rider", role="rider")
+        test_client.headers["Authorization"] = f"Bearer {key}"
         yield test_client
 
 

@@ -1,0 +1,101 @@
+"""Users and their API keys.
+
+A key is sent as a bearer token (``Authorization: Bearer <key>``). Keys are high-entropy random strings
+(:func:`secrets.token_urlsafe`, 32 bytes); only their SHA-256 hex digest is stored, so a key is shown
+once, when it is made, and cannot be recovered from the database. A hash look-up needs no constant-time
+comparison (the attacker does not control the compared digest's prefix). Keys are never logged, with one
+deliberate exception: the demo users' keys, when ``RUFBUS_DEMO_USERS`` is on (see :func:`seed_demo_users`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from api.db.models import User, UserRole, Vehicle
+
+log = logging.getLogger(__name__)
+
+KEY_BYTES = 32
+DEMO_USERS: tuple[tuple[str, UserRole], ...] = (
+    ("Demo rider", UserRole.RIDER), ("Demo driver", UserRole.DRIVER), ("Demo operator", UserRole.OPERATOR))
+
+
+class InvalidUser(ValueError):
+    """A user that cannot be created as asked (e.g. a driver without a bus, an unknown bus)."""
+
+
+def hash_key(key: str) -> str:
+    """The stored form of an API key: its SHA-256 digest in hex."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    """A fresh API key."""
+    return secrets.token_urlsafe(KEY_BYTES)
+
+
+def create_user(session: Session, *, name: str, role: UserRole | str, vehicle_id: str | None = None
+                ) -> tuple[User, str]:
+    """Create and commit a user; returns it and its API key (the only time the key is available).
+
+    Drivers must name the bus they drive (an existing vehicle); riders and operators have none.
+    """
+    role = UserRole(role)
+    if role is UserRole.DRIVER and vehicle_id is None:
+        raise InvalidUser("a driver needs the vehicle they drive")
+    if role is not UserRole.DRIVER and vehicle_id is not None:
+        raise InvalidUser(f"only drivers are bound to a vehicle, not a {role.value}")
+    if vehicle_id is not None and session.get(Vehicle, vehicle_id) is None:
+        raise InvalidUser(f"no vehicle {vehicle_id!r}")
+    key = new_key()
+    user = User(name=name, role=role, vehicle_id=vehicle_id, api_key_hash=hash_key(key))
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    log.info("created %s user %d", role.value, user.id)
+    return user, key
+
+
+def authenticate(session: Session, key: str | None) -> User | None:
+    """The active user holding ``key``, or ``None``."""
+    if not key:
+        return None
+    user = session.exec(select(User).where(User.api_key_hash == hash_key(key))).first()
+    return user if user is not None and user.active else None
+
+
+def seed_demo_users(session: Session) -> list[tuple[User, str]]:
+    """With an empty users table: one demo user per role (the driver bound to the first active bus)
+    and their keys; otherwise nothing."""
+    if session.exec(select(func.count()).select_from(User)).one() > 0:
+        return []
+    bus = session.exec(select(Vehicle).where(col(Vehicle.active)).order_by(col(Vehicle.id))).first()
+    made = []
+    for name, role in DEMO_USERS:
+        if role is UserRole.DRIVER and bus is None:
+            continue
+        made.append(create_user(session, name=name, role=role,
+                                vehicle_id=bus.id if role is UserRole.DRIVER and bus else None))
+    return made
+
+
+@asynccontextmanager
+async def demo_users_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start, after the app's own start-up (engine, demo fleet): seed the demo users when the
+    settings say so (:attr:`api.settings.Settings.demo_users_enabled`) and log their keys once."""
+    settings = getattr(app.state, "settings", None)
+    if settings is not None and settings.demo_users_enabled:
+        with Session(app.state.engine) as session:
+            for user, key in seed_demo_users(session):
+                bus = f", drives {user.vehicle_id}" if user.vehicle_id else ""
+                log.warning("demo %s %r (id %d%s): Authorization: Bearer %s",
+                            user.role.value, user.name, user.id, bus, key)
+    yield

@@ -1,0 +1,230 @@
+"""Who may call what: API keys as bearer tokens, the role × endpoint matrix of every route, riders'
+isolation from each other, demo users at start and ``rufbus user create``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from itertools import count
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.auth import InvalidUser, authenticate, create_user, hash_key
+from api.cli import app as cli
+from api.clock import ServiceClock
+from api.db.models import Booking, User
+from api.db.session import create_db_engine
+from api.settings import DEFAULT_DATABASE_URL, Settings
+
+ZONE = ZoneInfo("Europe/Vaduz")
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
+VADUZ = {"lat": 47.1410, "lon": 9.5215}
+SCHAAN = {"lat": 47.1650, "lon": 9.5090}
+PRINCIPALS = ("anonymous", "wrong_token", "inactive", "rider", "other_rider", "driver", "operator")
+TRIP_MINUTES = count(0, 7)  # every trip leaves at another time, so that the buses never fill up
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """The app on its own SQLite file at 08:00 local; no default credentials."""
+    database = tmp_path_factory.mktemp("auth") / "rufbus.sqlite3"
+    app = create_app(Settings(database_url=f"sqlite:///{database}"),
+                     clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def headers(client) -> dict[str, dict[str, str]]:
+    """Authorization headers per principal (rider owns the bookings the matrix acts on)."""
+    made = {}
+    with Session(client.app.state.engine) as session:
+        for name, role, vehicle in (("rider", "rider", None), ("other_rider", "rider", None),
+                                    ("driver", "driver", "bus-1"), ("operator", "operator", None),
+                                    ("inactive", "rider", None)):
+            user, key = create_user(session, name=name, role=role, vehicle_id=vehicle)
+            made[name] = {"Authorization": f"Bearer {key}"}
+            if name == "inactive":
+                user.active = False
+                session.add(user)
+                session.commit()
+    return made | {"anonymous": {}, "wrong_token": {"Authorization": "Bearer not-a-key"}}
+
+
+def trip() -> dict:
+    """A quote body for a trip after 09:00 today, at a time no other test uses."""
+    moment = NOW.replace(hour=9) + timedelta(minutes=next(TRIP_MINUTES))
+    return {"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after", "time": moment.isoformat(),
+            "seats": 1, "wheelchairs": 0}
+
+
+def quote(client, auth) -> str:
+    answer = client.post("/v1/quotes", json=trip(), headers=auth)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["quote_id"]
+
+
+def book(client, auth, quote_id) -> dict:
+    answer = client.post("/v1/bookings", json={"quote_id": quote_id},
+                         headers=auth | {"Idempotency-Key": quote_id})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+# expected status per endpoint and principal; the quote and booking acted on belong to "rider"
+MATRIX = {
+    "quote": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
+              "driver": 403, "operator": 200},
+    "book": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 201, "other_rider": 404,
+             "driver": 403, "operator": 201},
+    "read": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 404,
+             "driver": 403, "operator": 200},
+    "cancel": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 404,
+               "driver": 403, "operator": 200},
+}
+CODES = {401: "unauthenticated", 403: "forbidden"}
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("endpoint", list(MATRIX))
+def test_role_matrix(client, headers, endpoint, principal):
+    """Each principal × each riders' endpoint answers the expected status: 401 (with WWW-Authenticate:
+    Bearer) without a valid active key, 403 for drivers, 404 for another rider's quote or booking, and
+    success for the owning rider and for operators."""
+    owner, caller = headers["rider"], headers[principal]
+    if endpoint == "quote":
+        answer = client.post("/v1/quotes", json=trip(), headers=caller)
+    elif endpoint == "book":
+        quote_id = quote(client, owner)
+        answer = client.post("/v1/bookings", json={"quote_id": quote_id},
+                             headers=caller | {"Idempotency-Key": f"{principal}-{quote_id}"})
+    else:
+        booking_id = book(client, owner, quote(client, owner))["id"]
+        method = client.get if endpoint == "read" else client.delete
+        answer = method(f"/v1/bookings/{booking_id}", headers=caller)
+    expected = MATRIX[endpoint][principal]
+    assert answer.status_code == expected, answer.text
+    if expected in CODES:
+        assert answer.json()["code"] == CODES[expected]
+    if expected == 401:
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+    if expected == 404:
+        assert answer.json()["code"] in ("unknown_offer", "unknown_booking")
+
+
+@pytest.mark.parametrize("path", ["/health", "/", "/docs", "/openapi.json"])
+def test_public_pages_need_no_key(client, path):
+    """The health page, the home page and the API documentation stay public."""
+    assert client.get(path).status_code == 200
+
+
+def test_openapi_declares_the_bearer_scheme(client):
+    """The docs offer an 'Authorize' button: the rider endpoints use the HTTP bearer scheme."""
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/v1/quotes"]["post"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_a_non_bearer_scheme_is_401(client, headers):
+    """A key sent as Basic credentials, or an empty bearer token, is not accepted."""
+    key = headers["rider"]["Authorization"].removeprefix("Bearer ")
+    for value in (f"Basic {key}", "Bearer ", key):
+        answer = client.post("/v1/quotes", json=trip(), headers={"Authorization": value})
+        assert answer.status_code == 401 and answer.json()["code"] == "unauthenticated"
+
+
+def test_bookings_record_their_rider_and_riders_are_isolated(client, headers):
+    """A rider's booking stores their user id; another rider can neither read nor cancel it (404, as for
+    a booking that does not exist) nor reuse its Idempotency-Key to see it; the operator's booking on
+    behalf of a caller belongs to the operator and riders cannot see it."""
+    booking = book(client, headers["rider"], quote(client, headers["rider"]))
+    other = headers["other_rider"]
+    assert client.get(f"/v1/bookings/{booking['id']}", headers=other).json()["code"] == "unknown_booking"
+    assert client.get("/v1/bookings/nope", headers=other).json()["code"] == "unknown_booking"
+    assert client.delete(f"/v1/bookings/{booking['id']}", headers=other).status_code == 404
+    replay = client.post("/v1/bookings", json={"quote_id": booking["id"]},
+                         headers=other | {"Idempotency-Key": booking["id"]})
+    assert replay.status_code == 409 and "booked" not in replay.text
+    assert client.get(f"/v1/bookings/{booking['id']}", headers=headers["rider"]).json()["status"] == "booked"
+
+    phoned_in = book(client, headers["operator"], quote(client, headers["operator"]))
+    assert client.get(f"/v1/bookings/{phoned_in['id']}", headers=headers["rider"]).status_code == 404
+    with Session(client.app.state.engine) as session:
+        riders = {u.name: u.id for u in session.exec(select(User))}
+        assert session.get(Booking, booking["id"]).rider_id == riders["rider"]
+        assert session.get(Booking, phoned_in["id"]).rider_id == riders["operator"]
+
+
+def test_keys_are_random_and_stored_only_as_their_hash(client):
+    """Two users get different keys of at least 43 characters; the table holds the SHA-256 hex digest,
+    never the key, and authenticate() finds the user by it."""
+    with Session(client.app.state.engine) as session:
+        first, first_key = create_user(session, name="A", role="rider")
+        second, second_key = create_user(session, name="B", role="operator")
+        assert first_key != second_key and min(len(first_key), len(second_key)) >= 43
+        assert first.api_key_hash == hash_key(first_key) and len(first.api_key_hash) == 64
+        assert first_key not in first.api_key_hash
+        assert authenticate(session, first_key).id == first.id
+        assert authenticate(session, second_key).id == second.id
+        assert authenticate(session, "") is None and authenticate(session, first.api_key_hash) is None
+
+
+def test_drivers_need_an_existing_bus_and_others_none(client):
+    """A driver without a bus, a driver of an unknown bus or a rider with a bus cannot be created."""
+    with Session(client.app.state.engine) as session:
+        for role, vehicle in (("driver", None), ("driver", "bus-99"), ("rider", "bus-1")):
+            with pytest.raises(InvalidUser):
+                create_user(session, name="X", role=role, vehicle_id=vehicle)
+
+
+def test_cli_creates_a_user_and_prints_the_key_once(tmp_path, monkeypatch):
+    """``rufbus user create`` migrates DATABASE_URL if needed, stores the user and prints a key that
+    authenticates them; a bad role is a usage error."""
+    url = f"sqlite:///{tmp_path / 'rufbus.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    result = CliRunner().invoke(cli, ["user", "create", "--name", "Anna", "--role", "operator"])
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1]
+    engine = create_db_engine(url)
+    try:
+        with Session(engine) as session:
+            user = authenticate(session, key)
+            assert user is not None and (user.name, user.role.value) == ("Anna", "operator")
+    finally:
+        engine.dispose()
+    bad = CliRunner().invoke(cli, ["user", "create", "--name", "X", "--role", "admin"])
+    assert bad.exit_code == 2
+    no_bus = CliRunner().invoke(cli, ["user", "create", "--name", "X", "--role", "driver"])
+    assert no_bus.exit_code == 2
+
+
+def test_demo_users_are_on_only_for_the_embedded_default_database():
+    """RUFBUS_DEMO_USERS defaults to on for the embedded SQLite file and off for any DATABASE_URL."""
+    assert Settings(database_url=DEFAULT_DATABASE_URL).demo_users_enabled
+    assert not Settings(database_url="sqlite:////tmp/elsewhere.sqlite3").demo_users_enabled
+    assert Settings(database_url="sqlite:////tmp/elsewhere.sqlite3", demo_users=True).demo_users_enabled
+
+
+def test_demo_users_are_created_once_at_start_when_asked(tmp_path, caplog):
+    """With demo_users on, the first start creates a rider, a driver of bus-1 and an operator and logs
+    their keys, which work; a second start on the same database creates nobody."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_users=True)
+    clock = ServiceClock(ZONE, wall_clock=lambda: NOW)
+    with caplog.at_level(logging.WARNING, logger="api.auth"):
+        with TestClient(create_app(settings, clock=clock)) as first:
+            with Session(first.app.state.engine) as session:
+                users = session.exec(select(User)).all()
+                assert sorted((u.role.value, u.vehicle_id) for u in users) == [
+                    ("driver", "bus-1"), ("operator", None), ("rider", None)]
+            keys = [r.getMessage().rsplit(" ", 1)[-1] for r in caplog.records if "Bearer" in r.getMessage()]
+            assert len(keys) == 3
+            assert first.post("/v1/quotes", json=trip(),
+                              headers={"Authorization": f"Bearer {keys[0]}"}).status_code == 200
+    with TestClient(create_app(settings, clock=clock)) as second:
+        with Session(second.app.state.engine) as session:
+            assert len(session.exec(select(User)).all()) == 3
