@@ -1,15 +1,18 @@
 """The HTTP service: a health page and the riders' API (:mod:`api.routes.rider`).
 
 At start the app migrates the database (``DATABASE_URL``), loads the road network, and builds an
-in-process dispatcher with the demo fleet (:mod:`api.fleet`); drivers' and operators' endpoints follow."""
+in-process dispatcher with the demo fleet (:mod:`api.fleet`), into which the bookings and routes saved
+in the database come back (:mod:`api.services.recovery`); drivers' and operators' endpoints follow."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
@@ -18,11 +21,14 @@ from api.errors import install_error_handlers
 from api.fleet import demo_fleet, register_vehicles
 from api.routes import rider
 from api.services.booking import LiveDispatch
+from api.services.recovery import recover_plan
 from api.settings import Settings
 from dispatch.dispatcher import Dispatcher
 from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
 from routing.settings import RoutingSettings
+
+logger = logging.getLogger(__name__)
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 
@@ -41,10 +47,14 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                   pool_size=service.database_pool_size)
         service_clock = clock or ServiceClock.for_zone(service.timezone)
         now = service_clock.now()
-        vehicles, _ = demo_fleet(network, now)
+        vehicles, _ = demo_fleet(network, now, service.demo_buses)
         register_vehicles(engine, network, vehicles)
         app.state.settings, app.state.network, app.state.engine = service, network, engine
         dispatcher = Dispatcher(vehicles, ServiceRules(), network, now)
+        with Session(engine) as session:
+            for problem in recover_plan(session, dispatcher=dispatcher, clock=service_clock, now=now):
+                logger.warning("restart recovery: %s", problem)
+        dispatcher.drain_events()
         app.state.dispatch = LiveDispatch(dispatcher, network, service_clock)
         try:
             yield

@@ -1,7 +1,7 @@
 """The embedded demo fleet the service starts with until operators manage vehicles and shifts.
 
-Six minibuses (8 seats, 1 wheelchair space) based at the road node nearest Vaduz centre. Their shift
-runs from 05:00 local today to 23:00 local tomorrow, so that trips can be booked for the rest of
+Six minibuses by default (``RUFBUS_DEMO_BUSES``), 8 seats and 1 wheelchair space each, based at the
+road node nearest Vaduz centre. Their shift runs from 05:00 local today to 23:00 local tomorrow, so that trips can be booked for the rest of
 today and pre-booked for tomorrow (the dispatcher refuses requests outside service hours anyway).
 """
 
@@ -20,12 +20,12 @@ SHIFT_START_S, SHIFT_END_S = 5 * 3600, 23 * 3600
 SHIFT_DAYS = 2
 
 
-def demo_fleet(network: RoadNetwork, now: int) -> tuple[list[Vehicle], int]:
-    """The demo vehicles for the service day containing ``now``, and their depot's road node."""
+def demo_fleet(network: RoadNetwork, now: int, buses: int = BUSES) -> tuple[list[Vehicle], int]:
+    """The ``buses`` demo vehicles for the service day containing ``now``, and their depot's road node."""
     depot = int(network.snap([DEPOT_LAT], [DEPOT_LON]).node[0])
     today = now - now % DAY_S
     start, end = today + SHIFT_START_S, today + (SHIFT_DAYS - 1) * DAY_S + SHIFT_END_S
-    vehicles = [Vehicle(f"bus-{k}", SEATS, WHEELCHAIR_SPACES, depot, start, end) for k in range(1, BUSES + 1)]
+    vehicles = [Vehicle(f"bus-{k}", SEATS, WHEELCHAIR_SPACES, depot, start, end) for k in range(1, buses + 1)]
     return vehicles, depot
 
 

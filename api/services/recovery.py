@@ -1,0 +1,111 @@
+"""Restart recovery: the plan in force comes back from the database when the service starts.
+
+The bookings still to be served (booked or on board) and every vehicle's planned stops are loaded
+(:func:`api.db.repository.load_active_plan`), turned back into dispatch values and handed to
+:meth:`dispatch.dispatcher.Dispatcher.restore`, which checks every route with the route evaluation.
+A pickup is bound by the promised window again, a drop-off by the latest arrival and the maximum ride
+time; riders already picked up are put on board their bus. Nothing is dropped silently: whatever cannot
+be restored, or breaks a rule once restored, is returned as a problem (and logged by the app).
+
+Not stored yet, so not restored: where a vehicle stands (it restarts at its depot, free from ``now``)
+and pickups held to an earlier planned time after a cancellation (they get their promised window).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime
+
+from sqlmodel import Session
+
+from api.clock import ServiceClock
+from api.db import models
+from api.db.repository import load_active_plan
+from dispatch.dispatcher import Booking, Dispatcher, RequestStatus
+from dispatch.model import OnboardRider, Promise, Request, Route, Stop, StopKind, TimeBounds, VehicleState
+
+_PROMISE_FIELDS = ("direct_s", "earliest_pickup", "latest_pickup", "max_ride_s", "window_start", "window_end",
+                   "latest_dropoff", "vehicle_id")
+
+
+def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceClock, now: int) -> list[str]:
+    """Restore the saved bookings and routes into ``dispatcher`` (fresh, with its vehicles added);
+    returns what could not be restored or breaks a rule (empty when the plan came back whole)."""
+    plan = load_active_plan(session)
+    problems: list[str] = []
+    bookings: dict[str, Booking] = {}
+    picked_up_at: dict[str, int] = {}
+    for row in plan.bookings:
+        missing = [name for name in _PROMISE_FIELDS if getattr(row, name) is None]
+        if missing:
+            problems.append(f"{row.id}: not restored, {', '.join(missing)} not stored")
+            continue
+        bookings[row.id] = booking_from_row(row, clock)
+        if row.picked_up_at is not None:
+            picked_up_at[row.id] = clock.to_seconds(row.picked_up_at)
+
+    rows_by_vehicle: dict[str, list[models.PlannedStop]] = defaultdict(list)
+    for stop_row in plan.stops:
+        rows_by_vehicle[stop_row.vehicle_id].append(stop_row)
+    routes: dict[str, Route] = {}
+    for vehicle_id, rows in rows_by_vehicle.items():
+        if vehicle_id not in dispatcher.vehicles:
+            problems.append(f"{vehicle_id}: {len(rows)} planned stops not restored, no such vehicle in service")
+            continue
+        breaks = iter(s for s in dispatcher.route(vehicle_id).stops if s.kind is StopKind.BREAK)
+        stops = []
+        for row in rows:
+            stop = _stop_from_row(row, bookings, breaks, dispatcher)
+            if stop is None:
+                problems.append(f"{vehicle_id}: planned {row.kind.value} #{row.sequence} "
+                                f"of {row.booking_id or 'a break'} has nothing to serve")
+            else:
+                stops.append(stop)
+        routes[vehicle_id] = Route(vehicle_id, tuple(stops))
+
+    onboard: dict[str, list[OnboardRider]] = defaultdict(list)
+    for booking in bookings.values():
+        if booking.status is RequestStatus.PICKED_UP and booking.vehicle_id in dispatcher.vehicles:
+            request = booking.request
+            onboard[booking.vehicle_id].append(OnboardRider(
+                request.id, request.seats, request.wheelchairs, picked_up_at.get(request.id, now)))
+    states: dict[str, VehicleState] = {vid: replace(dispatcher.state(vid), onboard=tuple(riders))
+                                       for vid, riders in onboard.items()}
+    problems += dispatcher.restore(list(bookings.values()), routes, states, now)
+    return problems
+
+
+def booking_from_row(row: models.Booking, clock: ServiceClock) -> Booking:
+    """The dispatch booking a ``bookings`` row holds (its request, bounds and promise)."""
+    s = clock.to_seconds
+
+    def at(moment: datetime | None) -> int:
+        assert moment is not None
+        return s(moment)
+
+    assert row.direct_s is not None and row.max_ride_s is not None
+    request = Request(row.id, row.origin_node, row.destination_node, row.time_type, s(row.requested_time),
+                      s(row.submitted_at), row.seats, row.wheelchairs)
+    bounds = TimeBounds(row.direct_s, at(row.earliest_pickup), at(row.latest_pickup), at(row.latest_dropoff),
+                        row.max_ride_s)
+    promise = Promise(at(row.window_start), at(row.window_end), at(row.latest_dropoff), row.max_ride_s)
+    return Booking(request, bounds, promise, row.status, row.vehicle_id)
+
+
+def _stop_from_row(row: models.PlannedStop, bookings: dict[str, Booking], breaks, dispatcher: Dispatcher
+                   ) -> Stop | None:
+    """The route stop a ``planned_stops`` row stands for, with the limits of its booking; a break row is
+    the vehicle's next break."""
+    if row.kind is StopKind.BREAK:
+        return next(breaks, None)
+    booking = bookings.get(row.booking_id or "")
+    if booking is None:
+        return None
+    request, promise = booking.request, booking.promise
+    dwell = dispatcher.rules.dwell_s(request.passengers)
+    if row.kind is StopKind.PICKUP:
+        return Stop(request.id, StopKind.PICKUP, row.node, promise.window_start, promise.window_end, dwell,
+                    request.seats, request.wheelchairs)
+    return Stop(request.id, StopKind.DROPOFF, row.node, 0, promise.latest_dropoff, dwell, request.seats,
+                request.wheelchairs, promise.max_ride_s)
