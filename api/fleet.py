@@ -1,8 +1,9 @@
 """The embedded demo fleet the service starts with until operators manage vehicles and shifts.
 
 Six minibuses by default (``RUFBUS_DEMO_BUSES``), 8 seats and 1 wheelchair space each, based at the
-road node nearest Vaduz centre. Their shift runs from 05:00 local today to 23:00 local tomorrow, so that trips can be booked for the rest of
-today and pre-booked for tomorrow (the dispatcher refuses requests outside service hours anyway).
+road node nearest Vaduz centre. Their shift runs from 05:00 local today to 23:00 local tomorrow, so
+that trips can be booked for the rest of today and pre-booked for tomorrow (the dispatcher refuses
+requests outside service hours anyway). A restart on the same day gets the same vehicles and shifts.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ and pickups held to an earlier planned time after a cancellation (they get their
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 
@@ -51,7 +52,8 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
     routes: dict[str, Route] = {}
     for vehicle_id, rows in rows_by_vehicle.items():
         if vehicle_id not in dispatcher.vehicles:
-            problems.append(f"{vehicle_id}: {len(rows)} planned stops not restored, no such vehicle in service")
+            problems.append(f"{vehicle_id}: {len(rows)} planned stops not restored, "
+                            "no such vehicle in service")
             continue
         breaks = iter(s for s in dispatcher.route(vehicle_id).stops if s.kind is StopKind.BREAK)
         stops = []
@@ -93,8 +95,8 @@ def booking_from_row(row: models.Booking, clock: ServiceClock) -> Booking:
     return Booking(request, bounds, promise, row.status, row.vehicle_id)
 
 
-def _stop_from_row(row: models.PlannedStop, bookings: dict[str, Booking], breaks, dispatcher: Dispatcher
-                   ) -> Stop | None:
+def _stop_from_row(row: models.PlannedStop, bookings: dict[str, Booking], breaks: Iterator[Stop],
+                   dispatcher: Dispatcher) -> Stop | None:
     """The route stop a ``planned_stops`` row stands for, with the limits of its booking; a break row is
     the vehicle's next break."""
     if row.kind is StopKind.BREAK:

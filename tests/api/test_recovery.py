@@ -14,12 +14,20 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
+from fastapi.testclient import TestClient
 from sqlmodel import Session, create_engine
 
+from api.app import create_app
 from api.auth import create_user
+from api.clock import ServiceClock
+from api.services.recovery import recover_plan
+from api.settings import Settings
+from dispatch.dispatcher import Dispatcher
 from tests.api.test_rider_api import SCHAAN, VADUZ, trip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,3 +138,22 @@ def test_bookings_survive_a_killed_service(tmp_path):
                     or first_read["estimated_arrival"] <= second_read["planned_pickup"])
         else:
             assert offer.status_code == 422 and offer.json()["code"] == "no_vehicle_in_time", offer.text
+
+
+def test_a_plan_for_a_vehicle_no_longer_in_service_is_reported(tmp_path):
+    """Restored into a dispatcher without the booked bus, the saved stops and the booking are not
+    dropped silently: each comes back as a problem naming it."""
+    database = tmp_path / "rufbus.sqlite3"
+    zone = ZoneInfo("Europe/Vaduz")
+    clock = ServiceClock(zone, lambda: datetime(2026, 11, 23, 8, 0, tzinfo=zone))
+    app = create_app(Settings(database_url=f"sqlite:///{database}", demo_buses=1), clock=clock)
+    with TestClient(app) as client:
+        with Session(app.state.engine) as session:
+            client.headers["Authorization"] = f"Bearer {create_user(session, name='R', role='rider')[1]}"
+        booking = book(client, "k-1", hour=9)
+        live = app.state.dispatch
+        empty = Dispatcher([], live.dispatcher.rules, live.network, clock.now())
+        with Session(app.state.engine) as session:
+            problems = recover_plan(session, dispatcher=empty, clock=clock, now=clock.now())
+    assert problems == ["bus-1: 2 planned stops not restored, no such vehicle in service",
+                        f"{booking['id']}: booked on 'bus-1' but not in its route"]
