@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from api.auth import log_demo_users
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
 from api.db.session import create_db_engine
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         now = service_clock.now()
         vehicles, _ = demo_fleet(network, now, service.demo_buses)
         register_vehicles(engine, network, vehicles)
+        if service.demo_users_enabled:
+            log_demo_users(engine)
         app.state.settings, app.state.network, app.state.engine = service, network, engine
         dispatcher = Dispatcher(vehicles, ServiceRules(), network, now)
         with Session(engine) as session:

@@ -12,11 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from api.db.models import User, UserRole, Vehicle
@@ -87,15 +84,10 @@ def seed_demo_users(session: Session) -> list[tuple[User, str]]:
     return made
 
 
-@asynccontextmanager
-async def demo_users_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At start, after the app's own start-up (engine, demo fleet): seed the demo users when the
-    settings say so (:attr:`api.settings.Settings.demo_users_enabled`) and log their keys once."""
-    settings = getattr(app.state, "settings", None)
-    if settings is not None and settings.demo_users_enabled:
-        with Session(app.state.engine) as session:
-            for user, key in seed_demo_users(session):
-                bus = f", drives {user.vehicle_id}" if user.vehicle_id else ""
-                log.warning("demo %s %r (id %d%s): Authorization: Bearer %s",
-                            user.role.value, user.name, user.id, bus, key)
-    yield
+def log_demo_users(engine: Engine) -> None:
+    """Seed the demo users (one per role) into an empty users table and log their keys once."""
+    with Session(engine) as session:
+        for user, key in seed_demo_users(session):
+            bus = f", drives {user.vehicle_id}" if user.vehicle_id else ""
+            log.warning("demo %s %r (id %d%s): Authorization: Bearer %s",
+                        user.role.value, user.name, user.id, bus, key)

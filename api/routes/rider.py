@@ -3,10 +3,7 @@ errors become answers in :mod:`api.errors`.
 
 Every endpoint needs an API key of a rider, or of an operator acting for a caller who phones in
 (401 ``unauthenticated`` without a valid key, 403 ``forbidden`` for drivers). Riders see only their own
-quotes and bookings (:mod:`api.services.booking`).
-
-The router's lifespan seeds the demo users (:func:`api.auth.demo_users_lifespan`); FastAPI runs it
-inside the app's own start-up, once the engine and the demo fleet exist."""
+quotes and bookings (:mod:`api.services.booking`)."""
 
 from __future__ import annotations
 
@@ -14,12 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from api.auth import demo_users_lifespan
 from api.deps import DispatchDep, RiderOrOperator, SessionDep
 from api.schemas import BookingCreate, BookingPublic, ErrorPublic, OfferPublic, QuoteCreate, RejectionPublic
 from api.services import booking as service
 
-router = APIRouter(prefix="/v1", tags=["rider"], lifespan=demo_users_lifespan)
+router = APIRouter(prefix="/v1", tags=["rider"])
 
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                                        description="client's key; a retry with it books nothing twice")]
