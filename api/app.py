@@ -1,8 +1,9 @@
-"""The HTTP service: a health page and the riders' API (:mod:`api.routes.rider`).
+"""The HTTP service: a health page, the riders' API (:mod:`api.routes.rider`) and the drivers' API
+(:mod:`api.routes.driver`).
 
 At start the app migrates the database (``DATABASE_URL``), loads the road network, and builds an
 in-process dispatcher with the demo fleet (:mod:`api.fleet`), into which the bookings and routes saved
-in the database come back (:mod:`api.services.recovery`); drivers' and operators' endpoints follow."""
+in the database come back (:mod:`api.services.recovery`); operators' endpoints follow."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from api.db.migrate import upgrade_database
 from api.db.session import create_db_engine
 from api.errors import install_error_handlers
 from api.fleet import demo_fleet, register_vehicles
-from api.routes import rider
+from api.routes import driver, rider
 from api.services.booking import LiveDispatch
 from api.services.recovery import recover_plan
 from api.settings import Settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                   description="Open on-demand rural bus dispatch. Map data " + ATTRIBUTION + ".")
     install_error_handlers(app)
     app.include_router(rider.router)
+    app.include_router(driver.router)
 
     @app.get("/health")
     def health() -> dict:

@@ -56,6 +56,9 @@ def require_role(*roles: UserRole) -> Callable[[User], User]:
 
 # Riders act for themselves; operators act for callers who phone in.
 RiderOrOperator = Annotated[User, Depends(require_role(UserRole.RIDER, UserRole.OPERATOR))]
+# Drivers report what happens on their bus; operators may read any bus's route.
+Driver = Annotated[User, Depends(require_role(UserRole.DRIVER))]
+DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRole.OPERATOR))]
 
-__all__ = ["CurrentUser", "DispatchDep", "RiderOrOperator", "SessionDep", "get_current_user",
+__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "RiderOrOperator", "SessionDep", "get_current_user",
            "get_live_dispatch", "require_role"]

@@ -8,6 +8,7 @@ errors and ``alternatives`` for refused requests):
 | no, an unknown or an inactive user's API key (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
 | the user's role may not do this (:class:`Forbidden`) | 403 | ``forbidden`` |
 | request body/header/path invalid, malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
+| :class:`InvalidRequest` (a valid body that still cannot be served as asked) | 422 | its code |
 | point outside the service area | 422 | ``outside_area`` |
 | point too far from any road | 422 | ``off_road`` |
 | :class:`RequestRefused` (no offer, offer expired or no longer feasible) | 409 | the rejection cause |
@@ -57,6 +58,10 @@ class Forbidden(ServiceError):
 
     def __init__(self, message: str) -> None:
         super().__init__("forbidden", message)
+
+
+class InvalidRequest(ServiceError):
+    """The request is well-formed but incomplete or contradictory (e.g. a parameter it needs is missing)."""
 
 
 class NotFound(ServiceError):
@@ -109,6 +114,10 @@ def _refused(_: Request, error: RequestRefused) -> JSONResponse:
     return error_response(409, error.code, error.message, alternatives=list(error.alternatives))
 
 
+def _invalid(_: Request, error: InvalidRequest) -> JSONResponse:
+    return error_response(422, error.code, error.message)
+
+
 def _not_found(_: Request, error: NotFound) -> JSONResponse:
     return error_response(404, error.code, error.message)
 
@@ -139,6 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Unauthenticated, _unauthenticated)  # type: ignore[arg-type]
     app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(RequestRefused, _refused)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidRequest, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(DispatchError, _dispatch)  # type: ignore[arg-type]

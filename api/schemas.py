@@ -4,12 +4,12 @@ the service's local offset."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dispatch.dispatcher import RequestStatus
-from dispatch.model import TimeType
+from dispatch.model import StopKind, TimeType
 
 
 class Point(BaseModel):
@@ -85,3 +85,61 @@ class RejectionPublic(ErrorPublic):
     """No offer: ``code`` is the rejection cause; ``alternatives`` are request times that would work."""
 
     alternatives: list[datetime] = []
+
+
+class LineString(BaseModel):
+    """A GeoJSON LineString; coordinates are ``[lon, lat]`` pairs (WGS 84)."""
+
+    type: Literal["LineString"] = "LineString"
+    coordinates: list[tuple[float, float]]
+
+
+class RouteStopPublic(BaseModel):
+    """One stop a driver serves, in order: where, when (planned), who boards or alights, and for a
+    pickup the window promised to the rider."""
+
+    kind: StopKind
+    booking_id: str | None
+    lat: float
+    lon: float
+    planned_arrival: datetime
+    planned_start: datetime
+    planned_departure: datetime
+    seats: int
+    wheelchairs: int
+    pickup_window: Window | None
+
+
+class DriverRoutePublic(BaseModel):
+    """A bus's route in force: its stops in order and the roads to drive, from where the bus is now
+    through every stop (``null`` without stops)."""
+
+    vehicle_id: str
+    stops: list[RouteStopPublic]
+    geometry: LineString | None
+
+
+class StopAction(BaseModel):
+    """The booking whose rider a driver picks up, drops off or reports as not come."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    booking_id: str = Field(min_length=1, max_length=64)
+
+
+class PositionReport(BaseModel):
+    """Where the bus was, and when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    at: AwareDatetime
+
+
+class PositionsCreate(BaseModel):
+    """A batch of positions, oldest first; the last one counts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    positions: list[PositionReport] = Field(min_length=1, max_length=1000)

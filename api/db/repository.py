@@ -78,6 +78,25 @@ def save_booking(session: Session, *, booking: Booking, event: Event,
     return booking
 
 
+def save_route(session: Session, *, vehicle_id: str, route: Sequence[PlannedStop], event: Event) -> None:
+    """Replace every planned stop of ``vehicle_id`` by ``route`` and add ``event``, in one transaction
+    (a driver's arrival changes the route but no booking)."""
+    if any(stop.vehicle_id != vehicle_id for stop in route):
+        raise ValueError("every stop of the route must belong to the vehicle")
+    try:
+        session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id) == vehicle_id))
+        session.add_all(route)
+        session.add(event)
+        session.flush()
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise IntegrityViolation(f"route of {vehicle_id} not saved: {error.orig}") from error
+    except Exception:
+        session.rollback()
+        raise
+
+
 def _other_booking_holds_key(session: Session, *, key: str, booking_id: str) -> bool:
     holder = find_booking_by_idempotency_key(session, key=key)
     return holder is not None and holder.id != booking_id

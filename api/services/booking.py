@@ -107,9 +107,9 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             raise RequestRefused(result)
         try:
             row = _new_booking_row(live, context, result, idempotency_key, now)
-            save_booking(session, booking=row, route=_planned_stops(live, result.vehicle_id),
+            save_booking(session, booking=row, route=planned_stops(live, result.vehicle_id),
                          event=Event(time=clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
-                                     actor=_actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
+                                     actor=actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
                                      payload={"window": [row.window_start.isoformat(),
                                                          row.window_end.isoformat()]}))
         except BaseException:
@@ -141,8 +141,8 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
         row.status = RequestStatus.CANCELLED
         row.ended_at = clock.to_datetime(now)
         vehicle_id = row.vehicle_id
-        save_booking(session, booking=row, route=_planned_stops(live, vehicle_id) if vehicle_id else None,
-                     event=Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=_actor(user),
+        save_booking(session, booking=row, route=planned_stops(live, vehicle_id) if vehicle_id else None,
+                     event=Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=actor(user),
                                  vehicle_id=vehicle_id, request_id=booking_id))
         return _booking_public(live, row)
 
@@ -162,7 +162,7 @@ def _user_id(user: User) -> int:
     return user.id
 
 
-def _actor(user: User) -> str:
+def actor(user: User) -> str:
     return f"user:{user.id}"
 
 
@@ -199,7 +199,7 @@ def _new_booking_row(live: LiveDispatch, context: QuoteContext, offer: Offer, ke
         offer_valid_until=dt(context.valid_until), booked_at=dt(now))
 
 
-def _planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStop]:
+def planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStop]:
     """The vehicle's route in force as rows (stops at their road nodes, at their planned start)."""
     dispatcher, graph = live.dispatcher, live.network.graph
     route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)

@@ -1,0 +1,148 @@
+"""Drivers' work: the route to drive, and what happens at its stops (arrived, picked up, dropped off,
+no-show) and on the way (positions).
+
+Every change goes through the in-process dispatcher under :class:`~api.services.booking.LiveDispatch`'s
+lock, and is then written — the booking's new status, the bus's new planned stops and an event — in one
+transaction. A driver acts only on the bus they are bound to (``users.vehicle_id``); the dispatcher
+refuses anything but the next stop (``not_next_stop``, ``no_next_stop``) and an early no-show
+(``too_early_for_no_show``), which :mod:`api.errors` answers with 409.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from sqlmodel import Session
+
+from api.db.models import Booking, Event, User, UserRole
+from api.db.repository import save_booking, save_route
+from api.errors import Forbidden, InvalidRequest
+from api.schemas import DriverRoutePublic, LineString, PositionReport, RouteStopPublic, Window
+from api.services.booking import LiveDispatch, actor, planned_stops
+from dispatch.dispatcher import RequestStatus
+from dispatch.events import EventKind
+from dispatch.model import StopKind
+
+
+def vehicle_of(user: User, vehicle_id: str | None = None) -> str:
+    """The bus ``user`` may act on: a driver's own (403 without one, or when asking for another);
+    for an operator the one named (422 ``vehicle_required`` when none is)."""
+    if user.role is UserRole.OPERATOR:
+        if vehicle_id is None:
+            raise InvalidRequest("vehicle_required", "operators name the vehicle: ?vehicle_id=...")
+        return vehicle_id
+    if user.vehicle_id is None:
+        raise Forbidden("this driver is not bound to a vehicle")
+    if vehicle_id is not None and vehicle_id != user.vehicle_id:
+        raise Forbidden(f"you drive {user.vehicle_id}, not {vehicle_id}")
+    return user.vehicle_id
+
+
+def driver_route(live: LiveDispatch, *, vehicle_id: str) -> DriverRoutePublic:
+    """The route in force of ``vehicle_id``: ordered stops with planned times and the road geometry
+    from the bus's current location through every stop."""
+    with live.lock:
+        dispatcher = live.dispatcher
+        route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+        location = dispatcher.state(vehicle_id).location
+        bookings = dispatcher.bookings()
+    graph, dt = live.network.graph, live.clock.to_datetime
+    stops = []
+    for k, stop in enumerate(route.stops):
+        window = None
+        if stop.kind is StopKind.PICKUP and stop.request_id in bookings:
+            promise = bookings[stop.request_id].promise
+            window = Window(start=dt(promise.window_start), end=dt(promise.window_end))
+        stops.append(RouteStopPublic(
+            kind=stop.kind, booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+            lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),
+            planned_arrival=dt(evaluation.arrival[k]), planned_start=dt(evaluation.start[k]),
+            planned_departure=dt(evaluation.departure[k]), seats=stop.seats, wheelchairs=stop.wheelchairs,
+            pickup_window=window))
+    nodes = [location, *(stop.location for stop in route.stops)]
+    return DriverRoutePublic(vehicle_id=vehicle_id, stops=stops,
+                             geometry=_geometry(live, nodes) if route.stops else None)
+
+
+def _geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
+    """The roads through ``nodes`` in order, one fastest path per leg, joints not repeated."""
+    coordinates: list[tuple[float, float]] = []
+    for origin, destination in zip(nodes, nodes[1:]):
+        leg = live.network.route(origin, destination)
+        points = [(float(lon), float(lat)) for lat, lon in zip(np.asarray(leg.lat), np.asarray(leg.lon))]
+        if coordinates and points and points[0] == coordinates[-1]:
+            points = points[1:]
+        coordinates.extend(points)
+    if len(coordinates) == 1:  # already standing at every stop: a LineString needs two positions
+        coordinates.append(coordinates[0])
+    return LineString(coordinates=coordinates)
+
+
+def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> None:
+    """The bus stands at its next stop."""
+    with live.lock:
+        now = live.clock.now()
+        stop = live.dispatcher.arrive(vehicle_id, now)
+        live.dispatcher.drain_events()
+        save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
+                   event=Event(time=live.clock.to_datetime(now), kind=EventKind.VEHICLE_ARRIVED,
+                               actor=actor(user), vehicle_id=vehicle_id,
+                               request_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+                               payload={"kind": stop.kind.value}))
+
+
+def picked_up(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
+    """The rider of ``booking_id`` boarded at the bus's next stop."""
+    with live.lock:
+        now = live.clock.now()
+        live.dispatcher.pick_up(vehicle_id, booking_id, now)
+        _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
+                status=RequestStatus.PICKED_UP, kind=EventKind.RIDER_PICKED_UP)
+
+
+def dropped_off(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
+    """The rider of ``booking_id`` alighted at the bus's next stop: the trip is completed."""
+    with live.lock:
+        now = live.clock.now()
+        live.dispatcher.drop_off(vehicle_id, booking_id, now)
+        _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
+                status=RequestStatus.COMPLETED, kind=EventKind.RIDER_DROPPED_OFF)
+
+
+def no_show(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
+    """The rider of ``booking_id`` did not come to the pickup (allowed once the bus has waited)."""
+    with live.lock:
+        now = live.clock.now()
+        live.dispatcher.no_show(vehicle_id, booking_id, now)
+        _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
+                status=RequestStatus.NO_SHOW, kind=EventKind.RIDER_NO_SHOW)
+
+
+def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[PositionReport]) -> None:
+    """The last of a batch of positions, snapped to the roads, is where the bus is."""
+    last = positions[-1]
+    snapped = live.network.snap([last.lat], [last.lon])
+    with live.lock:
+        live.dispatcher.vehicle_position(vehicle_id, int(snapped.node[0]), live.clock.to_seconds(last.at))
+        live.dispatcher.drain_events()
+
+
+def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str, now: int,
+            status: RequestStatus, kind: EventKind) -> None:
+    """Write the booking's new status, the bus's planned stops and the event in one transaction."""
+    live.dispatcher.drain_events()
+    row = session.get(Booking, booking_id)
+    if row is None:
+        raise LookupError(f"booking {booking_id!r} is in the plan but not in the database")
+    moment: datetime = live.clock.to_datetime(now)
+    row.status, row.vehicle_id = status, vehicle_id
+    if status is RequestStatus.PICKED_UP:
+        row.picked_up_at = moment
+    elif status is RequestStatus.COMPLETED:
+        row.dropped_off_at = moment
+    else:
+        row.ended_at = moment
+    save_booking(session, booking=row, route=planned_stops(live, vehicle_id),
+                 event=Event(time=moment, kind=kind, actor=actor(user), vehicle_id=vehicle_id,
+                             request_id=booking_id))

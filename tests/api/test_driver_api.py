@@ -1,0 +1,191 @@
+"""The drivers' API in process (TestClient) on a temporary SQLite database with one bus and a clock the
+tests move: the route to drive, arrivals, pickups, drop-offs, no-shows and positions (who may call what:
+tests/api/test_auth.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from api.app import create_app
+from api.auth import create_user
+from api.clock import ServiceClock
+from api.db.models import Booking, Event, PlannedStop, User
+from api.settings import Settings
+
+ZONE = ZoneInfo("Europe/Vaduz")
+START = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
+VADUZ = {"lat": 47.1410, "lon": 9.5215}
+SCHAAN = {"lat": 47.1650, "lon": 9.5090}
+
+
+class MovableClock:
+    """A wall clock the tests set."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture
+def app_clock():
+    """The clock of one app, standing at 08:00 local on 23 November 2026."""
+    return MovableClock(START)
+
+
+@pytest.fixture
+def client(tmp_path, app_clock):
+    """The app with one bus (bus-1) on its own SQLite file; keys of a rider, bus-1's driver and an
+    operator in ``client.keys``."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=1),
+                     clock=ServiceClock(ZONE, wall_clock=app_clock))
+    with TestClient(app) as test_client:
+        with Session(app.state.engine) as session:
+            test_client.keys = {name: {"Authorization": f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
+                                for name, role, bus in (("rider", "rider", None), ("driver", "driver", "bus-1"),
+                                                        ("operator", "operator", None))}
+        yield test_client
+
+
+def book(client: TestClient, hour: int = 9, minute: int = 0) -> dict:
+    """The rider books Vaduz → Schaan leaving after hour:minute today."""
+    rider = client.keys["rider"]
+    body = {"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
+            "time": START.replace(hour=hour, minute=minute).isoformat(), "seats": 1, "wheelchairs": 0}
+    offer = client.post("/v1/quotes", json=body, headers=rider)
+    assert offer.status_code == 200, offer.text
+    quote_id = offer.json()["quote_id"]
+    booked = client.post("/v1/bookings", json={"quote_id": quote_id}, headers=rider | {"Idempotency-Key": quote_id})
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["vehicle_id"] == "bus-1"
+    return booked.json()
+
+
+def driver_post(client: TestClient, action: str, booking_id: str | None = None):
+    """A driver's report about bus-1."""
+    body = None if booking_id is None else {"booking_id": booking_id}
+    return client.post(f"/v1/driver/{action}", json=body, headers=client.keys["driver"])
+
+
+def test_the_route_shows_pickup_then_dropoff_with_the_roads_to_drive(client):
+    """After one booking, the driver's route is its pickup (with the promised window, one seat) then its
+    drop-off, with planned arrival ≤ start ≤ departure, and a LineString of at least two [lon, lat]
+    points from the bus's depot through both stops; an operator reads the same route by vehicle id."""
+    booking = book(client)
+    answer = client.get("/v1/driver/route", headers=client.keys["driver"])
+    assert answer.status_code == 200, answer.text
+    route = answer.json()
+    assert route["vehicle_id"] == "bus-1"
+    assert [(s["kind"], s["booking_id"]) for s in route["stops"]] == [("pickup", booking["id"]),
+                                                                      ("dropoff", booking["id"])]
+    pickup, dropoff = route["stops"]
+    assert pickup["pickup_window"] == booking["pickup_window"] and dropoff["pickup_window"] is None
+    assert (pickup["seats"], pickup["wheelchairs"]) == (1, 0)
+    for stop in route["stops"]:
+        times = [datetime.fromisoformat(stop[k]) for k in ("planned_arrival", "planned_start", "planned_departure")]
+        assert times == sorted(times) and times[0].utcoffset() is not None
+    geometry = route["geometry"]
+    assert geometry["type"] == "LineString" and len(geometry["coordinates"]) >= 2
+    lon, lat = geometry["coordinates"][-1]
+    assert (lat, lon) == pytest.approx((dropoff["lat"], dropoff["lon"]))
+    assert all(9.4 < lon < 9.7 and 47.0 < lat < 47.3 for lon, lat in geometry["coordinates"])
+
+    as_operator = client.get("/v1/driver/route", params={"vehicle_id": "bus-1"}, headers=client.keys["operator"])
+    assert as_operator.status_code == 200 and as_operator.json()["stops"] == route["stops"]
+    assert client.get("/v1/driver/route", headers=client.keys["operator"]).json()["code"] == "vehicle_required"
+    assert client.get("/v1/driver/route", params={"vehicle_id": "bus-9"},
+                      headers=client.keys["operator"]).status_code == 404
+
+
+def test_a_trip_served_from_pickup_to_dropoff_is_completed(client, app_clock):
+    """arrived → picked-up → arrived → dropped-off, each 204: the booking reads back as completed for
+    its rider, the database holds its pickup and drop-off times, the bus has no planned stops left,
+    and the four events are logged."""
+    booking = book(client)
+    app_clock.moment = START.replace(hour=9, minute=5)
+    assert driver_post(client, "arrived").status_code == 204
+    assert driver_post(client, "picked-up", booking["id"]).status_code == 204
+    assert client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"] == "picked_up"
+    app_clock.moment = START.replace(hour=9, minute=20)
+    assert driver_post(client, "arrived").status_code == 204
+    assert driver_post(client, "dropped-off", booking["id"]).status_code == 204
+
+    read = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()
+    assert read["status"] == "completed"
+    with Session(client.app.state.engine) as session:
+        row = session.get(Booking, booking["id"])
+        assert row.picked_up_at == START.replace(hour=9, minute=5)
+        assert row.dropped_off_at == START.replace(hour=9, minute=20)
+        assert session.exec(select(PlannedStop).where(PlannedStop.vehicle_id == "bus-1")).all() == []
+        kinds = [e.kind.value for e in session.exec(select(Event).where(Event.vehicle_id == "bus-1")
+                                                     .order_by(Event.id))]
+        assert kinds[-4:] == ["vehicle_arrived", "rider_picked_up", "vehicle_arrived", "rider_dropped_off"]
+    assert client.get("/v1/driver/route", headers=client.keys["driver"]).json() == {
+        "vehicle_id": "bus-1", "stops": [], "geometry": None}
+
+
+def test_picking_up_a_rider_who_is_not_next_is_409_not_next_stop(client):
+    """With two bookings on the one bus, the later rider cannot be picked up first, nor can the first
+    rider be dropped off before boarding: 409 not_next_stop, and the booking stays booked."""
+    first, later = book(client, hour=9), book(client, hour=11)
+    route = client.get("/v1/driver/route", headers=client.keys["driver"]).json()
+    assert route["stops"][0]["booking_id"] == first["id"]
+    for action, booking_id in (("picked-up", later["id"]), ("dropped-off", first["id"])):
+        answer = driver_post(client, action, booking_id)
+        assert answer.status_code == 409 and answer.json()["code"] == "not_next_stop"
+    assert client.get(f"/v1/bookings/{later['id']}", headers=client.keys["rider"]).json()["status"] == "booked"
+
+
+def test_a_no_show_is_refused_until_the_bus_has_waited(client, app_clock):
+    """Arrived at the window's start, a no-show at once is 409 too_early_for_no_show; once the bus has
+    waited no_show_wait_s it is accepted and the booking reads back as no_show."""
+    booking = book(client)
+    window_start = datetime.fromisoformat(booking["pickup_window"]["start"])
+    app_clock.moment = window_start
+    assert driver_post(client, "arrived").status_code == 204
+    early = driver_post(client, "no-show", booking["id"])
+    assert early.status_code == 409 and early.json()["code"] == "too_early_for_no_show"
+    wait_s = client.app.state.dispatch.dispatcher.rules.no_show_wait_s
+    app_clock.moment = window_start + timedelta(seconds=wait_s)
+    assert driver_post(client, "no-show", booking["id"]).status_code == 204
+    assert client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"] == "no_show"
+
+
+def test_nothing_to_serve_is_409_no_next_stop(client):
+    """A bus without stops cannot arrive anywhere: 409 no_next_stop."""
+    answer = driver_post(client, "arrived")
+    assert answer.status_code == 409 and answer.json()["code"] == "no_next_stop"
+
+
+def test_positions_move_the_bus_to_the_last_one_snapped(client, app_clock):
+    """A batch of two positions answers 202 and the bus stands at the road node nearest the last one, at
+    its time; a position off the map is 422."""
+    positions = [{"lat": VADUZ["lat"], "lon": VADUZ["lon"], "at": START.isoformat()},
+                 {"lat": SCHAAN["lat"], "lon": SCHAAN["lon"], "at": (START + timedelta(minutes=1)).isoformat()}]
+    answer = client.post("/v1/driver/positions", json={"positions": positions}, headers=client.keys["driver"])
+    assert answer.status_code == 202, answer.text
+    live = client.app.state.dispatch
+    state = live.dispatcher.state("bus-1")
+    assert state.location == int(live.network.snap([SCHAAN["lat"]], [SCHAAN["lon"]]).node[0])
+    assert state.available_at == live.clock.to_seconds(START + timedelta(minutes=1))
+    far = [{"lat": 47.3769, "lon": 8.5417, "at": START.isoformat()}]
+    assert client.post("/v1/driver/positions", json={"positions": far},
+                       headers=client.keys["driver"]).status_code == 422
+
+
+def test_a_driver_without_a_bus_is_403(client):
+    """A driver whose bus binding was removed may neither read a route nor report anything."""
+    with Session(client.app.state.engine) as session:
+        driver = session.exec(select(User).where(User.name == "driver")).one()
+        driver.vehicle_id = None
+        session.add(driver)
+        session.commit()
+    assert client.get("/v1/driver/route", headers=client.keys["driver"]).status_code == 403
+    answer = driver_post(client, "arrived")
+    assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
