@@ -69,6 +69,19 @@ class _PendingOffer:
     route_version: int
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """The plan in force at one moment (:meth:`Dispatcher.checkpoint`), to go back to."""
+
+    version: int
+    tables: tuple[dict, ...]
+    events: tuple[DomainEvent, ...]
+
+
+_PLAN_TABLES = ("_vehicles", "_states", "_routes", "_evaluations", "_route_times", "_route_versions",
+                "_bookings", "_offers")
+
+
 class Dispatcher:
     """The live plan of one service area."""
 
@@ -126,6 +139,20 @@ class Dispatcher:
         """Hand out the events recorded since the last call."""
         events, self._events = self._events, []
         return events
+
+    def checkpoint(self) -> Checkpoint:
+        """The plan as it stands, for :meth:`rollback` when the consequences of the next operation
+        cannot be recorded elsewhere (e.g. the database refuses them). Cheap: shallow copies of maps
+        whose values are immutable."""
+        return Checkpoint(self.version, tuple(dict(getattr(self, name)) for name in _PLAN_TABLES),
+                          tuple(self._events))
+
+    def rollback(self, checkpoint: Checkpoint) -> None:
+        """Put the plan back as it was at ``checkpoint``, events included."""
+        self.version = checkpoint.version
+        for name, table in zip(_PLAN_TABLES, checkpoint.tables):
+            setattr(self, name, dict(table))
+        self._events = list(checkpoint.events)
 
     # ----- fleet ------------------------------------------------------------------------------
     def add_vehicle(self, vehicle: Vehicle, now: int) -> None:

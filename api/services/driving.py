@@ -3,7 +3,8 @@ no-show) and on the way (positions).
 
 Every change goes through the in-process dispatcher under :class:`~api.services.booking.LiveDispatch`'s
 lock, and is then written — the booking's new status, the bus's new planned stops and an event — in one
-transaction. A driver acts only on the bus they are bound to (``users.vehicle_id``); the dispatcher
+transaction; if that write fails the dispatcher is rolled back to its checkpoint, so the plan in force
+and the database never disagree. A driver acts only on the bus they are bound to (``users.vehicle_id``); the dispatcher
 refuses anything but the next stop (``not_next_stop``, ``no_next_stop``) and an early no-show
 (``too_early_for_no_show``), which :mod:`api.errors` answers with 409.
 """
@@ -82,41 +83,57 @@ def _geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
 def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> None:
     """The bus stands at its next stop."""
     with live.lock:
-        now = live.clock.now()
-        stop = live.dispatcher.arrive(vehicle_id, now)
+        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
+        try:
+            stop = live.dispatcher.arrive(vehicle_id, now)
+            save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
+                       event=Event(time=live.clock.to_datetime(now), kind=EventKind.VEHICLE_ARRIVED,
+                                   actor=actor(user), vehicle_id=vehicle_id,
+                                   request_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+                                   payload={"kind": stop.kind.value}))
+        except BaseException:
+            live.dispatcher.rollback(checkpoint)
+            raise
         live.dispatcher.drain_events()
-        save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
-                   event=Event(time=live.clock.to_datetime(now), kind=EventKind.VEHICLE_ARRIVED,
-                               actor=actor(user), vehicle_id=vehicle_id,
-                               request_id=None if stop.kind is StopKind.BREAK else stop.request_id,
-                               payload={"kind": stop.kind.value}))
 
 
 def picked_up(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
     """The rider of ``booking_id`` boarded at the bus's next stop."""
     with live.lock:
-        now = live.clock.now()
-        live.dispatcher.pick_up(vehicle_id, booking_id, now)
-        _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
-                status=RequestStatus.PICKED_UP, kind=EventKind.RIDER_PICKED_UP)
+        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
+        try:
+            live.dispatcher.pick_up(vehicle_id, booking_id, now)
+            _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
+                    status=RequestStatus.PICKED_UP, kind=EventKind.RIDER_PICKED_UP)
+        except BaseException:
+            live.dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
+            raise
 
 
 def dropped_off(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
     """The rider of ``booking_id`` alighted at the bus's next stop: the trip is completed."""
     with live.lock:
-        now = live.clock.now()
-        live.dispatcher.drop_off(vehicle_id, booking_id, now)
-        _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
-                status=RequestStatus.COMPLETED, kind=EventKind.RIDER_DROPPED_OFF)
+        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
+        try:
+            live.dispatcher.drop_off(vehicle_id, booking_id, now)
+            _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
+                    status=RequestStatus.COMPLETED, kind=EventKind.RIDER_DROPPED_OFF)
+        except BaseException:
+            live.dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
+            raise
 
 
 def no_show(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
     """The rider of ``booking_id`` did not come to the pickup (allowed once the bus has waited)."""
     with live.lock:
-        now = live.clock.now()
-        live.dispatcher.no_show(vehicle_id, booking_id, now)
-        _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
-                status=RequestStatus.NO_SHOW, kind=EventKind.RIDER_NO_SHOW)
+        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
+        try:
+            live.dispatcher.no_show(vehicle_id, booking_id, now)
+            _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
+                    status=RequestStatus.NO_SHOW, kind=EventKind.RIDER_NO_SHOW)
+        except BaseException:
+            live.dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
+            raise
 
 
 def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[PositionReport]) -> None:
@@ -131,7 +148,6 @@ def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[Pos
 def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str, now: int,
             status: RequestStatus, kind: EventKind) -> None:
     """Write the booking's new status, the bus's planned stops and the event in one transaction."""
-    live.dispatcher.drain_events()
     row = session.get(Booking, booking_id)
     if row is None:
         raise LookupError(f"booking {booking_id!r} is in the plan but not in the database")
@@ -146,3 +162,4 @@ def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
     save_booking(session, booking=row, route=planned_stops(live, vehicle_id),
                  event=Event(time=moment, kind=kind, actor=actor(user), vehicle_id=vehicle_id,
                              request_id=booking_id))
+    live.dispatcher.drain_events()  # published once Redis is wired in

@@ -189,3 +189,29 @@ def test_a_driver_without_a_bus_is_403(client):
     assert client.get("/v1/driver/route", headers=client.keys["driver"]).status_code == 403
     answer = driver_post(client, "arrived")
     assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
+
+
+def test_a_pickup_the_database_refuses_is_undone_in_the_plan(client, monkeypatch):
+    """When writing a pickup fails (503), the plan in force is rolled back with it: the booking is still
+    booked in the dispatcher and the database, the pickup is still the bus's next stop, and the pickup
+    reported again succeeds."""
+    from api.db.repository import IntegrityViolation
+    from api.services import driving
+
+    booking = book(client)
+    assert driver_post(client, "arrived").status_code == 204
+
+    def refuse(*_, **__):
+        raise IntegrityViolation("the database is having a bad day")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(driving, "save_booking", refuse)
+        failed = driver_post(client, "picked-up", booking["id"])
+    assert failed.status_code == 503 and failed.json()["code"] == "integrity_violation"
+    dispatcher = client.app.state.dispatch.dispatcher
+    assert dispatcher.booking(booking["id"]).status.value == "booked"
+    assert dispatcher.state("bus-1").onboard == ()
+    assert client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"] == "booked"
+    route = client.get("/v1/driver/route", headers=client.keys["driver"]).json()
+    assert [s["kind"] for s in route["stops"]] == ["pickup", "dropoff"]
+    assert driver_post(client, "picked-up", booking["id"]).status_code == 204

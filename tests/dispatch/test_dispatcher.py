@@ -649,3 +649,21 @@ def test_expired_offers_are_forgotten_once_many_are_open(monkeypatch):
             d.book(f"old{k}", later)
         assert error.value.code == "unknown_offer"
     assert isinstance(d.book("new", later), Offer)
+
+
+def test_rollback_undoes_a_pickup_and_its_events():
+    """A 2→5 booked and arrived at; a checkpoint, then the pickup: rolling back puts the bus, its route,
+    the booking's status and the pending events back as they were, and the pickup can be made again."""
+    d = dispatcher(bus())
+    book(d, leave_after("A", 2, 5, T0 + 600))
+    d.arrive("v1", T0 + 600)
+    before = (d.state("v1"), d.route("v1"), d.booking("A"), d.version, d.evaluation("v1"))
+    checkpoint = d.checkpoint()
+    d.pick_up("v1", "A", T0 + 660)
+    assert d.booking("A").status is RequestStatus.PICKED_UP
+    d.rollback(checkpoint)
+    assert (d.state("v1"), d.route("v1"), d.booking("A"), d.version, d.evaluation("v1")) == before
+    assert EventKind.RIDER_PICKED_UP not in kinds(d.drain_events())
+    assert_plan_feasible(d)
+    d.pick_up("v1", "A", T0 + 660)
+    assert d.booking("A").status is RequestStatus.PICKED_UP and len(d.route("v1").stops) == 1
