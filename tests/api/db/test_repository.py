@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from api.db.models import Booking, Event, PlannedStop
 from api.db.repository import (DuplicateIdempotencyKey, IntegrityViolation, append_event,
-                               find_booking_by_idempotency_key, load_active_plan, save_booking)
+                               find_booking_by_idempotency_key, load_active_plan, save_booking, save_route)
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
@@ -145,3 +145,26 @@ def test_appended_events_keep_their_order_and_payload(session: Session) -> None:
     assert [event.kind for event in events] == [EventKind.OFFER_MADE, EventKind.BOOKING_CONFIRMED]
     assert events[1].time == T0.replace(minute=1) and events[1].time.tzinfo is not None
     assert events[0].payload == {"window": [0, 600]}
+
+
+def test_save_route_replaces_the_stops_and_logs_the_event(booked_r1: Session) -> None:
+    """A driver's arrival: bus-1's route is rewritten (here: only r1's drop-off left) with the event."""
+    session = booked_r1
+    _, dropoff = make_route("r1")
+    dropoff.sequence = 0
+    save_route(session, vehicle_id="bus-1", route=[dropoff],
+               event=make_event("r1", EventKind.VEHICLE_ARRIVED, minutes=5))
+    assert route_of(session, "bus-1") == [(0, "r1", StopKind.DROPOFF)]
+    assert count(session, Event) == 2
+
+
+def test_save_route_failing_leaves_the_old_route_and_no_event(booked_r1: Session) -> None:
+    """Two stops at one position: nothing of the new route nor its event stays."""
+    session = booked_r1
+    pickup, dropoff = make_route("r1")
+    dropoff.sequence = pickup.sequence
+    with pytest.raises(IntegrityViolation):
+        save_route(session, vehicle_id="bus-1", route=[pickup, dropoff],
+                   event=make_event("r1", EventKind.VEHICLE_ARRIVED, minutes=5))
+    assert route_of(session, "bus-1") == [(0, "r1", StopKind.PICKUP), (1, "r1", StopKind.DROPOFF)]
+    assert count(session, Event) == 1
