@@ -11,6 +11,7 @@ refuses anything but the next stop (``not_next_stop``, ``no_next_stop``) and an 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -21,7 +22,7 @@ from api.db.repository import save_booking, save_route
 from api.errors import Forbidden, InvalidRequest
 from api.schemas import DriverRoutePublic, LineString, PositionReport, RouteStopPublic, Window
 from api.services.booking import LiveDispatch, actor, planned_stops
-from dispatch.dispatcher import RequestStatus
+from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
 
@@ -97,43 +98,36 @@ def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
         live.dispatcher.drain_events()
 
 
-def picked_up(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
-    """The rider of ``booking_id`` boarded at the bus's next stop."""
+def _report_stop(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str,
+                 serve: Callable[[Dispatcher, str, str, int], None], status: RequestStatus, kind: EventKind) -> None:
+    """Apply one stop report to the plan and save it; if saving fails the plan is rolled back."""
     with live.lock:
         now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
         try:
-            live.dispatcher.pick_up(vehicle_id, booking_id, now)
+            serve(live.dispatcher, vehicle_id, booking_id, now)
             _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
-                    status=RequestStatus.PICKED_UP, kind=EventKind.RIDER_PICKED_UP)
+                    status=status, kind=kind)
         except BaseException:
             live.dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
             raise
+
+
+def picked_up(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
+    """The rider of ``booking_id`` boarded at the bus's next stop."""
+    _report_stop(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id,
+                 serve=Dispatcher.pick_up, status=RequestStatus.PICKED_UP, kind=EventKind.RIDER_PICKED_UP)
 
 
 def dropped_off(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
     """The rider of ``booking_id`` alighted at the bus's next stop: the trip is completed."""
-    with live.lock:
-        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
-        try:
-            live.dispatcher.drop_off(vehicle_id, booking_id, now)
-            _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
-                    status=RequestStatus.COMPLETED, kind=EventKind.RIDER_DROPPED_OFF)
-        except BaseException:
-            live.dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
-            raise
+    _report_stop(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id,
+                 serve=Dispatcher.drop_off, status=RequestStatus.COMPLETED, kind=EventKind.RIDER_DROPPED_OFF)
 
 
 def no_show(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
     """The rider of ``booking_id`` did not come to the pickup (allowed once the bus has waited)."""
-    with live.lock:
-        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
-        try:
-            live.dispatcher.no_show(vehicle_id, booking_id, now)
-            _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
-                    status=RequestStatus.NO_SHOW, kind=EventKind.RIDER_NO_SHOW)
-        except BaseException:
-            live.dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
-            raise
+    _report_stop(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id,
+                 serve=Dispatcher.no_show, status=RequestStatus.NO_SHOW, kind=EventKind.RIDER_NO_SHOW)
 
 
 def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[PositionReport]) -> None:
