@@ -1,9 +1,10 @@
-"""The HTTP service: a health page, the riders' API (:mod:`api.routes.rider`) and the drivers' API
-(:mod:`api.routes.driver`).
+"""The HTTP service: a health page, the riders' API (:mod:`api.routes.rider`), the drivers' API
+(:mod:`api.routes.driver`) and the operators' API (:mod:`api.routes.operator`).
 
 At start the app migrates the database (``DATABASE_URL``), loads the road network, and builds an
 in-process dispatcher with the demo fleet (:mod:`api.fleet`), into which the bookings and routes saved
-in the database come back (:mod:`api.services.recovery`); operators' endpoints follow."""
+in the database come back (:mod:`api.services.recovery`). The service rules in force are the newest
+version stored (``service_rules``), else the defaults."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from sqlmodel import Session
 from api.auth import log_demo_users
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
+from api.db.repository import latest_rules
 from api.db.session import create_db_engine
 from api.errors import install_error_handlers
 from api.fleet import demo_fleet, register_vehicles
-from api.routes import driver, rider
+from api.routes import driver, operator, rider
 from api.services.booking import LiveDispatch
 from api.services.recovery import recover_plan
 from api.settings import Settings
@@ -54,8 +56,9 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         if service.demo_users_enabled:
             log_demo_users(engine)
         app.state.settings, app.state.network, app.state.engine = service, network, engine
-        dispatcher = Dispatcher(vehicles, ServiceRules(), network, now)
         with Session(engine) as session:
+            stored = latest_rules(session)  # the newest version an operator put in force, if any
+            dispatcher = Dispatcher(vehicles, stored.to_rules() if stored else ServiceRules(), network, now)
             for problem in recover_plan(session, dispatcher=dispatcher, clock=service_clock, now=now):
                 logger.warning("restart recovery: %s", problem)
         dispatcher.drain_events()
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     install_error_handlers(app)
     app.include_router(rider.router)
     app.include_router(driver.router)
+    app.include_router(operator.router)
 
     @app.get("/health")
     def health() -> dict:

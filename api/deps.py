@@ -59,6 +59,8 @@ RiderOrOperator = Annotated[User, Depends(require_role(UserRole.RIDER, UserRole.
 # Drivers report what happens on their bus; operators may read any bus's route.
 Driver = Annotated[User, Depends(require_role(UserRole.DRIVER))]
 DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRole.OPERATOR))]
+# The fleet, the rules and the figures are the operator's alone.
+Operator = Annotated[User, Depends(require_role(UserRole.OPERATOR))]
 
-__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "RiderOrOperator", "SessionDep", "get_current_user",
+__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator", "SessionDep", "get_current_user",
            "get_live_dispatch", "require_role"]

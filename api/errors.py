@@ -8,7 +8,7 @@ errors and ``alternatives`` for refused requests):
 | no, an unknown or an inactive user's API key (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
 | the user's role may not do this (:class:`Forbidden`) | 403 | ``forbidden`` |
 | request body/header/path invalid, malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
-| :class:`InvalidRequest` (a valid body that still cannot be served as asked) | 422 | its code |
+| :class:`InvalidRequest` (a valid body that still cannot be served as asked, e.g. rules that contradict each other) | 422 | its code (``invalid_rules`` with ``detail``: the problems) |
 | point outside the service area | 422 | ``outside_area`` |
 | point too far from any road | 422 | ``off_road`` |
 | :class:`RequestRefused` (no offer, offer expired or no longer feasible) | 409 | the rejection cause |
@@ -61,7 +61,12 @@ class Forbidden(ServiceError):
 
 
 class InvalidRequest(ServiceError):
-    """The request is well-formed but incomplete or contradictory (e.g. a parameter it needs is missing)."""
+    """The request is well-formed but incomplete or contradictory (e.g. a parameter it needs is missing);
+    ``detail`` lists the problems when there are several (e.g. ``invalid_rules``)."""
+
+    def __init__(self, code: str, message: str, detail: list[str] | None = None) -> None:
+        super().__init__(code, message)
+        self.detail = detail
 
 
 class NotFound(ServiceError):
@@ -115,6 +120,8 @@ def _refused(_: Request, error: RequestRefused) -> JSONResponse:
 
 
 def _invalid(_: Request, error: InvalidRequest) -> JSONResponse:
+    if error.detail is not None:
+        return error_response(422, error.code, error.message, detail=error.detail)
     return error_response(422, error.code, error.message)
 
 

@@ -143,3 +143,97 @@ class PositionsCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     positions: list[PositionReport] = Field(min_length=1, max_length=1000)
+
+
+# --- operators ---------------------------------------------------------------------------------------
+
+
+class NextStopPublic(BaseModel):
+    """One of a bus's next stops: what happens, for which booking (none for a break), when planned."""
+
+    kind: StopKind
+    booking_id: str | None
+    planned_time: datetime
+
+
+class Load(BaseModel):
+    """Seats and wheelchair spaces taken."""
+
+    seats: int
+    wheelchairs: int
+
+
+class FleetVehiclePublic(BaseModel):
+    """A bus as the operator sees it: in service or not, where it is (its current location node), who is
+    on board, its next stops (at most three) and how many stops its route has."""
+
+    id: str
+    in_service: bool
+    position: Point
+    load: Load
+    next_stops: list[NextStopPublic]
+    route_stops: int
+
+
+class ServiceRulesBody(BaseModel):
+    """Every field of the service rules (:class:`dispatch.model.ServiceRules`); durations in seconds,
+    times of day as seconds after midnight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_wait_s: int
+    pickup_window_s: int
+    ride_alpha: float
+    ride_beta_s: int
+    max_detour_s: int
+    stop_dwell_s: int
+    boarding_s_per_passenger: int
+    booking_horizon_s: int
+    min_notice_s: int
+    prebooking_threshold_s: int
+    service_start_s: int
+    service_end_s: int
+    offer_validity_s: int
+    no_show_wait_s: int
+
+
+class ServiceRulesPublic(ServiceRulesBody):
+    """The rules in force, since when, and which version (``null`` for the built-in defaults)."""
+
+    version: int | None
+    valid_from: datetime | None
+
+
+class ReplannedBooking(BaseModel):
+    """A booking moved to another bus."""
+
+    booking_id: str
+    vehicle_id: str
+
+
+class RejectedBooking(BaseModel):
+    """A booking no bus could take over; it has ended with ``cause``."""
+
+    booking_id: str
+    cause: str
+    message: str
+
+
+class OutOfServicePublic(BaseModel):
+    """What withdrawing a bus did to its bookings."""
+
+    vehicle_id: str
+    replanned: list[ReplannedBooking]
+    rejected: list[RejectedBooking]
+
+
+class KpisPublic(BaseModel):
+    """Figures over bookings submitted in ``[start, end)``: how many by status and by rejection cause,
+    and the mean width of the promised pickup windows (``null`` when none was promised)."""
+
+    start: datetime
+    end: datetime
+    bookings: int
+    by_status: dict[str, int]
+    by_rejection_cause: dict[str, int]
+    mean_window_s: float | None

@@ -22,6 +22,7 @@ class EventKind(StrEnum):
     RIDER_NO_SHOW = "rider_no_show"
     VEHICLE_OUT_OF_SERVICE = "vehicle_out_of_service"
     PLAN_REOPTIMIZED = "plan_reoptimized"
+    RULES_CHANGED = "rules_changed"  # an operator put new service rules in force
 
 
 @dataclass(frozen=True)

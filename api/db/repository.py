@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.db.models import ACTIVE_STATUSES, Booking, Event, PlannedStop
+from api.db.models import ACTIVE_STATUSES, Booking, Event, PlannedStop, ServiceRulesVersion, Vehicle
 
 
 class PersistenceError(Exception):
@@ -125,3 +126,61 @@ def append_event(session: Session, *, event: Event) -> Event:
         session.rollback()
         raise
     return event
+
+
+def latest_rules(session: Session) -> ServiceRulesVersion | None:
+    """The service rules in force: the newest ``service_rules`` row, if any."""
+    return session.exec(select(ServiceRulesVersion).order_by(col(ServiceRulesVersion.id).desc())).first()
+
+
+def save_rules(session: Session, *, rules: ServiceRulesVersion, event: Event) -> ServiceRulesVersion:
+    """Add a new version of the service rules (the older rows stay, as history) and ``event``, in one
+    transaction."""
+    try:
+        session.add(rules)
+        session.add(event)
+        session.flush()
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise IntegrityViolation(f"service rules not saved: {error.orig}") from error
+    except Exception:
+        session.rollback()
+        raise
+    session.refresh(rules)
+    return rules
+
+
+def save_out_of_service(session: Session, *, vehicle_id: str, bookings: Sequence[Booking],
+                        routes: dict[str, Sequence[PlannedStop]], event: Event) -> None:
+    """A bus withdrawn: mark ``vehicle_id`` inactive, write the changed ``bookings``, replace the planned
+    stops of every vehicle in ``routes`` and add ``event`` — all in one transaction, or nothing."""
+    if any(stop.vehicle_id != vid for vid, route in routes.items() for stop in route):
+        raise ValueError("every stop of a route must belong to its vehicle")
+    try:
+        vehicle = session.get(Vehicle, vehicle_id)
+        if vehicle is None:
+            raise IntegrityViolation(f"vehicle {vehicle_id!r} is not in the database")
+        vehicle.active = False
+        session.add(vehicle)
+        session.add_all(bookings)
+        session.flush()
+        session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id).in_(list(routes))))
+        session.flush()
+        for route in routes.values():
+            session.add_all(route)
+        session.add(event)
+        session.flush()
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise IntegrityViolation(f"withdrawal of {vehicle_id} not saved: {error.orig}") from error
+    except Exception:
+        session.rollback()
+        raise
+
+
+def bookings_submitted(session: Session, *, start: datetime, end: datetime) -> Sequence[Booking]:
+    """Bookings submitted in ``[start, end)``."""
+    return session.exec(select(Booking).where(col(Booking.submitted_at) >= start,
+                                              col(Booking.submitted_at) < end)).all()

@@ -1,8 +1,9 @@
-"""Who may call what: API keys as bearer tokens, the role × endpoint matrix of every route (riders' and
-drivers'), riders' isolation from each other, demo users at start and ``rufbus user create``."""
+"""Who may call what: API keys as bearer tokens, the role × endpoint matrix of every route (riders',
+drivers' and operators'), riders' isolation from each other, demo users at start and ``rufbus user create``."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 from itertools import count
@@ -20,6 +21,7 @@ from api.clock import ServiceClock
 from api.db.models import Booking, User
 from api.db.session import create_db_engine
 from api.settings import DEFAULT_DATABASE_URL, Settings
+from dispatch.model import ServiceRules
 
 ZONE = ZoneInfo("Europe/Vaduz")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
@@ -102,6 +104,18 @@ MATRIX = {
                 "driver": 409, "operator": 403},
     "positions": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                   "driver": 202, "operator": 403},
+    # operators' endpoints: operators only. The rules put are the defaults, so nothing changes; the bus
+    # withdrawn is bus-6 (its riders move to the five others); withdrawing it again would be 409.
+    "fleet": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+              "driver": 403, "operator": 200},
+    "rules": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+              "driver": 403, "operator": 200},
+    "put_rules": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                  "driver": 403, "operator": 200},
+    "kpis": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+             "driver": 403, "operator": 200},
+    "out_of_service": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                       "driver": 403, "operator": 200},
 }
 CODES = {401: "unauthenticated", 403: "forbidden"}
 
@@ -112,7 +126,8 @@ def test_role_matrix(client, headers, endpoint, principal):
     """Each principal × each endpoint answers the expected status: 401 (with WWW-Authenticate: Bearer)
     without a valid active key; on riders' endpoints 403 for drivers, 404 for another rider's quote or
     booking, success for the owning rider and for operators; on drivers' endpoints 403 for riders (and
-    for operators, except reading a route), and the driver of bus-1 gets through."""
+    for operators, except reading a route), and the driver of bus-1 gets through; operators' endpoints
+    let only operators through."""
     owner, caller = headers["rider"], headers[principal]
     if endpoint == "driver_route":
         answer = client.get("/v1/driver/route", params={"vehicle_id": "bus-1"} if principal == "operator" else {},
@@ -124,6 +139,15 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = client.post("/v1/driver/arrived", headers=caller)
     elif endpoint in ("picked-up", "dropped-off", "no-show"):
         answer = client.post(f"/v1/driver/{endpoint}", json={"booking_id": "nope"}, headers=caller)
+    elif endpoint in ("fleet", "rules"):
+        answer = client.get(f"/v1/operator/{endpoint}", headers=caller)
+    elif endpoint == "put_rules":
+        answer = client.put("/v1/operator/rules", json=dataclasses.asdict(ServiceRules()), headers=caller)
+    elif endpoint == "kpis":
+        answer = client.get("/v1/operator/kpis", headers=caller,
+                            params={"from": NOW.isoformat(), "to": (NOW + timedelta(days=1)).isoformat()})
+    elif endpoint == "out_of_service":
+        answer = client.post("/v1/operator/vehicles/bus-6/out-of-service", headers=caller)
     elif endpoint == "quote":
         answer = client.post("/v1/quotes", json=trip(), headers=caller)
     elif endpoint == "book":

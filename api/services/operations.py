@@ -1,0 +1,157 @@
+"""Operators' work: the fleet at a glance, the service rules, withdrawing a bus, and key figures.
+
+Like riders' and drivers' operations, everything that touches the plan runs under
+:class:`~api.services.booking.LiveDispatch`'s lock. New rules are written (a new ``service_rules`` row —
+older rows are the history — and an event) before the dispatcher takes them; promises already made
+stay as they are. Withdrawing a bus re-plans its riders in the dispatcher and writes the outcome in one
+transaction; if that write fails the dispatcher is rolled back to its checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import datetime
+
+from sqlmodel import Session
+
+from api.db.models import Booking, Event, PlannedStop, ServiceRulesVersion, User
+from api.db.repository import bookings_submitted, latest_rules, save_out_of_service, save_rules
+from api.errors import Conflict, InvalidRequest
+from api.schemas import (FleetVehiclePublic, KpisPublic, Load, NextStopPublic, OutOfServicePublic, Point,
+                         RejectedBooking, ReplannedBooking, ServiceRulesBody, ServiceRulesPublic)
+from api.services.booking import LiveDispatch, actor, planned_stops
+from dispatch.dispatcher import RequestStatus
+from dispatch.events import EventKind
+from dispatch.model import Rejection, RejectionCause, ServiceRules, StopKind
+
+NEXT_STOPS = 3
+_RULES_PREFIX = "invalid service rules: "
+
+
+def fleet(live: LiveDispatch) -> list[FleetVehiclePublic]:
+    """Every vehicle: in service or not, position, load on board, next stops, length of its route."""
+    graph, dt = live.network.graph, live.clock.to_datetime
+    answer = []
+    with live.lock:
+        dispatcher = live.dispatcher
+        for vehicle_id in sorted(dispatcher.vehicles):
+            state, route = dispatcher.state(vehicle_id), dispatcher.route(vehicle_id)
+            evaluation = dispatcher.evaluation(vehicle_id)
+            answer.append(FleetVehiclePublic(
+                id=vehicle_id, in_service=state.in_service,
+                position=Point(lat=float(graph.node_lat[state.location]), lon=float(graph.node_lon[state.location])),
+                load=Load(seats=sum(r.seats for r in state.onboard),
+                          wheelchairs=sum(r.wheelchairs for r in state.onboard)),
+                next_stops=[NextStopPublic(kind=stop.kind,
+                                           booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+                                           planned_time=dt(start))
+                            for stop, start in list(zip(route.stops, evaluation.start))[:NEXT_STOPS]],
+                route_stops=len(route.stops)))
+    return answer
+
+
+def rules_in_force(live: LiveDispatch, session: Session) -> ServiceRulesPublic:
+    """The dispatcher's rules, with the version row they came from (none for the built-in defaults)."""
+    with live.lock:
+        rules = live.dispatcher.rules
+        row = latest_rules(session)
+    if row is None or row.to_rules() != rules:
+        return ServiceRulesPublic(**dataclasses.asdict(rules), version=None, valid_from=None)
+    return ServiceRulesPublic(**dataclasses.asdict(rules), version=row.id,
+                              valid_from=row.valid_from.astimezone(live.clock.zone))
+
+
+def change_rules(live: LiveDispatch, session: Session, *, user: User, body: ServiceRulesBody) -> ServiceRulesPublic:
+    """Validate, store as a new version with an event, and put in force for new quotes.
+
+    Contradictory rules are an :class:`InvalidRequest` ``invalid_rules`` whose detail lists every problem."""
+    try:
+        rules = ServiceRules(**body.model_dump())
+    except ValueError as error:
+        problems = str(error).removeprefix(_RULES_PREFIX).split("; ")
+        raise InvalidRequest("invalid_rules", str(error), detail=problems) from error
+    with live.lock:
+        moment = live.clock.to_datetime(live.clock.now())
+        row = save_rules(session, rules=ServiceRulesVersion.from_rules(rules, valid_from=moment, changed_by=user.id),
+                         event=Event(time=moment, kind=EventKind.RULES_CHANGED, actor=actor(user),
+                                     payload=dataclasses.asdict(rules)))
+        live.dispatcher.rules = rules  # promises already made keep their windows
+        return ServiceRulesPublic(**dataclasses.asdict(rules), version=row.id,
+                                  valid_from=row.valid_from.astimezone(live.clock.zone))
+
+
+def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> OutOfServicePublic:
+    """Withdraw ``vehicle_id``: its riders are re-planned onto other buses or rejected
+    (``vehicle_out_of_service``); the database gets the bus inactive, the changed bookings, the new
+    planned stops of every bus concerned and an event, all or nothing."""
+    with live.lock:
+        dispatcher, clock = live.dispatcher, live.clock
+        if not dispatcher.state(vehicle_id).in_service:
+            raise Conflict("already_out_of_service", f"vehicle {vehicle_id!r} is already out of service")
+        affected = list(dict.fromkeys(s.request_id for s in dispatcher.route(vehicle_id).stops
+                                      if s.kind is not StopKind.BREAK))
+        now, checkpoint = clock.now(), dispatcher.checkpoint()
+        try:
+            rejections = {r.request_id: r for r in dispatcher.take_out_of_service(vehicle_id, now)}
+            moment = clock.to_datetime(now)
+            rows, vehicles = [], {vehicle_id}
+            for request_id in affected:
+                row = session.get(Booking, request_id)
+                if row is None:
+                    raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
+                rows.append(_apply_outcome(live, row, request_id, rejections.get(request_id), moment))
+                if row.vehicle_id is not None:
+                    vehicles.add(row.vehicle_id)
+            routes: dict[str, list[PlannedStop]] = {v: planned_stops(live, v) for v in sorted(vehicles)}
+            save_out_of_service(session, vehicle_id=vehicle_id, bookings=rows, routes=routes,
+                                event=Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
+                                            vehicle_id=vehicle_id,
+                                            payload={"replanned": [r.id for r in rows if r.id not in rejections],
+                                                     "rejected": list(rejections)}))
+        except BaseException:
+            dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
+            raise
+        dispatcher.drain_events()  # published once Redis is wired in
+    return OutOfServicePublic(
+        vehicle_id=vehicle_id,
+        replanned=[ReplannedBooking(booking_id=r.id, vehicle_id=r.vehicle_id) for r in rows
+                   if r.id not in rejections and r.vehicle_id is not None],
+        rejected=[RejectedBooking(booking_id=r.request_id, cause=r.cause.value, message=r.message)
+                  for r in rejections.values()])
+
+
+def _apply_outcome(live: LiveDispatch, row: Booking, request_id: str, rejection: Rejection | None, moment: datetime) -> Booking:
+    """The booking row after the withdrawal: ended with the cause, or on its new bus with the dispatcher's
+    (possibly new, for riders who were on board) bounds and promise."""
+    if rejection is not None:
+        row.status, row.vehicle_id = RequestStatus.REJECTED, None
+        row.rejection_cause, row.ended_at = RejectionCause.VEHICLE_OUT_OF_SERVICE, moment
+        return row
+    booked, dt = live.dispatcher.booking(request_id), live.clock.to_datetime
+    row.status, row.vehicle_id = booked.status, booked.vehicle_id
+    if booked.request.origin != row.origin_node:  # a rider who was on board is picked up where the bus stands
+        graph = live.network.graph
+        row.origin_node = booked.request.origin
+        row.origin_lat, row.origin_lon = float(graph.node_lat[row.origin_node]), float(graph.node_lon[row.origin_node])
+    row.earliest_pickup, row.latest_pickup = dt(booked.bounds.earliest_pickup), dt(booked.bounds.latest_pickup)
+    row.max_ride_s = booked.bounds.max_ride_s
+    row.window_start, row.window_end = dt(booked.promise.window_start), dt(booked.promise.window_end)
+    row.latest_dropoff = dt(booked.promise.latest_dropoff)
+    return row
+
+
+def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime) -> KpisPublic:
+    """Counts of bookings submitted in ``[start, end)`` by status and rejection cause, and the mean
+    promised pickup-window width."""
+    if end <= start:
+        raise InvalidRequest("invalid_range", "'to' must lie after 'from'")
+    rows = bookings_submitted(session, start=start, end=end)
+    widths = [(r.window_end - r.window_start).total_seconds() for r in rows
+              if r.window_start is not None and r.window_end is not None]
+    zone = live.clock.zone
+    return KpisPublic(start=start.astimezone(zone), end=end.astimezone(zone), bookings=len(rows),
+                      by_status=dict(Counter(r.status.value for r in rows)),
+                      by_rejection_cause=dict(Counter(r.rejection_cause.value for r in rows
+                                                      if r.rejection_cause is not None)),
+                      mean_window_s=sum(widths) / len(widths) if widths else None)
