@@ -34,8 +34,11 @@ def read_rules(user: Operator, live: DispatchDep, session: SessionDep) -> Servic
     return service.rules_in_force(live, session)
 
 
-@router.put("/rules", responses={**AUTH_ERRORS, 422: {"model": ErrorPublic,
-                                                      "description": "invalid_rules: detail lists the problems"}})
+RULES_ERRORS = {**AUTH_ERRORS,
+                422: {"model": ErrorPublic, "description": "invalid_rules: detail lists the problems"}}
+
+
+@router.put("/rules", responses=RULES_ERRORS)
 def change_rules(body: ServiceRulesBody, user: Operator, live: DispatchDep, session: SessionDep
                  ) -> ServiceRulesPublic:
     """Put new service rules in force for new quotes; promises already made stay. The previous
@@ -47,7 +50,8 @@ def change_rules(body: ServiceRulesBody, user: Operator, live: DispatchDep, sess
              responses={**AUTH_ERRORS, 404: {"model": ErrorPublic},
                         409: {"model": ErrorPublic, "description": "already_out_of_service"},
                         503: {"model": ErrorPublic}})
-def out_of_service(vehicle_id: str, user: Operator, live: DispatchDep, session: SessionDep) -> OutOfServicePublic:
+def out_of_service(vehicle_id: str, user: Operator, live: DispatchDep, session: SessionDep
+                   ) -> OutOfServicePublic:
     """Withdraw a bus (breakdown): its riders move to other buses, keeping their promised windows where
     possible, or their bookings end with the cause ``vehicle_out_of_service``."""
     return service.take_out_of_service(live, session, user=user, vehicle_id=vehicle_id)

@@ -40,12 +40,13 @@ def fleet(live: LiveDispatch) -> list[FleetVehiclePublic]:
             evaluation = dispatcher.evaluation(vehicle_id)
             answer.append(FleetVehiclePublic(
                 id=vehicle_id, in_service=state.in_service,
-                position=Point(lat=float(graph.node_lat[state.location]), lon=float(graph.node_lon[state.location])),
+                position=Point(lat=float(graph.node_lat[state.location]),
+                               lon=float(graph.node_lon[state.location])),
                 load=Load(seats=sum(r.seats for r in state.onboard),
                           wheelchairs=sum(r.wheelchairs for r in state.onboard)),
-                next_stops=[NextStopPublic(kind=stop.kind,
-                                           booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
-                                           planned_time=dt(start))
+                next_stops=[NextStopPublic(
+                    kind=stop.kind, booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+                    planned_time=dt(start))
                             for stop, start in list(zip(route.stops, evaluation.start))[:NEXT_STOPS]],
                 route_stops=len(route.stops)))
     return answer
@@ -62,7 +63,8 @@ def rules_in_force(live: LiveDispatch, session: Session) -> ServiceRulesPublic:
                               valid_from=row.valid_from.astimezone(live.clock.zone))
 
 
-def change_rules(live: LiveDispatch, session: Session, *, user: User, body: ServiceRulesBody) -> ServiceRulesPublic:
+def change_rules(live: LiveDispatch, session: Session, *, user: User, body: ServiceRulesBody
+                 ) -> ServiceRulesPublic:
     """Validate, store as a new version with an event, and put in force for new quotes.
 
     Contradictory rules are an :class:`InvalidRequest` ``invalid_rules`` whose detail lists every problem."""
@@ -73,7 +75,8 @@ def change_rules(live: LiveDispatch, session: Session, *, user: User, body: Serv
         raise InvalidRequest("invalid_rules", str(error), detail=problems) from error
     with live.lock:
         moment = live.clock.to_datetime(live.clock.now())
-        row = save_rules(session, rules=ServiceRulesVersion.from_rules(rules, valid_from=moment, changed_by=user.id),
+        version = ServiceRulesVersion.from_rules(rules, valid_from=moment, changed_by=user.id)
+        row = save_rules(session, rules=version,
                          event=Event(time=moment, kind=EventKind.RULES_CHANGED, actor=actor(user),
                                      payload=dataclasses.asdict(rules)))
         live.dispatcher.rules = rules  # promises already made keep their windows
@@ -81,7 +84,8 @@ def change_rules(live: LiveDispatch, session: Session, *, user: User, body: Serv
                                   valid_from=row.valid_from.astimezone(live.clock.zone))
 
 
-def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> OutOfServicePublic:
+def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
+                        ) -> OutOfServicePublic:
     """Withdraw ``vehicle_id``: its riders are re-planned onto other buses or rejected
     (``vehicle_out_of_service``); the database gets the bus inactive, the changed bookings, the new
     planned stops of every bus concerned and an event, all or nothing."""
@@ -104,11 +108,11 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
                 if row.vehicle_id is not None:
                     vehicles.add(row.vehicle_id)
             routes: dict[str, list[PlannedStop]] = {v: planned_stops(live, v) for v in sorted(vehicles)}
-            save_out_of_service(session, vehicle_id=vehicle_id, bookings=rows, routes=routes,
-                                event=Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
-                                            vehicle_id=vehicle_id,
-                                            payload={"replanned": [r.id for r in rows if r.id not in rejections],
-                                                     "rejected": list(rejections)}))
+            event = Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
+                          vehicle_id=vehicle_id,
+                          payload={"replanned": [r.id for r in rows if r.id not in rejections],
+                                   "rejected": list(rejections)})
+            save_out_of_service(session, vehicle_id=vehicle_id, bookings=rows, routes=routes, event=event)
         except BaseException:
             dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
             raise
@@ -121,7 +125,8 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
                   for r in rejections.values()])
 
 
-def _apply_outcome(live: LiveDispatch, row: Booking, request_id: str, rejection: Rejection | None, moment: datetime) -> Booking:
+def _apply_outcome(live: LiveDispatch, row: Booking, request_id: str, rejection: Rejection | None,
+                   moment: datetime) -> Booking:
     """The booking row after the withdrawal: ended with the cause, or on its new bus with the dispatcher's
     (possibly new, for riders who were on board) bounds and promise."""
     if rejection is not None:
@@ -133,8 +138,10 @@ def _apply_outcome(live: LiveDispatch, row: Booking, request_id: str, rejection:
     if booked.request.origin != row.origin_node:  # a rider who was on board is picked up where the bus stands
         graph = live.network.graph
         row.origin_node = booked.request.origin
-        row.origin_lat, row.origin_lon = float(graph.node_lat[row.origin_node]), float(graph.node_lon[row.origin_node])
-    row.earliest_pickup, row.latest_pickup = dt(booked.bounds.earliest_pickup), dt(booked.bounds.latest_pickup)
+        row.origin_lat = float(graph.node_lat[row.origin_node])
+        row.origin_lon = float(graph.node_lon[row.origin_node])
+    row.earliest_pickup = dt(booked.bounds.earliest_pickup)
+    row.latest_pickup = dt(booked.bounds.latest_pickup)
     row.max_ride_s = booked.bounds.max_ride_s
     row.window_start, row.window_end = dt(booked.promise.window_start), dt(booked.promise.window_end)
     row.latest_dropoff = dt(booked.promise.latest_dropoff)
