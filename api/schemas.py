@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.db.models import ServiceRulesBase
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import StopKind, TimeType
 
@@ -175,26 +176,11 @@ class FleetVehiclePublic(BaseModel):
     route_stops: int
 
 
-class ServiceRulesBody(BaseModel):
+class ServiceRulesBody(ServiceRulesBase):
     """Every field of the service rules (:class:`dispatch.model.ServiceRules`); durations in seconds,
-    times of day as seconds after midnight."""
+    times of day as seconds after midnight. The fields are those of the table's base model."""
 
     model_config = ConfigDict(extra="forbid")
-
-    max_wait_s: int
-    pickup_window_s: int
-    ride_alpha: float
-    ride_beta_s: int
-    max_detour_s: int
-    stop_dwell_s: int
-    boarding_s_per_passenger: int
-    booking_horizon_s: int
-    min_notice_s: int
-    prebooking_threshold_s: int
-    service_start_s: int
-    service_end_s: int
-    offer_validity_s: int
-    no_show_wait_s: int
 
 
 class ServiceRulesPublic(ServiceRulesBody):

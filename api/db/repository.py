@@ -6,7 +6,8 @@ write leaves nothing behind (the session is rolled back).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +48,21 @@ class ActivePlan:
     stops: tuple[PlannedStop, ...]  # ordered by vehicle, then sequence
 
 
+@contextmanager
+def _atomic(session: Session, what: str) -> Iterator[None]:
+    """Flush and commit what the block adds, or roll all of it back; constraint failures name ``what``."""
+    try:
+        yield
+        session.flush()
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise IntegrityViolation(f"{what} not saved: {error.orig}") from error
+    except Exception:
+        session.rollback()
+        raise
+
+
 def save_booking(session: Session, *, booking: Booking, event: Event,
                  route: Sequence[PlannedStop] | None = None) -> Booking:
     """Write ``booking`` (new or changed), the new ``route`` of its vehicle and ``event`` in one
@@ -84,18 +100,10 @@ def save_route(session: Session, *, vehicle_id: str, route: Sequence[PlannedStop
     (a driver's arrival changes the route but no booking)."""
     if any(stop.vehicle_id != vehicle_id for stop in route):
         raise ValueError("every stop of the route must belong to the vehicle")
-    try:
+    with _atomic(session, f"route of {vehicle_id}"):
         session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id) == vehicle_id))
         session.add_all(route)
         session.add(event)
-        session.flush()
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise IntegrityViolation(f"route of {vehicle_id} not saved: {error.orig}") from error
-    except Exception:
-        session.rollback()
-        raise
 
 
 def _other_booking_holds_key(session: Session, *, key: str, booking_id: str) -> bool:
@@ -136,17 +144,9 @@ def latest_rules(session: Session) -> ServiceRulesVersion | None:
 def save_rules(session: Session, *, rules: ServiceRulesVersion, event: Event) -> ServiceRulesVersion:
     """Add a new version of the service rules (the older rows stay, as history) and ``event``, in one
     transaction."""
-    try:
+    with _atomic(session, "service rules"):
         session.add(rules)
         session.add(event)
-        session.flush()
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise IntegrityViolation(f"service rules not saved: {error.orig}") from error
-    except Exception:
-        session.rollback()
-        raise
     session.refresh(rules)
     return rules
 
@@ -157,7 +157,7 @@ def save_out_of_service(session: Session, *, vehicle_id: str, bookings: Sequence
     stops of every vehicle in ``routes`` and add ``event`` — all in one transaction, or nothing."""
     if any(stop.vehicle_id != vid for vid, route in routes.items() for stop in route):
         raise ValueError("every stop of a route must belong to its vehicle")
-    try:
+    with _atomic(session, f"withdrawal of {vehicle_id}"):
         vehicle = session.get(Vehicle, vehicle_id)
         if vehicle is None:
             raise IntegrityViolation(f"vehicle {vehicle_id!r} is not in the database")
@@ -170,14 +170,6 @@ def save_out_of_service(session: Session, *, vehicle_id: str, bookings: Sequence
         for route in routes.values():
             session.add_all(route)
         session.add(event)
-        session.flush()
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise IntegrityViolation(f"withdrawal of {vehicle_id} not saved: {error.orig}") from error
-    except Exception:
-        session.rollback()
-        raise
 
 
 def bookings_submitted(session: Session, *, start: datetime, end: datetime) -> Sequence[Booking]:
