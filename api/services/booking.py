@@ -57,6 +57,11 @@ class LiveDispatch:
     lock: threading.Lock = field(default_factory=threading.Lock)
     quotes: dict[str, QuoteContext] = field(default_factory=dict)
 
+    def publish_events(self) -> None:
+        """Hand the dispatcher's pending domain events to the live layer; call it under ``lock`` after
+        every change to the plan has been saved."""
+        self.dispatcher.drain_events()
+
 
 def quote_trip(live: LiveDispatch, *, user: User, origin: Point, destination: Point, time_type: TimeType,
                time: datetime, seats: int, wheelchairs: int) -> OfferPublic:
@@ -71,7 +76,7 @@ def quote_trip(live: LiveDispatch, *, user: User, origin: Point, destination: Po
         request = Request(uuid.uuid4().hex, int(snapped.node[0]), int(snapped.node[1]), time_type,
                           clock.to_seconds(time), now, seats, wheelchairs)
         result = live.dispatcher.quote(request, now)
-        live.dispatcher.drain_events()  # published once Redis is wired in
+        live.publish_events()
         if isinstance(result, Rejection):
             raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
         if len(live.quotes) >= MAX_OPEN_QUOTES:
@@ -103,7 +108,7 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
         result = dispatcher.book(quote_id, now)
         del live.quotes[quote_id]
         if isinstance(result, Rejection):
-            dispatcher.drain_events()
+            live.publish_events()
             raise RequestRefused(result)
         try:
             row = _new_booking_row(live, context, result, idempotency_key, now)
@@ -114,9 +119,9 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
                                                          row.window_end.isoformat()]}))
         except BaseException:
             dispatcher.cancel(quote_id, now)  # the seat is free again; the database holds nothing
-            dispatcher.drain_events()
+            live.publish_events()
             raise
-        dispatcher.drain_events()
+        live.publish_events()
         return _booking_public(live, row), True
 
 
@@ -137,7 +142,7 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
         clock = live.clock
         now = clock.now()
         live.dispatcher.cancel(booking_id, now)
-        live.dispatcher.drain_events()
+        live.publish_events()
         row.status = RequestStatus.CANCELLED
         row.ended_at = clock.to_datetime(now)
         vehicle_id = row.vehicle_id

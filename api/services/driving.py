@@ -95,7 +95,7 @@ def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
         except BaseException:
             live.dispatcher.rollback(checkpoint)
             raise
-        live.dispatcher.drain_events()
+        live.publish_events()
 
 
 def _report_stop(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str,
@@ -136,7 +136,7 @@ def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[Pos
     snapped = live.network.snap([last.lat], [last.lon])
     with live.lock:
         live.dispatcher.vehicle_position(vehicle_id, int(snapped.node[0]), live.clock.to_seconds(last.at))
-        live.dispatcher.drain_events()
+        live.publish_events()
 
 
 def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str, now: int,
@@ -156,4 +156,4 @@ def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
     save_booking(session, booking=row, route=planned_stops(live, vehicle_id),
                  event=Event(time=moment, kind=kind, actor=actor(user), vehicle_id=vehicle_id,
                              request_id=booking_id))
-    live.dispatcher.drain_events()  # published once Redis is wired in
+    live.publish_events()

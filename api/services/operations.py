@@ -116,7 +116,7 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
         except BaseException:
             dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
             raise
-        dispatcher.drain_events()  # published once Redis is wired in
+        live.publish_events()
     return OutOfServicePublic(
         vehicle_id=vehicle_id,
         replanned=[ReplannedBooking(booking_id=r.id, vehicle_id=r.vehicle_id) for r in rows
