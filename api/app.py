@@ -14,21 +14,16 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session
 
 from api.auth import log_demo_users
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
-from api.db.repository import latest_rules
 from api.db.session import create_db_engine
 from api.errors import install_error_handlers
-from api.fleet import demo_fleet, register_vehicles
 from api.routes import driver, operator, rider
 from api.services.booking import LiveDispatch
-from api.services.recovery import recover_plan
+from api.services.startup import build_dispatcher
 from api.settings import Settings
-from dispatch.dispatcher import Dispatcher
-from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
 from routing.settings import RoutingSettings
 
@@ -50,18 +45,10 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         engine = create_db_engine(service.database_url, echo=service.database_echo,
                                   pool_size=service.database_pool_size)
         service_clock = clock or ServiceClock.for_zone(service.timezone)
-        now = service_clock.now()
-        vehicles, _ = demo_fleet(network, now, service.demo_buses)
-        register_vehicles(engine, network, vehicles)
+        app.state.settings, app.state.network, app.state.engine = service, network, engine
+        dispatcher = build_dispatcher(engine, network, service_clock, service)
         if service.demo_users_enabled:
             log_demo_users(engine)
-        app.state.settings, app.state.network, app.state.engine = service, network, engine
-        with Session(engine) as session:
-            stored = latest_rules(session)  # the newest version an operator put in force, if any
-            dispatcher = Dispatcher(vehicles, stored.to_rules() if stored else ServiceRules(), network, now)
-            for problem in recover_plan(session, dispatcher=dispatcher, clock=service_clock, now=now):
-                logger.warning("restart recovery: %s", problem)
-        dispatcher.drain_events()
         app.state.dispatch = LiveDispatch(dispatcher, network, service_clock)
         try:
             yield

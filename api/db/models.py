@@ -260,3 +260,19 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     api_key_hash: str = Field(max_length=128, unique=True, index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+# --- the live layer's fencing ------------------------------------------------------------------------
+
+
+class DispatcherLease(SQLModel, table=True):
+    """Which dispatcher may write the plan of a service area: the holder of the Redis lease with the
+    highest ``epoch``. A worker taking over raises the epoch; each plan write checks it, in its own
+    transaction, so a worker that lost its lease can no longer commit (see :mod:`api.live.fencing`)."""
+
+    __tablename__ = "dispatcher_leases"
+
+    area: str = Field(primary_key=True, max_length=120)
+    epoch: int = Field(default=0, sa_type=BIG_ID)
+    holder: str = Field(default="", max_length=200)
+    acquired_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
