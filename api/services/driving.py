@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-import numpy as np
 from sqlmodel import Session
 
 from api.db.models import Booking, Event, User, UserRole
 from api.db.repository import save_booking, save_route
 from api.errors import Forbidden, InvalidRequest
-from api.schemas import DriverRoutePublic, LineString, PositionReport, RouteStopPublic, Window
+from api.schemas import DriverRoutePublic, PositionReport
 from api.services.booking import LiveDispatch, actor, planned_stops
+from api.services.route_view import route_public, route_snapshot
 from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
@@ -45,40 +45,8 @@ def driver_route(live: LiveDispatch, *, vehicle_id: str) -> DriverRoutePublic:
     """The route in force of ``vehicle_id``: ordered stops with planned times and the road geometry
     from the bus's current location through every stop."""
     with live.lock:
-        dispatcher = live.dispatcher
-        route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
-        location = dispatcher.state(vehicle_id).location
-        bookings = dispatcher.bookings()
-    graph, dt = live.network.graph, live.clock.to_datetime
-    stops = []
-    for k, stop in enumerate(route.stops):
-        window = None
-        if stop.kind is StopKind.PICKUP and stop.request_id in bookings:
-            promise = bookings[stop.request_id].promise
-            window = Window(start=dt(promise.window_start), end=dt(promise.window_end))
-        stops.append(RouteStopPublic(
-            kind=stop.kind, booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
-            lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),
-            planned_arrival=dt(evaluation.arrival[k]), planned_start=dt(evaluation.start[k]),
-            planned_departure=dt(evaluation.departure[k]), seats=stop.seats, wheelchairs=stop.wheelchairs,
-            pickup_window=window))
-    nodes = [location, *(stop.location for stop in route.stops)]
-    return DriverRoutePublic(vehicle_id=vehicle_id, stops=stops,
-                             geometry=_geometry(live, nodes) if route.stops else None)
-
-
-def _geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
-    """The roads through ``nodes`` in order, one fastest path per leg, joints not repeated."""
-    coordinates: list[tuple[float, float]] = []
-    for origin, destination in zip(nodes, nodes[1:]):
-        leg = live.network.route(origin, destination)
-        points = [(float(lon), float(lat)) for lat, lon in zip(np.asarray(leg.lat), np.asarray(leg.lon))]
-        if coordinates and points and points[0] == coordinates[-1]:
-            points = points[1:]
-        coordinates.extend(points)
-    if len(coordinates) == 1:  # already standing at every stop: a LineString needs two positions
-        coordinates.append(coordinates[0])
-    return LineString(coordinates=coordinates)
+        snapshot = route_snapshot(live, vehicle_id)
+    return route_public(live, snapshot)
 
 
 def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> None:

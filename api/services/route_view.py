@@ -1,0 +1,74 @@
+"""A bus's route as drivers see it: ordered stops with planned times, who boards and alights, and the
+roads to drive (GeoJSON LineString).
+
+Built in two steps so that the dispatcher's lock is held only for the first: :func:`route_snapshot`
+copies what the plan says (immutable values, cheap) and :func:`route_public` adds the road geometry,
+which takes shortest-path work, outside the lock. The drivers' API and the live layer's pushes share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
+from api.services.booking import LiveDispatch
+from dispatch.evaluation import RouteEvaluation
+from dispatch.model import Promise, Route, StopKind
+
+
+@dataclass(frozen=True)
+class RouteSnapshot:
+    """A vehicle's route in force at one moment, with what the view needs around it."""
+
+    vehicle_id: str
+    route: Route
+    evaluation: RouteEvaluation
+    location: int  # road node the bus stands at or leaves from
+    promises: dict[str, Promise]  # pickup promises of the route's riders
+
+
+def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
+    """Copy ``vehicle_id``'s route in force; the caller holds ``live.lock``."""
+    dispatcher = live.dispatcher
+    route = dispatcher.route(vehicle_id)
+    bookings = dispatcher.bookings()
+    promises = {s.request_id: bookings[s.request_id].promise for s in route.stops
+                if s.kind is StopKind.PICKUP and s.request_id in bookings}
+    return RouteSnapshot(vehicle_id, route, dispatcher.evaluation(vehicle_id),
+                         dispatcher.state(vehicle_id).location, promises)
+
+
+def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePublic:
+    """The drivers' view of ``snapshot``: stops with times and windows, and the geometry from the bus's
+    location through every stop (none for an empty route)."""
+    graph, dt = live.network.graph, live.clock.to_datetime
+    route, evaluation = snapshot.route, snapshot.evaluation
+    stops = []
+    for k, stop in enumerate(route.stops):
+        promise = snapshot.promises.get(stop.request_id) if stop.kind is StopKind.PICKUP else None
+        window = Window(start=dt(promise.window_start), end=dt(promise.window_end)) if promise else None
+        stops.append(RouteStopPublic(
+            kind=stop.kind, booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+            lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),
+            planned_arrival=dt(evaluation.arrival[k]), planned_start=dt(evaluation.start[k]),
+            planned_departure=dt(evaluation.departure[k]), seats=stop.seats, wheelchairs=stop.wheelchairs,
+            pickup_window=window))
+    nodes = [snapshot.location, *(stop.location for stop in route.stops)]
+    return DriverRoutePublic(vehicle_id=snapshot.vehicle_id, stops=stops,
+                             geometry=road_geometry(live, nodes) if route.stops else None)
+
+
+def road_geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
+    """The roads through ``nodes`` in order, one fastest path per leg, joints not repeated."""
+    coordinates: list[tuple[float, float]] = []
+    for origin, destination in zip(nodes, nodes[1:]):
+        leg = live.network.route(origin, destination)
+        points = [(float(lon), float(lat)) for lat, lon in zip(np.asarray(leg.lat), np.asarray(leg.lon))]
+        if coordinates and points and points[0] == coordinates[-1]:
+            points = points[1:]
+        coordinates.extend(points)
+    if len(coordinates) == 1:  # already standing at every stop: a LineString needs two positions
+        coordinates.append(coordinates[0])
+    return LineString(coordinates=coordinates)
