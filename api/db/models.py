@@ -178,10 +178,13 @@ class Booking(BookingBase, table=True):
     or cancelled, no_show, rejected (with its cause). Holds the request's bounds and the promise made."""
 
     __tablename__ = "bookings"
+    # An idempotency key belongs to its rider: two riders may use the same key.
+    __table_args__ = (sa.Index("ix_bookings_rider_id_idempotency_key", "rider_id", "idempotency_key",
+                               unique=True),)
 
     id: str = Field(primary_key=True, max_length=ID_LENGTH)  # the dispatch Request.id
     rider_id: int | None = Field(default=None, foreign_key="users.id", index=True)
-    idempotency_key: str | None = Field(default=None, max_length=200, unique=True, index=True)
+    idempotency_key: str | None = Field(default=None, max_length=200)
     status: RequestStatus = Field(sa_type=EnumText(RequestStatus, 16), index=True)
     rejection_cause: RejectionCause | None = Field(default=None, sa_type=EnumText(RejectionCause, 40))
     vehicle_id: str | None = Field(default=None, foreign_key="vehicles.id", index=True, max_length=ID_LENGTH)

@@ -29,7 +29,7 @@ class PersistenceError(Exception):
 
 
 class DuplicateIdempotencyKey(PersistenceError):
-    """Another booking already holds this idempotency key: the request was already made."""
+    """Another booking of the same rider already holds this idempotency key: the request was already made."""
 
     code = "duplicate_idempotency_key"
 
@@ -85,8 +85,9 @@ def save_booking(session: Session, *, booking: Booking, event: Event,
         session.commit()
     except IntegrityError as error:
         session.rollback()
-        key = booking.idempotency_key
-        if key is not None and _other_booking_holds_key(session, key=key, booking_id=booking.id):
+        key, rider_id = booking.idempotency_key, booking.rider_id
+        if key is not None and rider_id is not None and _other_booking_holds_key(
+                session, rider_id=rider_id, key=key, booking_id=booking.id):
             raise DuplicateIdempotencyKey(f"idempotency key {key!r} is already used") from error
         raise IntegrityViolation(f"booking {booking.id} not saved: {error.orig}") from error
     except Exception:
@@ -106,14 +107,15 @@ def save_route(session: Session, *, vehicle_id: str, route: Sequence[PlannedStop
         session.add(event)
 
 
-def _other_booking_holds_key(session: Session, *, key: str, booking_id: str) -> bool:
-    holder = find_booking_by_idempotency_key(session, key=key)
+def _other_booking_holds_key(session: Session, *, rider_id: int, key: str, booking_id: str) -> bool:
+    holder = find_booking_by_idempotency_key(session, rider_id=rider_id, key=key)
     return holder is not None and holder.id != booking_id
 
 
-def find_booking_by_idempotency_key(session: Session, *, key: str) -> Booking | None:
-    """The booking made with idempotency key ``key``, if any."""
-    return session.exec(select(Booking).where(Booking.idempotency_key == key)).first()
+def find_booking_by_idempotency_key(session: Session, *, rider_id: int, key: str) -> Booking | None:
+    """The booking of rider ``rider_id`` made with idempotency key ``key``, if any (keys are per rider)."""
+    return session.exec(select(Booking).where(Booking.rider_id == rider_id,
+                                              Booking.idempotency_key == key)).first()
 
 
 def load_active_plan(session: Session) -> ActivePlan:

@@ -91,17 +91,25 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
     """Book the offer ``quote_id``; returns the booking and whether it was created now.
 
     A repeated call with the same ``idempotency_key`` returns the booking made the first time and books
-    nothing; the key used for another quote is a :class:`Conflict`.
+    nothing; the key used by the same rider for another quote is a :class:`Conflict`. Keys belong to the
+    booking's rider (the quote's owner): two riders may use the same key.
     """
     with live.lock:
-        existing = find_booking_by_idempotency_key(session, key=idempotency_key)
+        context = live.quotes.get(quote_id)
+        if context is not None and not (_is_operator(user) or context.user_id == user.id):
+            context = None  # another rider's quote is as unknown as a missing one
+        owner = context.user_id if context is not None else _user_id(user)
+        existing = find_booking_by_idempotency_key(session, rider_id=owner, key=idempotency_key)
+        if existing is None:  # a retry after the quote was booked (an operator's: under the rider's id)
+            earlier = session.get(Booking, quote_id)
+            if earlier is not None and earlier.idempotency_key == idempotency_key and _may_see(user, earlier):
+                existing = earlier
         if existing is not None:
-            if existing.id != quote_id or not _may_see(user, existing):
+            if existing.id != quote_id:
                 raise Conflict("idempotency_key_reused",
                                "this Idempotency-Key was already used to book another quote")
             return _booking_public(live, existing), False
-        context = live.quotes.get(quote_id)
-        if context is None or not (_is_operator(user) or context.user_id == user.id):
+        if context is None:
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
         dispatcher, clock = live.dispatcher, live.clock
         now = clock.now()

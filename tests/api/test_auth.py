@@ -194,7 +194,7 @@ def test_a_non_bearer_scheme_is_401(client, headers):
 
 def test_bookings_record_their_rider_and_riders_are_isolated(client, headers):
     """A rider's booking stores their user id; another rider can neither read nor cancel it (404, as for
-    a booking that does not exist) nor reuse its Idempotency-Key to see it; the operator's booking on
+    a booking that does not exist) nor replay its Idempotency-Key to see it (404, the key is the rider's); the operator's booking on
     behalf of a caller belongs to the operator and riders cannot see it."""
     booking = book(client, headers["rider"], quote(client, headers["rider"]))
     other = headers["other_rider"]
@@ -203,7 +203,7 @@ def test_bookings_record_their_rider_and_riders_are_isolated(client, headers):
     assert client.delete(f"/v1/bookings/{booking['id']}", headers=other).status_code == 404
     replay = client.post("/v1/bookings", json={"quote_id": booking["id"]},
                          headers=other | {"Idempotency-Key": booking["id"]})
-    assert replay.status_code == 409 and "booked" not in replay.text
+    assert replay.status_code == 404 and replay.json()["code"] == "unknown_offer"
     assert client.get(f"/v1/bookings/{booking['id']}", headers=headers["rider"]).json()["status"] == "booked"
 
     phoned_in = book(client, headers["operator"], quote(client, headers["operator"]))
@@ -212,6 +212,23 @@ def test_bookings_record_their_rider_and_riders_are_isolated(client, headers):
         riders = {u.name: u.id for u in session.exec(select(User))}
         assert session.get(Booking, booking["id"]).rider_id == riders["rider"]
         assert session.get(Booking, phoned_in["id"]).rider_id == riders["operator"]
+
+
+def test_two_riders_may_book_with_the_same_idempotency_key(client, headers):
+    """Idempotency keys are per rider: rider and other_rider each book their own quote with the key
+    "same-key" (201 both, two bookings); a retry by each returns their own booking (200)."""
+    made = {}
+    for name in ("rider", "other_rider"):
+        quote_id = quote(client, headers[name])
+        answer = client.post("/v1/bookings", json={"quote_id": quote_id},
+                             headers=headers[name] | {"Idempotency-Key": "same-key"})
+        assert answer.status_code == 201, answer.text
+        made[name] = quote_id
+    assert made["rider"] != made["other_rider"]
+    for name, quote_id in made.items():
+        retry = client.post("/v1/bookings", json={"quote_id": quote_id},
+                            headers=headers[name] | {"Idempotency-Key": "same-key"})
+        assert retry.status_code == 200 and retry.json()["id"] == quote_id
 
 
 def test_keys_are_random_and_stored_only_as_their_hash(client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api.db.models import Booking, Event, PlannedStop, Vehicle
+from api.db.models import Booking, Event, PlannedStop, User, UserRole, Vehicle
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind, TimeType
@@ -18,10 +18,15 @@ def make_vehicle(vehicle_id: str = "bus-1") -> Vehicle:
                    depot_lat=47.14, depot_lon=9.52, depot_node=100)
 
 
+def make_rider(name: str = "ann") -> User:
+    """A rider (the key hash is a placeholder: these tests never authenticate)."""
+    return User(name=name, role=UserRole.RIDER, api_key_hash=f"hash-of-{name}")
+
+
 def make_booking(booking_id: str = "r1", *, key: str | None = None, vehicle_id: str | None = "bus-1",
-                 status: RequestStatus = RequestStatus.BOOKED) -> Booking:
+                 status: RequestStatus = RequestStatus.BOOKED, rider_id: int | None = None) -> Booking:
     """A booking from node 1 to node 2 leaving after 08:00, promised a pickup window 08:00–08:10."""
-    return Booking(id=booking_id, idempotency_key=key, status=status, vehicle_id=vehicle_id,
+    return Booking(id=booking_id, idempotency_key=key, status=status, vehicle_id=vehicle_id, rider_id=rider_id,
                    origin_lat=47.10, origin_lon=9.50, origin_node=1,
                    destination_lat=47.20, destination_lon=9.55, destination_node=2,
                    time_type=TimeType.LEAVE_AFTER, requested_time=T0, submitted_at=T0 - timedelta(minutes=5),

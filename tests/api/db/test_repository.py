@@ -7,13 +7,13 @@ from sqlalchemy import func
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
-from api.db.models import Booking, Event, PlannedStop
+from api.db.models import Booking, Event, PlannedStop, User
 from api.db.repository import (DuplicateIdempotencyKey, IntegrityViolation, append_event,
                                find_booking_by_idempotency_key, load_active_plan, save_booking, save_route)
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
-from tests.api.db.rows import T0, make_booking, make_event, make_route, make_vehicle
+from tests.api.db.rows import T0, make_booking, make_event, make_rider, make_route, make_vehicle
 
 
 def count(session: Session, table: type) -> int:
@@ -28,12 +28,18 @@ def route_of(session: Session, vehicle_id: str) -> list[tuple[int, str | None, S
 
 @pytest.fixture
 def booked_r1(session: Session) -> Session:
-    """bus-1 exists and carries booking r1 (key "k1") with its pickup and drop-off planned."""
+    """bus-1 and riders ann and bob exist; bus-1 carries ann's booking r1 (key "k1") with its pickup and
+    drop-off planned."""
     session.add(make_vehicle())
+    session.add_all([make_rider("ann"), make_rider("bob")])
     session.commit()
-    save_booking(session, booking=make_booking("r1", key="k1"), route=make_route("r1"),
-                 event=make_event("r1"))
+    save_booking(session, booking=make_booking("r1", key="k1", rider_id=rider_id(session, "ann")),
+                 route=make_route("r1"), event=make_event("r1"))
     return session
+
+
+def rider_id(session: Session, name: str) -> int:
+    return session.exec(select(User.id).where(User.name == name)).one()
 
 
 def test_booking_route_and_event_are_saved_together(booked_r1: Session) -> None:
@@ -47,11 +53,12 @@ def test_booking_route_and_event_are_saved_together(booked_r1: Session) -> None:
 
 
 def test_duplicate_idempotency_key_leaves_nothing_written(booked_r1: Session) -> None:
-    """A second booking with key "k1" fails as a duplicate; no booking, stop or event of it remains."""
+    """A second booking of ann with key "k1" fails as a duplicate; no booking, stop or event of it remains."""
     session = booked_r1
     new_route = make_route("r1") + make_route("r2", first_sequence=2)
     with pytest.raises(DuplicateIdempotencyKey) as raised:
-        save_booking(session, booking=make_booking("r2", key="k1"), route=new_route, event=make_event("r2"))
+        save_booking(session, booking=make_booking("r2", key="k1", rider_id=rider_id(session, "ann")),
+                     route=new_route, event=make_event("r2"))
     assert raised.value.code == "duplicate_idempotency_key"
     assert session.get(Booking, "r2") is None
     assert route_of(session, "bus-1") == [(0, "r1", StopKind.PICKUP), (1, "r1", StopKind.DROPOFF)]
@@ -68,7 +75,7 @@ def test_failure_midway_through_the_route_rolls_back_booking_and_old_route(booke
                      event=make_event("r2"))
     assert raised.value.code == "integrity_violation"
     assert session.get(Booking, "r2") is None
-    assert find_booking_by_idempotency_key(session, key="k2") is None
+    assert find_booking_by_idempotency_key(session, rider_id=rider_id(session, "ann"), key="k2") is None
     assert route_of(session, "bus-1") == [(0, "r1", StopKind.PICKUP), (1, "r1", StopKind.DROPOFF)]
     assert count(session, Event) == 1
 
@@ -120,9 +127,21 @@ def test_route_for_another_vehicle_is_refused_before_writing(booked_r1: Session)
 
 
 def test_booking_is_found_by_its_idempotency_key(booked_r1: Session) -> None:
-    """Key "k1" finds r1; an unknown key finds nothing."""
-    assert find_booking_by_idempotency_key(booked_r1, key="k1").id == "r1"
-    assert find_booking_by_idempotency_key(booked_r1, key="unknown") is None
+    """Ann's key "k1" finds r1; an unknown key, or bob's "k1", finds nothing."""
+    ann, bob = rider_id(booked_r1, "ann"), rider_id(booked_r1, "bob")
+    assert find_booking_by_idempotency_key(booked_r1, rider_id=ann, key="k1").id == "r1"
+    assert find_booking_by_idempotency_key(booked_r1, rider_id=ann, key="unknown") is None
+    assert find_booking_by_idempotency_key(booked_r1, rider_id=bob, key="k1") is None
+
+
+def test_two_riders_may_use_the_same_idempotency_key(booked_r1: Session) -> None:
+    """Bob books r2 with ann's key "k1": saved, and each rider's key finds their own booking."""
+    session = booked_r1
+    bob = rider_id(session, "bob")
+    save_booking(session, booking=make_booking("r2", key="k1", rider_id=bob, vehicle_id=None),
+                 event=make_event("r2"))
+    assert find_booking_by_idempotency_key(session, rider_id=bob, key="k1").id == "r2"
+    assert find_booking_by_idempotency_key(session, rider_id=rider_id(session, "ann"), key="k1").id == "r1"
 
 
 def test_active_plan_holds_booked_and_onboard_riders_and_all_stops(booked_r1: Session) -> None:
