@@ -165,6 +165,56 @@ class Dispatcher:
                             b.latest_start, b.duration_s) for k, b in enumerate(vehicle.breaks))
         self._set_route(Route(vehicle.id, breaks), now)
 
+    def replace_vehicle(self, vehicle: Vehicle, now: int) -> None:
+        """Change a vehicle's capacities, depot, shift or breaks (an operator's edit), keeping its riders.
+
+        The breaks not yet begun are planned again: each new break (except one already taken and any
+        whose latest start has passed) goes at the first place in the route where the route stays
+        feasible. A bus not yet under way (nobody on board, nothing committed, standing at its old
+        depot) starts again from the new depot at the new shift start. If the changed vehicle cannot
+        keep its route — a rider over capacity, a promise late, a break with no place — nothing changes
+        and :class:`DispatchError` ``vehicle_change_infeasible`` names the broken rules.
+        """
+        old = self._vehicles[self._known_vehicle(vehicle.id)]
+        state, route = self._states[vehicle.id], self._routes[vehicle.id]
+        head, rest = route.stops[:route.committed], route.stops[route.committed:]
+        planned = {(s.earliest, s.latest, s.service_s) for s in route.stops if s.kind is StopKind.BREAK}
+        taken = {(b.earliest_start, b.latest_start, b.duration_s) for b in old.breaks} - planned
+        if not state.onboard and not route.committed and state.location == old.depot:
+            state = replace(state, location=vehicle.depot, available_at=max(now, vehicle.shift_start))
+        stops = [*head, *(s for s in rest if s.kind is not StopKind.BREAK)]
+        used = {s.request_id for s in head}
+        for k, b in enumerate(sorted(vehicle.breaks, key=lambda b: b.earliest_start)):
+            if (b.earliest_start, b.latest_start, b.duration_s) in taken or b.latest_start < now:
+                continue
+            stop_id = next(i for i in (f"break:{vehicle.id}:{k}:{n}" for n in range(len(used) + 1))
+                           if i not in used)
+            used.add(stop_id)
+            stop = Stop(stop_id, StopKind.BREAK, vehicle.depot, b.earliest_start, b.latest_start, b.duration_s)
+            place = next((i for i in range(len(head), len(stops) + 1)
+                          if evaluate_route(vehicle, state, (*stops[:i], stop, *stops[i:]), self.legs).feasible),
+                         None)
+            if place is None:
+                raise DispatchError("vehicle_change_infeasible",
+                                    f"vehicle {vehicle.id!r}: no place for the break from {b.earliest_start}")
+            stops.insert(place, stop)
+        evaluation = evaluate_route(vehicle, state, tuple(stops), self.legs)
+        if not evaluation.feasible:
+            raise DispatchError("vehicle_change_infeasible", f"vehicle {vehicle.id!r}: " +
+                                "; ".join(v.message for v in evaluation.violations))
+        self._vehicles[vehicle.id] = vehicle
+        self._states[vehicle.id] = state
+        self._set_route(replace(route, stops=tuple(stops)), now, evaluation)
+
+    def return_to_service(self, vehicle_id: str, now: int) -> None:
+        """A withdrawn vehicle serves again, from where it stands, from ``now`` (its breaks stay planned)."""
+        state = self.state(vehicle_id)
+        if state.in_service:
+            raise DispatchError("already_in_service", f"vehicle {vehicle_id!r} is in service")
+        self._states[vehicle_id] = replace(state, in_service=True, available_at=max(now, state.available_at))
+        self._set_route(self._routes[vehicle_id], now)
+        self._events.append(DomainEvent(EventKind.VEHICLE_IN_SERVICE, now, vehicle_id))
+
     def restore(self, bookings: Sequence[Booking], routes: Mapping[str, Route],
                 states: Mapping[str, VehicleState], now: int) -> list[str]:
         """Install a plan saved by another dispatcher (after a restart): the bookings with their

@@ -23,6 +23,12 @@ class EventKind(StrEnum):
     VEHICLE_OUT_OF_SERVICE = "vehicle_out_of_service"
     PLAN_REOPTIMIZED = "plan_reoptimized"
     RULES_CHANGED = "rules_changed"  # an operator put new service rules in force
+    VEHICLE_IN_SERVICE = "vehicle_in_service"  # a withdrawn vehicle serves again
+    VEHICLE_ADDED = "vehicle_added"  # an operator added a vehicle to the fleet
+    VEHICLE_CHANGED = "vehicle_changed"  # an operator changed a vehicle (capacities, depot, name)
+    SHIFTS_CHANGED = "shifts_changed"  # an operator added, changed or removed a vehicle's shift
+    SERVICE_AREA_CHANGED = "service_area_changed"  # an operator put a new service area in force
+    BREAK_FINISHED = "break_finished"  # a driver's break is over
 
 
 @dataclass(frozen=True)

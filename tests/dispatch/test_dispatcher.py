@@ -16,7 +16,7 @@ from dispatch.dispatcher import Dispatcher, DispatchError, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
 from dispatch.model import (
-    DAY_S, Offer, Rejection, RejectionCause, Request, ServiceRules, StopKind, TimeType, Vehicle,
+    DAY_S, Break, Offer, Rejection, RejectionCause, Request, ServiceRules, StopKind, TimeType, Vehicle,
 )
 from tests.dispatch.scenarios import leave_after, line_travel
 
@@ -667,3 +667,63 @@ def test_rollback_undoes_a_pickup_and_its_events():
     assert_plan_feasible(d)
     d.pick_up("v1", "A", T0 + 660)
     assert d.booking("A").status is RequestStatus.PICKED_UP and len(d.route("v1").stops) == 1
+
+
+# ----- operators' changes to a vehicle ----------------------------------------------------------------
+
+def test_a_vehicle_added_later_takes_the_next_rider():
+    """A second bus added at loc 10 takes a trip from loc 9 that the first bus (at loc 0) would reach
+    later: the insertion picks the nearer bus."""
+    d = dispatcher(bus("v1"))
+    d.add_vehicle(bus("v2", depot=10), T0)
+    offer = book(d, leave_after("r1", 9, 5, T0))
+    assert offer.vehicle_id == "v2"
+
+
+def test_replacing_a_vehicle_plans_its_new_break_between_riders():
+    """v1 carries a rider 1 → 3 picked up around 08:00; a 20-min break at the depot (loc 0) that may start
+    08:00–09:00 is added: it goes after the drop-off, the rider's stops and promise stay."""
+    d = dispatcher(bus("v1"))
+    book(d, leave_after("r1", 1, 3, T0))
+    changed = Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600, (Break(T0, T0 + 3600, 1200),))
+    d.replace_vehicle(changed, T0)
+    assert [(s.request_id, s.kind) for s in d.route("v1").stops] == [("r1", P), ("r1", D),
+                                                                     ("break:v1:0:0", StopKind.BREAK)]
+    assert d.vehicles["v1"] == changed
+    assert_plan_feasible(d)
+
+
+def test_replacing_a_vehicle_that_cannot_keep_its_riders_changes_nothing():
+    """Two riders share v1 (two seats taken); cutting it to one seat is refused with
+    vehicle_change_infeasible and the vehicle and route stay as they were."""
+    d = dispatcher(bus("v1"))
+    book(d, leave_after("r1", 1, 5, T0))
+    book(d, leave_after("r2", 2, 4, T0))
+    before = (d.vehicles["v1"], d.route("v1"))
+    with pytest.raises(DispatchError) as raised:
+        d.replace_vehicle(Vehicle("v1", 1, 0, 0, T0 - 3600, T0 + 7 * 3600), T0)
+    assert raised.value.code == "vehicle_change_infeasible"
+    assert (d.vehicles["v1"], d.route("v1")) == before
+
+
+def test_an_idle_vehicle_moves_to_its_new_depot_and_shift_start():
+    """An empty bus not yet under way, changed to depot loc 5 and a shift from 10:00, waits at loc 5
+    until 10:00."""
+    d = dispatcher(bus("v1"))
+    d.replace_vehicle(Vehicle("v1", 4, 0, 5, T0 + 7200, T0 + 7 * 3600), T0)
+    assert (d.state("v1").location, d.state("v1").available_at) == (5, T0 + 7200)
+
+
+def test_a_withdrawn_vehicle_returns_to_service_and_takes_riders_again():
+    """v1 is withdrawn, so a trip gets no offer; back in service it is offered again; returning it twice
+    is already_in_service."""
+    d = dispatcher(bus("v1"))
+    d.take_out_of_service("v1", T0)
+    assert isinstance(d.quote(leave_after("r1", 1, 3, T0), T0), Rejection)
+    d.drain_events()
+    d.return_to_service("v1", T0)
+    assert d.state("v1").in_service and EventKind.VEHICLE_IN_SERVICE in kinds(d.drain_events())
+    book(d, leave_after("r2", 1, 3, T0))
+    with pytest.raises(DispatchError) as raised:
+        d.return_to_service("v1", T0)
+    assert raised.value.code == "already_in_service"
