@@ -20,7 +20,10 @@ from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
 from api.db.session import create_db_engine
 from api.errors import install_error_handlers
+from api.live.forwarding import ForwardToDispatcher
+from api.live.layer import LiveLayer, live_status, startup_lock
 from api.routes import driver, operator, rider
+from api.routes import live as live_routes
 from api.services.booking import LiveDispatch
 from api.services.startup import build_dispatcher
 from api.settings import Settings
@@ -41,26 +44,35 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = settings or Settings()
         network = RoadNetwork.load(settings=routing_settings or RoutingSettings.from_env())
-        upgrade_database(service.database_url)
-        engine = create_db_engine(service.database_url, echo=service.database_echo,
-                                  pool_size=service.database_pool_size)
         service_clock = clock or ServiceClock.for_zone(service.timezone)
-        app.state.settings, app.state.network, app.state.engine = service, network, engine
-        dispatcher = build_dispatcher(engine, network, service_clock, service)
-        if service.demo_users_enabled:
-            log_demo_users(engine)
-        app.state.dispatch = LiveDispatch(dispatcher, network, service_clock)
+        with startup_lock(service):  # workers starting together migrate and seed one after another
+            upgrade_database(service.database_url)
+            engine = create_db_engine(service.database_url, echo=service.database_echo,
+                                      pool_size=service.database_pool_size)
+            app.state.settings, app.state.network, app.state.engine = service, network, engine
+            dispatcher = build_dispatcher(engine, network, service_clock, service)
+            if service.demo_users_enabled:
+                log_demo_users(engine)
+        live = LiveDispatch(dispatcher, network, service_clock)
+        app.state.dispatch = live
+        layer = LiveLayer.start(settings=service, live=live, engine=engine,
+                                rebuild=lambda: build_dispatcher(engine, network, service_clock, service))
+        app.state.live, app.state.fence = layer, layer.fence
+        layer.serve_forwarded(app)
         try:
             yield
         finally:
+            await layer.stop()
             engine.dispose()
 
     app = FastAPI(title="Rufbus", version="0.1.0", lifespan=lifespan,
                   description="Open on-demand rural bus dispatch. Map data " + ATTRIBUTION + ".")
     install_error_handlers(app)
+    app.add_middleware(ForwardToDispatcher)
     app.include_router(rider.router)
     app.include_router(driver.router)
     app.include_router(operator.router)
+    app.include_router(live_routes.router)
 
     @app.get("/health")
     def health() -> dict:
@@ -69,7 +81,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         graph = network.graph
         return {"status": "ok", "region": str(network.settings.osm_file.name), "nodes": graph.node_count,
                 "edges": graph.edge_count, "road_km": round(float(graph.meta["road_km"]), 1),
-                "attribution": ATTRIBUTION}
+                "attribution": ATTRIBUTION, "live": live_status(app.state.live)}
 
     @app.get("/", response_class=HTMLResponse)
     def home() -> str:

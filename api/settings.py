@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     under ``.cache/rufbus``), ``REDIS_URL`` (default: none, one process needs no Redis),
     ``RUFBUS_DATABASE_ECHO`` (log SQL), ``RUFBUS_DATABASE_POOL_SIZE`` (PostgreSQL connections kept open),
     ``RUFBUS_TIMEZONE`` (the service's local time zone, default Europe/Vaduz; see :mod:`api.clock`),
+    ``RUFBUS_AREA``, ``RUFBUS_LEASE_S``, ``RUFBUS_FORWARD_TIMEOUT_S`` (the live layer, see :mod:`api.live`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Vaduz"
     demo_buses: int = Field(default=6, ge=1)  # RUFBUS_DEMO_BUSES: size of the demo fleet (api.fleet)
     demo_users: bool | None = None  # None: decided by demo_users_enabled
+    # The live layer (api.live), used only with REDIS_URL: the service area's name (keys and channels),
+    # how long a dispatcher's lease lasts unless renewed, and how long a worker waits for the
+    # dispatcher's answer to a request it forwarded.
+    area: str = Field(default="default", min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.-]+$")
+    lease_s: float = Field(default=5.0, gt=0.5, le=120)
+    forward_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
     @property
     def demo_users_enabled(self) -> bool:

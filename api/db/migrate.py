@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_ID = 7_342_001  # the advisory lock held while migrating
 
 
 def alembic_config() -> Config:
@@ -25,6 +26,8 @@ def upgrade_database(url: str, *, revision: str = "head") -> None:
     engine = create_db_engine(url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # workers starting together migrate one at a time
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)

@@ -49,6 +49,9 @@ def _configure_sqlite(engine: Engine) -> None:
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: a session on the app's engine (``app.state.engine``), closed afterwards."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
+        fence = getattr(request.app.state, "fence", None)
+        if fence is not None:  # several workers: commits check this one still dispatches (api.live.fencing)
+            session.info["fence"] = fence
         yield session
 
 

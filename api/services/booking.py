@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,7 +28,7 @@ from api.db.repository import find_booking_by_idempotency_key, save_booking
 from api.errors import Conflict, NotFound, RequestRefused
 from api.schemas import BookingPublic, OfferPublic, Point, Window
 from dispatch.dispatcher import Dispatcher, DispatchError, RequestStatus
-from dispatch.events import EventKind
+from dispatch.events import DomainEvent, EventKind
 from dispatch.model import Offer, Rejection, Request, StopKind, TimeType
 from routing.network import RoadNetwork
 
@@ -56,11 +57,15 @@ class LiveDispatch:
     clock: ServiceClock
     lock: threading.Lock = field(default_factory=threading.Lock)
     quotes: dict[str, QuoteContext] = field(default_factory=dict)
+    # The live layer's hook (api.live): receives the drained domain events, under ``lock``.
+    on_events: Callable[[list[DomainEvent]], None] | None = None
 
     def publish_events(self) -> None:
         """Hand the dispatcher's pending domain events to the live layer; call it under ``lock`` after
         every change to the plan has been saved."""
-        self.dispatcher.drain_events()
+        events = self.dispatcher.drain_events()
+        if self.on_events is not None:
+            self.on_events(events)
 
 
 def quote_trip(live: LiveDispatch, *, user: User, origin: Point, destination: Point, time_type: TimeType,

@@ -1,0 +1,163 @@
+"""From the dispatcher's drained domain events to published live messages.
+
+:meth:`LivePublisher.capture` runs under the dispatcher's lock, right after a change was saved: it copies
+what the messages need (the changed routes, the affected bookings' live views) — cheap, immutable
+values. A single thread then adds the road geometry, raises the plan version, keeps the latest routes,
+positions and booking views in the :class:`~api.live.store.LiveStore` and publishes one message per
+event, in order, on the channel named after the event's kind.
+
+A message is JSON: ``kind``, ``time`` (ISO 8601), ``vehicle_id``, ``request_id``, ``data``,
+``plan_version``; a ``route_changed`` message carries the bus's new ``route`` (as ``GET /v1/driver/route``
+answers) and the live views of its riders (``bookings``); a ``vehicle_moved`` message carries the bus's
+``position`` and its riders' new estimates; an event about one booking carries its live ``booking``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from api.live.store import LiveStore
+from api.services.booking import LiveDispatch
+from api.services.route_view import RouteSnapshot, route_public, route_snapshot
+from dispatch.dispatcher import DispatchError
+from dispatch.events import DomainEvent, EventKind
+from dispatch.model import StopKind
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What one change of the plan publishes, copied under the dispatcher's lock."""
+
+    events: tuple[DomainEvent, ...]
+    routes: dict[str, RouteSnapshot]  # buses whose route changed
+    bookings: dict[str, dict[str, Any]]  # live views of the bookings concerned, by id
+    riders: dict[str, tuple[str, ...]]  # bus → the bookings on its route
+    positions: dict[str, dict[str, Any]]  # buses that moved → where they are
+
+
+class LivePublisher:
+    """Publishes captured changes on a thread of its own, in the order they were captured."""
+
+    def __init__(self, live: LiveDispatch, store: LiveStore) -> None:
+        self._live, self._store = live, store
+        self._queue: queue.Queue[Capture | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="rufbus-live-publisher", daemon=True)
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        """Start the publishing thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Publish what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until everything captured so far is published (tests, orderly hand-over)."""
+        return self._idle.wait(timeout)
+
+    def capture(self, events: list[DomainEvent]) -> None:
+        """Copy what ``events`` publish and queue it; the caller holds the dispatcher's lock."""
+        if not events:
+            return
+        live, dispatcher = self._live, self._live.dispatcher
+        changed = {e.vehicle_id for e in events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id}
+        moved = {e.vehicle_id for e in events if e.kind is EventKind.VEHICLE_MOVED and e.vehicle_id}
+        routes = {vid: route_snapshot(live, vid) for vid in sorted(changed) if vid in dispatcher.vehicles}
+        riders = {vid: tuple(dict.fromkeys(s.request_id for s in dispatcher.route(vid).stops
+                                           if s.kind is not StopKind.BREAK))
+                  for vid in sorted(changed | moved) if vid in dispatcher.vehicles}
+        wanted = {e.request_id for e in events if e.request_id} | {b for ids in riders.values() for b in ids}
+        bookings = {bid: view for bid in sorted(wanted) if (view := booking_view(live, bid)) is not None}
+        graph = live.network.graph
+        positions = {}
+        for vid in sorted(moved):
+            location = dispatcher.state(vid).location
+            positions[vid] = {"lat": float(graph.node_lat[location]), "lon": float(graph.node_lon[location]),
+                              "at": live.clock.to_datetime(dispatcher.state(vid).available_at).isoformat()}
+        self._idle.clear()
+        self._queue.put(Capture(tuple(events), routes, bookings, riders, positions))
+
+    def _run(self) -> None:
+        while True:
+            try:
+                capture = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                self._idle.set()
+                continue
+            if capture is None:
+                self._idle.set()
+                return
+            try:
+                self._publish(capture)
+            except Exception:  # a lost Redis must not stop the thread; the database holds the truth
+                logger.exception("publishing a plan change failed")
+            if self._queue.empty():
+                self._idle.set()
+
+    def _publish(self, capture: Capture) -> None:
+        store, live = self._store, self._live
+        version = store.next_plan_version() if capture.routes else store.plan_version()
+        for vid, view in capture.positions.items():
+            store.put_position(vid, view)
+        for bid, view in capture.bookings.items():
+            store.put_booking(bid, view)
+        for event in capture.events:
+            if event.kind is EventKind.ROUTE_CHANGED:
+                continue  # one message per changed route follows, with the route
+            message = _message(live, event, version)
+            if event.request_id in capture.bookings:
+                message["booking"] = capture.bookings[event.request_id]
+            if event.kind is EventKind.VEHICLE_MOVED and event.vehicle_id in capture.positions:
+                message["position"] = capture.positions[event.vehicle_id]
+                message["bookings"] = _views(capture, event.vehicle_id)
+            store.publish(event.kind.value, message)
+        for vid, snapshot in capture.routes.items():
+            route = route_public(live, snapshot).model_dump(mode="json")
+            store.put_route(vid, {"plan_version": version, "route": route})
+            last = [e for e in capture.events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id == vid][-1]
+            message = _message(live, last, version)
+            message.update(route=route, bookings=_views(capture, vid))
+            store.publish(EventKind.ROUTE_CHANGED.value, message)
+
+
+def _views(capture: Capture, vehicle_id: str) -> list[dict[str, Any]]:
+    return [capture.bookings[b] for b in capture.riders.get(vehicle_id, ()) if b in capture.bookings]
+
+
+def _message(live: LiveDispatch, event: DomainEvent, version: int) -> dict[str, Any]:
+    return {"kind": event.kind.value, "time": live.clock.to_datetime(event.time).isoformat(),
+            "vehicle_id": event.vehicle_id, "request_id": event.request_id, "data": event.data,
+            "plan_version": version}
+
+
+def booking_view(live: LiveDispatch, booking_id: str) -> dict[str, Any] | None:
+    """A booking's live view from the plan in force — status, bus, planned pickup and arrival, where
+    the bus is — or None for a request that was never booked. The caller holds the dispatcher's lock."""
+    dispatcher, dt = live.dispatcher, live.clock.to_datetime
+    try:
+        booked = dispatcher.booking(booking_id)
+    except DispatchError:
+        return None
+    view: dict[str, Any] = {"id": booking_id, "status": booked.status.value, "vehicle_id": booked.vehicle_id,
+                            "planned_pickup": None, "estimated_arrival": None, "vehicle_position": None}
+    vid = booked.vehicle_id
+    if vid is None or vid not in dispatcher.vehicles:
+        return view
+    route, evaluation = dispatcher.route(vid), dispatcher.evaluation(vid)
+    for stop, start in zip(route.stops, evaluation.start):
+        if stop.request_id == booking_id and stop.kind is StopKind.PICKUP:
+            view["planned_pickup"] = dt(start).isoformat()
+        elif stop.request_id == booking_id and stop.kind is StopKind.DROPOFF:
+            view["estimated_arrival"] = dt(start).isoformat()
+    graph, location = live.network.graph, dispatcher.state(vid).location
+    view["vehicle_position"] = {"lat": float(graph.node_lat[location]), "lon": float(graph.node_lon[location])}
+    return view
