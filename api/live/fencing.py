@@ -14,6 +14,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
+from sqlmodel import select as select_rows
 
 from api.db.models import DispatcherLease, utc_now
 from api.db.repository import PersistenceError
@@ -36,7 +37,7 @@ class Fence:
         """Claim the area: raise its epoch past every earlier holder's and remember it."""
         for attempt in range(2):
             with Session(self._engine) as session:
-                row = session.exec(select(DispatcherLease).where(DispatcherLease.area == self.area)
+                row = session.exec(select_rows(DispatcherLease).where(DispatcherLease.area == self.area)
                                    .with_for_update()).first()
                 if row is None:
                     row = DispatcherLease(area=self.area, epoch=0)
