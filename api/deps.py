@@ -34,6 +34,7 @@ def get_current_user(session: SessionDep,
     user = authenticate(session, credentials.credentials)
     if user is None:
         raise Unauthenticated("the API key is unknown or its user inactive")
+    session.commit()  # end the read: on SQLite it would block writers while this request awaits the lock
     return user
 
 

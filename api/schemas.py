@@ -223,3 +223,71 @@ class KpisPublic(BaseModel):
     by_status: dict[str, int]
     by_rejection_cause: dict[str, int]
     mean_window_s: float | None
+
+
+# --- operators: vehicles and shifts -------------------------------------------------------------------
+
+VEHICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class VehicleCreate(BaseModel):
+    """A new bus: its id (letters, digits, ``_.-``), name, capacities and depot (snapped to the roads)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=VEHICLE_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=120)
+    seats: int = Field(ge=1, le=100)
+    wheelchair_spaces: int = Field(default=0, ge=0, le=20)
+    depot: Point
+
+
+class VehicleUpdate(BaseModel):
+    """A change to a bus; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    seats: int | None = Field(default=None, ge=1, le=100)
+    wheelchair_spaces: int | None = Field(default=None, ge=0, le=20)
+    depot: Point | None = None
+
+
+class VehiclePublic(BaseModel):
+    """A bus as stored, whether operators keep it in service (``active``), and whether the dispatcher
+    plans with it now (``in_service``: active and on shift today or tomorrow)."""
+
+    id: str
+    name: str
+    seats: int
+    wheelchair_spaces: int
+    depot: Point
+    active: bool
+    in_service: bool
+
+
+class BreakBody(BaseModel):
+    """A driver's break at the depot: it starts between ``earliest_start`` and ``latest_start``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    earliest_start: AwareDatetime
+    latest_start: AwareDatetime
+    duration_s: int = Field(ge=60, le=4 * 3600)
+
+
+class ShiftBody(BaseModel):
+    """A shift of a bus, with its breaks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    breaks: list[BreakBody] = Field(default=[], max_length=10)
+
+
+class ShiftPublic(ShiftBody):
+    """A stored shift."""
+
+    id: int
+    vehicle_id: str

@@ -15,7 +15,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.db.models import ACTIVE_STATUSES, Booking, Event, PlannedStop, ServiceRulesVersion, Vehicle
+from api.db.models import (ACTIVE_STATUSES, Booking, Event, PlannedStop, ServiceRulesVersion, Shift,
+                           ShiftBreak, Vehicle)
 
 
 class PersistenceError(Exception):
@@ -178,3 +179,77 @@ def bookings_submitted(session: Session, *, start: datetime, end: datetime) -> S
     """Bookings submitted in ``[start, end)``."""
     return session.exec(select(Booking).where(col(Booking.submitted_at) >= start,
                                               col(Booking.submitted_at) < end)).all()
+
+
+# --- the fleet: vehicles and their shifts ------------------------------------------------------------
+
+ShiftWithBreaks = tuple[Shift, Sequence[ShiftBreak]]
+
+
+def list_vehicles(session: Session) -> Sequence[Vehicle]:
+    """Every vehicle, in service or not, by id."""
+    return session.exec(select(Vehicle).order_by(col(Vehicle.id))).all()
+
+
+def vehicle_shifts(session: Session, *, vehicle_id: str) -> list[ShiftWithBreaks]:
+    """The shifts of ``vehicle_id`` by start, each with its breaks by earliest start."""
+    shifts = session.exec(select(Shift).where(Shift.vehicle_id == vehicle_id)
+                          .order_by(col(Shift.starts_at))).all()
+    breaks: dict[int, list[ShiftBreak]] = {shift.id: [] for shift in shifts if shift.id is not None}
+    if breaks:
+        for row in session.exec(select(ShiftBreak).where(col(ShiftBreak.shift_id).in_(list(breaks)))
+                                .order_by(col(ShiftBreak.earliest_start))).all():
+            breaks[row.shift_id].append(row)
+    return [(shift, breaks.get(shift.id or 0, [])) for shift in shifts]
+
+
+def _replace_route(session: Session, vehicle_id: str, route: Sequence[PlannedStop] | None) -> None:
+    if route is None:
+        return
+    if any(stop.vehicle_id != vehicle_id for stop in route):
+        raise ValueError("every stop of the route must belong to the vehicle")
+    session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id) == vehicle_id))
+    session.flush()
+    session.add_all(route)
+
+
+def save_vehicle(session: Session, *, vehicle: Vehicle, route: Sequence[PlannedStop] | None,
+                 event: Event) -> Vehicle:
+    """Write ``vehicle`` (new or changed), its planned stops (``None``: unchanged) and ``event`` in one
+    transaction."""
+    with _atomic(session, f"vehicle {vehicle.id}"):
+        session.add(vehicle)
+        session.flush()
+        _replace_route(session, vehicle.id, route)
+        session.add(event)
+    session.refresh(vehicle)
+    return vehicle
+
+
+def save_shift(session: Session, *, shift: Shift, breaks: Sequence[ShiftBreak],
+               route: Sequence[PlannedStop] | None, event: Event) -> ShiftWithBreaks:
+    """Write ``shift`` (new or changed) with exactly ``breaks`` (its old breaks go), the vehicle's
+    planned stops (``None``: unchanged) and ``event`` in one transaction."""
+    with _atomic(session, f"shift of {shift.vehicle_id}"):
+        session.add(shift)
+        session.flush()
+        assert shift.id is not None
+        session.execute(delete(ShiftBreak).where(col(ShiftBreak.shift_id) == shift.id))
+        for row in breaks:
+            row.shift_id = shift.id
+        session.add_all(breaks)
+        _replace_route(session, shift.vehicle_id, route)
+        session.add(event)
+    session.refresh(shift)
+    return shift, breaks
+
+
+def delete_shift(session: Session, *, shift: Shift, route: Sequence[PlannedStop] | None, event: Event
+                 ) -> None:
+    """Remove ``shift`` and its breaks, write the vehicle's planned stops (``None``: unchanged) and
+    ``event`` in one transaction."""
+    with _atomic(session, f"shift of {shift.vehicle_id}"):
+        session.execute(delete(ShiftBreak).where(col(ShiftBreak.shift_id) == shift.id))
+        session.delete(shift)
+        _replace_route(session, shift.vehicle_id, route)
+        session.add(event)

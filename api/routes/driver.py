@@ -60,6 +60,12 @@ def no_show(body: StopAction, user: Driver, live: DispatchDep, session: SessionD
     service.no_show(live, session, user=user, vehicle_id=service.vehicle_of(user), booking_id=body.booking_id)
 
 
+@router.post("/break-finished", status_code=status.HTTP_204_NO_CONTENT, responses=STOP_ERRORS)
+def break_finished(user: Driver, live: DispatchDep, session: SessionDep) -> None:
+    """The driver's break, the bus's next stop, is over (409 not_next_stop unless a break is next)."""
+    service.break_finished(live, session, user=user, vehicle_id=service.vehicle_of(user))
+
+
 @router.post("/positions", status_code=status.HTTP_202_ACCEPTED, responses=STOP_ERRORS)
 def report_positions(body: PositionsCreate, user: Driver, live: DispatchDep) -> None:
     """Positions of the bus, oldest first; the last, snapped to the roads, becomes where the bus is."""

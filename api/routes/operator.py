@@ -1,5 +1,6 @@
-"""Operators' endpoints: the fleet, the service rules, withdrawing a bus, key figures. Handlers parse,
-authorise, call :mod:`api.services.operations` and serialise; errors become answers in :mod:`api.errors`.
+"""Operators' endpoints: the fleet, vehicles and shifts, the service rules, withdrawing a bus, key figures.
+Handlers parse, authorise, call :mod:`api.services.operations` or :mod:`api.services.fleet_admin` and
+serialise; errors become answers in :mod:`api.errors`.
 
 Only operators get through (riders and drivers 403, a missing or invalid key 401).
 """
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
 from api.deps import DispatchDep, Operator, SessionDep
 from api.schemas import (ErrorPublic, FleetVehiclePublic, KpisPublic, OutOfServicePublic, ServiceRulesBody,
-                         ServiceRulesPublic)
+                         ServiceRulesPublic, ShiftBody, ShiftPublic, VehicleCreate, VehiclePublic,
+                         VehicleUpdate)
+from api.services import fleet_admin
 from api.services import operations as service
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
@@ -63,3 +66,75 @@ def read_kpis(user: Operator, live: DispatchDep, session: SessionDep,
               end: Annotated[AwareDatetime, Query(alias="to", description="submitted before")]) -> KpisPublic:
     """Bookings submitted in [from, to): counts by status and rejection cause, mean promised window."""
     return service.kpis(session, live=live, start=start, end=end)
+
+
+VEHICLE_ERRORS = {**AUTH_ERRORS,
+                  404: {"model": ErrorPublic, "description": "unknown_vehicle or unknown_shift"},
+                  409: {"model": ErrorPublic,
+                        "description": "duplicate_vehicle, shift_overlap, vehicle_change_infeasible, "
+                                       "vehicle_has_riders, already_in_service"},
+                  422: {"model": ErrorPublic,
+                        "description": "invalid_request, invalid_shift, outside_area, off_road"},
+                  503: {"model": ErrorPublic}}
+
+
+@router.get("/vehicles", responses=AUTH_ERRORS)
+def list_vehicles(user: Operator, live: DispatchDep, session: SessionDep) -> list[VehiclePublic]:
+    """Every stored bus: capacities, depot, kept in service or withdrawn, planned with now."""
+    return fleet_admin.list_fleet(live, session)
+
+
+@router.post("/vehicles", status_code=status.HTTP_201_CREATED, responses=VEHICLE_ERRORS)
+def create_vehicle(body: VehicleCreate, user: Operator, live: DispatchDep, session: SessionDep
+                   ) -> VehiclePublic:
+    """Add a bus (its depot is snapped to the nearest road); it is planned with once it has a shift."""
+    return fleet_admin.create_vehicle(live, session, user=user, body=body)
+
+
+@router.get("/vehicles/{vehicle_id}", responses=VEHICLE_ERRORS)
+def read_vehicle(vehicle_id: str, user: Operator, live: DispatchDep, session: SessionDep) -> VehiclePublic:
+    """One bus."""
+    return fleet_admin.read_vehicle(live, session, vehicle_id=vehicle_id)
+
+
+@router.patch("/vehicles/{vehicle_id}", responses=VEHICLE_ERRORS)
+def change_vehicle(vehicle_id: str, body: VehicleUpdate, user: Operator, live: DispatchDep,
+                   session: SessionDep) -> VehiclePublic:
+    """Change a bus's name, seats, wheelchair spaces or depot; refused (409) if its riders would lose
+    their place or promise."""
+    return fleet_admin.change_vehicle(live, session, user=user, vehicle_id=vehicle_id, body=body)
+
+
+@router.post("/vehicles/{vehicle_id}/in-service", responses=VEHICLE_ERRORS)
+def in_service(vehicle_id: str, user: Operator, live: DispatchDep, session: SessionDep) -> VehiclePublic:
+    """Put a withdrawn bus back into service; it takes riders again from where it stands."""
+    return fleet_admin.put_in_service(live, session, user=user, vehicle_id=vehicle_id)
+
+
+@router.get("/vehicles/{vehicle_id}/shifts", responses=VEHICLE_ERRORS)
+def list_shifts(vehicle_id: str, user: Operator, live: DispatchDep, session: SessionDep) -> list[ShiftPublic]:
+    """A bus's shifts by start, with their breaks."""
+    return fleet_admin.list_shifts(live, session, vehicle_id=vehicle_id)
+
+
+@router.post("/vehicles/{vehicle_id}/shifts", status_code=status.HTTP_201_CREATED, responses=VEHICLE_ERRORS)
+def create_shift(vehicle_id: str, body: ShiftBody, user: Operator, live: DispatchDep, session: SessionDep
+                 ) -> ShiftPublic:
+    """Add a shift with its breaks; a shift today or tomorrow is planned with at once."""
+    return fleet_admin.create_shift(live, session, user=user, vehicle_id=vehicle_id, body=body)
+
+
+@router.put("/vehicles/{vehicle_id}/shifts/{shift_id}", responses=VEHICLE_ERRORS)
+def change_shift(vehicle_id: str, shift_id: int, body: ShiftBody, user: Operator, live: DispatchDep,
+                 session: SessionDep) -> ShiftPublic:
+    """Replace a shift's times and breaks."""
+    return fleet_admin.change_shift(live, session, user=user, vehicle_id=vehicle_id, shift_id=shift_id,
+                                    body=body)
+
+
+@router.delete("/vehicles/{vehicle_id}/shifts/{shift_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=VEHICLE_ERRORS)
+def delete_shift(vehicle_id: str, shift_id: int, user: Operator, live: DispatchDep, session: SessionDep
+                 ) -> None:
+    """Delete a shift (409 vehicle_has_riders while riders are planned in it)."""
+    fleet_admin.remove_shift(live, session, user=user, vehicle_id=vehicle_id, shift_id=shift_id)

@@ -1,5 +1,5 @@
 """Drivers' work: the route to drive, and what happens at its stops (arrived, picked up, dropped off,
-no-show) and on the way (positions).
+no-show, break finished) and on the way (positions).
 
 Every change goes through the in-process dispatcher under :class:`~api.services.booking.LiveDispatch`'s
 lock, and is then written — the booking's new status, the bus's new planned stops and an event — in one
@@ -60,6 +60,22 @@ def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
                                    actor=actor(user), vehicle_id=vehicle_id,
                                    request_id=None if stop.kind is StopKind.BREAK else stop.request_id,
                                    payload={"kind": stop.kind.value}))
+        except BaseException:
+            live.dispatcher.rollback(checkpoint)
+            raise
+        live.publish_events()
+
+
+def break_finished(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> None:
+    """The driver's break at the head of the route is over (409 ``not_next_stop`` when the next stop is
+    no break, ``no_next_stop`` without stops)."""
+    with live.lock:
+        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
+        try:
+            live.dispatcher.finish_break(vehicle_id, now)
+            save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
+                       event=Event(time=live.clock.to_datetime(now), kind=EventKind.BREAK_FINISHED,
+                                   actor=actor(user), vehicle_id=vehicle_id))
         except BaseException:
             live.dispatcher.rollback(checkpoint)
             raise

@@ -1,5 +1,5 @@
-"""The dispatcher a service (or a worker taking over the dispatch) starts from: the fleet, the rules in
-force and the plan saved in the database.
+"""The dispatcher a service (or a worker taking over the dispatch) starts from: the fleet (vehicles and
+shifts), the rules in force and the plan saved in the database.
 
 Called at start and again whenever a worker becomes the one dispatcher of its area (:mod:`api.live`),
 so it builds everything from the database, the source of truth, and keeps nothing from before.
@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.clock import ServiceClock
-from api.db.repository import latest_rules
-from api.fleet import demo_fleet, register_vehicles
+from api.db.repository import latest_rules, list_vehicles, vehicle_shifts
+from api.fleet import dispatch_vehicle, seed_demo_fleet
 from api.services.recovery import recover_plan
 from api.settings import Settings
 from dispatch.dispatcher import Dispatcher
@@ -26,14 +26,25 @@ logger = logging.getLogger(__name__)
 
 def build_dispatcher(engine: Engine, network: RoadNetwork, clock: ServiceClock, settings: Settings
                      ) -> Dispatcher:
-    """A dispatcher with the fleet, the newest service rules stored (else the defaults) and every booking
-    and route saved; what cannot be restored is logged as a warning."""
+    """A dispatcher with the fleet stored (each vehicle with its shifts of today and tomorrow; the demo
+    fleet is written first into an empty ``vehicles`` table), vehicles withdrawn by an operator out of
+    service, the newest service rules stored (else the defaults) and every booking and route saved; what
+    cannot be restored is logged as a warning."""
     now = clock.now()
-    vehicles, _ = demo_fleet(network, now, settings.demo_buses)
-    register_vehicles(engine, network, vehicles)
     with Session(engine) as session:
+        if seed_demo_fleet(session, network, clock, now, settings.demo_buses):
+            logger.info("no vehicles stored: the demo fleet of %d buses was written", settings.demo_buses)
+        vehicles, withdrawn = [], []
+        for row in list_vehicles(session):
+            vehicle = dispatch_vehicle(row, vehicle_shifts(session, vehicle_id=row.id), clock, now)
+            if vehicle is not None:
+                vehicles.append(vehicle)
+                if not row.active:
+                    withdrawn.append(row.id)
         stored = latest_rules(session)  # the newest version an operator put in force, if any
         dispatcher = Dispatcher(vehicles, stored.to_rules() if stored else ServiceRules(), network, now)
+        for vehicle_id in withdrawn:  # their riders were re-planned when they were withdrawn
+            dispatcher.take_out_of_service(vehicle_id, now)
         for problem in recover_plan(session, dispatcher=dispatcher, clock=clock, now=now):
             logger.warning("restart recovery: %s", problem)
     dispatcher.drain_events()  # restoring is not news

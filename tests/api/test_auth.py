@@ -116,8 +116,69 @@ MATRIX = {
              "driver": 403, "operator": 200},
     "out_of_service": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                        "driver": 403, "operator": 200},
+    # vehicles and shifts: operators only. Each call acts on its own vehicle or shift times, so that the
+    # calls of the principals do not collide; putting bus-5 back into service withdraws it first.
+    "vehicles": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                 "driver": 403, "operator": 200},
+    "create_vehicle": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                       "other_rider": 403, "driver": 403, "operator": 201},
+    "vehicle": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                "driver": 403, "operator": 200},
+    "change_vehicle": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                       "other_rider": 403, "driver": 403, "operator": 200},
+    "in_service": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 200},
+    "shifts": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+               "driver": 403, "operator": 200},
+    "create_shift": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 201},
+    "change_shift": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
+    "delete_shift": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 204},
+    # the driver's next stop on bus-1 is never a break here: 409 shows the call got through
+    "break_finished": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                       "other_rider": 403, "driver": 409, "operator": 403},
 }
 CODES = {401: "unauthenticated", 403: "forbidden"}
+FLEET_ENDPOINTS = ("vehicles", "create_vehicle", "vehicle", "change_vehicle", "in_service", "shifts",
+                   "create_shift", "change_shift", "delete_shift", "break_finished")
+SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
+
+
+def shift_body() -> dict:
+    """A shift 06:00–14:00 on a day no other call uses."""
+    day = NOW.replace(hour=6) + timedelta(days=next(SHIFT_DAYS))
+    return {"starts_at": day.isoformat(), "ends_at": (day + timedelta(hours=8)).isoformat(), "breaks": []}
+
+
+def fleet_call(client, caller, operator, endpoint, principal):
+    """The answer to ``caller`` calling one of the vehicle and shift endpoints."""
+    vehicles = "/v1/operator/vehicles"
+    if endpoint == "vehicles":
+        return client.get(vehicles, headers=caller)
+    if endpoint == "create_vehicle":
+        return client.post(vehicles, headers=caller,
+                           json={"id": f"van-{principal}", "name": "Van", "seats": 4, "depot": SCHAAN})
+    if endpoint == "vehicle":
+        return client.get(f"{vehicles}/bus-1", headers=caller)
+    if endpoint == "change_vehicle":
+        return client.patch(f"{vehicles}/bus-1", headers=caller, json={"name": f"Bus by {principal}"})
+    if endpoint == "in_service":
+        client.post(f"{vehicles}/bus-5/out-of-service", headers=operator)
+        return client.post(f"{vehicles}/bus-5/in-service", headers=caller)
+    if endpoint == "shifts":
+        return client.get(f"{vehicles}/bus-1/shifts", headers=caller)
+    if endpoint == "create_shift":
+        return client.post(f"{vehicles}/bus-2/shifts", headers=caller, json=shift_body())
+    if endpoint == "break_finished":
+        return client.post("/v1/driver/break-finished", headers=caller)
+    made = client.post(f"{vehicles}/bus-3/shifts", headers=operator, json=shift_body())
+    assert made.status_code == 201, made.text
+    path = f"{vehicles}/bus-3/shifts/{made.json()['id']}"
+    if endpoint == "change_shift":
+        return client.put(path, headers=caller, json=shift_body())
+    return client.delete(path, headers=caller)
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
@@ -148,6 +209,8 @@ def test_role_matrix(client, headers, endpoint, principal):
                             params={"from": NOW.isoformat(), "to": (NOW + timedelta(days=1)).isoformat()})
     elif endpoint == "out_of_service":
         answer = client.post("/v1/operator/vehicles/bus-6/out-of-service", headers=caller)
+    elif endpoint in FLEET_ENDPOINTS:
+        answer = fleet_call(client, caller, headers["operator"], endpoint, principal)
     elif endpoint == "quote":
         answer = client.post("/v1/quotes", json=trip(), headers=caller)
     elif endpoint == "book":

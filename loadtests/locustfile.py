@@ -1,0 +1,232 @@
+"""The Locust users of a load run: riders, drivers and operators in realistic proportions.
+
+* Riders (every user not a driver or an operator) ask for a trip, book the offer with an
+  ``Idempotency-Key``, poll the booking a few times and now and then cancel it. A quote refused with 409
+  (no bus can take the trip) is a normal answer of the business, counted, not a failure. A booking whose
+  answer never arrived (connection lost, service killed) is retried with the same key until the service
+  answers, as a real app would.
+* Drivers (``fixed_count``: one per bus) fetch their route every few seconds, report where the bus will be
+  next (its next stop and the planned arrival there, as a tablet following the plan would), and report
+  arrived / picked-up / dropped-off when the plan's time for the next stop has come.
+* Operators watch the fleet and the key figures.
+
+Configuration comes from the scenario file named by ``RUFBUS_LOAD_SCENARIO`` (written by
+:mod:`loadtests.run`): the API keys, the road points trips are drawn from, the service's clock offset and
+the file to which every answer the audit needs is appended (bookings told 201/200, cancellations, stop
+reports), one JSON object a line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import uuid
+from datetime import datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from locust import FastHttpUser, between, task
+
+from loadtests.trips import random_trip
+
+ZONE = ZoneInfo("Europe/Vaduz")
+BUSINESS_REFUSALS = {409}  # quote/booking refused with a cause: an answer, not a failure
+RETRY_FOR_S = 60.0  # how long a rider retries a booking whose answer was lost
+
+
+def _scenario() -> dict[str, Any]:
+    path = os.environ.get("RUFBUS_LOAD_SCENARIO")
+    return json.loads(Path(path).read_text()) if path else {
+        "keys": {"riders": [], "drivers": [], "operators": []}, "points": [], "clock_offset_s": 0,
+        "records": os.devnull, "seed": 1, "tolerate_outages": False}
+
+
+SCENARIO = _scenario()
+KEYS = SCENARIO["keys"]
+_rider_numbers, _driver_numbers, _operator_numbers = count(), count(), count()
+_records = open(SCENARIO["records"], "a", buffering=1)  # noqa: SIM115 - one line per answer, kept open
+
+
+def record(event: str, **data: Any) -> None:
+    """Append one answer the audit needs to the records file."""
+    _records.write(json.dumps({"event": event, "at": time.time(), **data}) + "\n")
+
+
+def service_now() -> datetime:
+    """The service's current local time (its clock may be shifted, see :mod:`loadtests.server`)."""
+    return datetime.now(ZONE) + timedelta(seconds=SCENARIO["clock_offset_s"])
+
+
+class Rider(FastHttpUser):
+    """quote → book (Idempotency-Key) → poll status → sometimes cancel."""
+
+    weight = 1
+    wait_time = between(2, 6)
+
+    def on_start(self) -> None:
+        number = next(_rider_numbers)
+        self.key = KEYS["riders"][number % len(KEYS["riders"])]
+        self.auth = {"Authorization": f"Bearer {self.key}"}
+        self.rng = random.Random(SCENARIO["seed"] * 100_003 + number)
+
+    @task
+    def trip(self) -> None:
+        """One rider's trip from quote to (perhaps) cancellation."""
+        body = random_trip(self.rng, SCENARIO["points"], service_now())
+        with self.client.post("/v1/quotes", json=body, headers=self.auth, name="POST /v1/quotes",
+                              catch_response=True) as answer:
+            if answer.status_code in BUSINESS_REFUSALS:
+                record("quote_refused", code=_code(answer))
+                answer.success()
+                return
+            if answer.status_code != 200:
+                answer.failure(f"quote: {answer.status_code} {answer.text[:200]}")
+                return
+            offer = answer.json()
+        time.sleep(self.rng.uniform(0.5, 2.0))  # the rider reads the offer
+        booking = self.book(offer["quote_id"])
+        if booking is None:
+            return
+        for _ in range(self.rng.randint(1, 3)):
+            time.sleep(self.rng.uniform(1.0, 3.0))
+            with self.client.get(f"/v1/bookings/{booking['id']}", headers=self.auth,
+                                 name="GET /v1/bookings/{id}", catch_response=True) as answer:
+                if answer.status_code != 200:
+                    answer.failure(f"booking status: {answer.status_code} {answer.text[:200]}")
+        if self.rng.random() < 0.2:
+            self.cancel(booking["id"])
+
+    def book(self, quote_id: str) -> dict | None:
+        """Book the offer; retry with the same key while no answer comes (at most RETRY_FOR_S)."""
+        key = uuid.uuid4().hex
+        headers = {**self.auth, "Idempotency-Key": key}
+        deadline = time.monotonic() + RETRY_FOR_S
+        attempt = 0
+        while True:
+            attempt += 1
+            with self.client.post("/v1/bookings", json={"quote_id": quote_id}, headers=headers,
+                                  name="POST /v1/bookings", catch_response=True) as answer:
+                status = answer.status_code
+                if status in (200, 201):
+                    booking = answer.json()
+                    record("booked", id=booking["id"], key=key, status=status, attempt=attempt,
+                           vehicle_id=booking["vehicle_id"], window=booking["pickup_window"])
+                    return booking
+                if status in BUSINESS_REFUSALS:
+                    record("booking_refused", key=key, code=_code(answer))
+                    answer.success()
+                    return None
+                lost = status == 0 or status >= 502  # no answer from the service (or from its proxy)
+                if status == 404 and attempt > 1:  # the quote died with the process: nothing was booked
+                    record("booking_lost_quote", key=key)
+                    answer.success()
+                    return None
+                if lost and SCENARIO.get("tolerate_outages"):
+                    answer.success()  # counted as an outage by the fault runner, not as a failure
+                    record("outage", endpoint="POST /v1/bookings")
+                else:
+                    answer.failure(f"booking: {status} {answer.text[:200] if answer.text else ''}")
+            if not lost or time.monotonic() > deadline:
+                return None
+            time.sleep(1.0)
+
+    def cancel(self, booking_id: str) -> None:
+        """Cancel; 409 (already picked up) is an answer, not a failure."""
+        with self.client.delete(f"/v1/bookings/{booking_id}", headers=self.auth,
+                                name="DELETE /v1/bookings/{id}", catch_response=True) as answer:
+            if answer.status_code == 200:
+                record("cancelled", id=booking_id)
+            elif answer.status_code in BUSINESS_REFUSALS:
+                record("cancel_refused", id=booking_id, code=_code(answer))
+                answer.success()
+            else:
+                answer.failure(f"cancel: {answer.status_code} {answer.text[:200]}")
+
+
+class Driver(FastHttpUser):
+    """Follows the plan of one bus: route, position, stop reports."""
+
+    fixed_count = len(KEYS["drivers"])
+    wait_time = between(2, 4)
+
+    def on_start(self) -> None:
+        key, self.vehicle_id = KEYS["drivers"][next(_driver_numbers) % max(1, len(KEYS["drivers"]))]
+        self.auth = {"Authorization": f"Bearer {key}"}
+
+    @task
+    def drive(self) -> None:
+        """Fetch the route; report the position; serve the next stop if its time has come."""
+        with self.client.get("/v1/driver/route", headers=self.auth, name="GET /v1/driver/route",
+                             catch_response=True) as answer:
+            if answer.status_code != 200:
+                answer.failure(f"route: {answer.status_code} {answer.text[:200]}")
+                return
+            route = answer.json()
+        stops = route["stops"]
+        if not stops:
+            return
+        nxt = stops[0]
+        arrival = datetime.fromisoformat(nxt["planned_arrival"])
+        position = {"lat": nxt["lat"], "lon": nxt["lon"], "at": arrival.isoformat()}
+        self._post("/v1/driver/positions", {"positions": [position]}, 202, "POST /v1/driver/positions")
+        now = service_now()
+        if nxt["kind"] == "break" or now < datetime.fromisoformat(nxt["planned_start"]):
+            return
+        if not self._post("/v1/driver/arrived", None, 204, "POST /v1/driver/arrived"):
+            return
+        action = "picked-up" if nxt["kind"] == "pickup" else "dropped-off"
+        if self._post(f"/v1/driver/{action}", {"booking_id": nxt["booking_id"]}, 204,
+                      f"POST /v1/driver/{action}"):
+            record(action.replace("-", "_"), id=nxt["booking_id"], vehicle_id=self.vehicle_id)
+
+    def _post(self, path: str, body: dict | None, expected: int, name: str) -> bool:
+        """POST; True on ``expected``. 409 (the stop changed: a rider cancelled meanwhile) is an answer."""
+        with self.client.post(path, json=body, headers=self.auth, name=name, catch_response=True) as answer:
+            if answer.status_code == expected:
+                return True
+            if answer.status_code in BUSINESS_REFUSALS:
+                answer.success()
+            else:
+                answer.failure(f"{name}: {answer.status_code} {answer.text[:200]}")
+            return False
+
+
+class Operator(FastHttpUser):
+    """Watches the live fleet and the day's key figures."""
+
+    fixed_count = len(KEYS["operators"])
+    wait_time = between(3, 6)
+
+    def on_start(self) -> None:
+        key = KEYS["operators"][next(_operator_numbers) % max(1, len(KEYS["operators"]))]
+        self.auth = {"Authorization": f"Bearer {key}"}
+
+    @task(3)
+    def fleet(self) -> None:
+        """The fleet at a glance."""
+        with self.client.get("/v1/operator/fleet", headers=self.auth, name="GET /v1/operator/fleet",
+                             catch_response=True) as answer:
+            if answer.status_code != 200:
+                answer.failure(f"fleet: {answer.status_code}")
+
+    @task(1)
+    def kpis(self) -> None:
+        """Today's figures."""
+        now = service_now()
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        params = {"from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat()}
+        with self.client.get("/v1/operator/kpis", params=params, headers=self.auth,
+                             name="GET /v1/operator/kpis", catch_response=True) as answer:
+            if answer.status_code != 200:
+                answer.failure(f"kpis: {answer.status_code} {answer.text[:200]}")
+
+
+def _code(answer: Any) -> str:
+    try:
+        return str(answer.json().get("code"))
+    except (ValueError, AttributeError):
+        return "?"

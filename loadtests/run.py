@@ -1,0 +1,234 @@
+"""A load run: ``python -m loadtests.run --users N --spawn-rate R --duration S [--workers W] [--json FILE]``.
+
+Starts the service for real (uvicorn on 127.0.0.1, a free port; one worker on a temporary SQLite file,
+or ``--postgres``; with ``--workers`` > 1 several uvicorn workers behind Redis on a fresh PostgreSQL
+database), creates the users, runs Locust headless (:mod:`loadtests.locustfile`) for ``--duration``
+seconds, prints requests/s, failures and p50/p95/p99 per endpoint, then audits the database against what
+the clients were told (:mod:`loadtests.audit`). The process exits with status 1 if a request failed or the
+audit is not clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loadtests.audit import AuditReport, ClientRecords, audit, live_plan_differences
+from loadtests.service import (DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL, REPO, Database, Service, create_users,
+                               run_clock_offset)
+from loadtests.stats import AGGREGATED, EndpointStats, as_json, read_failures, read_stats, table
+from loadtests.trips import road_points
+from routing.network import RoadNetwork
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+POINTS = 400  # road nodes trips are drawn from
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What to run: how many users, how fast they come, for how long, on what service."""
+
+    users: int
+    spawn_rate: float
+    duration_s: int
+    workers: int = 1
+    postgres: bool = False
+    buses: int | None = None  # default: one per ten users, at least four (one driver each)
+    seed: int = 1
+    tolerate_outages: bool = False  # fault runs: lost answers are retried, not failures
+
+    @property
+    def bus_count(self) -> int:
+        """Buses in the demo fleet, each with one simulated driver."""
+        return self.buses or max(4, self.users // 10)
+
+    def split(self) -> tuple[int, int, int]:
+        """Riders, drivers, operators: one driver per bus, one operator per 50 users, the rest ride."""
+        drivers = min(self.bus_count, max(0, self.users - 2))
+        operators = max(1, self.users // 50)
+        return self.users - drivers - operators, drivers, operators
+
+
+@dataclass
+class RunResult:
+    """The figures and the audit of one run."""
+
+    config: RunConfig
+    stats: dict[str, EndpointStats]
+    failure_kinds: list[dict[str, str]]
+    report: AuditReport
+    records: ClientRecords
+    live_differences: list[str]
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def failures(self) -> int:
+        """Requests that failed (HTTP errors other than business refusals, lost connections)."""
+        return self.stats[AGGREGATED].failures if AGGREGATED in self.stats else 0
+
+    def p95(self, name: str) -> float:
+        """p95 in ms of one endpoint (0 when it saw no request)."""
+        return self.stats[name].p95_ms if name in self.stats else 0.0
+
+    def as_json(self) -> dict:
+        """The run's JSON: at least rps, failures, p95_ms, p99_ms, lost_bookings, capacity_violations."""
+        total = self.stats.get(AGGREGATED)
+        config = self.config
+        riders, drivers, operators = config.split()
+        return {
+            "users": config.users, "spawn_rate": config.spawn_rate, "duration_s": config.duration_s,
+            "workers": config.workers, "database": "postgresql" if config.postgres else "sqlite",
+            "buses": config.bus_count, "riders": riders, "drivers": drivers, "operators": operators,
+            "rps": round(total.rps, 1) if total else 0.0, "requests": total.requests if total else 0,
+            "failures": self.failures, "failure_kinds": self.failure_kinds,
+            "p50_ms": total.p50_ms if total else 0.0, "p95_ms": total.p95_ms if total else 0.0,
+            "p99_ms": total.p99_ms if total else 0.0,
+            "endpoints": as_json({k: v for k, v in self.stats.items() if k != AGGREGATED}),
+            "bookings_told": self.report.bookings_told, "quotes_refused": self.records.quotes_refused,
+            "bookings_refused": self.records.bookings_refused, "cancelled": len(self.records.cancelled),
+            "picked_up": len(self.records.picked_up), "dropped_off": len(self.records.dropped_off),
+            "lost_bookings": self.report.lost_bookings, "double_bookings": self.report.double_bookings,
+            "capacity_violations": self.report.capacity_violations,
+            "window_violations": self.report.window_violations, "plan_problems": self.report.plan_problems,
+            "live_plan_differences": len(self.live_differences), "audit_clean": self.report.clean,
+            "audit_problems": dict(self.report.problems), **self.extra}
+
+    def summary(self) -> str:
+        """For the terminal: the endpoint table, then the audit's counts."""
+        data = self.as_json()
+        lines = [table(self.stats),
+                 f"\n{data['users']} users ({data['riders']} riders, {data['drivers']} drivers, "
+                 f"{data['operators']} operators), {data['buses']} buses, {data['workers']} worker(s) on "
+                 f"{data['database']}: {data['rps']} requests/s, {data['failures']} failures",
+                 f"bookings told {data['bookings_told']}, quotes refused {data['quotes_refused']}, "
+                 f"bookings refused {data['bookings_refused']}, cancelled {data['cancelled']}, "
+                 f"picked up {data['picked_up']}, dropped off {data['dropped_off']}",
+                 f"audit: lost {data['lost_bookings']}, double {data['double_bookings']}, over capacity "
+                 f"{data['capacity_violations']}, windows {data['window_violations']}, plan "
+                 f"{data['plan_problems']}, live plan differs on {data['live_plan_differences']} bus(es)"
+                 f" -> {'clean' if self.report.clean else 'NOT CLEAN'}"]
+        for kind, problems in self.report.problems.items():
+            lines += [f"  {kind}: {p}" for p in problems[:5]]
+        lines += [f"  live plan: {d}" for d in self.live_differences[:5]]
+        for failure in self.failure_kinds[:10]:
+            lines.append(f"  failure x{failure.get('Occurrences')}: {failure.get('Method')} "
+                         f"{failure.get('Name')}: {failure.get('Error', '')[:160]}")
+        return "\n".join(lines)
+
+
+Hook = Callable[[Service], None]
+
+
+def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, during_at_s: float = 0.0,
+             after: Callable[[Service, str], dict] | None = None) -> RunResult:
+    """One run in ``workdir``: service up, users made, Locust for ``duration_s``, audit, service down.
+
+    ``during`` is called (in a thread) ``during_at_s`` seconds into the load — the fault runner kills and
+    restarts the service there; ``after`` (service, an operator's key) runs once Locust is done and adds
+    its figures to the result."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if config.workers > 1 or config.postgres:
+        database = Database.fresh_postgres(os.environ.get("RUFBUS_LOAD_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    else:
+        database = Database.sqlite(workdir)
+    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL) if config.workers > 1 else None
+    offset = run_clock_offset()
+    service = Service(database.url, buses=config.bus_count, workers=config.workers, redis_url=redis_url,
+                      clock_offset_s=offset, log_path=workdir / "service.log",
+                      area=f"load-{uuid.uuid4().hex[:8]}")
+    try:
+        service.start()
+        riders, drivers, operators = config.split()
+        keys = create_users(database.url, riders=riders, drivers=drivers, operators=operators)
+        records = workdir / "records.jsonl"
+        records.unlink(missing_ok=True)
+        scenario = workdir / "scenario.json"
+        points = road_points(RoadNetwork.load(), POINTS, seed=config.seed)
+        scenario.write_text(json.dumps({
+            "keys": {"riders": keys.riders, "drivers": keys.drivers, "operators": keys.operators},
+            "points": points, "clock_offset_s": offset, "records": str(records), "seed": config.seed,
+            "tolerate_outages": config.tolerate_outages}))
+        prefix = workdir / "locust"
+        hook = None
+        if during is not None:
+            hook = threading.Timer(during_at_s, during, args=(service,))
+            hook.start()
+        _locust(config, service.base_url, scenario, prefix, workdir / "locust.log")
+        if hook is not None:
+            hook.join()
+        if service.process is None:
+            service.start()
+        extra = after(service, keys.operators[0]) if after else {}
+        differences = live_plan_differences(service.base_url, keys.operators[0], database.url)
+        report = audit(database.url, records)
+        return RunResult(config, read_stats(prefix), read_failures(prefix), report,
+                         ClientRecords.read(records), differences, extra)
+    finally:
+        service.stop()
+        database.drop()
+
+
+def _locust(config: RunConfig, host: str, scenario: Path, prefix: Path, log: Path) -> None:
+    """Run Locust headless as a child process (gevent stays out of this process)."""
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(config.users),
+               "--spawn-rate", str(config.spawn_rate), "--run-time", f"{config.duration_s}s", "--host", host,
+               "--csv", str(prefix), "--only-summary", "--stop-timeout", "15", "--loglevel", "WARNING",
+               "--exit-code-on-error", "0"]
+    env = {**os.environ, "RUFBUS_LOAD_SCENARIO": str(scenario), "PYTHONPATH": str(REPO)}
+    with open(log, "wb") as output:
+        started = time.monotonic()
+        done = subprocess.run(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT,
+                              timeout=config.duration_s + 120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"locust exited with {done.returncode} after {time.monotonic() - started:.0f} s; "
+                           f"see {log}")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of a run (shared by :mod:`loadtests.faults` and :mod:`loadtests.curve`)."""
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--users", type=int, default=200, help="concurrent simulated users")
+    arguments.add_argument("--spawn-rate", type=float, default=20.0, help="users started per second")
+    arguments.add_argument("--duration", type=int, default=60, help="seconds of load")
+    arguments.add_argument("--workers", type=int, default=1, help="uvicorn workers (>1: Redis + PostgreSQL)")
+    arguments.add_argument("--postgres", action="store_true", help="one worker on PostgreSQL, not SQLite")
+    arguments.add_argument("--buses", type=int, default=None, help="demo buses (default: users/10, >= 4)")
+    arguments.add_argument("--seed", type=int, default=1)
+    arguments.add_argument("--json", type=Path, default=None, help="write the figures and the audit here")
+    arguments.add_argument("--workdir", type=Path, default=None, help="keep logs and records here")
+    return arguments
+
+
+def config_from(options: argparse.Namespace, **overrides: object) -> RunConfig:
+    """The run configuration named on the command line."""
+    values = dict(users=options.users, spawn_rate=options.spawn_rate, duration_s=options.duration,
+                  workers=options.workers, postgres=options.postgres, buses=options.buses, seed=options.seed)
+    values.update(overrides)
+    return RunConfig(**values)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, print, write the JSON; exit status 1 on any failure or an unclean audit."""
+    options = parser().parse_args(argv)
+    config = config_from(options)
+    with tempfile.TemporaryDirectory(prefix="rufbus-load-") as scratch:
+        result = run_load(config, options.workdir or Path(scratch))
+    print(result.summary())
+    if options.json:
+        options.json.parent.mkdir(parents=True, exist_ok=True)
+        options.json.write_text(json.dumps(result.as_json(), indent=2))
+    return 0 if result.failures == 0 and result.report.clean and not result.live_differences else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
