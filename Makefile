@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench-routing bench-darp bench-realtime clean
+.PHONY: run test bench-routing bench-darp bench-realtime bench-simulate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench-darp: $(VENV)/.installed
 
 bench-realtime: $(VENV)/.installed
 	$(BIN)/python bench/realtime.py --buses 20 --requests 2000 --seed 1 --json bench/out/realtime.json
+
+bench-simulate: $(VENV)/.installed
+	$(BIN)/python bench/simulate.py --buses 10 --requests 2000 --seed 1 --json bench/out/simulate.json
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

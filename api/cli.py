@@ -5,11 +5,14 @@ from __future__ import annotations
 import typer
 
 from routing.cli import graph_app
+from simulation import cli as simulation_cli
 
 app = typer.Typer(help="Rufbus: open on-demand rural bus dispatch.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph", help="Road network: build, inspect and cache the drivable graph.")
 db_app = typer.Typer(help="Service database.", no_args_is_help=True)
 app.add_typer(db_app, name="db", help="Service database: migrate the schema.")
+app.command()(simulation_cli.simulate)
+app.command()(simulation_cli.sweep)
 user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
 app.add_typer(user_app, name="user", help="Users: create riders, drivers and operators with an API key.")
 
@@ -69,11 +72,17 @@ def _hide_password(url: str) -> str:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes; more than one needs REDIS_URL."),
 ) -> None:
-    """Start the HTTP service."""
+    """Start the HTTP service (several workers share one dispatcher through Redis: see api.live)."""
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    from api.settings import Settings
+
+    if workers > 1 and Settings().redis_url is None:
+        raise typer.BadParameter("several workers share one dispatcher through Redis: set REDIS_URL",
+                                 param_hint="--workers")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 if __name__ == "__main__":

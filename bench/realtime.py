@@ -8,8 +8,8 @@ factor and wall time; ``--json FILE`` writes the figures.
 
     python bench/realtime.py --buses 20 --requests 2000 --seed 1 --json bench/out/realtime.json
 
-Origins and destinations are road-graph nodes drawn uniformly (the realistic demand model of the
-simulator issue weights them by population); the figures are about speed and plan validity.
+Origins and destinations are road-graph nodes drawn uniformly (``bench/simulate.py`` runs the realistic
+demand model of :mod:`simulation.generator`); the figures are about speed and plan validity.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dispatch.dispatcher import Dispatcher  # noqa: E402
 from dispatch.evaluation import evaluate_route  # noqa: E402
 from dispatch.events import EventKind  # noqa: E402
-from dispatch.model import DAY_S, Break, Offer, Request, ServiceRules, TimeType, Vehicle  # noqa: E402
+from dispatch.model import DAY_S, Offer, Request, ServiceRules, TimeType  # noqa: E402
 from routing.network import RoadNetwork  # noqa: E402
+from simulation.fleet import central_depot, make_fleet  # noqa: E402
 
 HOUR = 3600
 
@@ -65,15 +66,6 @@ def generate_day(network: RoadNetwork, count: int, seed: int) -> DayDemand:
     return DayDemand(requests)
 
 
-def make_fleet(network: RoadNetwork, buses: int, seats: int) -> list[Vehicle]:
-    """``buses`` minibuses at the node nearest the graph's centre, 5:30–23:00, a 30-min break around noon."""
-    g = network.graph
-    depot = int(np.argmin((g.node_lat - g.node_lat.mean()) ** 2 + (g.node_lon - g.node_lon.mean()) ** 2))
-    lunch = Break(DAY_S + 11 * HOUR, DAY_S + 14 * HOUR, 30 * 60)
-    return [Vehicle(f"bus{b:02d}", seats, 1, depot, DAY_S + 5 * HOUR + 1800, DAY_S + 23 * HOUR, (lunch,))
-            for b in range(buses)]
-
-
 def percentiles(values: list[float]) -> dict[str, float]:
     """p50/p95/p99/max of a list, rounded."""
     if not values:
@@ -99,7 +91,7 @@ def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, 
     demand = generate_day(network, requests, seed)
     rules = ServiceRules()
     first = demand.requests[0].submitted_at
-    dispatcher = Dispatcher(make_fleet(network, buses, seats), rules, network, first)
+    dispatcher = Dispatcher(make_fleet(central_depot(network), buses, seats), rules, network, first)
     offer_ms, book_ms, reopt_s = [], [], []
     answered_ms: dict[str, list[float]] = {"offer": [], "rejection": []}
     served = 0

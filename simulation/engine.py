@@ -1,0 +1,299 @@
+"""A discrete-event simulation of one service day through the real :class:`~dispatch.dispatcher.Dispatcher`.
+
+The clock jumps from event to event: a rider asks (quote, then book), a rider cancels, the plan is
+re-optimised with OR-Tools. Before each event every bus is driven up to that moment the way a driver
+follows the plan: it waits where it is until the last moment that still reaches its next stop at the
+planned start, drives there along the road path (reporting positions on the way), arrives, lets riders
+board or alight (the rules' dwell), takes its break, or waits ``no_show_wait_s`` for a rider who does not
+come. Idle buses report where they stand, and drive home when their shift ends. No-shows and
+cancellations are drawn per request from the seed before the day starts, so two runs with the same
+seed (and fleets of different sizes) see the same riders behave alike.
+
+Everything is deterministic for a seed except the OR-Tools re-optimisation, whose search is bounded by
+wall time: set ``reopt_every_s=0`` for runs that must repeat bit for bit.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from dispatch.dispatcher import Dispatcher, RequestStatus
+from dispatch.evaluation import evaluate_route
+from dispatch.model import Offer, Request, ServiceRules, StopKind, Vehicle
+from dispatch.travel import LegTimes, TravelTimes
+
+PathFinder = Callable[[int, int], Sequence[int]]  # road nodes from one location to another, both included
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """How riders, drivers and the optimiser behave. Probabilities in [0, 1], durations in seconds."""
+
+    no_show_p: float = 0.03
+    cancel_p: float = 0.05
+    reopt_every_s: int = 15 * 60  # 0: never re-optimise
+    reopt_limit_s: float = 0.2
+    position_every_s: int = 60  # a moving bus reports its position at most this often
+    check_every: int = 0  # check every route in force after every n-th event (0: never)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.no_show_p <= 1 and 0 <= self.cancel_p <= 1):
+            raise ValueError("no_show_p and cancel_p must lie in [0, 1]")
+        if self.reopt_every_s < 0 or self.reopt_limit_s <= 0 or self.position_every_s < 0 or self.check_every < 0:
+            raise ValueError("intervals and limits must not be negative (the re-optimisation limit positive)")
+
+
+@dataclass
+class RiderRecord:
+    """What happened to one request."""
+
+    request: Request
+    outcome: str = "pending"  # completed, rejected, cancelled, no_show (or booked/on_board if the day ended)
+    cause: str | None = None  # the rejection cause
+    vehicle_id: str | None = None
+    window: tuple[int, int] | None = None  # promised pickup window
+    bus_arrived: int | None = None  # start of service at the pickup (the bus is there)
+    boarded: int | None = None  # the bus left the pickup with the rider
+    dropped_off: int | None = None  # start of service at the drop-off
+    direct_s: int = 0
+    direct_m: int = 0
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A stretch a bus drove: between two road nodes, when, how far, with how many people on board."""
+
+    vehicle_id: str
+    origin: int
+    destination: int
+    depart: int
+    arrive: int
+    metres: int
+    passengers: int
+
+
+@dataclass
+class SimulationResult:
+    """The outcome of a simulated day: every rider, every leg driven, and the plan checks."""
+
+    vehicles: list[Vehicle]
+    rules: ServiceRules
+    config: SimulationConfig
+    riders: dict[str, RiderRecord]
+    legs: list[Leg] = field(default_factory=list)
+    plan_checks: int = 0
+    violations: list[str] = field(default_factory=list)
+    reoptimisations: int = 0
+    reoptimisations_applied: int = 0
+    wall_s: float = 0.0
+
+
+class _Kind(IntEnum):
+    REOPTIMISE = 0
+    CANCEL = 1
+    REQUEST = 2
+
+
+def simulate(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes, requests: Sequence[Request],
+             config: SimulationConfig = SimulationConfig(), paths: PathFinder | None = None,
+             progress: Callable[[int], None] | None = None) -> SimulationResult:
+    """Run the day of ``requests`` with ``vehicles``; ``progress(n)`` is told of each handled request."""
+    return _Simulation(vehicles, rules, travel, requests, config, paths, progress).run()
+
+
+class _Simulation:
+    def __init__(self, vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes,
+                 requests: Sequence[Request], config: SimulationConfig, paths: PathFinder | None,
+                 progress: Callable[[int], None] | None) -> None:
+        ordered = sorted(requests, key=lambda r: (r.submitted_at, r.id))
+        self.start = min([r.submitted_at for r in ordered] + [v.shift_start for v in vehicles])
+        self.end = max(v.shift_end for v in vehicles)
+        self.dispatcher = Dispatcher(vehicles, rules, travel, self.start)
+        self.legs = self.dispatcher.legs
+        self.check_legs = LegTimes(travel)  # the checker's own memo: independent of the dispatcher's
+        self.paths = paths or (lambda a, b: (a, b))
+        self.progress = progress
+        self.config = config
+        rng = np.random.default_rng(config.seed)
+        no_show = rng.random(len(ordered)) < config.no_show_p
+        cancel = rng.random(len(ordered)) < config.cancel_p
+        cancel_at = rng.random(len(ordered))
+        self.no_show = {r.id for r, flag in zip(ordered, no_show) if flag}
+        self.cancel = {r.id: float(u) for r, flag, u in zip(ordered, cancel, cancel_at) if flag}
+        self.result = SimulationResult(list(vehicles), rules, config, {r.id: RiderRecord(r) for r in ordered})
+        self.waiting: dict[str, tuple[str, int]] = {}  # vehicle -> (no-show rider, when the wait is over)
+        self.en_route: dict[str, tuple[int, list[int]]] = {}  # vehicle -> (stop location, path nodes)
+        self.events: list[tuple[int, int, int, str]] = []
+        for k, request in enumerate(ordered):
+            self._push(request.submitted_at, _Kind.REQUEST, k, request.id)
+        if config.reopt_every_s:  # from the first shift on: before it, no bus moves
+            first_shift = min(v.shift_start for v in vehicles)
+            self._push(max(self.start, first_shift) + config.reopt_every_s, _Kind.REOPTIMISE, 0, "")
+        self.requests = {r.id: r for r in ordered}
+        self.steps = 0
+
+    def _push(self, at: int, kind: _Kind, order: int, key: str) -> None:
+        heapq.heappush(self.events, (at, kind, order, key))
+
+    def run(self) -> SimulationResult:
+        started = time.perf_counter()
+        while self.events:
+            at, kind, _, key = heapq.heappop(self.events)
+            if at > self.end:
+                break
+            self._drive_all(at)
+            if kind is _Kind.REQUEST:
+                self._ask(self.requests[key], at)
+            elif kind is _Kind.CANCEL:
+                self._cancel(key, at)
+            else:
+                self._reoptimise(at)
+            self.dispatcher.drain_events()
+            self.steps += 1
+            if self.config.check_every and self.steps % self.config.check_every == 0:
+                self._check(at)
+        self._drive_all(self.end)
+        self._check(self.end)
+        for record in self.result.riders.values():
+            if record.outcome == "pending" and record.vehicle_id is not None:
+                record.outcome = "booked" if record.boarded is None else "on_board"
+        self.result.wall_s = time.perf_counter() - started
+        return self.result
+
+    # ----- riders -------------------------------------------------------------------------------
+    def _ask(self, request: Request, now: int) -> None:
+        record = self.result.riders[request.id]
+        record.direct_s = self.legs.seconds(request.origin, request.destination)
+        record.direct_m = self.legs.metres(request.origin, request.destination)
+        answer = self.dispatcher.quote(request, now, with_alternatives=False)
+        if isinstance(answer, Offer):
+            answer = self.dispatcher.book(request.id, now)
+        if progress := self.progress:
+            progress(1)
+        if not isinstance(answer, Offer):
+            record.outcome, record.cause = "rejected", answer.cause.value
+            return
+        record.vehicle_id, record.window = answer.vehicle_id, answer.pickup_window
+        share = self.cancel.get(request.id)
+        if share is not None:
+            self._push(now + int(share * max(0, answer.pickup_window[0] - now)), _Kind.CANCEL, 0, request.id)
+
+    def _cancel(self, request_id: str, now: int) -> None:
+        waited_for = {rider for rider, _ in self.waiting.values()}  # already a no-show at the stop
+        if request_id not in waited_for and self.dispatcher.booking(request_id).status is RequestStatus.BOOKED:
+            self.dispatcher.cancel(request_id, now)
+            self.result.riders[request_id].outcome = "cancelled"
+
+    def _reoptimise(self, now: int) -> None:
+        self.result.reoptimisations += 1
+        if self.dispatcher.reoptimize(now, self.config.reopt_limit_s) is not None:
+            self.result.reoptimisations_applied += 1
+        if now + self.config.reopt_every_s <= self.end:
+            self._push(now + self.config.reopt_every_s, _Kind.REOPTIMISE, 0, "")
+
+    def _check(self, now: int) -> None:
+        """Evaluate every route in force with the checker's own travel times; record each violation."""
+        self.result.plan_checks += 1
+        d = self.dispatcher
+        for vehicle in d.vehicles.values():
+            evaluation = evaluate_route(vehicle, d.state(vehicle.id), d.route(vehicle.id).stops, self.check_legs)
+            self.result.violations.extend(f"t={now} {vehicle.id}: {v.message}" for v in evaluation.violations)
+
+    # ----- drivers ------------------------------------------------------------------------------
+    def _drive_all(self, now: int) -> None:
+        for vehicle_id in self.dispatcher.vehicles:
+            self._drive(vehicle_id, now)
+
+    def _drive(self, vehicle_id: str, now: int) -> None:
+        """Follow the plan of one bus up to ``now``."""
+        d = self.dispatcher
+        while True:
+            if vehicle_id in self.waiting:
+                request_id, until = self.waiting[vehicle_id]
+                if until > now:
+                    return
+                del self.waiting[vehicle_id]
+                d.no_show(vehicle_id, request_id, until)
+                self.result.riders[request_id].outcome = "no_show"
+                continue
+            route = d.route(vehicle_id)
+            if not route.stops:
+                self._idle(vehicle_id, now)
+                return
+            stop, start = route.stops[0], d.evaluation(vehicle_id).start[0]
+            if start > now:
+                self._approach(vehicle_id, stop.location, start, now)
+                return
+            self._move(vehicle_id, stop.location, start)
+            d.arrive(vehicle_id, start)
+            record = self.result.riders.get(stop.request_id)
+            leave = start + stop.service_s
+            if stop.kind is StopKind.PICKUP:
+                record.bus_arrived = start
+                if stop.request_id in self.no_show:
+                    self.waiting[vehicle_id] = (stop.request_id, start + d.rules.no_show_wait_s)
+                    continue
+                d.pick_up(vehicle_id, stop.request_id, leave)
+                record.boarded = leave
+            elif stop.kind is StopKind.DROPOFF:
+                d.drop_off(vehicle_id, stop.request_id, leave)
+                record.dropped_off, record.outcome = start, "completed"
+            else:
+                d.finish_break(vehicle_id, leave)
+
+    def _approach(self, vehicle_id: str, target: int, start: int, now: int) -> None:
+        """The next stop starts after ``now``: wait until the last moment, then drive towards it."""
+        d = self.dispatcher
+        state = d.state(vehicle_id)
+        leave_at = start - self.legs.seconds(state.location, target)
+        if now < leave_at or state.location == target:
+            if state.available_at < now and now < start:
+                d.vehicle_position(vehicle_id, state.location, now)
+            return
+        path = self._path(vehicle_id, state.location, target)
+        reached = None
+        for node in path[1:-1]:  # the last node on the way passed by ``now``, timed to reach the stop as planned
+            at = start - self.legs.seconds(node, target)
+            if at > now:
+                break
+            reached = (node, at)
+        if reached is not None and reached[1] - state.available_at >= self.config.position_every_s:
+            self._move(vehicle_id, reached[0], reached[1])
+            d.vehicle_position(vehicle_id, *reached)
+
+    def _idle(self, vehicle_id: str, now: int) -> None:
+        """No stop to serve: stand where the bus is, or drive home when the shift ends."""
+        d = self.dispatcher
+        state, vehicle = d.state(vehicle_id), d.vehicles[vehicle_id]
+        back = self.legs.seconds(state.location, vehicle.depot)
+        if state.location != vehicle.depot and now + back >= vehicle.shift_end:
+            arrival = max(min(now, vehicle.shift_end - back), state.available_at) + back
+            self._move(vehicle_id, vehicle.depot, arrival)
+            d.vehicle_position(vehicle_id, vehicle.depot, arrival)
+        elif state.available_at < now:
+            d.vehicle_position(vehicle_id, state.location, now)
+
+    def _path(self, vehicle_id: str, origin: int, target: int) -> list[int]:
+        known = self.en_route.get(vehicle_id)
+        if known is not None and known[0] == target and origin in known[1]:
+            return known[1][known[1].index(origin):]
+        path = list(self.paths(origin, target))
+        self.en_route[vehicle_id] = (target, path)
+        return path
+
+    def _move(self, vehicle_id: str, destination: int, arrive: int) -> None:
+        """Record the drive from where the bus is to ``destination``, arriving at ``arrive``."""
+        state = self.dispatcher.state(vehicle_id)
+        if state.location == destination:
+            return
+        depart = arrive - self.legs.seconds(state.location, destination)
+        passengers = sum(r.seats + r.wheelchairs for r in state.onboard)
+        self.result.legs.append(Leg(vehicle_id, state.location, destination, depart, arrive,
+                                    self.legs.metres(state.location, destination), passengers))

@@ -1,0 +1,90 @@
+"""Studies an operator asks for: one day (``simulate``) or a fleet-size × rules grid on one fixed demand
+(``sweep``), each written as a report (:mod:`simulation.report`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from dispatch.model import ServiceRules
+from routing.network import RoadNetwork
+from simulation.demand_csv import Trip
+from simulation.figures import figure_data
+from simulation.kpis import Kpis, compute_kpis
+from simulation.report import write_report
+from simulation.runner import Scenario, road_paths, run_scenario, scenario_trips
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class StudyOutcome:
+    """The figures of a study and where its report was written (``None`` when not written)."""
+
+    kpis: Kpis
+    figures: dict
+    sweep: list[dict]
+    report: Path | None
+    data: Path | None
+
+
+def parse_rules(text: str, base: ServiceRules = ServiceRules()) -> ServiceRules:
+    """Rules from ``"max_wait_s=1200,pickup_window_s=600"`` over ``base``; ValueError names a bad field."""
+    fields = {f.name: f for f in dataclasses.fields(ServiceRules)}
+    changes: dict[str, float | int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        if name.strip() not in fields:
+            raise ValueError(f"unknown service rule {name.strip()!r}; known: {', '.join(fields)}")
+        changes[name.strip()] = float(value) if name.strip() == "ride_alpha" else int(value)
+    return replace(base, **changes)
+
+
+def scenario_description(scenario: Scenario) -> dict:
+    """The scenario as JSON-ready values."""
+    return {"buses": scenario.buses, "seats": scenario.seats, "wheelchair_spaces": scenario.wheelchair_spaces,
+            "requests": scenario.requests if scenario.demand_file is None else str(scenario.demand_file),
+            "seed": scenario.seed, "rules": dataclasses.asdict(scenario.rules),
+            "simulation": dataclasses.asdict(scenario.config)}
+
+
+def simulate_day(scenario: Scenario, network: RoadNetwork, out_dir: Path | None = None,
+                 progress: Progress | None = None) -> StudyOutcome:
+    """Simulate one day; with ``out_dir``, write its report there."""
+    result = run_scenario(scenario, network, progress=progress)
+    kpis = compute_kpis(result)
+    figures = figure_data(result, kpis, network, road_paths(network))
+    return _written(StudyOutcome(kpis, figures, [], None, None), "Rufbus simulation", scenario, out_dir)
+
+
+def sweep(scenario: Scenario, network: RoadNetwork, buses: Sequence[int], rules: Mapping[str, ServiceRules],
+          out_dir: Path | None = None, progress: Progress | None = None,
+          trips: Sequence[Trip] | None = None) -> StudyOutcome:
+    """Run every fleet size × rules variant on the same demand; the report's detail plots show the
+    largest fleet under the first rules."""
+    trips = list(trips) if trips is not None else scenario_trips(scenario, network)
+    rows, shown = [], None
+    for label, variant in rules.items():
+        for size in sorted(buses):
+            result = run_scenario(replace(scenario, buses=size, rules=variant), network, trips, progress)
+            kpis = compute_kpis(result)
+            rows.append({"label": label, "buses": size, "served_pct": kpis.served_pct,
+                         "wait_mean_min": kpis.wait_mean_min, "pooling_pct": kpis.pooling_pct,
+                         "passengers_per_vehicle_hour": kpis.passengers_per_vehicle_hour})
+            if shown is None or (label == next(iter(rules)) and size == max(buses)):
+                shown = (result, kpis)
+    assert shown is not None, "a sweep needs at least one fleet size and one rules variant"
+    result, kpis = shown
+    figures = figure_data(result, kpis, network, road_paths(network), rows)
+    outcome = StudyOutcome(kpis, figures, rows, None, None)
+    return _written(outcome, "Rufbus fleet sweep", replace(scenario, buses=max(buses)), out_dir)
+
+
+def _written(outcome: StudyOutcome, title: str, scenario: Scenario, out_dir: Path | None) -> StudyOutcome:
+    if out_dir is None:
+        return outcome
+    description = scenario_description(scenario) | ({"sweep": outcome.sweep} if outcome.sweep else {})
+    page, data = write_report(out_dir, title, description, outcome.kpis.as_dict(), outcome.figures)
+    return replace(outcome, report=page, data=data)
