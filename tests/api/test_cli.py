@@ -21,3 +21,11 @@ def test_db_upgrade_migrates_the_database_in_database_url(tmp_path, monkeypatch)
         assert "bookings" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_serving_with_several_workers_needs_redis(monkeypatch) -> None:
+    """``rufbus serve --workers 2`` without REDIS_URL refuses to start (exit code 2) and says why."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "REDIS_URL" in result.output
