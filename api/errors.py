@@ -8,6 +8,7 @@ errors and ``alternatives`` for refused requests):
 | no, an unknown or an inactive user's API key (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
 | the user's role may not do this (:class:`Forbidden`) | 403 | ``forbidden`` |
 | request body/header/path invalid, malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
+| request body over :data:`MAX_BODY_BYTES` (:class:`BodySizeLimit`) | 413 | ``body_too_large`` |
 | :class:`InvalidRequest` (a valid body that still cannot be served as asked, e.g. rules that contradict each other) | 422 | its code (``invalid_rules`` with ``detail``: the problems) |
 | point outside the service area | 422 | ``outside_area`` |
 | point too far from any road | 422 | ``off_road`` |
@@ -28,6 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.repository import DuplicateIdempotencyKey, PersistenceError
 from dispatch.dispatcher import DispatchError
@@ -35,6 +37,8 @@ from dispatch.model import Rejection
 from routing.errors import OutsideServiceAreaError, SnapError
 
 log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024  # the largest body any endpoint takes (a detailed service area) is far smaller
 
 
 class ServiceError(Exception):
@@ -147,8 +151,57 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
+class BodySizeLimit:
+    """ASGI middleware: a request body over ``max_bytes`` is answered 413 ``body_too_large`` before any
+    handler sees it — at once when ``Content-Length`` says so, else while the body arrives."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit():
+            if int(length) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:  # no length given: read the body (up to the limit) before the handler runs
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = error_response(413, "body_too_large",
+                                f"the request body is larger than {self.max_bytes:,} bytes")
+        await answer(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register every mapping above on ``app``."""
+    """Register every mapping above on ``app``, and the body size limit."""
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(OutsideServiceAreaError, _outside_area)  # type: ignore[arg-type]
     app.add_exception_handler(SnapError, _off_road)  # type: ignore[arg-type]

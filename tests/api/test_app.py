@@ -101,3 +101,11 @@ def test_a_trip_is_quoted_and_booked_over_http(live_server_url, rider_key):
     booking = booked.json()
     assert booking["id"] == offer["quote_id"] and booking["status"] == "booked"
     assert booking["pickup_window"] == offer["pickup_window"]
+
+
+def test_an_oversized_body_over_http_is_413(live_server_url, rider_key):
+    """Over real HTTP, a 2 MB body is answered 413 body_too_large."""
+    answer = httpx.post(f"{live_server_url}/v1/quotes", content=b" " * (2 * 1024 * 1024),
+                        headers={"Authorization": f"Bearer {rider_key}", "Content-Type": "application/json"},
+                        timeout=30)
+    assert (answer.status_code, answer.json()["code"]) == (413, "body_too_large")

@@ -4,6 +4,7 @@ quotes, idempotent bookings, look-up, cancellation and the error answers, as one
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -185,3 +186,29 @@ def test_a_failed_database_write_undoes_the_booking_in_the_dispatcher(client, mo
     assert dispatcher.booking(request_id).status.value == "cancelled"
     assert all(stop.request_id != request_id for vehicle_id in dispatcher.vehicles
                for stop in dispatcher.route(vehicle_id).stops)
+
+
+def test_an_oversized_body_is_413_with_a_code(client):
+    """A quote body of 2 MB is refused with 413 body_too_large, whether its length is announced or it
+    arrives in chunks without one; the service answers normally afterwards."""
+    padding = " " * (2 * 1024 * 1024)
+    announced = client.post("/v1/quotes", content=padding + "{}", headers={"Content-Type": "application/json"})
+    assert announced.status_code == 413, announced.text
+    assert announced.json()["code"] == "body_too_large" and "bytes" in announced.json()["message"]
+
+    def chunks():
+        for _ in range(32):
+            yield b" " * (64 * 1024)
+        yield b"{}"
+
+    chunked = client.post("/v1/quotes", content=chunks(), headers={"Content-Type": "application/json"})
+    assert (chunked.status_code, chunked.json()["code"]) == (413, "body_too_large")
+    assert client.post("/v1/quotes", json=trip()).status_code == 200
+
+
+def test_a_small_chunked_body_still_reaches_the_handler(client):
+    """A valid quote sent in chunks without Content-Length is read whole and answered with an offer."""
+    body = json.dumps(trip(hour=12)).encode()
+    answer = client.post("/v1/quotes", content=iter([body[:10], body[10:]]),
+                         headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
