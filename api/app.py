@@ -24,6 +24,7 @@ from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.routes import driver, operator, rider
 from api.routes import live as live_routes
+from api.routes import simulations as simulation_routes
 from api.services.booking import LiveDispatch
 from api.services.startup import build_dispatcher
 from api.settings import Settings
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(driver.router)
     app.include_router(operator.router)
     app.include_router(live_routes.router)
+    app.include_router(simulation_routes.router)
 
     @app.get("/health")
     def health() -> dict:

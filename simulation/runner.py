@@ -60,6 +60,12 @@ def scenario_trips(scenario: Scenario, network: RoadNetwork) -> list[Trip]:
                            scenario.seed, DEFAULT_DAY)
 
 
+def requests_for_level(network: RoadNetwork, trips_per_1000: float) -> int:
+    """A demand level as a request count: trips a day per 1,000 inhabitants of the region's places."""
+    region = read_places(Path(network.settings.osm_file))
+    return round(trips_per_1000 * sum(p.weight for p in region.places) / 1000)
+
+
 def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date) -> tuple[list[Request], dict[str, str]]:
     """Snap trips to road nodes: the requests, and the ids of trips refused with their cause."""
     if not trips:
@@ -110,4 +116,5 @@ def run_scenario(scenario: Scenario, network: RoadNetwork, trips: Sequence[Trip]
     return result
 
 
-__all__ = ["DAY_S", "DEFAULT_DAY", "Scenario", "run_scenario", "scenario_trips", "seconds_of", "to_requests"]
+__all__ = ["DAY_S", "DEFAULT_DAY", "Scenario", "requests_for_level", "run_scenario", "scenario_trips", "seconds_of",
+           "to_requests"]

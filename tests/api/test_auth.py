@@ -139,10 +139,19 @@ MATRIX = {
     # the driver's next stop on bus-1 is never a break here: 409 shows the call got through
     "break_finished": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
                        "other_rider": 403, "driver": 409, "operator": 403},
+    # simulation jobs: operators only; a job's report is 200 once it is done, 409 before
+    "start_simulation": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                         "other_rider": 403, "driver": 403, "operator": 202},
+    "simulation": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 200},
+    "simulation_report": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                          "other_rider": 403, "driver": 403, "operator": (200, 409)},
 }
 CODES = {401: "unauthenticated", 403: "forbidden"}
 FLEET_ENDPOINTS = ("vehicles", "create_vehicle", "vehicle", "change_vehicle", "in_service", "shifts",
                    "create_shift", "change_shift", "delete_shift", "break_finished")
+SIMULATION_ENDPOINTS = ("start_simulation", "simulation", "simulation_report")
+SIMULATION = {"buses": 1, "requests": 5, "reoptimise_every_min": 0, "seed": 3}  # a tiny study
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 
 
@@ -181,6 +190,17 @@ def fleet_call(client, caller, operator, endpoint, principal):
     return client.delete(path, headers=caller)
 
 
+def simulation_call(client, caller, operator, endpoint):
+    """The answer to ``caller`` starting a simulation job or reading one the operator started."""
+    if endpoint == "start_simulation":
+        return client.post("/v1/operator/simulations", headers=caller, json=SIMULATION)
+    made = client.post("/v1/operator/simulations", headers=operator, json=SIMULATION)
+    assert made.status_code == 202, made.text
+    job = made.json()
+    path = job["report_url"] if endpoint == "simulation_report" else f"/v1/operator/simulations/{job['id']}"
+    return client.get(path, headers=caller)
+
+
 @pytest.mark.parametrize("principal", PRINCIPALS)
 @pytest.mark.parametrize("endpoint", list(MATRIX))
 def test_role_matrix(client, headers, endpoint, principal):
@@ -209,6 +229,8 @@ def test_role_matrix(client, headers, endpoint, principal):
                             params={"from": NOW.isoformat(), "to": (NOW + timedelta(days=1)).isoformat()})
     elif endpoint == "out_of_service":
         answer = client.post("/v1/operator/vehicles/bus-6/out-of-service", headers=caller)
+    elif endpoint in SIMULATION_ENDPOINTS:
+        answer = simulation_call(client, caller, headers["operator"], endpoint)
     elif endpoint in FLEET_ENDPOINTS:
         answer = fleet_call(client, caller, headers["operator"], endpoint, principal)
     elif endpoint == "quote":
