@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench-routing bench-darp bench-realtime bench-simulate clean
+.PHONY: run test bench-routing bench-darp bench-realtime bench-simulate bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench-realtime: $(VENV)/.installed
 
 bench-simulate: $(VENV)/.installed
 	$(BIN)/python bench/simulate.py --buses 10 --requests 2000 --seed 1 --json bench/out/simulate.json
+
+# Two workers behind Redis and PostgreSQL (DATABASE_URL, REDIS_URL as .ci/run sets them).
+bench-live: $(VENV)/.installed-test
+	$(BIN)/python bench/live.py --quotes 300 --lease 5 --json bench/out/live.json
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
