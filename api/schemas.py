@@ -213,9 +213,18 @@ class OutOfServicePublic(BaseModel):
     rejected: list[RejectedBooking]
 
 
+class Distribution(BaseModel):
+    """A distribution of durations in seconds: how many, mean, median and 95th percentile."""
+
+    count: int
+    mean: float
+    p50: float
+    p95: float
+
+
 class KpisPublic(BaseModel):
-    """Figures over bookings submitted in ``[start, end)``: how many by status and by rejection cause,
-    and the mean width of the promised pickup windows (``null`` when none was promised)."""
+    """Figures over bookings submitted in ``[start, end)`` and the shifts in that range; every definition
+    is in :mod:`api.services.kpis`. Figures without data are ``null``."""
 
     start: datetime
     end: datetime
@@ -223,6 +232,18 @@ class KpisPublic(BaseModel):
     by_status: dict[str, int]
     by_rejection_cause: dict[str, int]
     mean_window_s: float | None
+    served: int
+    rejected: int
+    refused_quotes_by_cause: dict[str, int]
+    wait_s: Distribution | None
+    ride_s: Distribution | None
+    ride_time_factor: float | None
+    window_kept_pct: float | None
+    pooling_rate_pct: float | None
+    vehicle_hours: float
+    passengers_per_vehicle_hour: float | None
+    occupancy: float | None
+    vehicle_km: float
 
 
 # --- operators: vehicles and shifts -------------------------------------------------------------------

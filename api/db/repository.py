@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.db.models import (ACTIVE_STATUSES, Booking, Event, PlannedStop, ServiceRulesVersion, Shift,
                            ShiftBreak, Vehicle)
+from dispatch.events import EventKind
 
 
 class PersistenceError(Exception):
@@ -179,6 +180,17 @@ def bookings_submitted(session: Session, *, start: datetime, end: datetime) -> S
     """Bookings submitted in ``[start, end)``."""
     return session.exec(select(Booking).where(col(Booking.submitted_at) >= start,
                                               col(Booking.submitted_at) < end)).all()
+
+
+def shifts_between(session: Session, *, start: datetime, end: datetime) -> Sequence[Shift]:
+    """Shifts of any vehicle overlapping ``[start, end)``."""
+    return session.exec(select(Shift).where(col(Shift.starts_at) < end, col(Shift.ends_at) > start)).all()
+
+
+def events_between(session: Session, *, kind: EventKind, start: datetime, end: datetime) -> Sequence[Event]:
+    """Events of ``kind`` logged in ``[start, end)``."""
+    return session.exec(select(Event).where(Event.kind == kind, col(Event.time) >= start,
+                                            col(Event.time) < end)).all()
 
 
 # --- the fleet: vehicles and their shifts ------------------------------------------------------------

@@ -16,7 +16,7 @@ from api.deps import DispatchDep, Operator, SessionDep
 from api.schemas import (ErrorPublic, FleetVehiclePublic, KpisPublic, OutOfServicePublic, ServiceRulesBody,
                          ServiceRulesPublic, ShiftBody, ShiftPublic, VehicleCreate, VehiclePublic,
                          VehicleUpdate)
-from api.services import fleet_admin
+from api.services import fleet_admin, kpis
 from api.services import operations as service
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
@@ -64,8 +64,10 @@ def out_of_service(vehicle_id: str, user: Operator, live: DispatchDep, session: 
 def read_kpis(user: Operator, live: DispatchDep, session: SessionDep,
               start: Annotated[AwareDatetime, Query(alias="from", description="submitted at or after")],
               end: Annotated[AwareDatetime, Query(alias="to", description="submitted before")]) -> KpisPublic:
-    """Bookings submitted in [from, to): counts by status and rejection cause, mean promised window."""
-    return service.kpis(session, live=live, start=start, end=end)
+    """Figures over bookings submitted in [from, to): served, rejected and refused by cause, wait and ride
+    times (mean, p50, p95), ride-time factor, promised window kept %, pooling rate, occupancy, passengers
+    per vehicle-hour, vehicle km (definitions: api.services.kpis)."""
+    return kpis.kpis(session, live=live, start=start, end=end)
 
 
 VEHICLE_ERRORS = {**AUTH_ERRORS,

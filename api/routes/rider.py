@@ -30,9 +30,10 @@ QUOTE_ERRORS = {409: {"model": RejectionPublic, "description": "no offer: code =
 
 
 @router.post("/quotes", responses=QUOTE_ERRORS)
-def create_quote(body: QuoteCreate, user: RiderOrOperator, live: DispatchDep) -> OfferPublic:
+def create_quote(body: QuoteCreate, user: RiderOrOperator, live: DispatchDep, session: SessionDep
+                 ) -> OfferPublic:
     """Ask for a trip. 200 with an offer, or 409 with the rejection cause and alternative times."""
-    return service.quote_trip(live, user=user, origin=body.origin, destination=body.destination,
+    return service.quote_trip(live, session, user=user, origin=body.origin, destination=body.destination,
                               time_type=body.time_type, time=body.time, seats=body.seats,
                               wheelchairs=body.wheelchairs)
 

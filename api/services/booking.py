@@ -14,17 +14,19 @@ cannot be probed. Operators may act on every quote and booking.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.clock import ServiceClock
 from api.db.models import Booking, Event, PlannedStop, User, UserRole
-from api.db.repository import find_booking_by_idempotency_key, save_booking
+from api.db.repository import append_event, find_booking_by_idempotency_key, save_booking
 from api.errors import Conflict, NotFound, RequestRefused
 from api.schemas import BookingPublic, OfferPublic, Point, Window
 from dispatch.dispatcher import Dispatcher, DispatchError, RequestStatus
@@ -33,6 +35,8 @@ from dispatch.model import Offer, Rejection, Request, StopKind, TimeType
 from routing.network import RoadNetwork
 
 MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,10 @@ class LiveDispatch:
             self.on_events(events)
 
 
-def quote_trip(live: LiveDispatch, *, user: User, origin: Point, destination: Point, time_type: TimeType,
-               time: datetime, seats: int, wheelchairs: int) -> OfferPublic:
-    """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times.
+def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Point, destination: Point,
+               time_type: TimeType, time: datetime, seats: int, wheelchairs: int) -> OfferPublic:
+    """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times (the refusal
+    is logged as a ``request_rejected`` event, for the key figures).
 
     Points outside the service area or off the roads raise the routing errors.
     """
@@ -83,6 +88,7 @@ def quote_trip(live: LiveDispatch, *, user: User, origin: Point, destination: Po
         result = live.dispatcher.quote(request, now)
         live.publish_events()
         if isinstance(result, Rejection):
+            _log_refusal(session, user, result, clock.to_datetime(now))
             raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
         if len(live.quotes) >= MAX_OPEN_QUOTES:
             live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
@@ -166,6 +172,16 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
 
 
 # ----- helpers ---------------------------------------------------------------------------------------
+
+def _log_refusal(session: Session, user: User, rejection: Rejection, moment: datetime) -> None:
+    """Log a refused quote; if the database is away the rider still gets the refusal (a warning is logged)."""
+    try:
+        append_event(session, event=Event(time=moment, kind=EventKind.REQUEST_REJECTED, actor=actor(user),
+                                          request_id=rejection.request_id,
+                                          payload={"cause": rejection.cause.value}))
+    except SQLAlchemyError as error:
+        log.warning("refused quote %s not logged: %s", rejection.request_id, error)
+
 
 def _is_operator(user: User) -> bool:
     return user.role is UserRole.OPERATOR

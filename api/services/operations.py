@@ -1,4 +1,5 @@
-"""Operators' work: the fleet at a glance, the service rules, withdrawing a bus, and key figures.
+"""Operators' work: the fleet at a glance, the service rules and withdrawing a bus (key figures:
+:mod:`api.services.kpis`).
 
 Like riders' and drivers' operations, everything that touches the plan runs under
 :class:`~api.services.booking.LiveDispatch`'s lock. New rules are written (a new ``service_rules`` row —
@@ -10,15 +11,14 @@ transaction; if that write fails the dispatcher is rolled back to its checkpoint
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from datetime import datetime
 
 from sqlmodel import Session
 
 from api.db.models import Booking, Event, PlannedStop, ServiceRulesVersion, User
-from api.db.repository import bookings_submitted, latest_rules, save_out_of_service, save_rules
+from api.db.repository import latest_rules, save_out_of_service, save_rules
 from api.errors import Conflict, InvalidRequest
-from api.schemas import (FleetVehiclePublic, KpisPublic, Load, NextStopPublic, OutOfServicePublic, Point,
+from api.schemas import (FleetVehiclePublic, Load, NextStopPublic, OutOfServicePublic, Point,
                          RejectedBooking, ReplannedBooking, ServiceRulesBody, ServiceRulesPublic)
 from api.services.booking import LiveDispatch, actor, planned_stops
 from dispatch.dispatcher import RequestStatus
@@ -146,19 +146,3 @@ def _apply_outcome(live: LiveDispatch, row: Booking, request_id: str, rejection:
     row.window_start, row.window_end = dt(booked.promise.window_start), dt(booked.promise.window_end)
     row.latest_dropoff = dt(booked.promise.latest_dropoff)
     return row
-
-
-def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime) -> KpisPublic:
-    """Counts of bookings submitted in ``[start, end)`` by status and rejection cause, and the mean
-    promised pickup-window width."""
-    if end <= start:
-        raise InvalidRequest("invalid_range", "'to' must lie after 'from'")
-    rows = bookings_submitted(session, start=start, end=end)
-    widths = [(r.window_end - r.window_start).total_seconds() for r in rows
-              if r.window_start is not None and r.window_end is not None]
-    zone = live.clock.zone
-    return KpisPublic(start=start.astimezone(zone), end=end.astimezone(zone), bookings=len(rows),
-                      by_status=dict(Counter(r.status.value for r in rows)),
-                      by_rejection_cause=dict(Counter(r.rejection_cause.value for r in rows
-                                                      if r.rejection_cause is not None)),
-                      mean_window_s=sum(widths) / len(widths) if widths else None)
