@@ -1,0 +1,210 @@
+"""Live demo: simulated riders and drivers against a running Rufbus service, so that the operator's map
+moves on a fresh machine.
+
+    make run                                            # terminal 1: the service on http://127.0.0.1:8000
+    .venv/bin/python -m simulation.demo --url http://127.0.0.1:8000   # terminal 2
+
+Riders ask for trips between places of the region (:mod:`simulation.generator`) leaving a few minutes
+ahead, and book every offer, through the riders' API. Each bus has a simulated driver on the drivers'
+API: it reads its route, moves along the road geometry towards the next stop so as to reach it at the
+planned time (``POST /v1/driver/positions``), and reports arriving, boardings, alightings and the end of
+breaks when they are due. Everything runs in real time on the service's clock.
+
+Keys: ``--rider-key`` and ``--driver-key`` (one per bus, repeatable); without them the demo creates a
+rider and one driver per active bus in the service's database (``DATABASE_URL``, default: the built-in
+SQLite file of ``make run``), which only works on the machine the service runs on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+import numpy as np
+
+log = logging.getLogger("rufbus.demo")
+
+
+@dataclass
+class DemoStats:
+    """What the demo did."""
+
+    quotes: int = 0
+    bookings: int = 0
+    rejections: int = 0
+    reports: int = 0  # driver reports the service accepted (positions, arrivals, stop reports)
+    refused: int = 0  # driver reports the service refused (e.g. 409 not_next_stop after a re-plan)
+
+
+def create_demo_users(database_url: str) -> tuple[str, list[str]]:
+    """A rider key and one driver key per active bus, created in the service's database."""
+    from sqlmodel import Session, col, select
+
+    from api.auth import create_user
+    from api.db.models import UserRole, Vehicle
+    from api.db.session import create_db_engine
+
+    engine = create_db_engine(database_url)
+    try:
+        with Session(engine) as session:
+            buses = session.exec(select(Vehicle.id).where(col(Vehicle.active)).order_by(col(Vehicle.id))).all()
+            rider = create_user(session, name="Demo simulated rider", role=UserRole.RIDER)[1]
+            drivers = [create_user(session, name=f"Demo simulated driver {bus}", role=UserRole.DRIVER,
+                                   vehicle_id=bus)[1] for bus in buses]
+    finally:
+        engine.dispose()
+    return rider, drivers
+
+
+def along(coordinates: list[list[float]], fraction: float) -> tuple[float, float]:
+    """The (lat, lon) at ``fraction`` of a [lon, lat] polyline's length (planar, fine over a few km)."""
+    points = np.asarray(coordinates, dtype=float)
+    if len(points) == 1:
+        return float(points[0, 1]), float(points[0, 0])
+    steps = np.hypot(*(np.diff(points, axis=0) * [math.cos(math.radians(points[0, 1])), 1.0]).T)
+    target = fraction * steps.sum()
+    done = np.concatenate([[0.0], np.cumsum(steps)])
+    k = int(min(np.searchsorted(done, target, side="right") - 1, len(steps) - 1))
+    share = 0.0 if steps[k] == 0 else (target - done[k]) / steps[k]
+    lon, lat = points[k] + share * (points[k + 1] - points[k])
+    return float(lat), float(lon)
+
+
+class DemoDriver:
+    """One bus's simulated driver."""
+
+    def __init__(self, client: httpx.Client, key: str, stats: DemoStats) -> None:
+        self.client, self.headers, self.stats = client, {"Authorization": f"Bearer {key}"}, stats
+        self.last_move: datetime | None = None
+
+    def _report(self, path: str, body: dict | None = None) -> bool:
+        answer = self.client.post(f"/v1/driver/{path}", json=body, headers=self.headers)
+        accepted = answer.status_code in (202, 204)
+        self.stats.reports += accepted
+        self.stats.refused += not accepted
+        return accepted
+
+    def tick(self, now: datetime) -> None:
+        """Do what is due at ``now``: report the stop reached, or move towards it."""
+        answer = self.client.get("/v1/driver/route", headers=self.headers)
+        if answer.status_code != 200 or not answer.json()["stops"]:
+            self.last_move = None
+            return
+        route = answer.json()
+        stop = route["stops"][0]
+        if now >= datetime.fromisoformat(stop["planned_start"]):
+            self._serve(stop, now)
+            self.last_move = None
+            return
+        arrival = datetime.fromisoformat(stop["planned_arrival"])
+        geometry = route["geometry"]
+        if geometry is None or now >= arrival:
+            return
+        since = self.last_move or now
+        self.last_move = now
+        fraction = (now - since) / (arrival - since) if arrival > since else 1.0
+        coordinates = geometry["coordinates"]
+        ends = [math.hypot(lon - stop["lon"], lat - stop["lat"]) for lon, lat in coordinates]
+        lat, lon = along(coordinates[:int(np.argmin(ends)) + 1], fraction)
+        self._report("positions", {"positions": [{"lat": lat, "lon": lon, "at": now.isoformat()}]})
+
+    def _serve(self, stop: dict, now: datetime) -> None:
+        if stop["kind"] == "break":
+            if now >= datetime.fromisoformat(stop["planned_departure"]) and self._report("arrived"):
+                self._report("break-finished")
+            return
+        if self._report("arrived"):
+            action = "picked-up" if stop["kind"] == "pickup" else "dropped-off"
+            self._report(action, {"booking_id": stop["booking_id"]})
+
+
+class DemoRiders:
+    """Simulated riders: one trip request at a time, booked when offered."""
+
+    def __init__(self, client: httpx.Client, key: str, stats: DemoStats, seed: int) -> None:
+        from routing.network import RoadNetwork
+        from simulation.generator import DemandProfile, generate_demand
+        from simulation.places import read_places
+
+        network = RoadNetwork.load()
+        g = network.graph
+        self.trips = generate_demand(read_places(network.settings.osm_file), g.node_lat, g.node_lon,
+                                     DemandProfile(requests=500), seed, date.today())
+        self.rng = np.random.default_rng(seed)
+        self.client, self.headers, self.stats = client, {"Authorization": f"Bearer {key}"}, stats
+        self.next = 0
+
+    def tick(self, now: datetime) -> None:
+        """Ask for the next trip, leaving 3–20 minutes from ``now``, and book the offer."""
+        trip = self.trips[self.next % len(self.trips)]
+        self.next += 1
+        leave = now + timedelta(minutes=float(self.rng.uniform(3, 20)))
+        body = {"origin": {"lat": trip.origin[0], "lon": trip.origin[1]},
+                "destination": {"lat": trip.destination[0], "lon": trip.destination[1]},
+                "time_type": "leave_after", "time": leave.isoformat(), "seats": max(1, trip.seats), "wheelchairs": 0}
+        self.stats.quotes += 1
+        offer = self.client.post("/v1/quotes", json=body, headers=self.headers)
+        if offer.status_code != 200:
+            self.stats.rejections += 1
+            return
+        booking = self.client.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
+                                   headers=self.headers | {"Idempotency-Key": uuid.uuid4().hex})
+        self.stats.bookings += booking.status_code == 201
+
+
+def run_demo(url: str, rider_key: str, driver_keys: list[str], *, duration_s: float, rider_every_s: float,
+             tick_s: float, clock_offset_s: float = 0.0, seed: int = 1) -> DemoStats:
+    """Drive riders and drivers against the service at ``url`` for ``duration_s`` (0: until interrupted)."""
+    stats = DemoStats()
+    with httpx.Client(base_url=url, timeout=30) as client:
+        riders = DemoRiders(client, rider_key, stats, seed)
+        drivers = [DemoDriver(client, key, stats) for key in driver_keys]
+        started = time.monotonic()
+        next_rider = started
+        while not duration_s or time.monotonic() - started < duration_s:
+            now = datetime.now(timezone.utc) + timedelta(seconds=clock_offset_s)
+            if time.monotonic() >= next_rider:
+                riders.tick(now)
+                next_rider += rider_every_s
+            for driver in drivers:
+                driver.tick(now)
+            log.info("%s", stats)
+            time.sleep(tick_s)
+    return stats
+
+
+def main() -> None:
+    """Parse arguments, create demo users when no keys are given, run until the duration or Ctrl-C."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--rider-key")
+    parser.add_argument("--driver-key", action="append", default=[], help="one per bus; repeat")
+    parser.add_argument("--database-url", help="where to create demo users (default: the service's DATABASE_URL)")
+    parser.add_argument("--duration", type=float, default=0, help="seconds to run (0: until Ctrl-C)")
+    parser.add_argument("--rider-every", type=float, default=10, help="seconds between trip requests")
+    parser.add_argument("--tick", type=float, default=2, help="seconds between driver updates")
+    parser.add_argument("--clock-offset-s", type=float, default=0, help="the service clock's shift, if any")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    rider, drivers = args.rider_key, args.driver_key
+    if not rider or not drivers:
+        from api.settings import Settings
+
+        rider, drivers = create_demo_users(args.database_url or Settings().database_url)
+    try:
+        stats = run_demo(args.url, rider, drivers, duration_s=args.duration, rider_every_s=args.rider_every,
+                         tick_s=args.tick, clock_offset_s=args.clock_offset_s, seed=args.seed)
+    except KeyboardInterrupt:
+        return
+    print(stats)
+
+
+if __name__ == "__main__":
+    main()
