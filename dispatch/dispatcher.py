@@ -20,7 +20,9 @@ from dispatch.model import (
     DAY_S, Offer, OnboardRider, Promise, Rejection, RejectionCause, Request, Route, ServiceRules, Stop,
     StopKind, TimeBounds, TimeType, Vehicle, VehicleState, promise_for, time_bounds,
 )
-from dispatch.reoptimize import NewRequest, OptimisedPlan, PlanRejectedError, optimise
+from dispatch.pdptw import PdptwSolution
+from dispatch.reoptimize import (NewRequest, OptimisedPlan, PlanRejectedError, PreparedProblem, finish, optimise,
+                                 prepare, solve_prepared)
 from dispatch.travel import LegTimes, TravelTimes
 
 ALTERNATIVE_STEP_S = 15 * 60
@@ -67,6 +69,14 @@ class _PendingOffer:
     bounds: TimeBounds
     insertion: Insertion
     route_version: int
+
+
+@dataclass(frozen=True)
+class ReoptimizationJob:
+    """A re-optimisation under way: the problem made of the plan, and the plan version it was made of."""
+
+    prepared: PreparedProblem
+    plan_version: int
 
 
 @dataclass(frozen=True)
@@ -603,13 +613,51 @@ class Dispatcher:
         Returns the applied plan, or None when the plan in force was kept (the reason is in the
         ``plan_reoptimized`` event).
         """
-        routes, _ = self._vehicle_routes()
         try:
-            result = optimise(routes, self.legs, time_limit_s)
+            job = self.prepare_reoptimization()
+            solution = solve_prepared(job.prepared, time_limit_s)
         except PlanRejectedError as error:
             self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={"applied": False,
                                                                                    "reason": str(error)}))
             return None
+        return self.apply_reoptimization(job, solution, now)
+
+    def prepare_reoptimization(self) -> ReoptimizationJob:
+        """The plan in force as a solver problem, stamped with the plan version. Solve it with
+        :func:`dispatch.reoptimize.solve_prepared` — on another thread if need be: it reads nothing of the
+        dispatcher — and hand the solution to :meth:`apply_reoptimization`.
+
+        Raises :class:`PlanRejectedError` when the plan in force cannot warm-start the solver."""
+        routes, _ = self._vehicle_routes()
+        return ReoptimizationJob(prepare(routes, self.legs), self.version)
+
+    def apply_reoptimization(self, job: ReoptimizationJob, solution: PdptwSolution, now: int
+                             ) -> OptimisedPlan | None:
+        """Apply ``solution`` of ``job`` if the plan has not changed since the job was prepared, every
+        route passes evaluation from where its bus is now, and the plan drives no more than before.
+
+        Returns the applied plan, or None when the plan in force was kept (the reason is in the
+        ``plan_reoptimized`` event)."""
+        def keep(reason: str) -> None:
+            self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={"applied": False,
+                                                                                   "reason": reason}))
+
+        if job.plan_version != self.version:
+            keep("the plan changed while the optimiser ran")
+            return None
+        try:
+            result = finish(job.prepared, solution, self.legs)
+        except PlanRejectedError as error:
+            keep(str(error))
+            return None
+        evaluations = {vid: evaluate_route(self._vehicles[vid], self._states[vid], stops, self.legs)
+                       for vid, stops in result.stops.items()}
+        broken = next((vid for vid, e in evaluations.items() if not e.feasible), None)
+        if broken is not None:  # a bus moved while the optimiser ran
+            keep(f"vehicle {broken}: {evaluations[broken].violations[0].message}")
+            return None
+        result = replace(result, evaluations=evaluations,
+                         drive_s_after=sum(e.drive_s for e in evaluations.values()))
         applied = result.drive_s_after <= result.drive_s_before
         if applied:
             self._apply(result, now)

@@ -25,7 +25,7 @@ from dispatch.insertion import VehicleRoute, best_insertion
 from dispatch.model import OnboardRider, Stop, StopKind
 from dispatch.improve import solve_lns
 from dispatch.ortools_adapter import SolveFailedError, solve_pdptw
-from dispatch.pdptw import PdptwProblem, RequestSpec, VehicleSpec, Visit
+from dispatch.pdptw import PdptwProblem, PdptwSolution, RequestSpec, VehicleSpec, Visit
 from dispatch.travel import LegTimes
 
 UNSERVED_PENALTY_S = 24 * 3600  # leaving a new request out costs more than any detour
@@ -159,12 +159,28 @@ def _insert_greedily(routes: list[VehicleRoute], new_requests: Sequence[NewReque
     return unplaced
 
 
-def optimise(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float,
-             new_requests: Sequence[NewRequest] = ()) -> OptimisedPlan:
-    """Re-optimise ``routes`` (and fit ``new_requests``) within ``time_limit_s``; verified before return.
+@dataclass(frozen=True)
+class PreparedProblem:
+    """The plan in force as a solver problem, with what it takes to turn a solution back into routes.
 
-    New requests are first inserted greedily, which gives the solver a feasible warm start.
-    Raises :class:`PlanRejectedError` when no verified plan comes out; the caller keeps its plan.
+    Built from the plan (:func:`prepare`), solved on its own (:func:`solve_prepared`: it touches only the
+    problem's matrices, so it may run on another thread while the plan serves riders), and turned into a
+    verified plan (:func:`finish`)."""
+
+    routes: tuple[VehicleRoute, ...]  # the routes in force, new requests greedily inserted
+    problem: PdptwProblem
+    stops: tuple[Stop, ...]  # visit index -> stop
+    initial: list[list[int]]
+    request_ids: tuple[str, ...]
+    drive_s_before: int
+    kept: frozenset[str]  # requests of the routes in force: the answer must keep every one
+
+
+def prepare(routes: Sequence[VehicleRoute], legs: LegTimes, new_requests: Sequence[NewRequest] = ()
+            ) -> PreparedProblem:
+    """The problem that re-optimises ``routes`` (and fits ``new_requests``), warm-started from them.
+
+    Raises :class:`PlanRejectedError` when the plan in force is itself infeasible.
     """
     before = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in routes]
     if not all(e.feasible for e in before):
@@ -174,15 +190,31 @@ def optimise(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float
     evaluations = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in scratch]
     optional = {new.pickup.request_id for new in new_requests}
     problem, stops, initial, request_ids = build_problem(scratch, evaluations, unplaced, optional, legs)
+    kept = frozenset(stop.request_id for route in routes for stop in route.stops)
+    return PreparedProblem(tuple(scratch), problem, tuple(stops), initial, tuple(request_ids),
+                           sum(e.drive_s for e in before), kept)
+
+
+def solve_prepared(prepared: PreparedProblem, time_limit_s: float) -> PdptwSolution:
+    """Solve ``prepared`` within ``time_limit_s`` (OR-Tools alone for short budgets, LNS for long ones).
+
+    Raises :class:`PlanRejectedError` when the solver finds nothing."""
+    solve = solve_lns if time_limit_s >= LNS_MIN_BUDGET_S else solve_pdptw
     try:
-        solve = solve_lns if time_limit_s >= LNS_MIN_BUDGET_S else solve_pdptw
-        solution = solve(problem, time_limit_s=time_limit_s, initial_routes=initial)
+        return solve(prepared.problem, time_limit_s=time_limit_s, initial_routes=prepared.initial)
     except SolveFailedError as error:
         raise PlanRejectedError(str(error)) from error
+
+
+def finish(prepared: PreparedProblem, solution: PdptwSolution, legs: LegTimes) -> OptimisedPlan:
+    """The routes ``solution`` stands for, each checked by route evaluation.
+
+    Raises :class:`PlanRejectedError` when a route breaks a rule or a request of the plan is lost."""
+    stops = prepared.stops
     new_stops: dict[str, tuple[Stop, ...]] = {}
     new_evaluations: dict[str, RouteEvaluation] = {}
     for solved in solution.routes:
-        route = scratch[solved.vehicle]
+        route = prepared.routes[solved.vehicle]
         sequence = (*route.stops[:route.committed], *(stops[p.visit] for p in solved.visits))
         evaluation = evaluate_route(route.vehicle, route.state, sequence, legs)
         if not evaluation.feasible:
@@ -195,10 +227,20 @@ def optimise(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float
             raise PlanRejectedError(f"vehicle {route.vehicle.id}: {evaluation.violations[0].message}")
         new_stops[route.vehicle.id] = sequence
         new_evaluations[route.vehicle.id] = evaluation
-    unserved = tuple(request_ids[r] for r in solution.unserved)
+    unserved = tuple(prepared.request_ids[r] for r in solution.unserved)
     kept = {s.request_id for seq in new_stops.values() for s in seq}
-    old = {s.request_id for r in routes for s in r.stops}
-    if not old <= kept or kept & set(unserved):
-        raise PlanRejectedError(f"the optimiser lost requests {sorted(old - kept)}")
-    return OptimisedPlan(new_stops, new_evaluations, unserved, sum(e.drive_s for e in before),
+    if not prepared.kept <= kept or kept & set(unserved):
+        raise PlanRejectedError(f"the optimiser lost requests {sorted(prepared.kept - kept)}")
+    return OptimisedPlan(new_stops, new_evaluations, unserved, prepared.drive_s_before,
                          sum(e.drive_s for e in new_evaluations.values()), solution.status, solution.seconds)
+
+
+def optimise(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float,
+             new_requests: Sequence[NewRequest] = ()) -> OptimisedPlan:
+    """Re-optimise ``routes`` (and fit ``new_requests``) within ``time_limit_s``; verified before return.
+
+    New requests are first inserted greedily, which gives the solver a feasible warm start.
+    Raises :class:`PlanRejectedError` when no verified plan comes out; the caller keeps its plan.
+    """
+    prepared = prepare(routes, legs, new_requests)
+    return finish(prepared, solve_prepared(prepared, time_limit_s), legs)

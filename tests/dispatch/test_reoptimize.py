@@ -9,8 +9,9 @@ import pytest
 
 from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.evaluation import evaluate_route
+from dispatch.events import EventKind
 from dispatch.model import Offer, Rejection, Request, ServiceRules, TimeType, Vehicle
-from dispatch.reoptimize import LNS_MIN_BUDGET_S
+from dispatch.reoptimize import LNS_MIN_BUDGET_S, solve_prepared
 from dispatch.travel import MatrixTravelTimes
 from tests.dispatch.scenarios import minutes
 
@@ -92,3 +93,38 @@ def test_batch_of_prebookings_serves_what_fits_and_rejects_the_rest_with_a_cause
     assert all(o.cause == "no_vehicle_in_time" for o in rejected)
     assert all(dispatcher.booking(r).status is RequestStatus.BOOKED for r in served)
     assert_all_routes_feasible(dispatcher)
+
+
+def test_a_solution_found_off_the_plan_is_applied_when_nothing_changed_meanwhile():
+    """Prepare a job, solve it apart (as the live service does on another thread), apply it: the plan
+    is the optimiser's, every route feasible, everyone kept, and a plan_reoptimized event says so."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(2, 30), 0)
+    booked = book_random_day(dispatcher, 2, 40, 30)
+    before = sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles)
+    dispatcher.drain_events()
+    job = dispatcher.prepare_reoptimization()
+    result = dispatcher.apply_reoptimization(job, solve_prepared(job.prepared, 1.0), 0)
+    assert result is not None and result.drive_s_after <= before
+    assert sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles) == result.drive_s_after
+    assert_all_routes_feasible(dispatcher)
+    assert {s.request_id for v in dispatcher.vehicles for s in dispatcher.route(v).stops} == set(booked)
+    event = [e for e in dispatcher.drain_events() if e.kind is EventKind.PLAN_REOPTIMIZED][-1]
+    assert event.data["applied"] is True
+
+
+def test_a_solution_of_a_plan_that_changed_meanwhile_is_not_applied():
+    """A booking made while the optimiser ran changes the plan version: the solution is dropped, the
+    plan (with the new booking) stays as it is, and the event gives the reason."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    book_random_day(dispatcher, 3, 20, 30)
+    job = dispatcher.prepare_reoptimization()
+    solution = solve_prepared(job.prepared, 1.0)
+    offer = dispatcher.quote(Request("late", 3, 7, TimeType.LEAVE_AFTER, minutes(60), 0), 0)
+    assert isinstance(offer, Offer) and isinstance(dispatcher.book("late", 0), Offer)
+    routes = {v: dispatcher.route(v) for v in dispatcher.vehicles}
+    dispatcher.drain_events()
+    assert dispatcher.apply_reoptimization(job, solution, 0) is None
+    assert {v: dispatcher.route(v) for v in dispatcher.vehicles} == routes
+    event = dispatcher.drain_events()[-1]
+    assert event.kind is EventKind.PLAN_REOPTIMIZED and event.data == {
+        "applied": False, "reason": "the plan changed while the optimiser ran"}
