@@ -8,6 +8,7 @@ version stored (``service_rules``), else the defaults."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
@@ -24,10 +25,13 @@ from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.routes import driver, operator, rider
 from api.routes import live as live_routes
+from api.routes import stops as stops_routes
 from api.routes import simulations as simulation_routes
 from api.services.booking import LiveDispatch
+from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.startup import build_dispatcher
 from api.settings import Settings
+from api.stops import StopDirectory
 from routing.network import RoadNetwork
 from routing.settings import RoutingSettings
 
@@ -54,15 +58,23 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             dispatcher = build_dispatcher(engine, network, service_clock, service)
             if service.demo_users_enabled:
                 log_demo_users(engine)
+        app.state.stops = StopDirectory.for_network(network)
         live = LiveDispatch(dispatcher, network, service_clock)
         app.state.dispatch = live
         layer = LiveLayer.start(settings=service, live=live, engine=engine,
                                 rebuild=lambda: build_dispatcher(engine, network, service_clock, service))
         app.state.live, app.state.fence = layer, layer.fence
         layer.serve_forwarded(app)
+        reoptimizer = BackgroundReoptimizer(live, engine, every_s=service.reoptimize_every_s,
+                                            budget_s=service.reoptimize_budget_s,
+                                            is_dispatcher=lambda: layer.is_leader,
+                                            session_info={"fence": layer.fence} if layer.fence else None)
+        app.state.reoptimizer = reoptimizer
+        reoptimizer.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(reoptimizer.stop)
             await layer.stop()
             engine.dispose()
 
@@ -74,6 +86,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(driver.router)
     app.include_router(operator.router)
     app.include_router(live_routes.router)
+    app.include_router(stops_routes.router)
     app.include_router(simulation_routes.router)
 
     @app.get("/health")

@@ -14,6 +14,7 @@ from api.db.models import User, UserRole
 from api.db.session import SessionDep
 from api.errors import Forbidden, Unauthenticated
 from api.services.booking import LiveDispatch
+from api.stops import StopDirectory
 
 # auto_error=False: a missing or non-Bearer header reaches get_current_user as None, so that every
 # authentication failure is the same 401 answer (code ``unauthenticated``, ``WWW-Authenticate: Bearer``).
@@ -38,7 +39,13 @@ def get_current_user(session: SessionDep,
     return user
 
 
+def get_stops(request: Request) -> StopDirectory:
+    """The named stops the app read at start (``app.state.stops``)."""
+    return request.app.state.stops
+
+
 DispatchDep = Annotated[LiveDispatch, Depends(get_live_dispatch)]
+StopsDep = Annotated[StopDirectory, Depends(get_stops)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
@@ -63,5 +70,5 @@ DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRol
 # The fleet, the rules and the figures are the operator's alone.
 Operator = Annotated[User, Depends(require_role(UserRole.OPERATOR))]
 
-__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator", "SessionDep", "get_current_user",
+__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator", "SessionDep", "StopsDep", "get_current_user",
            "get_live_dispatch", "require_role"]

@@ -22,13 +22,32 @@ class Point(BaseModel):
     lon: float = Field(ge=-180, le=180)
 
 
-class QuoteCreate(BaseModel):
-    """A rider asks for a trip: from where to where, leaving after or arriving by ``time``, for how many."""
+class StopRef(BaseModel):
+    """A named stop, by the id ``GET /v1/stops`` lists."""
 
     model_config = ConfigDict(extra="forbid")
 
-    origin: Point
-    destination: Point
+    stop_id: str = Field(min_length=1, max_length=64)
+
+
+class StopPublic(BaseModel):
+    """A named stop riders can pick instead of a point."""
+
+    id: str
+    name: str
+    kind: str
+    lat: float
+    lon: float
+
+
+class QuoteCreate(BaseModel):
+    """A rider asks for a trip: from where to where (a point or a stop), leaving after or arriving by
+    ``time``, for how many."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    origin: Point | StopRef
+    destination: Point | StopRef
     time_type: TimeType
     time: AwareDatetime
     seats: int = Field(default=1, ge=1, le=50)

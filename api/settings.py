@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     ``RUFBUS_DATABASE_ECHO`` (log SQL), ``RUFBUS_DATABASE_POOL_SIZE`` (PostgreSQL connections kept open),
     ``RUFBUS_TIMEZONE`` (the service's local time zone, default Europe/Vaduz; see :mod:`api.clock`),
     ``RUFBUS_AREA``, ``RUFBUS_LEASE_S``, ``RUFBUS_FORWARD_TIMEOUT_S`` (the live layer, see :mod:`api.live`),
+    ``RUFBUS_REOPTIMIZE_EVERY_S``, ``RUFBUS_REOPTIMIZE_BUDGET_S`` (see :mod:`api.services.reoptimizer`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     area: str = Field(default="default", min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.-]+$")
     lease_s: float = Field(default=5.0, gt=0.5, le=120)
     forward_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Background re-optimisation of the live plan (api.services.reoptimizer): how often (0: never) and
+    # how long OR-Tools may search each time.
+    reoptimize_every_s: float = Field(default=60.0, ge=0)
+    reoptimize_budget_s: float = Field(default=2.0, gt=0, le=60)
 
     @property
     def demo_users_enabled(self) -> bool:

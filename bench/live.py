@@ -56,8 +56,15 @@ settings = Settings(database_url=database_url, redis_url=redis_url, area=area, l
 uvicorn.run(create_app(settings, clock=ServiceClock(zone, lambda: now)), host="127.0.0.1", port=int(port),
             log_level="warning")
 """
-PLACES = [(47.1410, 9.5215), (47.1650, 9.5090), (47.1200, 9.5200), (47.2090, 9.5480), (47.1730, 9.5330),
-          (47.2290, 9.5480), (47.1050, 9.5150)]
+PLACES = [
+    (47.1410, 9.5215),
+    (47.1650, 9.5090),
+    (47.1200, 9.5200),
+    (47.2090, 9.5480),
+    (47.1730, 9.5330),
+    (47.2290, 9.5480),
+    (47.1050, 9.5150),
+]
 
 
 def free_port() -> int:
@@ -67,11 +74,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_worker(database: str, redis_url: str, area: str, lease_s: float) -> tuple[subprocess.Popen, httpx.Client]:
+def start_worker(
+    database: str, redis_url: str, area: str, lease_s: float
+) -> tuple[subprocess.Popen, httpx.Client]:
     """A worker process and a client for it, once /health answers."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", SERVER, database, str(port), redis_url, area, str(lease_s)],
-                               cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, database, str(port), redis_url, area, str(lease_s)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -88,8 +100,14 @@ def trip(k: int) -> dict:
     rng = np.random.default_rng(k)
     a, b = rng.choice(len(PLACES), 2, replace=False)
     moment = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE) + timedelta(minutes=int(rng.integers(0, 600)))
-    return {"origin": dict(zip(("lat", "lon"), PLACES[a])), "destination": dict(zip(("lat", "lon"), PLACES[b])),
-            "time_type": "leave_after", "time": moment.isoformat(), "seats": 1, "wheelchairs": 0}
+    return {
+        "origin": dict(zip(("lat", "lon"), PLACES[a])),
+        "destination": dict(zip(("lat", "lon"), PLACES[b])),
+        "time_type": "leave_after",
+        "time": moment.isoformat(),
+        "seats": 1,
+        "wheelchairs": 0,
+    }
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -114,8 +132,11 @@ def book(client: httpx.Client, headers: dict, k: int) -> dict | None:
     offer = client.post("/v1/quotes", json=trip(k), headers=headers)
     if offer.status_code != 200:
         return None
-    booked = client.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
-                         headers=headers | {"Idempotency-Key": f"bench-{k}"})
+    booked = client.post(
+        "/v1/bookings",
+        json={"quote_id": offer.json()["quote_id"]},
+        headers=headers | {"Idempotency-Key": f"bench-{k}"},
+    )
     return booked.json() if booked.status_code == 201 else None
 
 
@@ -130,8 +151,11 @@ def main() -> None:
     admin = create_db_engine(server)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    database = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False)
+    database = (
+        make_url(server)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
     workers = []
     try:
         workers = [start_worker(database, redis_url, area, args.lease) for _ in range(2)]
@@ -144,7 +168,8 @@ def main() -> None:
         follower = next(w for w in workers if w is not leader)
         figures: dict[str, object] = {
             "quote_direct": percentiles(quote_latencies(leader[1], rider, args.quotes, 0)),
-            "quote_forwarded": percentiles(quote_latencies(follower[1], rider, args.quotes, 10_000))}
+            "quote_forwarded": percentiles(quote_latencies(follower[1], rider, args.quotes, 10_000)),
+        }
         push = []
         port = follower[1].base_url.port
         with connect(f"ws://127.0.0.1:{port}/v1/driver/stream?access_token={driver}") as websocket:
@@ -170,8 +195,11 @@ def main() -> None:
         k = 30_000
         while book(follower[1], rider, k) is None:
             k += 1
-        figures["failover"] = {"lease_s": args.lease, "takeover_s": round(took_over, 2),
-                               "first_booking_after_kill_s": round(time.perf_counter() - killed, 2)}
+        figures["failover"] = {
+            "lease_s": args.lease,
+            "takeover_s": round(took_over, 2),
+            "first_booking_after_kill_s": round(time.perf_counter() - killed, 2),
+        }
     finally:
         for process, client in workers:
             if process.poll() is None:

@@ -265,3 +265,19 @@ def delete_shift(session: Session, *, shift: Shift, route: Sequence[PlannedStop]
         session.delete(shift)
         _replace_route(session, shift.vehicle_id, route)
         session.add(event)
+
+
+def save_plan(session: Session, *, routes: dict[str, Sequence[PlannedStop]], bookings: Sequence[Booking],
+              event: Event) -> None:
+    """A re-optimised plan: replace the planned stops of every vehicle in ``routes``, write the ``bookings``
+    that moved to another bus and add ``event`` — all in one transaction, or nothing."""
+    if any(stop.vehicle_id != vid for vid, route in routes.items() for stop in route):
+        raise ValueError("every stop of a route must belong to its vehicle")
+    with _atomic(session, "re-optimised plan"):
+        session.add_all(bookings)
+        session.flush()
+        session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id).in_(list(routes))))
+        session.flush()
+        for route in routes.values():
+            session.add_all(route)
+        session.add(event)

@@ -37,8 +37,9 @@ class Fence:
         """Claim the area: raise its epoch past every earlier holder's and remember it."""
         for attempt in range(2):
             with Session(self._engine) as session:
-                row = session.exec(select_rows(DispatcherLease).where(DispatcherLease.area == self.area)
-                                   .with_for_update()).first()
+                row = session.exec(
+                    select_rows(DispatcherLease).where(DispatcherLease.area == self.area).with_for_update()
+                ).first()
                 if row is None:
                     row = DispatcherLease(area=self.area, epoch=0)
                 row.epoch += 1
@@ -60,8 +61,9 @@ class Fence:
 
     def check(self, session: OrmSession) -> None:
         """Raise :class:`LeaseLost` unless the area's epoch is still this worker's; locks the row."""
-        current = session.execute(select(DispatcherLease.epoch).where(DispatcherLease.area == self.area)
-                                  .with_for_update()).scalar_one_or_none()
+        current = session.execute(
+            select(DispatcherLease.epoch).where(DispatcherLease.area == self.area).with_for_update()
+        ).scalar_one_or_none()
         if self.epoch is None or current != self.epoch:
             raise LeaseLost(f"this worker no longer dispatches area {self.area!r}; retry the request")
 
@@ -76,4 +78,3 @@ def install_fencing() -> None:
     """Check the fence of every session that carries one before it commits (idempotent)."""
     if not event.contains(OrmSession, "before_commit", _before_commit):
         event.listen(OrmSession, "before_commit", _before_commit)
-

@@ -87,13 +87,20 @@ class Forwarder:
         headers = [(k, v) for k, v in envelope["headers"] if k.lower() not in HOP_HEADERS]
         headers.append((FORWARDED_HEADER, "1"))
         try:
-            response = await client.request(envelope["method"], envelope["path"],
-                                            params=envelope["query"] or None, headers=headers,
-                                            content=base64.b64decode(envelope["body"]))
-            reply = {"status": response.status_code,
-                     "headers": [(k, v) for k, v in response.headers.multi_items()
-                                 if k.lower() not in HOP_HEADERS],
-                     "body": base64.b64encode(response.content).decode()}
+            response = await client.request(
+                envelope["method"],
+                envelope["path"],
+                params=envelope["query"] or None,
+                headers=headers,
+                content=base64.b64decode(envelope["body"]),
+            )
+            reply = {
+                "status": response.status_code,
+                "headers": [
+                    (k, v) for k, v in response.headers.multi_items() if k.lower() not in HOP_HEADERS
+                ],
+                "body": base64.b64encode(response.content).decode(),
+            }
         except Exception:
             logger.exception("forwarded %s %s failed", envelope["method"], envelope["path"])
             return
@@ -115,31 +122,59 @@ class ForwardToDispatcher:
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
         if FORWARDED_HEADER in headers:  # sent to us as dispatcher, but we no longer are
-            await _send(scope, receive, send, error_response(503, "dispatcher_unavailable",
-                                             "this worker stopped dispatching; retry the request",
-                                             headers={"Retry-After": "1"}))
+            await _send(
+                scope,
+                receive,
+                send,
+                error_response(
+                    503,
+                    "dispatcher_unavailable",
+                    "this worker stopped dispatching; retry the request",
+                    headers={"Retry-After": "1"},
+                ),
+            )
             return
         body = await _read_body(receive)
         if body is None:
-            await _send(scope, receive, send, error_response(413, "body_too_large",
-                                             f"the request body exceeds {MAX_BODY_BYTES} bytes"))
+            await _send(
+                scope,
+                receive,
+                send,
+                error_response(413, "body_too_large", f"the request body exceeds {MAX_BODY_BYTES} bytes"),
+            )
             return
-        envelope = {"method": scope["method"], "path": scope["path"],
-                    "query": scope["query_string"].decode("latin-1"),
-                    "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-                    "body": base64.b64encode(body).decode()}
+        envelope = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope["query_string"].decode("latin-1"),
+            "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            "body": base64.b64encode(body).decode(),
+        }
         try:
             reply = await layer.forwarder.forward(envelope)
         except Exception as error:
             logger.warning("forwarding failed: %s", error)
             reply = None
         if reply is None:
-            await _send(scope, receive, send, error_response(503, "dispatcher_unavailable",
-                                             "no dispatcher answered in time; retry the request",
-                                             headers={"Retry-After": "1"}))
+            await _send(
+                scope,
+                receive,
+                send,
+                error_response(
+                    503,
+                    "dispatcher_unavailable",
+                    "no dispatcher answered in time; retry the request",
+                    headers={"Retry-After": "1"},
+                ),
+            )
             return
-        await send({"type": "http.response.start", "status": reply["status"],
-                    "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply["headers"]]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": reply["status"],
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply["headers"]],
+            }
+        )
         await send({"type": "http.response.body", "body": base64.b64decode(reply["body"])})
 
 

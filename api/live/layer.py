@@ -62,8 +62,9 @@ class LiveLayer:
         return self.lease is None or self.lease.is_leader
 
     @classmethod
-    def start(cls, *, settings: Settings, live: LiveDispatch, engine: Engine,
-              rebuild: Callable[[], Dispatcher]) -> LiveLayer:
+    def start(
+        cls, *, settings: Settings, live: LiveDispatch, engine: Engine, rebuild: Callable[[], Dispatcher]
+    ) -> LiveLayer:
         """Start the layer for ``live``; ``rebuild`` loads a fresh dispatcher from the database (taking
         over the dispatch). With Redis, returns once this worker or another holds the lease."""
         hub = Hub()
@@ -78,10 +79,16 @@ class LiveLayer:
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
         async_client = aioredis.from_url(settings.redis_url, socket_connect_timeout=5)
         store = RedisLiveStore(client, settings.area)
-        layer = cls(live, hub, store, LivePublisher(live, store), worker_id,
-                    fence=Fence(engine, settings.area, worker_id),
-                    forwarder=Forwarder(async_client, settings.area, settings.forward_timeout_s),
-                    listener=RedisListener(client, settings.area, hub))
+        layer = cls(
+            live,
+            hub,
+            store,
+            LivePublisher(live, store),
+            worker_id,
+            fence=Fence(engine, settings.area, worker_id),
+            forwarder=Forwarder(async_client, settings.area, settings.forward_timeout_s),
+            listener=RedisListener(client, settings.area, hub),
+        )
         layer._clients = [client, async_client]
         install_fencing()
         layer.listener.start()  # type: ignore[union-attr]
@@ -102,8 +109,9 @@ class LiveLayer:
             assert layer.fence is not None
             layer.fence.revoke()
 
-        layer.lease = DispatcherLease(client, settings.area, worker_id, settings.lease_s,
-                                      on_acquired=take_over, on_lost=step_down)
+        layer.lease = DispatcherLease(
+            client, settings.area, worker_id, settings.lease_s, on_acquired=take_over, on_lost=step_down
+        )
         layer.lease.start()
         layer.lease.wait_decided(timeout=2 * settings.lease_s)
         return layer
@@ -114,14 +122,19 @@ class LiveLayer:
         with self.live.lock:
             dispatcher = self.live.dispatcher
             now = self.live.clock.now()
-            self.publisher.capture([DomainEvent(EventKind.ROUTE_CHANGED, now, vid, data={"refresh": True})
-                                    for vid in sorted(dispatcher.vehicles)])
+            self.publisher.capture(
+                [
+                    DomainEvent(EventKind.ROUTE_CHANGED, now, vid, data={"refresh": True})
+                    for vid in sorted(dispatcher.vehicles)
+                ]
+            )
 
     def serve_forwarded(self, app: object) -> None:
         """Start answering forwarded requests with ``app`` whenever this worker dispatches."""
         if self.forwarder is not None:
             self._serving = asyncio.get_running_loop().create_task(
-                self.forwarder.serve(app, lambda: self.is_leader))  # type: ignore[arg-type]
+                self.forwarder.serve(app, lambda: self.is_leader)
+            )  # type: ignore[arg-type]
 
     async def stop(self) -> None:
         """Hand the lease back, stop the threads, close the Redis connections."""

@@ -26,8 +26,16 @@ logger = logging.getLogger(__name__)
 class DispatcherLease:
     """This worker's side of the election for ``area``."""
 
-    def __init__(self, client: redis.Redis, area: str, worker_id: str, lease_s: float, *,
-                 on_acquired: Callable[[], None], on_lost: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        area: str,
+        worker_id: str,
+        lease_s: float,
+        *,
+        on_acquired: Callable[[], None],
+        on_lost: Callable[[], None],
+    ) -> None:
         self.worker_id = worker_id
         self._redis, self._lease_s = client, lease_s
         self._key = key_prefix(area) + "dispatcher"

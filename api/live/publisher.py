@@ -72,17 +72,26 @@ class LivePublisher:
         changed = {e.vehicle_id for e in events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id}
         moved = {e.vehicle_id for e in events if e.kind is EventKind.VEHICLE_MOVED and e.vehicle_id}
         routes = {vid: route_snapshot(live, vid) for vid in sorted(changed) if vid in dispatcher.vehicles}
-        riders = {vid: tuple(dict.fromkeys(s.request_id for s in dispatcher.route(vid).stops
-                                           if s.kind is not StopKind.BREAK))
-                  for vid in sorted(changed | moved) if vid in dispatcher.vehicles}
+        riders = {
+            vid: tuple(
+                dict.fromkeys(
+                    s.request_id for s in dispatcher.route(vid).stops if s.kind is not StopKind.BREAK
+                )
+            )
+            for vid in sorted(changed | moved)
+            if vid in dispatcher.vehicles
+        }
         wanted = {e.request_id for e in events if e.request_id} | {b for ids in riders.values() for b in ids}
         bookings = {bid: view for bid in sorted(wanted) if (view := booking_view(live, bid)) is not None}
         graph = live.network.graph
         positions = {}
         for vid in sorted(moved):
             location = dispatcher.state(vid).location
-            positions[vid] = {"lat": float(graph.node_lat[location]), "lon": float(graph.node_lon[location]),
-                              "at": live.clock.to_datetime(dispatcher.state(vid).available_at).isoformat()}
+            positions[vid] = {
+                "lat": float(graph.node_lat[location]),
+                "lon": float(graph.node_lon[location]),
+                "at": live.clock.to_datetime(dispatcher.state(vid).available_at).isoformat(),
+            }
         self._idle.clear()
         self._queue.put(Capture(tuple(events), routes, bookings, riders, positions))
 
@@ -123,7 +132,9 @@ class LivePublisher:
         for vid, snapshot in capture.routes.items():
             route = route_public(live, snapshot).model_dump(mode="json")
             store.put_route(vid, {"plan_version": version, "route": route})
-            last = [e for e in capture.events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id == vid][-1]
+            last = [e for e in capture.events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id == vid][
+                -1
+            ]
             message = _message(live, last, version)
             message.update(route=route, bookings=_views(capture, vid))
             store.publish(EventKind.ROUTE_CHANGED.value, message)
@@ -134,9 +145,14 @@ def _views(capture: Capture, vehicle_id: str) -> list[dict[str, Any]]:
 
 
 def _message(live: LiveDispatch, event: DomainEvent, version: int) -> dict[str, Any]:
-    return {"kind": event.kind.value, "time": live.clock.to_datetime(event.time).isoformat(),
-            "vehicle_id": event.vehicle_id, "request_id": event.request_id, "data": event.data,
-            "plan_version": version}
+    return {
+        "kind": event.kind.value,
+        "time": live.clock.to_datetime(event.time).isoformat(),
+        "vehicle_id": event.vehicle_id,
+        "request_id": event.request_id,
+        "data": event.data,
+        "plan_version": version,
+    }
 
 
 def booking_view(live: LiveDispatch, booking_id: str) -> dict[str, Any] | None:
@@ -147,8 +163,14 @@ def booking_view(live: LiveDispatch, booking_id: str) -> dict[str, Any] | None:
         booked = dispatcher.booking(booking_id)
     except DispatchError:
         return None
-    view: dict[str, Any] = {"id": booking_id, "status": booked.status.value, "vehicle_id": booked.vehicle_id,
-                            "planned_pickup": None, "estimated_arrival": None, "vehicle_position": None}
+    view: dict[str, Any] = {
+        "id": booking_id,
+        "status": booked.status.value,
+        "vehicle_id": booked.vehicle_id,
+        "planned_pickup": None,
+        "estimated_arrival": None,
+        "vehicle_position": None,
+    }
     vid = booked.vehicle_id
     if vid is None or vid not in dispatcher.vehicles:
         return view
@@ -159,5 +181,8 @@ def booking_view(live: LiveDispatch, booking_id: str) -> dict[str, Any] | None:
         elif stop.request_id == booking_id and stop.kind is StopKind.DROPOFF:
             view["estimated_arrival"] = dt(start).isoformat()
     graph, location = live.network.graph, dispatcher.state(vid).location
-    view["vehicle_position"] = {"lat": float(graph.node_lat[location]), "lon": float(graph.node_lon[location])}
+    view["vehicle_position"] = {
+        "lat": float(graph.node_lat[location]),
+        "lon": float(graph.node_lon[location]),
+    }
     return view

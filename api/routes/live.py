@@ -50,8 +50,12 @@ async def _accept_user(websocket: WebSocket, *roles: UserRole) -> User | None:
     return user
 
 
-async def _stream(websocket: WebSocket, first: Message, accepts: Callable[[Message], bool],
-                  shape: Callable[[Message], Message] = lambda m: m) -> None:
+async def _stream(
+    websocket: WebSocket,
+    first: Message,
+    accepts: Callable[[Message], bool],
+    shape: Callable[[Message], Message] = lambda m: m,
+) -> None:
     """Send ``first``, then every live message ``accepts`` lets through, until the client leaves."""
     layer: LiveLayer = websocket.app.state.live
     subscription = layer.hub.subscribe(accepts)
@@ -84,8 +88,11 @@ async def driver_stream(websocket: WebSocket) -> None:
         return
     layer: LiveLayer = websocket.app.state.live
     current = await asyncio.to_thread(layer.store.route, vehicle_id) or {"plan_version": 0, "route": None}
-    await _stream(websocket, {"kind": "route", "vehicle_id": vehicle_id, **current},
-                  lambda message: message.get("vehicle_id") == vehicle_id)
+    await _stream(
+        websocket,
+        {"kind": "route", "vehicle_id": vehicle_id, **current},
+        lambda message: message.get("vehicle_id") == vehicle_id,
+    )
 
 
 @router.websocket("/v1/bookings/{booking_id}/stream")
@@ -102,18 +109,34 @@ async def booking_stream(websocket: WebSocket, booking_id: str) -> None:
         return
     layer: LiveLayer = websocket.app.state.live
     view = await asyncio.to_thread(layer.store.booking, booking_id) or {
-        "id": booking_id, "status": row.status.value, "vehicle_id": row.vehicle_id, "planned_pickup": None,
-        "estimated_arrival": None, "vehicle_position": None}
+        "id": booking_id,
+        "status": row.status.value,
+        "vehicle_id": row.vehicle_id,
+        "planned_pickup": None,
+        "estimated_arrival": None,
+        "vehicle_position": None,
+    }
 
     def concerns(message: Message) -> bool:
         return _view_of(message, booking_id) is not None
 
     def shape(message: Message) -> Message:
-        return {"kind": message["kind"], "plan_version": message["plan_version"],
-                "booking": _view_of(message, booking_id)}
+        return {
+            "kind": message["kind"],
+            "plan_version": message["plan_version"],
+            "booking": _view_of(message, booking_id),
+        }
 
-    await _stream(websocket, {"kind": "booking", "plan_version": await asyncio.to_thread(
-        layer.store.plan_version), "booking": view}, concerns, shape)
+    await _stream(
+        websocket,
+        {
+            "kind": "booking",
+            "plan_version": await asyncio.to_thread(layer.store.plan_version),
+            "booking": view,
+        },
+        concerns,
+        shape,
+    )
 
 
 def _view_of(message: Message, booking_id: str) -> dict[str, Any] | None:
@@ -132,5 +155,6 @@ async def operator_stream(websocket: WebSocket) -> None:
     layer: LiveLayer = websocket.app.state.live
     positions = await asyncio.to_thread(layer.store.positions)
     version = await asyncio.to_thread(layer.store.plan_version)
-    await _stream(websocket, {"kind": "fleet", "plan_version": version, "positions": positions},
-                  lambda message: True)
+    await _stream(
+        websocket, {"kind": "fleet", "plan_version": version, "positions": positions}, lambda message: True
+    )

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from api.deps import DispatchDep, RiderOrOperator, SessionDep
+from api.deps import DispatchDep, RiderOrOperator, SessionDep, StopsDep
 from api.schemas import BookingCreate, BookingPublic, ErrorPublic, OfferPublic, QuoteCreate, RejectionPublic
 from api.services import booking as service
 
@@ -30,10 +30,12 @@ QUOTE_ERRORS = {409: {"model": RejectionPublic, "description": "no offer: code =
 
 
 @router.post("/quotes", responses=QUOTE_ERRORS)
-def create_quote(body: QuoteCreate, user: RiderOrOperator, live: DispatchDep, session: SessionDep
-                 ) -> OfferPublic:
-    """Ask for a trip. 200 with an offer, or 409 with the rejection cause and alternative times."""
-    return service.quote_trip(live, session, user=user, origin=body.origin, destination=body.destination,
+def create_quote(body: QuoteCreate, user: RiderOrOperator, live: DispatchDep, stops: StopsDep,
+                 session: SessionDep) -> OfferPublic:
+    """Ask for a trip between two points or named stops (``GET /v1/stops``). 200 with an offer, or 409
+    with the rejection cause and alternative times."""
+    return service.quote_trip(live, session, user=user, origin=stops.point(body.origin),
+                              destination=stops.point(body.destination),
                               time_type=body.time_type, time=body.time, seats=body.seats,
                               wheelchairs=body.wheelchairs)
 

@@ -34,10 +34,14 @@ def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
     dispatcher = live.dispatcher
     route = dispatcher.route(vehicle_id)
     bookings = dispatcher.bookings()
-    promises = {s.request_id: bookings[s.request_id].promise for s in route.stops
-                if s.kind is StopKind.PICKUP and s.request_id in bookings}
-    return RouteSnapshot(vehicle_id, route, dispatcher.evaluation(vehicle_id),
-                         dispatcher.state(vehicle_id).location, promises)
+    promises = {
+        s.request_id: bookings[s.request_id].promise
+        for s in route.stops
+        if s.kind is StopKind.PICKUP and s.request_id in bookings
+    }
+    return RouteSnapshot(
+        vehicle_id, route, dispatcher.evaluation(vehicle_id), dispatcher.state(vehicle_id).location, promises
+    )
 
 
 def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePublic:
@@ -49,15 +53,26 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
     for k, stop in enumerate(route.stops):
         promise = snapshot.promises.get(stop.request_id) if stop.kind is StopKind.PICKUP else None
         window = Window(start=dt(promise.window_start), end=dt(promise.window_end)) if promise else None
-        stops.append(RouteStopPublic(
-            kind=stop.kind, booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
-            lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),
-            planned_arrival=dt(evaluation.arrival[k]), planned_start=dt(evaluation.start[k]),
-            planned_departure=dt(evaluation.departure[k]), seats=stop.seats, wheelchairs=stop.wheelchairs,
-            pickup_window=window))
+        stops.append(
+            RouteStopPublic(
+                kind=stop.kind,
+                booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+                lat=float(graph.node_lat[stop.location]),
+                lon=float(graph.node_lon[stop.location]),
+                planned_arrival=dt(evaluation.arrival[k]),
+                planned_start=dt(evaluation.start[k]),
+                planned_departure=dt(evaluation.departure[k]),
+                seats=stop.seats,
+                wheelchairs=stop.wheelchairs,
+                pickup_window=window,
+            )
+        )
     nodes = [snapshot.location, *(stop.location for stop in route.stops)]
-    return DriverRoutePublic(vehicle_id=snapshot.vehicle_id, stops=stops,
-                             geometry=road_geometry(live, nodes) if route.stops else None)
+    return DriverRoutePublic(
+        vehicle_id=snapshot.vehicle_id,
+        stops=stops,
+        geometry=road_geometry(live, nodes) if route.stops else None,
+    )
 
 
 def road_geometry(live: LiveDispatch, nodes: list[int]) -> LineString:

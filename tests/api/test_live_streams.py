@@ -42,7 +42,10 @@ def test_a_booking_pushes_the_new_route_to_the_driver(client):
         changed = until(websocket, "route_changed")
     assert changed["vehicle_id"] == "bus-1" and changed["plan_version"] > first["plan_version"]
     stops = changed["route"]["stops"]
-    assert [(s["kind"], s["booking_id"]) for s in stops] == [("pickup", booking["id"]), ("dropoff", booking["id"])]
+    assert [(s["kind"], s["booking_id"]) for s in stops] == [
+        ("pickup", booking["id"]),
+        ("dropoff", booking["id"]),
+    ]
     assert len(changed["route"]["geometry"]["coordinates"]) >= 2
     assert [b["id"] for b in changed["bookings"]] == [booking["id"]]
 
@@ -61,8 +64,9 @@ def test_the_rider_sees_the_booking_move_through_the_day(client, app_clock):
     """The rider's booking stream starts with the booked view (planned pickup, bus position); when the
     driver reports the pickup the stream says rider_picked_up with the status picked_up."""
     booking = book(client)
-    with client.websocket_connect(f"/v1/bookings/{booking['id']}/stream",
-                                  headers=client.keys["rider"]) as websocket:
+    with client.websocket_connect(
+        f"/v1/bookings/{booking['id']}/stream", headers=client.keys["rider"]
+    ) as websocket:
         first = websocket.receive_json()
         assert first["kind"] == "booking" and first["booking"]["status"] == "booked"
         assert first["booking"]["planned_pickup"] is not None
@@ -79,19 +83,24 @@ def test_positions_reach_the_operators_stream(client):
     with client.websocket_connect("/v1/operator/stream", headers=client.keys["operator"]) as websocket:
         assert websocket.receive_json()["kind"] == "fleet"
         report = {"positions": [{"lat": 47.1650, "lon": 9.5090, "at": "2026-11-23T08:00:00+01:00"}]}
-        assert client.post("/v1/driver/positions", json=report, headers=client.keys["driver"]).status_code == 202
+        assert (
+            client.post("/v1/driver/positions", json=report, headers=client.keys["driver"]).status_code == 202
+        )
         moved = until(websocket, "vehicle_moved")
     assert moved["vehicle_id"] == "bus-1"
     assert moved["position"]["lat"] == pytest.approx(47.1650, abs=0.005)
     assert moved["position"]["lon"] == pytest.approx(9.5090, abs=0.005)
 
 
-@pytest.mark.parametrize(("path", "user", "code"), [
-    ("/v1/driver/stream", None, 4401),
-    ("/v1/driver/stream", "rider", 4403),
-    ("/v1/operator/stream", "driver", 4403),
-    ("/v1/bookings/nope/stream", "rider", 4404),
-])
+@pytest.mark.parametrize(
+    ("path", "user", "code"),
+    [
+        ("/v1/driver/stream", None, 4401),
+        ("/v1/driver/stream", "rider", 4403),
+        ("/v1/operator/stream", "driver", 4403),
+        ("/v1/bookings/nope/stream", "rider", 4404),
+    ],
+)
 def test_streams_refuse_wrong_keys_and_roles(client, path, user, code):
     """A stream without a valid key closes with 4401, for a role it is not for with 4403, for an unknown
     booking with 4404."""
@@ -107,8 +116,9 @@ def test_another_riders_booking_stream_is_refused(client):
     booking = book(client)
     with Session(client.app.state.engine) as session:
         other = create_user(session, name="other", role="rider")[1]
-    with client.websocket_connect(f"/v1/bookings/{booking['id']}/stream",
-                                  headers={"Authorization": f"Bearer {other}"}) as websocket:
+    with client.websocket_connect(
+        f"/v1/bookings/{booking['id']}/stream", headers={"Authorization": f"Bearer {other}"}
+    ) as websocket:
         with pytest.raises(WebSocketDisconnect) as closed:
             websocket.receive_json()
     assert closed.value.code == 4404

@@ -60,8 +60,11 @@ def database(postgres_url: str) -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield make_url(postgres_url).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        yield (
+            make_url(postgres_url)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -87,7 +90,9 @@ class Worker:
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-c", SERVER, database, str(self.port), redis_url, area, str(LEASE_S)],
-            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
 
     def wait_ready(self) -> None:
@@ -109,8 +114,11 @@ class Worker:
 
     def stream(self, path: str, key: str) -> ClientConnection:
         """A WebSocket to ``path`` on this worker with ``key``."""
-        return connect(f"ws://127.0.0.1:{self.port}{path}", additional_headers={"Authorization": f"Bearer {key}"},
-                       open_timeout=10)
+        return connect(
+            f"ws://127.0.0.1:{self.port}{path}",
+            additional_headers={"Authorization": f"Bearer {key}"},
+            open_timeout=10,
+        )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, the lease is not handed back."""
@@ -138,8 +146,10 @@ def users(database: str) -> dict[str, str]:
     engine = create_db_engine(database)
     try:
         with Session(engine) as session:
-            return {"rider": create_user(session, name="Rider", role="rider")[1],
-                    "driver": create_user(session, name="Driver", role="driver", vehicle_id="bus-1")[1]}
+            return {
+                "rider": create_user(session, name="Rider", role="rider")[1],
+                "driver": create_user(session, name="Driver", role="driver", vehicle_id="bus-1")[1],
+            }
     finally:
         engine.dispose()
 
@@ -149,8 +159,11 @@ def book(worker: Worker, key: str, idempotency_key: str, **kwargs) -> dict:
     headers = {"Authorization": f"Bearer {key}"}
     offer = worker.http.post("/v1/quotes", json=trip(**kwargs), headers=headers)
     assert offer.status_code == 200, offer.text
-    booked = worker.http.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
-                              headers=headers | {"Idempotency-Key": idempotency_key})
+    booked = worker.http.post(
+        "/v1/bookings",
+        json={"quote_id": offer.json()["quote_id"]},
+        headers=headers | {"Idempotency-Key": idempotency_key},
+    )
     assert booked.status_code == 201, booked.text
     return booked.json()
 
@@ -174,16 +187,19 @@ def test_exactly_one_worker_dispatches_and_pushes_reach_both(database, redis_url
         assert sorted(w.dispatches() for w in workers) == [False, True]
         follower = next(w for w in workers if not w.dispatches())
         keys = users(database)
-        with workers[0].stream("/v1/driver/stream", keys["driver"]) as first, \
-                workers[1].stream("/v1/driver/stream", keys["driver"]) as second:
+        with (
+            workers[0].stream("/v1/driver/stream", keys["driver"]) as first,
+            workers[1].stream("/v1/driver/stream", keys["driver"]) as second,
+        ):
             for websocket in (first, second):
                 assert json.loads(websocket.recv(timeout=10))["kind"] == "route"
             booking = book(follower, keys["rider"], "k-1")
             pushed = [next_route(websocket, booking["id"]) for websocket in (first, second)]
         assert {p["plan_version"] for p in pushed} == {pushed[0]["plan_version"]}
         for worker in workers:
-            read = worker.http.get(f"/v1/bookings/{booking['id']}",
-                                   headers={"Authorization": f"Bearer {keys['rider']}"})
+            read = worker.http.get(
+                f"/v1/bookings/{booking['id']}", headers={"Authorization": f"Bearer {keys['rider']}"}
+            )
             assert read.status_code == 200 and read.json()["status"] == "booked", read.text
 
 
@@ -209,12 +225,17 @@ def test_the_lease_moves_when_the_dispatching_worker_is_killed(database, redis_u
         rider = {"Authorization": f"Bearer {keys['rider']}"}
         read = survivor.http.get(f"/v1/bookings/{before['id']}", headers=rider)
         assert read.status_code == 200 and read.json()["status"] == "booked", read.text
-        offer = survivor.http.post("/v1/quotes", json=trip(hour=11, origin=SCHAAN, destination=VADUZ),
-                                   headers=rider)
+        offer = survivor.http.post(
+            "/v1/quotes", json=trip(hour=11, origin=SCHAAN, destination=VADUZ), headers=rider
+        )
         assert offer.status_code == 200, offer.text
-        retry = survivor.http.post("/v1/bookings", json={"quote_id": before["id"]},
-                                   headers=rider | {"Idempotency-Key": "k-before"})
+        retry = survivor.http.post(
+            "/v1/bookings", json={"quote_id": before["id"]}, headers=rider | {"Idempotency-Key": "k-before"}
+        )
         assert retry.status_code == 200 and retry.json()["id"] == before["id"], retry.text
-        after = survivor.http.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
-                                   headers=rider | {"Idempotency-Key": "k-after"})
+        after = survivor.http.post(
+            "/v1/bookings",
+            json={"quote_id": offer.json()["quote_id"]},
+            headers=rider | {"Idempotency-Key": "k-after"},
+        )
         assert after.status_code == 201, after.text

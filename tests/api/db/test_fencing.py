@@ -33,7 +33,9 @@ def write_event(engine: Engine, fence: Fence, actor: str) -> None:
     """Commit one event in a session that carries ``fence``."""
     with Session(engine) as session:
         session.info["fence"] = fence
-        session.add(Event(time=datetime(2026, 11, 23, 8, tzinfo=UTC), kind=EventKind.RULES_CHANGED, actor=actor))
+        session.add(
+            Event(time=datetime(2026, 11, 23, 8, tzinfo=UTC), kind=EventKind.RULES_CHANGED, actor=actor)
+        )
         session.commit()
 
 
@@ -54,8 +56,11 @@ def test_the_old_holder_cannot_commit_after_a_take_over(engine):
     with pytest.raises(LeaseLost):
         write_event(engine, first, f"{tag}-A-late")
     write_event(engine, second, f"{tag}-B")
-    assert (events_by(engine, f"{tag}-A"), events_by(engine, f"{tag}-A-late"), events_by(engine, f"{tag}-B")) \
-        == (1, 0, 1)
+    assert (
+        events_by(engine, f"{tag}-A"),
+        events_by(engine, f"{tag}-A-late"),
+        events_by(engine, f"{tag}-B"),
+    ) == (1, 0, 1)
 
 
 def test_a_revoked_fence_refuses_writes(engine):

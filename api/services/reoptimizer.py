@@ -1,0 +1,148 @@
+"""Background re-optimisation of the live plan: the slow path beside the riders' fast one.
+
+Every ``RUFBUS_REOPTIMIZE_EVERY_S`` seconds, on the worker that dispatches, the plan in force becomes a
+solver problem under the dispatcher's lock (milliseconds), OR-Tools works on it for
+``RUFBUS_REOPTIMIZE_BUDGET_S`` seconds *outside* the lock — quotes, bookings and drivers' reports go on
+meanwhile — and the answer is applied under the lock only if the plan did not change in between, every
+route passes evaluation and the buses drive no more than before
+(:meth:`dispatch.dispatcher.Dispatcher.apply_reoptimization`). An applied plan is saved — the changed
+routes, the bookings that moved to another bus and a ``plan_reoptimized`` event — in one transaction; if
+that fails the dispatcher is rolled back. Drivers get the new routes pushed like any other change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from api.db.models import Booking, Event
+from api.db.repository import save_plan
+from api.services.booking import LiveDispatch, planned_stops
+from dispatch.dispatcher import ReoptimizationJob
+from dispatch.events import EventKind
+from dispatch.pdptw import PdptwSolution
+from dispatch.reoptimize import PlanRejectedError, solve_prepared
+
+logger = logging.getLogger(__name__)
+
+
+class BackgroundReoptimizer:
+    """A thread that re-optimises ``live``'s plan every ``every_s`` seconds while ``is_dispatcher()``;
+    ``session_info`` goes into the sessions it writes with (the fence of :mod:`api.live.fencing`)."""
+
+    def __init__(
+        self,
+        live: LiveDispatch,
+        engine: Engine,
+        *,
+        every_s: float,
+        budget_s: float,
+        is_dispatcher: Callable[[], bool],
+        session_info: dict[str, object] | None = None,
+    ) -> None:
+        self._live, self._engine = live, engine
+        self._every_s, self._budget_s = every_s, budget_s
+        self._is_dispatcher, self._session_info = is_dispatcher, dict(session_info or {})
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rufbus-reoptimizer", daemon=True)
+
+    def start(self) -> None:
+        """Start the thread (a period of 0 or less never starts it)."""
+        if self._every_s > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the round under way."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self._budget_s + 10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every_s):
+            if not self._is_dispatcher():
+                continue
+            try:
+                self.run_once()
+            except Exception:  # one failed round must not end re-optimisation; the plan in force stays
+                logger.exception("background re-optimisation failed")
+
+    def run_once(self) -> bool:
+        """One round; whether a new plan was applied and saved."""
+        live = self._live
+        with live.lock:
+            dispatcher = live.dispatcher
+            if not any(dispatcher.route(v).stops for v in dispatcher.vehicles):
+                return False
+            try:
+                job = dispatcher.prepare_reoptimization()
+            except PlanRejectedError as error:
+                logger.warning("re-optimisation skipped: %s", error)
+                return False
+        try:
+            solution = solve_prepared(job.prepared, self._budget_s)
+        except PlanRejectedError as error:
+            logger.warning("re-optimisation found nothing: %s", error)
+            return False
+        with live.lock:
+            if live.dispatcher is not dispatcher:
+                return False  # another dispatcher took over meanwhile (api.live)
+            return self._apply(job, solution)
+
+    def _apply(self, job: ReoptimizationJob, solution: PdptwSolution) -> bool:
+        live, dispatcher, clock = self._live, self._live.dispatcher, self._live.clock
+        now, checkpoint = clock.now(), dispatcher.checkpoint()
+        buses_before = {rid: b.vehicle_id for rid, b in dispatcher.bookings().items()}
+        routes_before = {vid: dispatcher.route(vid) for vid in dispatcher.vehicles}
+        result = dispatcher.apply_reoptimization(job, solution, now)
+        if result is None:
+            live.publish_events()
+            return False
+        try:
+            changed = sorted(
+                vid for vid in dispatcher.vehicles if dispatcher.route(vid) != routes_before[vid]
+            )
+            moved = {
+                rid: b.vehicle_id
+                for rid, b in dispatcher.bookings().items()
+                if b.vehicle_id != buses_before.get(rid)
+            }
+            with Session(self._engine, expire_on_commit=False) as session:
+                session.info.update(self._session_info)  # e.g. the fence of api.live
+                rows = []
+                for request_id, vehicle_id in sorted(moved.items()):
+                    row = session.get(Booking, request_id)
+                    if row is None:
+                        raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
+                    row.vehicle_id = vehicle_id
+                    rows.append(row)
+                save_plan(
+                    session,
+                    routes={vid: planned_stops(live, vid) for vid in changed},
+                    bookings=rows,
+                    event=Event(
+                        time=clock.to_datetime(now),
+                        kind=EventKind.PLAN_REOPTIMIZED,
+                        actor="dispatcher",
+                        payload={
+                            "drive_s_before": result.drive_s_before,
+                            "drive_s_after": result.drive_s_after,
+                            "routes_changed": changed,
+                            "bookings_moved": sorted(moved),
+                        },
+                    ),
+                )
+        except BaseException:
+            dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
+            raise
+        live.publish_events()
+        logger.info(
+            "re-optimised: %d s → %d s of driving, %d routes changed",
+            result.drive_s_before,
+            result.drive_s_after,
+            len(changed),
+        )
+        return True
