@@ -37,10 +37,19 @@ MAX_BODY_BYTES = 1 << 20
 REPLY_TTL_S = 60
 
 
+# Under /v1/ but answered by every worker alone: read-only data that does not depend on the plan.
+LOCAL_PREFIXES = ("/v1/stops", "/v1/me")
+
+
 def forwardable(scope: Scope) -> bool:
     """Whether this request acts on the plan and so must reach the dispatcher."""
     path: str = scope["path"]
-    return scope["type"] == "http" and path.startswith("/v1/") and not path.endswith("/stream")
+    return (
+        scope["type"] == "http"
+        and path.startswith("/v1/")
+        and not path.endswith("/stream")
+        and not path.startswith(LOCAL_PREFIXES)
+    )
 
 
 class Forwarder:

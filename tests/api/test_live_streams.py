@@ -10,6 +10,7 @@ from sqlmodel import Session
 from starlette.websockets import WebSocketDisconnect
 
 from api.auth import create_user
+from api.live.forwarding import forwardable
 
 from tests.api.test_driver_api import book, client, app_clock, driver_post  # noqa: F401 (fixtures)
 
@@ -122,3 +123,15 @@ def test_another_riders_booking_stream_is_refused(client):
         with pytest.raises(WebSocketDisconnect) as closed:
             websocket.receive_json()
     assert closed.value.code == 4404
+
+
+def test_only_plan_requests_are_forwarded_to_the_dispatcher():
+    """Requests under /v1/ reach the dispatcher; WebSocket streams, stops and the caller's identity are
+    answered by any worker; pages outside /v1/ too."""
+    def scope(path: str, kind: str = "http") -> dict:
+        return {"type": kind, "path": path}
+
+    assert forwardable(scope("/v1/quotes")) and forwardable(scope("/v1/operator/fleet"))
+    assert not forwardable(scope("/v1/driver/stream", "websocket"))
+    assert not forwardable(scope("/v1/stops")) and not forwardable(scope("/v1/me"))
+    assert not forwardable(scope("/health")) and not forwardable(scope("/docs"))
