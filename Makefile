@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench-routing bench-darp bench-realtime bench-simulate bench-live clean
+.PHONY: run test web bench-routing bench-darp bench-realtime bench-simulate bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench-simulate: $(VENV)/.installed
 # Two workers behind Redis and PostgreSQL (DATABASE_URL, REDIS_URL as .ci/run sets them).
 bench-live: $(VENV)/.installed-test
 	$(BIN)/python bench/live.py --quotes 300 --lease 5 --json bench/out/live.json
+
+# Rebuild the web apps' bundle (api/static/web, committed) from web/; needs Node 20 and npm.
+web:
+	cd web && npm ci && npm run build
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -25,6 +25,7 @@ from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.routes import driver, operator, rider
 from api.routes import live as live_routes
+from api.routes import web as web_routes
 from api.routes import stops as stops_routes
 from api.routes import simulations as simulation_routes
 from api.services.booking import LiveDispatch
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(driver.router)
     app.include_router(operator.router)
     app.include_router(live_routes.router)
+    app.include_router(web_routes.router)
+    app.mount("/static", web_routes.static_files(), name="static")
     app.include_router(stops_routes.router)
     app.include_router(simulation_routes.router)
 

@@ -23,12 +23,15 @@ from simulation.runner import Scenario, run_scenario, scenario_trips  # noqa: E4
 
 def main() -> None:
     """Parse arguments, simulate the day, print and optionally save the figures."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--buses", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--reopt-every", type=int, default=15, help="simulated minutes between re-optimisations")
-    parser.add_argument("--reopt-limit", type=float, default=0.2, help="OR-Tools time limit per re-optimisation (s)")
+    parser.add_argument("--reopt-every", type=int, default=15,
+                        help="simulated minutes between re-optimisations")
+    parser.add_argument("--reopt-limit", type=float, default=0.2,
+                        help="OR-Tools time limit per re-optimisation (s)")
     parser.add_argument("--check-every", type=int, default=0, help="check every route after every n-th event")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -41,7 +44,8 @@ def main() -> None:
     demand_s = time.perf_counter() - started
     kpis = compute_kpis(run_scenario(scenario, network, trips)).as_dict()
     wall = time.perf_counter() - started
-    kpis |= {"buses": args.buses, "seed": args.seed, "demand_s": round(demand_s, 2), "total_wall_s": round(wall, 1)}
+    kpis |= {"buses": args.buses, "seed": args.seed, "demand_s": round(demand_s, 2),
+             "total_wall_s": round(wall, 1)}
     for name, value in kpis.items():
         if name != "occupancy":
             print(f"{name:<28} {value}")

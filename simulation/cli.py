@@ -1,4 +1,5 @@
-"""``rufbus simulate`` and ``rufbus sweep``: the simulation studies on the command line, with a progress bar."""
+"""``rufbus simulate`` and ``rufbus sweep``: the simulation studies on the command line, with a progress
+bar."""
 
 from __future__ import annotations
 

@@ -32,6 +32,12 @@ class Trip:
     seats: int = 1
     wheelchairs: int = 0
 
+    def __post_init__(self) -> None:
+        if self.seats < 0 or self.wheelchairs < 0 or self.seats + self.wheelchairs < 1:
+            raise ValueError("a trip needs at least one seat or wheelchair space, none negative")
+        if self.submitted_at > self.time:
+            raise ValueError("a trip cannot be submitted after its time")
+
 
 class DemandFileError(ValueError):
     """A demand file that does not follow the format; the message names the line."""

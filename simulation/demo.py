@@ -53,7 +53,8 @@ def create_demo_users(database_url: str) -> tuple[str, list[str]]:
     engine = create_db_engine(database_url)
     try:
         with Session(engine) as session:
-            buses = session.exec(select(Vehicle.id).where(col(Vehicle.active)).order_by(col(Vehicle.id))).all()
+            active = select(Vehicle.id).where(col(Vehicle.active)).order_by(col(Vehicle.id))
+            buses = session.exec(active).all()
             rider = create_user(session, name="Demo simulated rider", role=UserRole.RIDER)[1]
             drivers = [create_user(session, name=f"Demo simulated driver {bus}", role=UserRole.DRIVER,
                                    vehicle_id=bus)[1] for bus in buses]
@@ -147,7 +148,8 @@ class DemoRiders:
         leave = now + timedelta(minutes=float(self.rng.uniform(3, 20)))
         body = {"origin": {"lat": trip.origin[0], "lon": trip.origin[1]},
                 "destination": {"lat": trip.destination[0], "lon": trip.destination[1]},
-                "time_type": "leave_after", "time": leave.isoformat(), "seats": max(1, trip.seats), "wheelchairs": 0}
+                "time_type": "leave_after", "time": leave.isoformat(), "seats": max(1, trip.seats),
+                "wheelchairs": 0}
         self.stats.quotes += 1
         offer = self.client.post("/v1/quotes", json=body, headers=self.headers)
         if offer.status_code != 200:
@@ -181,11 +183,13 @@ def run_demo(url: str, rider_key: str, driver_keys: list[str], *, duration_s: fl
 
 def main() -> None:
     """Parse arguments, create demo users when no keys are given, run until the duration or Ctrl-C."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--rider-key")
     parser.add_argument("--driver-key", action="append", default=[], help="one per bus; repeat")
-    parser.add_argument("--database-url", help="where to create demo users (default: the service's DATABASE_URL)")
+    parser.add_argument("--database-url",
+                        help="where to create demo users (default: the service's DATABASE_URL)")
     parser.add_argument("--duration", type=float, default=0, help="seconds to run (0: until Ctrl-C)")
     parser.add_argument("--rider-every", type=float, default=10, help="seconds between trip requests")
     parser.add_argument("--tick", type=float, default=2, help="seconds between driver updates")

@@ -46,7 +46,7 @@ class SimulationConfig:
     def __post_init__(self) -> None:
         if not (0 <= self.no_show_p <= 1 and 0 <= self.cancel_p <= 1):
             raise ValueError("no_show_p and cancel_p must lie in [0, 1]")
-        if self.reopt_every_s < 0 or self.reopt_limit_s <= 0 or self.position_every_s < 0 or self.check_every < 0:
+        if min(self.reopt_every_s, self.position_every_s, self.check_every) < 0 or self.reopt_limit_s <= 0:
             raise ValueError("intervals and limits must not be negative (the re-optimisation limit positive)")
 
 
@@ -101,9 +101,10 @@ class _Kind(IntEnum):
     REQUEST = 2
 
 
-def simulate(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes, requests: Sequence[Request],
-             config: SimulationConfig = SimulationConfig(), paths: PathFinder | None = None,
-             progress: Callable[[int], None] | None = None) -> SimulationResult:
+def simulate(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes,
+             requests: Sequence[Request], config: SimulationConfig = SimulationConfig(),
+             paths: PathFinder | None = None, progress: Callable[[int], None] | None = None
+             ) -> SimulationResult:
     """Run the day of ``requests`` with ``vehicles``; ``progress(n)`` is told of each handled request."""
     return _Simulation(vehicles, rules, travel, requests, config, paths, progress).run()
 
@@ -187,7 +188,8 @@ class _Simulation:
 
     def _cancel(self, request_id: str, now: int) -> None:
         waited_for = {rider for rider, _ in self.waiting.values()}  # already a no-show at the stop
-        if request_id not in waited_for and self.dispatcher.booking(request_id).status is RequestStatus.BOOKED:
+        booked = self.dispatcher.booking(request_id).status is RequestStatus.BOOKED
+        if request_id not in waited_for and booked:
             self.dispatcher.cancel(request_id, now)
             self.result.riders[request_id].outcome = "cancelled"
 
@@ -203,7 +205,8 @@ class _Simulation:
         self.result.plan_checks += 1
         d = self.dispatcher
         for vehicle in d.vehicles.values():
-            evaluation = evaluate_route(vehicle, d.state(vehicle.id), d.route(vehicle.id).stops, self.check_legs)
+            stops = d.route(vehicle.id).stops
+            evaluation = evaluate_route(vehicle, d.state(vehicle.id), stops, self.check_legs)
             self.result.violations.extend(f"t={now} {vehicle.id}: {v.message}" for v in evaluation.violations)
 
     # ----- drivers ------------------------------------------------------------------------------
@@ -259,7 +262,8 @@ class _Simulation:
             return
         path = self._path(vehicle_id, state.location, target)
         reached = None
-        for node in path[1:-1]:  # the last node on the way passed by ``now``, timed to reach the stop as planned
+        # the last node on the way passed by ``now``, timed to reach the stop as planned
+        for node in path[1:-1]:
             at = start - self.legs.seconds(node, target)
             if at > now:
                 break

@@ -23,11 +23,13 @@ def route_map(result: SimulationResult, network: RoadNetwork, path: Callable[[in
     edges = []
     for edge, count in sorted(used.items()):
         shape = slice(int(graph.geom_ptr[edge]), int(graph.geom_ptr[edge + 1]))
-        edges.append({"count": count, "coordinates": [[round(float(lon), 6), round(float(lat), 6)] for lat, lon
-                                                      in zip(graph.geom_lat[shape], graph.geom_lon[shape])]})
+        points = zip(graph.geom_lat[shape], graph.geom_lon[shape])
+        edges.append({"count": count,
+                      "coordinates": [[round(float(lon), 6), round(float(lat), 6)] for lat, lon in points]})
     depots = sorted({v.depot for v in result.vehicles})
     return {"edges": edges,
-            "depots": [[round(float(graph.node_lon[d]), 6), round(float(graph.node_lat[d]), 6)] for d in depots]}
+            "depots": [[round(float(graph.node_lon[d]), 6), round(float(graph.node_lat[d]), 6)]
+                       for d in depots]}
 
 
 def figure_data(result: SimulationResult, kpis: Kpis, network: RoadNetwork | None = None,

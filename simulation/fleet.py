@@ -17,7 +17,8 @@ def central_depot(network: RoadNetwork) -> int:
 
 
 def make_fleet(depot: int, buses: int, seats: int, wheelchair_spaces: int = 1, day: int = 1) -> list[Vehicle]:
-    """``buses`` minibuses at ``depot`` on service day ``day``: 5:30–23:00, a 30-min break between 11 and 14 h."""
+    """``buses`` minibuses at ``depot`` on service day ``day``: 5:30–23:00, a 30-min break starting
+    between 11 and 14 h."""
     base = day * DAY_S
     lunch = Break(base + 11 * HOUR, base + 14 * HOUR, 30 * 60)
     return [Vehicle(f"bus{b:02d}", seats, wheelchair_spaces, depot, base + 5 * HOUR + 1800, base + 23 * HOUR,

@@ -53,7 +53,8 @@ class DemandProfile:
             raise ValueError("requests must not be negative and every share must lie in [0, 1]")
         if not 0 <= self.service_start_h < self.service_end_h <= 24:
             raise ValueError("service hours must satisfy 0 <= start < end <= 24")
-        if not self.group_sizes or min(self.group_sizes) < 1 or abs(sum(self.group_sizes.values()) - 1) > 1e-9:
+        total = sum(self.group_sizes.values())
+        if not self.group_sizes or min(self.group_sizes) < 1 or abs(total - 1) > 1e-9:
             raise ValueError("group sizes must be >= 1 with probabilities summing to 1")
 
 
@@ -120,7 +121,8 @@ def generate_demand(region: RegionPlaces, node_lat: np.ndarray, node_lon: np.nda
                 others = destination_w.copy()
                 if len(others) > 1:
                     others[home] = 0.0
-                destination = int(rng.choice(area.nodes[int(rng.choice(len(others), p=others / others.sum()))]))
+                place = int(rng.choice(len(others), p=others / others.sum()))
+                destination = int(rng.choice(area.nodes[place]))
         if hours[k] >= 13 and rng.random() < profile.return_share:
             origin, destination = destination, origin
         at = midnight + timedelta(seconds=int(hours[k] * HOUR))

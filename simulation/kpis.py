@@ -124,13 +124,15 @@ def compute_kpis(result: SimulationResult) -> Kpis:
     start_h, occupancy = occupancy_profile(result)
     outcomes = Counter(r.outcome for r in riders)
     return Kpis(
-        requests=len(riders), served=len(served), served_pct=round(100 * len(served) / max(1, len(riders)), 2),
+        requests=len(riders), served=len(served),
+        served_pct=round(100 * len(served) / max(1, len(riders)), 2),
         rejected=dict(sorted(Counter(r.cause for r in riders if r.outcome == "rejected").items())),
         cancelled=outcomes["cancelled"], no_shows=outcomes["no_show"],
         unfinished=outcomes["booked"] + outcomes["on_board"],
         wait_mean_min=_round(_mean(waits)), wait_p95_min=_round(np.percentile(waits, 95) if waits else None),
         window_kept_pct=_round(100 * kept / len(came) if came else None),
-        ride_mean_min=_round(_mean(rides) / 60 if rides else None), ride_time_factor=_round(_mean(factors), 3),
+        ride_mean_min=_round(_mean(rides) / 60 if rides else None),
+        ride_time_factor=_round(_mean(factors), 3),
         pooling_pct=_round(100 * _pooled(served) / len(served) if served else None),
         passengers_per_vehicle_hour=round(sum(r.request.passengers for r in served) / max(shift_h, 1e-9), 3),
         vehicle_km_empty=round(empty, 2), vehicle_km_loaded=round(loaded, 2), solo_km=round(solo, 2),

@@ -95,7 +95,8 @@ def render_html(title: str, scenario: dict, kpis: dict, figures: dict) -> str:
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
             "th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}figure{display:inline-block}</style>"
             f"</head><body><h1>{html.escape(title)}</h1><h2>Scenario</h2>{table(scenario)}"
-            f"<h2>Key figures</h2>{table(kpis)}<h2>Figures</h2>{body}<footer>{ATTRIBUTION}</footer></body></html>")
+            f"<h2>Key figures</h2>{table(kpis)}<h2>Figures</h2>{body}<footer>{ATTRIBUTION}</footer>"
+            "</body></html>")
 
 
 def write_report(directory: Path, title: str, scenario: dict, kpis: dict, figures: dict) -> tuple[Path, Path]:
@@ -103,5 +104,6 @@ def write_report(directory: Path, title: str, scenario: dict, kpis: dict, figure
     directory.mkdir(parents=True, exist_ok=True)
     page, data = directory / "report.html", directory / "figures.json"
     page.write_text(render_html(title, scenario, kpis, figures), encoding="utf-8")
-    data.write_text(json.dumps({"scenario": scenario, "kpis": kpis, "figures": figures}, indent=1), encoding="utf-8")
+    everything = {"scenario": scenario, "kpis": kpis, "figures": figures}
+    data.write_text(json.dumps(everything, indent=1), encoding="utf-8")
     return page, data

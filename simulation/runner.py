@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dispatch.model import DAY_S, Request, ServiceRules
+from dispatch.model import Request, ServiceRules
 from routing.network import RoadNetwork
 from simulation.demand_csv import Trip, read_demand, service_date
 from simulation.engine import RiderRecord, SimulationConfig, SimulationResult, simulate
@@ -66,7 +66,8 @@ def requests_for_level(network: RoadNetwork, trips_per_1000: float) -> int:
     return round(trips_per_1000 * sum(p.weight for p in region.places) / 1000)
 
 
-def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date) -> tuple[list[Request], dict[str, str]]:
+def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date
+                ) -> tuple[list[Request], dict[str, str]]:
     """Snap trips to road nodes: the requests, and the ids of trips refused with their cause."""
     if not trips:
         return [], {}
@@ -110,11 +111,9 @@ def run_scenario(scenario: Scenario, network: RoadNetwork, trips: Sequence[Trip]
     by_id = {t.request_id: t for t in trips}
     for request_id, cause in refused.items():
         trip = by_id[request_id]
+        # never routed: the request's nodes are placeholders, its times and size count in the key figures
         request = Request(request_id, 0, 1, trip.time_type, seconds_of(trip.time, day),
-                          seconds_of(trip.submitted_at, day), max(trip.seats, 0), trip.wheelchairs)
+                          seconds_of(trip.submitted_at, day), trip.seats, trip.wheelchairs)
         result.riders[request_id] = RiderRecord(request, outcome="rejected", cause=cause)
     return result
 
-
-__all__ = ["DAY_S", "DEFAULT_DAY", "Scenario", "requests_for_level", "run_scenario", "scenario_trips", "seconds_of",
-           "to_requests"]

@@ -62,15 +62,17 @@ class SimulationPublic(BaseModel):
 
 
 def _public(job: SimulationJob, with_figures: bool = True) -> SimulationPublic:
-    return SimulationPublic(id=job.id, status=job.status, created_at=job.created_at, started_at=job.started_at,
-                            finished_at=job.finished_at, requests_simulated=job.handled, requests_total=job.total,
+    return SimulationPublic(id=job.id, status=job.status, created_at=job.created_at,
+                            started_at=job.started_at, finished_at=job.finished_at,
+                            requests_simulated=job.handled, requests_total=job.total,
                             scenario=scenario_description(job.scenario), kpis=job.kpis,
                             figures=job.figures if with_figures else None, error=job.error,
                             report_url=f"{router.prefix}/{job.id}/report")
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED,
-             responses={**AUTH_ERRORS, 422: {"model": ErrorPublic, "description": "invalid_rules, invalid_request"}})
+             responses={**AUTH_ERRORS,
+                        422: {"model": ErrorPublic, "description": "invalid_rules, invalid_request"}})
 def start_simulation(body: SimulationCreate, user: Operator, jobs: JobsDep) -> SimulationPublic:
     """Start a simulated day in the background; follow it at ``GET /v1/operator/simulations/{id}``."""
     scenario = service.build_scenario(jobs, buses=body.buses, seats=body.seats,
@@ -88,7 +90,8 @@ def read_simulation(simulation_id: str, user: Operator, jobs: JobsDep) -> Simula
 
 @router.get("/{simulation_id}/report", response_class=HTMLResponse,
             responses={**AUTH_ERRORS, 404: {"model": ErrorPublic},
-                       409: {"model": ErrorPublic, "description": "simulation_not_finished or simulation_failed"}})
+                       409: {"model": ErrorPublic,
+                             "description": "simulation_not_finished or simulation_failed"}})
 def read_report(simulation_id: str, user: Operator, jobs: JobsDep) -> str:
     """The study's self-contained HTML report (plots embedded)."""
     return service.report_of(jobs.get(simulation_id))

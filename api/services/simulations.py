@@ -87,8 +87,8 @@ class SimulationJobs:
 
         try:
             outcome = simulate_day(job.scenario, self.network, progress=progress)
-            page = render_html("Rufbus simulation", scenario_description(job.scenario), outcome.kpis.as_dict(),
-                               outcome.figures)
+            page = render_html("Rufbus simulation", scenario_description(job.scenario),
+                               outcome.kpis.as_dict(), outcome.figures)
             job.kpis, job.figures, job.report_html = outcome.kpis.as_dict(), outcome.figures, page
             job.status = JobStatus.DONE
         except Exception as error:  # a failed study is reported on its job, never raised into the pool
@@ -118,8 +118,9 @@ def build_scenario(jobs: SimulationJobs, *, buses: int, seats: int, wheelchair_s
     except (TypeError, ValueError) as error:
         raise InvalidRequest("invalid_rules", str(error), [str(error)]) from error
     count = requests if requests is not None else requests_for_level(jobs.network, demand_level or 0.0)
-    return Scenario(buses=buses, seats=seats, wheelchair_spaces=wheelchair_spaces, rules=parsed, requests=count,
-                    seed=seed, config=SimulationConfig(reopt_every_s=reoptimise_every_min * 60))
+    return Scenario(buses=buses, seats=seats, wheelchair_spaces=wheelchair_spaces, rules=parsed,
+                    requests=count, seed=seed,
+                    config=SimulationConfig(reopt_every_s=reoptimise_every_min * 60))
 
 
 def report_of(job: SimulationJob) -> str:

@@ -38,3 +38,13 @@ def test_a_missing_column_is_named(tmp_path):
     (tmp_path / "short.csv").write_text("request_id,submitted_at\nr1,2026-12-01T08:00:00\n")
     with pytest.raises(DemandFileError, match="wheelchair"):
         read_demand(tmp_path / "short.csv")
+
+
+def test_a_trip_for_nobody_is_refused(tmp_path):
+    """A row with no seat and no wheelchair space is named by its line."""
+    lines = EXAMPLE.read_text().splitlines()
+    fields = lines[1].split(",")
+    lines[1] = ",".join(fields[:-2] + ["0", "0"])
+    (tmp_path / "empty.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DemandFileError, match="line 2"):
+        read_demand(tmp_path / "empty.csv")

@@ -44,7 +44,8 @@ def test_hand_made_day_figures():
     assert kpis.window_kept_pct == 100.0
     assert kpis.ride_mean_min == round(165 / 60, 2) and kpis.ride_time_factor == 1.25
     assert kpis.pooling_pct == 100.0
-    assert (kpis.vehicle_km_empty, kpis.vehicle_km_loaded, kpis.solo_km, kpis.km_saved) == (5.0, 3.0, 4.0, -4.0)
+    assert (kpis.vehicle_km_empty, kpis.vehicle_km_loaded) == (5.0, 3.0)
+    assert (kpis.solo_km, kpis.km_saved) == (4.0, -4.0)
     assert kpis.passengers_per_vehicle_hour == 0.5
     assert kpis.occupancy_start_h == 5.5
     assert kpis.occupancy == [0.0, 0.0, round(330 / 900, 3)] + [0.0] * 13

@@ -14,10 +14,11 @@ from tests.simulation.conftest import LIECHTENSTEIN
 DAY = date(2026, 12, 1)
 
 
-def draw(network, requests: int, seed: int, **profile):
+def draw(network, requests: int, seed: int, **changes):
     region = read_places(LIECHTENSTEIN)
     g = network.graph
-    return generate_demand(region, g.node_lat, g.node_lon, DemandProfile(requests=requests, **profile), seed, DAY)
+    profile = DemandProfile(requests=requests, **changes)
+    return generate_demand(region, g.node_lat, g.node_lon, profile, seed, DAY)
 
 
 def test_population_tags_are_read_and_other_places_weighted_by_kind():
@@ -48,8 +49,8 @@ def test_the_day_has_peaks_prebookings_groups_and_wheelchairs(network):
 
 
 def test_trips_gather_at_big_places_and_hubs(network):
-    """With every trip bound for a hub, destinations are road nodes within 500 m of a station or bus stop; origins of
-    morning trips lie more often near Schaan (5,933 inhabitants) than near Planken (430)."""
+    """With every trip bound for a hub, destinations are road nodes within 500 m of a station or bus
+    stop; origins of morning trips lie more often near Schaan (5,933 inhabitants) than near Planken (430)."""
     region = read_places(LIECHTENSTEIN)
     trips = draw(network, 300, 3, hub_share=1.0, return_share=0.0)
     projection = network.projection

@@ -1,0 +1,121 @@
+"""Fixtures of the browser tests: the service as a real uvicorn process (temporary SQLite database, one
+8-seat bus, the clock standing at 08:00 local on 23 November 2026), its users' keys, and Debian's headless
+Chromium driven by Playwright (never a downloaded browser: ``executable_path`` is ``/usr/bin/chromium``).
+
+Screenshots go to ``test-artifacts/web/`` in the repository (git-ignored); the path is printed.
+Without ``/usr/bin/chromium`` the tests are skipped, except with ``CI=true`` where they fail (``.ci/run``
+installs it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, create_engine
+
+from api.auth import create_user
+from tests.api.test_recovery import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = REPO / "test-artifacts" / "web"
+SERVER = """
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import uvicorn
+
+from api.app import create_app
+from api.clock import ServiceClock
+from api.settings import Settings
+
+zone = ZoneInfo("Europe/Vaduz")
+now = datetime(2026, 11, 23, 8, 0, tzinfo=zone)
+settings = Settings(database_url=sys.argv[1], demo_buses=1, demo_users=False)
+app = create_app(settings, clock=ServiceClock(zone, lambda: now))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+@dataclass(frozen=True)
+class Service:
+    """A running service: its base URL and one API key per role (the driver drives ``bus-1``)."""
+
+    base_url: str
+    keys: dict[str, str]
+
+    def client(self, role: str) -> httpx.Client:
+        """An HTTP client with the key of ``role``."""
+        return httpx.Client(base_url=self.base_url, timeout=30,
+                            headers={"Authorization": f"Bearer {self.keys[role]}"})
+
+
+def _add_users(database: Path) -> dict[str, str]:
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        with Session(engine) as session:
+            return {"rider": create_user(session, name="Rita Rider", role="rider")[1],
+                    "driver": create_user(session, name="Dana Driver", role="driver", vehicle_id="bus-1")[1],
+                    "operator": create_user(session, name="Otto Operator", role="operator")[1]}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service in its own process for the module's tests, killed afterwards."""
+    database = tmp_path_factory.mktemp("web") / "rufbus.sqlite3"
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", SERVER, f"sqlite:///{database}", str(port)], cwd=REPO,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, "the service exited during start"
+            try:
+                if httpx.get(f"{base_url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the service did not start within 120 s"
+            time.sleep(0.2)
+        yield Service(base_url, _add_users(database))
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium from Debian, driven by Playwright."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; .ci/run installs it")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots are saved (printed, so a run shows it)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nweb test screenshots: {ARTIFACTS}")
+    return ARTIFACTS

@@ -1,0 +1,229 @@
+"""The three web apps in a real browser (headless Chromium, Playwright) against a real service process:
+a rider books on /app, the trip appears on the bus's /driver page without a reload, the driver reports
+arrival, pickup and drop-off, the rider's page follows live, and /operator shows the bus and today's
+figures changing. Every page must load nothing from outside the service and raise no script error.
+
+The service (tests/web/conftest.py) has one 8-seat bus, bus-1, at its depot in Vaduz; the clock stands at
+08:00, so the rider's default time is 08:30."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import Service
+
+VADUZ = (47.1410, 9.5215)
+SCHAAN = (47.1650, 9.5090)
+RUGGELL = {"lat": 47.2398, "lon": 9.5263}
+TRIESEN = {"lat": 47.1070, "lon": 9.5275}
+PHONE, TABLET, DESKTOP = {"width": 390, "height": 844}, {"width": 1180, "height": 820}, {"width": 1440, "height": 900}
+LIVE_TIMEOUT_MS = 10_000
+
+
+@dataclass
+class Watched:
+    """A page and what went wrong on it: script errors, failed loads of anything but the API (whose 4xx
+    answers the pages show), and requests that left the service."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        """No script error happened and nothing was fetched from anywhere but the service."""
+        assert self.errors == [], self.errors
+        assert self.outside == [], self.outside
+
+
+@pytest.fixture
+def open_page(browser, service: Service) -> Iterator:
+    """``open_page(path, role, viewport)``: a new browser context on ``path``, signed in with the key of
+    ``role`` through the page's own form, once the page says it is ready."""
+    contexts = []
+
+    def opener(path: str, role: str, viewport: dict[str, int]) -> Watched:
+        context = browser.new_context(viewport=viewport, locale="de-DE")
+        contexts.append(context)
+        watched = Watched(context.new_page())
+        page = watched.page
+        page.on("pageerror", lambda error: watched.errors.append(str(error)))
+        page.on("console", lambda message: watched.errors.append(message.text) if message.type == "error"
+                and not message.text.startswith("Failed to load resource") else None)  # API answers: below
+        page.on("response", lambda response: watched.errors.append(f"{response.status} {response.url}")
+                if response.status >= 400 and "/v1/" not in response.url else None)  # pages, bundles, map
+        page.on("request", lambda request: None if request.url.startswith(
+            (service.base_url, service.base_url.replace("http", "ws"), "data:", "blob:"))
+            else watched.outside.append(request.url))
+        page.goto(service.base_url + path)
+        expect(page.locator("#login")).to_be_visible()
+        page.get_by_label("API-Schlüssel").fill(service.keys[role])
+        page.get_by_role("button", name="Anmelden").click()
+        expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=20_000)
+        expect(page.locator("#login")).to_be_hidden()
+        page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+        return watched
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def click_map_at(page: Page, lat: float, lon: float) -> None:
+    """Click the page's map where ``lat``, ``lon`` is drawn."""
+    page.locator("#map").scroll_into_view_if_needed()
+    point = page.evaluate("""([lat, lon]) => {
+        const element = document.getElementById('map');
+        const p = element.leafletMap.latLngToContainerPoint([lat, lon]);
+        const box = element.getBoundingClientRect();
+        return {x: box.left + p.x, y: box.top + p.y};
+    }""", [lat, lon])
+    page.mouse.click(point["x"], point["y"])
+
+
+def kpi(page: Page, name: str):
+    """The locator of one of the operator's figures."""
+    return page.locator(f'#kpis dd[data-kpi="{name}"]')
+
+
+def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifacts: Path):
+    """Vaduz (from the list of places) to Schaan (clicked on the map), leaving after 08:30: the offer's
+    window starts at 08:30; once booked, bus-1's driver page lists the pickup as the next stop without a
+    reload and the operator sees one booking and the bus's two stops; arrived + picked up turns the
+    rider's status to on board, arrived + dropped off to arrived, the driver's manifest empties and the
+    operator's figures count one completed trip."""
+    operator = open_page("/operator", "operator", DESKTOP)
+    expect(kpi(operator.page, "bookings")).to_have_text("0")
+    expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"]')).to_be_visible()
+    driver = open_page("/driver", "driver", TABLET)
+    expect(driver.page.locator("#manifest li.empty")).to_have_text("Keine Halte geplant.")
+    expect(driver.page.locator("#live")).to_have_text("Live verbunden", timeout=LIVE_TIMEOUT_MS)
+
+    rider = open_page("/app", "rider", PHONE)
+    page = rider.page
+    page.get_by_label("Von", exact=True).select_option(label="Vaduz")
+    page.get_by_role("button", name="Ziel auf der Karte wählen").click()
+    click_map_at(page, *SCHAAN)
+    expect(page.locator("#to")).to_contain_text("Punkt auf der Karte (47.1")
+    expect(page.get_by_label("Uhrzeit")).to_have_value("08:30")
+    page.get_by_role("button", name="Angebot anfragen").click()
+    expect(page.locator("#offer")).to_be_visible()
+    expect(page.locator("#offer-details")).to_contain_text("Abholung zwischen 08:30 und 08:40")
+    page.screenshot(path=artifacts / "rider-offer.png", full_page=True)
+    page.get_by_role("button", name="Verbindlich buchen").click()
+    expect(page.locator("#booking-details [data-status]")).to_have_attribute("data-status", "booked")
+    expect(page.locator("#booking-details")).to_contain_text("bus-1")
+    expect(page.locator("#booking-details .eta")).to_contain_text("Bus kommt ca. 08:3")
+    expect(page.locator("#live")).to_have_text("Live verbunden", timeout=LIVE_TIMEOUT_MS)
+    booking_id = page.evaluate("localStorage.getItem('rufbus.booking')")
+    assert booking_id
+    page.screenshot(path=artifacts / "rider-booked.png", full_page=True)
+
+    next_stop = driver.page.locator("#manifest li.stop.next")
+    expect(next_stop).to_have_attribute("data-booking", booking_id, timeout=LIVE_TIMEOUT_MS)
+    expect(next_stop).to_have_attribute("data-kind", "pickup")
+    expect(next_stop).to_contain_text("1 Pers., 0 Rollstuhl")
+    expect(next_stop).to_contain_text("geplant 08:30")
+    expect(next_stop).to_contain_text("Fenster 08:30–08:40")
+    expect(driver.page.locator("#manifest li.stop")).to_have_count(2)
+    driver.page.screenshot(path=artifacts / "driver-pickup-next.png")
+
+    expect(kpi(operator.page, "bookings")).to_have_text("1", timeout=LIVE_TIMEOUT_MS)
+    expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"] .route-stops')).to_have_text("2")
+    expect(operator.page.locator(f'#requests tr[data-booking="{booking_id}"]')).to_contain_text("08:30–08:40")
+    operator.page.screenshot(path=artifacts / "operator-booked.png")
+
+    actions = next_stop.locator(".actions")
+    actions.get_by_role("button", name="Angekommen").click()
+    expect(driver.page.locator("#message")).to_have_text("Gemeldet: Angekommen")
+    expect(actions.get_by_role("button", name="Angekommen")).to_have_attribute("aria-pressed", "true")
+    actions.get_by_role("button", name="Eingestiegen").click()
+    expect(next_stop).to_have_attribute("data-kind", "dropoff", timeout=LIVE_TIMEOUT_MS)
+    expect(driver.page.locator("#manifest li.stop")).to_have_count(1)
+    expect(page.locator("#booking-details [data-status]")).to_have_attribute(
+        "data-status", "picked_up", timeout=LIVE_TIMEOUT_MS)
+    expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"] .load')).to_have_text(
+        "1 / ♿ 0", timeout=LIVE_TIMEOUT_MS)
+    driver.page.screenshot(path=artifacts / "driver-dropoff-next.png")
+
+    next_stop.locator(".actions").get_by_role("button", name="Angekommen").click()
+    next_stop.locator(".actions").get_by_role("button", name="Ausgestiegen").click()
+    expect(driver.page.locator("#manifest li.empty")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#booking-details [data-status]")).to_have_attribute(
+        "data-status", "completed", timeout=LIVE_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Neue Fahrt")).to_be_visible()
+    expect(kpi(operator.page, "by-status")).to_have_text("angekommen: 1", timeout=LIVE_TIMEOUT_MS)
+    expect(operator.page.locator('#requests tbody')).to_have_text("Keine offenen Fahrten.")
+    page.screenshot(path=artifacts / "rider-arrived.png", full_page=True)
+    driver.page.screenshot(path=artifacts / "driver-done.png")
+    operator.page.screenshot(path=artifacts / "operator-done.png")
+
+    for watched in (operator, driver, rider):
+        assert watched.page.evaluate("window.__sameDocument") is True, "a page reloaded"
+        watched.assert_clean()
+
+
+def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service, artifacts: Path):
+    """With the only bus full from Ruggell to Triesen around 14:00 (booked through the API), a rider in
+    English asking for 8 seats on the same trip at 14:00 is told no bus can take it, with alternative
+    times as buttons; choosing one asks again and shows an offer for that time."""
+    with service.client("operator") as client:
+        body = {"origin": RUGGELL, "destination": TRIESEN, "time_type": "leave_after",
+                "time": "2026-11-23T14:00:00+01:00", "seats": 8, "wheelchairs": 0}
+        offer = client.post("/v1/quotes", json=body)
+        assert offer.status_code == 200, offer.text
+        booked = client.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
+                             headers={"Idempotency-Key": "web-test-full-bus"})
+        assert booked.status_code == 201, booked.text
+
+    rider = open_page("/app", "rider", PHONE)
+    page = rider.page
+    page.get_by_label("Sprache").select_option("en")
+    expect(page.get_by_role("button", name="Get an offer")).to_be_visible()
+    page.get_by_label("From", exact=True).select_option(label="Ruggell")
+    page.get_by_label("To", exact=True).select_option(label="Triesen")
+    page.get_by_label("Time", exact=True).fill("14:00")
+    page.get_by_label("Seats").fill("8")
+    page.get_by_role("button", name="Get an offer").click()
+    rejection = page.locator("#rejection")
+    expect(rejection).to_be_visible()
+    expect(rejection).to_contain_text("Sorry, no offer: no bus can take this trip at that time")
+    choices = rejection.get_by_role("button")
+    expect(choices.first).to_be_visible()
+    page.screenshot(path=artifacts / "rider-rejected.png", full_page=True)
+    label = choices.first.inner_text()
+    assert label.startswith("Choose ")
+    chosen = label.removeprefix("Choose ")
+    choices.first.click()
+    expect(page.locator("#offer")).to_be_visible()
+    expect(page.get_by_label("Time", exact=True)).to_have_value(chosen)
+    expect(page.locator("#rejection")).to_be_hidden()
+    rider.assert_clean()
+
+
+def test_every_control_has_a_name_and_the_keyboard_reaches_it(open_page, artifacts: Path):
+    """On each page every visible input, select and button has an accessible name (a label or
+    aria-label), the map is a labelled region with the OSM attribution, and after a reload (signed in
+    from the stored key) the first Tab lands on the skip link."""
+    for path, role, viewport in (("/app", "rider", PHONE), ("/driver", "driver", TABLET),
+                                 ("/operator", "operator", DESKTOP)):
+        watched = open_page(path, role, viewport)
+        page = watched.page
+        unnamed = page.evaluate("""() => [...document.querySelectorAll('input, select, button')]
+            .filter((el) => el.offsetParent !== null)
+            .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                            && !el.textContent.trim())
+            .map((el) => el.outerHTML.slice(0, 80))""")
+        assert unnamed == [], f"{path}: {unnamed}"
+        expect(page.get_by_role("region", name="Karte des Bediengebiets")).to_be_visible()
+        expect(page.locator(".leaflet-control-attribution")).to_contain_text("© OpenStreetMap")
+        page.reload()  # signed in from the stored key now: the focus starts at the top of the page
+        expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=20_000)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip", path
+        page.screenshot(path=artifacts / f"{role}-start.png")
+        watched.assert_clean()
