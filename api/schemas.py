@@ -81,7 +81,9 @@ class BookingCreate(BaseModel):
 
 
 class BookingPublic(BaseModel):
-    """A booking: its status, the promise made, and the plan's current estimates (null once it is over)."""
+    """A booking: its status, the promise made, and the plan's current estimates (null once it is over),
+    with where its bus is while it is booked or on board (the bus's last reported position, snapped to
+    the road, or its depot before any report)."""
 
     id: str
     status: RequestStatus
@@ -91,6 +93,17 @@ class BookingPublic(BaseModel):
     planned_pickup: datetime | None
     estimated_arrival: datetime | None
     booked_at: datetime | None
+    vehicle_position: Point | None = None
+
+
+class BookingsPage(BaseModel):
+    """One page of bookings, newest first; ``next_offset`` is null on the last page."""
+
+    items: list[BookingPublic]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
 
 
 class ErrorPublic(BaseModel):
@@ -263,6 +276,30 @@ class KpisPublic(BaseModel):
     passengers_per_vehicle_hour: float | None
     occupancy: float | None
     vehicle_km: float
+
+
+class ServiceAreaBody(BaseModel):
+    """A new service area (a GeoJSON Polygon or MultiPolygon, ``[lon, lat]`` in WGS 84) and, optionally,
+    new service hours (seconds after midnight: the first and the last pickup time of a day)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    geojson: dict[str, Any]
+    service_start_s: int | None = Field(default=None, ge=0, le=86_400)
+    service_end_s: int | None = Field(default=None, ge=0, le=86_400)
+
+
+class ServiceAreaPublic(BaseModel):
+    """The service area and hours in force; ``version`` is null for the built-in area."""
+
+    version: int | None
+    name: str
+    valid_from: datetime | None
+    geojson: dict[str, Any]
+    area_km2: float
+    service_start_s: int
+    service_end_s: int
 
 
 # --- operators: vehicles and shifts -------------------------------------------------------------------

@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.db.models import (ACTIVE_STATUSES, Booking, Event, PlannedStop, ServiceRulesVersion, Shift,
-                           ShiftBreak, Vehicle)
+from api.db.models import (ACTIVE_STATUSES, Booking, Event, PlannedStop, ServiceArea, ServiceRulesVersion,
+                           Shift, ShiftBreak, Vehicle)
 from dispatch.events import EventKind
 
 
@@ -114,6 +114,20 @@ def _other_booking_holds_key(session: Session, *, rider_id: int, key: str, booki
     return holder is not None and holder.id != booking_id
 
 
+def bookings_page(session: Session, *, rider_id: int | None, limit: int, offset: int
+                  ) -> tuple[Sequence[Booking], int]:
+    """``limit`` bookings from ``offset``, newest submitted first (of ``rider_id`` only, unless None), and
+    how many there are in all."""
+    query = select(Booking)
+    counted = select(func.count()).select_from(Booking)
+    if rider_id is not None:
+        query = query.where(Booking.rider_id == rider_id)
+        counted = counted.where(Booking.rider_id == rider_id)
+    rows = session.exec(query.order_by(col(Booking.submitted_at).desc(), col(Booking.id).desc())
+                        .offset(offset).limit(limit)).all()
+    return rows, session.exec(counted).one()
+
+
 def find_booking_by_idempotency_key(session: Session, *, rider_id: int, key: str) -> Booking | None:
     """The booking of rider ``rider_id`` made with idempotency key ``key``, if any (keys are per rider)."""
     return session.exec(select(Booking).where(Booking.rider_id == rider_id,
@@ -174,6 +188,24 @@ def save_out_of_service(session: Session, *, vehicle_id: str, bookings: Sequence
         for route in routes.values():
             session.add_all(route)
         session.add(event)
+
+
+def latest_service_area(session: Session) -> ServiceArea | None:
+    """The service area in force: the newest ``service_areas`` row, if any."""
+    return session.exec(select(ServiceArea).order_by(col(ServiceArea.id).desc())).first()
+
+
+def save_service_area(session: Session, *, area: ServiceArea, rules: ServiceRulesVersion | None,
+                      event: Event) -> ServiceArea:
+    """Add a new version of the service area, with a new version of the rules (new service hours) unless
+    ``rules`` is None, and ``event``, in one transaction."""
+    with _atomic(session, "service area"):
+        session.add(area)
+        if rules is not None:
+            session.add(rules)
+        session.add(event)
+    session.refresh(area)
+    return area
 
 
 def bookings_submitted(session: Session, *, start: datetime, end: datetime) -> Sequence[Booking]:

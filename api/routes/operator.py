@@ -14,9 +14,9 @@ from pydantic import AwareDatetime
 
 from api.deps import DispatchDep, Operator, SessionDep
 from api.schemas import (ErrorPublic, FleetVehiclePublic, KpisPublic, OutOfServicePublic, ServiceRulesBody,
-                         ServiceRulesPublic, ShiftBody, ShiftPublic, VehicleCreate, VehiclePublic,
-                         VehicleUpdate)
-from api.services import fleet_admin, kpis
+                         ServiceAreaBody, ServiceAreaPublic, ServiceRulesPublic, ShiftBody, ShiftPublic,
+                         VehicleCreate, VehiclePublic, VehicleUpdate)
+from api.services import fleet_admin, kpis, service_area
 from api.services import operations as service
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
@@ -58,6 +58,21 @@ def out_of_service(vehicle_id: str, user: Operator, live: DispatchDep, session: 
     """Withdraw a bus (breakdown): its riders move to other buses, keeping their promised windows where
     possible, or their bookings end with the cause ``vehicle_out_of_service``."""
     return service.take_out_of_service(live, session, user=user, vehicle_id=vehicle_id)
+
+
+@router.get("/service-area", responses=AUTH_ERRORS)
+def read_service_area(user: Operator, live: DispatchDep, session: SessionDep) -> ServiceAreaPublic:
+    """The service area in force (GeoJSON) and the service hours."""
+    return service_area.area_in_force(live, session)
+
+
+@router.put("/service-area", responses={**AUTH_ERRORS, 422: {
+    "model": ErrorPublic, "description": "invalid_service_area or invalid_rules: detail lists the problems"}})
+def change_service_area(body: ServiceAreaBody, user: Operator, live: DispatchDep, session: SessionDep
+                        ) -> ServiceAreaPublic:
+    """Put a new service area (and, optionally, service hours) in force for new quotes; points outside
+    it are refused with outside_area. The previous versions are kept."""
+    return service_area.change_area(live, session, user=user, body=body)
 
 
 @router.get("/kpis", responses={**AUTH_ERRORS, 422: {"model": ErrorPublic}})

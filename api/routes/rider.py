@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import DispatchDep, RiderOrOperator, SessionDep, StopsDep
-from api.schemas import BookingCreate, BookingPublic, ErrorPublic, OfferPublic, QuoteCreate, RejectionPublic
+from api.schemas import (BookingCreate, BookingPublic, BookingsPage, ErrorPublic, OfferPublic, QuoteCreate,
+                         RejectionPublic)
 from api.services import booking as service
 
 router = APIRouter(prefix="/v1", tags=["rider"])
@@ -52,6 +53,15 @@ def create_booking(body: BookingCreate, idempotency_key: IdempotencyKey, user: R
     if not created:
         response.status_code = status.HTTP_200_OK
     return booking
+
+
+@router.get("/bookings", responses={**AUTH_ERRORS, 422: {"model": ErrorPublic}})
+def list_bookings(user: RiderOrOperator, live: DispatchDep, session: SessionDep,
+                  limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Annotated[int, Query(ge=0)] = 0,
+                  rider_id: Annotated[int | None, Query(description="operators: one rider's bookings")] = None
+                  ) -> BookingsPage:
+    """Your bookings, newest first, a page at a time (operators: everyone's, or ``rider_id``'s)."""
+    return service.list_bookings(live, session, user=user, rider_id=rider_id, limit=limit, offset=offset)
 
 
 @router.get("/bookings/{booking_id}", responses=ERRORS)

@@ -26,9 +26,9 @@ from sqlmodel import Session
 
 from api.clock import ServiceClock
 from api.db.models import Booking, Event, PlannedStop, User, UserRole
-from api.db.repository import append_event, find_booking_by_idempotency_key, save_booking
-from api.errors import Conflict, NotFound, RequestRefused
-from api.schemas import BookingPublic, OfferPublic, Point, Window
+from api.db.repository import append_event, bookings_page, find_booking_by_idempotency_key, save_booking
+from api.errors import Conflict, Forbidden, NotFound, RequestRefused
+from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
 from dispatch.dispatcher import Dispatcher, DispatchError, RequestStatus
 from dispatch.events import DomainEvent, EventKind
 from dispatch.model import Offer, Rejection, Request, StopKind, TimeType
@@ -244,12 +244,30 @@ def planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStop]:
             for k, (stop, start) in enumerate(zip(route.stops, evaluation.start))]
 
 
+def list_bookings(live: LiveDispatch, session: Session, *, user: User, rider_id: int | None, limit: int,
+                  offset: int) -> BookingsPage:
+    """A page of bookings, newest first: a rider's own (asking for another rider's is 403), an operator's
+    view of every booking or of one rider's."""
+    if not _is_operator(user):
+        if rider_id is not None and rider_id != user.id:
+            raise Forbidden("riders list only their own bookings")
+        rider_id = _user_id(user)
+    rows, total = bookings_page(session, rider_id=rider_id, limit=limit, offset=offset)
+    with live.lock:
+        items = [_booking_public(live, row) for row in rows]
+    following = offset + len(rows)
+    return BookingsPage(items=items, total=total, limit=limit, offset=offset,
+                        next_offset=following if following < total else None)
+
+
 def _booking_public(live: LiveDispatch, row: Booking) -> BookingPublic:
-    planned_pickup = estimated_arrival = None
+    planned_pickup = estimated_arrival = position = None
     if row.status in (RequestStatus.BOOKED, RequestStatus.PICKED_UP) and row.vehicle_id is not None:
         try:
             vehicle_id = live.dispatcher.booking(row.id).vehicle_id
             if vehicle_id is not None:
+                location, graph = live.dispatcher.state(vehicle_id).location, live.network.graph
+                position = Point(lat=float(graph.node_lat[location]), lon=float(graph.node_lon[location]))
                 route, evaluation = live.dispatcher.route(vehicle_id), live.dispatcher.evaluation(vehicle_id)
                 for stop, start in zip(route.stops, evaluation.start):
                     if stop.request_id == row.id and stop.kind is StopKind.PICKUP:
@@ -265,4 +283,5 @@ def _booking_public(live: LiveDispatch, row: Booking) -> BookingPublic:
                                               end=row.window_end.astimezone(zone)),
                          latest_arrival=row.latest_dropoff.astimezone(zone), planned_pickup=planned_pickup,
                          estimated_arrival=estimated_arrival,
-                         booked_at=row.booked_at.astimezone(zone) if row.booked_at else None)
+                         booked_at=row.booked_at.astimezone(zone) if row.booked_at else None,
+                         vehicle_position=position)

@@ -16,6 +16,7 @@ from api.clock import ServiceClock
 from api.db.repository import latest_rules, list_vehicles, vehicle_shifts
 from api.fleet import dispatch_vehicle, seed_demo_fleet
 from api.services.recovery import recover_plan
+from api.services.service_area import apply_stored_area
 from api.settings import Settings
 from dispatch.dispatcher import Dispatcher
 from dispatch.model import ServiceRules
@@ -28,8 +29,8 @@ def build_dispatcher(engine: Engine, network: RoadNetwork, clock: ServiceClock, 
                      ) -> Dispatcher:
     """A dispatcher with the fleet stored (each vehicle with its shifts of today and tomorrow; the demo
     fleet is written first into an empty ``vehicles`` table), vehicles withdrawn by an operator out of
-    service, the newest service rules stored (else the defaults) and every booking and route saved; what
-    cannot be restored is logged as a warning."""
+    service, the newest service rules and service area stored (else the defaults; the area is put on
+    ``network``) and every booking and route saved; what cannot be restored is logged as a warning."""
     now = clock.now()
     with Session(engine) as session:
         if seed_demo_fleet(session, network, clock, now, settings.demo_buses):
@@ -41,6 +42,7 @@ def build_dispatcher(engine: Engine, network: RoadNetwork, clock: ServiceClock, 
                 vehicles.append(vehicle)
                 if not row.active:
                     withdrawn.append(row.id)
+        apply_stored_area(session, network)
         stored = latest_rules(session)  # the newest version an operator put in force, if any
         dispatcher = Dispatcher(vehicles, stored.to_rules() if stored else ServiceRules(), network, now)
         for vehicle_id in withdrawn:  # their riders were re-planned when they were withdrawn

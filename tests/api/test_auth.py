@@ -86,6 +86,8 @@ MATRIX = {
              "driver": 403, "operator": 201},
     "read": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 404,
              "driver": 403, "operator": 200},
+    "list_bookings": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
+                      "driver": 403, "operator": 200},
     "cancel": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 404,
                "driver": 403, "operator": 200},
     # drivers' endpoints: drivers act on their bus (bus-1); operators read any bus's route but report
@@ -116,6 +118,11 @@ MATRIX = {
              "driver": 403, "operator": 200},
     "out_of_service": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                        "driver": 403, "operator": 200},
+    # the area put is the one in force, so nothing changes
+    "service_area": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
+    "put_service_area": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                         "other_rider": 403, "driver": 403, "operator": 200},
     # vehicles and shifts: operators only. Each call acts on its own vehicle or shift times, so that the
     # calls of the principals do not collide; putting bus-5 back into service withdraws it first.
     "vehicles": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
@@ -231,8 +238,16 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = client.post("/v1/operator/vehicles/bus-6/out-of-service", headers=caller)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
+    elif endpoint == "service_area":
+        answer = client.get("/v1/operator/service-area", headers=caller)
+    elif endpoint == "put_service_area":
+        area = client.get("/v1/operator/service-area", headers=headers["operator"]).json()
+        answer = client.put("/v1/operator/service-area", headers=caller,
+                            json={"name": "same", "geojson": area["geojson"]})
     elif endpoint in FLEET_ENDPOINTS:
         answer = fleet_call(client, caller, headers["operator"], endpoint, principal)
+    elif endpoint == "list_bookings":
+        answer = client.get("/v1/bookings", headers=caller)
     elif endpoint == "quote":
         answer = client.post("/v1/quotes", json=trip(), headers=caller)
     elif endpoint == "book":

@@ -179,6 +179,19 @@ def test_positions_move_the_bus_to_the_last_one_snapped(client, app_clock):
                        headers=client.keys["driver"]).status_code == 422
 
 
+def test_the_rider_sees_the_bus_where_the_driver_last_reported_it(client):
+    """After a booking the rider reads the bus at its depot in Vaduz; after the driver reports a position
+    in Schaan, the booking shows the bus there (snapped to the road)."""
+    booking = book(client)
+    read = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()
+    assert read["vehicle_position"] == pytest.approx(VADUZ, abs=0.01)
+    positions = [{"lat": SCHAAN["lat"], "lon": SCHAAN["lon"], "at": START.isoformat()}]
+    assert client.post("/v1/driver/positions", json={"positions": positions},
+                       headers=client.keys["driver"]).status_code == 202
+    read = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()
+    assert read["vehicle_position"] == pytest.approx(SCHAAN, abs=0.005)
+
+
 def test_a_driver_without_a_bus_is_403(client):
     """A driver whose bus binding was removed may neither read a route nor report anything."""
     with Session(client.app.state.engine) as session:

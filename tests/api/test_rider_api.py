@@ -5,7 +5,7 @@ quotes, idempotent bookings, look-up, cancellation and the error answers, as one
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -192,7 +192,8 @@ def test_an_oversized_body_is_413_with_a_code(client):
     """A quote body of 2 MB is refused with 413 body_too_large, whether its length is announced or it
     arrives in chunks without one; the service answers normally afterwards."""
     padding = " " * (2 * 1024 * 1024)
-    announced = client.post("/v1/quotes", content=padding + "{}", headers={"Content-Type": "application/json"})
+    announced = client.post("/v1/quotes", content=padding + "{}",
+                            headers={"Content-Type": "application/json"})
     assert announced.status_code == 413, announced.text
     assert announced.json()["code"] == "body_too_large" and "bytes" in announced.json()["message"]
 
@@ -212,3 +213,39 @@ def test_a_small_chunked_body_still_reaches_the_handler(client):
     answer = client.post("/v1/quotes", content=iter([body[:10], body[10:]]),
                          headers={"Content-Type": "application/json"})
     assert answer.status_code == 200, answer.text
+
+
+def test_my_bookings_are_listed_newest_first_a_page_at_a_time(tmp_path):
+    """A rider with three bookings (submitted 08:00, 08:01, 08:02) lists them newest first; limit 2 gives
+    two and next_offset 2, offset 2 the oldest and no next page; another rider sees none of them and may
+    not ask for the first rider's (403); an operator sees all and can filter by rider_id. A booked
+    booking shows its bus's position (the demo depot in Vaduz)."""
+    moment = {"now": NOW}
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=2),
+                     clock=ServiceClock(ZONE, wall_clock=lambda: moment["now"]))
+    with TestClient(app) as client:
+        with Session(app.state.engine) as session:
+            users = {name: create_user(session, name=name, role=role)
+                     for name, role in (("ann", "rider"), ("bob", "rider"), ("op", "operator"))}
+            ids = {name: user.id for name, (user, _) in users.items()}
+        auth = {name: {"Authorization": f"Bearer {key}"} for name, (_, key) in users.items()}
+        made = []
+        for minute in range(3):
+            moment["now"] = NOW + timedelta(minutes=minute)
+            offer = client.post("/v1/quotes", json=trip(hour=10 + minute), headers=auth["ann"]).json()
+            booked = client.post("/v1/bookings", json={"quote_id": offer["quote_id"]},
+                                 headers=auth["ann"] | {"Idempotency-Key": offer["quote_id"]})
+            made.append(booked.json()["id"])
+        first = client.get("/v1/bookings", params={"limit": 2}, headers=auth["ann"]).json()
+        assert [b["id"] for b in first["items"]] == made[::-1][:2]
+        assert (first["total"], first["next_offset"]) == (3, 2)
+        assert first["items"][0]["vehicle_position"] == pytest.approx(VADUZ, abs=0.01)
+        rest = client.get("/v1/bookings", params={"limit": 2, "offset": 2}, headers=auth["ann"]).json()
+        assert [b["id"] for b in rest["items"]] == made[:1] and rest["next_offset"] is None
+        assert client.get("/v1/bookings", headers=auth["bob"]).json()["items"] == []
+        refused = client.get("/v1/bookings", params={"rider_id": ids["ann"]}, headers=auth["bob"])
+        assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+        assert client.get("/v1/bookings", headers=auth["op"]).json()["total"] == 3
+        bobs = client.get("/v1/bookings", params={"rider_id": ids["bob"]}, headers=auth["op"])
+        assert bobs.json()["total"] == 0
+        assert client.get("/v1/bookings", params={"limit": 0}, headers=auth["ann"]).status_code == 422
