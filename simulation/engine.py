@@ -24,7 +24,7 @@ from enum import IntEnum
 import numpy as np
 
 from dispatch.dispatcher import Dispatcher, RequestStatus
-from dispatch.evaluation import evaluate_route
+from dispatch.evaluation import Violation, evaluate_route
 from dispatch.model import Offer, Request, ServiceRules, StopKind, Vehicle
 from dispatch.travel import LegTimes, TravelTimes
 
@@ -89,7 +89,7 @@ class SimulationResult:
     riders: dict[str, RiderRecord]
     legs: list[Leg] = field(default_factory=list)
     plan_checks: int = 0
-    violations: list[str] = field(default_factory=list)
+    violations: list[tuple[int, str, Violation]] = field(default_factory=list)  # (when, vehicle, what)
     reoptimisations: int = 0
     reoptimisations_applied: int = 0
     wall_s: float = 0.0
@@ -207,7 +207,7 @@ class _Simulation:
         for vehicle in d.vehicles.values():
             stops = d.route(vehicle.id).stops
             evaluation = evaluate_route(vehicle, d.state(vehicle.id), stops, self.check_legs)
-            self.result.violations.extend(f"t={now} {vehicle.id}: {v.message}" for v in evaluation.violations)
+            self.result.violations.extend((now, vehicle.id, v) for v in evaluation.violations)
 
     # ----- drivers ------------------------------------------------------------------------------
     def _drive_all(self, now: int) -> None:

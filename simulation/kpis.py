@@ -52,7 +52,7 @@ class Kpis:
     occupancy_start_h: float
     occupancy_bin_min: int
     occupancy: list[float]
-    plan_violations: int
+    plan_violations: int  # distinct (bus, kind, rider) rule breaks seen in the plan checks
     reoptimisations: int
     reoptimisations_applied: int
     wall_s: float
@@ -137,7 +137,8 @@ def compute_kpis(result: SimulationResult) -> Kpis:
         passengers_per_vehicle_hour=round(sum(r.request.passengers for r in served) / max(shift_h, 1e-9), 3),
         vehicle_km_empty=round(empty, 2), vehicle_km_loaded=round(loaded, 2), solo_km=round(solo, 2),
         km_saved=round(solo - empty - loaded, 2), occupancy_start_h=start_h,
-        occupancy_bin_min=OCCUPANCY_BIN_S // 60, occupancy=occupancy, plan_violations=len(result.violations),
+        occupancy_bin_min=OCCUPANCY_BIN_S // 60, occupancy=occupancy,
+        plan_violations=len({(vehicle, v.kind, v.request_id) for _, vehicle, v in result.violations}),
         reoptimisations=result.reoptimisations, reoptimisations_applied=result.reoptimisations_applied,
         wall_s=round(result.wall_s, 2),
     )
