@@ -29,6 +29,7 @@ from api.live.hub import Hub, Message
 logger = logging.getLogger(__name__)
 
 BOOKING_TTL_S = 2 * 24 * 3600
+MEMORY_BOOKINGS = 20_000  # booking views a single process keeps (the oldest go first)
 
 
 class LiveStore(Protocol):
@@ -94,7 +95,11 @@ class MemoryLiveStore:
         return dict(self._positions)
 
     def put_booking(self, booking_id: str, view: dict[str, Any]) -> None:
-        self._bookings[booking_id] = view
+        with self._lock:
+            self._bookings.pop(booking_id, None)
+            self._bookings[booking_id] = view
+            if len(self._bookings) > MEMORY_BOOKINGS:
+                del self._bookings[next(iter(self._bookings))]
 
     def booking(self, booking_id: str) -> dict[str, Any] | None:
         return self._bookings.get(booking_id)

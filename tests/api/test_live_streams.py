@@ -10,7 +10,10 @@ from sqlmodel import Session
 from starlette.websockets import WebSocketDisconnect
 
 from api.auth import create_user
+from api.live import store as store_module
 from api.live.forwarding import forwardable
+from api.live.hub import Hub
+from api.live.store import MemoryLiveStore
 
 from tests.api.test_driver_api import book, client, app_clock, driver_post  # noqa: F401 (fixtures)
 
@@ -135,3 +138,16 @@ def test_only_plan_requests_are_forwarded_to_the_dispatcher():
     assert not forwardable(scope("/v1/driver/stream", "websocket"))
     assert not forwardable(scope("/v1/stops")) and not forwardable(scope("/v1/me"))
     assert not forwardable(scope("/health")) and not forwardable(scope("/docs"))
+
+
+def test_a_single_process_keeps_a_bounded_number_of_booking_views(monkeypatch):
+    """The in-memory store forgets the least recently updated booking view beyond its bound."""
+    monkeypatch.setattr(store_module, "MEMORY_BOOKINGS", 3)
+    store = MemoryLiveStore(Hub())
+    for name in ("a", "b", "c"):
+        store.put_booking(name, {"id": name})
+    store.put_booking("a", {"id": "a", "status": "picked_up"})
+    store.put_booking("d", {"id": "d"})
+    assert store.booking("b") is None
+    assert [store.booking(k) for k in ("a", "c", "d")] == [{"id": "a", "status": "picked_up"}, {"id": "c"},
+                                                            {"id": "d"}]
