@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import redis
 import redis.asyncio as aioredis
@@ -99,6 +100,7 @@ class LiveLayer:
             assert layer.fence is not None
             epoch = layer.fence.raise_epoch()
             dispatcher = rebuild()
+            resume_positions(dispatcher, store, live)
             with live.lock:
                 live.dispatcher = dispatcher
                 live.quotes.clear()  # offers made by another dispatcher are gone with it
@@ -170,3 +172,15 @@ def startup_lock(settings: Settings) -> Iterator[None]:
             yield
     finally:
         client.close()
+
+
+def resume_positions(dispatcher: Dispatcher, store: LiveStore, live: LiveDispatch) -> None:
+    """Put the buses of a freshly loaded ``dispatcher`` where ``store`` last saw them (positions reported
+    to the previous dispatcher), so that they resume their routes from there, not from their depots."""
+    for vehicle_id, position in sorted(store.positions().items()):
+        if vehicle_id not in dispatcher.vehicles or not dispatcher.state(vehicle_id).in_service:
+            continue
+        node = int(live.network.snap([position["lat"]], [position["lon"]]).node[0])
+        at = live.clock.to_seconds(datetime.fromisoformat(position["at"]))
+        dispatcher.vehicle_position(vehicle_id, node, at)
+    dispatcher.drain_events()  # resuming is not news

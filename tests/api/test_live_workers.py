@@ -142,13 +142,14 @@ def two_workers(database: str, redis_url: str, area: str) -> Iterator[list[Worke
 
 
 def users(database: str) -> dict[str, str]:
-    """API keys of a rider and of bus-1's driver, written into the shared database."""
+    """API keys of a rider, of bus-1's driver and of an operator, written into the shared database."""
     engine = create_db_engine(database)
     try:
         with Session(engine) as session:
             return {
                 "rider": create_user(session, name="Rider", role="rider")[1],
                 "driver": create_user(session, name="Driver", role="driver", vehicle_id="bus-1")[1],
+                "operator": create_user(session, name="Operator", role="operator")[1],
             }
     finally:
         engine.dispose()
@@ -205,13 +206,17 @@ def test_exactly_one_worker_dispatches_and_pushes_reach_both(database, redis_url
 
 def test_the_lease_moves_when_the_dispatching_worker_is_killed(database, redis_url, area):
     """Kill -9 the dispatching worker: within a few lease times the other dispatches, the booking made
-    before is in its plan (its driver's route comes back with it), a retry of that booking with the same
-    Idempotency-Key books nothing twice, and a new trip can be booked."""
+    before is in its plan (its driver's route comes back with it), the bus resumes from the position it
+    last reported (not its depot), a retry of that booking with the same Idempotency-Key books nothing
+    twice, and a new trip can be booked."""
     with two_workers(database, redis_url, area) as workers:
         keys = users(database)
         leader = next(w for w in workers if w.dispatches())
         survivor = next(w for w in workers if w is not leader)
         before = book(survivor, keys["rider"], "k-before", hour=9)
+        report = {"positions": [{**SCHAAN, "at": "2026-11-23T08:00:00+01:00"}]}
+        driver = {"Authorization": f"Bearer {keys['driver']}"}
+        assert survivor.http.post("/v1/driver/positions", json=report, headers=driver).status_code == 202
         with survivor.stream("/v1/driver/stream", keys["driver"]) as websocket:
             assert json.loads(websocket.recv(timeout=10))["kind"] == "route"
             leader.kill()
@@ -222,6 +227,12 @@ def test_the_lease_moves_when_the_dispatching_worker_is_killed(database, redis_u
             takeover_s = time.monotonic() - killed_at
             refreshed = next_route(websocket, before["id"])
         assert refreshed["kind"] == "route_changed" and takeover_s < 4 * LEASE_S
+        operator = {"Authorization": f"Bearer {keys['operator']}"}
+        bus = next(
+            v for v in survivor.http.get("/v1/operator/fleet", headers=operator).json() if v["id"] == "bus-1"
+        )
+        assert bus["position"]["lat"] == pytest.approx(SCHAAN["lat"], abs=0.005)
+        assert bus["position"]["lon"] == pytest.approx(SCHAAN["lon"], abs=0.005)
         rider = {"Authorization": f"Bearer {keys['rider']}"}
         read = survivor.http.get(f"/v1/bookings/{before['id']}", headers=rider)
         assert read.status_code == 200 and read.json()["status"] == "booked", read.text
