@@ -69,7 +69,7 @@ def fuzz(workdir: Path, *, max_examples: int = 20, seed: int = 1, phases: str = 
                        "--seed", str(seed), "--phases", phases, "--generation-database", "none", "--no-color",
                        "--workers", "1", "--report", "json", "--report-json-path", str(report)]
             with open(workdir / f"schemathesis-{role}.log", "wb") as log:
-                subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=1800)
+                subprocess.run(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=1800)
             data = json.loads(report.read_text())
             result.generated[role] = int(data["test_cases"]["generated"])
             result.failures[role] = data["failures"]

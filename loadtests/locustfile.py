@@ -36,6 +36,7 @@ from loadtests.trips import random_trip
 ZONE = ZoneInfo("Europe/Vaduz")
 BUSINESS_REFUSALS = {409}  # quote/booking refused with a cause: an answer, not a failure
 RETRY_FOR_S = 60.0  # how long a rider retries a booking whose answer was lost
+OUTAGE = {0, 502, 503, 504}  # no answer (connection refused or cut), or the service says it cannot now
 
 
 def _scenario() -> dict[str, Any]:
@@ -84,7 +85,7 @@ class Rider(FastHttpUser):
                 answer.success()
                 return
             if answer.status_code != 200:
-                answer.failure(f"quote: {answer.status_code} {answer.text[:200]}")
+                _fail(answer, f"quote: {answer.status_code} {_text(answer)}")
                 return
             offer = answer.json()
         time.sleep(self.rng.uniform(0.5, 2.0))  # the rider reads the offer
@@ -96,7 +97,7 @@ class Rider(FastHttpUser):
             with self.client.get(f"/v1/bookings/{booking['id']}", headers=self.auth,
                                  name="GET /v1/bookings/{id}", catch_response=True) as answer:
                 if answer.status_code != 200:
-                    answer.failure(f"booking status: {answer.status_code} {answer.text[:200]}")
+                    _fail(answer, f"booking status: {answer.status_code} {_text(answer)}")
         if self.rng.random() < 0.2:
             self.cancel(booking["id"])
 
@@ -120,16 +121,12 @@ class Rider(FastHttpUser):
                     record("booking_refused", key=key, code=_code(answer))
                     answer.success()
                     return None
-                lost = status == 0 or status >= 502  # no answer from the service (or from its proxy)
-                if status == 404 and attempt > 1:  # the quote died with the process: nothing was booked
-                    record("booking_lost_quote", key=key)
+                lost = status in OUTAGE  # no answer from the service
+                if status == 404 and (attempt > 1 or SCENARIO.get("tolerate_outages")):
+                    record("booking_lost_quote", key=key)  # the quote died with the process: nothing booked
                     answer.success()
                     return None
-                if lost and SCENARIO.get("tolerate_outages"):
-                    answer.success()  # counted as an outage by the fault runner, not as a failure
-                    record("outage", endpoint="POST /v1/bookings")
-                else:
-                    answer.failure(f"booking: {status} {answer.text[:200] if answer.text else ''}")
+                _fail(answer, f"booking: {status} {_text(answer)}")
             if not lost or time.monotonic() > deadline:
                 return None
             time.sleep(1.0)
@@ -144,7 +141,7 @@ class Rider(FastHttpUser):
                 record("cancel_refused", id=booking_id, code=_code(answer))
                 answer.success()
             else:
-                answer.failure(f"cancel: {answer.status_code} {answer.text[:200]}")
+                _fail(answer, f"cancel: {answer.status_code} {_text(answer)}")
 
 
 class Driver(FastHttpUser):
@@ -163,7 +160,7 @@ class Driver(FastHttpUser):
         with self.client.get("/v1/driver/route", headers=self.auth, name="GET /v1/driver/route",
                              catch_response=True) as answer:
             if answer.status_code != 200:
-                answer.failure(f"route: {answer.status_code} {answer.text[:200]}")
+                _fail(answer, f"route: {answer.status_code} {_text(answer)}")
                 return
             route = answer.json()
         stops = route["stops"]
@@ -191,7 +188,7 @@ class Driver(FastHttpUser):
             if answer.status_code in BUSINESS_REFUSALS:
                 answer.success()
             else:
-                answer.failure(f"{name}: {answer.status_code} {answer.text[:200]}")
+                _fail(answer, f"{name}: {answer.status_code} {_text(answer)}")
             return False
 
 
@@ -211,7 +208,7 @@ class Operator(FastHttpUser):
         with self.client.get("/v1/operator/fleet", headers=self.auth, name="GET /v1/operator/fleet",
                              catch_response=True) as answer:
             if answer.status_code != 200:
-                answer.failure(f"fleet: {answer.status_code}")
+                _fail(answer, f"fleet: {answer.status_code}")
 
     @task(1)
     def kpis(self) -> None:
@@ -222,7 +219,21 @@ class Operator(FastHttpUser):
         with self.client.get("/v1/operator/kpis", params=params, headers=self.auth,
                              name="GET /v1/operator/kpis", catch_response=True) as answer:
             if answer.status_code != 200:
-                answer.failure(f"kpis: {answer.status_code} {answer.text[:200]}")
+                _fail(answer, f"kpis: {answer.status_code} {_text(answer)}")
+
+
+def _fail(answer: Any, message: str) -> None:
+    """Mark a request failed — unless this is a fault run and the service was down (no answer, 50x):
+    then it is recorded as an outage, which the fault runner reports on its own."""
+    if SCENARIO.get("tolerate_outages") and answer.status_code in OUTAGE:
+        record("outage", status=answer.status_code, message=message[:200])
+        answer.success()
+    else:
+        answer.failure(message)
+
+
+def _text(answer: Any) -> str:
+    return (answer.text or "")[:200]
 
 
 def _code(answer: Any) -> str:

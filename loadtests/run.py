@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.audit import AuditReport, ClientRecords, audit, live_plan_differences
-from loadtests.service import (DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL, REPO, Database, Service, create_users,
+from loadtests.service import (DEFAULT_POSTGRES_URL, REPO, Database, Keys, PrivateRedis, Service, create_users,
                                run_clock_offset)
 from loadtests.stats import AGGREGATED, EndpointStats, as_json, read_failures, read_stats, table
 from loadtests.trips import road_points
@@ -46,6 +46,11 @@ class RunConfig:
     buses: int | None = None  # default: one per ten users, at least four (one driver each)
     seed: int = 1
     tolerate_outages: bool = False  # fault runs: lost answers are retried, not failures
+
+    @property
+    def uses_postgres(self) -> bool:
+        """Several workers always share a PostgreSQL database."""
+        return self.postgres or self.workers > 1
 
     @property
     def bus_count(self) -> int:
@@ -87,7 +92,7 @@ class RunResult:
         riders, drivers, operators = config.split()
         return {
             "users": config.users, "spawn_rate": config.spawn_rate, "duration_s": config.duration_s,
-            "workers": config.workers, "database": "postgresql" if config.postgres else "sqlite",
+            "workers": config.workers, "database": "postgresql" if config.uses_postgres else "sqlite",
             "buses": config.bus_count, "riders": riders, "drivers": drivers, "operators": operators,
             "rps": round(total.rps, 1) if total else 0.0, "requests": total.requests if total else 0,
             "failures": self.failures, "failure_kinds": self.failure_kinds,
@@ -126,27 +131,41 @@ class RunResult:
         return "\n".join(lines)
 
 
-Hook = Callable[[Service], None]
+@dataclass
+class Stack:
+    """The running parts of one run, handed to fault hooks."""
+
+    service: Service
+    database: Database
+    redis: PrivateRedis | None
+    keys: Keys
+    records: Path
+
+
+Hook = Callable[[Stack], None]
 
 
 def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, during_at_s: float = 0.0,
-             after: Callable[[Service, str], dict] | None = None) -> RunResult:
+             after: Callable[[Stack], dict] | None = None) -> RunResult:
     """One run in ``workdir``: service up, users made, Locust for ``duration_s``, audit, service down.
 
     ``during`` is called (in a thread) ``during_at_s`` seconds into the load — the fault runner kills and
-    restarts the service there; ``after`` (service, an operator's key) runs once Locust is done and adds
-    its figures to the result."""
+    restarts parts there; ``after`` runs once Locust is done and adds its figures to the result. Several
+    workers get a Redis server of their own (restartable without harming anyone) and a fresh PostgreSQL
+    database."""
     workdir.mkdir(parents=True, exist_ok=True)
-    if config.workers > 1 or config.postgres:
+    if config.uses_postgres:
         database = Database.fresh_postgres(os.environ.get("RUFBUS_LOAD_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     else:
         database = Database.sqlite(workdir)
-    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL) if config.workers > 1 else None
+    redis = PrivateRedis(log_path=workdir / "redis.log") if config.workers > 1 else None
     offset = run_clock_offset()
-    service = Service(database.url, buses=config.bus_count, workers=config.workers, redis_url=redis_url,
-                      clock_offset_s=offset, log_path=workdir / "service.log",
-                      area=f"load-{uuid.uuid4().hex[:8]}")
+    service = Service(database.url, buses=config.bus_count, workers=config.workers,
+                      redis_url=redis.url if redis else None, clock_offset_s=offset,
+                      log_path=workdir / "service.log", area=f"load-{uuid.uuid4().hex[:8]}")
     try:
+        if redis is not None:
+            redis.start()
         service.start()
         riders, drivers, operators = config.split()
         keys = create_users(database.url, riders=riders, drivers=drivers, operators=operators)
@@ -159,22 +178,25 @@ def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, du
             "points": points, "clock_offset_s": offset, "records": str(records), "seed": config.seed,
             "tolerate_outages": config.tolerate_outages}))
         prefix = workdir / "locust"
+        stack = Stack(service, database, redis, keys, records)
         hook = None
         if during is not None:
-            hook = threading.Timer(during_at_s, during, args=(service,))
+            hook = threading.Timer(during_at_s, during, args=(stack,))
             hook.start()
         _locust(config, service.base_url, scenario, prefix, workdir / "locust.log")
         if hook is not None:
             hook.join()
         if service.process is None:
             service.start()
-        extra = after(service, keys.operators[0]) if after else {}
+        extra = after(stack) if after else {}
         differences = live_plan_differences(service.base_url, keys.operators[0], database.url)
         report = audit(database.url, records)
         return RunResult(config, read_stats(prefix), read_failures(prefix), report,
                          ClientRecords.read(records), differences, extra)
     finally:
         service.stop()
+        if redis is not None:
+            redis.kill()
         database.drop()
 
 

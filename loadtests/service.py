@@ -33,7 +33,6 @@ from api.db.session import create_db_engine
 REPO = Path(__file__).resolve().parent.parent
 OFFSET_VARIABLE = "RUFBUS_LOAD_CLOCK_OFFSET_S"  # read by loadtests.server
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 SERVICE_DAY = (6 * 3600, 19 * 3600)  # local times of day a run may start at without shifting the clock
 SHIFTED_START_S = 8 * 3600  # otherwise the service's clock starts the run at 08:00 local
 
@@ -225,3 +224,47 @@ def run_clock_offset() -> int:
 def local_now(offset_s: int, zone: str = "Europe/Vaduz") -> datetime:
     """The service's current time under a clock shifted by ``offset_s``."""
     return datetime.now(ZoneInfo(zone)) + timedelta(seconds=offset_s)
+
+
+class PrivateRedis:
+    """A Redis server of the run's own (``redis-server`` on a free port, nothing persisted), so that
+    restarting it hurts nobody else's tests."""
+
+    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Where it listens."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout_s: float = 30) -> None:
+        """Start it and wait until it answers PING."""
+        import redis
+
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+                                         "--save", "", "--appendonly", "no"], stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout_s
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        try:
+            while True:
+                try:
+                    if client.ping():
+                        return
+                except redis.RedisError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        """SIGKILL the server (everything in it is lost: nothing is persisted)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+            self.process = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,6 +39,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # the driver must not BEGIN on its own
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block a writer's commit (nor it them)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -46,8 +47,9 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: a session on the app's engine (``app.state.engine``), closed afterwards."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """FastAPI dependency: a session on the app's engine (``app.state.engine``), closed afterwards — on the
+    event loop, so that closing never waits for a worker thread held up behind the dispatch lock."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         fence = getattr(request.app.state, "fence", None)
         if fence is not None:  # several workers: commits check this one still dispatches (api.live.fencing)
@@ -55,4 +57,6 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Closed as soon as the handler returns (scope "function"), before FastAPI validates a sync handler's answer
+# in a worker thread: a connection must not wait for a thread that waits for the dispatch lock.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
