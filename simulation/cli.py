@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from simulation.engine import SimulationConfig
+if TYPE_CHECKING:  # the heavy modules load only when a command runs
+    from dispatch.model import ServiceRules
+    from routing.network import RoadNetwork
+    from simulation.runner import Scenario
 
 DEMAND_HELP = "Demand CSV (format: docs/simulation.md); default: generated from the region's places."
+LEVEL_HELP = "Demand level in trips a day per 1,000 inhabitants of the region's places (replaces --requests)."
 RULES_HELP = "Service-rule overrides, e.g. 'max_wait_s=1200,pickup_window_s=600'."
 
 
-def _load(osm_file: Path | None):
+def _load(osm_file: Path | None) -> RoadNetwork:
     from routing.network import RoadNetwork
 
     return RoadNetwork.load(osm_file)
 
 
-def _rules(text: str):
+def _rules(text: str) -> ServiceRules:
     from simulation.study import parse_rules
 
     try:
@@ -29,19 +34,23 @@ def _rules(text: str):
         raise typer.BadParameter(str(error), param_hint="--rules") from error
 
 
-def _scenario(buses: int, seats: int, requests: int, demand: Path | None, seed: int, rules: str,
-              reopt_every_min: int, reopt_limit_s: float):
-    from simulation.runner import Scenario
+def _scenario(network: RoadNetwork, buses: int, seats: int, requests: int, level: float | None,
+              demand: Path | None, seed: int, rules: str, reopt_every_min: int, reopt_limit_s: float
+              ) -> Scenario:
+    from simulation.engine import SimulationConfig
+    from simulation.runner import Scenario, requests_for_level
 
     config = SimulationConfig(reopt_every_s=reopt_every_min * 60, reopt_limit_s=reopt_limit_s)
-    return Scenario(buses=buses, seats=seats, requests=requests, demand_file=demand, seed=seed,
+    count = requests if level is None else requests_for_level(network, level)
+    return Scenario(buses=buses, seats=seats, requests=count, demand_file=demand, seed=seed,
                     rules=_rules(rules), config=config)
 
 
 def simulate(
     region: Path = typer.Option(None, help="OSM extract (default: RUFBUS_OSM_FILE)."),
     buses: int = typer.Option(10, min=1), seats: int = typer.Option(8, min=1),
-    requests: int = typer.Option(2000, min=0, help="Requests of the generated day (demand level)."),
+    requests: int = typer.Option(2000, min=0, help="Requests of the generated day."),
+    demand_level: float = typer.Option(None, min=0, help=LEVEL_HELP),
     demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
     rules: str = typer.Option("", help=RULES_HELP), seed: int = typer.Option(1),
     reopt_every: int = typer.Option(15, help="Simulated minutes between re-optimisations (0: never)."),
@@ -54,7 +63,8 @@ def simulate(
     from simulation.study import simulate_day
 
     network = _load(region)
-    scenario = _scenario(buses, seats, requests, demand, seed, rules, reopt_every, reopt_limit)
+    scenario = _scenario(network, buses, seats, requests, demand_level, demand, seed, rules, reopt_every,
+                         reopt_limit)
     with tqdm(desc="requests", unit="req") as bar:
         outcome = simulate_day(scenario, network, out, bar.update)
     typer.echo(json.dumps({k: v for k, v in outcome.kpis.as_dict().items() if k != "occupancy"}, indent=1))
@@ -65,6 +75,7 @@ def sweep(
     region: Path = typer.Option(None, help="OSM extract (default: RUFBUS_OSM_FILE)."),
     buses: str = typer.Option("2,4,6,8,10", help="Fleet sizes, comma-separated."),
     seats: int = typer.Option(8, min=1), requests: int = typer.Option(2000, min=0),
+    demand_level: float = typer.Option(None, min=0, help=LEVEL_HELP),
     demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
     rules: list[str] = typer.Option([""], help=RULES_HELP + " Repeat for each variant."),
     seed: int = typer.Option(1), reopt_every: int = typer.Option(15), reopt_limit: float = typer.Option(0.2),
@@ -78,7 +89,8 @@ def sweep(
 
     sizes = sorted({int(b) for b in buses.split(",") if b.strip()})
     network = _load(region)
-    scenario = _scenario(max(sizes), seats, requests, demand, seed, "", reopt_every, reopt_limit)
+    scenario = _scenario(network, max(sizes), seats, requests, demand_level, demand, seed, "", reopt_every,
+                         reopt_limit)
     variants = {text or "default rules": _rules(text) for text in rules}
     trips = scenario_trips(scenario, network)
     with tqdm(total=len(trips) * len(sizes) * len(variants), desc="requests", unit="req") as bar:
