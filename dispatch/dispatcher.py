@@ -178,12 +178,12 @@ class Dispatcher:
     def replace_vehicle(self, vehicle: Vehicle, now: int) -> None:
         """Change a vehicle's capacities, depot, shift or breaks (an operator's edit), keeping its riders.
 
-        The breaks not yet begun are planned again: each new break (except one already taken and any
-        whose latest start has passed) goes at the first place in the route where the route stays
-        feasible. A bus not yet under way (nobody on board, nothing committed, standing at its old
-        depot) starts again from the new depot at the new shift start. If the changed vehicle cannot
-        keep its route — a rider over capacity, a promise late, a break with no place — nothing changes
-        and :class:`DispatchError` ``vehicle_change_infeasible`` names the broken rules.
+        Unchanged breaks stay where they are planned. Otherwise the breaks not yet begun are planned again:
+        each new break (except one already taken and any whose latest start has passed) goes at the first
+        place in the route where the route stays feasible. A bus not yet under way (nobody on board, nothing
+        committed, standing at its old depot) starts again from the new depot at the new shift start. If the
+        changed vehicle cannot keep its route — a rider over capacity, a promise late, a break with no place
+        — nothing changes and :class:`DispatchError` ``vehicle_change_infeasible`` names the broken rules.
         """
         old = self._vehicles[self._known_vehicle(vehicle.id)]
         state, route = self._states[vehicle.id], self._routes[vehicle.id]
@@ -193,17 +193,16 @@ class Dispatcher:
         if not state.onboard and not route.committed and state.location == old.depot:
             state = replace(state, location=vehicle.depot, available_at=max(now, vehicle.shift_start))
         stops = [*head, *(s for s in rest if s.kind is not StopKind.BREAK)]
-        used = {s.request_id for s in head}
-        for k, b in enumerate(sorted(vehicle.breaks, key=lambda b: b.earliest_start)):
+        new_breaks = sorted(vehicle.breaks, key=lambda b: b.earliest_start)
+        if set(new_breaks) == set(old.breaks):  # the same breaks stay where they are planned
+            stops, new_breaks = list(route.stops), []
+        for k, b in enumerate(new_breaks):
             if (b.earliest_start, b.latest_start, b.duration_s) in taken or b.latest_start < now:
                 continue
-            stop_id = next(i for i in (f"break:{vehicle.id}:{k}:{n}" for n in range(len(used) + 1))
-                           if i not in used)
-            used.add(stop_id)
-            stop = Stop(stop_id, StopKind.BREAK, vehicle.depot, b.earliest_start, b.latest_start, b.duration_s)
-            place = next((i for i in range(len(head), len(stops) + 1)
-                          if evaluate_route(vehicle, state, (*stops[:i], stop, *stops[i:]), self.legs).feasible),
-                         None)
+            stop = Stop(f"break:{vehicle.id}:v{self.version}:{k}", StopKind.BREAK, vehicle.depot,
+                        b.earliest_start, b.latest_start, b.duration_s)  # ids unique across changes
+            place = next((i for i in range(len(head), len(stops) + 1) if evaluate_route(
+                vehicle, state, (*stops[:i], stop, *stops[i:]), self.legs).feasible), None)
             if place is None:
                 raise DispatchError("vehicle_change_infeasible",
                                     f"vehicle {vehicle.id!r}: no place for the break from {b.earliest_start}")

@@ -687,10 +687,22 @@ def test_replacing_a_vehicle_plans_its_new_break_between_riders():
     book(d, leave_after("r1", 1, 3, T0))
     changed = Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600, (Break(T0, T0 + 3600, 1200),))
     d.replace_vehicle(changed, T0)
-    assert [(s.request_id, s.kind) for s in d.route("v1").stops] == [("r1", P), ("r1", D),
-                                                                     ("break:v1:0:0", StopKind.BREAK)]
+    assert [s.kind for s in d.route("v1").stops] == [P, D, StopKind.BREAK]
+    assert [s.request_id for s in d.route("v1").stops][:2] == ["r1", "r1"]
     assert d.vehicles["v1"] == changed
     assert_plan_feasible(d)
+
+
+def test_a_change_that_keeps_the_breaks_leaves_them_where_they_are_planned():
+    """v1 has a 10-min break to start 08:00–10:00; a rider from 08:30 is planned before it (the break
+    could come first). Giving v1 a fifth seat keeps the route exactly as it was."""
+    with_break = Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600, (Break(T0, T0 + 7200, 600),))
+    d = dispatcher(with_break)
+    book(d, leave_after("r1", 1, 3, T0 + 1800))
+    before = d.route("v1").stops
+    assert [s.kind for s in before] == [P, D, StopKind.BREAK]
+    d.replace_vehicle(Vehicle("v1", 5, 0, 0, T0 - 3600, T0 + 7 * 3600, (Break(T0, T0 + 7200, 600),)), T0)
+    assert d.route("v1").stops == before and d.vehicles["v1"].seats == 5
 
 
 def test_replacing_a_vehicle_that_cannot_keep_its_riders_changes_nothing():
