@@ -19,9 +19,11 @@ from tests.web.conftest import Service
 
 VADUZ = (47.1410, 9.5215)
 SCHAAN = (47.1650, 9.5090)
+BUS_GPS = (47.1540, 9.5150)  # the driver's tablet: on the road to Schaan, 1.5 km north of the depot
 RUGGELL = {"lat": 47.2398, "lon": 9.5263}
 TRIESEN = {"lat": 47.1070, "lon": 9.5275}
-PHONE, TABLET, DESKTOP = {"width": 390, "height": 844}, {"width": 1180, "height": 820}, {"width": 1440, "height": 900}
+PHONE, TABLET = {"width": 390, "height": 844}, {"width": 1180, "height": 820}
+DESKTOP = {"width": 1440, "height": 900}
 LIVE_TIMEOUT_MS = 10_000
 
 
@@ -42,12 +44,14 @@ class Watched:
 
 @pytest.fixture
 def open_page(browser, service: Service) -> Iterator:
-    """``open_page(path, role, viewport)``: a new browser context on ``path``, signed in with the key of
-    ``role`` through the page's own form, once the page says it is ready."""
+    """``open_page(path, role, viewport, geolocation=None)``: a new browser context on ``path`` (with a GPS
+    position if given), signed in with the key of ``role`` through the page's own form, once the page says
+    it is ready."""
     contexts = []
 
-    def opener(path: str, role: str, viewport: dict[str, int]) -> Watched:
-        context = browser.new_context(viewport=viewport, locale="de-DE")
+    def opener(path: str, role: str, viewport: dict[str, int], geolocation: dict | None = None) -> Watched:
+        context = browser.new_context(viewport=viewport, locale="de-DE", geolocation=geolocation,
+                                      permissions=["geolocation"] if geolocation else [])
         contexts.append(context)
         watched = Watched(context.new_page())
         page = watched.page
@@ -85,6 +89,18 @@ def click_map_at(page: Page, lat: float, lon: float) -> None:
     page.mouse.click(point["x"], point["y"])
 
 
+def bus_on_map(page: Page, vehicle_id: str) -> dict | None:
+    """Where the page's map draws the bus ``vehicle_id`` ({lat, lng}), or None."""
+    return page.evaluate("""(id) => {
+        let found = null;
+        document.getElementById('map').leafletMap.eachLayer((layer) => {
+            const tip = layer.getTooltip && layer.getTooltip();
+            if (tip && tip.getContent() === id && layer.getLatLng) found = layer.getLatLng();
+        });
+        return found;
+    }""", vehicle_id)
+
+
 def kpi(page: Page, name: str):
     """The locator of one of the operator's figures."""
     return page.locator(f'#kpis dd[data-kpi="{name}"]')
@@ -92,14 +108,16 @@ def kpi(page: Page, name: str):
 
 def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifacts: Path):
     """Vaduz (from the list of places) to Schaan (clicked on the map), leaving after 08:30: the offer's
-    window starts at 08:30; once booked, bus-1's driver page lists the pickup as the next stop without a
+    window starts at 08:30; the driver's tablet reports its GPS position, where the rider's and the
+    operator's maps draw the bus; once booked, bus-1's driver page lists the pickup as the next stop without a
     reload and the operator sees one booking and the bus's two stops; arrived + picked up turns the
     rider's status to on board, arrived + dropped off to arrived, the driver's manifest empties and the
     operator's figures count one completed trip."""
     operator = open_page("/operator", "operator", DESKTOP)
     expect(kpi(operator.page, "bookings")).to_have_text("0")
     expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"]')).to_be_visible()
-    driver = open_page("/driver", "driver", TABLET)
+    driver = open_page("/driver", "driver", TABLET,
+                       geolocation={"latitude": BUS_GPS[0], "longitude": BUS_GPS[1]})
     expect(driver.page.locator("#manifest li.empty")).to_have_text("Keine Halte geplant.")
     expect(driver.page.locator("#live")).to_have_text("Live verbunden", timeout=LIVE_TIMEOUT_MS)
 
@@ -121,6 +139,16 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     expect(page.locator("#live")).to_have_text("Live verbunden", timeout=LIVE_TIMEOUT_MS)
     booking_id = page.evaluate("localStorage.getItem('rufbus.booking')")
     assert booking_id
+    page.wait_for_function("""() => {
+        let lat = 0;
+        document.getElementById('map').leafletMap.eachLayer((l) => {
+            const tip = l.getTooltip && l.getTooltip();
+            if (tip && tip.getContent() === 'bus-1') lat = l.getLatLng().lat;
+        });
+        return lat > 47.15;
+    }""", timeout=LIVE_TIMEOUT_MS)  # the tablet's GPS position, not the depot
+    operator_bus = bus_on_map(operator.page, "bus-1")
+    assert abs(operator_bus["lat"] - BUS_GPS[0]) < 0.003 and abs(operator_bus["lng"] - BUS_GPS[1]) < 0.003
     page.screenshot(path=artifacts / "rider-booked.png", full_page=True)
 
     next_stop = driver.page.locator("#manifest li.stop.next")
@@ -206,13 +234,14 @@ def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service,
 
 
 def test_every_control_has_a_name_and_the_keyboard_reaches_it(open_page, artifacts: Path):
-    """On each page every visible input, select and button has an accessible name (a label or
-    aria-label), the map is a labelled region with the OSM attribution, and after a reload (signed in
+    """At phone width no page is wider than the screen; on each page every visible input, select and
+    button has an accessible name (a label or aria-label), the map is a labelled region with the OSM attribution, and after a reload (signed in
     from the stored key) the first Tab lands on the skip link."""
-    for path, role, viewport in (("/app", "rider", PHONE), ("/driver", "driver", TABLET),
-                                 ("/operator", "operator", DESKTOP)):
-        watched = open_page(path, role, viewport)
+    for path, role in (("/app", "rider"), ("/driver", "driver"), ("/operator", "operator")):
+        watched = open_page(path, role, PHONE)
         page = watched.page
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow} px wider than a phone"
         unnamed = page.evaluate("""() => [...document.querySelectorAll('input, select, button')]
             .filter((el) => el.offsetParent !== null)
             .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
@@ -225,5 +254,64 @@ def test_every_control_has_a_name_and_the_keyboard_reaches_it(open_page, artifac
         expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=20_000)
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip", path
-        page.screenshot(path=artifacts / f"{role}-start.png")
+        page.screenshot(path=artifacts / f"{role}-phone.png", full_page=True)
         watched.assert_clean()
+
+
+def test_the_operator_edits_rules_and_fleet_and_runs_a_simulation(open_page, artifacts: Path):
+    """(Runs last: it changes the service.) Rules whose service ends before it starts are refused with
+    the problems listed; valid rules are saved as a new version. A new bus, bus-9, appears in the vehicle
+    list; a shift 09:00-17:00 today puts it into the live fleet, and it can be deleted again; taking bus-1
+    out of service and back is shown in the list. A simulated day of 10 requests on one
+    bus runs to its end and offers its report."""
+    operator = open_page("/operator", "operator", DESKTOP)
+    page = operator.page
+    page.get_by_text("Betriebsregeln").click()
+    start = page.get_by_label("Betriebsbeginn (s nach Mitternacht)")
+    end = page.get_by_label("Betriebsende (s nach Mitternacht)")
+    original_start = start.input_value()
+    start.fill("80000")
+    end.fill("3600")
+    page.locator("#rules").get_by_role("button", name="Speichern").click()
+    problems = page.locator("#rules-message")
+    expect(problems).to_contain_text("Die Regeln wurden nicht übernommen:")
+    expect(problems.locator("li").first).to_be_visible()
+    page.screenshot(path=artifacts / "operator-rules-refused.png")
+    start.fill(original_start)
+    end.fill("79200")
+    page.locator("#rules").get_by_role("button", name="Speichern").click()
+    expect(problems).to_contain_text("Gespeichert (Version")
+
+    page.get_by_text("Fahrzeuge", exact=True).click()
+    vehicles = page.locator("#vehicles")
+    expect(vehicles.locator('tr[data-vehicle="bus-1"]')).to_contain_text("im Dienst")
+    form = page.locator("#vehicle-form")
+    form.get_by_label("Kennung").fill("bus-9")
+    form.get_by_label("Name").fill("Neuer Bus")
+    form.get_by_role("button", name="Fahrzeug anlegen").click()
+    expect(vehicles.locator('tr[data-vehicle="bus-9"]')).to_contain_text("Neuer Bus")
+    vehicles.locator('tr[data-vehicle="bus-9"]').get_by_role("button", name="Schichten").click()
+    shifts = page.locator("#shifts")
+    expect(shifts).to_contain_text("Schichten: bus-9")
+    shifts.get_by_label("Beginn").fill("09:00")
+    shifts.get_by_label("Ende").fill("17:00")
+    shifts.get_by_role("button", name="Schicht anlegen").click()
+    expect(shifts.locator("li")).to_have_text("2026-11-23 09:00–17:00 Löschen")
+    expect(page.locator('#fleet tr[data-vehicle="bus-9"]')).to_contain_text("im Dienst", timeout=LIVE_TIMEOUT_MS)
+    page.screenshot(path=artifacts / "operator-fleet.png", full_page=True)
+    shifts.get_by_role("button", name="Löschen").click()
+    expect(shifts.locator("li")).to_have_count(0)
+    vehicles.locator('tr[data-vehicle="bus-1"]').get_by_role("button", name="Außer Dienst nehmen").click()
+    expect(vehicles.locator('tr[data-vehicle="bus-1"]')).to_contain_text("außer Dienst")
+    vehicles.locator('tr[data-vehicle="bus-1"]').get_by_role("button", name="Wieder in Dienst").click()
+    expect(vehicles.locator('tr[data-vehicle="bus-1"]')).to_contain_text("im Dienst")
+
+    page.get_by_text("Simulation", exact=True).click()
+    simulation = page.locator("#simulation")
+    simulation.get_by_label("Busse").fill("1")
+    simulation.get_by_label("Anfragen").fill("10")
+    simulation.get_by_role("button", name="Simulation starten").click()
+    expect(page.get_by_role("button", name="Bericht öffnen")).to_be_visible(timeout=45_000)
+    expect(page.locator("#simulation-status")).to_contain_text("done (10/10)")
+    page.screenshot(path=artifacts / "operator-simulation.png", full_page=True)
+    operator.assert_clean()

@@ -1,7 +1,8 @@
 // The drivers' page (/driver, tablet): the bus's manifest (next stop first: who boards or alights, seats
 // and wheelchairs, planned times, promised windows), the road to drive on the map, and the buttons that
 // report arrived / picked up / dropped off / no-show / break finished. The route comes live from
-// WS /v1/driver/stream; after every report the page also reads GET /v1/driver/route.
+// WS /v1/driver/stream; after every report the page also reads GET /v1/driver/route. The tablet's GPS
+// positions go to POST /v1/driver/positions.
 
 import { api, el, errorText, hhmm, liveStream, showLive, signIn } from './api.js';
 import { onLanguage, t } from './i18n.js';
@@ -9,6 +10,7 @@ import { baseMap, pointMarker, routeLine } from './map.js';
 
 const $ = (id) => document.getElementById(id);
 const COLORS = { pickup: '#2e8b57', dropoff: '#c0392b', break: '#7f8c8d' };
+const POSITIONS_EVERY_MS = 5000;
 const state = { me: null, map: null, route: null, layers: [], arrivedAt: null, updated: null };
 
 function say(text) {
@@ -103,6 +105,35 @@ async function reload() {
   else say(t('op.error', { message: errorText(answer.body) }));
 }
 
+/**
+ * Report the tablet's GPS positions (where the browser has and allows them): the first at once, then in
+ * batches every POSITIONS_EVERY_MS. They are stamped in the service's time (the tablet's clock may be off
+ * by the difference /v1/me showed at sign-in); a batch the network lost is sent again with the next one.
+ */
+function reportPositions() {
+  if (!navigator.geolocation) return;
+  const skew = Date.parse(state.me.now) - Date.now();
+  let pending = [];
+  let sending = false;
+  const flush = async () => {
+    if (!pending.length || sending) return;
+    const batch = pending;
+    pending = [];
+    sending = true;
+    const answer = await api('/v1/driver/positions', { method: 'POST', body: { positions: batch } });
+    sending = false;
+    if (answer.status === 0) pending = batch.concat(pending);
+  };
+  let first = true;
+  navigator.geolocation.watchPosition((position) => {
+    pending.push({ lat: position.coords.latitude, lon: position.coords.longitude,
+      at: new Date(position.timestamp + skew).toISOString() });
+    if (first) flush();
+    first = false;
+  }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+  setInterval(flush, POSITIONS_EVERY_MS);
+}
+
 async function main() {
   state.me = await signIn('driver');
   state.map = await baseMap($('map'));
@@ -114,6 +145,7 @@ async function main() {
     } else if (message.kind !== 'route') reload();
   }, (connected) => showLive($('live'), connected));
   onLanguage(render);
+  reportPositions();
   document.body.dataset.ready = 'true';
 }
 

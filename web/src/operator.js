@@ -1,7 +1,7 @@
 // The operators' page (/operator): every bus on the live map (GET /v1/operator/fleet, the route ahead of
 // each from GET /v1/driver/route?vehicle_id=, then WS /v1/operator/stream), the open rides (pickups
 // still ahead), today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
-// the vehicles (GET/POST /v1/operator/vehicles, out of / back in service) and simulations
+// the vehicles (GET/POST /v1/operator/vehicles, out of / back in service, their shifts) and simulations
 // (POST /v1/operator/simulations, its status and report).
 
 import { api, dayOf, el, errorText, hhmm, liveStream, showLive, signIn } from './api.js';
@@ -12,6 +12,7 @@ const $ = (id) => document.getElementById(id);
 const BUS_COLORS = ['#c0392b', '#1d5fa8', '#2e8b57', '#8e44ad', '#d35400', '#16a085', '#7f5f00', '#2c3e50'];
 const state = {
   me: null, map: null, fleet: [], routes: {}, markers: {}, lines: {}, kpis: null, refresh: null, rules: null,
+  shiftsOf: null,
 };
 
 function say(text) {
@@ -136,9 +137,10 @@ async function loadRules() {
   state.rules = answer.body;
   const form = $('rules');
   const fields = Object.entries(answer.body).filter(([name]) => !['version', 'valid_from'].includes(name));
-  form.replaceChildren(...fields.map(([name, value]) => el('label', {},
-    el('span', { text: name }), el('input', { name, type: 'number', step: 'any', value: String(value) }))),
-  el('button', { type: 'submit', text: t('op.save') }));
+  form.replaceChildren(...fields.map(([name, value]) => el('label', { title: name },
+    el('span', { 'data-i18n': `rule.${name}`, text: t(`rule.${name}`) }),
+    el('input', { name, type: 'number', step: 'any', value: String(value) }))),
+  el('button', { type: 'submit', 'data-i18n': 'op.save', text: t('op.save') }));
 }
 
 function problems(body) {
@@ -178,10 +180,67 @@ async function loadVehicles() {
       el('th', { scope: 'row', text: `${v.id} – ${v.name}` }),
       el('td', { text: `${v.seats} / ♿ ${v.wheelchair_spaces}` }),
       el('td', { text: t(v.active ? 'op.inService' : 'op.outOfService') }),
-      el('td', {}, el('button', {
+      el('td', { class: 'row-actions' }, el('button', {
         type: 'button', class: v.active ? 'danger' : 'secondary', text: t(v.active ? 'op.withdraw' : 'op.return'),
         onclick: () => toggleService(v),
+      }), el('button', {
+        type: 'button', class: 'secondary', text: t('op.shifts'), 'aria-expanded': String(state.shiftsOf === v.id),
+        onclick: () => showShifts(state.shiftsOf === v.id ? null : v.id),
       })))))));
+  if (state.shiftsOf) showShifts(state.shiftsOf);
+}
+
+/** The shifts of bus `vehicleId` (GET .../shifts) with a delete button each and a form for a new one. */
+async function showShifts(vehicleId) {
+  state.shiftsOf = vehicleId;
+  const box = $('shifts');
+  for (const button of $('vehicles').querySelectorAll('button[aria-expanded]')) {
+    button.setAttribute('aria-expanded', String(button.closest('tr').dataset.vehicle === vehicleId));
+  }
+  if (!vehicleId) {
+    box.replaceChildren();
+    return;
+  }
+  const answer = await api(`/v1/operator/vehicles/${encodeURIComponent(vehicleId)}/shifts`);
+  if (!answer.ok) {
+    box.replaceChildren(el('p', { class: 'error', text: t('op.error', { message: errorText(answer.body) }) }));
+    return;
+  }
+  const day = state.me.now.slice(0, 10);
+  const form = el('form', { class: 'grid-form', novalidate: true },
+    el('label', {}, el('span', { text: t('rider.date') }), el('input', { name: 'date', type: 'date', value: day })),
+    el('label', {}, el('span', { text: t('op.shiftStart') }), el('input', { name: 'start', type: 'time', value: '06:00' })),
+    el('label', {}, el('span', { text: t('op.shiftEnd') }), el('input', { name: 'end', type: 'time', value: '14:00' })),
+    el('button', { type: 'submit', text: t('op.addShift') }));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const f = new FormData(form);
+    addShift(vehicleId, f.get('date'), f.get('start'), f.get('end'));
+  });
+  box.replaceChildren(el('h3', { text: `${t('op.shifts')}: ${vehicleId}` }),
+    el('ul', { class: 'shift-list' }, ...answer.body.map((shift) => el('li', { 'data-shift': String(shift.id) },
+      `${shift.starts_at.slice(0, 10)} ${hhmm(shift.starts_at)}–${hhmm(shift.ends_at)}`
+        + (shift.breaks.length ? ` (${t('driver.break')} ×${shift.breaks.length})` : ''), ' ',
+      el('button', { type: 'button', class: 'danger', text: t('op.deleteShift'),
+        onclick: () => deleteShift(vehicleId, shift.id) })))),
+    form);
+}
+
+async function addShift(vehicleId, date, start, end) {
+  const offset = state.me.now.slice(19).replace(/^\.\d+/, '');
+  const answer = await api(`/v1/operator/vehicles/${encodeURIComponent(vehicleId)}/shifts`, {
+    method: 'POST', body: { starts_at: `${date}T${start}:00${offset}`, ends_at: `${date}T${end}:00${offset}`, breaks: [] },
+  });
+  $('vehicles-message').replaceChildren(...(answer.ok ? [] : problems(answer.body).map((p) => el('p', { class: 'error', text: p }))));
+  await loadVehicles();
+  refreshSoon();
+}
+
+async function deleteShift(vehicleId, shiftId) {
+  const answer = await api(`/v1/operator/vehicles/${encodeURIComponent(vehicleId)}/shifts/${shiftId}`, { method: 'DELETE' });
+  $('vehicles-message').replaceChildren(...(answer.ok ? [] : problems(answer.body).map((p) => el('p', { class: 'error', text: p }))));
+  await loadVehicles();
+  refreshSoon();
 }
 
 async function toggleService(vehicle) {
@@ -271,8 +330,6 @@ async function main() {
     renderFleet();
     renderKpis();
     loadVehicles();
-    const save = $('rules').querySelector('button');
-    if (save) save.textContent = t('op.save');
   });
   document.body.dataset.ready = 'true';
 }
