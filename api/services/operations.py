@@ -15,9 +15,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from api.db.models import Booking, Event, PlannedStop, ServiceRulesVersion, User
+from api.db.models import Booking, Event, PlannedStop, ServiceRulesVersion, User, Vehicle
 from api.db.repository import latest_rules, save_out_of_service, save_rules
-from api.errors import Conflict, InvalidRequest
+from api.errors import Conflict, InvalidRequest, NotFound
 from api.schemas import (FleetVehiclePublic, Load, NextStopPublic, OutOfServicePublic, Point,
                          RejectedBooking, ReplannedBooking, ServiceRulesBody, ServiceRulesPublic)
 from api.services.booking import LiveDispatch, actor, planned_stops
@@ -91,13 +91,19 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
     planned stops of every bus concerned and an event, all or nothing."""
     with live.lock:
         dispatcher, clock = live.dispatcher, live.clock
-        if not dispatcher.state(vehicle_id).in_service:
+        vehicle = session.get(Vehicle, vehicle_id)
+        if vehicle is None:
+            raise NotFound("unknown_vehicle", f"no vehicle with id {vehicle_id!r}")
+        if not vehicle.active:
             raise Conflict("already_out_of_service", f"vehicle {vehicle_id!r} is already out of service")
+        # a bus without a shift today or tomorrow is not planned: it is only marked withdrawn
+        planned = vehicle_id in dispatcher.vehicles and dispatcher.state(vehicle_id).in_service
         affected = list(dict.fromkeys(s.request_id for s in dispatcher.route(vehicle_id).stops
-                                      if s.kind is not StopKind.BREAK))
+                                      if s.kind is not StopKind.BREAK)) if planned else []
         now, checkpoint = clock.now(), dispatcher.checkpoint()
         try:
-            rejections = {r.request_id: r for r in dispatcher.take_out_of_service(vehicle_id, now)}
+            rejections = {r.request_id: r for r in dispatcher.take_out_of_service(vehicle_id, now)} \
+                if planned else {}
             moment = clock.to_datetime(now)
             rows, vehicles = [], {vehicle_id}
             for request_id in affected:
@@ -107,7 +113,8 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
                 rows.append(_apply_outcome(live, row, request_id, rejections.get(request_id), moment))
                 if row.vehicle_id is not None:
                     vehicles.add(row.vehicle_id)
-            routes: dict[str, list[PlannedStop]] = {v: planned_stops(live, v) for v in sorted(vehicles)}
+            routes: dict[str, list[PlannedStop]] = {v: planned_stops(live, v) for v in sorted(vehicles)
+                                                    if v in dispatcher.vehicles}
             event = Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
                           vehicle_id=vehicle_id,
                           payload={"replanned": [r.id for r in rows if r.id not in rejections],

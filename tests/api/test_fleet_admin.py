@@ -209,3 +209,18 @@ def test_a_change_the_database_refuses_leaves_the_plan_as_it_was(client, monkeyp
     monkeypatch.setattr(fleet_admin, "save_shift", refuse)
     assert add_shift(client, "van-1", at(8), at(16)).status_code == 503
     assert "van-1" not in client.app.state.dispatch.dispatcher.vehicles
+
+
+def test_a_bus_without_a_shift_is_withdrawn_in_the_database_only(client):
+    """A van without any shift is not planned; withdrawing it answers 200 with nobody to re-plan and
+    stores it inactive; a second withdrawal is 409 already_out_of_service, an unknown bus 404."""
+    add_bus(client)
+    op = client.keys["operator"]
+    answer = client.post("/v1/operator/vehicles/van-1/out-of-service", headers=op)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"vehicle_id": "van-1", "replanned": [], "rejected": []}
+    assert client.get("/v1/operator/vehicles/van-1", headers=op).json()["active"] is False
+    again = client.post("/v1/operator/vehicles/van-1/out-of-service", headers=op)
+    assert (again.status_code, again.json()["code"]) == (409, "already_out_of_service")
+    unknown = client.post("/v1/operator/vehicles/nope/out-of-service", headers=op)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "unknown_vehicle")
