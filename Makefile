@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test web bench-routing bench-darp bench-realtime bench-simulate bench-live clean
+.PHONY: run test web bench-routing bench-darp bench-realtime bench-simulate bench-live load load-curve faults fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,21 @@ bench-simulate: $(VENV)/.installed
 # Two workers behind Redis and PostgreSQL (DATABASE_URL, REDIS_URL as .ci/run sets them).
 bench-live: $(VENV)/.installed-test
 	$(BIN)/python bench/live.py --quotes 300 --lease 5 --json bench/out/live.json
+
+# Load tests (loadtests/): 200 users for 60 s with the audit; the p95 curve; faults under load; schemathesis.
+load: $(VENV)/.installed-test
+	$(BIN)/python -m loadtests.run --users 200 --spawn-rate 40 --duration 60 --json bench/out/load.json
+
+load-curve: $(VENV)/.installed-test
+	$(BIN)/python -m loadtests.curve --users 25,50,100,200,400 --duration 60 --json bench/out/load-curve.json
+
+faults: $(VENV)/.installed-test
+	$(BIN)/python -m loadtests.faults --scenario kill --users 50 --duration 60
+	$(BIN)/python -m loadtests.faults --scenario kill-leader --workers 2 --users 50 --duration 60
+	$(BIN)/python -m loadtests.faults --scenario redis-restart --workers 2 --users 50 --duration 60
+
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python -m loadtests.fuzz --max-examples 200 --json bench/out/fuzz.json
 
 # Rebuild the web apps' bundle (api/static/web, committed) from web/; needs Node 20 and npm.
 web:

@@ -13,6 +13,7 @@ import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
+import anyio
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
@@ -39,6 +40,7 @@ from routing.settings import RoutingSettings
 logger = logging.getLogger(__name__)
 
 ATTRIBUTION = "© OpenStreetMap contributors"
+WORKER_THREADS = 400  # at least the concurrent requests a worker may hold (see lifespan)
 
 
 def create_app(settings: Settings | None = None, *, routing_settings: RoutingSettings | None = None,
@@ -49,6 +51,9 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = settings or Settings()
+        # Sync handlers queue on the dispatch lock in worker threads, and FastAPI needs another thread to
+        # validate each answer: with too few threads, finished requests keep their connections (load tests).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         network = RoadNetwork.load(settings=routing_settings or RoutingSettings.from_env())
         service_clock = clock or ServiceClock.for_zone(service.timezone)
         with startup_lock(service):  # workers starting together migrate and seed one after another

@@ -145,7 +145,12 @@ class Rider(FastHttpUser):
 
 
 class Driver(FastHttpUser):
-    """Follows the plan of one bus: route, position, stop reports."""
+    """Follows the plan of one bus: fetches the route, reports its position, reports arrived when the
+    planned arrival at the next stop has come and picked-up / dropped-off when its planned start has.
+
+    The simulated bus does not drive between stops: its GPS report is where the plan says it stands (the
+    start of the route's geometry) since its last stop report — a position that moves nothing in the
+    plan, so that a late or stale report cannot make the plan late (a real tablet sends where it is)."""
 
     fixed_count = len(KEYS["drivers"])
     wait_time = between(2, 4)
@@ -153,6 +158,8 @@ class Driver(FastHttpUser):
     def on_start(self) -> None:
         key, self.vehicle_id = KEYS["drivers"][next(_driver_numbers) % max(1, len(KEYS["drivers"]))]
         self.auth = {"Authorization": f"Bearer {key}"}
+        self.since = datetime.fromisoformat(SCENARIO["started_at"]) if "started_at" in SCENARIO else None
+        self.arrived_at: tuple[str, str | None] | None = None  # the stop the bus stands at, reported
 
     @task
     def drive(self) -> None:
@@ -163,22 +170,31 @@ class Driver(FastHttpUser):
                 _fail(answer, f"route: {answer.status_code} {_text(answer)}")
                 return
             route = answer.json()
+        if route["geometry"] and self.since is not None:
+            lon, lat = route["geometry"]["coordinates"][0]
+            position = {"lat": lat, "lon": lon, "at": self.since.isoformat()}
+            self._post("/v1/driver/positions", {"positions": [position]}, 202, "POST /v1/driver/positions")
         stops = route["stops"]
-        if not stops:
+        if not stops or stops[0]["kind"] == "break":
             return
         nxt = stops[0]
-        arrival = datetime.fromisoformat(nxt["planned_arrival"])
-        position = {"lat": nxt["lat"], "lon": nxt["lon"], "at": arrival.isoformat()}
-        self._post("/v1/driver/positions", {"positions": [position]}, 202, "POST /v1/driver/positions")
+        stop = (nxt["kind"], nxt["booking_id"])
         now = service_now()
-        if nxt["kind"] == "break" or now < datetime.fromisoformat(nxt["planned_start"]):
-            return
-        if not self._post("/v1/driver/arrived", None, 204, "POST /v1/driver/arrived"):
+        if stop != self.arrived_at:
+            if now < datetime.fromisoformat(nxt["planned_arrival"]):
+                return
+            if not self._post("/v1/driver/arrived", None, 204, "POST /v1/driver/arrived"):
+                return
+            self.arrived_at, self.since = stop, now
+        if now < datetime.fromisoformat(nxt["planned_start"]):
             return
         action = "picked-up" if nxt["kind"] == "pickup" else "dropped-off"
+        now = service_now()
         if self._post(f"/v1/driver/{action}", {"booking_id": nxt["booking_id"]}, 204,
                       f"POST /v1/driver/{action}"):
             record(action.replace("-", "_"), id=nxt["booking_id"], vehicle_id=self.vehicle_id)
+            self.since = now
+        self.arrived_at = None
 
     def _post(self, path: str, body: dict | None, expected: int, name: str) -> bool:
         """POST; True on ``expected``. 409 (the stop changed: a rider cancelled meanwhile) is an answer."""
@@ -233,6 +249,9 @@ def _fail(answer: Any, message: str) -> None:
 
 
 def _text(answer: Any) -> str:
+    """The start of the body, or the transport error when there was no answer."""
+    if answer.status_code == 0:
+        return repr(getattr(answer, "error", None))[:200]
     return (answer.text or "")[:200]
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from loadtests.audit import AuditReport, ClientRecords, audit, live_plan_differences
 from loadtests.service import (DEFAULT_POSTGRES_URL, REPO, Database, Keys, PrivateRedis, Service, create_users,
-                               run_clock_offset)
+                               local_now, run_clock_offset)
 from loadtests.stats import AGGREGATED, EndpointStats, as_json, read_failures, read_stats, table
 from loadtests.trips import road_points
 from routing.network import RoadNetwork
@@ -160,6 +160,7 @@ def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, du
         database = Database.sqlite(workdir)
     redis = PrivateRedis(log_path=workdir / "redis.log") if config.workers > 1 else None
     offset = run_clock_offset()
+    started_at = local_now(offset).replace(microsecond=0)  # the buses are free from (about) here on
     service = Service(database.url, buses=config.bus_count, workers=config.workers,
                       redis_url=redis.url if redis else None, clock_offset_s=offset,
                       log_path=workdir / "service.log", area=f"load-{uuid.uuid4().hex[:8]}")
@@ -175,7 +176,8 @@ def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, du
         points = road_points(RoadNetwork.load(), POINTS, seed=config.seed)
         scenario.write_text(json.dumps({
             "keys": {"riders": keys.riders, "drivers": keys.drivers, "operators": keys.operators},
-            "points": points, "clock_offset_s": offset, "records": str(records), "seed": config.seed,
+            "points": points, "clock_offset_s": offset, "started_at": started_at.isoformat(),
+            "records": str(records), "seed": config.seed,
             "tolerate_outages": config.tolerate_outages}))
         prefix = workdir / "locust"
         stack = Stack(service, database, redis, keys, records)

@@ -57,6 +57,4 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-# Closed as soon as the handler returns (scope "function"), before FastAPI validates a sync handler's answer
-# in a worker thread: a connection must not wait for a thread that waits for the dispatch lock.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(get_session)]
