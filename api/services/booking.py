@@ -32,6 +32,7 @@ from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
 from dispatch.dispatcher import Dispatcher, DispatchError, RequestStatus
 from dispatch.events import DomainEvent, EventKind
 from dispatch.model import Offer, Rejection, Request, StopKind, TimeType
+from routing.errors import OutsideServiceAreaError, SnapError
 from routing.network import RoadNetwork
 
 MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
@@ -74,13 +75,18 @@ class LiveDispatch:
 
 def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Point, destination: Point,
                time_type: TimeType, time: datetime, seats: int, wheelchairs: int) -> OfferPublic:
-    """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times (the refusal
-    is logged as a ``request_rejected`` event, for the key figures).
+    """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times.
 
-    Points outside the service area or off the roads raise the routing errors.
+    Points outside the service area or off the roads raise the routing errors. Every refusal, these
+    included, is logged as a ``request_rejected`` event with its cause, for the key figures.
     """
-    snapped = live.network.snap([origin.lat, destination.lat], [origin.lon, destination.lon])
     clock = live.clock
+    try:
+        snapped = live.network.snap([origin.lat, destination.lat], [origin.lon, destination.lon])
+    except (OutsideServiceAreaError, SnapError) as error:
+        cause = "outside_area" if isinstance(error, OutsideServiceAreaError) else "off_road"
+        _log_refusal(session, user, None, cause, clock.now_datetime())
+        raise
     with live.lock:
         now = clock.now()
         request = Request(uuid.uuid4().hex, int(snapped.node[0]), int(snapped.node[1]), time_type,
@@ -88,7 +94,7 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
         result = live.dispatcher.quote(request, now)
         live.publish_events()
         if isinstance(result, Rejection):
-            _log_refusal(session, user, result, clock.to_datetime(now))
+            _log_refusal(session, user, request.id, result.cause.value, clock.to_datetime(now))
             raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
         if len(live.quotes) >= MAX_OPEN_QUOTES:
             live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
@@ -173,14 +179,13 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
 
 # ----- helpers ---------------------------------------------------------------------------------------
 
-def _log_refusal(session: Session, user: User, rejection: Rejection, moment: datetime) -> None:
+def _log_refusal(session: Session, user: User, request_id: str | None, cause: str, moment: datetime) -> None:
     """Log a refused quote; if the database is away the rider still gets the refusal (a warning is logged)."""
     try:
         append_event(session, event=Event(time=moment, kind=EventKind.REQUEST_REJECTED, actor=actor(user),
-                                          request_id=rejection.request_id,
-                                          payload={"cause": rejection.cause.value}))
+                                          request_id=request_id, payload={"cause": cause}))
     except SQLAlchemyError as error:
-        log.warning("refused quote %s not logged: %s", rejection.request_id, error)
+        log.warning("refused quote (%s) not logged: %s", cause, error)
 
 
 def _is_operator(user: User) -> bool:

@@ -5,7 +5,8 @@ The figures concern the bookings *submitted* in ``[start, end)`` and the shifts 
 Definitions (times from the drivers' reports ``picked_up_at`` / ``dropped_off_at``):
 
 - **served**: bookings completed (dropped off); **rejected**: bookings that ended rejected, by cause;
-  **refused quotes**: quotes refused in the range (``request_rejected`` events), by cause.
+  **refused quotes**: quotes refused in the range (``request_rejected`` events; points outside the area
+  or off the road included), by cause.
 - **wait**: pickup time − requested time (leave-after trips) or − promised window start (arrive-by trips),
   over bookings picked up; **ride**: drop-off − pickup over completed bookings; each as count, mean, and
   the 50th and 95th percentiles (linear interpolation between the sorted values).

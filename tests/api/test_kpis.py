@@ -118,9 +118,9 @@ class MovableClock:
 
 def test_the_endpoint_reports_a_trip_driven_and_a_refused_quote(tmp_path):
     """One bus: a rider books Vaduz → Schaan at 09:00, the driver picks up at the planned pickup and drops
-    off 10 minutes later; a quote for 03:00 is refused (outside_hours). The figures for the day: served 1,
-    one refused quote by cause, wait = pickup − 09:00, ride 600 s, window kept 100 %, nobody pooled,
-    vehicle km = the road distance Vaduz → Schaan."""
+    off 10 minutes later; a quote for 03:00 is refused (outside_hours), one from Zurich too (outside_area).
+    The figures for the day: served 1, the refused quotes by cause, wait = pickup − 09:00, ride 600 s,
+    window kept 100 %, nobody pooled, vehicle km = the road distance Vaduz → Schaan."""
     clock = MovableClock(START)
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=1),
                      clock=ServiceClock(ZONE, wall_clock=clock))
@@ -134,6 +134,10 @@ def test_the_endpoint_reports_a_trip_driven_and_a_refused_quote(tmp_path):
         refused = client.post("/v1/quotes", headers=keys["rider"],
                               json=trip | {"time": (START.replace(hour=3) + timedelta(days=1)).isoformat()})
         assert (refused.status_code, refused.json()["code"]) == (409, "outside_hours")
+        zurich = {"lat": 47.3769, "lon": 8.5417}
+        far = client.post("/v1/quotes", headers=keys["rider"],
+                          json=trip | {"origin": zurich, "time": START.replace(hour=9).isoformat()})
+        assert (far.status_code, far.json()["code"]) == (422, "outside_area")
         offer = client.post("/v1/quotes", headers=keys["rider"],
                             json=trip | {"time": START.replace(hour=9).isoformat()})
         booking = client.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
@@ -151,7 +155,7 @@ def test_the_endpoint_reports_a_trip_driven_and_a_refused_quote(tmp_path):
         kpis = answer.json()
         network = app.state.network
         nodes = network.snap([VADUZ["lat"], SCHAAN["lat"]], [VADUZ["lon"], SCHAAN["lon"]]).node
-    assert (kpis["served"], kpis["refused_quotes_by_cause"]) == (1, {"outside_hours": 1})
+    assert (kpis["served"], kpis["refused_quotes_by_cause"]) == (1, {"outside_hours": 1, "outside_area": 1})
     assert kpis["wait_s"]["mean"] == (pickup - START.replace(hour=9)).total_seconds()
     assert kpis["ride_s"]["p95"] == 600 and kpis["window_kept_pct"] == 100 and kpis["pooling_rate_pct"] == 0
     assert kpis["vehicle_km"] == pytest.approx(network.travel(int(nodes[0]), int(nodes[1]))[1] / 1000)
