@@ -34,13 +34,15 @@ router = APIRouter(tags=["web"])
 
 class MePublic(BaseModel):
     """The holder of an API key: their id, name, role and, for drivers, the bus they drive; and the
-    service's clock (``now``, local time with its offset), which pages use for "today" and default times."""
+    service's clock (``now``, local time with its offset) and time zone, which pages use for "today",
+    default times and the offset of a time the user picks."""
 
     id: int
     name: str
     role: UserRole
     vehicle_id: str | None
     now: datetime
+    timezone: str
 
 
 def static_files() -> StaticFiles:
@@ -87,8 +89,9 @@ def read_roads(request: Request) -> JSONResponse:
 
 @router.get("/map/area")
 def read_area(request: Request) -> JSONResponse:
-    """The service area's outline as a GeoJSON Feature with its ``bbox`` (west, south, east, north)."""
-    return JSONResponse(_map_data(request).area, headers={"Cache-Control": MAP_CACHE})
+    """The service area in force as a GeoJSON Feature with its ``bbox`` (west, south, east, north);
+    not cached by browsers, as operators may change it."""
+    return JSONResponse(_map_data(request).area, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/map/places")
@@ -102,4 +105,4 @@ def read_me(user: CurrentUser, live: DispatchDep) -> MePublic:
     """Who holds this key (the pages check a key with it and find the driver's bus), and the service's
     time now."""
     return MePublic(id=user.id, name=user.name, role=user.role, vehicle_id=user.vehicle_id,
-                    now=live.clock.now_datetime())
+                    now=live.clock.now_datetime(), timezone=str(live.clock.zone))

@@ -10,7 +10,7 @@ about 140 kB this way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -102,19 +102,24 @@ def places_list(network: RoadNetwork) -> list[dict[str, Any]]:
 
 @dataclass
 class MapData:
-    """The base map of one loaded region, each part built on first use and kept."""
+    """The base map of one loaded region, each part built on first use and kept (the area until operators
+    change it; the places stay those inside the area when they were first asked for)."""
 
     network: RoadNetwork
+    _area: tuple[Any, dict[str, Any]] | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def roads(self) -> dict[str, Any]:
         """See :func:`roads_geojson`."""
         return roads_geojson(self.network)
 
-    @cached_property
+    @property
     def area(self) -> dict[str, Any]:
-        """See :func:`area_geojson`."""
-        return area_geojson(self.network)
+        """See :func:`area_geojson`; built again whenever operators have put another area in force."""
+        polygon = self.network.service_area.polygon
+        if self._area is None or self._area[0] is not polygon:
+            self._area = (polygon, area_geojson(self.network))
+        return self._area[1]
 
     @cached_property
     def places(self) -> list[dict[str, Any]]:

@@ -68,10 +68,23 @@ def test_the_area_is_a_polygon_and_the_places_are_named_villages(client: TestCli
 
 def test_me_tells_the_role_the_bus_and_the_service_time(client: TestClient):
     """GET /v1/me: the driver is a driver of bus-1, the rider has no bus, and both see the service's
-    clock (08:00 local, with its offset); without a key 401."""
+    clock (08:00 local, with its offset) and time zone; without a key 401."""
     driver = client.get("/v1/me", headers=client.keys["driver"]).json()
     assert driver["role"] == "driver" and driver["vehicle_id"] == "bus-1"
-    assert driver["now"] == "2026-11-23T08:00:00+01:00"
+    assert driver["now"] == "2026-11-23T08:00:00+01:00" and driver["timezone"] == "Europe/Vaduz"
     rider = client.get("/v1/me", headers=client.keys["rider"]).json()
     assert rider["role"] == "rider" and rider["vehicle_id"] is None
     assert client.get("/v1/me").status_code == 401
+
+
+def test_the_map_shows_the_area_operators_put_in_force(client: TestClient):
+    """After an operator narrows the service area to a box around Vaduz and Schaan, GET /map/area answers
+    that box, not the built-in area."""
+    box = [[9.49, 47.12], [9.56, 47.12], [9.56, 47.18], [9.49, 47.18], [9.49, 47.12]]
+    before = client.get("/map/area").json()["bbox"]
+    changed = client.put("/v1/operator/service-area", headers=client.keys["operator"],
+                         json={"name": "Vaduz-Schaan", "geojson": {"type": "Polygon", "coordinates": [box]}})
+    assert changed.status_code == 200, changed.text
+    after = client.get("/map/area")
+    assert after.headers["cache-control"] == "no-cache"
+    assert after.json()["bbox"] == [9.49, 47.12, 9.56, 47.18] != before

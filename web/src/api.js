@@ -123,13 +123,38 @@ export function hhmm(iso) {
   return iso ? iso.slice(11, 16) : '–';
 }
 
-/** [from, to) of the service's day containing `nowIso` (midnight to midnight, the same offset). */
-export function dayOf(nowIso) {
-  const date = nowIso.slice(0, 10);
-  const offset = nowIso.slice(19).replace(/^\.\d+/, '') || 'Z';
+function zoneOffsetMinutes(zone, instant) {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+    .formatToParts(new Date(instant));
+  const match = parts.find((part) => part.type === 'timeZoneName').value.match(/([+-])(\d{2}):(\d{2})/);
+  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+}
+
+/**
+ * An aware ISO datetime for the wall-clock `date` ("YYYY-MM-DD") and `time` ("HH:MM") in the service's
+ * time zone `me.timezone` (so a summer date gets the summer offset); the offset of `me.now` if the
+ * browser cannot tell.
+ */
+export function serviceTime(me, date, time) {
+  let offset = me.now.slice(19).replace(/^\.\d+/, '');
+  try {
+    const wall = Date.parse(`${date}T${time}:00Z`);
+    let minutes = zoneOffsetMinutes(me.timezone, wall);
+    minutes = zoneOffsetMinutes(me.timezone, wall - minutes * 60000); // again, at the instant itself
+    const abs = Math.abs(minutes);
+    offset = `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  } catch {
+    // keep the offset of now
+  }
+  return `${date}T${time}:00${offset}`;
+}
+
+/** [from, to) of the service's day now: its midnight and the next one, as aware ISO datetimes. */
+export function today(me) {
+  const date = me.now.slice(0, 10);
   const next = new Date(`${date}T12:00:00Z`);
   next.setUTCDate(next.getUTCDate() + 1);
-  return [`${date}T00:00:00${offset}`, `${next.toISOString().slice(0, 10)}T00:00:00${offset}`];
+  return [serviceTime(me, date, '00:00'), serviceTime(me, next.toISOString().slice(0, 10), '00:00')];
 }
 
 /** Create an element: el('li', {class: 'x', text: 'y'}, child, …). */

@@ -4,7 +4,7 @@
 // the vehicles (GET/POST /v1/operator/vehicles, out of / back in service, their shifts) and simulations
 // (POST /v1/operator/simulations, its status and report).
 
-import { api, dayOf, el, errorText, hhmm, liveStream, showLive, signIn } from './api.js';
+import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn, today } from './api.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
 
@@ -85,7 +85,7 @@ function renderRequests() {
 // --- today's figures -------------------------------------------------------------------------------
 
 async function loadKpis() {
-  const [from, to] = dayOf(state.me.now);
+  const [from, to] = today(state.me);
   const answer = await api(`/v1/operator/kpis?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
   if (answer.ok) {
     state.kpis = answer.body;
@@ -96,14 +96,28 @@ async function loadKpis() {
 function renderKpis() {
   const k = state.kpis;
   if (!k) return;
-  const entries = (object) => Object.entries(object).map(([name, n]) => `${t(`status.${name}`) === `status.${name}` ? name : t(`status.${name}`)}: ${n}`).join(', ') || '–';
-  const pairs = [
+  const named = (name) => (t(`status.${name}`) === `status.${name}` ? name : t(`status.${name}`));
+  const entries = (object) => Object.entries(object ?? {}).map(([name, n]) => `${named(name)}: ${n}`).join(', ') || '–';
+  const minutes = (seconds) => (seconds == null ? '–' : t('op.minutes', { n: Math.round(seconds / 60) }));
+  const number = (value, digits = 1) => (value == null ? '–' : String(Math.round(value * 10 ** digits) / 10 ** digits));
+  const rows = [
     ['op.kpiBookings', String(k.bookings), 'bookings'],
     ['op.kpiStatus', entries(k.by_status), 'by-status'],
     ['op.kpiCauses', entries(k.by_rejection_cause), 'causes'],
-    ['op.kpiWindow', k.mean_window_s == null ? '–' : t('op.minutes', { n: Math.round(k.mean_window_s / 60) }), 'window'],
+    ['op.kpiWindow', minutes(k.mean_window_s), 'window'],
   ];
-  $('kpis').replaceChildren(...pairs.flatMap(([label, value, key]) => [el('dt', { text: t(label) }), el('dd', { 'data-kpi': key, text: value })]));
+  if ('served' in k) {
+    rows.push(
+      ['op.kpiServed', `${k.served} / ${k.rejected}`, 'served'],
+      ['op.kpiRefused', entries(k.refused_quotes_by_cause), 'refused'],
+      ['op.kpiWait', k.wait_s ? `${minutes(k.wait_s.p50)} / ${minutes(k.wait_s.p95)}` : '–', 'wait'],
+      ['op.kpiKept', k.window_kept_pct == null ? '–' : `${number(k.window_kept_pct)} %`, 'kept'],
+      ['op.kpiRideFactor', number(k.ride_time_factor, 2), 'ride-factor'],
+      ['op.kpiOccupancy', number(k.occupancy, 2), 'occupancy'],
+      ['op.kpiVehicle', `${number(k.vehicle_hours)} h · ${number(k.vehicle_km)} km`, 'vehicle'],
+    );
+  }
+  $('kpis').replaceChildren(...rows.flatMap(([label, value, key]) => [el('dt', { text: t(label) }), el('dd', { 'data-kpi': key, text: value })]));
 }
 
 /** Fleet and figures again, at most once a second, after live messages. */
@@ -227,9 +241,9 @@ async function showShifts(vehicleId) {
 }
 
 async function addShift(vehicleId, date, start, end) {
-  const offset = state.me.now.slice(19).replace(/^\.\d+/, '');
   const answer = await api(`/v1/operator/vehicles/${encodeURIComponent(vehicleId)}/shifts`, {
-    method: 'POST', body: { starts_at: `${date}T${start}:00${offset}`, ends_at: `${date}T${end}:00${offset}`, breaks: [] },
+    method: 'POST',
+    body: { starts_at: serviceTime(state.me, date, start), ends_at: serviceTime(state.me, date, end), breaks: [] },
   });
   $('vehicles-message').replaceChildren(...(answer.ok ? [] : problems(answer.body).map((p) => el('p', { class: 'error', text: p }))));
   await loadVehicles();
@@ -293,7 +307,7 @@ async function followSimulation(id) {
     return;
   }
   const job = answer.body;
-  const line = el('p', { text: t('op.simStatus', { id: id.slice(0, 8), status: job.status, done: job.requests_simulated, total: job.requests_total }) });
+  const line = el('p', { text: t('op.simStatus', { id: id.slice(0, 8), status: t(`sim.${job.status}`), done: job.requests_simulated, total: job.requests_total }) });
   if (job.status === 'queued' || job.status === 'running') {
     box.replaceChildren(line);
     setTimeout(() => followSimulation(id), 1000);

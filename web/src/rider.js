@@ -1,7 +1,7 @@
 // The riders' page (/app): choose where from and where to (a list of places or a click on the map), when,
 // how many; get an offer; book it; watch the bus come (WS /v1/bookings/{id}/stream); cancel.
 
-import { api, el, errorText, hhmm, liveStream, showLive, signIn } from './api.js';
+import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn } from './api.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
 
@@ -76,12 +76,11 @@ function defaultTime(nowIso) {
 }
 
 function requestBody() {
-  const offset = state.me.now.slice(19).replace(/^\.\d+/, '');
   const point = (p) => ({ lat: p.lat, lon: p.lon });
   return {
     origin: point(state.ends.from), destination: point(state.ends.to),
     time_type: document.querySelector('input[name="time_type"]:checked').value,
-    time: `${$('date').value}T${$('time').value}:00${offset}`,
+    time: serviceTime(state.me, $('date').value, $('time').value),
     seats: Number($('seats').value) || 1, wheelchairs: Number($('wheelchairs').value) || 0,
   };
 }
