@@ -24,7 +24,7 @@ from dispatch.model import DAY_S, Break, Vehicle
 from routing.network import RoadNetwork
 
 DEPOT_LAT, DEPOT_LON = 47.1410, 9.5215  # Vaduz centre
-BUSES, SEATS, WHEELCHAIR_SPACES = 6, 8, 1
+SEATS, WHEELCHAIR_SPACES = 8, 1
 SHIFT_START_S, SHIFT_END_S = 5 * 3600, 23 * 3600
 DEMO_DAYS = 7  # the default booking horizon
 PLANNED_DAYS = 2  # today and tomorrow
