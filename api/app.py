@@ -1,10 +1,13 @@
 """The HTTP service: a health page, the riders' API (:mod:`api.routes.rider`), the drivers' API
-(:mod:`api.routes.driver`) and the operators' API (:mod:`api.routes.operator`).
+(:mod:`api.routes.driver`), the operators' API (:mod:`api.routes.operator`), the live WebSocket streams
+(:mod:`api.routes.live`), named stops and the web apps.
 
-At start the app migrates the database (``DATABASE_URL``), loads the road network, and builds an
-in-process dispatcher with the demo fleet (:mod:`api.fleet`), into which the bookings and routes saved
-in the database come back (:mod:`api.services.recovery`). The service rules in force are the newest
-version stored (``service_rules``), else the defaults."""
+At start the app migrates the database (``DATABASE_URL``), loads the road network and builds the
+dispatcher from the database (:mod:`api.services.startup`: the fleet and shifts stored — the demo fleet
+only into an empty table —, the newest service rules and area, and every booking and route saved). The
+live layer (:mod:`api.live`) then publishes the plan's changes; with ``REDIS_URL`` the workers elect one
+dispatcher and forward to it. A background thread re-optimises the plan
+(:mod:`api.services.reoptimizer`)."""
 
 from __future__ import annotations
 
