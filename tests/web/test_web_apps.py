@@ -220,7 +220,7 @@ def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service,
     page.get_by_role("button", name="Get an offer").click()
     rejection = page.locator("#rejection")
     expect(rejection).to_be_visible()
-    expect(rejection).to_contain_text("Sorry, no offer: no bus can take this trip at that time")
+    expect(rejection).to_contain_text("Sorry, no offer: No bus is free at that time.")
     choices = rejection.get_by_role("button")
     expect(choices.first).to_be_visible()
     page.screenshot(path=artifacts / "rider-rejected.png", full_page=True)

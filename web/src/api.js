@@ -1,7 +1,7 @@
 // Talking to the Rufbus API: the API key (localStorage), JSON requests, live WebSocket streams with
 // reconnection, the sign-in form every page shares, and small formatting helpers.
 
-import { t, translate, languageSwitch } from './i18n.js';
+import { has, t, translate, languageSwitch } from './i18n.js';
 
 const KEY = 'rufbus.key';
 
@@ -171,8 +171,9 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** A short error text from an API answer body. */
+/** A short error text from an API answer body: ours for the codes we know, else the service's message. */
 export function errorText(body) {
   if (!body) return '';
+  if (body.code && has(`code.${body.code}`)) return t(`code.${body.code}`);
   return body.message || body.code || JSON.stringify(body);
 }

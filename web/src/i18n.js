@@ -79,6 +79,21 @@ const STRINGS = {
     'op.booking': 'Buchung', 'op.window': 'Abholfenster',
     'op.kpiBookings': 'Anfragen', 'op.kpiWindow': 'Mittleres Abholfenster',
     'op.kpiStatus': 'Nach Status', 'op.kpiCauses': 'Ablehnungsgründe',
+    'code.outside_area': 'Start oder Ziel liegt außerhalb des Bediengebiets.',
+    'code.off_road': 'Start oder Ziel liegt zu weit von einer Straße entfernt.',
+    'code.outside_hours': 'Zu dieser Zeit fährt der Rufbus nicht.',
+    'code.beyond_horizon': 'So weit im Voraus kann noch nicht gebucht werden.',
+    'code.too_short_notice': 'Die Zeit ist zu knapp; bitte etwas später wählen.',
+    'code.time_in_past': 'Diese Zeit ist schon vorbei.',
+    'code.same_origin_destination': 'Start und Ziel sind derselbe Ort.',
+    'code.capacity': 'Kein Bus hat so viele Plätze.',
+    'code.no_vehicle_in_time': 'Zu dieser Zeit ist kein Bus frei.',
+    'code.offer_expired': 'Das Angebot ist abgelaufen; bitte neu anfragen.',
+    'code.offer_no_longer_feasible': 'Das Angebot ist nicht mehr möglich; bitte neu anfragen.',
+    'code.vehicle_out_of_service': 'Der Bus ist ausgefallen.',
+    'code.not_cancellable': 'Diese Fahrt kann nicht mehr storniert werden.',
+    'code.not_next_stop': 'Das ist nicht der nächste Halt.',
+    'code.too_early_for_no_show': 'Bitte noch warten, bevor Sie „nicht erschienen“ melden.',
     'op.minutes': '{n} min',
     'op.kpiServed': 'Befördert / abgelehnt', 'op.kpiRefused': 'Kein Angebot (Grund)',
     'op.kpiWait': 'Wartezeit Median / 95 %', 'op.kpiKept': 'Abholfenster eingehalten',
@@ -183,6 +198,21 @@ const STRINGS = {
     'op.booking': 'Booking', 'op.window': 'Pickup window',
     'op.kpiBookings': 'Requests', 'op.kpiWindow': 'Mean pickup window',
     'op.kpiStatus': 'By status', 'op.kpiCauses': 'Rejection causes',
+    'code.outside_area': 'Start or destination is outside the service area.',
+    'code.off_road': 'Start or destination is too far from a road.',
+    'code.outside_hours': 'The bus does not run at that time.',
+    'code.beyond_horizon': 'That is too far ahead to book yet.',
+    'code.too_short_notice': 'That is too soon; please pick a later time.',
+    'code.time_in_past': 'That time has passed.',
+    'code.same_origin_destination': 'Start and destination are the same place.',
+    'code.capacity': 'No bus has that many places.',
+    'code.no_vehicle_in_time': 'No bus is free at that time.',
+    'code.offer_expired': 'The offer has expired; please ask again.',
+    'code.offer_no_longer_feasible': 'The offer is no longer possible; please ask again.',
+    'code.vehicle_out_of_service': 'The bus is out of service.',
+    'code.not_cancellable': 'This ride can no longer be cancelled.',
+    'code.not_next_stop': 'That is not the next stop.',
+    'code.too_early_for_no_show': 'Please wait a little longer before reporting a no-show.',
     'op.minutes': '{n} min',
     'op.kpiServed': 'Served / rejected', 'op.kpiRefused': 'No offer (cause)',
     'op.kpiWait': 'Wait median / 95 %', 'op.kpiKept': 'Pickup window kept',
@@ -219,6 +249,11 @@ let lang = localStorage.getItem('rufbus.lang') === 'en' ? 'en' : 'de';
 /** The current language code ("de" or "en"). */
 export function language() {
   return lang;
+}
+
+/** Whether `key` has a string (in any language). */
+export function has(key) {
+  return key in STRINGS.de;
 }
 
 /** The string `key` in the current language, with {name} placeholders filled from `vars`. */
