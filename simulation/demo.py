@@ -4,7 +4,7 @@ moves on a fresh machine.
     make run                                            # terminal 1: the service on http://127.0.0.1:8000
     .venv/bin/python -m simulation.demo --url http://127.0.0.1:8000   # terminal 2
 
-Riders ask for trips between places of the region (:mod:`simulation.generator`) leaving a few minutes
+Riders ask for trips between places of the region (:mod:`simulation.generator`) leaving 2–10 minutes
 ahead, and book every offer, through the riders' API. Each bus has a simulated driver on the drivers'
 API: it reads its route, moves along the road geometry towards the next stop so as to reach it at the
 planned time (``POST /v1/driver/positions``), and reports arriving, boardings, alightings and the end of
@@ -29,6 +29,7 @@ import httpx
 import numpy as np
 
 log = logging.getLogger("rufbus.demo")
+AHEAD = timedelta(seconds=60)
 
 
 @dataclass
@@ -105,11 +106,12 @@ class DemoDriver:
             return
         arrival = datetime.fromisoformat(stop["planned_arrival"])
         geometry = route["geometry"]
-        if geometry is None or now >= arrival:
+        if geometry is None:
             return
         since = self.last_move or now
         self.last_move = now
-        fraction = (now - since) / (arrival - since) if arrival > since else 1.0
+        due = arrival - AHEAD  # keep a little ahead of the plan, so that snapping never makes it late
+        fraction = min(1.0, (now - since) / (due - since)) if due > since else 1.0
         coordinates = geometry["coordinates"]
         ends = [math.hypot(lon - stop["lon"], lat - stop["lat"]) for lon, lat in coordinates]
         lat, lon = along(coordinates[:int(np.argmin(ends)) + 1], fraction)
@@ -142,10 +144,10 @@ class DemoRiders:
         self.next = 0
 
     def tick(self, now: datetime) -> None:
-        """Ask for the next trip, leaving 3–20 minutes from ``now``, and book the offer."""
+        """Ask for the next trip, leaving 2–10 minutes from ``now``, and book the offer."""
         trip = self.trips[self.next % len(self.trips)]
         self.next += 1
-        leave = now + timedelta(minutes=float(self.rng.uniform(3, 20)))
+        leave = now + timedelta(minutes=float(self.rng.uniform(2, 10)))
         body = {"origin": {"lat": trip.origin[0], "lon": trip.origin[1]},
                 "destination": {"lat": trip.destination[0], "lon": trip.destination[1]},
                 "time_type": "leave_after", "time": leave.isoformat(), "seats": max(1, trip.seats),

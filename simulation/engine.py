@@ -57,7 +57,7 @@ class RiderRecord:
     request: Request
     outcome: str = "pending"  # completed, rejected, cancelled, no_show (or booked/on_board if the day ended)
     cause: str | None = None  # the rejection cause
-    vehicle_id: str | None = None
+    vehicle_id: str | None = None  # the bus offered, then the bus that came for the rider
     window: tuple[int, int] | None = None  # promised pickup window
     bus_arrived: int | None = None  # start of service at the pickup (the bus is there)
     boarded: int | None = None  # the bus left the pickup with the rider
@@ -147,8 +147,6 @@ class _Simulation:
         started = time.perf_counter()
         while self.events:
             at, kind, _, key = heapq.heappop(self.events)
-            if at > self.end:
-                break
             self._drive_all(at)
             if kind is _Kind.REQUEST:
                 self._ask(self.requests[key], at)
@@ -239,7 +237,7 @@ class _Simulation:
             record = self.result.riders.get(stop.request_id)
             leave = start + stop.service_s
             if stop.kind is StopKind.PICKUP:
-                record.bus_arrived = start
+                record.bus_arrived, record.vehicle_id = start, vehicle_id  # re-plans may have moved the rider
                 if stop.request_id in self.no_show:
                     self.waiting[vehicle_id] = (stop.request_id, start + d.rules.no_show_wait_s)
                     continue
