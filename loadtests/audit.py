@@ -2,8 +2,9 @@
 
 * **Lost bookings**: a booking a client was told succeeded (201, or 200 on a retry) that is missing from
   the database, or whose status is not what the clients made of it — booked or on board but not in its
-  bus's planned stops, or ended (cancelled, completed, rejected, no-show) without a client's cancellation
-  or a driver's drop-off having been answered.
+  bus's planned stops, or ended (cancelled, completed, rejected, no-show) without a client having asked
+  to cancel it or a driver having reported its drop-off (asked: the answer may not have arrived before
+  the run ended).
 * **Double bookings**: one Idempotency-Key that yielded two booking ids, or stands on two rows.
 * **Capacity violations**: along every bus's planned stops, from the riders on board (status picked up),
   the seats or wheelchair spaces taken exceed the vehicle's.
@@ -41,7 +42,9 @@ class ClientRecords:
 
     told: dict[str, dict] = field(default_factory=dict)  # booking id -> the booked record
     keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # key -> booking ids
-    cancelled: set[str] = field(default_factory=set)
+    cancelled: set[str] = field(default_factory=set)  # told 200 to a cancellation
+    cancel_requested: set[str] = field(default_factory=set)  # asked to cancel (the answer may have been lost)
+    dropoff_requested: set[str] = field(default_factory=set)  # a driver reported the drop-off (ditto)
     picked_up: set[str] = field(default_factory=set)
     dropped_off: set[str] = field(default_factory=set)
     quotes_refused: int = 0
@@ -65,10 +68,14 @@ class ClientRecords:
                 records.retried_bookings += entry.get("attempt", 1) > 1
             elif event == "cancelled":
                 records.cancelled.add(entry["id"])
+            elif event == "cancel_requested":
+                records.cancel_requested.add(entry["id"])
             elif event == "picked_up":
                 records.picked_up.add(entry["id"])
             elif event == "dropped_off":
                 records.dropped_off.add(entry["id"])
+            elif event == "dropped_off_requested":
+                records.dropoff_requested.add(entry["id"])
             elif event == "quote_refused":
                 records.quotes_refused += 1
             elif event == "booking_refused":
@@ -160,9 +167,10 @@ def _check_told(report: AuditReport, records: ClientRecords, bookings: dict[str,
             if booking_id in records.cancelled:
                 report.add("lost_bookings", f"{booking_id}: a client was told it was cancelled, "
                                             f"the database says {status.value}")
-        elif status is RequestStatus.CANCELLED and booking_id not in records.cancelled:
-            report.add("lost_bookings", f"{booking_id}: cancelled, but no client cancelled it")
-        elif status is RequestStatus.COMPLETED and booking_id not in records.dropped_off:
+        elif status is RequestStatus.CANCELLED and booking_id not in records.cancel_requested | records.cancelled:
+            report.add("lost_bookings", f"{booking_id}: cancelled, but no client asked to cancel it")
+        elif (status is RequestStatus.COMPLETED
+              and booking_id not in records.dropoff_requested | records.dropped_off):
             report.add("lost_bookings", f"{booking_id}: completed, but no driver dropped it off")
         elif status not in (*LIVE, RequestStatus.CANCELLED, RequestStatus.COMPLETED):
             report.add("lost_bookings", f"{booking_id}: ended as {status.value} ({row.rejection_cause})")

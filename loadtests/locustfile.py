@@ -132,7 +132,9 @@ class Rider(FastHttpUser):
             time.sleep(1.0)
 
     def cancel(self, booking_id: str) -> None:
-        """Cancel; 409 (already picked up) is an answer, not a failure."""
+        """Cancel; 409 (already picked up) is an answer, not a failure. The request is recorded before it is
+        sent: a cancellation whose answer never arrives (the run ends) is still the client's."""
+        record("cancel_requested", id=booking_id)
         with self.client.delete(f"/v1/bookings/{booking_id}", headers=self.auth,
                                 name="DELETE /v1/bookings/{id}", catch_response=True) as answer:
             if answer.status_code == 200:
@@ -190,6 +192,7 @@ class Driver(FastHttpUser):
             return
         action = "picked-up" if nxt["kind"] == "pickup" else "dropped-off"
         now = service_now()
+        record(f"{action.replace('-', '_')}_requested", id=nxt["booking_id"], vehicle_id=self.vehicle_id)
         if self._post(f"/v1/driver/{action}", {"booking_id": nxt["booking_id"]}, 204,
                       f"POST /v1/driver/{action}"):
             record(action.replace("-", "_"), id=nxt["booking_id"], vehicle_id=self.vehicle_id)

@@ -33,6 +33,9 @@ from api.db.session import create_db_engine
 REPO = Path(__file__).resolve().parent.parent
 OFFSET_VARIABLE = "RUFBUS_LOAD_CLOCK_OFFSET_S"  # read by loadtests.server
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# Idle keep-alive connections are kept longer than a client's think time: with uvicorn's 5 s, the server
+# closing an idle connection races the client reusing it ("connection closed" on the next request).
+KEEP_ALIVE_S = 30
 SERVICE_DAY = (6 * 3600, 19 * 3600)  # local times of day a run may start at without shifting the clock
 SHIFTED_START_S = 8 * 3600  # otherwise the service's clock starts the run at 08:00 local
 
@@ -166,7 +169,7 @@ class Service:
         """Start uvicorn and wait until ``/health`` answers 200."""
         command = [sys.executable, "-m", "uvicorn", "loadtests.server:create_app", "--factory",
                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-                   "--no-access-log"]
+                   "--no-access-log", "--timeout-keep-alive", str(KEEP_ALIVE_S)]
         if self.workers > 1:
             command += ["--workers", str(self.workers)]
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115

@@ -97,5 +97,5 @@ def test_an_ending_nobody_asked_for_is_a_lost_booking(tmp_path):
     cancelled is not."""
     url = database(tmp_path, [booking("mine", status=RequestStatus.CANCELLED),
                               booking("theirs", status=RequestStatus.CANCELLED)], [])
-    report = audit(url, records(tmp_path, [told("mine"), told("theirs"), {"event": "cancelled", "id": "mine"}]))
+    report = audit(url, records(tmp_path, [told("mine"), told("theirs"), {"event": "cancel_requested", "id": "mine"}]))
     assert report.lost_bookings == 1 and "theirs" in report.problems["lost_bookings"][0]
