@@ -1,5 +1,5 @@
-"""Fixtures of the browser tests: the service as a real uvicorn process (temporary SQLite database, one
-8-seat bus, the clock standing at 08:00 local on 23 November 2026), its users' keys, and Debian's headless
+"""Fixtures of the browser tests: the service as a real uvicorn process (temporary SQLite database, two
+8-seat buses, the clock standing at 08:00 local on 23 November 2026), its users' keys, and Debian's headless
 Chromium driven by Playwright (never a downloaded browser: ``executable_path`` is ``/usr/bin/chromium``).
 
 Screenshots go to ``test-artifacts/web/`` in the repository (git-ignored); the path is printed.
@@ -40,7 +40,7 @@ from api.settings import Settings
 
 zone = ZoneInfo("Europe/Vaduz")
 now = datetime(2026, 11, 23, 8, 0, tzinfo=zone)
-settings = Settings(database_url=sys.argv[1], demo_buses=1, demo_users=False)
+settings = Settings(database_url=sys.argv[1], demo_buses=2, demo_users=False)
 app = create_app(settings, clock=ServiceClock(zone, lambda: now))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
@@ -48,7 +48,8 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 
 @dataclass(frozen=True)
 class Service:
-    """A running service: its base URL and one API key per role (the driver drives ``bus-1``)."""
+    """A running service: its base URL and one API key per role; ``driver`` drives ``bus-1``,
+    ``driver-2`` drives ``bus-2``."""
 
     base_url: str
     keys: dict[str, str]
@@ -65,6 +66,8 @@ def _add_users(database: Path) -> dict[str, str]:
         with Session(engine) as session:
             return {"rider": create_user(session, name="Rita Rider", role="rider")[1],
                     "driver": create_user(session, name="Dana Driver", role="driver", vehicle_id="bus-1")[1],
+                    "driver-2": create_user(session, name="Dirk Driver", role="driver",
+                                            vehicle_id="bus-2")[1],
                     "operator": create_user(session, name="Otto Operator", role="operator")[1]}
     finally:
         engine.dispose()

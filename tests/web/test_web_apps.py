@@ -3,8 +3,8 @@ a rider books on /app, the trip appears on the bus's /driver page without a relo
 arrival, pickup and drop-off, the rider's page follows live, and /operator shows the bus and today's
 figures changing. Every page must load nothing from outside the service and raise no script error.
 
-The service (tests/web/conftest.py) has one 8-seat bus, bus-1, at its depot in Vaduz; the clock stands at
-08:00, so the rider's default time is 08:30."""
+The service (tests/web/conftest.py) has two 8-seat buses, bus-1 and bus-2, at their depot in Vaduz; the
+clock stands at 08:00, so the rider's default time is 08:30."""
 
 from __future__ import annotations
 
@@ -107,12 +107,13 @@ def kpi(page: Page, name: str):
 
 
 def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifacts: Path):
-    """Vaduz (from the list of places) to Schaan (clicked on the map), leaving after 08:30: the offer's
-    window starts at 08:30; the driver's tablet reports its GPS position, where the rider's and the
-    operator's maps draw the bus; once booked, bus-1's driver page lists the pickup as the next stop without a
-    reload and the operator sees one booking and the bus's two stops; arrived + picked up turns the
-    rider's status to on board, arrived + dropped off to arrived, the driver's manifest empties and the
-    operator's figures count one completed trip."""
+    """bus-1's tablet reports a GPS position on the road to Schaan, where the operator's map draws it;
+    bus-2 stays at the depot in Vaduz. A rider asks for Schaan (from the list of places) to Vaduz (clicked
+    on the map), leaving after 08:30: the offer's window starts at 08:30 and bus-1, the nearer, gets the
+    booking. Its driver's page lists the pickup as the next stop without a reload, bus-2's page stays
+    empty; the rider's map shows bus-1 where its tablet is; the operator sees one booking and bus-1's two
+    stops; arrived + picked up turns the rider's status to on board, arrived + dropped off to arrived,
+    the driver's manifest empties and the operator's figures count one completed trip."""
     operator = open_page("/operator", "operator", DESKTOP)
     expect(kpi(operator.page, "bookings")).to_have_text("0")
     expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"]')).to_be_visible()
@@ -120,12 +121,23 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
                        geolocation={"latitude": BUS_GPS[0], "longitude": BUS_GPS[1]})
     expect(driver.page.locator("#manifest li.empty")).to_have_text("Keine Halte geplant.")
     expect(driver.page.locator("#live")).to_have_text("Live verbunden", timeout=LIVE_TIMEOUT_MS)
+    other = open_page("/driver", "driver-2", TABLET)
+    expect(other.page.locator("#bus")).to_have_text("Bus bus-2")
+    expect(other.page.locator("#live")).to_have_text("Live verbunden", timeout=LIVE_TIMEOUT_MS)
+    operator.page.wait_for_function("""() => {
+        let lat = 0;
+        document.getElementById('map').leafletMap.eachLayer((l) => {
+            const tip = l.getTooltip && l.getTooltip();
+            if (tip && tip.getContent() === 'bus-1') lat = l.getLatLng().lat;
+        });
+        return lat > 47.15;
+    }""", timeout=LIVE_TIMEOUT_MS)  # the tablet's position, pushed over the operator's stream
 
     rider = open_page("/app", "rider", PHONE)
     page = rider.page
-    page.get_by_label("Von", exact=True).select_option(label="Vaduz")
+    page.get_by_label("Von", exact=True).select_option(label="Schaan")
     page.get_by_role("button", name="Ziel auf der Karte wählen").click()
-    click_map_at(page, *SCHAAN)
+    click_map_at(page, *VADUZ)
     expect(page.locator("#to")).to_contain_text("Punkt auf der Karte (47.1")
     expect(page.get_by_label("Uhrzeit")).to_have_value("08:30")
     page.get_by_role("button", name="Angebot anfragen").click()
@@ -158,6 +170,8 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     expect(next_stop).to_contain_text("geplant 08:30")
     expect(next_stop).to_contain_text("Fenster 08:30–08:40")
     expect(driver.page.locator("#manifest li.stop")).to_have_count(2)
+    expect(other.page.locator("#manifest li.empty")).to_be_visible()
+    expect(other.page.locator("#manifest li.stop")).to_have_count(0)
     driver.page.screenshot(path=artifacts / "driver-pickup-next.png")
 
     expect(kpi(operator.page, "bookings")).to_have_text("1", timeout=LIVE_TIMEOUT_MS)
@@ -191,23 +205,28 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     driver.page.screenshot(path=artifacts / "driver-done.png")
     operator.page.screenshot(path=artifacts / "operator-done.png")
 
-    for watched in (operator, driver, rider):
+    expect(other.page.locator("#manifest li.stop")).to_have_count(0)
+    for watched in (operator, driver, other, rider):
         assert watched.page.evaluate("window.__sameDocument") is True, "a page reloaded"
         watched.assert_clean()
 
 
 def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service, artifacts: Path):
-    """With the only bus full from Ruggell to Triesen around 14:00 (booked through the API), a rider in
-    English asking for 8 seats on the same trip at 14:00 is told no bus can take it, with alternative
+    """With both buses full from Ruggell to Triesen around 14:00 (booked through the API), a rider in
+    English asking for 8 seats on the same trip at 14:00 is told no bus is free then, with alternative
     times as buttons; choosing one asks again and shows an offer for that time."""
     with service.client("operator") as client:
         body = {"origin": RUGGELL, "destination": TRIESEN, "time_type": "leave_after",
                 "time": "2026-11-23T14:00:00+01:00", "seats": 8, "wheelchairs": 0}
-        offer = client.post("/v1/quotes", json=body)
-        assert offer.status_code == 200, offer.text
-        booked = client.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
-                             headers={"Idempotency-Key": "web-test-full-bus"})
-        assert booked.status_code == 201, booked.text
+        buses = set()
+        for key in ("web-test-full-bus-1", "web-test-full-bus-2"):
+            offer = client.post("/v1/quotes", json=body)
+            assert offer.status_code == 200, offer.text
+            booked = client.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
+                                 headers={"Idempotency-Key": key})
+            assert booked.status_code == 201, booked.text
+            buses.add(booked.json()["vehicle_id"])
+        assert buses == {"bus-1", "bus-2"}
 
     rider = open_page("/app", "rider", PHONE)
     page = rider.page
@@ -236,8 +255,9 @@ def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service,
 
 def test_every_control_has_a_name_and_the_keyboard_reaches_it(open_page, artifacts: Path):
     """At phone width no page is wider than the screen; on each page every visible input, select and
-    button has an accessible name (a label or aria-label), the map is a labelled region with the OSM attribution, and after a reload (signed in
-    from the stored key) the first Tab lands on the skip link."""
+    button has an accessible name (a label or aria-label), the map is a labelled region with the OSM
+    attribution, and after a reload (signed in from the stored key) the first Tab lands on the skip
+    link."""
     for path, role in (("/app", "rider"), ("/driver", "driver"), ("/operator", "operator")):
         watched = open_page(path, role, PHONE)
         page = watched.page
@@ -298,7 +318,8 @@ def test_the_operator_edits_rules_and_fleet_and_runs_a_simulation(open_page, art
     shifts.get_by_label("Ende").fill("17:00")
     shifts.get_by_role("button", name="Schicht anlegen").click()
     expect(shifts.locator("li")).to_have_text("2026-11-23 09:00–17:00 Löschen")
-    expect(page.locator('#fleet tr[data-vehicle="bus-9"]')).to_contain_text("im Dienst", timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator('#fleet tr[data-vehicle="bus-9"]')).to_contain_text("im Dienst",
+                                                                            timeout=LIVE_TIMEOUT_MS)
     page.screenshot(path=artifacts / "operator-fleet.png", full_page=True)
     shifts.get_by_role("button", name="Löschen").click()
     expect(shifts.locator("li")).to_have_count(0)
