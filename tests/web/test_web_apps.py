@@ -113,7 +113,8 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     booking. Its driver's page lists the pickup as the next stop without a reload, bus-2's page stays
     empty; the rider's map shows bus-1 where its tablet is; the operator sees one booking and bus-1's two
     stops; arrived + picked up turns the rider's status to on board, arrived + dropped off to arrived,
-    the driver's manifest empties and the operator's figures count one completed trip."""
+    the driver's manifest empties and the operator's figures count one completed trip. A no-show reported
+    long before the window is refused with the reason in German."""
     operator = open_page("/operator", "operator", DESKTOP)
     expect(kpi(operator.page, "bookings")).to_have_text("0")
     expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"]')).to_be_visible()
@@ -183,6 +184,9 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     actions.get_by_role("button", name="Angekommen").click()
     expect(driver.page.locator("#message")).to_have_text("Gemeldet: Angekommen")
     expect(actions.get_by_role("button", name="Angekommen")).to_have_attribute("aria-pressed", "true")
+    actions.get_by_role("button", name="Nicht erschienen").click()  # 08:00: long before the window
+    expect(driver.page.locator("#message")).to_have_text(
+        "Fehler: Bitte noch warten, bevor Sie „nicht erschienen“ melden.")
     actions.get_by_role("button", name="Eingestiegen").click()
     expect(next_stop).to_have_attribute("data-kind", "dropoff", timeout=LIVE_TIMEOUT_MS)
     expect(driver.page.locator("#manifest li.stop")).to_have_count(1)
@@ -214,7 +218,8 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
 def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service, artifacts: Path):
     """With both buses full from Ruggell to Triesen around 14:00 (booked through the API), a rider in
     English asking for 8 seats on the same trip at 14:00 is told no bus is free then, with alternative
-    times as buttons; choosing one asks again and shows an offer for that time."""
+    times as buttons; choosing one asks again and shows an offer for that time, which the rider books and
+    then cancels."""
     with service.client("operator") as client:
         body = {"origin": RUGGELL, "destination": TRIESEN, "time_type": "leave_after",
                 "time": "2026-11-23T14:00:00+01:00", "seats": 8, "wheelchairs": 0}
@@ -250,6 +255,13 @@ def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service,
     expect(page.locator("#offer")).to_be_visible()
     expect(page.get_by_label("Time", exact=True)).to_have_value(chosen)
     expect(page.locator("#rejection")).to_be_hidden()
+    page.get_by_role("button", name="Book this ride").click()
+    expect(page.locator("#booking-details [data-status]")).to_have_attribute("data-status", "booked")
+    page.get_by_role("button", name="Cancel ride").click()
+    expect(page.locator("#booking-details [data-status]")).to_have_attribute("data-status", "cancelled")
+    expect(page.locator("#message")).to_have_text("The ride was cancelled.")
+    expect(page.get_by_role("button", name="New ride")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('rufbus.booking')") is None
     rider.assert_clean()
 
 
