@@ -29,7 +29,9 @@ import httpx
 import numpy as np
 
 log = logging.getLogger("rufbus.demo")
-AHEAD = timedelta(seconds=60)
+# Simulated buses cover the rest of the way to their next stop twice as fast as planned, then wait there:
+# positions at even speed along the geometry would lag the plan on slow roads and break promises.
+PACE = 2.0
 
 
 @dataclass
@@ -43,8 +45,12 @@ class DemoStats:
     refused: int = 0  # driver reports the service refused (e.g. 409 not_next_stop after a re-plan)
 
 
-def create_demo_users(database_url: str) -> tuple[str, list[str]]:
-    """A rider key and one driver key per active bus, created in the service's database."""
+Position = tuple[float, float]  # (lat, lon)
+
+
+def create_demo_users(database_url: str) -> tuple[str, list[tuple[str, Position]]]:
+    """A rider key and, per active bus, a driver key with the bus's depot, created in the service's
+    database."""
     from sqlmodel import Session, col, select
 
     from api.auth import create_user
@@ -54,11 +60,10 @@ def create_demo_users(database_url: str) -> tuple[str, list[str]]:
     engine = create_db_engine(database_url)
     try:
         with Session(engine) as session:
-            active = select(Vehicle.id).where(col(Vehicle.active)).order_by(col(Vehicle.id))
-            buses = session.exec(active).all()
+            buses = session.exec(select(Vehicle).where(col(Vehicle.active)).order_by(col(Vehicle.id))).all()
             rider = create_user(session, name="Demo simulated rider", role=UserRole.RIDER)[1]
-            drivers = [create_user(session, name=f"Demo simulated driver {bus}", role=UserRole.DRIVER,
-                                   vehicle_id=bus)[1] for bus in buses]
+            drivers = [(create_user(session, name=f"Demo simulated driver {bus.id}", role=UserRole.DRIVER,
+                                    vehicle_id=bus.id)[1], (bus.depot_lat, bus.depot_lon)) for bus in buses]
     finally:
         engine.dispose()
     return rider, drivers
@@ -81,9 +86,15 @@ def along(coordinates: list[list[float]], fraction: float) -> tuple[float, float
 class DemoDriver:
     """One bus's simulated driver."""
 
-    def __init__(self, client: httpx.Client, key: str, stats: DemoStats) -> None:
+    def __init__(self, client: httpx.Client, key: str, stats: DemoStats, position: Position | None = None
+                 ) -> None:
         self.client, self.headers, self.stats = client, {"Authorization": f"Bearer {key}"}, stats
-        self.last_move: datetime | None = None
+        self.leg: tuple[tuple, list[list[float]], datetime, datetime] | None = None  # see ``_drive``
+        self.position = position  # last reported or served (the depot at first, when known)
+
+    def _move_to(self, lat: float, lon: float, now: datetime) -> None:
+        self.position = (lat, lon)
+        self._report("positions", {"positions": [{"lat": lat, "lon": lon, "at": now.isoformat()}]})
 
     def _report(self, path: str, body: dict | None = None) -> bool:
         answer = self.client.post(f"/v1/driver/{path}", json=body, headers=self.headers)
@@ -93,31 +104,36 @@ class DemoDriver:
         return accepted
 
     def tick(self, now: datetime) -> None:
-        """Do what is due at ``now``: report the stop reached, or move towards it."""
+        """Do what is due at ``now``: report the stop reached, move towards it, or (idle) where the bus
+        stands, as a tablet reports its position all the time."""
         answer = self.client.get("/v1/driver/route", headers=self.headers)
         if answer.status_code != 200 or not answer.json()["stops"]:
-            self.last_move = None
+            self.leg = None
+            if answer.status_code == 200 and self.position is not None:
+                self._move_to(*self.position, now)
             return
         route = answer.json()
         stop = route["stops"][0]
         if now >= datetime.fromisoformat(stop["planned_start"]):
             self._serve(stop, now)
-            self.last_move = None
-            return
-        arrival = datetime.fromisoformat(stop["planned_arrival"])
-        geometry = route["geometry"]
-        if geometry is None:
-            return
-        since = self.last_move or now
-        self.last_move = now
-        due = arrival - AHEAD  # keep a little ahead of the plan, so that snapping never makes it late
-        fraction = min(1.0, (now - since) / (due - since)) if due > since else 1.0
-        coordinates = geometry["coordinates"]
-        ends = [math.hypot(lon - stop["lon"], lat - stop["lat"]) for lon, lat in coordinates]
-        lat, lon = along(coordinates[:int(np.argmin(ends)) + 1], fraction)
-        self._report("positions", {"positions": [{"lat": lat, "lon": lon, "at": now.isoformat()}]})
+            self.leg = None
+        elif route["geometry"] is not None:
+            self._drive(stop, route["geometry"]["coordinates"], now)
+
+    def _drive(self, stop: dict, coordinates: list[list[float]], now: datetime) -> None:
+        """Move along the road towards ``stop``. The way is fixed when the stop becomes next (the service
+        snaps each position to a road node, so re-reading the way each tick would never leave an edge)."""
+        target = (stop["kind"], stop["booking_id"], stop["lat"], stop["lon"])
+        if self.leg is None or self.leg[0] != target:
+            ends = [math.hypot(lon - stop["lon"], lat - stop["lat"]) for lon, lat in coordinates]
+            arrival = datetime.fromisoformat(stop["planned_arrival"])
+            self.leg = (target, coordinates[:int(np.argmin(ends)) + 1], now, arrival)
+        _, way, since, arrival = self.leg
+        fraction = min(1.0, PACE * (now - since) / (arrival - since)) if arrival > since else 1.0
+        self._move_to(*along(way, fraction), now)
 
     def _serve(self, stop: dict, now: datetime) -> None:
+        self.position = (stop["lat"], stop["lon"])
         if stop["kind"] == "break":
             if now >= datetime.fromisoformat(stop["planned_departure"]) and self._report("arrived"):
                 self._report("break-finished")
@@ -162,13 +178,15 @@ class DemoRiders:
         self.stats.bookings += booking.status_code == 201
 
 
-def run_demo(url: str, rider_key: str, driver_keys: list[str], *, duration_s: float, rider_every_s: float,
-             tick_s: float, clock_offset_s: float = 0.0, seed: int = 1) -> DemoStats:
-    """Drive riders and drivers against the service at ``url`` for ``duration_s`` (0: until interrupted)."""
+def run_demo(url: str, rider_key: str, drivers: list[tuple[str, Position | None]], *, duration_s: float,
+             rider_every_s: float, tick_s: float, clock_offset_s: float = 0.0, seed: int = 1) -> DemoStats:
+    """Drive riders and drivers (key, where the bus stands if known) against the service at ``url`` for
+    ``duration_s`` (0: until interrupted). Idle buses whose position is known report it every tick, as
+    tablets do, so that new trips are planned from the present and not from their last report."""
     stats = DemoStats()
     with httpx.Client(base_url=url, timeout=30) as client:
         riders = DemoRiders(client, rider_key, stats, seed)
-        drivers = [DemoDriver(client, key, stats) for key in driver_keys]
+        simulated = [DemoDriver(client, key, stats, position) for key, position in drivers]
         started = time.monotonic()
         next_rider = started
         while not duration_s or time.monotonic() - started < duration_s:
@@ -176,7 +194,7 @@ def run_demo(url: str, rider_key: str, driver_keys: list[str], *, duration_s: fl
             if time.monotonic() >= next_rider:
                 riders.tick(now)
                 next_rider += rider_every_s
-            for driver in drivers:
+            for driver in simulated:
                 driver.tick(now)
             log.info("%s", stats)
             time.sleep(tick_s)
@@ -199,7 +217,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    rider, drivers = args.rider_key, args.driver_key
+    rider, drivers = args.rider_key, [(key, None) for key in args.driver_key]
     if not rider or not drivers:
         from api.settings import Settings
 
