@@ -160,21 +160,24 @@ def _check_told(report: AuditReport, records: ClientRecords, bookings: dict[str,
             kinds = sorted(kind.value for _, kind in planned)
             wanted = ["dropoff", "pickup"] if status is RequestStatus.BOOKED else ["dropoff"]
             if kinds != wanted:
-                report.add("lost_bookings", f"{booking_id}: {status.value} but planned as {kinds or 'nothing'}")
+                report.add("lost_bookings",
+                           f"{booking_id}: {status.value} but planned as {kinds or 'nothing'}")
             elif any(vehicle_id != row.vehicle_id for vehicle_id, _ in planned):
                 report.add("plan_problems", f"{booking_id}: row on {row.vehicle_id}, planned on "
                                             f"{sorted({v for v, _ in planned})}")
             if booking_id in records.cancelled:
                 report.add("lost_bookings", f"{booking_id}: a client was told it was cancelled, "
                                             f"the database says {status.value}")
-        elif status is RequestStatus.CANCELLED and booking_id not in records.cancel_requested | records.cancelled:
+        elif (status is RequestStatus.CANCELLED
+              and booking_id not in records.cancel_requested | records.cancelled):
             report.add("lost_bookings", f"{booking_id}: cancelled, but no client asked to cancel it")
         elif (status is RequestStatus.COMPLETED
               and booking_id not in records.dropoff_requested | records.dropped_off):
             report.add("lost_bookings", f"{booking_id}: completed, but no driver dropped it off")
         elif status not in (*LIVE, RequestStatus.CANCELLED, RequestStatus.COMPLETED):
             report.add("lost_bookings", f"{booking_id}: ended as {status.value} ({row.rejection_cause})")
-        window = [datetime.fromisoformat(told["window"]["start"]), datetime.fromisoformat(told["window"]["end"])]
+        window = [datetime.fromisoformat(told["window"]["start"]),
+                  datetime.fromisoformat(told["window"]["end"])]
         if window != [row.window_start, row.window_end]:
             report.add("window_violations", f"{booking_id}: told {window}, promised in the database "
                                             f"[{row.window_start}, {row.window_end}]")
@@ -256,5 +259,6 @@ def live_plan_differences(base_url: str, operator_key: str, database_url: str) -
             answer.raise_for_status()
             live = [(s["kind"], s["booking_id"]) for s in answer.json()["stops"]]
             if live != stored.get(vehicle_id, []):
-                differences.append(f"{vehicle_id}: in force {live}, in the database {stored.get(vehicle_id, [])}")
+                differences.append(f"{vehicle_id}: in force {live}, "
+                                   f"in the database {stored.get(vehicle_id, [])}")
     return differences

@@ -25,7 +25,8 @@ def point(config: RunConfig, workdir: Path) -> dict:
         return endpoints.get(name, {}).get(which, 0.0)
 
     return {"users": config.users, "rps": data["rps"], "requests": data["requests"],
-            "failures": data["failures"], "quote_p95_ms": p(QUOTE, "p95_ms"), "quote_p99_ms": p(QUOTE, "p99_ms"),
+            "failures": data["failures"], "quote_p95_ms": p(QUOTE, "p95_ms"),
+            "quote_p99_ms": p(QUOTE, "p99_ms"),
             "booking_p95_ms": p(BOOKING, "p95_ms"), "booking_p99_ms": p(BOOKING, "p99_ms"),
             "p95_ms": data["p95_ms"], "p99_ms": data["p99_ms"], "bookings_told": data["bookings_told"],
             "lost_bookings": data["lost_bookings"], "capacity_violations": data["capacity_violations"],
@@ -49,14 +50,17 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"rufbus-curve-{users}-") as scratch:
             rows.append(point(config, Path(scratch)))
         row = rows[-1]
-        print(f"{users} users: {row['rps']} rps, {row['failures']} failures, quote p95 {row['quote_p95_ms']} ms, "
+        print(f"{users} users: {row['rps']} rps, {row['failures']} failures, "
+              f"quote p95 {row['quote_p95_ms']} ms, "
               f"booking p95 {row['booking_p95_ms']} ms, all p95 {row['p95_ms']} ms", flush=True)
     print("\n| users | req/s | failures | quote p95 / p99 ms | booking p95 / p99 ms | all p95 / p99 ms "
           "| bookings | lost | over capacity | windows |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['users']} | {r['rps']} | {r['failures']} | {r['quote_p95_ms']:.0f} / {r['quote_p99_ms']:.0f} "
-              f"| {r['booking_p95_ms']:.0f} / {r['booking_p99_ms']:.0f} | {r['p95_ms']:.0f} / {r['p99_ms']:.0f} "
+        print(f"| {r['users']} | {r['rps']} | {r['failures']} "
+              f"| {r['quote_p95_ms']:.0f} / {r['quote_p99_ms']:.0f} "
+              f"| {r['booking_p95_ms']:.0f} / {r['booking_p99_ms']:.0f} "
+              f"| {r['p95_ms']:.0f} / {r['p99_ms']:.0f} "
               f"| {r['bookings_told']} | {r['lost_bookings']} | {r['capacity_violations']} "
               f"| {r['window_violations']} |")
     if options.json:

@@ -212,7 +212,7 @@ def run_fault(config: RunConfig, workdir: Path, scenario: str, at_s: float | Non
     def during(stack: Stack) -> None:
         try:
             HOOKS[scenario](stack, log)
-        except Exception as error:  # a fault hook that breaks is a problem of the run, reported
+        except Exception as error:  # noqa: BLE001 - a hook that breaks is a problem of the run, reported
             log.problems.append(f"{scenario} hook failed: {error!r}")
 
     def after(stack: Stack) -> dict:

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadtests.service import REPO, Database, Service, create_users
+from loadtests.service import Database, Service, create_users
 
 CHECKS = "not_a_server_error,response_schema_conformance"
 
@@ -65,11 +65,13 @@ def fuzz(workdir: Path, *, max_examples: int = 20, seed: int = 1, phases: str = 
         for role, key in roles.items():
             report = workdir / f"schemathesis-{role}.json"
             command = [sys.executable, "-m", "schemathesis.cli", "run", f"{service.base_url}/openapi.json",
-                       "-H", f"Authorization: Bearer {key}", "--checks", CHECKS, "--max-examples", str(max_examples),
+                       "-H", f"Authorization: Bearer {key}", "--checks", CHECKS,
+                       "--max-examples", str(max_examples),
                        "--seed", str(seed), "--phases", phases, "--generation-database", "none", "--no-color",
                        "--workers", "1", "--report", "json", "--report-json-path", str(report)]
             with open(workdir / f"schemathesis-{role}.log", "wb") as log:
-                subprocess.run(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=1800)
+                subprocess.run(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, check=False,
+                               timeout=1800)
             data = json.loads(report.read_text())
             result.generated[role] = int(data["test_cases"]["generated"])
             result.failures[role] = data["failures"]

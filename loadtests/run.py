@@ -24,8 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.audit import AuditReport, ClientRecords, audit, live_plan_differences
-from loadtests.service import (DEFAULT_POSTGRES_URL, REPO, Database, Keys, PrivateRedis, Service, create_users,
-                               local_now, run_clock_offset)
+from loadtests.service import (
+    DEFAULT_POSTGRES_URL,
+    REPO,
+    Database,
+    Keys,
+    PrivateRedis,
+    Service,
+    create_users,
+    local_now,
+    run_clock_offset,
+)
 from loadtests.stats import AGGREGATED, EndpointStats, as_json, read_failures, read_stats, table
 from loadtests.trips import road_points
 from routing.network import RoadNetwork
@@ -204,7 +213,8 @@ def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, du
 
 def _locust(config: RunConfig, host: str, scenario: Path, prefix: Path, log: Path) -> None:
     """Run Locust headless as a child process (gevent stays out of this process)."""
-    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(config.users),
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+               "--users", str(config.users),
                "--spawn-rate", str(config.spawn_rate), "--run-time", f"{config.duration_s}s", "--host", host,
                "--csv", str(prefix), "--only-summary", "--stop-timeout", "15", "--loglevel", "WARNING",
                "--exit-code-on-error", "0"]

@@ -158,7 +158,8 @@ class Service:
     def environment(self) -> dict[str, str]:
         """The service's environment: the run's database, fleet size, Redis and clock shift."""
         env = {**os.environ, "DATABASE_URL": self.database_url, "RUFBUS_DEMO_BUSES": str(self.buses),
-               "RUFBUS_DEMO_USERS": "false", "RUFBUS_AREA": self.area, OFFSET_VARIABLE: str(self.clock_offset_s),
+               "RUFBUS_DEMO_USERS": "false", "RUFBUS_AREA": self.area,
+               OFFSET_VARIABLE: str(self.clock_offset_s),
                "PYTHONPATH": str(REPO)}
         env.pop("REDIS_URL", None)
         if self.redis_url:

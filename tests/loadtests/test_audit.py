@@ -38,7 +38,8 @@ def stop(sequence: int, booking_id: str, kind: StopKind, minutes: int) -> Planne
 
 def told(booking_id: str, key: str | None = None) -> dict:
     """The record of a client told 201 for ``booking_id``."""
-    window = {"start": (T0 + timedelta(minutes=10)).isoformat(), "end": (T0 + timedelta(minutes=20)).isoformat()}
+    window = {"start": (T0 + timedelta(minutes=10)).isoformat(),
+              "end": (T0 + timedelta(minutes=20)).isoformat()}
     return {"event": "booked", "id": booking_id, "key": key or f"key-{booking_id}", "status": 201,
             "attempt": 1, "vehicle_id": "bus-1", "window": window}
 
@@ -97,5 +98,6 @@ def test_an_ending_nobody_asked_for_is_a_lost_booking(tmp_path):
     cancelled is not."""
     url = database(tmp_path, [booking("mine", status=RequestStatus.CANCELLED),
                               booking("theirs", status=RequestStatus.CANCELLED)], [])
-    report = audit(url, records(tmp_path, [told("mine"), told("theirs"), {"event": "cancel_requested", "id": "mine"}]))
+    asked = {"event": "cancel_requested", "id": "mine"}
+    report = audit(url, records(tmp_path, [told("mine"), told("theirs"), asked]))
     assert report.lost_bookings == 1 and "theirs" in report.problems["lost_bookings"][0]

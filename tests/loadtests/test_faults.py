@@ -18,8 +18,8 @@ def test_a_service_killed_mid_load_loses_no_booking_and_books_no_retry_twice(tmp
     """20 users for 25 s; at 10 s the one uvicorn process is killed -9 and started again on the same
     SQLite file: 0 failures besides the outage, clean audit, the probe's retry answered 200 with the
     same booking and one row for its key, no restart-recovery problem."""
-    result, log = run_fault(RunConfig(users=20, spawn_rate=10, duration_s=25, tolerate_outages=True), tmp_path,
-                            "kill", at_s=10)
+    config = RunConfig(users=20, spawn_rate=10, duration_s=25, tolerate_outages=True)
+    result, log = run_fault(config, tmp_path, "kill", at_s=10)
     print(result.summary(), log.events, log.figures)
     assert log.figures["probe_retry"] == {"status": 200, "same_booking": True, "rows_for_key": 1}
     assert log.figures["recovery_problems"] == 0
@@ -37,8 +37,8 @@ def test_killing_the_dispatching_worker_hands_over_within_the_lease(tmp_path, po
             pytest.fail("redis-server is not installed")
         pytest.skip("redis-server is not installed")
     monkeypatch.setenv("RUFBUS_LOAD_POSTGRES_URL", postgres_url)
-    result, log = run_fault(RunConfig(users=20, spawn_rate=10, duration_s=25, workers=2, tolerate_outages=True),
-                            tmp_path, "kill-leader", at_s=10)
+    config = RunConfig(users=20, spawn_rate=10, duration_s=25, workers=2, tolerate_outages=True)
+    result, log = run_fault(config, tmp_path, "kill-leader", at_s=10)
     print(result.summary(), log.events, log.figures)
     assert log.figures["takeover_s"] <= 10
     assert log.figures["probe_retry"]["same_booking"] and log.figures["probe_retry"]["rows_for_key"] == 1
