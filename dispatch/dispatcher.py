@@ -606,15 +606,17 @@ class Dispatcher:
             self._forget(vehicle_id)
 
     # ----- the slow path ----------------------------------------------------------------------
-    def reoptimize(self, now: int, time_limit_s: float) -> OptimisedPlan | None:
+    def reoptimize(self, now: int, time_limit_s: float, solution_limit: int | None = None
+                   ) -> OptimisedPlan | None:
         """Re-optimise all routes with OR-Tools; apply the answer only if it is verified and no worse.
+        ``solution_limit`` makes the search repeatable (see :func:`dispatch.reoptimize.solve_prepared`).
 
         Returns the applied plan, or None when the plan in force was kept (the reason is in the
         ``plan_reoptimized`` event).
         """
         try:
             job = self.prepare_reoptimization()
-            solution = solve_prepared(job.prepared, time_limit_s)
+            solution = solve_prepared(job.prepared, time_limit_s, solution_limit)
         except PlanRejectedError as error:
             self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={"applied": False,
                                                                                    "reason": str(error)}))

@@ -64,13 +64,19 @@ class SolveFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """How the solver searches: OR-Tools enum names of the first-solution strategy and metaheuristic."""
+    """How the solver searches: OR-Tools enum names of the first-solution strategy and metaheuristic, and
+    an optional limit on the number of solutions."""
 
     first_solution: str = "LOCAL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     log_search: bool = False
+    # Stop after this many solutions: with it (and a time limit that is not reached first) a search
+    # repeats exactly, whatever the machine's speed.
+    solution_limit: int | None = None
 
     def __post_init__(self) -> None:
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ValueError("solution_limit must be positive")
         if self.first_solution not in routing_enums_pb2.FirstSolutionStrategy.Value.keys():
             raise ValueError(f"unknown first-solution strategy {self.first_solution!r}")
         if self.metaheuristic not in routing_enums_pb2.LocalSearchMetaheuristic.Value.keys():
@@ -211,6 +217,8 @@ def _search_parameters(options: SearchOptions, time_limit_s: float):
     )
     parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     parameters.log_search = options.log_search
+    if options.solution_limit is not None:
+        parameters.solution_limit = options.solution_limit
     return parameters
 
 

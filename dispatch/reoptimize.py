@@ -24,7 +24,7 @@ from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.insertion import VehicleRoute, best_insertion
 from dispatch.model import OnboardRider, Stop, StopKind
 from dispatch.improve import solve_lns
-from dispatch.ortools_adapter import SolveFailedError, solve_pdptw
+from dispatch.ortools_adapter import SearchOptions, SolveFailedError, solve_pdptw
 from dispatch.pdptw import PdptwProblem, PdptwSolution, RequestSpec, VehicleSpec, Visit
 from dispatch.travel import LegTimes
 
@@ -195,12 +195,18 @@ def prepare(routes: Sequence[VehicleRoute], legs: LegTimes, new_requests: Sequen
                            sum(e.drive_s for e in before), kept)
 
 
-def solve_prepared(prepared: PreparedProblem, time_limit_s: float) -> PdptwSolution:
+def solve_prepared(prepared: PreparedProblem, time_limit_s: float, solution_limit: int | None = None
+                   ) -> PdptwSolution:
     """Solve ``prepared`` within ``time_limit_s`` (OR-Tools alone for short budgets, LNS for long ones).
 
+    With ``solution_limit`` OR-Tools alone searches until it has found that many solutions (or the time
+    is up): a search that ends on its solution limit repeats exactly (simulations use it).
     Raises :class:`PlanRejectedError` when the solver finds nothing."""
-    solve = solve_lns if time_limit_s >= LNS_MIN_BUDGET_S else solve_pdptw
     try:
+        if solution_limit is not None:
+            return solve_pdptw(prepared.problem, time_limit_s=time_limit_s, initial_routes=prepared.initial,
+                               options=SearchOptions(solution_limit=solution_limit))
+        solve = solve_lns if time_limit_s >= LNS_MIN_BUDGET_S else solve_pdptw
         return solve(prepared.problem, time_limit_s=time_limit_s, initial_routes=prepared.initial)
     except SolveFailedError as error:
         raise PlanRejectedError(str(error)) from error

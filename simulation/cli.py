@@ -34,13 +34,18 @@ def _rules(text: str) -> ServiceRules:
         raise typer.BadParameter(str(error), param_hint="--rules") from error
 
 
+SOLUTIONS_HELP = ("OR-Tools solutions per re-optimisation: a seed then repeats exactly (0: bounded by the "
+                  "time limit alone, which may differ from run to run).")
+
+
 def _scenario(network: RoadNetwork, buses: int, seats: int, requests: int, level: float | None,
-              demand: Path | None, seed: int, rules: str, reopt_every_min: int, reopt_limit_s: float
-              ) -> Scenario:
+              demand: Path | None, seed: int, rules: str, reopt_every_min: int, reopt_limit_s: float,
+              reopt_solutions: int) -> Scenario:
     from simulation.engine import SimulationConfig
     from simulation.runner import Scenario, requests_for_level
 
-    config = SimulationConfig(reopt_every_s=reopt_every_min * 60, reopt_limit_s=reopt_limit_s)
+    config = SimulationConfig(reopt_every_s=reopt_every_min * 60, reopt_limit_s=reopt_limit_s,
+                              reopt_solution_limit=reopt_solutions or None)
     count = requests if level is None else requests_for_level(network, level)
     return Scenario(buses=buses, seats=seats, requests=count, demand_file=demand, seed=seed,
                     rules=_rules(rules), config=config)
@@ -54,7 +59,8 @@ def simulate(
     demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
     rules: str = typer.Option("", help=RULES_HELP), seed: int = typer.Option(1),
     reopt_every: int = typer.Option(15, help="Simulated minutes between re-optimisations (0: never)."),
-    reopt_limit: float = typer.Option(0.2, help="OR-Tools seconds per re-optimisation."),
+    reopt_limit: float = typer.Option(1.0, help="OR-Tools seconds at most per re-optimisation."),
+    reopt_solutions: int = typer.Option(5, min=0, help=SOLUTIONS_HELP),
     out: Path = typer.Option(Path("simulation-report"), help="Directory for report.html and figures.json."),
 ) -> None:
     """Simulate a service day through the real dispatcher and write an HTML report with its figures."""
@@ -64,7 +70,7 @@ def simulate(
 
     network = _load(region)
     scenario = _scenario(network, buses, seats, requests, demand_level, demand, seed, rules, reopt_every,
-                         reopt_limit)
+                         reopt_limit, reopt_solutions)
     with tqdm(desc="requests", unit="req") as bar:
         outcome = simulate_day(scenario, network, out, bar.update)
     typer.echo(json.dumps({k: v for k, v in outcome.kpis.as_dict().items() if k != "occupancy"}, indent=1))
@@ -78,7 +84,8 @@ def sweep(
     demand_level: float = typer.Option(None, min=0, help=LEVEL_HELP),
     demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
     rules: list[str] = typer.Option([""], help=RULES_HELP + " Repeat for each variant."),
-    seed: int = typer.Option(1), reopt_every: int = typer.Option(15), reopt_limit: float = typer.Option(0.2),
+    seed: int = typer.Option(1), reopt_every: int = typer.Option(15), reopt_limit: float = typer.Option(1.0),
+    reopt_solutions: int = typer.Option(5, min=0, help=SOLUTIONS_HELP),
     out: Path = typer.Option(Path("simulation-sweep"), help="Directory for report.html and figures.json."),
 ) -> None:
     """Simulate one fixed demand with every fleet size under every rules variant; write the report."""
@@ -90,7 +97,7 @@ def sweep(
     sizes = sorted({int(b) for b in buses.split(",") if b.strip()})
     network = _load(region)
     scenario = _scenario(network, max(sizes), seats, requests, demand_level, demand, seed, "", reopt_every,
-                         reopt_limit)
+                         reopt_limit, reopt_solutions)
     variants = {text or "default rules": _rules(text) for text in rules}
     trips = scenario_trips(scenario, network)
     with tqdm(total=len(trips) * len(sizes) * len(variants), desc="requests", unit="req") as bar:

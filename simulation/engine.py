@@ -9,8 +9,10 @@ come. Idle buses report where they stand, and drive home when their shift ends. 
 cancellations are drawn per request from the seed before the day starts, so two runs with the same
 seed (and fleets of different sizes) see the same riders behave alike.
 
-Everything is deterministic for a seed except the OR-Tools re-optimisation, whose search is bounded by
-wall time: set ``reopt_every_s=0`` for runs that must repeat bit for bit.
+Everything is deterministic for a seed. The OR-Tools re-optimisation stops after
+``reopt_solution_limit`` solutions, so that it repeats whatever the machine's speed; ``reopt_limit_s``
+only caps its wall time (a search stopped by that cap may differ from run to run; ``None`` as the
+solution limit bounds the search by wall time alone, as the live service does).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class SimulationConfig:
     no_show_p: float = 0.03
     cancel_p: float = 0.05
     reopt_every_s: int = 15 * 60  # 0: never re-optimise
-    reopt_limit_s: float = 0.2
+    reopt_limit_s: float = 1.0  # a cap: the solution limit ends a search first
+    reopt_solution_limit: int | None = 5
     position_every_s: int = 60  # a moving bus reports its position at most this often
     check_every: int = 0  # check every route in force after every n-th event (0: never)
     seed: int = 0
@@ -48,6 +51,8 @@ class SimulationConfig:
             raise ValueError("no_show_p and cancel_p must lie in [0, 1]")
         if min(self.reopt_every_s, self.position_every_s, self.check_every) < 0 or self.reopt_limit_s <= 0:
             raise ValueError("intervals and limits must not be negative (the re-optimisation limit positive)")
+        if self.reopt_solution_limit is not None and self.reopt_solution_limit < 1:
+            raise ValueError("the re-optimisation's solution limit must be positive (or None)")
 
 
 @dataclass
@@ -193,7 +198,8 @@ class _Simulation:
 
     def _reoptimise(self, now: int) -> None:
         self.result.reoptimisations += 1
-        if self.dispatcher.reoptimize(now, self.config.reopt_limit_s) is not None:
+        config = self.config
+        if self.dispatcher.reoptimize(now, config.reopt_limit_s, config.reopt_solution_limit) is not None:
             self.result.reoptimisations_applied += 1
         if now + self.config.reopt_every_s <= self.end:
             self._push(now + self.config.reopt_every_s, _Kind.REOPTIMISE, 0, "")

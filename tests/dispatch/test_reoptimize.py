@@ -128,3 +128,16 @@ def test_a_solution_of_a_plan_that_changed_meanwhile_is_not_applied():
     event = dispatcher.drain_events()[-1]
     assert event.kind is EventKind.PLAN_REOPTIMIZED and event.data == {
         "applied": False, "reason": "the plan changed while the optimiser ran"}
+
+
+def test_a_search_bounded_by_solutions_repeats_exactly():
+    """With a solution limit (and time to reach it) two searches of the same plan return the same
+    routes, visit for visit, and the plan they give passes evaluation."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(4, 30), 0)
+    book_random_day(dispatcher, 4, 30, 30)
+    job = dispatcher.prepare_reoptimization()
+    first, second = (solve_prepared(job.prepared, 30.0, solution_limit=40) for _ in range(2))
+    assert [(r.vehicle, [p.visit for p in r.visits]) for r in first.routes] == \
+        [(r.vehicle, [p.visit for p in r.visits]) for r in second.routes]
+    assert dispatcher.apply_reoptimization(job, first, 0) is not None
+    assert_all_routes_feasible(dispatcher)
