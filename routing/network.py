@@ -22,11 +22,15 @@ from routing import parallel
 from routing.compiled import CompiledGraph, LoadReport, compile_graph, load_or_build
 from routing.errors import RoutingError, UnknownNodeError
 from routing.geo import LocalProjection
+from routing.lru import LruCache
 from routing.settings import RoutingSettings
 
 if TYPE_CHECKING:
     from routing.service_area import ServiceArea
     from routing.snapping import SnapResult, Snapper
+
+
+PATH_CACHE_SIZE = 8192  # fastest paths kept (each a few kB of nodes and shape points)
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,11 @@ class RoadNetwork:
         self.projection = LocalProjection.around(graph.node_lat, graph.node_lon)
         row_bytes = 8 * graph.node_count
         self.rows = RowCache(min(graph.node_count, int(self.settings.row_cache_mb * 2**20) // row_bytes))
+        # Drivers' routes and the live pushes ask for the same legs again and again: keep the paths, and
+        # the shortest-path trees (int32 predecessors) they came from, within a quarter of the row budget.
+        tree_budget = int(self.settings.row_cache_mb * 2**20) // 4 // (4 * graph.node_count)
+        self._trees: LruCache[int, np.ndarray] = LruCache(max(1, min(graph.node_count, tree_budget)))
+        self._paths: LruCache[tuple[int, int], Route] = LruCache(PATH_CACHE_SIZE)
 
     @classmethod
     def load(cls, osm_file: Path | None = None, settings: RoutingSettings | None = None) -> RoadNetwork:
@@ -198,12 +207,23 @@ class RoadNetwork:
         return int(result.seconds[0, 0]), int(result.metres[0, 0])
 
     def route(self, origin: int, destination: int) -> Route:
-        """Return the fastest path as nodes and as road geometry (lat/lon)."""
+        """Return the fastest path as nodes and as road geometry (lat/lon); the arrays are shared with a
+        cache, so callers must not change them."""
+        origin, destination = (int(n) for n in self._nodes([origin, destination]))
+        path = self._paths.get((origin, destination))
+        if path is None:
+            path = self._fastest_path(origin, destination)
+            self._paths.put((origin, destination), path)
+        return path
+
+    def _fastest_path(self, origin: int, destination: int) -> Route:
         from scipy.sparse.csgraph import dijkstra
 
-        origin, destination = (int(n) for n in self._nodes([origin, destination]))
-        packed, predecessors = dijkstra(self._csgraph, indices=origin, return_predecessors=True)
-        self.rows.put(origin, packed)
+        predecessors = self._trees.get(origin)
+        if predecessors is None:
+            packed, predecessors = dijkstra(self._csgraph, indices=origin, return_predecessors=True)
+            self.rows.put(origin, packed)
+            self._trees.put(origin, predecessors)
         nodes = [destination]
         while nodes[-1] != origin:
             nodes.append(int(predecessors[nodes[-1]]))
@@ -215,8 +235,8 @@ class RoadNetwork:
             shape = slice(g.geom_ptr[edge] + 1, g.geom_ptr[edge + 1])
             lat.append(g.geom_lat[shape])
             lon.append(g.geom_lon[shape])
-        seconds, metres = g.decode(packed[destination : destination + 1])
-        return Route(np.array(nodes, dtype=np.int64), int(seconds[0]), int(metres[0]),
+        seconds, metres = self.travel(origin, destination)
+        return Route(np.array(nodes, dtype=np.int64), seconds, metres,
                      np.concatenate(lat), np.concatenate(lon))  # fmt: skip
 
     def _one_to_all(self, origins: np.ndarray) -> np.ndarray:
