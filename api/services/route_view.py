@@ -80,10 +80,10 @@ def road_geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
     coordinates: list[tuple[float, float]] = []
     for origin, destination in zip(nodes, nodes[1:]):
         leg = live.network.route(origin, destination)
-        points = [(float(lon), float(lat)) for lat, lon in zip(np.asarray(leg.lat), np.asarray(leg.lon))]
+        points = list(map(tuple, np.column_stack((leg.lon, leg.lat)).tolist()))  # (lon, lat), in C
         if coordinates and points and points[0] == coordinates[-1]:
             points = points[1:]
         coordinates.extend(points)
     if len(coordinates) == 1:  # already standing at every stop: a LineString needs two positions
         coordinates.append(coordinates[0])
-    return LineString(coordinates=coordinates)
+    return LineString.model_construct(type="LineString", coordinates=coordinates)  # valid by construction
