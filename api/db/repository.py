@@ -173,8 +173,6 @@ def save_out_of_service(session: Session, *, vehicle_id: str, bookings: Sequence
                         routes: dict[str, Sequence[PlannedStop]], event: Event) -> None:
     """A bus withdrawn: mark ``vehicle_id`` inactive, write the changed ``bookings``, replace the planned
     stops of every vehicle in ``routes`` and add ``event`` — all in one transaction, or nothing."""
-    if any(stop.vehicle_id != vid for vid, route in routes.items() for stop in route):
-        raise ValueError("every stop of a route must belong to its vehicle")
     with _atomic(session, f"withdrawal of {vehicle_id}"):
         vehicle = session.get(Vehicle, vehicle_id)
         if vehicle is None:
@@ -183,10 +181,7 @@ def save_out_of_service(session: Session, *, vehicle_id: str, bookings: Sequence
         session.add(vehicle)
         session.add_all(bookings)
         session.flush()
-        session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id).in_(list(routes))))
-        session.flush()
-        for route in routes.values():
-            session.add_all(route)
+        _replace_routes(session, routes)
         session.add(event)
 
 
@@ -247,6 +242,16 @@ def vehicle_shifts(session: Session, *, vehicle_id: str) -> list[ShiftWithBreaks
     return [(shift, breaks.get(shift.id or 0, [])) for shift in shifts]
 
 
+def _replace_routes(session: Session, routes: dict[str, Sequence[PlannedStop]]) -> None:
+    """Replace every planned stop of each vehicle in ``routes`` by its new route (checked first)."""
+    if any(stop.vehicle_id != vid for vid, route in routes.items() for stop in route):
+        raise ValueError("every stop of a route must belong to its vehicle")
+    session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id).in_(list(routes))))
+    session.flush()
+    for route in routes.values():
+        session.add_all(route)
+
+
 def _replace_route(session: Session, vehicle_id: str, route: Sequence[PlannedStop] | None) -> None:
     if route is None:
         return
@@ -303,13 +308,8 @@ def save_plan(session: Session, *, routes: dict[str, Sequence[PlannedStop]], boo
               event: Event) -> None:
     """A re-optimised plan: replace the planned stops of every vehicle in ``routes``, write the ``bookings``
     that moved to another bus and add ``event`` — all in one transaction, or nothing."""
-    if any(stop.vehicle_id != vid for vid, route in routes.items() for stop in route):
-        raise ValueError("every stop of a route must belong to its vehicle")
     with _atomic(session, "re-optimised plan"):
         session.add_all(bookings)
         session.flush()
-        session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id).in_(list(routes))))
-        session.flush()
-        for route in routes.values():
-            session.add_all(route)
+        _replace_routes(session, routes)
         session.add(event)

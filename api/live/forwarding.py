@@ -131,17 +131,7 @@ class ForwardToDispatcher:
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
         if FORWARDED_HEADER in headers:  # sent to us as dispatcher, but we no longer are
-            await _send(
-                scope,
-                receive,
-                send,
-                error_response(
-                    503,
-                    "dispatcher_unavailable",
-                    "this worker stopped dispatching; retry the request",
-                    headers={"Retry-After": "1"},
-                ),
-            )
+            await _send(scope, receive, send, _unavailable("this worker stopped dispatching"))
             return
         body = await _read_body(receive)
         if body is None:
@@ -165,17 +155,7 @@ class ForwardToDispatcher:
             logger.warning("forwarding failed: %s", error)
             reply = None
         if reply is None:
-            await _send(
-                scope,
-                receive,
-                send,
-                error_response(
-                    503,
-                    "dispatcher_unavailable",
-                    "no dispatcher answered in time; retry the request",
-                    headers={"Retry-After": "1"},
-                ),
-            )
+            await _send(scope, receive, send, _unavailable("no dispatcher answered in time"))
             return
         await send(
             {
@@ -185,6 +165,12 @@ class ForwardToDispatcher:
             }
         )
         await send({"type": "http.response.body", "body": base64.b64decode(reply["body"])})
+
+
+def _unavailable(why: str) -> Any:
+    """503 ``dispatcher_unavailable`` with ``Retry-After``: the request was not acted on."""
+    return error_response(503, "dispatcher_unavailable", f"{why}; retry the request",
+                          headers={"Retry-After": "1"})
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
 from api.services.booking import LiveDispatch
+from dispatch.dispatcher import DispatchError
 from dispatch.evaluation import RouteEvaluation
 from dispatch.model import Promise, Route, StopKind
 
@@ -33,12 +34,13 @@ def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
     """Copy ``vehicle_id``'s route in force; the caller holds ``live.lock``."""
     dispatcher = live.dispatcher
     route = dispatcher.route(vehicle_id)
-    bookings = dispatcher.bookings()
-    promises = {
-        s.request_id: bookings[s.request_id].promise
-        for s in route.stops
-        if s.kind is StopKind.PICKUP and s.request_id in bookings
-    }
+    promises = {}
+    for stop in route.stops:  # look up the route's riders only: copying every booking is too slow here
+        if stop.kind is StopKind.PICKUP:
+            try:
+                promises[stop.request_id] = dispatcher.booking(stop.request_id).promise
+            except DispatchError:
+                pass  # a pickup without a booking has no promise to show
     return RouteSnapshot(
         vehicle_id, route, dispatcher.evaluation(vehicle_id), dispatcher.state(vehicle_id).location, promises
     )
