@@ -20,7 +20,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from api.auth import log_demo_users
+from api.auth import KeyCache, log_demo_users
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
 from api.db.session import create_db_engine
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             engine = create_db_engine(service.database_url, echo=service.database_echo,
                                       pool_size=service.database_pool_size)
             app.state.settings, app.state.network, app.state.engine = service, network, engine
+            app.state.keys = KeyCache(service.auth_cache_s)
             dispatcher = build_dispatcher(engine, network, service_clock, service)
             if service.demo_users_enabled:
                 log_demo_users(engine)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
+import time
+from collections import OrderedDict
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -67,6 +70,41 @@ def authenticate(session: Session, key: str | None) -> User | None:
         return None
     user = session.exec(select(User).where(User.api_key_hash == hash_key(key))).first()
     return user if user is not None and user.active else None
+
+
+class KeyCache:
+    """Users recently authenticated, by key digest, for ``ttl_s`` seconds: most requests then need no
+    database read to know their caller. A key that fails is never kept (it is looked up every time), and a
+    user deactivated in the database loses access within ``ttl_s``. At most ``capacity`` keys are kept;
+    the least recently used goes first. Safe across threads."""
+
+    def __init__(self, ttl_s: float, capacity: int = 10_000) -> None:
+        self.ttl_s, self.capacity = ttl_s, capacity
+        self._users: OrderedDict[str, tuple[float, User]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> User | None:
+        """The user authenticated with ``key`` less than ``ttl_s`` ago, or None."""
+        digest = hash_key(key)
+        with self._lock:
+            found = self._users.get(digest)
+            if found is None:
+                return None
+            if found[0] <= time.monotonic():
+                del self._users[digest]
+                return None
+            self._users.move_to_end(digest)
+            return found[1]
+
+    def put(self, key: str, user: User) -> None:
+        """Keep ``user`` (detached from its session) as the holder of ``key``."""
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            self._users[hash_key(key)] = (time.monotonic() + self.ttl_s, user)
+            self._users.move_to_end(hash_key(key))
+            while len(self._users) > self.capacity:
+                self._users.popitem(last=False)
 
 
 def seed_demo_users(session: Session) -> list[tuple[User, str]]:

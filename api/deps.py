@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from api.auth import authenticate
+from api.auth import KeyCache, authenticate
 from api.db.models import User, UserRole
 from api.db.session import SessionDep
 from api.errors import Forbidden, Unauthenticated
@@ -21,25 +24,41 @@ from api.stops import StopDirectory
 bearer_scheme = HTTPBearer(auto_error=False, description="an API key (`rufbus user create`)")
 
 
-def get_live_dispatch(request: Request) -> LiveDispatch:
+# The light dependencies are ``async``: FastAPI runs them on the event loop instead of handing each to a
+# worker thread, which under load costs more than the work itself.
+
+async def get_live_dispatch(request: Request) -> LiveDispatch:
     """The in-process dispatcher the app built at start (``app.state.dispatch``)."""
     return request.app.state.dispatch
 
 
-def get_current_user(session: SessionDep,
-                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-                     ) -> User:
-    """The active user whose API key is the bearer token; 401 ``unauthenticated`` otherwise."""
+async def get_current_user(request: Request,
+                           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+                           ) -> User:
+    """The active user whose API key is the bearer token; 401 ``unauthenticated`` otherwise. Users are
+    kept a few seconds in the app's :class:`~api.auth.KeyCache` (``app.state.keys``); a key not kept
+    there is looked up in the database on a worker thread."""
     if credentials is None:
         raise Unauthenticated()
-    user = authenticate(session, credentials.credentials)
+    key, keys = credentials.credentials, request.app.state.keys
+    assert isinstance(keys, KeyCache)
+    user = keys.get(key)
     if user is None:
-        raise Unauthenticated("the API key is unknown or its user inactive")
-    session.commit()  # end the read: on SQLite it would block writers while this request awaits the lock
+        user = await asyncio.to_thread(_look_up, request.app.state.engine, key)
+        if user is None:
+            raise Unauthenticated("the API key is unknown or its user inactive")
+        keys.put(key, user)
     return user
 
 
-def get_stops(request: Request) -> StopDirectory:
+def _look_up(engine: Engine, key: str) -> User | None:
+    with Session(engine, expire_on_commit=False) as session:
+        user = authenticate(session, key)
+        session.commit()  # end the read: on SQLite an open read would hold up writers
+        return user
+
+
+async def get_stops(request: Request) -> StopDirectory:
     """The named stops the app read at start (``app.state.stops``)."""
     return request.app.state.stops
 
@@ -53,7 +72,7 @@ def require_role(*roles: UserRole) -> Callable[[User], User]:
     """A dependency that lets only users of ``roles`` through (403 ``forbidden`` for the others)."""
     allowed = frozenset(roles)
 
-    def guard(user: CurrentUser) -> User:
+    async def guard(user: CurrentUser) -> User:
         if user.role not in allowed:
             names = " or ".join(sorted(role.value for role in allowed))
             raise Forbidden(f"this needs the role {names}; you are a {user.role.value}")

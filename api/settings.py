@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     ``RUFBUS_TIMEZONE`` (the service's local time zone, default Europe/Vaduz; see :mod:`api.clock`),
     ``RUFBUS_AREA``, ``RUFBUS_LEASE_S``, ``RUFBUS_FORWARD_TIMEOUT_S`` (the live layer, see :mod:`api.live`),
     ``RUFBUS_REOPTIMIZE_EVERY_S``, ``RUFBUS_REOPTIMIZE_BUDGET_S`` (see :mod:`api.services.reoptimizer`),
+    ``RUFBUS_AUTH_CACHE_S`` (seconds an authenticated key is trusted without a database read),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     # how long OR-Tools may search each time.
     reoptimize_every_s: float = Field(default=60.0, ge=0)
     reoptimize_budget_s: float = Field(default=2.0, gt=0, le=60)
+    # How long an authenticated API key is trusted without reading the database again (api.auth.KeyCache):
+    # a user deactivated meanwhile keeps access at most this long; 0 reads the database on every request.
+    auth_cache_s: float = Field(default=5.0, ge=0, le=300)
 
     @property
     def demo_users_enabled(self) -> bool:

@@ -361,13 +361,15 @@ class Dispatcher:
         self._events.append(DomainEvent(EventKind.OFFER_MADE, now, found.vehicle_id, request.id))
         return offer
 
-    def _search(self, request: Request, bounds: TimeBounds, window: tuple[int, int]) -> Insertion | None:
+    def _search(self, request: Request, bounds: TimeBounds, window: tuple[int, int], *,
+                prefetched: bool = False) -> Insertion | None:
         pickup, dropoff = self._stops_for(request, bounds, window)
         routes, times = self._vehicle_routes()
-        return best_insertion(routes, pickup, dropoff, self.legs, self.weights, times)
+        return best_insertion(routes, pickup, dropoff, self.legs, self.weights, times, prefetched=prefetched)
 
     def _alternatives(self, request: Request, now: int) -> tuple[int, ...]:
-        """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer."""
+        """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer.
+        Called right after a search for ``request`` on the same plan: its legs are already fetched."""
         sign = 1 if request.time_type is TimeType.LEAVE_AFTER else -1
         found: list[int] = []
         for direction in (sign, -sign):
@@ -375,7 +377,8 @@ class Dispatcher:
                 shifted = replace(request, time=request.time + direction * step * ALTERNATIVE_STEP_S)
                 bounds, rejection = self._check_request(shifted, now)
                 if rejection is None and bounds is not None and \
-                        self._search(shifted, bounds, (bounds.earliest_pickup, bounds.latest_pickup)):
+                        self._search(shifted, bounds, (bounds.earliest_pickup, bounds.latest_pickup),
+                                     prefetched=True):
                     found.append(shifted.time)
                     break
         return tuple(sorted(found))

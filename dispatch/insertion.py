@@ -169,20 +169,27 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
             delay = leave - dep[k]
 
 
-def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, legs: LegTimes,
-                   weights: CostWeights = CostWeights(),
-                   times: Sequence[RouteTimes] | None = None) -> Insertion | None:
-    """The cheapest feasible insertion of ``pickup``/``dropoff`` into any route, or None.
-
-    ``times`` are the routes' :class:`RouteTimes` (computed when not given); every route must be
-    feasible as it stands.
-    """
+def prefetch_legs(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, legs: LegTimes) -> None:
+    """Fetch in two matrix calls every leg an insertion search of ``pickup``/``dropoff`` looks up."""
     locations = {pickup.location, dropoff.location, *(r.vehicle.depot for r in routes)}
     for route in routes:
         locations.add(route.state.location)
         locations.update(s.location for s in route.stops)
     legs.prefetch([pickup.location, dropoff.location], list(locations))
     legs.fetch_to(list(locations), [pickup.location, dropoff.location])
+
+
+def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, legs: LegTimes,
+                   weights: CostWeights = CostWeights(),
+                   times: Sequence[RouteTimes] | None = None, *, prefetched: bool = False) -> Insertion | None:
+    """The cheapest feasible insertion of ``pickup``/``dropoff`` into any route, or None.
+
+    ``times`` are the routes' :class:`RouteTimes` (computed when not given); every route must be
+    feasible as it stands. ``prefetched``: the caller already ran :func:`prefetch_legs` for these routes
+    and places (a search repeated at other times); legs missing after all are still fetched one by one.
+    """
+    if not prefetched:
+        prefetch_legs(routes, pickup, dropoff, legs)
     if times is None:
         times = [RouteTimes(r, evaluate_route(r.vehicle, r.state, r.stops, legs), legs) for r in routes]
     candidates: list[tuple[float, int, int, int, int]] = []

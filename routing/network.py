@@ -43,6 +43,11 @@ class Route:
     lat: np.ndarray  # float64 shape points following the road geometry
     lon: np.ndarray
 
+    @cached_property
+    def positions(self) -> tuple[tuple[float, float], ...]:
+        """The shape as GeoJSON positions ``(lon, lat)``, built once per (cached) path."""
+        return tuple(zip(self.lon.tolist(), self.lat.tolist()))
+
 
 class RowCache:
     """A bounded LRU cache of one-to-all packed-weight rows, keyed by origin node.

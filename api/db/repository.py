@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.db.models import (ACTIVE_STATUSES, Booking, Event, PlannedStop, ServiceArea, ServiceRulesVersion,
-                           Shift, ShiftBreak, Vehicle)
+from api.db.models import (ACTIVE_STATUSES, Booking, Event, PlannedStop, PlannedStopRow, ServiceArea,
+                           ServiceRulesVersion, Shift, ShiftBreak, Vehicle)
 from dispatch.events import EventKind
 
 
@@ -66,7 +66,7 @@ def _atomic(session: Session, what: str) -> Iterator[None]:
 
 
 def save_booking(session: Session, *, booking: Booking, event: Event,
-                 route: Sequence[PlannedStop] | None = None) -> Booking:
+                 route: Sequence[PlannedStopRow] | None = None) -> Booking:
     """Write ``booking`` (new or changed), the new ``route`` of its vehicle and ``event`` in one
     transaction: all of it or nothing.
 
@@ -80,8 +80,7 @@ def save_booking(session: Session, *, booking: Booking, event: Event,
         session.flush()
         if route is not None:
             session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id) == booking.vehicle_id))
-            session.add_all(route)
-            session.flush()
+            _insert_stops(session, route)
         session.add(event)
         session.flush()
         session.commit()
@@ -98,15 +97,21 @@ def save_booking(session: Session, *, booking: Booking, event: Event,
     return booking
 
 
-def save_route(session: Session, *, vehicle_id: str, route: Sequence[PlannedStop], event: Event) -> None:
+def save_route(session: Session, *, vehicle_id: str, route: Sequence[PlannedStopRow], event: Event) -> None:
     """Replace every planned stop of ``vehicle_id`` by ``route`` and add ``event``, in one transaction
     (a driver's arrival changes the route but no booking)."""
     if any(stop.vehicle_id != vehicle_id for stop in route):
         raise ValueError("every stop of the route must belong to the vehicle")
     with _atomic(session, f"route of {vehicle_id}"):
         session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id) == vehicle_id))
-        session.add_all(route)
+        _insert_stops(session, route)
         session.add(event)
+
+
+def _insert_stops(session: Session, stops: Sequence[PlannedStopRow]) -> None:
+    """Insert ``stops`` in one statement (after any pending ORM rows, which they may refer to)."""
+    if stops:
+        session.execute(insert(PlannedStop), [stop.values() for stop in stops])
 
 
 def _other_booking_holds_key(session: Session, *, rider_id: int, key: str, booking_id: str) -> bool:
@@ -170,7 +175,7 @@ def save_rules(session: Session, *, rules: ServiceRulesVersion, event: Event) ->
 
 
 def save_out_of_service(session: Session, *, vehicle_id: str, bookings: Sequence[Booking],
-                        routes: dict[str, Sequence[PlannedStop]], event: Event) -> None:
+                        routes: dict[str, Sequence[PlannedStopRow]], event: Event) -> None:
     """A bus withdrawn: mark ``vehicle_id`` inactive, write the changed ``bookings``, replace the planned
     stops of every vehicle in ``routes`` and add ``event`` — all in one transaction, or nothing."""
     with _atomic(session, f"withdrawal of {vehicle_id}"):
@@ -242,27 +247,24 @@ def vehicle_shifts(session: Session, *, vehicle_id: str) -> list[ShiftWithBreaks
     return [(shift, breaks.get(shift.id or 0, [])) for shift in shifts]
 
 
-def _replace_routes(session: Session, routes: dict[str, Sequence[PlannedStop]]) -> None:
+def _replace_routes(session: Session, routes: dict[str, Sequence[PlannedStopRow]]) -> None:
     """Replace every planned stop of each vehicle in ``routes`` by its new route (checked first)."""
     if any(stop.vehicle_id != vid for vid, route in routes.items() for stop in route):
         raise ValueError("every stop of a route must belong to its vehicle")
     session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id).in_(list(routes))))
-    session.flush()
-    for route in routes.values():
-        session.add_all(route)
+    _insert_stops(session, [stop for route in routes.values() for stop in route])
 
 
-def _replace_route(session: Session, vehicle_id: str, route: Sequence[PlannedStop] | None) -> None:
+def _replace_route(session: Session, vehicle_id: str, route: Sequence[PlannedStopRow] | None) -> None:
     if route is None:
         return
     if any(stop.vehicle_id != vehicle_id for stop in route):
         raise ValueError("every stop of the route must belong to the vehicle")
     session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id) == vehicle_id))
-    session.flush()
-    session.add_all(route)
+    _insert_stops(session, route)
 
 
-def save_vehicle(session: Session, *, vehicle: Vehicle, route: Sequence[PlannedStop] | None,
+def save_vehicle(session: Session, *, vehicle: Vehicle, route: Sequence[PlannedStopRow] | None,
                  event: Event) -> Vehicle:
     """Write ``vehicle`` (new or changed), its planned stops (``None``: unchanged) and ``event`` in one
     transaction."""
@@ -276,7 +278,7 @@ def save_vehicle(session: Session, *, vehicle: Vehicle, route: Sequence[PlannedS
 
 
 def save_shift(session: Session, *, shift: Shift, breaks: Sequence[ShiftBreak],
-               route: Sequence[PlannedStop] | None, event: Event) -> ShiftWithBreaks:
+               route: Sequence[PlannedStopRow] | None, event: Event) -> ShiftWithBreaks:
     """Write ``shift`` (new or changed) with exactly ``breaks`` (its old breaks go), the vehicle's
     planned stops (``None``: unchanged) and ``event`` in one transaction."""
     with _atomic(session, f"shift of {shift.vehicle_id}"):
@@ -293,7 +295,7 @@ def save_shift(session: Session, *, shift: Shift, breaks: Sequence[ShiftBreak],
     return shift, breaks
 
 
-def delete_shift(session: Session, *, shift: Shift, route: Sequence[PlannedStop] | None, event: Event
+def delete_shift(session: Session, *, shift: Shift, route: Sequence[PlannedStopRow] | None, event: Event
                  ) -> None:
     """Remove ``shift`` and its breaks, write the vehicle's planned stops (``None``: unchanged) and
     ``event`` in one transaction."""
@@ -304,7 +306,7 @@ def delete_shift(session: Session, *, shift: Shift, route: Sequence[PlannedStop]
         session.add(event)
 
 
-def save_plan(session: Session, *, routes: dict[str, Sequence[PlannedStop]], bookings: Sequence[Booking],
+def save_plan(session: Session, *, routes: dict[str, Sequence[PlannedStopRow]], bookings: Sequence[Booking],
               event: Event) -> None:
     """A re-optimised plan: replace the planned stops of every vehicle in ``routes``, write the ``bookings``
     that moved to another bus and add ``event`` — all in one transaction, or nothing."""

@@ -2,9 +2,10 @@
 
 :meth:`LivePublisher.capture` runs under the dispatcher's lock, right after a change was saved: it copies
 what the messages need (the changed routes, the affected bookings' live views) — cheap, immutable
-values. A single thread then adds the road geometry, raises the plan version, keeps the latest routes,
-positions and booking views in the :class:`~api.live.store.LiveStore` and publishes one message per
-event, in order, on the channel named after the event's kind.
+values. A single thread then raises the plan version, keeps the latest routes, positions and booking
+views in the :class:`~api.live.store.LiveStore` and publishes one message per event, in order, on the
+channel named after the event's kind. A route's road geometry is drawn only for a message someone can
+receive; otherwise the store draws it when the route is first read.
 
 A message is JSON: ``kind``, ``time`` (ISO 8601), ``vehicle_id``, ``request_id``, ``data``,
 ``plan_version``; a ``route_changed`` message carries the bus's new ``route`` (as ``GET /v1/driver/route``
@@ -14,15 +15,17 @@ answers) and the live views of its riders (``bookings``); a ``vehicle_moved`` me
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from api.live.store import LiveStore
 from api.services.booking import LiveDispatch
-from api.services.route_view import RouteSnapshot, route_public, route_snapshot
+from api.services.route_view import RouteSnapshot, route_json, route_public, route_snapshot
 from dispatch.dispatcher import DispatchError
 from dispatch.events import DomainEvent, EventKind
 from dispatch.model import StopKind
@@ -130,14 +133,26 @@ class LivePublisher:
                 message["bookings"] = _views(capture, event.vehicle_id)
             store.publish(event.kind.value, message)
         for vid, snapshot in capture.routes.items():
-            route = route_public(live, snapshot).model_dump(mode="json")
-            store.put_route(vid, {"plan_version": version, "route": route})
+            render = _route_renderer(live, snapshot, version)
+            store.put_route(vid, render)
+            if not store.has_listeners():
+                continue  # nobody to tell: the route is drawn when first asked for
             last = [e for e in capture.events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id == vid][
                 -1
             ]
             message = _message(live, last, version)
-            message.update(route=route, bookings=_views(capture, vid))
+            message.update(route=render()["route"], bookings=_views(capture, vid))
             store.publish(EventKind.ROUTE_CHANGED.value, message)
+
+
+def _route_renderer(live: LiveDispatch, snapshot: RouteSnapshot, version: int) -> Callable[[], dict[str, Any]]:
+    """A function that draws ``snapshot`` (stops and roads, as ``GET /v1/driver/route`` answers) once."""
+
+    @functools.cache
+    def render() -> dict[str, Any]:
+        return {"plan_version": version, "route": route_json(route_public(live, snapshot))}
+
+    return render
 
 
 def _views(capture: Capture, vehicle_id: str) -> list[dict[str, Any]]:

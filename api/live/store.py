@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import redis
@@ -41,11 +42,15 @@ class LiveStore(Protocol):
     def plan_version(self) -> int:
         """The current plan version (0 before the first change)."""
 
-    def put_route(self, vehicle_id: str, route: dict[str, Any]) -> None:
-        """Keep ``route`` as the latest route of ``vehicle_id``."""
+    def put_route(self, vehicle_id: str, render: Callable[[], dict[str, Any]]) -> None:
+        """Keep the route ``render`` makes as the latest route of ``vehicle_id`` (a store may call it only
+        when the route is first read: drawing a route's roads is the costly part of a plan change)."""
 
     def route(self, vehicle_id: str) -> dict[str, Any] | None:
         """The latest route of ``vehicle_id``, if any was kept."""
+
+    def has_listeners(self) -> bool:
+        """Whether a published message may reach anyone (if not, it need not be made)."""
 
     def put_position(self, vehicle_id: str, position: dict[str, Any]) -> None:
         """Keep ``position`` as where ``vehicle_id`` was last seen."""
@@ -70,7 +75,7 @@ class MemoryLiveStore:
         self._hub = hub
         self._lock = threading.Lock()
         self._version = 0
-        self._routes: dict[str, dict[str, Any]] = {}
+        self._routes: dict[str, Callable[[], dict[str, Any]]] = {}
         self._positions: dict[str, dict[str, Any]] = {}
         self._bookings: dict[str, dict[str, Any]] = {}
 
@@ -82,11 +87,15 @@ class MemoryLiveStore:
     def plan_version(self) -> int:
         return self._version
 
-    def put_route(self, vehicle_id: str, route: dict[str, Any]) -> None:
-        self._routes[vehicle_id] = route
+    def put_route(self, vehicle_id: str, render: Callable[[], dict[str, Any]]) -> None:
+        self._routes[vehicle_id] = render  # drawn when read: most routes are replaced before anyone asks
 
     def route(self, vehicle_id: str) -> dict[str, Any] | None:
-        return self._routes.get(vehicle_id)
+        render = self._routes.get(vehicle_id)
+        return render() if render is not None else None
+
+    def has_listeners(self) -> bool:
+        return len(self._hub) > 0
 
     def put_position(self, vehicle_id: str, position: dict[str, Any]) -> None:
         self._positions[vehicle_id] = position
@@ -126,8 +135,8 @@ class RedisLiveStore:
     def plan_version(self) -> int:
         return int(self._redis.get(self._prefix + "plan_version") or 0)
 
-    def put_route(self, vehicle_id: str, route: dict[str, Any]) -> None:
-        self._redis.hset(self._prefix + "routes", vehicle_id, json.dumps(route))
+    def put_route(self, vehicle_id: str, render: Callable[[], dict[str, Any]]) -> None:
+        self._redis.hset(self._prefix + "routes", vehicle_id, json.dumps(render()))
 
     def route(self, vehicle_id: str) -> dict[str, Any] | None:
         raw = self._redis.hget(self._prefix + "routes", vehicle_id)
@@ -146,6 +155,9 @@ class RedisLiveStore:
     def booking(self, booking_id: str) -> dict[str, Any] | None:
         raw = self._redis.get(self._prefix + "booking:" + booking_id)
         return json.loads(raw) if raw else None
+
+    def has_listeners(self) -> bool:
+        return True  # another worker's sockets may want it
 
     def publish(self, kind: str, message: Message) -> None:
         self._redis.publish(self._prefix + "events:" + kind, json.dumps(message))

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from api.deps import DispatchDep, Driver, DriverOrOperator, SessionDep
 from api.schemas import DriverRoutePublic, ErrorPublic, PositionsCreate, StopAction
 from api.services import driving as service
+from api.services.route_view import route_json
 
 router = APIRouter(prefix="/v1/driver", tags=["driver"])
 
@@ -26,13 +28,15 @@ STOP_ERRORS = {**AUTH_ERRORS, 404: {"model": ErrorPublic},
                422: {"model": ErrorPublic}}
 
 
-@router.get("/route", responses={**AUTH_ERRORS, 404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}})
+@router.get("/route", response_model=DriverRoutePublic,
+            responses={**AUTH_ERRORS, 404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}})
 def read_route(user: DriverOrOperator, live: DispatchDep,
                vehicle_id: Annotated[str | None, Query(description="operators: the bus to show")] = None
-               ) -> DriverRoutePublic:
+               ) -> JSONResponse:
     """Your bus's stops in order (planned times, who boards or alights, promised pickup windows) and
     the roads to drive as a GeoJSON LineString ([lon, lat])."""
-    return service.driver_route(live, vehicle_id=service.vehicle_of(user, vehicle_id))
+    view = service.driver_route(live, vehicle_id=service.vehicle_of(user, vehicle_id))
+    return JSONResponse(route_json(view))  # valid by construction: its thousands of positions go as they are
 
 
 @router.post("/arrived", status_code=status.HTTP_204_NO_CONTENT, responses=STOP_ERRORS)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.clock import ServiceClock
-from api.db.models import Booking, Event, PlannedStop, User, UserRole
+from api.db.models import Booking, Event, PlannedStopRow, User, UserRole
 from api.db.repository import append_event, bookings_page, find_booking_by_idempotency_key, save_booking
 from api.errors import Conflict, Forbidden, NotFound, RequestRefused
 from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
@@ -238,14 +238,14 @@ def _new_booking_row(live: LiveDispatch, context: QuoteContext, offer: Offer, ke
         offer_valid_until=dt(context.valid_until), booked_at=dt(now))
 
 
-def planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStop]:
+def planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStopRow]:
     """The vehicle's route in force as rows (stops at their road nodes, at their planned start)."""
     dispatcher, graph = live.dispatcher, live.network.graph
     route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
-    return [PlannedStop(vehicle_id=vehicle_id, sequence=k, kind=stop.kind,
-                        booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
-                        lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),
-                        node=stop.location, planned_time=live.clock.to_datetime(start))
+    return [PlannedStopRow(vehicle_id=vehicle_id, sequence=k, kind=stop.kind,
+                           booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+                           lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),
+                           node=stop.location, planned_time=live.clock.to_datetime(start))
             for k, (stop, start) in enumerate(zip(route.stops, evaluation.start))]
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from api.db.models import Event, PlannedStop, Shift, ShiftBreak, User, Vehicle
+from api.db.models import Event, PlannedStopRow, Shift, ShiftBreak, User, Vehicle
 from api.db.repository import (ShiftWithBreaks, delete_shift, list_vehicles, save_shift, save_vehicle,
                                vehicle_shifts)
 from api.errors import Conflict, InvalidRequest, NotFound
@@ -177,7 +177,7 @@ def _break_problems(shift: ShiftBody, b: BreakBody) -> list[str]:
 
 
 def _save(live: LiveDispatch, session: Session, row: Vehicle, shifts: list[ShiftWithBreaks],
-          write: Callable[[list[PlannedStop] | None, int], object]) -> None:
+          write: Callable[[list[PlannedStopRow] | None, int], object]) -> None:
     """Apply ``row`` with ``shifts`` to the dispatcher, then ``write`` (with the bus's new planned stops,
     or ``None`` when the dispatcher does not plan the bus); roll the dispatcher back if either fails."""
     with _plan_change(live, session) as now:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from api.db.models import Booking, Event, PlannedStop, ServiceRulesVersion, User, Vehicle
+from api.db.models import Booking, Event, PlannedStopRow, ServiceRulesVersion, User, Vehicle
 from api.db.repository import latest_rules, save_out_of_service, save_rules
 from api.errors import Conflict, InvalidRequest, NotFound
 from api.schemas import (FleetVehiclePublic, Load, NextStopPublic, OutOfServicePublic, Point,
@@ -113,7 +113,7 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
                 rows.append(_apply_outcome(live, row, request_id, rejections.get(request_id), moment))
                 if row.vehicle_id is not None:
                     vehicles.add(row.vehicle_id)
-            routes: dict[str, list[PlannedStop]] = {v: planned_stops(live, v) for v in sorted(vehicles)
+            routes: dict[str, list[PlannedStopRow]] = {v: planned_stops(live, v) for v in sorted(vehicles)
                                                     if v in dispatcher.vehicles}
             event = Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
                           vehicle_id=vehicle_id,

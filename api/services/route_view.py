@@ -9,8 +9,7 @@ which takes shortest-path work, outside the lock. The drivers' API and the live 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import Any
 
 from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
 from api.services.booking import LiveDispatch
@@ -77,15 +76,22 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
     )
 
 
+def route_json(view: DriverRoutePublic) -> dict[str, Any]:
+    """``view`` as JSON-ready values; the geometry's positions are passed on as they are, not walked
+    through pydantic (a route has thousands of them)."""
+    data = view.model_dump(mode="json", exclude={"geometry"})
+    geometry = view.geometry
+    data["geometry"] = None if geometry is None else {"type": geometry.type, "coordinates": geometry.coordinates}
+    return data
+
+
 def road_geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
     """The roads through ``nodes`` in order, one fastest path per leg, joints not repeated."""
     coordinates: list[tuple[float, float]] = []
     for origin, destination in zip(nodes, nodes[1:]):
-        leg = live.network.route(origin, destination)
-        points = list(map(tuple, np.column_stack((leg.lon, leg.lat)).tolist()))  # (lon, lat), in C
-        if coordinates and points and points[0] == coordinates[-1]:
-            points = points[1:]
-        coordinates.extend(points)
+        points = live.network.route(origin, destination).positions
+        skip = 1 if coordinates and points and points[0] == coordinates[-1] else 0
+        coordinates.extend(points[skip:])
     if len(coordinates) == 1:  # already standing at every stop: a LineString needs two positions
         coordinates.append(coordinates[0])
     return LineString.model_construct(type="LineString", coordinates=coordinates)  # valid by construction

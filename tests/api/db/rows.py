@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api.db.models import Booking, Event, PlannedStop, User, UserRole, Vehicle
+from api.db.models import Booking, Event, PlannedStopRow, User, UserRole, Vehicle
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind, TimeType
@@ -36,13 +36,13 @@ def make_booking(booking_id: str = "r1", *, key: str | None = None, vehicle_id: 
                    latest_dropoff=T0 + timedelta(minutes=35))
 
 
-def make_route(booking_id: str, vehicle_id: str = "bus-1", *, first_sequence: int = 0) -> list[PlannedStop]:
+def make_route(booking_id: str, vehicle_id: str = "bus-1", *, first_sequence: int = 0) -> list[PlannedStopRow]:
     """Pickup at node 1 at 08:05, drop-off at node 2 at 08:20."""
     return [
-        PlannedStop(vehicle_id=vehicle_id, sequence=first_sequence, booking_id=booking_id,
+        PlannedStopRow(vehicle_id=vehicle_id, sequence=first_sequence, booking_id=booking_id,
                     kind=StopKind.PICKUP, lat=47.10, lon=9.50, node=1,
                     planned_time=T0 + timedelta(minutes=5)),
-        PlannedStop(vehicle_id=vehicle_id, sequence=first_sequence + 1, booking_id=booking_id,
+        PlannedStopRow(vehicle_id=vehicle_id, sequence=first_sequence + 1, booking_id=booking_id,
                     kind=StopKind.DROPOFF, lat=47.20, lon=9.55, node=2,
                     planned_time=T0 + timedelta(minutes=20)),
     ]

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.db.models import Event, PlannedStop, ServiceArea, ServiceRulesVersion, Shift, ShiftBreak, User
+from api.db.models import (Event, PlannedStop, PlannedStopRow, ServiceArea, ServiceRulesVersion, Shift, ShiftBreak,
+                           User)
 from api.db.repository import (IntegrityViolation, bookings_page, delete_shift, events_between,
                                latest_service_area, save_booking, save_service_area, save_shift,
                                save_vehicle, shifts_between, vehicle_shifts)
 from dispatch.events import EventKind
-from dispatch.model import ServiceRules
+from dispatch.model import ServiceRules, StopKind
 from tests.api.db.rows import T0, make_booking, make_event, make_rider, make_vehicle
 
 
@@ -50,8 +51,8 @@ def test_changing_a_shift_replaces_its_breaks_and_the_route(bus: Session) -> Non
     planned stop is there."""
     [(shift, _)] = vehicle_shifts(bus, vehicle_id="bus-1")
     shift.ends_at = T0 + timedelta(hours=6)
-    stop = PlannedStop(vehicle_id="bus-1", sequence=0, kind="break", lat=47.14, lon=9.52, node=100,
-                       planned_time=T0 + timedelta(hours=4))
+    stop = PlannedStopRow(vehicle_id="bus-1", sequence=0, booking_id=None, kind=StopKind.BREAK, lat=47.14,
+                          lon=9.52, node=100, planned_time=T0 + timedelta(hours=4))
     save_shift(bus, shift=shift, breaks=[], route=[stop], event=event(minutes=1))
     [(shift, breaks)] = vehicle_shifts(bus, vehicle_id="bus-1")
     assert shift.ends_at == T0 + timedelta(hours=6) and breaks == []
@@ -64,8 +65,8 @@ def test_a_shift_write_that_fails_leaves_the_old_shift_and_breaks(bus: Session) 
     [(shift, _)] = vehicle_shifts(bus, vehicle_id="bus-1")
     shift_id = shift.id
     shift.ends_at = T0 + timedelta(hours=6)
-    clash = [PlannedStop(vehicle_id="bus-1", sequence=0, kind="break", lat=0, lon=0, node=1,
-                         planned_time=T0) for _ in range(2)]
+    clash = [PlannedStopRow(vehicle_id="bus-1", sequence=0, booking_id=None, kind=StopKind.BREAK, lat=0, lon=0,
+                            node=1, planned_time=T0) for _ in range(2)]
     with pytest.raises(IntegrityViolation):
         save_shift(bus, shift=shift, breaks=[], route=clash, event=event(minutes=1))
     [(shift, breaks)] = vehicle_shifts(bus, vehicle_id="bus-1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy.exc import StatementError
@@ -98,9 +100,8 @@ def test_new_route_replaces_the_vehicles_planned_stops(booked_r1: Session) -> No
     session = booked_r1
     p1, d1 = make_route("r1")
     p2, d2 = make_route("r2")
-    for sequence, stop in enumerate((p1, p2, d1, d2)):
-        stop.sequence = sequence
-    save_booking(session, booking=make_booking("r2", key="k2"), route=[p1, p2, d1, d2],
+    route = [dataclasses.replace(stop, sequence=sequence) for sequence, stop in enumerate((p1, p2, d1, d2))]
+    save_booking(session, booking=make_booking("r2", key="k2"), route=route,
                  event=make_event("r2"))
     assert route_of(session, "bus-1") == [(0, "r1", StopKind.PICKUP), (1, "r2", StopKind.PICKUP),
                                           (2, "r1", StopKind.DROPOFF), (3, "r2", StopKind.DROPOFF)]
@@ -170,7 +171,7 @@ def test_save_route_replaces_the_stops_and_logs_the_event(booked_r1: Session) ->
     """A driver's arrival: bus-1's route is rewritten (here: only r1's drop-off left) with the event."""
     session = booked_r1
     _, dropoff = make_route("r1")
-    dropoff.sequence = 0
+    dropoff = dataclasses.replace(dropoff, sequence=0)
     save_route(session, vehicle_id="bus-1", route=[dropoff],
                event=make_event("r1", EventKind.VEHICLE_ARRIVED, minutes=5))
     assert route_of(session, "bus-1") == [(0, "r1", StopKind.DROPOFF)]
@@ -181,7 +182,7 @@ def test_save_route_failing_leaves_the_old_route_and_no_event(booked_r1: Session
     """Two stops at one position: nothing of the new route nor its event stays."""
     session = booked_r1
     pickup, dropoff = make_route("r1")
-    dropoff.sequence = pickup.sequence
+    dropoff = dataclasses.replace(dropoff, sequence=pickup.sequence)
     with pytest.raises(IntegrityViolation):
         save_route(session, vehicle_id="bus-1", route=[pickup, dropoff],
                    event=make_event("r1", EventKind.VEHICLE_ARRIVED, minutes=5))
