@@ -126,6 +126,8 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
     base = times.base
     ride_limit, latest_drop = dropoff.max_ride_s, dropoff.latest
     for i in range(route.committed, n + 1):
+        if dep[i] > pickup.latest:
+            break  # departures only get later along the route: no later position can reach the pickup
         if times.seats[i] > seats_cap or times.chairs[i] > chairs_cap:
             continue
         pickup_start = max(dep[i] + to_o[i], pickup.earliest)

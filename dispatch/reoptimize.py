@@ -202,12 +202,19 @@ def solve_prepared(prepared: PreparedProblem, time_limit_s: float, solution_limi
     With ``solution_limit`` OR-Tools alone searches until it has found that many solutions (or the time
     is up): a search that ends on its solution limit repeats exactly (simulations use it).
     Raises :class:`PlanRejectedError` when the solver finds nothing."""
+    return solve_problem(prepared.problem, prepared.initial, time_limit_s, solution_limit)
+
+
+def solve_problem(problem: PdptwProblem, initial: Sequence[Sequence[int]] | None, time_limit_s: float,
+                  solution_limit: int | None = None) -> PdptwSolution:
+    """:func:`solve_prepared` on the parts of a prepared problem the search needs (plain, picklable values:
+    another process may run it)."""
     try:
         if solution_limit is not None:
-            return solve_pdptw(prepared.problem, time_limit_s=time_limit_s, initial_routes=prepared.initial,
+            return solve_pdptw(problem, time_limit_s=time_limit_s, initial_routes=initial,
                                options=SearchOptions(solution_limit=solution_limit))
         solve = solve_lns if time_limit_s >= LNS_MIN_BUDGET_S else solve_pdptw
-        return solve(prepared.problem, time_limit_s=time_limit_s, initial_routes=prepared.initial)
+        return solve(problem, time_limit_s=time_limit_s, initial_routes=initial)
     except SolveFailedError as error:
         raise PlanRejectedError(str(error)) from error
 

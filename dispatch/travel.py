@@ -131,7 +131,9 @@ class LegTimes:
         ``MAX_COLUMNS`` destinations are kept, apart from the pairs that ``max_pairs`` bounds.
         """
         rows = list(dict.fromkeys(origins))
-        cols = list(dict.fromkeys(destinations))
+        cols = [b for b in dict.fromkeys(destinations) if b not in self._to or not self._to[b].keys() >= set(rows)]
+        if not cols:
+            return  # every column is known for these origins (e.g. the same places asked again)
         if len(self._to) + len(cols) > MAX_COLUMNS:
             self._to.clear()
             self._to_m.clear()
@@ -143,19 +145,15 @@ class LegTimes:
     def to(self, origins: Sequence[int], destination: int) -> list[int]:
         """Travel times from each of ``origins`` to one destination (fetched column-wise if missing)."""
         try:
-            column = self._to[destination]
-            return [column[a] for a in origins]
+            return list(map(self._to[destination].__getitem__, origins))
         except KeyError:
             self.fetch_to(origins, [destination])
-            column = self._to[destination]
-            return [column[a] for a in origins]
+            return list(map(self._to[destination].__getitem__, origins))
 
     def from_(self, origin: int, destinations: Sequence[int]) -> list[int]:
         """Travel times from one origin to each of ``destinations`` (fetched if missing)."""
         try:
-            row = self._seconds[origin]
-            return [row[b] for b in destinations]
+            return list(map(self._seconds[origin].__getitem__, destinations))
         except KeyError:
             self.prefetch([origin], destinations)
-            row = self._seconds[origin]
-            return [row[b] for b in destinations]
+            return list(map(self._seconds[origin].__getitem__, destinations))

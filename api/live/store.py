@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import orjson
 import redis
 
 from api.live.hub import Hub, Message
@@ -136,7 +137,7 @@ class RedisLiveStore:
         return int(self._redis.get(self._prefix + "plan_version") or 0)
 
     def put_route(self, vehicle_id: str, render: Callable[[], dict[str, Any]]) -> None:
-        self._redis.hset(self._prefix + "routes", vehicle_id, json.dumps(render()))
+        self._redis.hset(self._prefix + "routes", vehicle_id, orjson.dumps(render()))
 
     def route(self, vehicle_id: str) -> dict[str, Any] | None:
         raw = self._redis.hget(self._prefix + "routes", vehicle_id)
@@ -160,7 +161,7 @@ class RedisLiveStore:
         return True  # another worker's sockets may want it
 
     def publish(self, kind: str, message: Message) -> None:
-        self._redis.publish(self._prefix + "events:" + kind, json.dumps(message))
+        self._redis.publish(self._prefix + "events:" + kind, orjson.dumps(message))
 
 
 def _text(value: bytes | str) -> str:

@@ -2,8 +2,9 @@
 
 Every ``RUFBUS_REOPTIMIZE_EVERY_S`` seconds, on the worker that dispatches, the plan in force becomes a
 solver problem under the dispatcher's lock (milliseconds), OR-Tools works on it for
-``RUFBUS_REOPTIMIZE_BUDGET_S`` seconds *outside* the lock — quotes, bookings and drivers' reports go on
-meanwhile — and the answer is applied under the lock only if the plan did not change in between, every
+``RUFBUS_REOPTIMIZE_BUDGET_S`` seconds *outside* the lock and in a child process of its own
+(:mod:`api.services.solver_process`) — quotes, bookings and drivers' reports go on meanwhile at full
+speed — and the answer is applied under the lock only if the plan did not change in between, every
 route passes evaluation and the buses drive no more than before
 (:meth:`dispatch.dispatcher.Dispatcher.apply_reoptimization`). An applied plan is saved — the changed
 routes, the bookings that moved to another bus and a ``plan_reoptimized`` event — in one transaction; if
@@ -22,10 +23,11 @@ from sqlmodel import Session
 from api.db.models import Booking, Event
 from api.db.repository import save_plan
 from api.services.booking import LiveDispatch, planned_stops
+from api.services.solver_process import SolverProcess
 from dispatch.dispatcher import ReoptimizationJob
 from dispatch.events import EventKind
 from dispatch.pdptw import PdptwSolution
-from dispatch.reoptimize import PlanRejectedError, solve_prepared
+from dispatch.reoptimize import PlanRejectedError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class BackgroundReoptimizer:
         self._is_dispatcher, self._session_info = is_dispatcher, dict(session_info or {})
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rufbus-reoptimizer", daemon=True)
+        self._solver = SolverProcess()  # the searches run in a child process (see its module)
 
     def start(self) -> None:
         """Start the thread (a period of 0 or less never starts it)."""
@@ -60,6 +63,7 @@ class BackgroundReoptimizer:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=self._budget_s + 10)
+        self._solver.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self._every_s):
@@ -83,7 +87,7 @@ class BackgroundReoptimizer:
                 logger.warning("re-optimisation skipped: %s", error)
                 return False
         try:
-            solution = solve_prepared(job.prepared, self._budget_s)
+            solution = self._solver.solve(job.prepared, self._budget_s)
         except PlanRejectedError as error:
             logger.warning("re-optimisation found nothing: %s", error)
             return False
