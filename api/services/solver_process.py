@@ -42,8 +42,8 @@ class SolverProcess:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_lowest_priority)
-        future = self._pool.submit(solve_problem, prepared.problem, prepared.initial, time_limit_s)
-        try:
+        try:  # a child that died while idle breaks the pool already at ``submit``
+            future = self._pool.submit(solve_problem, prepared.problem, prepared.initial, time_limit_s)
             return future.result(timeout=time_limit_s + STARTUP_ALLOWANCE_S)
         except BrokenProcessPool as error:
             self.close()
