@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dispatch.model import DAY_S
 
 EPOCH_DATE = date(2026, 1, 1)
+_NAIVE_EPOCH = datetime.combine(EPOCH_DATE, time())  # local midnight, wall-clock (see the module's text)
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -53,7 +54,7 @@ class ServiceClock:
 
     def to_datetime(self, seconds: int) -> datetime:
         """The aware local datetime of dispatch second ``seconds``."""
-        return (self.epoch.replace(tzinfo=None) + timedelta(seconds=int(seconds))).replace(tzinfo=self.zone)
+        return (_NAIVE_EPOCH + timedelta(seconds=int(seconds))).replace(tzinfo=self.zone)
 
     def now_datetime(self) -> datetime:
         """The current time, aware, in the service's zone."""

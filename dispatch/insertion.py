@@ -171,12 +171,12 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
             delay = leave - dep[k]
 
 
-def prefetch_legs(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, legs: LegTimes) -> None:
-    """Fetch in two matrix calls every leg an insertion search of ``pickup``/``dropoff`` looks up."""
-    locations = {pickup.location, dropoff.location, *(r.vehicle.depot for r in routes)}
-    for route in routes:
-        locations.add(route.state.location)
-        locations.update(s.location for s in route.stops)
+def prefetch_legs(times: Sequence[RouteTimes], pickup: Stop, dropoff: Stop, legs: LegTimes) -> None:
+    """Fetch in two matrix calls every leg an insertion search of ``pickup``/``dropoff`` looks up in the
+    routes whose arrays are ``times``."""
+    locations = {pickup.location, dropoff.location}
+    for route_times in times:
+        locations.update(route_times.loc)  # where the bus is, its stops, its depot
     legs.prefetch([pickup.location, dropoff.location], list(locations))
     legs.fetch_to(list(locations), [pickup.location, dropoff.location])
 
@@ -190,10 +190,10 @@ def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, 
     feasible as it stands. ``prefetched``: the caller already ran :func:`prefetch_legs` for these routes
     and places (a search repeated at other times); legs missing after all are still fetched one by one.
     """
-    if not prefetched:
-        prefetch_legs(routes, pickup, dropoff, legs)
     if times is None:
         times = [RouteTimes(r, evaluate_route(r.vehicle, r.state, r.stops, legs), legs) for r in routes]
+    if not prefetched:
+        prefetch_legs(times, pickup, dropoff, legs)
     candidates: list[tuple[float, int, int, int, int]] = []
     for order, (route, route_times) in enumerate(zip(routes, times)):
         if pickup.seats > route.vehicle.seats or pickup.wheelchairs > route.vehicle.wheelchair_spaces:

@@ -165,15 +165,19 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
         if booking_id not in live.dispatcher.bookings():
             raise Conflict("not_in_plan", f"booking {booking_id!r} is not in the plan in force")
         clock = live.clock
-        now = clock.now()
+        now, checkpoint = clock.now(), live.dispatcher.checkpoint()
         live.dispatcher.cancel(booking_id, now)
-        live.publish_events()
         row.status = RequestStatus.CANCELLED
         row.ended_at = clock.to_datetime(now)
         vehicle_id = row.vehicle_id
-        save_booking(session, booking=row, route=planned_stops(live, vehicle_id) if vehicle_id else None,
-                     event=Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=actor(user),
-                                 vehicle_id=vehicle_id, request_id=booking_id))
+        try:
+            save_booking(session, booking=row, route=planned_stops(live, vehicle_id) if vehicle_id else None,
+                         event=Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=actor(user),
+                                     vehicle_id=vehicle_id, request_id=booking_id))
+        except BaseException:
+            live.dispatcher.rollback(checkpoint)  # the database still holds the booking: so does the plan
+            raise
+        live.publish_events()
         return _booking_public(live, row)
 
 

@@ -188,6 +188,31 @@ def test_a_failed_database_write_undoes_the_booking_in_the_dispatcher(client, mo
                for stop in dispatcher.route(vehicle_id).stops)
 
 
+def test_a_cancellation_the_database_refuses_leaves_the_booking_in_the_plan(client, monkeypatch):
+    """When writing a cancellation fails (503), the plan in force is rolled back with it: the booking is
+    still booked in the dispatcher, on its bus's route and in the database, and cancelling again works."""
+    from api.db.repository import IntegrityViolation
+    from api.services import booking as service
+
+    booking = client.post("/v1/bookings", json={"quote_id": quote_id(client, hour=14)},
+                          headers={"Idempotency-Key": "k-cancel-503"}).json()
+
+    def refuse(*_args, **_kwargs):
+        raise IntegrityViolation("the database is unhappy")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "save_booking", refuse)
+        failed = client.delete(f"/v1/bookings/{booking['id']}")
+    assert failed.status_code == 503 and failed.json()["code"] == "integrity_violation"
+    dispatcher = client.app.state.dispatch.dispatcher
+    assert dispatcher.booking(booking["id"]).status.value == "booked"
+    assert [s.kind.value for s in dispatcher.route(booking["vehicle_id"]).stops
+            if s.request_id == booking["id"]] == ["pickup", "dropoff"]
+    assert client.get(f"/v1/bookings/{booking['id']}").json()["status"] == "booked"
+    assert client.delete(f"/v1/bookings/{booking['id']}").json()["status"] == "cancelled"
+    assert booking["id"] not in {s.request_id for s in dispatcher.route(booking["vehicle_id"]).stops}
+
+
 def test_an_oversized_body_is_413_with_a_code(client):
     """A quote body of 2 MB is refused with 413 body_too_large, whether its length is announced or it
     arrives in chunks without one; the service answers normally afterwards."""
