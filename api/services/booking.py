@@ -85,7 +85,9 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
         snapped = live.network.snap([origin.lat, destination.lat], [origin.lon, destination.lon])
     except (OutsideServiceAreaError, SnapError) as error:
         cause = "outside_area" if isinstance(error, OutsideServiceAreaError) else "off_road"
-        _log_refusal(session, user, None, cause, clock.now_datetime())
+        with live.lock:  # every write goes under the lock: SQLite lets one writer in, and a booking that
+            # read before another write commits could not write any more
+            _log_refusal(session, user, None, cause, clock.now_datetime())
         raise
     with live.lock:
         now = clock.now()
