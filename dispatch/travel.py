@@ -57,6 +57,7 @@ class MatrixTravelTimes:
 
 
 MAX_COLUMNS = 64
+COLUMN_GROWTH = 4  # a kept column may hold this many times the origins asked for before it starts afresh
 
 
 class LegTimes:
@@ -79,10 +80,16 @@ class LegTimes:
     def prefetch(self, origins: Sequence[int], destinations: Sequence[int]) -> None:
         """Fetch the ``origins`` × ``destinations`` pairs not yet known, in one matrix call."""
         wanted = set(destinations)
-        rows = [a for a in dict.fromkeys(origins) if a not in self._seconds or not wanted <= self._seconds[a].keys()]
+        rows, missing = [], set()
+        for a in dict.fromkeys(origins):
+            known = self._seconds.get(a)
+            gap = wanted if known is None else wanted - known.keys()
+            if gap:
+                rows.append(a)
+                missing |= gap
         if not rows:
             return
-        cols = list(wanted)
+        cols = list(missing)  # only what some row lacks: a bus that moved adds one column, not all of them
         if self._pairs + len(rows) * len(cols) > self._max_pairs:
             self._seconds.clear()
             self._metres.clear()
@@ -126,21 +133,26 @@ class LegTimes:
     def fetch_to(self, origins: Sequence[int], destinations: Sequence[int]) -> None:
         """Fetch travel times from many origins to a few destinations, kept per destination.
 
-        Cheaper than :meth:`prefetch` for that shape: one matrix call, one dict per destination,
-        no per-pair bookkeeping; :meth:`to` and :meth:`seconds` read them. The last
-        ``MAX_COLUMNS`` destinations are kept, apart from the pairs that ``max_pairs`` bounds.
+        Cheaper than :meth:`prefetch` for that shape: one dict per destination, no per-pair
+        bookkeeping, and a matrix call only for the origins a destination's dict lacks; :meth:`to` and
+        :meth:`seconds` read them. At most ``MAX_COLUMNS`` destinations are kept, apart from the pairs
+        that ``max_pairs`` bounds.
         """
         rows = list(dict.fromkeys(origins))
-        cols = [b for b in dict.fromkeys(destinations) if b not in self._to or not self._to[b].keys() >= set(rows)]
-        if not cols:
-            return  # every column is known for these origins (e.g. the same places asked again)
-        if len(self._to) + len(cols) > MAX_COLUMNS:
-            self._to.clear()
-            self._to_m.clear()
-        result = self.source.matrix(rows, cols)
-        for j, b in enumerate(cols):
-            self._to[b] = dict(zip(rows, result.seconds[:, j].tolist()))
-            self._to_m[b] = dict(zip(rows, result.metres[:, j].tolist()))
+        for b in dict.fromkeys(destinations):
+            column = self._to.get(b)
+            if column is None or len(column) > COLUMN_GROWTH * len(rows):
+                missing = rows  # a new column, or one grown with places long gone: fetched afresh
+                if len(self._to) >= MAX_COLUMNS:
+                    self._to.clear()
+                    self._to_m.clear()
+                self._to[b], self._to_m[b] = {}, {}
+            else:
+                missing = list(set(rows) - column.keys())  # e.g. only the buses that moved
+            if missing:
+                result = self.source.matrix(missing, [b])
+                self._to[b].update(zip(missing, result.seconds[:, 0].tolist()))
+                self._to_m[b].update(zip(missing, result.metres[:, 0].tolist()))
 
     def to(self, origins: Sequence[int], destination: int) -> list[int]:
         """Travel times from each of ``origins`` to one destination (fetched column-wise if missing)."""

@@ -50,3 +50,58 @@ def test_best_insertion_works_when_the_memo_bound_forces_resets():
         assert found is not None and expected is not None
         assert (found.cost, found.stops) == (expected.cost, expected.stops)
         routes = [VehicleRoute(routes[0].vehicle, routes[0].state, found.stops)]
+
+
+class RecordingSource(MatrixTravelTimes):
+    """A matrix source that records the (origins, destinations) of every call reaching it."""
+
+    def __init__(self, seconds: np.ndarray) -> None:
+        super().__init__(seconds, seconds * 3)
+        self.asked: list[tuple[list[int], list[int]]] = []
+
+    def matrix(self, origins, destinations):
+        self.asked.append((list(origins), list(destinations)))
+        return super().matrix(origins, destinations)
+
+
+def test_a_prefetch_asks_only_for_the_destinations_a_row_lacks():
+    """A second prefetch with one more destination (a bus that moved) fetches that column alone, and
+    every pair then reads as the source says."""
+    source = RecordingSource(square(8))
+    legs = LegTimes(source)
+    legs.prefetch([0, 1], [2, 3, 4])
+    legs.prefetch([0, 1], [2, 3, 4, 7])
+    assert [sorted(cols) for _, cols in source.asked] == [[2, 3, 4], [7]]
+    assert sorted(source.asked[1][0]) == [0, 1]
+    assert [legs.seconds(a, b) for a in (0, 1) for b in (2, 3, 4, 7)] == [20, 30, 40, 70, 10, 20, 30, 60]
+    assert legs.metres(1, 7) == 180
+    legs.prefetch([0, 1], [7, 3])
+    assert len(source.asked) == 2  # everything known: no call
+
+
+def test_fetch_to_asks_only_for_the_origins_a_column_lacks():
+    """Columns towards a pickup and a drop-off are kept; asking again with one new origin fetches that
+    origin alone, per column, and ``to`` answers every origin right."""
+    source = RecordingSource(square(10))
+    legs = LegTimes(source)
+    legs.fetch_to([0, 1, 2, 3], [5, 6])
+    first = len(source.asked)
+    legs.fetch_to([0, 1, 2, 3, 9], [5, 6])
+    assert source.asked[first:] == [([9], [5]), ([9], [6])]
+    assert legs.to([0, 1, 2, 3, 9], 5) == [50, 40, 30, 20, 40]
+    assert legs.to([9, 0], 6) == [30, 60]
+    legs.fetch_to([3, 9], [5, 6])
+    assert len(source.asked) == first + 2  # nothing new
+
+
+def test_a_column_grown_far_beyond_the_origins_asked_starts_afresh():
+    """Columns do not grow without bound: past COLUMN_GROWTH times the origins asked, a column is
+    fetched again for just those origins."""
+    from dispatch.travel import COLUMN_GROWTH
+
+    source = RecordingSource(square(40))
+    legs = LegTimes(source)
+    legs.fetch_to(list(range(1, 40)), [0])
+    legs.fetch_to([1, 2], [0])  # 39 kept > COLUMN_GROWTH * 2
+    assert 39 > COLUMN_GROWTH * 2 and source.asked[-1] == ([1, 2], [0])
+    assert legs.to([1, 2], 0) == [10, 20]
