@@ -154,8 +154,10 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
 
 def get_booking(live: LiveDispatch, session: Session, *, user: User, booking_id: str) -> BookingPublic:
     """A booking with its promise and the plan's current estimates."""
+    row = _load(session, user, booking_id)  # the read needs no lock; the plan's estimates do
+    session.commit()  # end the read before waiting for the lock (the row stays loaded)
     with live.lock:
-        return _booking_public(live, _load(session, user, booking_id))
+        return _booking_public(live, row)
 
 
 def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_id: str) -> BookingPublic:
