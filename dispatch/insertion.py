@@ -17,6 +17,7 @@ earliest pickup + ``ride_weight`` × the new rider's ride time.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -75,7 +76,7 @@ def insert_stops(stops: Sequence[Stop], pickup: Stop, dropoff: Stop, i: int, j: 
 class RouteTimes:
     """Per-position arrays of a feasible route that the O(1) checks read (cache it with the route)."""
 
-    __slots__ = ("loc", "dep", "arr", "start", "latest", "earliest", "wait", "slack", "seats", "chairs",
+    __slots__ = ("loc", "dep", "arr", "start", "latest", "earliest", "wait", "slack", "reach", "seats", "chairs",
                  "kind", "boarded", "max_ride", "pickup_pos", "service", "base")
 
     def __init__(self, route: VehicleRoute, evaluation: RouteEvaluation, legs: LegTimes) -> None:
@@ -110,6 +111,10 @@ class RouteTimes:
         for k in range(n, 0, -1):
             slack[k] = self.wait[k] + min(self.latest[k] - self.start[k], slack[k + 1])
         self.slack = slack
+        # The latest arrival at position k the rest of the route absorbs: min(latest[k], start[k] +
+        # slack[k + 1]), never decreasing along the route, so the positions a pickup could come before are
+        # found by bisection.
+        self.reach = [self.arr[k] + slack[k] if k else -1 for k in range(n + 2)]
 
 
 def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: Stop, legs: LegTimes,
@@ -125,7 +130,9 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
     from_o, from_d = legs.from_(o, loc), legs.from_(d, loc)
     base = times.base
     ride_limit, latest_drop = dropoff.max_ride_s, dropoff.latest
-    for i in range(route.committed, n + 1):
+    # Before position i + 1 only if that stop can still be reached after the pickup's earliest time.
+    first = max(route.committed, bisect_left(times.reach, pickup.earliest, 1) - 1)
+    for i in range(first, n + 1):
         if dep[i] > pickup.latest:
             break  # departures only get later along the route: no later position can reach the pickup
         if times.seats[i] > seats_cap or times.chairs[i] > chairs_cap:

@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings, strategies as st
 
 from dispatch.evaluation import evaluate_route
-from dispatch.insertion import CostWeights, Insertion, VehicleRoute, best_insertion, insert_stops
+from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion, insert_stops
 from dispatch.model import OnboardRider, Request, ServiceRules, Stop, StopKind, TimeType, Vehicle, VehicleState
 from tests.dispatch.scenarios import leave_after, line_world, minutes, plane_world, request_stops
 
@@ -91,6 +91,22 @@ def test_fast_insertion_equals_brute_force_on_random_worlds(seed, n_vehicles, n_
     else:
         assert fast is not None
         assert (fast.cost, fast.vehicle_id, fast.stops) == (slow[0][0], slow[1], slow[2])
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 10_000), n_vehicles=st.integers(1, 3), n_requests=st.integers(0, 9),
+       seats=st.integers(1, 4))
+def test_the_latest_reachable_arrival_never_decreases_along_a_route(seed, n_vehicles, n_requests, seats):
+    """The search bisects ``RouteTimes.reach``; that is exact only if it never decreases along a route, and
+    it must equal min(latest, start + slack of the next position) at every stop."""
+    _, legs, routes, _ = build_world(seed, 12, n_vehicles, n_requests, seats)
+    for route in routes:
+        times = RouteTimes(route, evaluate_route(route.vehicle, route.state, route.stops, legs), legs)
+        reach = times.reach[1:]
+        assert all(a <= b for a, b in zip(reach, reach[1:])), reach
+        assert times.reach[-1] == route.vehicle.shift_end
+        for k in range(1, len(route.stops) + 1):
+            assert times.reach[k] == min(times.latest[k], times.start[k] + times.slack[k + 1])
 
 
 def test_inserted_route_is_feasible_and_keeps_existing_promises():
