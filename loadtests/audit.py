@@ -50,6 +50,7 @@ class ClientRecords:
     quotes_refused: int = 0
     bookings_refused: int = 0
     retried_bookings: int = 0  # told on a second or later attempt (the first answer was lost)
+    failed_requests: int = 0  # requests Locust counted as failed, over the whole run (ramp-up included)
 
     @classmethod
     def read(cls, path: Path) -> ClientRecords:
@@ -78,6 +79,8 @@ class ClientRecords:
                 records.dropoff_requested.add(entry["id"])
             elif event == "quote_refused":
                 records.quotes_refused += 1
+            elif event == "request_failed":
+                records.failed_requests += 1
             elif event == "booking_refused":
                 records.bookings_refused += 1
         return records

@@ -1,6 +1,7 @@
 """The latency curve: ``python -m loadtests.curve [--users 25,50,100,200,400] [--duration 60] [--workers W]
-[--json FILE]`` runs one load run per user count (spawned within ~5 s) and prints, for each, requests/s,
-failures, the quote and booking p95/p99 and the overall p95/p99, with the audit's counts."""
+[--json FILE] [--include-ramp-up]`` runs one load run per user count (spawned within ~5 s) and prints, for
+each, requests/s, failures (whole run), the quote and booking p95/p99 and the overall p95/p99 (once every
+user runs, unless ``--include-ramp-up``), with the audit's counts."""
 
 from __future__ import annotations
 
@@ -42,11 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     arguments.add_argument("--workers", type=int, default=1)
     arguments.add_argument("--postgres", action="store_true")
     arguments.add_argument("--json", type=Path, default=None)
+    arguments.add_argument("--include-ramp-up", action="store_true",
+                           help="count latencies from the first user on (default: once every user runs)")
     options = arguments.parse_args(argv)
     rows = []
     for users in (int(u) for u in options.users.split(",")):
         config = RunConfig(users=users, spawn_rate=max(5.0, users / 5), duration_s=options.duration,
-                           workers=options.workers, postgres=options.postgres)
+                           workers=options.workers, postgres=options.postgres,
+                           steady_state=not options.include_ramp_up)
         with tempfile.TemporaryDirectory(prefix=f"rufbus-curve-{users}-") as scratch:
             rows.append(point(config, Path(scratch)))
         row = rows[-1]

@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments.add_argument("--scenario", choices=SCENARIOS, default="kill")
     arguments.set_defaults(users=20, duration=40, spawn_rate=10)
     options = arguments.parse_args(argv)
-    config = config_from(options, tolerate_outages=True)
+    config = config_from(options, tolerate_outages=True, steady_state=False)  # the fault's figures: whole run
     with tempfile.TemporaryDirectory(prefix="rufbus-faults-") as scratch:
         result, log = run_fault(config, options.workdir or Path(scratch), options.scenario)
     print(result.summary())

@@ -10,6 +10,10 @@
   arrived / picked-up / dropped-off when the plan's time for the next stop has come.
 * Operators watch the fleet and the key figures.
 
+Every user pauses a random 0–6 s before its first request (people open the app at different moments),
+and every failed request is also written to the records file (Locust's own figures may be reset when
+the ramp-up ends).
+
 Configuration comes from the scenario file named by ``RUFBUS_LOAD_SCENARIO`` (written by
 :mod:`loadtests.run`): the API keys, the road points trips are drawn from, the service's clock offset and
 the file to which every answer the audit needs is appended (bookings told 201/200, cancellations, stop
@@ -29,13 +33,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from locust import FastHttpUser, between, task
+import gevent
+from locust import FastHttpUser, between, events, task
 
 from loadtests.trips import random_trip
 
 ZONE = ZoneInfo("Europe/Vaduz")
 BUSINESS_REFUSALS = {409}  # quote/booking refused with a cause: an answer, not a failure
 RETRY_FOR_S = 60.0  # how long a rider retries a booking whose answer was lost
+MAX_FIRST_PAUSE_S = 6.0  # the longest think time of a rider
 OUTAGE = {0, 502, 503, 504}  # no answer (connection refused or cut), or the service says it cannot now
 
 
@@ -57,6 +63,19 @@ def record(event: str, **data: Any) -> None:
     _records.write(json.dumps({"event": event, "at": time.time(), **data}) + "\n")
 
 
+@events.request.add_listener
+def record_failure(request_type: str, name: str, exception: BaseException | None = None, **_: Any) -> None:
+    """Every failed request, whole run: Locust's own figures may be reset when the ramp-up ends."""
+    if exception is not None:
+        record("request_failed", method=request_type, name=name, error=str(exception)[:200])
+
+
+def first_pause(rng: random.Random) -> None:
+    """Before its first request a user pauses for a random part of its think time, as people do who open
+    the app at different moments: users started together do not all ask in the same second."""
+    gevent.sleep(rng.uniform(0, MAX_FIRST_PAUSE_S))
+
+
 def service_now() -> datetime:
     """The service's current local time (its clock may be shifted, see :mod:`loadtests.server`)."""
     return datetime.now(ZONE) + timedelta(seconds=SCENARIO["clock_offset_s"])
@@ -73,6 +92,7 @@ class Rider(FastHttpUser):
         self.key = KEYS["riders"][number % len(KEYS["riders"])]
         self.auth = {"Authorization": f"Bearer {self.key}"}
         self.rng = random.Random(SCENARIO["seed"] * 100_003 + number)
+        first_pause(self.rng)
 
     @task
     def trip(self) -> None:
@@ -158,8 +178,10 @@ class Driver(FastHttpUser):
     wait_time = between(2, 4)
 
     def on_start(self) -> None:
-        key, self.vehicle_id = KEYS["drivers"][next(_driver_numbers) % max(1, len(KEYS["drivers"]))]
+        number = next(_driver_numbers)
+        key, self.vehicle_id = KEYS["drivers"][number % max(1, len(KEYS["drivers"]))]
         self.auth = {"Authorization": f"Bearer {key}"}
+        first_pause(random.Random(SCENARIO["seed"] * 200_003 + number))
         self.since = datetime.fromisoformat(SCENARIO["started_at"]) if "started_at" in SCENARIO else None
         self.arrived_at: tuple[str, str | None] | None = None  # the stop the bus stands at, reported
 
@@ -218,8 +240,10 @@ class Operator(FastHttpUser):
     wait_time = between(3, 6)
 
     def on_start(self) -> None:
-        key = KEYS["operators"][next(_operator_numbers) % max(1, len(KEYS["operators"]))]
+        number = next(_operator_numbers)
+        key = KEYS["operators"][number % max(1, len(KEYS["operators"]))]
         self.auth = {"Authorization": f"Bearer {key}"}
+        first_pause(random.Random(SCENARIO["seed"] * 300_007 + number))
 
     @task(3)
     def fleet(self) -> None:

@@ -3,8 +3,9 @@
 Starts the service for real (uvicorn on 127.0.0.1, a free port; one worker on a temporary SQLite file,
 or ``--postgres``; with ``--workers`` > 1 several uvicorn workers behind Redis on a fresh PostgreSQL
 database), creates the users, runs Locust headless (:mod:`loadtests.locustfile`) for ``--duration``
-seconds, prints requests/s, failures and p50/p95/p99 per endpoint, then audits the database against what
-the clients were told (:mod:`loadtests.audit`). The process exits with status 1 if a request failed or the
+seconds, prints requests/s, failures (whole run) and p50/p95/p99 per endpoint (counted once every user
+runs: the ramp-up is left out unless ``--include-ramp-up``), then audits the database against what the
+clients were told (:mod:`loadtests.audit`). The process exits with status 1 if a request failed or the
 audit is not clean.
 """
 
@@ -55,6 +56,10 @@ class RunConfig:
     buses: int | None = None  # default: one per ten users, at least four (one driver each)
     seed: int = 1
     tolerate_outages: bool = False  # fault runs: lost answers are retried, not failures
+    # Latency figures for the steady state, counted once every user runs (Locust ``--reset-stats``); the
+    # ramp-up, when all users arrive within seconds and ask at once, is left out. Failures and the audit
+    # cover the whole run either way.
+    steady_state: bool = True
 
     @property
     def uses_postgres(self) -> bool:
@@ -87,8 +92,10 @@ class RunResult:
 
     @property
     def failures(self) -> int:
-        """Requests that failed (HTTP errors other than business refusals, lost connections)."""
-        return self.stats[AGGREGATED].failures if AGGREGATED in self.stats else 0
+        """Requests that failed (HTTP errors other than business refusals, lost connections) over the whole
+        run, ramp-up included (the clients record each one; Locust's counts may start after the ramp-up)."""
+        counted = self.stats[AGGREGATED].failures if AGGREGATED in self.stats else 0
+        return max(counted, self.records.failed_requests)
 
     def p95(self, name: str) -> float:
         """p95 in ms of one endpoint (0 when it saw no request)."""
@@ -102,6 +109,7 @@ class RunResult:
         return {
             "users": config.users, "spawn_rate": config.spawn_rate, "duration_s": config.duration_s,
             "workers": config.workers, "database": "postgresql" if config.uses_postgres else "sqlite",
+            "latency_counted": "after the ramp-up" if config.steady_state else "whole run",
             "buses": config.bus_count, "riders": riders, "drivers": drivers, "operators": operators,
             "rps": round(total.rps, 1) if total else 0.0, "requests": total.requests if total else 0,
             "failures": self.failures, "failure_kinds": self.failure_kinds,
@@ -123,7 +131,8 @@ class RunResult:
         lines = [table(self.stats),
                  f"\n{data['users']} users ({data['riders']} riders, {data['drivers']} drivers, "
                  f"{data['operators']} operators), {data['buses']} buses, {data['workers']} worker(s) on "
-                 f"{data['database']}: {data['rps']} requests/s, {data['failures']} failures",
+                 f"{data['database']}: {data['rps']} requests/s, {data['failures']} failures (whole run); "
+                 f"latencies counted {data['latency_counted']}",
                  f"bookings told {data['bookings_told']}, quotes refused {data['quotes_refused']}, "
                  f"bookings refused {data['bookings_refused']}, cancelled {data['cancelled']}, "
                  f"picked up {data['picked_up']}, dropped off {data['dropped_off']}",
@@ -218,6 +227,8 @@ def _locust(config: RunConfig, host: str, scenario: Path, prefix: Path, log: Pat
                "--spawn-rate", str(config.spawn_rate), "--run-time", f"{config.duration_s}s", "--host", host,
                "--csv", str(prefix), "--only-summary", "--stop-timeout", "15", "--loglevel", "WARNING",
                "--exit-code-on-error", "0"]
+    if config.steady_state:
+        command.append("--reset-stats")  # the figures count from the moment every user is running
     env = {**os.environ, "RUFBUS_LOAD_SCENARIO": str(scenario), "PYTHONPATH": str(REPO)}
     with open(log, "wb") as output:
         started = time.monotonic()
@@ -238,6 +249,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--postgres", action="store_true", help="one worker on PostgreSQL, not SQLite")
     arguments.add_argument("--buses", type=int, default=None, help="demo buses (default: users/10, >= 4)")
     arguments.add_argument("--seed", type=int, default=1)
+    arguments.add_argument("--include-ramp-up", action="store_true",
+                           help="count latencies from the first user on (default: once every user runs)")
     arguments.add_argument("--json", type=Path, default=None, help="write the figures and the audit here")
     arguments.add_argument("--workdir", type=Path, default=None, help="keep logs and records here")
     return arguments
@@ -246,7 +259,8 @@ def parser() -> argparse.ArgumentParser:
 def config_from(options: argparse.Namespace, **overrides: object) -> RunConfig:
     """The run configuration named on the command line."""
     values = dict(users=options.users, spawn_rate=options.spawn_rate, duration_s=options.duration,
-                  workers=options.workers, postgres=options.postgres, buses=options.buses, seed=options.seed)
+                  workers=options.workers, postgres=options.postgres, buses=options.buses, seed=options.seed,
+                  steady_state=not options.include_ramp_up)
     values.update(overrides)
     return RunConfig(**values)  # type: ignore[arg-type]
 
