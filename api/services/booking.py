@@ -119,7 +119,8 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             context = None  # another rider's quote is as unknown as a missing one
         owner = context.user_id if context is not None else _user_id(user)
         existing = find_booking_by_idempotency_key(session, rider_id=owner, key=idempotency_key)
-        if existing is None:  # a retry after the quote was booked (an operator's: under the rider's id)
+        if existing is None and context is None:  # a retry after the quote was booked (an operator's: under
+            # the rider's id); an open quote was never booked: booking it removes it from the open ones
             earlier = session.get(Booking, quote_id)
             if earlier is not None and earlier.idempotency_key == idempotency_key and _may_see(user, earlier):
                 existing = earlier
