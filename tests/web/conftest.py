@@ -22,6 +22,7 @@ from sqlmodel import Session, create_engine
 
 from api.auth import create_user
 from tests.api.test_recovery import free_port
+from tests.services import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -102,10 +103,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 def browser() -> Iterator[object]:
     """Headless Chromium from Debian, driven by Playwright."""
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + "; .ci/run installs it")
-        pytest.skip(message)
+        unavailable("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
