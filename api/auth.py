@@ -100,9 +100,10 @@ class KeyCache:
         """Keep ``user`` (detached from its session) as the holder of ``key``."""
         if self.ttl_s <= 0:
             return
+        digest = hash_key(key)
         with self._lock:
-            self._users[hash_key(key)] = (time.monotonic() + self.ttl_s, user)
-            self._users.move_to_end(hash_key(key))
+            self._users[digest] = (time.monotonic() + self.ttl_s, user)
+            self._users.move_to_end(digest)
             while len(self._users) > self.capacity:
                 self._users.popitem(last=False)
 

@@ -43,14 +43,14 @@ class ServiceClock:
     @property
     def epoch(self) -> datetime:
         """Second zero: local midnight at the start of :data:`EPOCH_DATE`."""
-        return datetime.combine(EPOCH_DATE, time(), tzinfo=self.zone)
+        return _NAIVE_EPOCH.replace(tzinfo=self.zone)
 
     def to_seconds(self, moment: datetime) -> int:
         """Dispatch seconds of an aware datetime (local wall-clock seconds since the epoch, floored)."""
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("the service clock only takes timezone-aware datetimes")
         local = moment.astimezone(self.zone).replace(tzinfo=None)
-        return (local - self.epoch.replace(tzinfo=None)) // timedelta(seconds=1)
+        return (local - _NAIVE_EPOCH) // timedelta(seconds=1)
 
     def to_datetime(self, seconds: int) -> datetime:
         """The aware local datetime of dispatch second ``seconds``."""

@@ -40,8 +40,8 @@ async def get_current_user(request: Request,
     there is looked up in the database on a worker thread."""
     if credentials is None:
         raise Unauthenticated()
-    key, keys = credentials.credentials, request.app.state.keys
-    assert isinstance(keys, KeyCache)
+    key = credentials.credentials
+    keys: KeyCache = request.app.state.keys
     user = keys.get(key)
     if user is None:
         user = await asyncio.to_thread(_look_up, request.app.state.engine, key)

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from loadtests.run import RunConfig, run_load
+from loadtests.run import RunConfig, add_ramp_up_option, run_load
 
 QUOTE, BOOKING = "POST /v1/quotes", "POST /v1/bookings"
 
@@ -43,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments.add_argument("--workers", type=int, default=1)
     arguments.add_argument("--postgres", action="store_true")
     arguments.add_argument("--json", type=Path, default=None)
-    arguments.add_argument("--include-ramp-up", action="store_true",
-                           help="count latencies from the first user on (default: once every user runs)")
+    add_ramp_up_option(arguments)
     options = arguments.parse_args(argv)
     rows = []
     for users in (int(u) for u in options.users.split(",")):

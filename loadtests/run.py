@@ -249,11 +249,16 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--postgres", action="store_true", help="one worker on PostgreSQL, not SQLite")
     arguments.add_argument("--buses", type=int, default=None, help="demo buses (default: users/10, >= 4)")
     arguments.add_argument("--seed", type=int, default=1)
-    arguments.add_argument("--include-ramp-up", action="store_true",
-                           help="count latencies from the first user on (default: once every user runs)")
+    add_ramp_up_option(arguments)
     arguments.add_argument("--json", type=Path, default=None, help="write the figures and the audit here")
     arguments.add_argument("--workdir", type=Path, default=None, help="keep logs and records here")
     return arguments
+
+
+def add_ramp_up_option(arguments: argparse.ArgumentParser) -> None:
+    """``--include-ramp-up``: count latencies from the first user on (default: once every user runs)."""
+    arguments.add_argument("--include-ramp-up", action="store_true",
+                           help="count latencies from the first user on (default: once every user runs)")
 
 
 def config_from(options: argparse.Namespace, **overrides: object) -> RunConfig:
