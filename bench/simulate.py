@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reopt-every", type=int, default=15,
                         help="simulated minutes between re-optimisations")
-    parser.add_argument("--reopt-limit", type=float, default=1.0,
+    parser.add_argument("--reopt-limit", type=float, default=5.0,
                         help="OR-Tools time cap per re-optimisation (s)")
     parser.add_argument("--reopt-solutions", type=int, default=5,
                         help="OR-Tools solutions per re-optimisation (0: bounded by time alone)")

@@ -199,8 +199,10 @@ def solve_prepared(prepared: PreparedProblem, time_limit_s: float, solution_limi
                    ) -> PdptwSolution:
     """Solve ``prepared`` within ``time_limit_s`` (OR-Tools alone for short budgets, LNS for long ones).
 
-    With ``solution_limit`` OR-Tools alone searches until it has found that many solutions (or the time
-    is up): a search that ends on its solution limit repeats exactly (simulations use it).
+    With ``solution_limit`` OR-Tools alone descends greedily until it has found that many solutions or
+    reaches a local optimum (or the time is up): such a search ends on a count, not on the clock, so it
+    repeats exactly (simulations use it). Guided local search would go on past the local optimum until
+    the time is up, finding a number of solutions that depends on the machine's speed.
     Raises :class:`PlanRejectedError` when the solver finds nothing."""
     return solve_problem(prepared.problem, prepared.initial, time_limit_s, solution_limit)
 
@@ -212,7 +214,8 @@ def solve_problem(problem: PdptwProblem, initial: Sequence[Sequence[int]] | None
     try:
         if solution_limit is not None:
             return solve_pdptw(problem, time_limit_s=time_limit_s, initial_routes=initial,
-                               options=SearchOptions(solution_limit=solution_limit))
+                               options=SearchOptions(metaheuristic="GREEDY_DESCENT",
+                                                     solution_limit=solution_limit))
         solve = solve_lns if time_limit_s >= LNS_MIN_BUDGET_S else solve_pdptw
         return solve(problem, time_limit_s=time_limit_s, initial_routes=initial)
     except SolveFailedError as error:

@@ -184,6 +184,7 @@ def restart_redis(stack: Stack, log: FaultLog) -> None:
     assert stack.redis is not None, "redis-restart needs --workers >= 2"
     probe = probe_booking(stack, log)
     started = time.monotonic()
+    log.figures["killed_at"] = time.time()
     stack.redis.kill()
     log.note("Redis killed")
     time.sleep(2.0)

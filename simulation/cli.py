@@ -59,7 +59,7 @@ def simulate(
     demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
     rules: str = typer.Option("", help=RULES_HELP), seed: int = typer.Option(1),
     reopt_every: int = typer.Option(15, help="Simulated minutes between re-optimisations (0: never)."),
-    reopt_limit: float = typer.Option(1.0, help="OR-Tools seconds at most per re-optimisation."),
+    reopt_limit: float = typer.Option(5.0, help="OR-Tools seconds at most per re-optimisation."),
     reopt_solutions: int = typer.Option(5, min=0, help=SOLUTIONS_HELP),
     out: Path = typer.Option(Path("simulation-report"), help="Directory for report.html and figures.json."),
 ) -> None:
@@ -84,7 +84,7 @@ def sweep(
     demand_level: float = typer.Option(None, min=0, help=LEVEL_HELP),
     demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
     rules: list[str] = typer.Option([""], help=RULES_HELP + " Repeat for each variant."),
-    seed: int = typer.Option(1), reopt_every: int = typer.Option(15), reopt_limit: float = typer.Option(1.0),
+    seed: int = typer.Option(1), reopt_every: int = typer.Option(15), reopt_limit: float = typer.Option(5.0),
     reopt_solutions: int = typer.Option(5, min=0, help=SOLUTIONS_HELP),
     out: Path = typer.Option(Path("simulation-sweep"), help="Directory for report.html and figures.json."),
 ) -> None:

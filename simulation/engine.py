@@ -9,8 +9,9 @@ come. Idle buses report where they stand, and drive home when their shift ends. 
 cancellations are drawn per request from the seed before the day starts, so two runs with the same
 seed (and fleets of different sizes) see the same riders behave alike.
 
-Everything is deterministic for a seed. The OR-Tools re-optimisation stops after
-``reopt_solution_limit`` solutions, so that it repeats whatever the machine's speed; ``reopt_limit_s``
+Everything is deterministic for a seed. The OR-Tools re-optimisation descends greedily and stops after
+``reopt_solution_limit`` solutions or at a local optimum, so that it repeats whatever the machine's
+speed; ``reopt_limit_s``
 only caps its wall time (a search stopped by that cap may differ from run to run; ``None`` as the
 solution limit bounds the search by wall time alone, as the live service does).
 """
@@ -40,7 +41,7 @@ class SimulationConfig:
     no_show_p: float = 0.03
     cancel_p: float = 0.05
     reopt_every_s: int = 15 * 60  # 0: never re-optimise
-    reopt_limit_s: float = 1.0  # a cap: the solution limit ends a search first
+    reopt_limit_s: float = 5.0  # a cap: the solution limit (or a local optimum) ends a search first
     reopt_solution_limit: int | None = 5
     position_every_s: int = 60  # a moving bus reports its position at most this often
     check_every: int = 0  # check every route in force after every n-th event (0: never)

@@ -1,10 +1,12 @@
 """Faults under load, short: the service killed with SIGKILL and restarted, and (with PostgreSQL and a
-Redis server of the run's own) the dispatching worker of two killed. Nothing a client was told is lost,
+Redis server of the run's own) the dispatching worker of two killed, or that Redis server killed and
+started again empty. Nothing a client was told is lost,
 a booking retried with its Idempotency-Key after the fault is not booked twice, and the plan in force
 after the fault equals the plan stored."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from loadtests.faults import passed, run_fault
@@ -38,5 +40,25 @@ def test_killing_the_dispatching_worker_hands_over_within_the_lease(tmp_path, po
     print(result.summary(), log.events, log.figures)
     assert log.figures["takeover_s"] <= 10
     assert log.figures["probe_retry"]["same_booking"] and log.figures["probe_retry"]["rows_for_key"] == 1
+    assert passed(result, log), (result.failure_kinds, result.report.problems, result.live_differences,
+                                 log.problems)
+
+
+def test_redis_restarted_empty_mid_load_loses_no_booking(tmp_path, postgres_url, monkeypatch):
+    """Two workers behind the run's own Redis on a fresh PostgreSQL database; at 10 s that Redis is killed
+    and started again with nothing in it: a worker dispatches again (the plan reloaded from the database,
+    the source of truth), the probe's retry with its Idempotency-Key finds its one booking, riders go on
+    booking, and the audit is clean."""
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server", "not installed")
+    monkeypatch.setenv("RUFBUS_LOAD_POSTGRES_URL", postgres_url)
+    config = RunConfig(users=20, spawn_rate=10, duration_s=30, workers=2, tolerate_outages=True)
+    result, log = run_fault(config, tmp_path, "redis-restart", at_s=10)
+    print(result.summary(), log.events, log.figures)
+    assert log.figures["recovered_s"] <= 30
+    assert log.figures["probe_retry"] == {"status": 200, "same_booking": True, "rows_for_key": 1}
+    recovered_at = log.figures["killed_at"] + log.figures["recovered_s"]
+    records = [json.loads(line) for line in (tmp_path / "records.jsonl").read_text().splitlines()]
+    assert any(r["event"] == "booked" and r.get("at", 0) > recovered_at for r in records)
     assert passed(result, log), (result.failure_kinds, result.report.problems, result.live_differences,
                                  log.problems)
