@@ -25,6 +25,7 @@ from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.model import Stop, StopKind, Vehicle, VehicleState
 from dispatch.travel import LegTimes
 
+PLACES_KEPT = 8  # per route: the legs to and from the pickup and drop-off places of the last few quotes
 
 @dataclass(frozen=True)
 class CostWeights:
@@ -77,7 +78,7 @@ class RouteTimes:
     """Per-position arrays of a feasible route that the O(1) checks read (cache it with the route)."""
 
     __slots__ = ("loc", "dep", "arr", "start", "latest", "earliest", "wait", "slack", "reach", "seats", "chairs",
-                 "kind", "boarded", "max_ride", "pickup_pos", "service", "base")
+                 "kind", "boarded", "max_ride", "pickup_pos", "service", "base", "_legs_with")
 
     def __init__(self, route: VehicleRoute, evaluation: RouteEvaluation, legs: LegTimes) -> None:
         stops, state, vehicle = route.stops, route.state, route.vehicle
@@ -115,6 +116,19 @@ class RouteTimes:
         # slack[k + 1]), never decreasing along the route, so the positions a pickup could come before are
         # found by bisection.
         self.reach = [self.arr[k] + slack[k] if k else -1 for k in range(n + 2)]
+        self._legs_with: dict[int, tuple[list[int], list[int]]] = {}
+
+    def legs_with(self, place: int, legs: LegTimes) -> tuple[list[int], list[int]]:
+        """Travel times from each position to ``place`` and from ``place`` to each position.
+
+        Kept for the last :data:`PLACES_KEPT` places asked: a refused quote searches again at other
+        times with the same pickup and drop-off places, and the route has not changed meanwhile."""
+        found = self._legs_with.get(place)
+        if found is None:
+            if len(self._legs_with) >= PLACES_KEPT:
+                self._legs_with.clear()
+            found = self._legs_with[place] = (legs.to(self.loc, place), legs.from_(place, self.loc))
+        return found
 
 
 def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: Stop, legs: LegTimes,
@@ -126,8 +140,8 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
     chairs_cap = route.vehicle.wheelchair_spaces - pickup.wheelchairs
     o, d = pickup.location, dropoff.location
     od = legs.seconds(o, d)
-    to_o, to_d = legs.to(loc, o), legs.to(loc, d)
-    from_o, from_d = legs.from_(o, loc), legs.from_(d, loc)
+    to_o, from_o = times.legs_with(o, legs)
+    to_d, from_d = times.legs_with(d, legs)
     base = times.base
     ride_limit, latest_drop = dropoff.max_ride_s, dropoff.latest
     # Before position i + 1 only if that stop can still be reached after the pickup's earliest time.

@@ -19,7 +19,7 @@ import functools
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +85,7 @@ class LivePublisher:
             if vid in dispatcher.vehicles
         }
         wanted = {e.request_id for e in events if e.request_id} | {b for ids in riders.values() for b in ids}
-        bookings = {bid: view for bid in sorted(wanted) if (view := booking_view(live, bid)) is not None}
+        bookings = booking_views(live, sorted(wanted))
         graph = live.network.graph
         positions = {}
         for vid in sorted(moved):
@@ -170,25 +170,43 @@ def _message(live: LiveDispatch, event: DomainEvent, version: int) -> dict[str, 
     }
 
 
-def booking_view(live: LiveDispatch, booking_id: str) -> dict[str, Any] | None:
-    """A booking's live view from the plan in force — status, bus, planned pickup and arrival, where
-    the bus is — or None for a request that was never booked. The caller holds the dispatcher's lock."""
+def booking_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The live views of those of ``booking_ids`` that were booked, in their order — status, bus,
+    planned pickup and arrival, where the bus is — from the plan in force. Each bus's route is read once
+    for all its riders (a changed route is published with the views of all its riders). The caller
+    holds the dispatcher's lock."""
     dispatcher, dt = live.dispatcher, live.clock.to_datetime
-    try:
-        booked = dispatcher.booking(booking_id)
-    except DispatchError:
-        return None
-    view: dict[str, Any] = {
-        "id": booking_id,
-        "status": booked.status.value,
-        "vehicle_id": booked.vehicle_id,
-        "planned_pickup": None,
-        "estimated_arrival": None,
-        "vehicle_position": None,
-    }
-    vid = booked.vehicle_id
-    if vid is None or vid not in dispatcher.vehicles:
-        return view
+    views: dict[str, dict[str, Any]] = {}
+    riding: dict[str, set[str]] = {}
+    for booking_id in booking_ids:
+        try:
+            booked = dispatcher.booking(booking_id)
+        except DispatchError:
+            continue
+        views[booking_id] = {
+            "id": booking_id,
+            "status": booked.status.value,
+            "vehicle_id": booked.vehicle_id,
+            "planned_pickup": None,
+            "estimated_arrival": None,
+            "vehicle_position": None,
+        }
+        if booked.vehicle_id is not None and booked.vehicle_id in dispatcher.vehicles:
+            riding.setdefault(booked.vehicle_id, set()).add(booking_id)
+    graph = live.network.graph
+    for vid, riders in riding.items():
+        route, evaluation = dispatcher.route(vid), dispatcher.evaluation(vid)
+        for stop, start in zip(route.stops, evaluation.start):
+            if stop.request_id in riders:
+                if stop.kind is StopKind.PICKUP:
+                    views[stop.request_id]["planned_pickup"] = dt(start).isoformat()
+                elif stop.kind is StopKind.DROPOFF:
+                    views[stop.request_id]["estimated_arrival"] = dt(start).isoformat()
+        location = dispatcher.state(vid).location
+        for booking_id in riders:
+            views[booking_id]["vehicle_position"] = {"lat": float(graph.node_lat[location]),
+                                                     "lon": float(graph.node_lon[location])}
+    return views
     route, evaluation = dispatcher.route(vid), dispatcher.evaluation(vid)
     for stop, start in zip(route.stops, evaluation.start):
         if stop.request_id == booking_id and stop.kind is StopKind.PICKUP:

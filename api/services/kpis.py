@@ -32,7 +32,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from api.db.models import Booking, Shift
-from api.db.repository import bookings_submitted, events_between, shifts_between
+from api.db.repository import bookings_submitted, event_counts, shifts_between
 from api.errors import InvalidRequest
 from api.schemas import Distribution, KpisPublic
 from api.services.booking import LiveDispatch
@@ -49,12 +49,11 @@ def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime
         raise InvalidRequest("invalid_range", "'to' must lie after 'from'")
     rows = bookings_submitted(session, start=start, end=end)
     shifts = shifts_between(session, start=start, end=end)
-    refused = Counter(str(e.payload.get("cause")) for e in
-                      events_between(session, kind=EventKind.REQUEST_REJECTED, start=start, end=end))
+    refused = event_counts(session, kind=EventKind.REQUEST_REJECTED, by="cause", start=start, end=end)
     network = live.network
     zone = live.clock.zone
     return figures(rows, shifts, start=start.astimezone(zone), end=end.astimezone(zone),
-                   metres=lambda a, b: network.travel(a, b)[1], refused=dict(refused))
+                   metres=lambda a, b: network.travel(a, b)[1], refused=refused)
 
 
 def figures(rows: Sequence[Booking], shifts: Sequence[Shift], *, start: datetime, end: datetime,

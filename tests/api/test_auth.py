@@ -153,6 +153,33 @@ MATRIX = {
                    "driver": 403, "operator": 200},
     "simulation_report": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
                           "other_rider": 403, "driver": 403, "operator": (200, 409)},
+    "me": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
+           "driver": 200, "operator": 200},
+}
+# The operation of the OpenAPI schema each matrix entry calls.
+OPERATIONS = {
+    "quote": "POST /v1/quotes", "book": "POST /v1/bookings", "read": "GET /v1/bookings/{booking_id}",
+    "list_bookings": "GET /v1/bookings", "cancel": "DELETE /v1/bookings/{booking_id}",
+    "driver_route": "GET /v1/driver/route", "arrived": "POST /v1/driver/arrived",
+    "picked-up": "POST /v1/driver/picked-up", "dropped-off": "POST /v1/driver/dropped-off",
+    "no-show": "POST /v1/driver/no-show", "positions": "POST /v1/driver/positions",
+    "break_finished": "POST /v1/driver/break-finished", "fleet": "GET /v1/operator/fleet",
+    "rules": "GET /v1/operator/rules", "put_rules": "PUT /v1/operator/rules",
+    "kpis": "GET /v1/operator/kpis",
+    "out_of_service": "POST /v1/operator/vehicles/{vehicle_id}/out-of-service",
+    "in_service": "POST /v1/operator/vehicles/{vehicle_id}/in-service",
+    "service_area": "GET /v1/operator/service-area", "put_service_area": "PUT /v1/operator/service-area",
+    "vehicles": "GET /v1/operator/vehicles", "create_vehicle": "POST /v1/operator/vehicles",
+    "vehicle": "GET /v1/operator/vehicles/{vehicle_id}",
+    "change_vehicle": "PATCH /v1/operator/vehicles/{vehicle_id}",
+    "shifts": "GET /v1/operator/vehicles/{vehicle_id}/shifts",
+    "create_shift": "POST /v1/operator/vehicles/{vehicle_id}/shifts",
+    "change_shift": "PUT /v1/operator/vehicles/{vehicle_id}/shifts/{shift_id}",
+    "delete_shift": "DELETE /v1/operator/vehicles/{vehicle_id}/shifts/{shift_id}",
+    "start_simulation": "POST /v1/operator/simulations",
+    "simulation": "GET /v1/operator/simulations/{simulation_id}",
+    "simulation_report": "GET /v1/operator/simulations/{simulation_id}/report",
+    "me": "GET /v1/me",
 }
 CODES = {401: "unauthenticated", 403: "forbidden"}
 FLEET_ENDPOINTS = ("vehicles", "create_vehicle", "vehicle", "change_vehicle", "in_service", "shifts",
@@ -248,6 +275,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = fleet_call(client, caller, headers["operator"], endpoint, principal)
     elif endpoint == "list_bookings":
         answer = client.get("/v1/bookings", headers=caller)
+    elif endpoint == "me":
+        answer = client.get("/v1/me", headers=caller)
     elif endpoint == "quote":
         answer = client.post("/v1/quotes", json=trip(), headers=caller)
     elif endpoint == "book":
@@ -269,6 +298,16 @@ def test_role_matrix(client, headers, endpoint, principal):
         assert answer.headers["WWW-Authenticate"] == "Bearer"
     if expected == 404:
         assert answer.json()["code"] in ("unknown_offer", "unknown_booking")
+
+
+def test_the_matrix_calls_every_operation_that_needs_a_key(client):
+    """Every operation the OpenAPI schema marks as needing a key is one entry of the role matrix (a new
+    endpoint without its row fails here), and every entry names an operation of the schema."""
+    spec = client.get("/openapi.json").json()
+    secured = {f"{method.upper()} {path}" for path, operations in spec["paths"].items()
+               for method, operation in operations.items() if operation.get("security")}
+    assert set(OPERATIONS) == set(MATRIX)
+    assert set(OPERATIONS.values()) == secured
 
 
 @pytest.mark.parametrize("path", ["/health", "/", "/docs", "/openapi.json"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import given, settings, strategies as st
 
 from dispatch.evaluation import evaluate_route
-from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion, insert_stops
+from dispatch.insertion import (PLACES_KEPT, CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion,
+                               insert_stops)
 from dispatch.model import OnboardRider, Request, ServiceRules, Stop, StopKind, TimeType, Vehicle, VehicleState
 from tests.dispatch.scenarios import leave_after, line_world, minutes, plane_world, request_stops
 
@@ -107,6 +109,38 @@ def test_the_latest_reachable_arrival_never_decreases_along_a_route(seed, n_vehi
         assert times.reach[-1] == route.vehicle.shift_end
         for k in range(1, len(route.stops) + 1):
             assert times.reach[k] == min(times.latest[k], times.start[k] + times.slack[k + 1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n_vehicles=st.integers(1, 3), n_requests=st.integers(0, 9),
+       seats=st.integers(1, 4))
+def test_searches_at_other_times_on_kept_route_arrays_equal_brute_force(seed, n_vehicles, n_requests, seats):
+    """A refused quote searches again at other times on the same route arrays, which keep the legs to
+    and from its places: each of those searches still finds exactly the brute-force optimum."""
+    rng, legs, routes, points = build_world(seed, 12, n_vehicles, n_requests, seats)
+    times = [RouteTimes(r, evaluate_route(r.vehicle, r.state, r.stops, legs), legs) for r in routes]
+    request = random_request(rng, "new", len(points))
+    for shift in (0, minutes(15), minutes(30), -minutes(15), minutes(60)):
+        pickup, dropoff = request_stops(replace(request, time=max(0, request.time + shift)), legs, RULES)
+        fast = best_insertion(routes, pickup, dropoff, legs, times=times)
+        slow = brute_force(routes, pickup, dropoff, legs)
+        assert (fast is None) == (slow is None)
+        if slow is not None:
+            assert (fast.cost, fast.vehicle_id, fast.stops) == (slow[0][0], slow[1], slow[2])
+
+
+def test_route_arrays_keep_the_legs_of_a_few_places_only():
+    """The legs kept for a place equal the memo's own, are computed once, and no more than PLACES_KEPT
+    places are kept at a time."""
+    _, legs, routes, points = build_world(3, 12, 1, 6, 4)
+    route = routes[0]
+    times = RouteTimes(route, evaluate_route(route.vehicle, route.state, route.stops, legs), legs)
+    first = times.legs_with(5, legs)
+    assert first == (legs.to(times.loc, 5), legs.from_(5, times.loc))
+    assert times.legs_with(5, legs) is first
+    for place in range(len(points)):
+        times.legs_with(place, legs)
+        assert len(times._legs_with) <= PLACES_KEPT
 
 
 def test_inserted_route_is_feasible_and_keeps_existing_promises():

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from api.db.models import (Event, PlannedStop, PlannedStopRow, ServiceArea, ServiceRulesVersion, Shift, ShiftBreak,
                            User)
-from api.db.repository import (IntegrityViolation, bookings_page, delete_shift, events_between,
+from api.db.repository import (IntegrityViolation, bookings_page, delete_shift, event_counts,
                                latest_service_area, save_booking, save_service_area, save_shift,
                                save_vehicle, shifts_between, vehicle_shifts)
 from dispatch.events import EventKind
@@ -82,15 +82,29 @@ def test_deleting_a_shift_removes_its_breaks(bus: Session) -> None:
     assert count(bus, Event) == 3
 
 
-def test_shifts_and_events_between_select_by_time(bus: Session) -> None:
-    """The shift 08:00–16:00 overlaps 15:00–17:00 but not 16:00–18:00; the shift event (08:00) lies in
-    08:00–08:01 only."""
+def test_shifts_between_select_by_time(bus: Session) -> None:
+    """The shift 08:00–16:00 overlaps 15:00–17:00 but not 16:00–18:00."""
     assert len(shifts_between(bus, start=T0 + timedelta(hours=7), end=T0 + timedelta(hours=9))) == 1
     assert shifts_between(bus, start=T0 + timedelta(hours=8), end=T0 + timedelta(hours=10)) == []
-    found = events_between(bus, kind=EventKind.SHIFTS_CHANGED, start=T0, end=T0 + timedelta(minutes=1))
-    assert len(found) == 1
-    assert events_between(bus, kind=EventKind.SHIFTS_CHANGED, start=T0 + timedelta(minutes=1),
-                          end=T0 + timedelta(hours=1)) == []
+
+
+def test_events_are_counted_by_a_payload_entry_within_the_range(session: Session) -> None:
+    """Refusals at 08:00 (two for no bus, one outside the area, one without a cause) and 09:00 (no bus),
+    a shift change at 08:00: 08:00–08:01 counts the four refusals by cause, 08:01–10:00 the later one."""
+    def refusal(minutes: int, cause: str | None) -> Event:
+        return Event(time=T0 + timedelta(minutes=minutes), kind=EventKind.REQUEST_REJECTED,
+                     payload={} if cause is None else {"cause": cause})
+
+    session.add_all([refusal(0, "no_vehicle_in_time"), refusal(0, "no_vehicle_in_time"),
+                     refusal(0, "outside_area"), refusal(0, None), refusal(60, "no_vehicle_in_time"),
+                     Event(time=T0, kind=EventKind.SHIFTS_CHANGED, payload={"cause": "x"})])
+    session.commit()
+    first = event_counts(session, kind=EventKind.REQUEST_REJECTED, by="cause", start=T0,
+                         end=T0 + timedelta(minutes=1))
+    assert first == {"no_vehicle_in_time": 2, "outside_area": 1, "None": 1}
+    later = event_counts(session, kind=EventKind.REQUEST_REJECTED, by="cause", start=T0 + timedelta(minutes=1),
+                         end=T0 + timedelta(hours=2))
+    assert later == {"no_vehicle_in_time": 1}
 
 
 def test_a_page_of_bookings_is_newest_first_and_counts_all(session: Session) -> None:
