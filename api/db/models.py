@@ -243,7 +243,10 @@ class PlannedStopRow:
 
     def values(self) -> dict[str, Any]:
         """The row as column values for an ``INSERT``."""
-        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _PLANNED_STOP_COLUMNS}
+
+
+_PLANNED_STOP_COLUMNS = tuple(field.name for field in dataclasses.fields(PlannedStopRow))
 
 
 # --- the event log and the users ------------------------------------------------------------------------

@@ -178,6 +178,7 @@ def booking_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, d
     dispatcher, dt = live.dispatcher, live.clock.to_datetime
     views: dict[str, dict[str, Any]] = {}
     riding: dict[str, set[str]] = {}
+    vehicles = dispatcher.vehicles
     for booking_id in booking_ids:
         try:
             booked = dispatcher.booking(booking_id)
@@ -191,7 +192,7 @@ def booking_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, d
             "estimated_arrival": None,
             "vehicle_position": None,
         }
-        if booked.vehicle_id is not None and booked.vehicle_id in dispatcher.vehicles:
+        if booked.vehicle_id is not None and booked.vehicle_id in vehicles:
             riding.setdefault(booked.vehicle_id, set()).add(booking_id)
     graph = live.network.graph
     for vid, riders in riding.items():

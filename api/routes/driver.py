@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import DispatchDep, Driver, DriverOrOperator, SessionDep
 from api.schemas import DriverRoutePublic, ErrorPublic, PositionsCreate, StopAction
 from api.services import driving as service
-from api.services.route_view import route_json
+from api.services.route_view import encoded_route
 
 router = APIRouter(prefix="/v1/driver", tags=["driver"])
 
@@ -35,9 +34,9 @@ def read_route(user: DriverOrOperator, live: DispatchDep,
                ) -> Response:
     """Your bus's stops in order (planned times, who boards or alights, promised pickup windows) and
     the roads to drive as a GeoJSON LineString ([lon, lat])."""
-    view = service.driver_route(live, vehicle_id=service.vehicle_of(user, vehicle_id))
     # Valid by construction; its thousands of road positions are encoded by orjson, not walked by pydantic.
-    return Response(orjson.dumps(route_json(view)), media_type="application/json")
+    body = encoded_route(live, service.vehicle_of(user, vehicle_id))
+    return Response(body, media_type="application/json")
 
 
 @router.post("/arrived", status_code=status.HTTP_204_NO_CONTENT, responses=STOP_ERRORS)

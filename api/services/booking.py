@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -34,6 +35,9 @@ from dispatch.events import DomainEvent, EventKind
 from dispatch.model import Offer, Rejection, Request, StopKind, TimeType
 from routing.errors import OutsideServiceAreaError, SnapError
 from routing.network import RoadNetwork
+
+if TYPE_CHECKING:
+    from api.services.route_view import EncodedRoute
 
 MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
 
@@ -64,6 +68,8 @@ class LiveDispatch:
     quotes: dict[str, QuoteContext] = field(default_factory=dict)
     # The live layer's hook (api.live): receives the drained domain events, under ``lock``.
     on_events: Callable[[list[DomainEvent]], None] | None = None
+    # The drivers' route answers as last encoded, by bus (api.services.route_view.encoded_route).
+    encoded_routes: dict[str, EncodedRoute] = field(default_factory=dict)
 
     def publish_events(self) -> None:
         """Hand the dispatcher's pending domain events to the live layer; call it under ``lock`` after

@@ -19,9 +19,8 @@ from sqlmodel import Session
 from api.db.models import Booking, Event, User, UserRole
 from api.db.repository import save_booking, save_route
 from api.errors import Forbidden, InvalidRequest
-from api.schemas import DriverRoutePublic, PositionReport
+from api.schemas import PositionReport
 from api.services.booking import LiveDispatch, actor, planned_stops
-from api.services.route_view import route_public, route_snapshot
 from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
@@ -39,14 +38,6 @@ def vehicle_of(user: User, vehicle_id: str | None = None) -> str:
     if vehicle_id is not None and vehicle_id != user.vehicle_id:
         raise Forbidden(f"you drive {user.vehicle_id}, not {vehicle_id}")
     return user.vehicle_id
-
-
-def driver_route(live: LiveDispatch, *, vehicle_id: str) -> DriverRoutePublic:
-    """The route in force of ``vehicle_id``: ordered stops with planned times and the road geometry
-    from the bus's current location through every stop."""
-    with live.lock:
-        snapshot = route_snapshot(live, vehicle_id)
-    return route_public(live, snapshot)
 
 
 def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
 from api.services.booking import LiveDispatch
 from dispatch.dispatcher import DispatchError
@@ -74,6 +76,35 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
         stops=stops,
         geometry=road_geometry(live, nodes) if route.stops else None,
     )
+
+
+@dataclass(frozen=True)
+class EncodedRoute:
+    """A route answer encoded as JSON, with the plan values it was made from (compared by identity: the
+    dispatcher makes a new route or evaluation object on every change)."""
+
+    route: Route
+    evaluation: RouteEvaluation
+    location: int
+    body: bytes
+
+
+def encoded_route(live: LiveDispatch, vehicle_id: str) -> bytes:
+    """``vehicle_id``'s route answer (:func:`route_public` as JSON bytes), encoded again only when its
+    route, its times or the bus's place changed since the last answer: drivers ask every few seconds,
+    and a route planned two days ahead has thousands of road positions to encode."""
+    with live.lock:
+        dispatcher = live.dispatcher
+        route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+        location = dispatcher.state(vehicle_id).location
+        kept = live.encoded_routes.get(vehicle_id)
+        if kept is not None and kept.route is route and kept.evaluation is evaluation \
+                and kept.location == location:
+            return kept.body
+        snapshot = route_snapshot(live, vehicle_id)
+    body = orjson.dumps(route_json(route_public(live, snapshot)))
+    live.encoded_routes[vehicle_id] = EncodedRoute(snapshot.route, snapshot.evaluation, snapshot.location, body)
+    return body
 
 
 def route_json(view: DriverRoutePublic) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from api.schemas import DriverRoutePublic
+from api.services.route_view import encoded_route
 from tests.api.test_driver_api import app_clock, book, client  # noqa: F401 (fixtures)
 
 VEHICLE = "bus-1"
@@ -88,3 +89,23 @@ def test_the_schema_still_declares_the_driver_route(client):
     assert ok == {"$ref": "#/components/schemas/DriverRoutePublic"}
     geometry = schema["components"]["schemas"]["DriverRoutePublic"]["properties"]["geometry"]
     assert {"$ref": "#/components/schemas/LineString"} in geometry["anyOf"]
+
+
+def test_the_route_answer_is_encoded_again_only_when_route_or_place_change(client):
+    """Asked twice with nothing changed, the answer is the same encoded bytes (kept, not rebuilt); after
+    another booking it lists the new rider's stops, and after a position report far from the depot it
+    starts where the bus now stands."""
+    first = book(client, hour=9)
+    live = client.app.state.dispatch
+    kept = encoded_route(live, VEHICLE)
+    assert encoded_route(live, VEHICLE) is kept
+    later = book(client, hour=11)
+    data = read_route(client)
+    assert {s["booking_id"] for s in data["stops"]} == {first["id"], later["id"]}
+    at_depot = data["geometry"]["coordinates"][0]
+    position = {"lat": 47.1650, "lon": 9.5090, "at": live.clock.now_datetime().isoformat()}  # Schaan
+    moved = client.post("/v1/driver/positions", json={"positions": [position]}, headers=client.keys["driver"])
+    assert moved.status_code == 202, moved.text
+    start = read_route(client)["geometry"]["coordinates"][0]
+    assert start == pytest.approx(list(bus_position(client)), abs=1e-9)
+    assert start != at_depot
