@@ -17,7 +17,7 @@ earliest pickup + ``ride_weight`` × the new rider's ride time.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -118,16 +118,23 @@ class RouteTimes:
         self.reach = [self.arr[k] + slack[k] if k else -1 for k in range(n + 2)]
         self._legs_with: dict[int, tuple[list[int], list[int]]] = {}
 
-    def legs_with(self, place: int, legs: LegTimes) -> tuple[list[int], list[int]]:
-        """Travel times from each position to ``place`` and from ``place`` to each position.
+    def legs_with(self, place: int, legs: LegTimes, upto: int) -> tuple[list[int], list[int]]:
+        """Travel times from positions 0, 1, … to ``place`` and from ``place`` to them, for at least the
+        first ``upto`` positions (a search reads only the positions before the pickup window closes,
+        and the drop-off positions it walks to; a route planned two days ahead has hundreds more).
 
-        Kept for the last :data:`PLACES_KEPT` places asked: a refused quote searches again at other
-        times with the same pickup and drop-off places, and the route has not changed meanwhile."""
+        Kept for the last :data:`PLACES_KEPT` places asked, and grown when a search needs more: a
+        refused quote searches again at other times with the same places on the same route."""
         found = self._legs_with.get(place)
-        if found is None:
-            if len(self._legs_with) >= PLACES_KEPT:
-                self._legs_with.clear()
-            found = self._legs_with[place] = (legs.to(self.loc, place), legs.from_(place, self.loc))
+        have = 0 if found is None else len(found[0])
+        if have >= upto:
+            return found  # type: ignore[return-value]
+        if found is None and len(self._legs_with) >= PLACES_KEPT:
+            self._legs_with.clear()
+        upto = min(len(self.loc), max(upto, 2 * have))  # grown geometrically: a walk that goes on
+        more = self.loc[have:upto]
+        to, back = legs.to(more, place), legs.from_(place, more)
+        found = self._legs_with[place] = (to, back) if found is None else (found[0] + to, found[1] + back)
         return found
 
 
@@ -135,20 +142,23 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
                 weights: CostWeights, order: int) -> Iterable[tuple[float, int, int, int, int]]:
     """Yield (cost, order, i, j, added drive) for every insertion that passes the O(1) checks."""
     n = len(route.stops)
-    loc, dep, arr, slack = times.loc, times.dep, times.arr, times.slack
+    dep, arr, slack = times.dep, times.arr, times.slack
     seats_cap = route.vehicle.seats - pickup.seats
     chairs_cap = route.vehicle.wheelchair_spaces - pickup.wheelchairs
     o, d = pickup.location, dropoff.location
     od = legs.seconds(o, d)
-    to_o, from_o = times.legs_with(o, legs)
-    to_d, from_d = times.legs_with(d, legs)
     base = times.base
     ride_limit, latest_drop = dropoff.max_ride_s, dropoff.latest
-    # Before position i + 1 only if that stop can still be reached after the pickup's earliest time.
+    # Before position i + 1 only if that stop can still be reached after the pickup's earliest time;
+    # after position i only while the bus leaves i before the pickup window closes (departures only get
+    # later along the route).
     first = max(route.committed, bisect_left(times.reach, pickup.earliest, 1) - 1)
-    for i in range(first, n + 1):
-        if dep[i] > pickup.latest:
-            break  # departures only get later along the route: no later position can reach the pickup
+    last = min(n, bisect_right(dep, pickup.latest) - 1)
+    if last < first:
+        return
+    to_o, from_o = times.legs_with(o, legs, last + 2)
+    to_d, from_d = times.legs_with(d, legs, last + 2)
+    for i in range(first, last + 1):
         if times.seats[i] > seats_cap or times.chairs[i] > chairs_cap:
             continue
         pickup_start = max(dep[i] + to_o[i], pickup.earliest)
@@ -171,6 +181,8 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
             continue
         pickup_detour = to_o[i] + from_o[i + 1] - base[i]
         for k in range(i + 1, n + 1):
+            if k + 1 >= len(to_d):
+                to_d, from_d = times.legs_with(d, legs, k + 2)
             if times.kind[k] is StopKind.BREAK or times.seats[k] > seats_cap or times.chairs[k] > chairs_cap:
                 break
             begin = max(arr[k] + delay, times.earliest[k])

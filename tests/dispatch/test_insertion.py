@@ -130,16 +130,20 @@ def test_searches_at_other_times_on_kept_route_arrays_equal_brute_force(seed, n_
 
 
 def test_route_arrays_keep_the_legs_of_a_few_places_only():
-    """The legs kept for a place equal the memo's own, are computed once, and no more than PLACES_KEPT
-    places are kept at a time."""
+    """The legs kept for a place equal the memo's own over the positions asked for, grow when more are
+    asked for (and are reused when fewer are), and no more than PLACES_KEPT places are kept at a time."""
     _, legs, routes, points = build_world(3, 12, 1, 6, 4)
     route = routes[0]
     times = RouteTimes(route, evaluate_route(route.vehicle, route.state, route.stops, legs), legs)
-    first = times.legs_with(5, legs)
-    assert first == (legs.to(times.loc, 5), legs.from_(5, times.loc))
-    assert times.legs_with(5, legs) is first
+    assert len(times.loc) > 4
+    first = times.legs_with(5, legs, 2)
+    assert len(first[0]) >= 2
+    assert first == (legs.to(times.loc[:len(first[0])], 5), legs.from_(5, times.loc[:len(first[1])]))
+    assert times.legs_with(5, legs, 1) is first
+    whole = times.legs_with(5, legs, len(times.loc))
+    assert whole == (legs.to(times.loc, 5), legs.from_(5, times.loc))
     for place in range(len(points)):
-        times.legs_with(place, legs)
+        times.legs_with(place, legs, len(times.loc))
         assert len(times._legs_with) <= PLACES_KEPT
 
 
