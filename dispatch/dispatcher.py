@@ -454,8 +454,11 @@ class Dispatcher:
         return route.stops[0]
 
     def vehicle_position(self, vehicle_id: str, location: int, at: int) -> None:
-        """The vehicle reports where it is (or the next node it will reach, and when)."""
+        """The vehicle reports where it is (or the next node it will reach, and when). A report of the
+        place and time it is known at already changes nothing (its plan stays computed)."""
         state = self.state(vehicle_id)
+        if (state.location, state.available_at) == (location, at):
+            return
         self._states[vehicle_id] = replace(state, location=location, available_at=at)
         self._forget(vehicle_id)
         self._events.append(DomainEvent(EventKind.VEHICLE_MOVED, at, vehicle_id, data={"location": location}))

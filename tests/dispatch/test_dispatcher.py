@@ -739,3 +739,20 @@ def test_a_withdrawn_vehicle_returns_to_service_and_takes_riders_again():
     with pytest.raises(DispatchError) as raised:
         d.return_to_service("v1", T0)
     assert raised.value.code == "already_in_service"
+
+
+def test_a_position_report_of_the_known_place_and_time_changes_nothing():
+    """v1 is reported at loc 1 at +105 twice: the second report keeps the route's computed times (the
+    same evaluation object) and raises no vehicle_moved event; a report at another time recomputes them."""
+    d = dispatcher(bus("v1"))
+    assert book(d, leave_after("A", 2, 6, T0 + 600)).vehicle_id == "v1"
+    d.vehicle_position("v1", 1, T0 + 105)
+    d.drain_events()
+    before = d.evaluation("v1")
+    d.vehicle_position("v1", 1, T0 + 105)
+    assert d.evaluation("v1") is before
+    assert d.drain_events() == []
+    d.vehicle_position("v1", 1, T0 + 165)
+    assert d.evaluation("v1") is not before
+    assert d.evaluation("v1").arrival[0] > before.arrival[0]
+    assert [e.kind for e in d.drain_events()] == [EventKind.VEHICLE_MOVED]
