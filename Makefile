@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test web bench-routing bench-darp bench-realtime bench-simulate bench-live load load-curve faults fuzz clean
+.PHONY: run test web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-live load load-soak load-curve \
+	faults fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,10 @@ bench-darp: $(VENV)/.installed
 bench-realtime: $(VENV)/.installed
 	$(BIN)/python bench/realtime.py --buses 20 --requests 2000 --seed 1 --json bench/out/realtime.json
 
+# The load test's quote stream in process: quote and booking latency as the plan fills up.
+bench-saturated: $(VENV)/.installed-test
+	$(BIN)/python bench/saturated.py --quotes 12000 --block 2000 --seed 1 --json bench/out/saturated.json
+
 bench-simulate: $(VENV)/.installed
 	$(BIN)/python bench/simulate.py --buses 10 --requests 2000 --seed 1 --json bench/out/simulate.json
 
@@ -44,6 +49,10 @@ bench-live: $(VENV)/.installed-test
 # Load tests (loadtests/): 200 users for 60 s with the audit; the p95 curve; faults under load; schemathesis.
 load: $(VENV)/.installed-test
 	$(BIN)/python -m loadtests.run --users 200 --spawn-rate 40 --duration 60 --json bench/out/load.json
+
+# 200 users for 10 minutes: the buses fill up for two days and most quotes are refused.
+load-soak: $(VENV)/.installed-test
+	$(BIN)/python -m loadtests.run --users 200 --spawn-rate 40 --duration 600 --json bench/out/load-soak.json
 
 load-curve: $(VENV)/.installed-test
 	$(BIN)/python -m loadtests.curve --users 25,50,100,200,400 --duration 60 --json bench/out/load-curve.json
