@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from loadtests.faults import passed, run_fault
 from loadtests.run import RunConfig
 from tests.services import unavailable
@@ -28,13 +30,20 @@ def test_a_service_killed_mid_load_loses_no_booking_and_books_no_retry_twice(tmp
                                  log.problems)
 
 
-def test_killing_the_dispatching_worker_hands_over_within_the_lease(tmp_path, postgres_url, monkeypatch):
-    """Two workers behind the run's own Redis on a fresh PostgreSQL database; at 10 s the worker holding
-    the dispatcher lease is killed -9: another dispatches within twice the lease (5 s), the probe's
-    retry finds its booking, and the audit is clean."""
+@pytest.fixture
+def two_workers(postgres_url, monkeypatch) -> None:
+    """What a run of two workers needs: redis-server to start the run's own Redis, and the PostgreSQL
+    server the run creates its fresh database on."""
     if shutil.which("redis-server") is None:
         unavailable("redis-server", "not installed")
     monkeypatch.setenv("RUFBUS_LOAD_POSTGRES_URL", postgres_url)
+
+
+@pytest.mark.usefixtures("two_workers")
+def test_killing_the_dispatching_worker_hands_over_within_the_lease(tmp_path):
+    """Two workers behind the run's own Redis on a fresh PostgreSQL database; at 10 s the worker holding
+    the dispatcher lease is killed -9: another dispatches within twice the lease (5 s), the probe's
+    retry finds its booking, and the audit is clean."""
     config = RunConfig(users=20, spawn_rate=10, duration_s=25, workers=2, tolerate_outages=True)
     result, log = run_fault(config, tmp_path, "kill-leader", at_s=10)
     print(result.summary(), log.events, log.figures)
@@ -44,14 +53,12 @@ def test_killing_the_dispatching_worker_hands_over_within_the_lease(tmp_path, po
                                  log.problems)
 
 
-def test_redis_restarted_empty_mid_load_loses_no_booking(tmp_path, postgres_url, monkeypatch):
+@pytest.mark.usefixtures("two_workers")
+def test_redis_restarted_empty_mid_load_loses_no_booking(tmp_path):
     """Two workers behind the run's own Redis on a fresh PostgreSQL database; at 10 s that Redis is killed
     and started again with nothing in it: a worker dispatches again (the plan reloaded from the database,
     the source of truth), the probe's retry with its Idempotency-Key finds its one booking, riders go on
     booking, and the audit is clean."""
-    if shutil.which("redis-server") is None:
-        unavailable("redis-server", "not installed")
-    monkeypatch.setenv("RUFBUS_LOAD_POSTGRES_URL", postgres_url)
     config = RunConfig(users=20, spawn_rate=10, duration_s=30, workers=2, tolerate_outages=True)
     result, log = run_fault(config, tmp_path, "redis-restart", at_s=10)
     print(result.summary(), log.events, log.figures)
