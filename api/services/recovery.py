@@ -7,8 +7,11 @@ A pickup is bound by the promised window again, a drop-off by the latest arrival
 time; riders already picked up are put on board their bus. Nothing is dropped silently: whatever cannot
 be restored, or breaks a rule once restored, is returned as a problem (and logged by the app).
 
-Not stored yet, so not restored: where a vehicle stands (it restarts at its depot, free from ``now``)
-and pickups held to an earlier planned time after a cancellation (they get their promised window).
+Not stored yet, so not restored: where a vehicle stands, and pickups held to an earlier planned time
+after a cancellation (they get their promised window). A vehicle restarts at its depot, as having left
+it in time for its first planned stop (drivers follow their last route while the service is down), until
+its next GPS report says where it is; without that, a plan with no slack would come back seconds late
+for every second the service was down.
 """
 
 from __future__ import annotations
@@ -72,10 +75,24 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
             request = booking.request
             onboard[booking.vehicle_id].append(OnboardRider(
                 request.id, request.seats, request.wheelchairs, picked_up_at.get(request.id, now)))
-    states: dict[str, VehicleState] = {vid: replace(dispatcher.state(vid), onboard=tuple(riders))
-                                       for vid, riders in onboard.items()}
+    states = {vid: _following_the_plan(dispatcher, vid, rows_by_vehicle.get(vid, []), clock,
+                                       onboard.get(vid, []))
+              for vid in set(routes) | set(onboard)}
     problems += dispatcher.restore(list(bookings.values()), routes, states, now)
     return problems
+
+
+def _following_the_plan(dispatcher: Dispatcher, vehicle_id: str, rows: list[models.PlannedStop],
+                        clock: ServiceClock, onboard: list[OnboardRider]) -> VehicleState:
+    """``vehicle_id``'s state with ``onboard`` riders, available early enough to start its first planned
+    stop (``rows[0]``) at the stored time — never before its shift — if that is earlier than its state says."""
+    state = replace(dispatcher.state(vehicle_id), onboard=tuple(onboard))
+    if not rows:
+        return state
+    first = rows[0]
+    left = clock.to_seconds(first.planned_time) - dispatcher.legs.seconds(state.location, first.node)
+    left = max(left, dispatcher.vehicles[vehicle_id].shift_start)
+    return replace(state, available_at=left) if left < state.available_at else state
 
 
 def booking_from_row(row: models.Booking, clock: ServiceClock) -> Booking:

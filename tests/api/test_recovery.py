@@ -157,3 +157,29 @@ def test_a_plan_for_a_vehicle_no_longer_in_service_is_reported(tmp_path):
             problems = recover_plan(session, dispatcher=empty, clock=clock, now=clock.now())
     assert problems == ["bus-1: 2 planned stops not restored, no such vehicle in service",
                         f"{booking['id']}: booked on 'bus-1' but not in its route"]
+
+
+def test_a_bus_that_had_to_leave_during_the_outage_resumes_on_its_planned_times(tmp_path):
+    """A trip from Schaan at 09:00 makes bus-1 leave its depot in Vaduz before 09:00. Restored at 08:59
+    (as after an outage, no GPS report yet), the bus is taken to have left in time, as its driver
+    following the route would have: the pickup starts at the stored time, not a drive later, and
+    nothing is reported."""
+    database = tmp_path / "rufbus.sqlite3"
+    zone = ZoneInfo("Europe/Vaduz")
+    clock = ServiceClock(zone, lambda: datetime(2026, 11, 23, 8, 0, tzinfo=zone))
+    app = create_app(Settings(database_url=f"sqlite:///{database}", demo_buses=1), clock=clock)
+    with TestClient(app) as client:
+        with Session(app.state.engine) as session:
+            client.headers["Authorization"] = f"Bearer {create_user(session, name='R', role='rider')[1]}"
+        book(client, "k-1", hour=9, origin=SCHAAN, destination=VADUZ)
+        live = app.state.dispatch
+        planned = live.dispatcher.evaluation("bus-1")
+        later = clock.to_seconds(datetime(2026, 11, 23, 8, 59, tzinfo=zone))
+        assert later + live.dispatcher.legs.seconds(live.dispatcher.state("bus-1").location,
+                                                    live.dispatcher.route("bus-1").stops[0].location) \
+            > planned.start[0]  # leaving at 08:59 the bus would be late
+        fresh = Dispatcher(list(live.dispatcher.vehicles.values()), live.dispatcher.rules, live.network, later)
+        with Session(app.state.engine) as session:
+            problems = recover_plan(session, dispatcher=fresh, clock=clock, now=later)
+    assert problems == []
+    assert fresh.evaluation("bus-1").start == planned.start
