@@ -41,6 +41,7 @@ from loadtests.service import local_now
 SCENARIOS = ("kill", "kill-leader", "redis-restart")
 LEASE_S = 5.0  # the service's default RUFBUS_LEASE_S
 RETRY_FOR_S = 60.0  # how long the probe client keeps retrying its booking
+PROBE_MINUTES_AHEAD = (20, 45, 90, 150, 240)  # when the probe asks to leave, until a bus has room
 
 
 @dataclass
@@ -58,15 +59,20 @@ class FaultLog:
 
 
 def probe_booking(stack: Stack, log: FaultLog) -> tuple[dict, dict, str] | None:
-    """Quote and book one trip as a probe rider (Vaduz → Schaan, in 20 min); the offer, the booking and
-    the key, recorded for the audit like every booking a client was told about."""
+    """Quote and book one trip as a probe rider (Vaduz → Schaan, in 20 min, or later while the buses are
+    full then); the offer, the booking and the key, recorded for the audit like every booking a client
+    was told about."""
     key = f"probe-{uuid.uuid4().hex}"
     auth = {"Authorization": f"Bearer {stack.keys.riders[0]}"}
-    moment = (local_now(stack.service.clock_offset_s) + timedelta(minutes=20)).replace(microsecond=0)
-    body = {"origin": {"lat": 47.1410, "lon": 9.5215}, "destination": {"lat": 47.1650, "lon": 9.5090},
-            "time_type": "leave_after", "time": moment.isoformat(), "seats": 1, "wheelchairs": 0}
     with httpx.Client(base_url=stack.service.base_url, headers=auth, timeout=30) as client:
-        offer = client.post("/v1/quotes", json=body)
+        for minutes in PROBE_MINUTES_AHEAD:
+            moment = local_now(stack.service.clock_offset_s) + timedelta(minutes=minutes)
+            moment = moment.replace(microsecond=0)
+            body = {"origin": {"lat": 47.1410, "lon": 9.5215}, "destination": {"lat": 47.1650, "lon": 9.5090},
+                    "time_type": "leave_after", "time": moment.isoformat(), "seats": 1, "wheelchairs": 0}
+            offer = client.post("/v1/quotes", json=body)
+            if offer.status_code != 409:
+                break
         if offer.status_code != 200:
             log.note(f"probe: no offer ({offer.status_code} {offer.text[:120]}); no retry check")
             return None
