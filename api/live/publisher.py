@@ -208,15 +208,3 @@ def booking_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, d
             views[booking_id]["vehicle_position"] = {"lat": float(graph.node_lat[location]),
                                                      "lon": float(graph.node_lon[location])}
     return views
-    route, evaluation = dispatcher.route(vid), dispatcher.evaluation(vid)
-    for stop, start in zip(route.stops, evaluation.start):
-        if stop.request_id == booking_id and stop.kind is StopKind.PICKUP:
-            view["planned_pickup"] = dt(start).isoformat()
-        elif stop.request_id == booking_id and stop.kind is StopKind.DROPOFF:
-            view["estimated_arrival"] = dt(start).isoformat()
-    graph, location = live.network.graph, dispatcher.state(vid).location
-    view["vehicle_position"] = {
-        "lat": float(graph.node_lat[location]),
-        "lon": float(graph.node_lon[location]),
-    }
-    return view

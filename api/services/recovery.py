@@ -85,7 +85,8 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
 def _following_the_plan(dispatcher: Dispatcher, vehicle_id: str, rows: list[models.PlannedStop],
                         clock: ServiceClock, onboard: list[OnboardRider]) -> VehicleState:
     """``vehicle_id``'s state with ``onboard`` riders, available early enough to start its first planned
-    stop (``rows[0]``) at the stored time — never before its shift — if that is earlier than its state says."""
+    stop (``rows[0]``) at the stored time — never before its shift — if that is earlier than its state
+    says."""
     state = replace(dispatcher.state(vehicle_id), onboard=tuple(onboard))
     if not rows:
         return state

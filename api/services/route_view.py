@@ -103,7 +103,8 @@ def encoded_route(live: LiveDispatch, vehicle_id: str) -> bytes:
             return kept.body
         snapshot = route_snapshot(live, vehicle_id)
     body = orjson.dumps(route_json(route_public(live, snapshot)))
-    live.encoded_routes[vehicle_id] = EncodedRoute(snapshot.route, snapshot.evaluation, snapshot.location, body)
+    live.encoded_routes[vehicle_id] = EncodedRoute(snapshot.route, snapshot.evaluation, snapshot.location,
+                                                   body)
     return body
 
 

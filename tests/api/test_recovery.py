@@ -178,7 +178,8 @@ def test_a_bus_that_had_to_leave_during_the_outage_resumes_on_its_planned_times(
         assert later + live.dispatcher.legs.seconds(live.dispatcher.state("bus-1").location,
                                                     live.dispatcher.route("bus-1").stops[0].location) \
             > planned.start[0]  # leaving at 08:59 the bus would be late
-        fresh = Dispatcher(list(live.dispatcher.vehicles.values()), live.dispatcher.rules, live.network, later)
+        vehicles = list(live.dispatcher.vehicles.values())
+        fresh = Dispatcher(vehicles, live.dispatcher.rules, live.network, later)
         with Session(app.state.engine) as session:
             problems = recover_plan(session, dispatcher=fresh, clock=clock, now=later)
     assert problems == []

@@ -102,8 +102,8 @@ def test_events_are_counted_by_a_payload_entry_within_the_range(session: Session
     first = event_counts(session, kind=EventKind.REQUEST_REJECTED, by="cause", start=T0,
                          end=T0 + timedelta(minutes=1))
     assert first == {"no_vehicle_in_time": 2, "outside_area": 1, "None": 1}
-    later = event_counts(session, kind=EventKind.REQUEST_REJECTED, by="cause", start=T0 + timedelta(minutes=1),
-                         end=T0 + timedelta(hours=2))
+    later = event_counts(session, kind=EventKind.REQUEST_REJECTED, by="cause",
+                         start=T0 + timedelta(minutes=1), end=T0 + timedelta(hours=2))
     assert later == {"no_vehicle_in_time": 1}
 
 
