@@ -48,3 +48,13 @@ def redis_url() -> str:
     finally:
         client.close()
     return url
+
+
+@pytest.fixture(autouse=True)
+def single_process_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps and services a test starts run as one process, without Redis, even where ``REDIS_URL`` is set
+    (CI): in Redis mode they would share the default area of one Redis server — its dispatcher lease and
+    the bus positions it keeps — with every other test and with earlier runs (a bus left by another
+    test's clock days ahead could not take a trip). Several workers behind Redis are tested with real
+    processes that get the URL passed (tests/api/test_live_workers.py, the load tests' own Redis)."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
