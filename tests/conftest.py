@@ -12,6 +12,13 @@ import pytest
 
 from tests.services import unavailable
 
+# Taken out of the environment for the whole run: apps and services the tests start run as one process,
+# without Redis, even where REDIS_URL is set (CI). In Redis mode they would share the default area of the
+# machine's one Redis server — its dispatcher lease, the bus positions it keeps — with every other test
+# and with earlier runs (a bus left there by another test's clock days ahead could not take a trip).
+# Several workers behind Redis are tested with processes that get this URL passed (``redis_url``).
+REDIS_URL = os.environ.pop("REDIS_URL", "")
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
@@ -35,7 +42,7 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """URL of a reachable Redis server, from ``REDIS_URL``."""
-    url = os.environ.get("REDIS_URL", "")
+    url = REDIS_URL
     if not url.startswith("redis"):
         unavailable("Redis", "REDIS_URL is not set")
     import redis
@@ -49,12 +56,3 @@ def redis_url() -> str:
         client.close()
     return url
 
-
-@pytest.fixture(autouse=True)
-def single_process_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apps and services a test starts run as one process, without Redis, even where ``REDIS_URL`` is set
-    (CI): in Redis mode they would share the default area of one Redis server — its dispatcher lease and
-    the bus positions it keeps — with every other test and with earlier runs (a bus left by another
-    test's clock days ahead could not take a trip). Several workers behind Redis are tested with real
-    processes that get the URL passed (tests/api/test_live_workers.py, the load tests' own Redis)."""
-    monkeypatch.delenv("REDIS_URL", raising=False)

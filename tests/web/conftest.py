@@ -79,9 +79,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The service in its own process for the module's tests, killed afterwards."""
     database = tmp_path_factory.mktemp("web") / "rufbus.sqlite3"
     port = free_port()
-    environment = {name: value for name, value in os.environ.items() if name != "REDIS_URL"}  # one process
     process = subprocess.Popen([sys.executable, "-c", SERVER, f"sqlite:///{database}", str(port)], cwd=REPO,
-                               env={**environment, "PYTHONPATH": str(REPO)})
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
