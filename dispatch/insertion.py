@@ -27,6 +27,7 @@ from dispatch.travel import LegTimes
 
 PLACES_KEPT = 8  # per route: the legs to and from the pickup and drop-off places of the last few quotes
 
+
 @dataclass(frozen=True)
 class CostWeights:
     """How rider time weighs against vehicle time in the insertion cost."""
@@ -78,7 +79,8 @@ class RouteTimes:
     """Per-position arrays of a feasible route that the O(1) checks read (cache it with the route)."""
 
     __slots__ = ("loc", "dep", "arr", "start", "latest", "earliest", "wait", "slack", "reach", "seats", "chairs",
-                 "kind", "boarded", "max_ride", "pickup_pos", "service", "base", "_legs_with")
+                 "kind", "boarded", "max_ride", "pickup_pos", "service", "base",
+                 "_legs_with")
 
     def __init__(self, route: VehicleRoute, evaluation: RouteEvaluation, legs: LegTimes) -> None:
         stops, state, vehicle = route.stops, route.state, route.vehicle

@@ -11,9 +11,8 @@ seed (and fleets of different sizes) see the same riders behave alike.
 
 Everything is deterministic for a seed. The OR-Tools re-optimisation descends greedily and stops after
 ``reopt_solution_limit`` solutions or at a local optimum, so that it repeats whatever the machine's
-speed; ``reopt_limit_s``
-only caps its wall time (a search stopped by that cap may differ from run to run; ``None`` as the
-solution limit bounds the search by wall time alone, as the live service does).
+speed; ``reopt_limit_s`` only caps its wall time (a search stopped by that cap may differ from run to
+run; ``None`` as the solution limit bounds the search by wall time alone, as the live service does).
 """
 
 from __future__ import annotations

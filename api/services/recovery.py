@@ -75,22 +75,20 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
             request = booking.request
             onboard[booking.vehicle_id].append(OnboardRider(
                 request.id, request.seats, request.wheelchairs, picked_up_at.get(request.id, now)))
-    states = {vid: _following_the_plan(dispatcher, vid, rows_by_vehicle.get(vid, []), clock,
+    states = {vid: _following_the_plan(dispatcher, vid, next(iter(rows_by_vehicle.get(vid, [])), None), clock,
                                        onboard.get(vid, []))
               for vid in set(routes) | set(onboard)}
     problems += dispatcher.restore(list(bookings.values()), routes, states, now)
     return problems
 
 
-def _following_the_plan(dispatcher: Dispatcher, vehicle_id: str, rows: list[models.PlannedStop],
+def _following_the_plan(dispatcher: Dispatcher, vehicle_id: str, first: models.PlannedStop | None,
                         clock: ServiceClock, onboard: list[OnboardRider]) -> VehicleState:
-    """``vehicle_id``'s state with ``onboard`` riders, available early enough to start its first planned
-    stop (``rows[0]``) at the stored time — never before its shift — if that is earlier than its state
-    says."""
+    """``vehicle_id``'s state with ``onboard`` riders, available early enough to start its ``first``
+    planned stop at the stored time — never before its shift — if that is earlier than its state says."""
     state = replace(dispatcher.state(vehicle_id), onboard=tuple(onboard))
-    if not rows:
+    if first is None:
         return state
-    first = rows[0]
     left = clock.to_seconds(first.planned_time) - dispatcher.legs.seconds(state.location, first.node)
     left = max(left, dispatcher.vehicles[vehicle_id].shift_start)
     return replace(state, available_at=left) if left < state.available_at else state

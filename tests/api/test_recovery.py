@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, create_engine
 
@@ -140,16 +141,26 @@ def test_bookings_survive_a_killed_service(tmp_path):
             assert offer.status_code == 422 and offer.json()["code"] == "no_vehicle_in_time", offer.text
 
 
-def test_a_plan_for_a_vehicle_no_longer_in_service_is_reported(tmp_path):
-    """Restored into a dispatcher without the booked bus, the saved stops and the booking are not
-    dropped silently: each comes back as a problem naming it."""
-    database = tmp_path / "rufbus.sqlite3"
-    zone = ZoneInfo("Europe/Vaduz")
-    clock = ServiceClock(zone, lambda: datetime(2026, 11, 23, 8, 0, tzinfo=zone))
-    app = create_app(Settings(database_url=f"sqlite:///{database}", demo_buses=1), clock=clock)
+ZONE = ZoneInfo("Europe/Vaduz")
+
+
+@contextmanager
+def app_with_a_rider(tmp_path: Path) -> Iterator[tuple[FastAPI, TestClient, ServiceClock]]:
+    """The app in process with one bus on its own SQLite file, its clock at 08:00 local; the client
+    sends a new rider's key."""
+    clock = ServiceClock(ZONE, lambda: datetime(2026, 11, 23, 8, 0, tzinfo=ZONE))
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=1),
+                     clock=clock)
     with TestClient(app) as client:
         with Session(app.state.engine) as session:
             client.headers["Authorization"] = f"Bearer {create_user(session, name='R', role='rider')[1]}"
+        yield app, client, clock
+
+
+def test_a_plan_for_a_vehicle_no_longer_in_service_is_reported(tmp_path):
+    """Restored into a dispatcher without the booked bus, the saved stops and the booking are not
+    dropped silently: each comes back as a problem naming it."""
+    with app_with_a_rider(tmp_path) as (app, client, clock):
         booking = book(client, "k-1", hour=9)
         live = app.state.dispatch
         empty = Dispatcher([], live.dispatcher.rules, live.network, clock.now())
@@ -164,17 +175,11 @@ def test_a_bus_that_had_to_leave_during_the_outage_resumes_on_its_planned_times(
     (as after an outage, no GPS report yet), the bus is taken to have left in time, as its driver
     following the route would have: the pickup starts at the stored time, not a drive later, and
     nothing is reported."""
-    database = tmp_path / "rufbus.sqlite3"
-    zone = ZoneInfo("Europe/Vaduz")
-    clock = ServiceClock(zone, lambda: datetime(2026, 11, 23, 8, 0, tzinfo=zone))
-    app = create_app(Settings(database_url=f"sqlite:///{database}", demo_buses=1), clock=clock)
-    with TestClient(app) as client:
-        with Session(app.state.engine) as session:
-            client.headers["Authorization"] = f"Bearer {create_user(session, name='R', role='rider')[1]}"
+    with app_with_a_rider(tmp_path) as (app, client, clock):
         book(client, "k-1", hour=9, origin=SCHAAN, destination=VADUZ)
         live = app.state.dispatch
         planned = live.dispatcher.evaluation("bus-1")
-        later = clock.to_seconds(datetime(2026, 11, 23, 8, 59, tzinfo=zone))
+        later = clock.to_seconds(datetime(2026, 11, 23, 8, 59, tzinfo=ZONE))
         assert later + live.dispatcher.legs.seconds(live.dispatcher.state("bus-1").location,
                                                     live.dispatcher.route("bus-1").stops[0].location) \
             > planned.start[0]  # leaving at 08:59 the bus would be late
