@@ -15,7 +15,8 @@ from typing import Mapping, Sequence
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.events import DomainEvent, EventKind
-from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion
+from dispatch.insertion import (CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion,
+                               prefetch_legs)
 from dispatch.model import (
     DAY_S, Offer, OnboardRider, Promise, Rejection, RejectionCause, Request, Route, ServiceRules, Stop,
     StopKind, TimeBounds, TimeType, Vehicle, VehicleState, promise_for, time_bounds,
@@ -369,17 +370,29 @@ class Dispatcher:
 
     def _alternatives(self, request: Request, now: int) -> tuple[int, ...]:
         """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer.
-        Called right after a search for ``request`` on the same plan: its legs are already fetched."""
+        The legs every one of those searches reads are fetched at once, before the first."""
         sign = 1 if request.time_type is TimeType.LEAVE_AFTER else -1
-        found: list[int] = []
+        shifted: dict[int, list[tuple[Request, TimeBounds]]] = {}
         for direction in (sign, -sign):
             for step in range(1, ALTERNATIVE_STEPS + 1):
-                shifted = replace(request, time=request.time + direction * step * ALTERNATIVE_STEP_S)
-                bounds, rejection = self._check_request(shifted, now)
-                if rejection is None and bounds is not None and \
-                        self._search(shifted, bounds, (bounds.earliest_pickup, bounds.latest_pickup),
-                                     prefetched=True):
-                    found.append(shifted.time)
+                other = replace(request, time=request.time + direction * step * ALTERNATIVE_STEP_S)
+                bounds, rejection = self._check_request(other, now)
+                if rejection is None and bounds is not None:
+                    shifted.setdefault(direction, []).append((other, bounds))
+        every = [bounds for tries in shifted.values() for _, bounds in tries]
+        if not every:
+            return ()
+        routes, times = self._vehicle_routes()
+        widest = replace(every[0], earliest_pickup=min(b.earliest_pickup for b in every),
+                         latest_pickup=max(b.latest_pickup for b in every),
+                         latest_dropoff=max(b.latest_dropoff for b in every))
+        prefetch_legs(routes, times, *self._stops_for(request, widest, (widest.earliest_pickup,
+                                                                        widest.latest_pickup)), self.legs)
+        found: list[int] = []
+        for tries in shifted.values():
+            for other, bounds in tries:
+                if self._search(other, bounds, (bounds.earliest_pickup, bounds.latest_pickup), prefetched=True):
+                    found.append(other.time)
                     break
         return tuple(sorted(found))
 

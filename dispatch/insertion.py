@@ -9,10 +9,12 @@ is the vehicle's current place and position k the k-th stop of its route. Each p
   the shift end can absorb (Gschwind & Drexl; MATSim's insertion search). Slack ignores ride-time
   limits, so it never rejects a feasible insertion.
 
-Candidates that pass are taken in order of cost and the first one that :func:`evaluate_route`
-accepts wins, so the result is exactly the cheapest feasible insertion that brute-force enumeration
-would find. Cost (seconds) = added driving time + ``wait_weight`` × the new rider's wait beyond the
-earliest pickup + ``ride_weight`` × the new rider's ride time.
+Candidates that pass are taken in order of cost. Each is then checked exactly by walking only the stops
+whose times it changes (:func:`keeps_every_rule`: up to where waiting has absorbed its delay), and the
+first one that passes, confirmed by :func:`evaluate_route`, wins: the result is exactly the cheapest
+feasible insertion that brute-force enumeration would find. Cost (seconds) = added driving time +
+``wait_weight`` × the new rider's wait beyond the earliest pickup + ``ride_weight`` × the new rider's
+ride time.
 """
 
 from __future__ import annotations
@@ -75,6 +77,23 @@ def insert_stops(stops: Sequence[Stop], pickup: Stop, dropoff: Stop, i: int, j: 
     return (*before, pickup, *middle, dropoff, *after)
 
 
+class PlaceLegs:
+    """Travel times between the positions of a route and one place: ``to[k]`` from position k to the
+    place, ``back[k]`` from the place to position k. Only positions ``lo`` … ``hi - 1`` are filled (a
+    search reads the positions around its pickup time; a route planned two days ahead has hundreds more)."""
+
+    __slots__ = ("to", "back", "lo", "hi")
+
+    def __init__(self, size: int, at: int) -> None:
+        self.to = [0] * size
+        self.back = [0] * size
+        self.lo = self.hi = at
+
+    def covers(self, lo: int, hi: int) -> bool:
+        """True when positions ``lo`` … ``hi - 1`` are filled."""
+        return self.lo <= lo and hi <= self.hi
+
+
 class RouteTimes:
     """Per-position arrays of a feasible route that the O(1) checks read (cache it with the route)."""
 
@@ -118,26 +137,43 @@ class RouteTimes:
         # slack[k + 1]), never decreasing along the route, so the positions a pickup could come before are
         # found by bisection.
         self.reach = [self.arr[k] + slack[k] if k else -1 for k in range(n + 2)]
-        self._legs_with: dict[int, tuple[list[int], list[int]]] = {}
+        self._legs_with: dict[int, PlaceLegs] = {}
 
-    def legs_with(self, place: int, legs: LegTimes, upto: int) -> tuple[list[int], list[int]]:
-        """Travel times from positions 0, 1, … to ``place`` and from ``place`` to them, for at least the
-        first ``upto`` positions (a search reads only the positions before the pickup window closes,
-        and the drop-off positions it walks to; a route planned two days ahead has hundreds more).
+    def legs_with(self, place: int, legs: LegTimes, lo: int, hi: int) -> PlaceLegs:
+        """The travel times between ``place`` and at least positions ``lo`` … ``hi - 1`` of the route.
 
-        Kept for the last :data:`PLACES_KEPT` places asked, and grown when a search needs more: a
-        refused quote searches again at other times with the same places on the same route."""
+        Kept for the last :data:`PLACES_KEPT` places asked, and widened when a search needs more next to
+        them (only the positions asked are fetched): a refused quote searches again at other times with
+        the same places on the same route."""
+        hi = min(hi, len(self.loc))
         found = self._legs_with.get(place)
-        have = 0 if found is None else len(found[0])
-        if have >= upto:
-            return found  # type: ignore[return-value]
-        if found is None and len(self._legs_with) >= PLACES_KEPT:
-            self._legs_with.clear()
-        upto = min(len(self.loc), max(upto, 2 * have))  # grown geometrically: a walk that goes on
-        more = self.loc[have:upto]
-        to, back = legs.to(more, place), legs.from_(place, more)
-        found = self._legs_with[place] = (to, back) if found is None else (found[0] + to, found[1] + back)
+        if found is not None and found.covers(lo, hi):
+            return found
+        if found is None or hi < found.lo or found.hi < lo:  # nothing kept next to these positions
+            if len(self._legs_with) >= PLACES_KEPT:
+                self._legs_with.clear()
+            found = self._legs_with[place] = PlaceLegs(len(self.loc), lo)
+        lo, hi = min(lo, found.lo), max(hi, found.hi)
+        for a, b in ((lo, found.lo), (found.hi, hi)):
+            if a < b:
+                part = self.loc[a:b]
+                found.to[a:b], found.back[a:b] = legs.to(part, place), legs.from_(place, part)
+        found.lo, found.hi = lo, hi
         return found
+
+
+def _search_span(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: Stop) -> tuple[int, int, int]:
+    """The positions a search reads: the pickup goes after one of ``first`` … ``last``, the drop-off
+    after one of them or a later one up to about ``last_drop`` (``last < first``: none).
+
+    After position i only if stop i + 1 can still be reached after the pickup's earliest time
+    (``reach`` never decreases); only while the bus leaves i before the pickup window closes, or, for the
+    drop-off, before the latest arrival (departures only get later along the route)."""
+    n = len(route.stops)
+    first = max(route.committed, bisect_left(times.reach, pickup.earliest, 1) - 1)
+    last = min(n, bisect_right(times.dep, pickup.latest) - 1)
+    last_drop = min(n, bisect_right(times.dep, dropoff.latest) - 1)
+    return first, last, last_drop
 
 
 def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: Stop, legs: LegTimes,
@@ -151,15 +187,12 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
     od = legs.seconds(o, d)
     base = times.base
     ride_limit, latest_drop = dropoff.max_ride_s, dropoff.latest
-    # Before position i + 1 only if that stop can still be reached after the pickup's earliest time;
-    # after position i only while the bus leaves i before the pickup window closes (departures only get
-    # later along the route).
-    first = max(route.committed, bisect_left(times.reach, pickup.earliest, 1) - 1)
-    last = min(n, bisect_right(dep, pickup.latest) - 1)
+    first, last, last_drop = _search_span(route, times, pickup, dropoff)
     if last < first:
         return
-    to_o, from_o = times.legs_with(o, legs, last + 2)
-    to_d, from_d = times.legs_with(d, legs, last + 2)
+    legs_o = times.legs_with(o, legs, first, last + 2)
+    legs_d = times.legs_with(d, legs, first, max(last, last_drop) + 2)
+    to_o, from_o, to_d, from_d = legs_o.to, legs_o.back, legs_d.to, legs_d.back
     for i in range(first, last + 1):
         if times.seats[i] > seats_cap or times.chairs[i] > chairs_cap:
             continue
@@ -183,8 +216,6 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
             continue
         pickup_detour = to_o[i] + from_o[i + 1] - base[i]
         for k in range(i + 1, n + 1):
-            if k + 1 >= len(to_d):
-                to_d, from_d = times.legs_with(d, legs, k + 2)
             if times.kind[k] is StopKind.BREAK or times.seats[k] > seats_cap or times.chairs[k] > chairs_cap:
                 break
             begin = max(arr[k] + delay, times.earliest[k])
@@ -194,6 +225,10 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
                     and begin - times.boarded[k] > times.max_ride[k]:
                 break
             leave = begin + times.service[k]
+            if leave > latest_drop:
+                break  # so are later departures, and a drop-off after them
+            if k + 1 >= legs_d.hi:  # a walk past the span of departures (travel times that break the
+                times.legs_with(d, legs, first, 2 * k + 2 - first)  # triangle inequality): fill further
             drop_start = leave + to_d[k]
             ride_s = drop_start - pickup_dep
             if ride_s > ride_limit:
@@ -206,14 +241,81 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
             delay = leave - dep[k]
 
 
-def prefetch_legs(times: Sequence[RouteTimes], pickup: Stop, dropoff: Stop, legs: LegTimes) -> None:
-    """Fetch in two matrix calls every leg an insertion search of ``pickup``/``dropoff`` looks up in the
-    routes whose arrays are ``times``."""
-    locations = {pickup.location, dropoff.location}
-    for route_times in times:
-        locations.update(route_times.loc)  # where the bus is, its stops, its depot
-    legs.prefetch([pickup.location, dropoff.location], list(locations))
-    legs.fetch_to(list(locations), [pickup.location, dropoff.location])
+def keeps_every_rule(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: Stop, i: int, j: int,
+                     legs: LegTimes) -> bool | None:
+    """Whether the route with ``pickup`` after position ``i`` and ``dropoff`` after position ``j`` keeps
+    every rule — what :func:`evaluate_route` would say of it — found by walking only the stops whose times
+    change: from the pickup to where waiting has absorbed the delay, or to the depot.
+
+    The route as it stands must be feasible. Once a stop starts when it did before, every later time is
+    as before, so the rest keeps its rules (rides can only be shorter: no pickup left earlier). None
+    when the walk cannot tell: a stop started *earlier* than before (travel times that break the
+    triangle inequality), which could make a later ride longer; the caller evaluates the whole route.
+    """
+    vehicle, n = route.vehicle, len(route.stops)
+    seats, chairs = vehicle.seats - pickup.seats, vehicle.wheelchair_spaces - pickup.wheelchairs
+    if times.seats[i] > seats or times.chairs[i] > chairs:
+        return False
+    legs_o = times.legs_with(pickup.location, legs, i, i + 2)
+    legs_d = times.legs_with(dropoff.location, legs, j, j + 2)
+    picked = max(times.dep[i] + legs_o.to[i], pickup.earliest)
+    if picked > pickup.latest:
+        return False
+    picked = leave = picked + pickup.service_s
+    left_pickup: dict[int, int] = {}  # position of a pickup walked past -> its new departure
+
+    def drop_off(leave: int) -> int | None:
+        """Departure from the new drop-off after ``j`` reached from the stop before it, None if late."""
+        begin = leave + (legs_d.to[j] if j > i else legs.seconds(pickup.location, dropoff.location))
+        begin = max(begin, dropoff.earliest)
+        if begin > dropoff.latest or begin - picked > dropoff.max_ride_s:
+            return None
+        return begin + dropoff.service_s
+
+    for k in range(i + 1, n + 1):
+        if k == j + 1:
+            dropped = drop_off(leave)
+            if dropped is None:
+                return False
+            arrive = dropped + legs_d.back[k]
+        else:
+            arrive = leave + (legs_o.back[k] if k == i + 1 else times.base[k - 1])
+        begin = max(arrive, times.earliest[k])
+        if begin < times.start[k]:
+            return None
+        if k > j and begin == times.start[k]:
+            return True
+        if begin > times.latest[k]:
+            return False
+        kind = times.kind[k]
+        if k <= j and (kind is StopKind.BREAK or times.seats[k] > seats or times.chairs[k] > chairs):
+            return False  # the new rider is on board here
+        if kind is StopKind.DROPOFF:
+            p = times.pickup_pos[k]
+            if begin - (left_pickup[p] if p > i else times.boarded[k]) > times.max_ride[k]:
+                return False
+        leave = begin + times.service[k]
+        if kind is StopKind.PICKUP:
+            left_pickup[k] = leave
+    if j == n:  # the new drop-off is the last stop
+        dropped = drop_off(leave)
+        return dropped is not None and dropped + legs_d.back[n + 1] <= vehicle.shift_end
+    return leave + times.base[n] <= vehicle.shift_end
+
+
+def prefetch_legs(routes: Sequence[VehicleRoute], times: Sequence[RouteTimes], pickup: Stop, dropoff: Stop,
+                  legs: LegTimes) -> None:
+    """Fetch in two matrix calls the legs between ``pickup``/``dropoff`` and the positions an insertion
+    search of them reads in the routes whose arrays are ``times`` (a wider window for a wider pickup)."""
+    locations: set[int] = set()
+    for route, route_times in zip(routes, times):
+        first, last, last_drop = _search_span(route, route_times, pickup, dropoff)
+        if first <= last:
+            locations.update(route_times.loc[first:max(last, last_drop) + 2])
+    places = [pickup.location, dropoff.location]
+    wanted = list(locations)
+    legs.prefetch(places, wanted)
+    legs.fetch_to(wanted, places)
 
 
 def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, legs: LegTimes,
@@ -223,12 +325,12 @@ def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, 
 
     ``times`` are the routes' :class:`RouteTimes` (computed when not given); every route must be
     feasible as it stands. ``prefetched``: the caller already ran :func:`prefetch_legs` for these routes
-    and places (a search repeated at other times); legs missing after all are still fetched one by one.
+    and places (a search repeated at other times); legs missing after all are still fetched.
     """
     if times is None:
         times = [RouteTimes(r, evaluate_route(r.vehicle, r.state, r.stops, legs), legs) for r in routes]
     if not prefetched:
-        prefetch_legs(times, pickup, dropoff, legs)
+        prefetch_legs(routes, times, pickup, dropoff, legs)
     candidates: list[tuple[float, int, int, int, int]] = []
     for order, (route, route_times) in enumerate(zip(routes, times)):
         if pickup.seats > route.vehicle.seats or pickup.wheelchairs > route.vehicle.wheelchair_spaces:
@@ -237,6 +339,8 @@ def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, 
     candidates.sort()
     for cost, order, i, j, added in candidates:
         route = routes[order]
+        if keeps_every_rule(route, times[order], pickup, dropoff, i, j, legs) is False:
+            continue
         stops = insert_stops(route.stops, pickup, dropoff, i, j)
         evaluation = evaluate_route(route.vehicle, route.state, stops, legs)
         if evaluation.feasible:

@@ -56,8 +56,8 @@ class MatrixTravelTimes:
         return TravelMatrix(self._seconds[np.ix_(rows, cols)], self._metres[np.ix_(rows, cols)])
 
 
-MAX_COLUMNS = 64
-COLUMN_GROWTH = 4  # a kept column may hold this many times the origins asked for before it starts afresh
+MAX_COLUMNS = 512  # destinations (places of recent quotes) whose columns are kept
+MAX_COLUMN_ORIGINS = 2048  # a kept column holding more starts afresh (most of its places long gone)
 
 
 class LegTimes:
@@ -68,8 +68,10 @@ class LegTimes:
     hits. Memory is bounded: past ``max_pairs`` remembered pairs the memo starts afresh.
     """
 
-    def __init__(self, source: TravelTimes, max_pairs: int = 4_000_000) -> None:
+    def __init__(self, source: TravelTimes, max_pairs: int = 4_000_000,
+                 max_column_origins: int = MAX_COLUMN_ORIGINS) -> None:
         self.source = source
+        self._max_column_origins = max_column_origins
         self._seconds: dict[int, dict[int, int]] = {}
         self._metres: dict[int, dict[int, int]] = {}
         self._pairs = 0
@@ -136,30 +138,40 @@ class LegTimes:
         Cheaper than :meth:`prefetch` for that shape: one dict per destination, no per-pair
         bookkeeping, and a matrix call only for the origins a destination's dict lacks; :meth:`to` and
         :meth:`seconds` read them. At most ``MAX_COLUMNS`` destinations are kept, apart from the pairs
-        that ``max_pairs`` bounds.
+        that ``max_pairs`` bounds (the one used longest ago goes first); a column that would hold more
+        than ``max_column_origins`` origins starts afresh.
         """
         rows = list(dict.fromkeys(origins))
         for b in dict.fromkeys(destinations):
-            column = self._to.get(b)
-            if column is None or len(column) > COLUMN_GROWTH * len(rows):
-                missing = rows  # a new column, or one grown with places long gone: fetched afresh
-                if len(self._to) >= MAX_COLUMNS:
-                    self._to.clear()
-                    self._to_m.clear()
-                self._to[b], self._to_m[b] = {}, {}
-            else:
-                missing = list(set(rows) - column.keys())  # e.g. only the buses that moved
-            if missing:
-                result = self.source.matrix(missing, [b])
-                self._to[b].update(zip(missing, result.seconds[:, 0].tolist()))
-                self._to_m[b].update(zip(missing, result.metres[:, 0].tolist()))
+            self._fill_column(b, rows)
+
+    def _fill_column(self, destination: int, origins: Sequence[int]) -> None:
+        """Add the travel times from the ``origins`` a destination's column lacks."""
+        column, column_m = self._to.pop(destination, None), self._to_m.pop(destination, None)
+        if column is None or column_m is None:
+            if len(self._to) >= MAX_COLUMNS:  # the column used longest ago goes
+                oldest = next(iter(self._to))
+                del self._to[oldest], self._to_m[oldest]
+            column, column_m = {}, {}
+        self._to[destination], self._to_m[destination] = column, column_m  # now the latest used
+        missing = [a for a in dict.fromkeys(origins) if a not in column]  # e.g. only the buses that moved
+        if not missing:
+            return
+        if len(column) + len(missing) > self._max_column_origins:
+            column.clear()
+            column_m.clear()
+            missing = list(dict.fromkeys(origins))
+        result = self.source.matrix(missing, [destination])
+        column.update(zip(missing, result.seconds[:, 0].tolist()))
+        column_m.update(zip(missing, result.metres[:, 0].tolist()))
 
     def to(self, origins: Sequence[int], destination: int) -> list[int]:
-        """Travel times from each of ``origins`` to one destination (fetched column-wise if missing)."""
+        """Travel times from each of ``origins`` to one destination (the missing ones fetched into its
+        column)."""
         try:
             return list(map(self._to[destination].__getitem__, origins))
         except KeyError:
-            self.fetch_to(origins, [destination])
+            self._fill_column(destination, origins)
             return list(map(self._to[destination].__getitem__, origins))
 
     def from_(self, origin: int, destinations: Sequence[int]) -> list[int]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from dispatch.evaluation import evaluate_route
 from dispatch.insertion import (PLACES_KEPT, CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion,
-                               insert_stops)
+                               insert_stops, keeps_every_rule)
 from dispatch.model import OnboardRider, Request, ServiceRules, Stop, StopKind, TimeType, Vehicle, VehicleState
+from dispatch.travel import LegTimes, MatrixTravelTimes
 from tests.dispatch.scenarios import leave_after, line_world, minutes, plane_world, request_stops
 
 RULES = ServiceRules()
@@ -131,20 +133,63 @@ def test_searches_at_other_times_on_kept_route_arrays_equal_brute_force(seed, n_
 
 def test_route_arrays_keep_the_legs_of_a_few_places_only():
     """The legs kept for a place equal the memo's own over the positions asked for, grow when more are
-    asked for (and are reused when fewer are), and no more than PLACES_KEPT places are kept at a time."""
+    asked for on either side (and are reused when fewer are), and no more than PLACES_KEPT places are kept
+    at a time."""
     _, legs, routes, points = build_world(3, 12, 1, 6, 4)
     route = routes[0]
     times = RouteTimes(route, evaluate_route(route.vehicle, route.state, route.stops, legs), legs)
-    assert len(times.loc) > 4
-    first = times.legs_with(5, legs, 2)
-    assert len(first[0]) >= 2
-    assert first == (legs.to(times.loc[:len(first[0])], 5), legs.from_(5, times.loc[:len(first[1])]))
-    assert times.legs_with(5, legs, 1) is first
-    whole = times.legs_with(5, legs, len(times.loc))
-    assert whole == (legs.to(times.loc, 5), legs.from_(5, times.loc))
+    loc = times.loc
+    assert len(loc) > 4
+    kept = times.legs_with(5, legs, 2, 4)
+    assert (kept.lo, kept.hi) == (2, 4)
+    assert kept.to[2:4] == legs.to(loc[2:4], 5) and kept.back[2:4] == legs.from_(5, loc[2:4])
+    assert times.legs_with(5, legs, 3, 4) is kept
+    assert times.legs_with(5, legs, 0, 5) is kept and kept.lo == 0 and kept.hi >= 5
+    whole = times.legs_with(5, legs, 0, len(loc))
+    assert whole is kept and (kept.lo, kept.hi) == (0, len(loc))
+    assert kept.to == legs.to(loc, 5) and kept.back == legs.from_(5, loc)
     for place in range(len(points)):
-        times.legs_with(place, legs, len(times.loc))
+        times.legs_with(place, legs, 0, len(loc))
         assert len(times._legs_with) <= PLACES_KEPT
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 10_000), n_vehicles=st.integers(1, 3), n_requests=st.integers(0, 9),
+       seats=st.integers(1, 4))
+def test_the_walk_over_changed_stops_says_what_evaluating_the_whole_route_says(seed, n_vehicles, n_requests,
+                                                                              seats):
+    """For every pickup and drop-off position of a new request, ``keeps_every_rule`` (which walks only the
+    stops whose times change) answers exactly as evaluating the whole new route does, or defers to it."""
+    rng, legs, routes, points = build_world(seed, 12, n_vehicles, n_requests, seats)
+    pickup, dropoff = request_stops(random_request(rng, "new", len(points)), legs, RULES)
+    undecided = 0
+    for route in routes:
+        times = RouteTimes(route, evaluate_route(route.vehicle, route.state, route.stops, legs), legs)
+        n = len(route.stops)
+        for i in range(route.committed, n + 1):
+            for j in range(i, n + 1):
+                walk = keeps_every_rule(route, times, pickup, dropoff, i, j, legs)
+                whole = evaluate_route(route.vehicle, route.state, insert_stops(route.stops, pickup, dropoff, i, j),
+                                       legs).feasible
+                undecided += walk is None
+                assert walk in (None, whole), (i, j, whole)
+    assert undecided == 0  # these worlds keep the triangle inequality: the walk always decides
+
+
+def test_the_walk_defers_when_a_stop_would_start_earlier_than_before():
+    """Travel times that break the triangle inequality can make a stop start earlier after an insertion
+    (a later ride could grow): the walk says None and the whole route is evaluated instead."""
+    seconds = [[0, 600, 100, 600],
+               [600, 0, 600, 600],
+               [1, 1, 0, 600],  # from 2 everything is near: 0 -> 2 -> 1 beats 0 -> 1
+               [600, 600, 600, 0]]
+    legs = LegTimes(MatrixTravelTimes(np.array(seconds)))
+    bus = Vehicle("bus", 4, 0, 0, 0, minutes(600))
+    a_pick, a_drop = request_stops(leave_after("A", 1, 3, 0), legs, RULES)
+    route = VehicleRoute(bus, VehicleState("bus", 0, 0), (a_pick, a_drop))
+    times = RouteTimes(route, evaluate_route(bus, route.state, route.stops, legs), legs)
+    b_pick, b_drop = request_stops(leave_after("B", 2, 0, 0), legs, RULES)
+    assert keeps_every_rule(route, times, b_pick, b_drop, 0, 1, legs) is None  # A picked up at 146 s, not 600 s
 
 
 def test_inserted_route_is_feasible_and_keeps_existing_promises():

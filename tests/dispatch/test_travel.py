@@ -94,14 +94,22 @@ def test_fetch_to_asks_only_for_the_origins_a_column_lacks():
     assert len(source.asked) == first + 2  # nothing new
 
 
-def test_a_column_grown_far_beyond_the_origins_asked_starts_afresh():
-    """Columns do not grow without bound: past COLUMN_GROWTH times the origins asked, a column is
-    fetched again for just those origins."""
-    from dispatch.travel import COLUMN_GROWTH
+def test_a_column_that_would_hold_too_many_origins_starts_afresh():
+    """Columns do not grow without bound: one that would hold more than ``max_column_origins`` origins
+    keeps only those just asked for; the column used longest ago goes when MAX_COLUMNS are kept."""
+    from dispatch.travel import MAX_COLUMNS
 
-    source = RecordingSource(square(40))
-    legs = LegTimes(source)
-    legs.fetch_to(list(range(1, 40)), [0])
-    legs.fetch_to([1, 2], [0])  # 39 kept > COLUMN_GROWTH * 2
-    assert 39 > COLUMN_GROWTH * 2 and source.asked[-1] == ([1, 2], [0])
-    assert legs.to([1, 2], 0) == [10, 20]
+    source = RecordingSource(square(MAX_COLUMNS + 2))
+    legs = LegTimes(source, max_column_origins=30)
+    legs.fetch_to(list(range(1, 29)), [0])
+    legs.fetch_to([1, 2, 29, 30, 31], [0])  # 28 kept + 3 new > 30
+    assert source.asked[-1] == ([1, 2, 29, 30, 31], [0])
+    assert legs.to([1, 2, 31], 0) == [10, 20, 310]
+    assert legs.to([3], 0) == [30] and source.asked[-1] == ([3], [0])  # fetched again: it was dropped
+    for b in range(1, MAX_COLUMNS + 1):
+        legs.fetch_to([0], [b])
+    asked = len(source.asked)
+    legs.to([3], 0)  # column 0 was used longest ago: gone
+    assert len(source.asked) == asked + 1
+    legs.to([0], MAX_COLUMNS)  # the latest one is kept
+    assert len(source.asked) == asked + 1
