@@ -208,10 +208,15 @@ def save_service_area(session: Session, *, area: ServiceArea, rules: ServiceRule
     return area
 
 
-def bookings_submitted(session: Session, *, start: datetime, end: datetime) -> Sequence[Booking]:
-    """Bookings submitted in ``[start, end)``."""
-    return session.exec(select(Booking).where(col(Booking.submitted_at) >= start,
-                                              col(Booking.submitted_at) < end)).all()
+def bookings_submitted(session: Session, *, start: datetime, end: datetime,
+                       fields: Sequence[str] | None = None) -> Sequence[Booking]:
+    """Bookings submitted in ``[start, end)``; with ``fields``, as read-only rows of those columns only
+    (attribute access as on a booking; a day of bookings loads several times faster than as objects)."""
+    where = (col(Booking.submitted_at) >= start, col(Booking.submitted_at) < end)
+    if fields is None:
+        return session.exec(select(Booking).where(*where)).all()
+    columns = [getattr(Booking, name) for name in fields]
+    return session.execute(select(*columns).where(*where)).all()  # type: ignore[return-value]
 
 
 def shifts_between(session: Session, *, start: datetime, end: datetime) -> Sequence[Shift]:

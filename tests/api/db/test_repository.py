@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func
@@ -10,11 +11,12 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
 from api.db.models import Booking, Event, PlannedStop, User
-from api.db.repository import (DuplicateIdempotencyKey, IntegrityViolation, append_event,
+from api.db.repository import (DuplicateIdempotencyKey, IntegrityViolation, append_event, bookings_submitted,
                                find_booking_by_idempotency_key, load_active_plan, save_booking, save_route)
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
-from dispatch.model import StopKind
+from dispatch.model import StopKind, TimeType
+from api.services.kpis import FIGURE_FIELDS
 from tests.api.db.rows import T0, make_booking, make_event, make_rider, make_route, make_vehicle
 
 
@@ -188,3 +190,21 @@ def test_save_route_failing_leaves_the_old_route_and_no_event(booked_r1: Session
                    event=make_event("r1", EventKind.VEHICLE_ARRIVED, minutes=5))
     assert route_of(session, "bus-1") == [(0, "r1", StopKind.PICKUP), (1, "r1", StopKind.DROPOFF)]
     assert count(session, Event) == 1
+
+
+def test_bookings_submitted_as_rows_of_some_columns_read_like_the_bookings(booked_r1: Session) -> None:
+    """The key figures read plain rows of a few columns: each reads as its booking does (enums, aware
+    datetimes), and only bookings submitted in the range come back, in either form."""
+    session = booked_r1
+    save_booking(session, booking=make_booking("r2", key="k2", rider_id=rider_id(session, "bob"),
+                                               status=RequestStatus.CANCELLED), event=make_event("r2"))
+    start, end = T0 - timedelta(hours=1), T0
+    whole = {b.id: b for b in bookings_submitted(session, start=start, end=end)}
+    rows = bookings_submitted(session, start=start, end=end, fields=("id", *FIGURE_FIELDS))
+    assert sorted(whole) == sorted(row.id for row in rows) == ["r1", "r2"]
+    for row in rows:
+        for name in FIGURE_FIELDS:
+            assert getattr(row, name) == getattr(whole[row.id], name), name
+    assert {row.status for row in rows} == {RequestStatus.BOOKED, RequestStatus.CANCELLED}
+    assert all(row.time_type is TimeType.LEAVE_AFTER and row.window_start.tzinfo is not None for row in rows)
+    assert bookings_submitted(session, start=T0, end=T0 + timedelta(hours=1), fields=FIGURE_FIELDS) == []
