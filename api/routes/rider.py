@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1", tags=["rider"])
 
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                                        description="client's key; a retry with it books nothing twice")]
+MAX_ROW_NUMBER = 2**31 - 1  # ids and offsets past a 32-bit database integer are refused (422), not sent on
 AUTH_ERRORS = {401: {"model": ErrorPublic, "description": "no valid API key"},
                403: {"model": ErrorPublic, "description": "a role other than rider or operator"}}
 ERRORS = {**AUTH_ERRORS, 404: {"model": ErrorPublic}, 409: {"model": ErrorPublic},
@@ -57,8 +58,10 @@ def create_booking(body: BookingCreate, idempotency_key: IdempotencyKey, user: R
 
 @router.get("/bookings", responses={**AUTH_ERRORS, 422: {"model": ErrorPublic}})
 def list_bookings(user: RiderOrOperator, live: DispatchDep, session: SessionDep,
-                  limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Annotated[int, Query(ge=0)] = 0,
-                  rider_id: Annotated[int | None, Query(description="operators: one rider's bookings")] = None
+                  limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                  offset: Annotated[int, Query(ge=0, le=MAX_ROW_NUMBER)] = 0,
+                  rider_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_NUMBER,
+                                                        description="operators: one rider's bookings")] = None
                   ) -> BookingsPage:
     """Your bookings, newest first, a page at a time (operators: everyone's, or ``rider_id``'s)."""
     return service.list_bookings(live, session, user=user, rider_id=rider_id, limit=limit, offset=offset)

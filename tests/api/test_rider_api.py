@@ -274,3 +274,9 @@ def test_my_bookings_are_listed_newest_first_a_page_at_a_time(tmp_path):
         bobs = client.get("/v1/bookings", params={"rider_id": ids["bob"]}, headers=auth["op"])
         assert bobs.json()["total"] == 0
         assert client.get("/v1/bookings", params={"limit": 0}, headers=auth["ann"]).status_code == 422
+        for params in ({"offset": 2**63}, {"offset": 2**31}, {"rider_id": 2**63}, {"rider_id": -2**63 - 1},
+                       {"rider_id": 0}):  # numbers the database cannot hold: refused, never a 500
+            refused = client.get("/v1/bookings", params=params, headers=auth["op"])
+            assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request"), params
+        last = client.get("/v1/bookings", params={"offset": 2**31 - 1}, headers=auth["op"]).json()
+        assert (last["items"], last["total"]) == ([], 3)
