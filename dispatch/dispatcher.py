@@ -363,10 +363,14 @@ class Dispatcher:
         return offer
 
     def _search(self, request: Request, bounds: TimeBounds, window: tuple[int, int], *,
-                prefetched: bool = False) -> Insertion | None:
+                prefetched: tuple[list[VehicleRoute], list[RouteTimes]] | None = None) -> Insertion | None:
+        """The best insertion of ``request`` into the routes in force; ``prefetched``: those routes as
+        :meth:`_vehicle_routes` gave them, with this search's legs already fetched (a refused quote's
+        searches at other times read the plan once)."""
         pickup, dropoff = self._stops_for(request, bounds, window)
-        routes, times = self._vehicle_routes()
-        return best_insertion(routes, pickup, dropoff, self.legs, self.weights, times, prefetched=prefetched)
+        routes, times = prefetched or self._vehicle_routes()
+        return best_insertion(routes, pickup, dropoff, self.legs, self.weights, times,
+                              prefetched=prefetched is not None)
 
     def _alternatives(self, request: Request, now: int) -> tuple[int, ...]:
         """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer.
@@ -382,16 +386,17 @@ class Dispatcher:
         every = [bounds for tries in shifted.values() for _, bounds in tries]
         if not every:
             return ()
-        routes, times = self._vehicle_routes()
+        plan = self._vehicle_routes()
         widest = replace(every[0], earliest_pickup=min(b.earliest_pickup for b in every),
                          latest_pickup=max(b.latest_pickup for b in every),
                          latest_dropoff=max(b.latest_dropoff for b in every))
-        prefetch_legs(routes, times, *self._stops_for(request, widest, (widest.earliest_pickup,
-                                                                        widest.latest_pickup)), self.legs)
+        window = (widest.earliest_pickup, widest.latest_pickup)
+        prefetch_legs(*plan, *self._stops_for(request, widest, window), self.legs)
         found: list[int] = []
         for tries in shifted.values():
             for other, bounds in tries:
-                if self._search(other, bounds, (bounds.earliest_pickup, bounds.latest_pickup), prefetched=True):
+                window = (bounds.earliest_pickup, bounds.latest_pickup)
+                if self._search(other, bounds, window, prefetched=plan):
                     found.append(other.time)
                     break
         return tuple(sorted(found))

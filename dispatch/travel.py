@@ -147,12 +147,10 @@ class LegTimes:
 
     def _fill_column(self, destination: int, origins: Sequence[int]) -> None:
         """Add the travel times from the ``origins`` a destination's column lacks."""
-        column, column_m = self._to.pop(destination, None), self._to_m.pop(destination, None)
-        if column is None or column_m is None:
-            if len(self._to) >= MAX_COLUMNS:  # the column used longest ago goes
-                oldest = next(iter(self._to))
-                del self._to[oldest], self._to_m[oldest]
-            column, column_m = {}, {}
+        column, column_m = self._to.pop(destination, {}), self._to_m.pop(destination, {})
+        if not column and len(self._to) >= MAX_COLUMNS:  # a new column: the one used longest ago goes
+            oldest = next(iter(self._to))
+            del self._to[oldest], self._to_m[oldest]
         self._to[destination], self._to_m[destination] = column, column_m  # now the latest used
         missing = [a for a in dict.fromkeys(origins) if a not in column]  # e.g. only the buses that moved
         if not missing:
