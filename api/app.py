@@ -6,7 +6,7 @@ At start the app migrates the database (``DATABASE_URL``), loads the road networ
 dispatcher from the database (:mod:`api.services.startup`: the fleet and shifts stored — the demo fleet
 only into an empty table —, the newest service rules and area, and every booking and route saved). The
 live layer (:mod:`api.live`) then publishes the plan's changes; with ``REDIS_URL`` the workers elect one
-dispatcher and forward to it. A background thread re-optimises the plan
+dispatcher and forward to it. A background thread re-optimizes the plan
 (:mod:`api.services.reoptimizer`)."""
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     area: str = Field(default="default", min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.-]+$")
     lease_s: float = Field(default=5.0, gt=0.5, le=120)
     forward_timeout_s: float = Field(default=10.0, gt=0, le=120)
-    # Background re-optimisation of the live plan (api.services.reoptimizer): how often (0: never) and
+    # Background re-optimization of the live plan (api.services.reoptimizer): how often (0: never) and
     # how long OR-Tools may search each time.
     reoptimize_every_s: float = Field(default=60.0, ge=0)
     reoptimize_budget_s: float = Field(default=2.0, gt=0, le=60)

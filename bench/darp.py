@@ -1,4 +1,4 @@
-"""Cordeau DARP benchmark: solve each instance with the dispatch optimiser, judge it with the shared checker.
+"""Cordeau DARP benchmark: solve each instance with the dispatch optimizer, judge it with the shared checker.
 
     python bench/darp.py --instances ../shared/benchmarks/darp/cordeau2006-a --time-limit 30 \\
         --out /tmp/darp-out --json /tmp/darp.json [--only a2-16 a8-96] [--seed 0]

@@ -2,7 +2,7 @@
 
 Requests arrive over the day (about a third pre-booked the evening before, the rest minutes ahead,
 with morning and afternoon peaks); each gets an offer by best insertion and books it; the plan is
-re-optimised with OR-Tools every ``--reopt-every`` simulated minutes; vehicles serve their stops as
+re-optimized with OR-Tools every ``--reopt-every`` simulated minutes; vehicles serve their stops as
 planned. Prints offer latency percentiles, throughput, served share, mean wait, mean ride-time
 factor and wall time; ``--json FILE`` writes the figures.
 
@@ -144,7 +144,7 @@ def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, 
         "completed": len(factors),
         "mean_wait_min": round(float(np.mean(waits)) / 60, 2) if waits else None,
         "mean_ride_time_factor": round(float(np.mean(factors)), 3) if factors else None,
-        "reoptimisations": len(reopt_s), "reoptimisations_applied": reopt_applied,
+        "reoptimizations": len(reopt_s), "reoptimizations_applied": reopt_applied,
         "reopt_s": percentiles(reopt_s), "infeasible_routes_seen": infeasible,
         "wall_s": round(wall, 1),
     }
@@ -181,8 +181,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seats", type=int, default=8)
-    parser.add_argument("--reopt-every", type=int, default=15, help="simulated minutes between re-optimisations")
-    parser.add_argument("--reopt-limit", type=float, default=1.0, help="OR-Tools time limit per re-optimisation (s)")
+    parser.add_argument("--reopt-every", type=int, default=15, help="simulated minutes between re-optimizations")
+    parser.add_argument("--reopt-limit", type=float, default=1.0, help="OR-Tools time limit per re-optimization (s)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     figures = run(args.buses, args.requests, args.seed, args.seats, args.reopt_every, args.reopt_limit)
@@ -198,7 +198,7 @@ def main() -> None:
     print(f"served                 {figures['served']} ({figures['served_pct']} %), rejected {figures['rejected']}")
     print(f"mean wait              {figures['mean_wait_min']} min")
     print(f"mean ride-time factor  {figures['mean_ride_time_factor']}")
-    print(f"re-optimisations       {figures['reoptimisations']} ({figures['reoptimisations_applied']} applied), "
+    print(f"re-optimizations       {figures['reoptimizations']} ({figures['reoptimizations_applied']} applied), "
           f"p95 {figures['reopt_s']['p95']} s")
     print(f"infeasible routes seen {figures['infeasible_routes_seen']}")
     print(f"wall time              {figures['wall_s']} s")

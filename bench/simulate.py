@@ -1,5 +1,5 @@
 """Simulation benchmark: a seeded day of generated rural demand on the default region, through the real
-dispatcher, OR-Tools re-optimising every 15 simulated minutes (5 solutions each). Prints the wall time and the
+dispatcher, OR-Tools re-optimizing every 15 simulated minutes (5 solutions each). Prints the wall time and the
 day's key figures; ``--json FILE`` writes them.
 
     python bench/simulate.py --buses 10 --requests 2000 --seed 1 --json bench/out/simulate.json
@@ -29,11 +29,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reopt-every", type=int, default=15,
-                        help="simulated minutes between re-optimisations")
+                        help="simulated minutes between re-optimizations")
     parser.add_argument("--reopt-limit", type=float, default=5.0,
-                        help="OR-Tools time cap per re-optimisation (s)")
+                        help="OR-Tools time cap per re-optimization (s)")
     parser.add_argument("--reopt-solutions", type=int, default=5,
-                        help="OR-Tools solutions per re-optimisation (0: bounded by time alone)")
+                        help="OR-Tools solutions per re-optimization (0: bounded by time alone)")
     parser.add_argument("--check-every", type=int, default=0, help="check every route after every n-th event")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

@@ -3,7 +3,7 @@
 A :class:`Dispatcher` holds the vehicles, their states and routes, and the requests with their
 promises. Riders get offers by best insertion (:mod:`dispatch.insertion`); booking re-validates the
 offer against the plan in force; drivers' reports and the clock move the plan forward; the
-optimiser (:mod:`dispatch.reoptimize`) replaces routes only with ones route evaluation accepts.
+optimizer (:mod:`dispatch.reoptimize`) replaces routes only with ones route evaluation accepts.
 Every change is recorded as a :class:`DomainEvent` that :meth:`Dispatcher.drain_events` hands out.
 """
 
@@ -22,7 +22,7 @@ from dispatch.model import (
     StopKind, TimeBounds, TimeType, Vehicle, VehicleState, promise_for, time_bounds,
 )
 from dispatch.pdptw import PdptwSolution
-from dispatch.reoptimize import (NewRequest, OptimisedPlan, PlanRejectedError, PreparedProblem, finish, optimise,
+from dispatch.reoptimize import (NewRequest, OptimizedPlan, PlanRejectedError, PreparedProblem, finish, optimize,
                                  prepare, solve_prepared)
 from dispatch.travel import LegTimes, TravelTimes
 
@@ -74,7 +74,7 @@ class _PendingOffer:
 
 @dataclass(frozen=True)
 class ReoptimizationJob:
-    """A re-optimisation under way: the problem made of the plan, and the plan version it was made of."""
+    """A re-optimization under way: the problem made of the plan, and the plan version it was made of."""
 
     prepared: PreparedProblem
     plan_version: int
@@ -631,8 +631,8 @@ class Dispatcher:
 
     # ----- the slow path ----------------------------------------------------------------------
     def reoptimize(self, now: int, time_limit_s: float, solution_limit: int | None = None
-                   ) -> OptimisedPlan | None:
-        """Re-optimise all routes with OR-Tools; apply the answer only if it is verified and no worse.
+                   ) -> OptimizedPlan | None:
+        """Re-optimize all routes with OR-Tools; apply the answer only if it is verified and no worse.
         ``solution_limit`` makes the search repeatable (see :func:`dispatch.reoptimize.solve_prepared`).
 
         Returns the applied plan, or None when the plan in force was kept (the reason is in the
@@ -657,7 +657,7 @@ class Dispatcher:
         return ReoptimizationJob(prepare(routes, self.legs), self.version)
 
     def apply_reoptimization(self, job: ReoptimizationJob, solution: PdptwSolution, now: int
-                             ) -> OptimisedPlan | None:
+                             ) -> OptimizedPlan | None:
         """Apply ``solution`` of ``job`` if the plan has not changed since the job was prepared, every
         route passes evaluation from where its bus is now, and the plan drives no more than before.
 
@@ -668,7 +668,7 @@ class Dispatcher:
                                                                                    "reason": reason}))
 
         if job.plan_version != self.version:
-            keep("the plan changed while the optimiser ran")
+            keep("the plan changed while the optimizer ran")
             return None
         try:
             result = finish(job.prepared, solution, self.legs)
@@ -678,7 +678,7 @@ class Dispatcher:
         evaluations = {vid: evaluate_route(self._vehicles[vid], self._states[vid], stops, self.legs)
                        for vid, stops in result.stops.items()}
         broken = next((vid for vid, e in evaluations.items() if not e.feasible), None)
-        if broken is not None:  # a bus moved while the optimiser ran
+        if broken is not None:  # a bus moved while the optimizer ran
             keep(f"vehicle {broken}: {evaluations[broken].violations[0].message}")
             return None
         result = replace(result, evaluations=evaluations,
@@ -690,7 +690,7 @@ class Dispatcher:
             "applied": applied, "drive_s_before": result.drive_s_before, "drive_s_after": result.drive_s_after}))
         return result if applied else None
 
-    def _apply(self, result: OptimisedPlan, now: int) -> None:
+    def _apply(self, result: OptimizedPlan, now: int) -> None:
         for vehicle_id, stops in result.stops.items():
             route = self._routes[vehicle_id]
             if stops != route.stops:
@@ -719,7 +719,7 @@ class Dispatcher:
             candidates.append((request, bounds, NewRequest(pickup, dropoff)))
         routes, _ = self._vehicle_routes()
         try:
-            result = optimise(routes, self.legs, time_limit_s, [c[2] for c in candidates])
+            result = optimize(routes, self.legs, time_limit_s, [c[2] for c in candidates])
         except PlanRejectedError:
             result = None
         unserved = set(result.unserved) if result is not None else {c[0].id for c in candidates}
@@ -734,7 +734,7 @@ class Dispatcher:
         return outcome
 
     def _confirm_planned(self, request: Request, bounds: TimeBounds, now: int) -> Offer:
-        """Book a request the optimiser placed: promise a window around its planned pickup."""
+        """Book a request the optimizer placed: promise a window around its planned pickup."""
         vehicle_id, index = next((v, k) for v, route in self._routes.items()
                                  for k, s in enumerate(route.stops)
                                  if s.request_id == request.id and s.kind is StopKind.PICKUP)

@@ -1,6 +1,6 @@
 """Route evaluation: the one function that says what a route does and whether it keeps every rule.
 
-Insertion, the optimiser's output check, the simulator and the tests all call :func:`evaluate_route`.
+Insertion, the optimizer's output check, the simulator and the tests all call :func:`evaluate_route`.
 The schedule is the earliest one: a bus leaves each stop as soon as service ends and waits at a stop
 only until its window opens. A route must also bring the bus back to its depot by the end of its shift.
 """

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from dispatch.pdptw import PdptwProblem, PdptwSolution, PlannedVisit, RequestSpec, VehicleRoute, node_matrices
+from dispatch.pdptw import PdptwProblem, PdptwSolution, PlannedVisit, RequestSpec, SolvedRoute, node_matrices
 
 __all__ = ["SearchOptions", "SolveFailedError", "narrow_windows", "route_cost", "solve_pdptw"]
 
@@ -130,7 +130,7 @@ def solve_pdptw(
     initial_routes: Sequence[Sequence[int]] | None = None,
     options: SearchOptions = SearchOptions(),
 ) -> PdptwSolution:
-    """Optimise the routes of ``problem`` within ``time_limit_s`` seconds of wall time.
+    """Optimize the routes of ``problem`` within ``time_limit_s`` seconds of wall time.
 
     ``initial_routes`` (one list of visit indices per vehicle, in driving order) warm-starts the
     search; when they form a feasible plan the answer is never costlier than it (travel cost plus
@@ -226,7 +226,7 @@ def _failed(problem: PdptwProblem, status: str, seconds: float, extra: dict) -> 
     if any(r.drop_penalty is None for r in problem.requests):
         raise SolveFailedError(status)
     routes = tuple(
-        VehicleRoute(vehicle=v, visits=(), start_time=spec.start_time, end_time=spec.start_time)
+        SolvedRoute(vehicle=v, visits=(), start_time=spec.start_time, end_time=spec.start_time)
         for v, spec in enumerate(problem.vehicles)
     )
     return PdptwSolution(
@@ -375,7 +375,7 @@ class _Model:
                 index = assignment.Value(self.routing.NextVar(index))
             end_time = assignment.Value(self.time.CumulVar(index))
             routes.append(
-                VehicleRoute(vehicle=v, visits=tuple(visits), start_time=start_time, end_time=end_time)
+                SolvedRoute(vehicle=v, visits=tuple(visits), start_time=start_time, end_time=end_time)
             )
         unserved = tuple(i for i, r in enumerate(self.problem.requests) if r.delivery not in served)
         cost = sum(route_cost(self.problem, r.vehicle, [p.visit for p in r.visits]) for r in routes)

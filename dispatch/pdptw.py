@@ -1,4 +1,4 @@
-"""A matrix-level pickup-and-delivery problem with time windows: the optimiser's input and output.
+"""A matrix-level pickup-and-delivery problem with time windows: the optimizer's input and output.
 
 This is the neutral form between the dispatch domain (requests, vehicle states, promises) and the
 OR-Tools adapter (:mod:`dispatch.ortools_adapter`). Everything is an integer: times in seconds (or
@@ -37,7 +37,7 @@ class Visit:
 
 
 @dataclass(frozen=True)
-class Break:
+class BreakSpec:
     """A driver's break: starts in [earliest_start, latest_start], lasts ``duration``."""
 
     earliest_start: int
@@ -56,7 +56,7 @@ class VehicleSpec:
     capacity: tuple[int, ...] = (1,)
     initial_load: tuple[int, ...] | None = None  # riders already on board; None = empty
     max_duration: int | None = None  # route duration limit (end arrival − start departure)
-    breaks: tuple[Break, ...] = ()
+    breaks: tuple[BreakSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class PlannedVisit:
 
 
 @dataclass(frozen=True)
-class VehicleRoute:
+class SolvedRoute:
     """One vehicle's route: the visits in order, and its departure and end times."""
 
     vehicle: int
@@ -101,9 +101,9 @@ class VehicleRoute:
 
 @dataclass(frozen=True)
 class PdptwSolution:
-    """The optimiser's answer: one route per vehicle, and the requests it left unserved."""
+    """The optimizer's answer: one route per vehicle, and the requests it left unserved."""
 
-    routes: tuple[VehicleRoute, ...]
+    routes: tuple[SolvedRoute, ...]
     unserved: tuple[int, ...]  # request indices
     cost: int  # travel cost of the routes (without penalties)
     status: str  # solver status name, e.g. "ROUTING_SUCCESS"

@@ -1,11 +1,11 @@
-"""The slow path: re-optimise the plan in force with OR-Tools, and accept only what evaluation accepts.
+"""The slow path: re-optimize the plan in force with OR-Tools, and accept only what evaluation accepts.
 
 The routes in force become a :class:`PdptwProblem`: each vehicle starts where it is (after its
 committed stops) at the time it is free, ends at its depot by its shift end, and carries its riders
 on board, whom only it may drop off. Booked riders keep their promised pickup window, latest arrival
 and maximum ride time; breaks stay with their vehicle, at the depot, with nobody on board. The
 current routes warm-start the search, so the answer is never worse than the plan in force. Short
-budgets (live re-optimisation) go to OR-Tools' guided local search alone; budgets of
+budgets (live re-optimization) go to OR-Tools' guided local search alone; budgets of
 ``LNS_MIN_BUDGET_S`` or more (batch planning) to the large-neighbourhood search of
 :mod:`dispatch.improve`, which wraps the same adapter.
 New requests (batch mode, e.g. tomorrow's pre-bookings) are optional: those the solver cannot fit
@@ -41,8 +41,8 @@ class NewRequest:
 
 
 @dataclass(frozen=True)
-class OptimisedPlan:
-    """The optimiser's outcome, already checked by route evaluation."""
+class OptimizedPlan:
+    """The optimizer's outcome, already checked by route evaluation."""
 
     stops: dict[str, tuple[Stop, ...]]  # vehicle id -> its new stops (committed prefix included)
     evaluations: dict[str, RouteEvaluation]
@@ -54,7 +54,7 @@ class OptimisedPlan:
 
 
 class PlanRejectedError(RuntimeError):
-    """The optimiser's answer failed route evaluation or lost a request; the plan in force stays."""
+    """The optimizer's answer failed route evaluation or lost a request; the plan in force stays."""
 
 
 @dataclass
@@ -178,13 +178,13 @@ class PreparedProblem:
 
 def prepare(routes: Sequence[VehicleRoute], legs: LegTimes, new_requests: Sequence[NewRequest] = ()
             ) -> PreparedProblem:
-    """The problem that re-optimises ``routes`` (and fits ``new_requests``), warm-started from them.
+    """The problem that re-optimizes ``routes`` (and fits ``new_requests``), warm-started from them.
 
     Raises :class:`PlanRejectedError` when the plan in force is itself infeasible.
     """
     before = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in routes]
     if not all(e.feasible for e in before):
-        raise PlanRejectedError("the plan in force is itself infeasible; it cannot warm-start the optimiser")
+        raise PlanRejectedError("the plan in force is itself infeasible; it cannot warm-start the optimizer")
     scratch = list(routes)
     unplaced = _insert_greedily(scratch, new_requests, legs)
     evaluations = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in scratch]
@@ -222,7 +222,7 @@ def solve_problem(problem: PdptwProblem, initial: Sequence[Sequence[int]] | None
         raise PlanRejectedError(str(error)) from error
 
 
-def finish(prepared: PreparedProblem, solution: PdptwSolution, legs: LegTimes) -> OptimisedPlan:
+def finish(prepared: PreparedProblem, solution: PdptwSolution, legs: LegTimes) -> OptimizedPlan:
     """The routes ``solution`` stands for, each checked by route evaluation.
 
     Raises :class:`PlanRejectedError` when a route breaks a rule or a request of the plan is lost."""
@@ -246,14 +246,14 @@ def finish(prepared: PreparedProblem, solution: PdptwSolution, legs: LegTimes) -
     unserved = tuple(prepared.request_ids[r] for r in solution.unserved)
     kept = {s.request_id for seq in new_stops.values() for s in seq}
     if not prepared.kept <= kept or kept & set(unserved):
-        raise PlanRejectedError(f"the optimiser lost requests {sorted(prepared.kept - kept)}")
-    return OptimisedPlan(new_stops, new_evaluations, unserved, prepared.drive_s_before,
+        raise PlanRejectedError(f"the optimizer lost requests {sorted(prepared.kept - kept)}")
+    return OptimizedPlan(new_stops, new_evaluations, unserved, prepared.drive_s_before,
                          sum(e.drive_s for e in new_evaluations.values()), solution.status, solution.seconds)
 
 
-def optimise(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float,
-             new_requests: Sequence[NewRequest] = ()) -> OptimisedPlan:
-    """Re-optimise ``routes`` (and fit ``new_requests``) within ``time_limit_s``; verified before return.
+def optimize(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float,
+             new_requests: Sequence[NewRequest] = ()) -> OptimizedPlan:
+    """Re-optimize ``routes`` (and fit ``new_requests``) within ``time_limit_s``; verified before return.
 
     New requests are first inserted greedily, which gives the solver a feasible warm start.
     Raises :class:`PlanRejectedError` when no verified plan comes out; the caller keeps its plan.

@@ -4,14 +4,14 @@ Load the default region with ``RoadNetwork.load()``; it satisfies ``dispatch.tra
 """
 
 from routing.errors import OsmFileError, OutsideServiceAreaError, RoutingError, SnapError, UnknownNodeError
-from routing.network import RoadNetwork, Route
+from routing.network import RoadNetwork, RoadPath
 from routing.settings import RoutingSettings
 
 __all__ = [
     "OsmFileError",
     "OutsideServiceAreaError",
     "RoadNetwork",
-    "Route",
+    "RoadPath",
     "RoutingError",
     "RoutingSettings",
     "SnapError",

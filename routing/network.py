@@ -34,7 +34,7 @@ PATH_CACHE_SIZE = 8192  # fastest paths kept (each a few kB of nodes and shape p
 
 
 @dataclass(frozen=True)
-class Route:
+class RoadPath:
     """A fastest path: its nodes, totals, and its shape along the roads for drivers and maps."""
 
     nodes: np.ndarray  # int64 node indices, origin first
@@ -128,7 +128,7 @@ class RoadNetwork:
         # the shortest-path trees (int32 predecessors) they came from, within a quarter of the row budget.
         tree_budget = int(self.settings.row_cache_mb * 2**20) // 4 // (4 * graph.node_count)
         self._trees: LruCache[int, np.ndarray] = LruCache(max(1, min(graph.node_count, tree_budget)))
-        self._paths: LruCache[tuple[int, int], Route] = LruCache(PATH_CACHE_SIZE)
+        self._paths: LruCache[tuple[int, int], RoadPath] = LruCache(PATH_CACHE_SIZE)
 
     @classmethod
     def load(cls, osm_file: Path | None = None, settings: RoutingSettings | None = None) -> RoadNetwork:
@@ -211,7 +211,7 @@ class RoadNetwork:
         result = self.matrix([origin], [destination])
         return int(result.seconds[0, 0]), int(result.metres[0, 0])
 
-    def route(self, origin: int, destination: int) -> Route:
+    def route(self, origin: int, destination: int) -> RoadPath:
         """Return the fastest path as nodes and as road geometry (lat/lon); the arrays are shared with a
         cache, so callers must not change them."""
         origin, destination = (int(n) for n in self._nodes([origin, destination]))
@@ -221,7 +221,7 @@ class RoadNetwork:
             self._paths.put((origin, destination), path)
         return path
 
-    def _fastest_path(self, origin: int, destination: int) -> Route:
+    def _fastest_path(self, origin: int, destination: int) -> RoadPath:
         from scipy.sparse.csgraph import dijkstra
 
         predecessors = self._trees.get(origin)
@@ -241,7 +241,7 @@ class RoadNetwork:
             lat.append(g.geom_lat[shape])
             lon.append(g.geom_lon[shape])
         seconds, metres = self.travel(origin, destination)
-        return Route(np.array(nodes, dtype=np.int64), seconds, metres,
+        return RoadPath(np.array(nodes, dtype=np.int64), seconds, metres,
                      np.concatenate(lat), np.concatenate(lon))  # fmt: skip
 
     def _one_to_all(self, origins: np.ndarray) -> np.ndarray:

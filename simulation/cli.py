@@ -34,7 +34,7 @@ def _rules(text: str) -> ServiceRules:
         raise typer.BadParameter(str(error), param_hint="--rules") from error
 
 
-SOLUTIONS_HELP = ("OR-Tools solutions per re-optimisation: a seed then repeats exactly (0: bounded by the "
+SOLUTIONS_HELP = ("OR-Tools solutions per re-optimization: a seed then repeats exactly (0: bounded by the "
                   "time limit alone, which may differ from run to run).")
 
 
@@ -58,8 +58,8 @@ def simulate(
     demand_level: float = typer.Option(None, min=0, help=LEVEL_HELP),
     demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
     rules: str = typer.Option("", help=RULES_HELP), seed: int = typer.Option(1),
-    reopt_every: int = typer.Option(15, help="Simulated minutes between re-optimisations (0: never)."),
-    reopt_limit: float = typer.Option(5.0, help="OR-Tools seconds at most per re-optimisation."),
+    reopt_every: int = typer.Option(15, help="Simulated minutes between re-optimizations (0: never)."),
+    reopt_limit: float = typer.Option(5.0, help="OR-Tools seconds at most per re-optimization."),
     reopt_solutions: int = typer.Option(5, min=0, help=SOLUTIONS_HELP),
     out: Path = typer.Option(Path("simulation-report"), help="Directory for report.html and figures.json."),
 ) -> None:

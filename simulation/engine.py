@@ -1,7 +1,7 @@
 """A discrete-event simulation of one service day through the real :class:`~dispatch.dispatcher.Dispatcher`.
 
 The clock jumps from event to event: a rider asks (quote, then book), a rider cancels, the plan is
-re-optimised with OR-Tools. Before each event every bus is driven up to that moment the way a driver
+re-optimized with OR-Tools. Before each event every bus is driven up to that moment the way a driver
 follows the plan: it waits where it is until the last moment that still reaches its next stop at the
 planned start, drives there along the road path (reporting positions on the way), arrives, lets riders
 board or alight (the rules' dwell), takes its break, or waits ``no_show_wait_s`` for a rider who does not
@@ -9,7 +9,7 @@ come. Idle buses report where they stand, and drive home when their shift ends. 
 cancellations are drawn per request from the seed before the day starts, so two runs with the same
 seed (and fleets of different sizes) see the same riders behave alike.
 
-Everything is deterministic for a seed. The OR-Tools re-optimisation descends greedily and stops after
+Everything is deterministic for a seed. The OR-Tools re-optimization descends greedily and stops after
 ``reopt_solution_limit`` solutions or at a local optimum, so that it repeats whatever the machine's
 speed; ``reopt_limit_s`` only caps its wall time (a search stopped by that cap may differ from run to
 run; ``None`` as the solution limit bounds the search by wall time alone, as the live service does).
@@ -35,11 +35,11 @@ PathFinder = Callable[[int, int], Sequence[int]]  # road nodes from one location
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """How riders, drivers and the optimiser behave. Probabilities in [0, 1], durations in seconds."""
+    """How riders, drivers and the optimizer behave. Probabilities in [0, 1], durations in seconds."""
 
     no_show_p: float = 0.03
     cancel_p: float = 0.05
-    reopt_every_s: int = 15 * 60  # 0: never re-optimise
+    reopt_every_s: int = 15 * 60  # 0: never re-optimize
     reopt_limit_s: float = 5.0  # a cap: the solution limit (or a local optimum) ends a search first
     reopt_solution_limit: int | None = 5
     position_every_s: int = 60  # a moving bus reports its position at most this often
@@ -50,9 +50,9 @@ class SimulationConfig:
         if not (0 <= self.no_show_p <= 1 and 0 <= self.cancel_p <= 1):
             raise ValueError("no_show_p and cancel_p must lie in [0, 1]")
         if min(self.reopt_every_s, self.position_every_s, self.check_every) < 0 or self.reopt_limit_s <= 0:
-            raise ValueError("intervals and limits must not be negative (the re-optimisation limit positive)")
+            raise ValueError("intervals and limits must not be negative (the re-optimization limit positive)")
         if self.reopt_solution_limit is not None and self.reopt_solution_limit < 1:
-            raise ValueError("the re-optimisation's solution limit must be positive (or None)")
+            raise ValueError("the re-optimization's solution limit must be positive (or None)")
 
 
 @dataclass
@@ -95,13 +95,13 @@ class SimulationResult:
     legs: list[Leg] = field(default_factory=list)
     plan_checks: int = 0
     violations: list[tuple[int, str, Violation]] = field(default_factory=list)  # (when, vehicle, what)
-    reoptimisations: int = 0
-    reoptimisations_applied: int = 0
+    reoptimizations: int = 0
+    reoptimizations_applied: int = 0
     wall_s: float = 0.0
 
 
 class _Kind(IntEnum):
-    REOPTIMISE = 0
+    REOPTIMIZE = 0
     CANCEL = 1
     REQUEST = 2
 
@@ -141,7 +141,7 @@ class _Simulation:
             self._push(request.submitted_at, _Kind.REQUEST, k, request.id)
         if config.reopt_every_s:  # from the first shift on: before it, no bus moves
             first_shift = min(v.shift_start for v in vehicles)
-            self._push(max(self.start, first_shift) + config.reopt_every_s, _Kind.REOPTIMISE, 0, "")
+            self._push(max(self.start, first_shift) + config.reopt_every_s, _Kind.REOPTIMIZE, 0, "")
         self.requests = {r.id: r for r in ordered}
         self.steps = 0
 
@@ -158,7 +158,7 @@ class _Simulation:
             elif kind is _Kind.CANCEL:
                 self._cancel(key, at)
             else:
-                self._reoptimise(at)
+                self._reoptimize(at)
             self.dispatcher.drain_events()
             self.steps += 1
             if self.config.check_every and self.steps % self.config.check_every == 0:
@@ -196,13 +196,13 @@ class _Simulation:
             self.dispatcher.cancel(request_id, now)
             self.result.riders[request_id].outcome = "cancelled"
 
-    def _reoptimise(self, now: int) -> None:
-        self.result.reoptimisations += 1
+    def _reoptimize(self, now: int) -> None:
+        self.result.reoptimizations += 1
         config = self.config
         if self.dispatcher.reoptimize(now, config.reopt_limit_s, config.reopt_solution_limit) is not None:
-            self.result.reoptimisations_applied += 1
+            self.result.reoptimizations_applied += 1
         if now + self.config.reopt_every_s <= self.end:
-            self._push(now + self.config.reopt_every_s, _Kind.REOPTIMISE, 0, "")
+            self._push(now + self.config.reopt_every_s, _Kind.REOPTIMIZE, 0, "")
 
     def _check(self, now: int) -> None:
         """Evaluate every route in force with the checker's own travel times; record each violation."""

@@ -53,8 +53,8 @@ class Kpis:
     occupancy_bin_min: int
     occupancy: list[float]
     plan_violations: int  # distinct (bus, kind, rider) rule breaks seen in the plan checks
-    reoptimisations: int
-    reoptimisations_applied: int
+    reoptimizations: int
+    reoptimizations_applied: int
     wall_s: float
 
     def as_dict(self) -> dict:
@@ -139,6 +139,6 @@ def compute_kpis(result: SimulationResult) -> Kpis:
         km_saved=round(solo - empty - loaded, 2), occupancy_start_h=start_h,
         occupancy_bin_min=OCCUPANCY_BIN_S // 60, occupancy=occupancy,
         plan_violations=len({(vehicle, v.kind, v.request_id) for _, vehicle, v in result.violations}),
-        reoptimisations=result.reoptimisations, reoptimisations_applied=result.reoptimisations_applied,
+        reoptimizations=result.reoptimizations, reoptimizations_applied=result.reoptimizations_applied,
         wall_s=round(result.wall_s, 2),
     )

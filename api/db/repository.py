@@ -318,9 +318,9 @@ def delete_shift(session: Session, *, shift: Shift, route: Sequence[PlannedStopR
 
 def save_plan(session: Session, *, routes: dict[str, Sequence[PlannedStopRow]], bookings: Sequence[Booking],
               event: Event) -> None:
-    """A re-optimised plan: replace the planned stops of every vehicle in ``routes``, write the ``bookings``
+    """A re-optimized plan: replace the planned stops of every vehicle in ``routes``, write the ``bookings``
     that moved to another bus and add ``event`` — all in one transaction, or nothing."""
-    with _atomic(session, "re-optimised plan"):
+    with _atomic(session, "re-optimized plan"):
         session.add_all(bookings)
         session.flush()
         _replace_routes(session, routes)

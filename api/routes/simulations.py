@@ -30,7 +30,7 @@ AUTH_ERRORS = {401: {"model": ErrorPublic, "description": "no valid API key"},
 class SimulationCreate(BaseModel):
     """A study: the fleet, rule overrides (field names and units of ``GET /v1/operator/rules``), the
     demand as a request count or a level (trips a day per 1,000 inhabitants; exactly one), a seed, and
-    how often OR-Tools re-optimises the simulated plan (0.2 s each time)."""
+    how often OR-Tools re-optimizes the simulated plan (0.2 s each time)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -41,7 +41,7 @@ class SimulationCreate(BaseModel):
     requests: int | None = Field(default=None, ge=0, le=10_000)
     demand_level: float | None = Field(default=None, ge=0, le=1000)
     seed: int = 1
-    reoptimise_every_min: int = Field(default=15, ge=0, le=24 * 60, description="0: never")
+    reoptimize_every_min: int = Field(default=15, ge=0, le=24 * 60, description="0: never")
 
 
 class SimulationPublic(BaseModel):
@@ -78,7 +78,7 @@ def start_simulation(body: SimulationCreate, user: Operator, jobs: JobsDep) -> S
     scenario = service.build_scenario(jobs, buses=body.buses, seats=body.seats,
                                       wheelchair_spaces=body.wheelchair_spaces, rules=body.rules,
                                       requests=body.requests, demand_level=body.demand_level, seed=body.seed,
-                                      reoptimise_every_min=body.reoptimise_every_min)
+                                      reoptimize_every_min=body.reoptimize_every_min)
     return _public(jobs.start(scenario), with_figures=False)
 
 

@@ -1,4 +1,4 @@
-"""Background re-optimisation of the live plan: the slow path beside the riders' fast one.
+"""Background re-optimization of the live plan: the slow path beside the riders' fast one.
 
 Every ``RUFBUS_REOPTIMIZE_EVERY_S`` seconds, on the worker that dispatches, the plan in force becomes a
 solver problem under the dispatcher's lock (milliseconds), OR-Tools works on it for
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 class BackgroundReoptimizer:
-    """A thread that re-optimises ``live``'s plan every ``every_s`` seconds while ``is_dispatcher()``;
+    """A thread that re-optimizes ``live``'s plan every ``every_s`` seconds while ``is_dispatcher()``;
     ``session_info`` goes into the sessions it writes with (the fence of :mod:`api.live.fencing`)."""
 
     def __init__(
@@ -71,8 +71,8 @@ class BackgroundReoptimizer:
                 continue
             try:
                 self.run_once()
-            except Exception:  # one failed round must not end re-optimisation; the plan in force stays
-                logger.exception("background re-optimisation failed")
+            except Exception:  # one failed round must not end re-optimization; the plan in force stays
+                logger.exception("background re-optimization failed")
 
     def run_once(self) -> bool:
         """One round; whether a new plan was applied and saved."""
@@ -84,12 +84,12 @@ class BackgroundReoptimizer:
             try:
                 job = dispatcher.prepare_reoptimization()
             except PlanRejectedError as error:
-                logger.warning("re-optimisation skipped: %s", error)
+                logger.warning("re-optimization skipped: %s", error)
                 return False
         try:
             solution = self._solver.solve(job.prepared, self._budget_s)
         except PlanRejectedError as error:
-            logger.warning("re-optimisation found nothing: %s", error)
+            logger.warning("re-optimization found nothing: %s", error)
             return False
         with live.lock:
             if live.dispatcher is not dispatcher:
@@ -144,7 +144,7 @@ class BackgroundReoptimizer:
             raise
         live.publish_events()
         logger.info(
-            "re-optimised: %d s → %d s of driving, %d routes changed",
+            "re-optimized: %d s → %d s of driving, %d routes changed",
             result.drive_s_before,
             result.drive_s_after,
             len(changed),

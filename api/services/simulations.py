@@ -107,7 +107,7 @@ def simulation_jobs(request: Request) -> SimulationJobs:
 
 
 def build_scenario(jobs: SimulationJobs, *, buses: int, seats: int, wheelchair_spaces: int, rules: dict,
-                   requests: int | None, demand_level: float | None, seed: int, reoptimise_every_min: int
+                   requests: int | None, demand_level: float | None, seed: int, reoptimize_every_min: int
                    ) -> Scenario:
     """The scenario an operator asked for: rules over the defaults (422 ``invalid_rules``), demand as a
     request count or a level (trips a day per 1,000 inhabitants; exactly one of them)."""
@@ -120,7 +120,7 @@ def build_scenario(jobs: SimulationJobs, *, buses: int, seats: int, wheelchair_s
     count = requests if requests is not None else requests_for_level(jobs.network, demand_level or 0.0)
     return Scenario(buses=buses, seats=seats, wheelchair_spaces=wheelchair_spaces, rules=parsed,
                     requests=count, seed=seed,
-                    config=SimulationConfig(reopt_every_s=reoptimise_every_min * 60))
+                    config=SimulationConfig(reopt_every_s=reoptimize_every_min * 60))
 
 
 def report_of(job: SimulationJob) -> str:

@@ -1,4 +1,4 @@
-"""The background re-optimisation's searches, run in a child process of their own.
+"""The background re-optimization's searches, run in a child process of their own.
 
 An OR-Tools search needs Python's lock while it builds its model (matrices of every stop of the plan,
 converted value by value) and whenever it calls back into Python, so a search on a thread of the service

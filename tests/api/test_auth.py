@@ -185,7 +185,7 @@ CODES = {401: "unauthenticated", 403: "forbidden"}
 FLEET_ENDPOINTS = ("vehicles", "create_vehicle", "vehicle", "change_vehicle", "in_service", "shifts",
                    "create_shift", "change_shift", "delete_shift", "break_finished")
 SIMULATION_ENDPOINTS = ("start_simulation", "simulation", "simulation_report")
-SIMULATION = {"buses": 1, "requests": 5, "reoptimise_every_min": 0, "seed": 3}  # a tiny study
+SIMULATION = {"buses": 1, "requests": 5, "reoptimize_every_min": 0, "seed": 3}  # a tiny study
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 
 

@@ -149,7 +149,7 @@ def draws(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def client(tmp_path, draws) -> Iterator[TestClient]:
-    """The app with one bus, no background re-optimisation (no route changes but the tests' own) and a
+    """The app with one bus, no background re-optimization (no route changes but the tests' own) and a
     rider's key in ``client.keys``; route drawing counted from the start (``draws``)."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=1,
                               reoptimize_every_s=0),

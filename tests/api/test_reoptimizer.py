@@ -1,4 +1,4 @@
-"""Background re-optimisation of the live plan (api.services.reoptimizer), in process on SQLite with
+"""Background re-optimization of the live plan (api.services.reoptimizer), in process on SQLite with
 three buses: what is applied is saved whole (routes, bookings' buses, an event), what fails to save
 leaves the plan as it was."""
 

@@ -19,7 +19,7 @@ from api.settings import Settings
 ZONE = ZoneInfo("Europe/Vaduz")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
 STUDY = {"buses": 2, "seats": 8, "requests": 30, "rules": {"max_wait_s": 1200}, "seed": 4,
-         "reoptimise_every_min": 0}
+         "reoptimize_every_min": 0}
 
 
 @pytest.fixture(scope="module")

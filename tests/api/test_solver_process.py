@@ -1,4 +1,4 @@
-"""The background re-optimisation's searches in a child process (api.services.solver_process): the child's
+"""The background re-optimization's searches in a child process (api.services.solver_process): the child's
 answer goes through our own route evaluation, the child runs at the lowest priority, a dead child costs
 one round and the next round starts a new one, and the service's shutdown ends it.
 
@@ -45,10 +45,10 @@ def solver():
 @pytest.fixture
 def world() -> tuple[Dispatcher, ReoptimizationJob, set[str]]:
     """Three buses with the random day of tests/dispatch/test_reoptimize.py booked, the job that
-    re-optimises its plan, and the booked request ids."""
+    re-optimizes its plan, and the booked request ids."""
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(2, 30), 0)
     booked = set(book_random_day(dispatcher, 2, 40, 30))
-    assert len(booked) >= 10, "the scenario needs a plan worth re-optimising"
+    assert len(booked) >= 10, "the scenario needs a plan worth re-optimizing"
     return dispatcher, dispatcher.prepare_reoptimization(), booked
 
 

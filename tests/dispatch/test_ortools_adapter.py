@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dispatch.ortools_adapter import SolveFailedError, route_cost, solve_pdptw
-from dispatch.pdptw import Break, PdptwProblem, PdptwSolution, RequestSpec, VehicleSpec, Visit
+from dispatch.pdptw import BreakSpec, PdptwProblem, PdptwSolution, RequestSpec, VehicleSpec, Visit
 
 DAY = 1000
 LIMIT_S = 1.0
@@ -137,7 +137,7 @@ def test_break_is_taken_between_pickup_and_delivery():
     """The rider boards at time 1 (window [0, 2]); the 10-unit break must start at 5, on the way, so the
     delivery 9 units further happens no earlier than 1 + 9 + 10 = 20."""
     points = [(0, 0), (1, 0), (10, 0)]
-    vehicle = bus(0, breaks=(Break(earliest_start=5, latest_start=5, duration=10),))
+    vehicle = bus(0, breaks=(BreakSpec(earliest_start=5, latest_start=5, duration=10),))
     p = problem(points, trip(1, 2, pickup_window=(0, 2)), pairs(1), [vehicle])
     planned = times(solve_pdptw(p, time_limit_s=LIMIT_S))
     assert planned[0] <= 2 and planned[1] >= 20

@@ -97,7 +97,7 @@ def test_batch_of_prebookings_serves_what_fits_and_rejects_the_rest_with_a_cause
 
 def test_a_solution_found_off_the_plan_is_applied_when_nothing_changed_meanwhile():
     """Prepare a job, solve it apart (as the live service does on another thread), apply it: the plan
-    is the optimiser's, every route feasible, everyone kept, and a plan_reoptimized event says so."""
+    is the optimizer's, every route feasible, everyone kept, and a plan_reoptimized event says so."""
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(2, 30), 0)
     booked = book_random_day(dispatcher, 2, 40, 30)
     before = sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles)
@@ -113,7 +113,7 @@ def test_a_solution_found_off_the_plan_is_applied_when_nothing_changed_meanwhile
 
 
 def test_a_solution_of_a_plan_that_changed_meanwhile_is_not_applied():
-    """A booking made while the optimiser ran changes the plan version: the solution is dropped, the
+    """A booking made while the optimizer ran changes the plan version: the solution is dropped, the
     plan (with the new booking) stays as it is, and the event gives the reason."""
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
     book_random_day(dispatcher, 3, 20, 30)
@@ -127,7 +127,7 @@ def test_a_solution_of_a_plan_that_changed_meanwhile_is_not_applied():
     assert {v: dispatcher.route(v) for v in dispatcher.vehicles} == routes
     event = dispatcher.drain_events()[-1]
     assert event.kind is EventKind.PLAN_REOPTIMIZED and event.data == {
-        "applied": False, "reason": "the plan changed while the optimiser ran"}
+        "applied": False, "reason": "the plan changed while the optimizer ran"}
 
 
 def test_a_search_bounded_by_solutions_repeats_exactly():

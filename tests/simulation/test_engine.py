@@ -75,11 +75,11 @@ def small_day(**changes) -> Scenario:
 
 
 def test_a_seed_reproduces_the_same_key_figures(network):
-    """Two runs of the same seeded day, re-optimised every 15 minutes (each search bounded by its number
+    """Two runs of the same seeded day, re-optimized every 15 minutes (each search bounded by its number
     of solutions, not by wall time), give the same key figures; another seed gives others."""
     config = SimulationConfig(reopt_every_s=15 * 60, reopt_limit_s=30.0, reopt_solution_limit=5)
     first, second = (compute_kpis(run_scenario(small_day(config=config), network)).as_dict() for _ in range(2))
-    assert first["reoptimisations"] > 0
+    assert first["reoptimizations"] > 0
     first.pop("wall_s"), second.pop("wall_s")
     assert first == second
     other = compute_kpis(run_scenario(small_day(seed=6), network)).as_dict()
@@ -88,7 +88,7 @@ def test_a_seed_reproduces_the_same_key_figures(network):
 
 
 def test_every_plan_of_a_day_passes_route_evaluation(network):
-    """After every event of a day with cancellations and OR-Tools re-optimisation every 15 minutes, each
+    """After every event of a day with cancellations and OR-Tools re-optimization every 15 minutes, each
     bus's route in force passes :func:`dispatch.evaluation.evaluate_route` with the checker's own travel
     times. (No-shows are off: a rider who does not come keeps the bus ``no_show_wait_s`` at the stop,
     which the dispatcher does not plan for; see the README.)"""
@@ -96,7 +96,7 @@ def test_every_plan_of_a_day_passes_route_evaluation(network):
                               check_every=1)
     result = run_scenario(small_day(requests=120, config=config), network)
     assert result.plan_checks > 120
-    assert result.reoptimisations_applied > 0
+    assert result.reoptimizations_applied > 0
     assert result.violations == []
     assert compute_kpis(result).served > 60
 
@@ -113,6 +113,6 @@ def test_more_buses_never_serve_fewer_riders(network):
 
 @pytest.mark.parametrize("bad", [{"no_show_p": 1.5}, {"reopt_limit_s": 0}, {"reopt_solution_limit": 0}])
 def test_invalid_configuration_is_refused(bad):
-    """Probabilities outside [0, 1] and a zero optimiser budget are refused."""
+    """Probabilities outside [0, 1] and a zero optimizer budget are refused."""
     with pytest.raises(ValueError):
         SimulationConfig(**bad)
