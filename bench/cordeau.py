@@ -65,7 +65,7 @@ def read_cordeau(path: Path | str) -> CordeauInstance:
         raise ValueError(f"{path}: header says {second} but the file lists {len(rows)} nodes")
     if [int(r[0]) for r in rows] != list(range(len(rows))):
         raise ValueError(f"{path}: node ids must run 0, 1, 2, ... in order")
-    columns = list(zip(*rows))
+    columns = list(zip(*rows, strict=True))
     return CordeauInstance(
         name=path.name,
         vehicles=k,

@@ -5,7 +5,8 @@
 
 Every instance is mapped onto the same :class:`dispatch.pdptw.PdptwProblem` the dispatcher uses
 (static: all requests known, depot start and end; see :mod:`bench.cordeau`) and solved by
-:func:`dispatch.improve.solve_lns`. Requests are optional at a prohibitive drop penalty, so the search
+:class:`dispatch.improve.LnsSolver` with a seeded :class:`dispatch.pdptw.SearchBudget`. Requests are optional
+at a prohibitive drop penalty, so the search
 can start from a partial plan; a plan that still leaves one out is written as it is and the checker
 rejects it. Solutions are written as ``<out>/<instance>.json`` and judged by ``check_darp.py``
 (found next to the instance folder or given with ``--checker``), one instance at a time, on one core.
@@ -35,7 +36,8 @@ from bench.cordeau import (  # noqa: E402
     to_checker_json,
     to_problem,
 )
-from dispatch.improve import LnsOptions, solve_lns  # noqa: E402
+from dispatch.improve import LnsSolver  # noqa: E402
+from dispatch.pdptw import SearchBudget  # noqa: E402
 
 DROP_PENALTY_FACTOR = 100  # a dropped request costs this many times the longest arc
 
@@ -128,7 +130,7 @@ def _run_one(path: Path, args: argparse.Namespace, checker: Path, bks: float | N
     instance = read_cordeau(path)
     problem = to_problem(instance, drop_penalty=_drop_penalty(instance))
     started = time.monotonic()
-    solution = solve_lns(problem, time_limit_s=args.time_limit, options=LnsOptions(seed=args.seed))
+    solution = LnsSolver().solve(problem, SearchBudget(args.time_limit, seed=args.seed))
     seconds = time.monotonic() - started
     out_file = args.out / f"{instance.name}.json"
     out_file.write_text(json.dumps(to_checker_json(instance, solution)))

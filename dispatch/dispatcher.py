@@ -21,7 +21,7 @@ from dispatch.model import (
     DAY_S, Offer, OnboardRider, Promise, Rejection, RejectionCause, Request, Route, ServiceRules, Stop,
     StopKind, TimeBounds, TimeType, Vehicle, VehicleState, promise_for, time_bounds,
 )
-from dispatch.pdptw import PdptwSolution
+from dispatch.pdptw import PdptwSolution, SearchBudget
 from dispatch.reoptimize import (NewRequest, OptimizedPlan, PlanRejectedError, PreparedProblem, finish, optimize,
                                  prepare, solve_prepared)
 from dispatch.travel import LegTimes, TravelTimes
@@ -640,7 +640,7 @@ class Dispatcher:
         """
         try:
             job = self.prepare_reoptimization()
-            solution = solve_prepared(job.prepared, time_limit_s, solution_limit)
+            solution = solve_prepared(job.prepared, SearchBudget(time_limit_s, solution_limit))
         except PlanRejectedError as error:
             self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={"applied": False,
                                                                                    "reason": str(error)}))

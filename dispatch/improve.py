@@ -1,20 +1,22 @@
 """Large-neighbourhood search around the OR-Tools adapter, for dial-a-ride problems of some size.
 
 OR-Tools' local search stalls on dial-a-ride problems beyond a few dozen requests: with tight time
-windows and ride-time limits almost every move it tries is infeasible. :func:`solve_lns` therefore
+windows and ride-time limits almost every move it tries is infeasible. :class:`LnsSolver` therefore
 
-1. builds a first plan by regret insertion (or takes the caller's routes) and lets the adapter
-   check and improve it for a share of the budget;
-2. runs rounds of ruin and recreate in plain Python: remove related / costly / random requests,
-   reinsert them by regret insertion with noise, accept by simulated annealing;
-3. after each round hands the round's best plan to the adapter as a warm start: the adapter
-   re-checks it, polishes it with guided local search and plans the service times.
+1. builds a first plan by regret insertion (or takes the caller's routes) and lets its polisher (the
+   OR-Tools adapter) check and improve it for a share of the budget;
+2. runs rounds of ruin and recreate in plain Python: remove some requests with one of the ruin
+   operators of :attr:`LnsOptions.ruin_weights`, reinsert them by regret-k insertion with noise (k
+   drawn from :attr:`LnsOptions.regret_weights`), accept by simulated annealing;
+3. after each round hands the round's best plan to the polisher as a warm start: the polisher
+   re-checks it, polishes it with its own local search and plans the service times.
 
-A round's plan replaces the previous one only if the adapter accepted it as a warm start, so the
-answer is never worse than the first plan. The Python route evaluation covers windows, travel,
-capacity, ride times, shift end, route duration, fixed vehicles, riders on board and open ends; it
-does not model breaks, so a problem with breaks is left to the adapter alone. Uses only the
-adapter's public API and :mod:`dispatch.pdptw` types.
+A round's plan replaces the previous one only if the polisher accepted it as a warm start, so the
+answer is never worse than the first plan. The Python route check (:class:`RouteScheduler` and the
+insertion tests) covers windows, travel, capacity, ride times, shift end, route duration, fixed
+vehicles, riders on board and open ends; it does not model breaks, so a problem with breaks is left
+to the polisher alone. Uses only the :class:`~dispatch.pdptw.PdptwSolver` protocol and
+:mod:`dispatch.pdptw` types.
 """
 
 from __future__ import annotations
@@ -23,31 +25,50 @@ import math
 import random
 import time
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
+from itertools import pairwise
+from typing import Any, TypeVar
 
 import numpy as np
 
-from dispatch.ortools_adapter import SearchOptions, narrow_windows, solve_pdptw
-from dispatch.pdptw import PdptwProblem, PdptwSolution, node_matrices
+from dispatch.ortools_adapter import OrToolsSolver
+from dispatch.pdptw import PdptwProblem, PdptwSolution, PdptwSolver, SearchBudget, node_matrices
+from dispatch.scheduling import RouteScheduler
 
-__all__ = ["LnsOptions", "solve_lns"]
+__all__ = ["LnsOptions", "LnsSolver", "Ruin"]
 
-_INFINITY = float("inf")
 _CHECKED_CANDIDATES = 6  # cheapest insert positions given the full schedule test
 _MEMO_SIZE = 200_000
 _NO_ROUTE = 1e15  # insertion cost standing for "no feasible position on this route" in regrets
 
+_T = TypeVar("_T")
+_Insertion = tuple[int, int, int]  # (cost increase, pickup position, delivery position)
+# nodes, earliest and latest service starts, spare capacity (an int, or a tuple with several dimensions)
+_RouteInfo = tuple[list[int], list[int], list[int], list[Any]]
+
+
+class Ruin(StrEnum):
+    """The ruin operators: which requests one iteration removes."""
+
+    RELATED = "related"  # Shaw removal: a random request and those closest to it in space and time
+    COSTLY = "costly"  # worst removal: the requests whose visits save the most cost (with noise)
+    RANDOM = "random"  # uniformly at random
+
 
 @dataclass(frozen=True)
 class LnsOptions:
-    """Tuning of :func:`solve_lns`.
+    """Tuning of :class:`LnsSolver`: the budget's shares and the operator mix.
 
-    ``initial_share`` of the budget goes to the adapter's first plan; then rounds of ``round_s``
-    seconds of ruin and recreate alternate with ``polish_s`` seconds of adapter local search from
-    the best plan of the round. Each iteration removes between ``min_remove`` requests and
-    ``max_remove_share`` of them (at most ``max_remove``); the annealing temperature falls from
-    ``start_temperature`` times the plan cost to a hundredth of it over the search.
+    ``initial_share`` of the budget goes to the polisher's first plan; then rounds of ``round_s``
+    seconds of ruin and recreate alternate with ``polish_s`` seconds of the polisher's local search
+    from the best plan of the round. Each iteration removes between ``min_remove`` requests and
+    ``max_remove_share`` of them (at most ``max_remove``), with a ruin operator drawn from
+    ``ruin_weights``, and reinserts them by regret-k insertion with k drawn from ``regret_weights``
+    (k = 1 is greedy cheapest insertion) and insertion costs perturbed by ``noise`` (a share). The
+    annealing temperature falls from ``start_temperature`` times the plan cost to a hundredth of it
+    over the search.
     """
 
     initial_share: float = 0.1
@@ -58,8 +79,10 @@ class LnsOptions:
     max_remove_share: float = 0.3
     noise: float = 0.1
     start_temperature: float = 0.03  # worsening, as a share of the plan cost, accepted with odds 1/e
-    seed: int = 0
-    search: SearchOptions = SearchOptions()
+    ruin_weights: tuple[tuple[Ruin, float], ...] = (
+        (Ruin.RELATED, 0.5), (Ruin.COSTLY, 0.25), (Ruin.RANDOM, 0.25)
+    )
+    regret_weights: tuple[tuple[int, float], ...] = ((1, 1.0), (2, 1.0), (3, 1.0))
 
     def __post_init__(self) -> None:
         if not 0.0 < self.initial_share < 1.0:
@@ -68,47 +91,72 @@ class LnsOptions:
             raise ValueError("round_s and polish_s must be positive")
         if not 1 <= self.min_remove <= self.max_remove:
             raise ValueError("need 1 <= min_remove <= max_remove")
+        for name, mix in (("ruin_weights", self.ruin_weights), ("regret_weights", self.regret_weights)):
+            if not mix or any(weight <= 0 for _, weight in mix) or len({op for op, _ in mix}) != len(mix):
+                raise ValueError(f"{name} needs distinct operators with positive weights")
+        if any(k < 1 for k, _ in self.regret_weights):
+            raise ValueError("regret_weights: k must be at least 1")
 
 
-def solve_lns(
-    problem: PdptwProblem,
-    *,
-    time_limit_s: float,
-    initial_routes: Sequence[Sequence[int]] | None = None,
-    options: LnsOptions = LnsOptions(),
-) -> PdptwSolution:
-    """Solve ``problem`` within ``time_limit_s`` seconds of wall time (single-threaded).
+class LnsSolver:
+    """Ruin-and-recreate rounds around a polisher, behind the :class:`~dispatch.pdptw.PdptwSolver` protocol.
 
-    Feasible ``initial_routes`` (one visit list per vehicle) are never worsened. ``extra`` adds the
-    first plan's cost, the ruin-and-recreate iterations and rounds to the adapter's fields.
-    Raises :class:`dispatch.ortools_adapter.SolveFailedError` like :func:`solve_pdptw`.
+    The polisher (by default :class:`~dispatch.ortools_adapter.OrToolsSolver`) must honour warm starts
+    and plan the service times. The budget's seed drives every random choice of the search.
     """
-    started = time.monotonic()
-    deadline = started + time_limit_s
-    search_options = options.search
-    if any(v.breaks for v in problem.vehicles) or not problem.requests:
-        return solve_pdptw(
-            problem, time_limit_s=time_limit_s, initial_routes=initial_routes, options=search_options
-        )
-    search = _RuinRecreate(problem, options)
-    if initial_routes is None:
-        initial_routes = search.construct()
-    first_limit = time_limit_s * options.initial_share
-    plan = solve_pdptw(
-        problem, time_limit_s=first_limit, initial_routes=initial_routes, options=search_options
-    )
-    first_cost, iterations, rounds = plan.cost, 0, 0
-    cooling = (time.monotonic(), deadline - options.polish_s)
-    while deadline - time.monotonic() > options.polish_s + 0.1:
-        until = min(time.monotonic() + options.round_s, deadline - options.polish_s)
-        routes, _, done = search.run([[p.visit for p in r.visits] for r in plan.routes], until, cooling)
-        budget = max(0.05, min(options.polish_s, deadline - time.monotonic()))
-        polished = solve_pdptw(problem, time_limit_s=budget, initial_routes=routes, options=search_options)
-        if polished.extra["warm_start"] == "used":
-            plan = polished
-        iterations, rounds = iterations + done, rounds + 1
-    extra = {**plan.extra, "first_cost": first_cost, "lns_iterations": iterations, "lns_rounds": rounds}
-    return replace(plan, seconds=time.monotonic() - started, extra=extra)
+
+    def __init__(self, options: LnsOptions = LnsOptions(), polisher: PdptwSolver | None = None) -> None:
+        self.options = options
+        self.polisher: PdptwSolver = OrToolsSolver() if polisher is None else polisher
+
+    def solve(
+        self,
+        problem: PdptwProblem,
+        budget: SearchBudget,
+        initial_routes: Sequence[Sequence[int]] | None = None,
+    ) -> PdptwSolution:
+        """Solve ``problem`` within ``budget`` (single-threaded).
+
+        Feasible ``initial_routes`` (one visit list per vehicle) are never worsened. ``stats`` adds the
+        first plan's cost, the ruin-and-recreate iterations and rounds to the polisher's figures.
+        The rounds run on the clock, so a budget with a solution limit (a search that must repeat
+        exactly) goes to the polisher alone, as does a problem with breaks or without requests.
+        Raises :class:`~dispatch.pdptw.SolveFailedError` like the polisher.
+        """
+        started = time.monotonic()
+        deadline = started + budget.time_limit_s
+        options = self.options
+        no_rounds = budget.solution_limit is not None or not problem.requests
+        if no_rounds or any(v.breaks for v in problem.vehicles):
+            return self.polisher.solve(problem, budget, initial_routes)
+        search = _RuinRecreate(problem, options, budget.seed)
+        if initial_routes is None:
+            initial_routes = search.construct()
+        first = SearchBudget(budget.time_limit_s * options.initial_share, seed=budget.seed)
+        plan = self.polisher.solve(problem, first, initial_routes)
+        first_cost, iterations, rounds = plan.cost, 0, 0
+        cooling = (time.monotonic(), deadline - options.polish_s)
+        while deadline - time.monotonic() > options.polish_s + 0.1:
+            until = min(time.monotonic() + options.round_s, deadline - options.polish_s)
+            routes, _, done = search.run([[p.visit for p in r.visits] for r in plan.routes], until, cooling)
+            polish_s = max(0.05, min(options.polish_s, deadline - time.monotonic()))
+            polish = SearchBudget(polish_s, seed=budget.seed)
+            polished = self.polisher.solve(problem, polish, routes)
+            if polished.warm_start_used:
+                plan = polished
+            iterations, rounds = iterations + done, rounds + 1
+        stats = {**plan.stats, "first_cost": first_cost, "lns_iterations": iterations, "lns_rounds": rounds}
+        return replace(plan, seconds=time.monotonic() - started, stats=stats)
+
+
+def _weighted_choice(rng: random.Random, mix: tuple[tuple[_T, float], ...]) -> _T:
+    """One operator of ``mix``, drawn with odds proportional to its weight."""
+    threshold = rng.random() * sum(weight for _, weight in mix)
+    for operator, weight in mix:
+        threshold -= weight
+        if threshold < 0:
+            return operator
+    return mix[-1][0]
 
 
 class _RuinRecreate:
@@ -117,39 +165,30 @@ class _RuinRecreate:
     Routing nodes as in the adapter: visits ``0..V-1``, then one start and one end node per vehicle.
     """
 
-    def __init__(self, problem: PdptwProblem, options: LnsOptions) -> None:
+    def __init__(self, problem: PdptwProblem, options: LnsOptions, seed: int) -> None:
         self.problem = problem
         self.options = options
-        self.rng = random.Random(options.seed)
+        self.rng = random.Random(seed)
         n_visits, n_vehicles = len(problem.visits), len(problem.vehicles)
         self.n_visits, self.n_vehicles = n_visits, n_vehicles
-        time_matrix, cost_matrix = node_matrices(problem)
-        self.time, self.cost = time_matrix.tolist(), cost_matrix.tolist()
-        windows = narrow_windows(problem)
-        self.earliest = [w[0] for w in windows] + [v.start_time for v in problem.vehicles] * 2
-        self.latest = [w[1] for w in windows] + [v.end_latest for v in problem.vehicles] * 2
+        self.scheduler = RouteScheduler(problem)
+        self.time, self.cost = self.scheduler.time, node_matrices(problem)[1].tolist()
+        self.earliest, self.latest = self.scheduler.earliest, self.scheduler.latest
+        self.ride_limit = self.scheduler.ride_limit
         self.demand = [v.demand for v in problem.visits]
         self.capacity = [v.capacity for v in problem.vehicles]
         self.single_dimension = all(len(v.capacity) == 1 for v in problem.vehicles)
         self.initial_load = [v.initial_load or (0,) * len(v.capacity) for v in problem.vehicles]
-        self.max_duration = [
-            _INFINITY if v.max_duration is None else v.max_duration for v in problem.vehicles
-        ]
         self.request_of = [0] * n_visits
-        self.partner = [-1] * n_visits  # delivery -> pickup, pickup -> delivery
-        self.ride_limit = [_INFINITY] * n_visits  # on deliveries: bound on cumul(delivery) - cumul(pickup)
         for i, r in enumerate(problem.requests):
             self.request_of[r.delivery] = i
             if r.pickup is not None:
                 self.request_of[r.pickup] = i
-                self.partner[r.pickup], self.partner[r.delivery] = r.delivery, r.pickup
-                if r.max_ride_time is not None:
-                    self.ride_limit[r.delivery] = r.max_ride_time + problem.visits[r.pickup].service
         self.allowed = [
             range(n_vehicles) if r.vehicle is None else (r.vehicle,) for r in problem.requests
         ]
         self.relatedness = self._relatedness_matrix()
-        self.memo: dict[tuple, tuple[int, int, int] | None] = {}
+        self.memo: dict[tuple, _Insertion | None] = {}
 
     # ----------------------------------------------------------------- search loop
     def construct(self) -> list[list[int]] | None:
@@ -195,10 +234,10 @@ class _RuinRecreate:
     def _route_cost(self, vehicle: int, route: list[int]) -> int:
         nodes = self._nodes(vehicle, route)
         cost = self.cost
-        return sum(cost[a][b] for a, b in zip(nodes, nodes[1:]))
+        return sum(cost[a][b] for a, b in pairwise(nodes))
 
     def _nodes(self, vehicle: int, route: list[int]) -> list[int]:
-        return [self.n_visits + vehicle, *route, self.n_visits + self.n_vehicles + vehicle]
+        return self.scheduler.nodes(vehicle, route)
 
     # ----------------------------------------------------------------- ruin
     def _ruin(self, routes: list[list[int]]) -> list[int]:
@@ -209,10 +248,10 @@ class _RuinRecreate:
         share = int(len(on_route) * self.options.max_remove_share)
         upper = max(self.options.min_remove, min(self.options.max_remove, share))
         count = min(len(on_route), self.rng.randint(self.options.min_remove, upper))
-        kind = self.rng.random()
-        if kind < 0.5:
+        operator = _weighted_choice(self.rng, self.options.ruin_weights)
+        if operator is Ruin.RELATED:
             chosen = self._related_requests(on_route, count)
-        elif kind < 0.75:
+        elif operator is Ruin.COSTLY:
             chosen = self._costly_requests(routes, count)
         else:
             chosen = self.rng.sample(on_route, count)
@@ -226,7 +265,7 @@ class _RuinRecreate:
         seed = self.rng.choice(on_route)
         row = self.relatedness[seed]
         ranked = sorted(on_route, key=lambda i: row[i])
-        chosen = []
+        chosen: list[int] = []
         pool = ranked
         while len(chosen) < count and pool:
             k = int(len(pool) * self.rng.random() ** 4)
@@ -244,7 +283,7 @@ class _RuinRecreate:
                 request = self.request_of[b]
                 saving[request] = saving.get(request, 0) + gain
         ranked = sorted(saving, key=lambda i: -saving[i])
-        chosen = []
+        chosen: list[int] = []
         while len(chosen) < count and ranked:
             chosen.append(ranked.pop(int(len(ranked) * self.rng.random() ** 3)))
         return chosen
@@ -274,9 +313,9 @@ class _RuinRecreate:
         served = {self.request_of[v] for r in routes for v in r}
         unserved = [i for i in range(len(self.problem.requests)) if i not in served]
         pending = list(dict.fromkeys(pending + unserved))
-        route_info: dict[int, tuple] = {}
-        options: dict[tuple[int, int], tuple[float, int, int] | None] = {}
-        regret_k = self.rng.choice((1, 2, 3))
+        route_info: dict[int, _RouteInfo] = {}
+        best_of: dict[tuple[int, int], _Insertion | None] = {}  # (request, vehicle) -> insertion
+        regret_k = _weighted_choice(self.rng, self.options.regret_weights)
         noise = self.options.noise
         while pending:
             choice = None
@@ -284,9 +323,9 @@ class _RuinRecreate:
                 costs = []
                 for v in self.allowed[request]:
                     key = (request, v)
-                    if key not in options:
-                        options[key] = self._best_insertion(request, v, routes[v], route_info)
-                    found = options[key]
+                    if key not in best_of:
+                        best_of[key] = self._best_insertion(request, v, routes[v], route_info)
+                    found = best_of[key]
                     if found is not None:
                         costs.append((found[0] * (1 + noise * (self.rng.random() - 0.5)), v, found))
                 if not costs:
@@ -307,8 +346,8 @@ class _RuinRecreate:
             self._insert(routes[vehicle], request, i, j)
             pending.remove(request)
             route_info.pop(vehicle, None)
-            for key in [k for k in options if k[1] == vehicle]:
-                del options[key]
+            for key in [k for k in best_of if k[1] == vehicle]:
+                del best_of[key]
         return True
 
     def _insert(self, route: list[int], request: int, i: int, j: int) -> None:
@@ -320,7 +359,7 @@ class _RuinRecreate:
         route.insert(j, r.delivery)
         route.insert(i, r.pickup)
 
-    def _route_info(self, vehicle: int, route: list[int]):
+    def _route_info(self, vehicle: int, route: list[int]) -> _RouteInfo:
         """Nodes, earliest and latest service starts (windows only), spare capacity after each position."""
         nodes = self._nodes(vehicle, route)
         t, early, late = self.time, self.earliest, self.latest
@@ -334,15 +373,17 @@ class _RuinRecreate:
         for k in range(m - 2, -1, -1):
             latest[k] = min(late[nodes[k]], latest[k + 1] - t[nodes[k]][nodes[k + 1]])
         capacity = self.capacity[vehicle]
-        spare = [tuple(c - x for c, x in zip(capacity, self.initial_load[vehicle]))]
+        spare = [tuple(c - x for c, x in zip(capacity, self.initial_load[vehicle], strict=True))]
         for node in nodes[1:-1]:
-            spare.append(tuple(a - b for a, b in zip(spare[-1], self.demand[node])))
+            spare.append(tuple(a - b for a, b in zip(spare[-1], self.demand[node], strict=True)))
         spare.append(spare[-1])
         if self.single_dimension:
-            spare = [x[0] for x in spare]
+            return nodes, earliest, latest, [x[0] for x in spare]
         return nodes, earliest, latest, spare
 
-    def _best_insertion(self, request: int, vehicle: int, route: list[int], route_info: dict):
+    def _best_insertion(
+        self, request: int, vehicle: int, route: list[int], route_info: dict[int, _RouteInfo]
+    ) -> _Insertion | None:
         """Cheapest feasible insertion (cost increase, i, j) of the request into the vehicle's route.
 
         Memoised on (request, vehicle, route): routes untouched by a ruin come back again and again.
@@ -357,7 +398,7 @@ class _RuinRecreate:
         for delta, i, j in candidates[:_CHECKED_CANDIDATES]:
             trial = list(route)
             self._insert(trial, request, i, j)
-            if self.schedule(vehicle, trial) is not None:
+            if self.scheduler.schedule(vehicle, trial) is not None:
                 best = (delta, i, j)
                 break
         if len(self.memo) > _MEMO_SIZE:
@@ -365,7 +406,7 @@ class _RuinRecreate:
         self.memo[key] = best
         return best
 
-    def _candidates(self, request: int, vehicle: int, info) -> list[tuple[int, int, int]]:
+    def _candidates(self, request: int, vehicle: int, info: _RouteInfo) -> list[_Insertion]:
         """Insert positions that pass the window, capacity and direct ride-time tests."""
         r = self.problem.requests[request]
         nodes, earliest, latest, spare = info
@@ -402,13 +443,15 @@ class _RuinRecreate:
                 path += t[nj][nk]
         return found
 
-    def _fits_in(self, demand: tuple[int, ...]):
+    def _fits_in(self, demand: tuple[int, ...]) -> Callable[[Any], bool]:
         """A test of whether ``demand`` fits into a spare capacity of :meth:`_route_info`."""
         if self.single_dimension:
             return demand[0].__le__
-        return lambda spare: all(a <= b for a, b in zip(demand, spare))
+        return lambda spare: all(a <= b for a, b in zip(demand, spare, strict=True))
 
-    def _delivery_candidates(self, d: int, nodes, earliest, latest) -> list[tuple[int, int, int]]:
+    def _delivery_candidates(
+        self, d: int, nodes: list[int], earliest: list[int], latest: list[int]
+    ) -> list[_Insertion]:
         t, c = self.time, self.cost
         found = []
         for j in range(len(nodes) - 1):
@@ -417,90 +460,3 @@ class _RuinRecreate:
             if start <= self.latest[d] and start + t[d][b] <= latest[j + 1]:
                 found.append((c[a][d] + c[d][b] - c[a][b], j, j))
         return found
-
-    # ----------------------------------------------------------------- schedule
-    def schedule(self, vehicle: int, route: list[int]) -> list[int] | None:
-        """Service start times (start node first, end node last) meeting the time constraints, or None.
-
-        Capacity is not checked here (the insertion candidates already respect it). After Cordeau &
-        Laporte: earliest times; delay the departure by as much forward slack as waiting allows;
-        then delay the pickup of each request whose ride is still too long, in route order.
-        """
-        nodes = self._nodes(vehicle, route)
-        m = len(nodes)
-        pickup_pos = {}
-        ride_of = [(-1, _INFINITY)] * m  # on deliveries: (position of the pickup, ride limit)
-        n_visits, partner_of = self.n_visits, self.partner
-        for k in range(1, m - 1):
-            partner = partner_of[nodes[k]]
-            if partner == -1:
-                continue
-            if partner in pickup_pos:
-                ride_of[k] = (pickup_pos[partner], self.ride_limit[nodes[k]])
-            else:
-                pickup_pos[nodes[k]] = k
-        start, wait = [0] * m, [0] * m
-        if not self._forward(nodes, 0, start, wait, self.earliest[nodes[0]]):
-            return None
-        self._delay(nodes, 0, start, wait, ride_of)
-        late_pickups = sorted(
-            p for k, (p, limit) in enumerate(ride_of) if p >= 0 and start[k] - start[p] > limit
-        )
-        for k in late_pickups:
-            self._delay(nodes, k, start, wait, ride_of)
-        if self._rides_ok(start, ride_of) and start[-1] - start[0] <= self.max_duration[vehicle]:
-            return start
-        if not late_pickups:
-            return None
-        for k in sorted(pickup_pos.values()):
-            self._delay(nodes, k, start, wait, ride_of)
-        if self._rides_ok(start, ride_of) and start[-1] - start[0] <= self.max_duration[vehicle]:
-            return start
-        return None
-
-    def _forward(self, nodes, k0: int, start: list[int], wait: list[int], first: int) -> bool:
-        """Earliest service starts from position k0 (served at ``first``); False if a window is missed."""
-        t, early, late = self.time, self.earliest, self.latest
-        start[k0] = first
-        if first > late[nodes[k0]]:
-            return False
-        previous, now = nodes[k0], first
-        for k in range(k0 + 1, len(nodes)):
-            node = nodes[k]
-            arrival = now + t[previous][node]
-            if arrival > late[node]:
-                return False
-            opening = early[node]
-            if arrival < opening:
-                now, wait[k] = opening, opening - arrival
-            else:
-                now, wait[k] = arrival, 0
-            start[k] = now
-            previous = node
-        return True
-
-    def _delay(self, nodes, j: int, start: list[int], wait: list[int], ride_of) -> None:
-        """Push the service at position j later by its forward slack, capped by the waiting after it."""
-        late = self.latest
-        slack = late[nodes[j]] - start[j]
-        waited = 0
-        for k in range(j + 1, len(nodes)):
-            waited += wait[k]
-            if waited >= slack:
-                break
-            room = late[nodes[k]] - start[k]
-            pickup, limit = ride_of[k]
-            if 0 <= pickup < j and limit - (start[k] - start[pickup]) < room:
-                room = limit - (start[k] - start[pickup])
-            if room < 0:
-                room = 0
-            if waited + room < slack:
-                slack = waited + room
-        shift = min(slack, waited)
-        if shift > 0:
-            wait[j] += shift
-            self._forward(nodes, j, start, wait, start[j] + shift)
-
-    @staticmethod
-    def _rides_ok(start: list[int], ride_of) -> bool:
-        return all(start[k] - start[p] <= limit for k, (p, limit) in enumerate(ride_of) if p >= 0)

@@ -1,17 +1,18 @@
 """A matrix-level pickup-and-delivery problem with time windows: the optimizer's input and output.
 
 This is the neutral form between the dispatch domain (requests, vehicle states, promises) and the
-OR-Tools adapter (:mod:`dispatch.ortools_adapter`). Everything is an integer: times in seconds (or
-any time unit the caller chooses, e.g. 1/100 minutes for the Cordeau benchmark), costs in metres (or
-scaled distance units). The caller builds a :class:`PdptwProblem`, the adapter returns a
-:class:`PdptwSolution`, and the caller verifies that solution before using it.
+solvers that implement :class:`PdptwSolver` (the OR-Tools adapter :mod:`dispatch.ortools_adapter`,
+the large-neighbourhood search :mod:`dispatch.improve`). Everything is an integer: times in seconds (or
+any time unit the caller chooses, e.g. 1/1000 of the file's unit for the Cordeau benchmark), costs in
+metres (or scaled distance units). The caller builds a :class:`PdptwProblem`, hands it to a solver with
+a :class:`SearchBudget`, receives a :class:`PdptwSolution`, and verifies that solution before using it.
 
 Conventions
 - A *visit* is one stop to serve: a pickup or a delivery of one request. Visits are numbered
   ``0..len(visits)-1``; each has a ``location`` (row/column of the matrices).
 - ``time`` on a visit or at a vehicle's end means the *start of service*; the vehicle may wait
   before a window opens. Travel from visit i to j takes ``service[i] + travel_time[loc i, loc j]``.
-- Ride time of a request = start of service at its delivery − (start of service at its pickup +
+- Ride time of a request = start of service at its delivery - (start of service at its pickup +
   pickup service), bounded by ``max_ride_time``.
 - A request whose rider is already on board has no pickup visit (``pickup is None``); it must be
   served by ``vehicle`` and its load is part of that vehicle's ``initial_load``.
@@ -19,7 +20,10 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 
@@ -32,7 +36,7 @@ class Visit:
     earliest: int
     latest: int
     service: int = 0
-    demand: tuple[int, ...] = (1,)  # load change per capacity dimension: + at pickup, − at delivery
+    demand: tuple[int, ...] = (1,)  # load change per capacity dimension: + at pickup, - at delivery
     require_empty: bool = False  # nobody may be on board here (a driver's break at the depot)
 
 
@@ -55,7 +59,7 @@ class VehicleSpec:
     end_latest: int  # latest arrival at the end (shift end)
     capacity: tuple[int, ...] = (1,)
     initial_load: tuple[int, ...] | None = None  # riders already on board; None = empty
-    max_duration: int | None = None  # route duration limit (end arrival − start departure)
+    max_duration: int | None = None  # route duration limit (end arrival - start departure)
     breaks: tuple[BreakSpec, ...] = ()
 
 
@@ -108,7 +112,62 @@ class PdptwSolution:
     cost: int  # travel cost of the routes (without penalties)
     status: str  # solver status name, e.g. "ROUTING_SUCCESS"
     seconds: float  # wall time spent
-    extra: dict = field(default_factory=dict)
+    warm_start_used: bool = False  # the initial routes were feasible and the search started from them
+    stats: dict[str, int] = field(default_factory=dict)  # search figures (objective, iterations, ...)
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    """How long a solver may search, and the seed of its random choices.
+
+    The search stops at ``time_limit_s`` seconds of wall time, or earlier after ``solution_limit``
+    solutions. A search that ends on its solution count (not on the clock) repeats exactly, whatever
+    the machine's speed; a solver whose search cannot end on a count says what it does with one.
+    """
+
+    time_limit_s: float
+    solution_limit: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.time_limit_s > 0:
+            raise ValueError("time_limit_s must be positive")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ValueError("solution_limit must be positive")
+
+
+class SolveFailedError(RuntimeError):
+    """The solver found no plan that serves every mandatory request.
+
+    ``status`` is the solver's status name, e.g. ``"ROUTING_FAIL"`` or ``"ROUTING_INFEASIBLE"``;
+    ``code`` is a stable machine-readable cause.
+    """
+
+    code = "pdptw_no_solution"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"no plan serves every mandatory request (solver status {status})")
+        self.status = status
+
+
+class PdptwSolver(Protocol):
+    """Anything that solves a :class:`PdptwProblem` within a :class:`SearchBudget`.
+
+    Every request of the problem ends on a route or in ``unserved``. Feasible ``initial_routes`` (one
+    list of visit indices per vehicle, in driving order) warm-start the search, and the answer is then
+    never costlier than they are (travel cost plus drop penalties); infeasible ones are ignored, and
+    :attr:`PdptwSolution.warm_start_used` tells which. Raises :class:`SolveFailedError` when no plan
+    serves every mandatory request.
+    """
+
+    def solve(
+        self,
+        problem: PdptwProblem,
+        budget: SearchBudget,
+        initial_routes: Sequence[Sequence[int]] | None = None,
+    ) -> PdptwSolution:
+        """Solve ``problem`` within ``budget``, warm-started from ``initial_routes`` if given."""
+        ...
 
 
 def node_matrices(problem: PdptwProblem) -> tuple[np.ndarray, np.ndarray]:
@@ -131,3 +190,12 @@ def node_matrices(problem: PdptwProblem) -> tuple[np.ndarray, np.ndarray]:
             cost[:, n_visits + n_vehicles + v] = 0
     return service[:, None] + travel, cost
 
+
+def route_cost(problem: PdptwProblem, vehicle: int, visits: Sequence[int]) -> int:
+    """Travel cost of one vehicle driving through ``visits`` (start to end; open ends stop early)."""
+    spec = problem.vehicles[vehicle]
+    locations = [spec.start_location] + [problem.visits[v].location for v in visits]
+    if spec.end_location is not None:
+        locations.append(spec.end_location)
+    cost = problem.travel_cost
+    return int(sum(int(cost[a, b]) for a, b in pairwise(locations)))

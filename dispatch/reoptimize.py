@@ -5,9 +5,9 @@ committed stops) at the time it is free, ends at its depot by its shift end, and
 on board, whom only it may drop off. Booked riders keep their promised pickup window, latest arrival
 and maximum ride time; breaks stay with their vehicle, at the depot, with nobody on board. The
 current routes warm-start the search, so the answer is never worse than the plan in force. Short
-budgets (live re-optimization) go to OR-Tools' guided local search alone; budgets of
-``LNS_MIN_BUDGET_S`` or more (batch planning) to the large-neighbourhood search of
-:mod:`dispatch.improve`, which wraps the same adapter.
+budgets (live re-optimization) go to the OR-Tools adapter alone; budgets of ``LNS_MIN_BUDGET_S`` or
+more (batch planning) to the large-neighbourhood search of :mod:`dispatch.improve`, which wraps the
+same adapter (:func:`solver_for`).
 New requests (batch mode, e.g. tomorrow's pre-bookings) are optional: those the solver cannot fit
 come back unserved. Every route of the answer is checked with :func:`evaluate_route` before it is
 returned; a plan that fails is never applied. Evaluation schedules every stop as early as possible;
@@ -17,15 +17,24 @@ time (its ``earliest`` is raised, still inside the promised window).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
+from dispatch.improve import LnsSolver
 from dispatch.insertion import VehicleRoute, best_insertion
 from dispatch.model import OnboardRider, Stop, StopKind
-from dispatch.improve import solve_lns
-from dispatch.ortools_adapter import SearchOptions, SolveFailedError, solve_pdptw
-from dispatch.pdptw import PdptwProblem, PdptwSolution, RequestSpec, VehicleSpec, Visit
+from dispatch.ortools_adapter import OrToolsSolver
+from dispatch.pdptw import (
+    PdptwProblem,
+    PdptwSolution,
+    PdptwSolver,
+    RequestSpec,
+    SearchBudget,
+    SolveFailedError,
+    VehicleSpec,
+    Visit,
+)
 from dispatch.travel import LegTimes
 
 UNSERVED_PENALTY_S = 24 * 3600  # leaving a new request out costs more than any detour
@@ -104,7 +113,7 @@ def build_problem(routes: Sequence[VehicleRoute], evaluations: Sequence[RouteEva
     builder = _Builder({}, [], [], [])
     vehicles, initial = [], []
     request_ids: list[str] = []
-    for v, (route, evaluation) in enumerate(zip(routes, evaluations)):
+    for v, (route, evaluation) in enumerate(zip(routes, evaluations, strict=True)):
         location, time, onboard = _after_committed(route, evaluation)
         boarded = {r.request_id: r.departed_pickup_at for r in onboard}
         pickups: dict[str, int] = {}
@@ -195,29 +204,28 @@ def prepare(routes: Sequence[VehicleRoute], legs: LegTimes, new_requests: Sequen
                            sum(e.drive_s for e in before), kept)
 
 
-def solve_prepared(prepared: PreparedProblem, time_limit_s: float, solution_limit: int | None = None
-                   ) -> PdptwSolution:
-    """Solve ``prepared`` within ``time_limit_s`` (OR-Tools alone for short budgets, LNS for long ones).
+def solver_for(budget: SearchBudget) -> PdptwSolver:
+    """The solver for ``budget``: the large-neighbourhood search from ``LNS_MIN_BUDGET_S`` on, else OR-Tools
+    alone."""
+    return LnsSolver() if budget.time_limit_s >= LNS_MIN_BUDGET_S else OrToolsSolver()
 
-    With ``solution_limit`` OR-Tools alone descends greedily until it has found that many solutions or
-    reaches a local optimum (or the time is up): such a search ends on a count, not on the clock, so it
-    repeats exactly (simulations use it). Guided local search would go on past the local optimum until
-    the time is up, finding a number of solutions that depends on the machine's speed.
+
+def solve_prepared(prepared: PreparedProblem, budget: SearchBudget) -> PdptwSolution:
+    """Solve ``prepared`` within ``budget`` with :func:`solver_for` the budget.
+
+    A budget with a solution limit is a search that repeats exactly (simulations use it): OR-Tools
+    descends greedily until it has found that many solutions or reaches a local optimum, or the time is
+    up (see :mod:`dispatch.ortools_adapter`).
     Raises :class:`PlanRejectedError` when the solver finds nothing."""
-    return solve_problem(prepared.problem, prepared.initial, time_limit_s, solution_limit)
+    return solve_problem(prepared.problem, prepared.initial, budget)
 
 
-def solve_problem(problem: PdptwProblem, initial: Sequence[Sequence[int]] | None, time_limit_s: float,
-                  solution_limit: int | None = None) -> PdptwSolution:
+def solve_problem(problem: PdptwProblem, initial: Sequence[Sequence[int]] | None, budget: SearchBudget
+                  ) -> PdptwSolution:
     """:func:`solve_prepared` on the parts of a prepared problem the search needs (plain, picklable values:
     another process may run it)."""
     try:
-        if solution_limit is not None:
-            return solve_pdptw(problem, time_limit_s=time_limit_s, initial_routes=initial,
-                               options=SearchOptions(metaheuristic="GREEDY_DESCENT",
-                                                     solution_limit=solution_limit))
-        solve = solve_lns if time_limit_s >= LNS_MIN_BUDGET_S else solve_pdptw
-        return solve(problem, time_limit_s=time_limit_s, initial_routes=initial)
+        return solver_for(budget).solve(problem, budget, initial)
     except SolveFailedError as error:
         raise PlanRejectedError(str(error)) from error
 
@@ -259,4 +267,4 @@ def optimize(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float
     Raises :class:`PlanRejectedError` when no verified plan comes out; the caller keeps its plan.
     """
     prepared = prepare(routes, legs, new_requests)
-    return finish(prepared, solve_prepared(prepared, time_limit_s), legs)
+    return finish(prepared, solve_prepared(prepared, SearchBudget(time_limit_s)), legs)

@@ -15,7 +15,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from dispatch.pdptw import PdptwSolution
+from dispatch.pdptw import PdptwSolution, SearchBudget
 from dispatch.reoptimize import PlanRejectedError, PreparedProblem, solve_problem
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ class SolverProcess:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_lowest_priority)
         try:  # a child that died while idle breaks the pool already at ``submit``
-            future = self._pool.submit(solve_problem, prepared.problem, prepared.initial, time_limit_s)
+            future = self._pool.submit(solve_problem, prepared.problem, prepared.initial,
+                                       SearchBudget(time_limit_s))
             return future.result(timeout=time_limit_s + STARTUP_ALLOWANCE_S)
         except BrokenProcessPool as error:
             self.close()

@@ -9,11 +9,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dispatch.ortools_adapter import SolveFailedError, route_cost, solve_pdptw
-from dispatch.pdptw import BreakSpec, PdptwProblem, PdptwSolution, RequestSpec, VehicleSpec, Visit
+from dispatch.ortools_adapter import OrToolsSolver
+from dispatch.pdptw import (
+    BreakSpec,
+    PdptwProblem,
+    PdptwSolution,
+    RequestSpec,
+    SearchBudget,
+    SolveFailedError,
+    VehicleSpec,
+    Visit,
+    route_cost,
+)
 
 DAY = 1000
-LIMIT_S = 1.0
+LIMIT = SearchBudget(1.0)
 
 
 def grid(points: list[tuple[int, int]]) -> np.ndarray:
@@ -73,7 +83,7 @@ def test_capacity_of_one_forces_two_separate_trips():
     """Two riders share pickup and destination; a one-seat bus must carry them one after the other."""
     points = [(0, 0), (1, 0), (5, 0)]
     p = problem(points, trip(1, 2) + trip(1, 2), pairs(2), [bus(0, capacity=1)])
-    solution = solve_pdptw(p, time_limit_s=LIMIT_S)
+    solution = OrToolsSolver().solve(p, LIMIT)
     route = order(solution)
     assert sorted(route) == [0, 1, 2, 3]
     assert route.index(1) < route.index(2) or route.index(3) < route.index(0)  # drop-off before next boarding
@@ -85,10 +95,10 @@ def test_ride_time_limit_forbids_the_pooled_detour():
     with rider 0's ride limited to the direct 4, the bus must collect rider 1 first (cost 18)."""
     points = [(0, 0), (1, 3), (2, 0), (3, 4), (0, 1)]
     visits = trip(1, 2) + trip(3, 4)
-    free = solve_pdptw(problem(points, visits, pairs(2)), time_limit_s=LIMIT_S)
+    free = OrToolsSolver().solve(problem(points, visits, pairs(2)), LIMIT)
     assert free.cost == 16 and order(free) == [0, 2, 1, 3]
     limited_requests = [RequestSpec(pickup=0, delivery=1, max_ride_time=4), RequestSpec(pickup=2, delivery=3)]
-    limited = solve_pdptw(problem(points, visits, limited_requests), time_limit_s=LIMIT_S)
+    limited = OrToolsSolver().solve(problem(points, visits, limited_requests), LIMIT)
     assert limited.cost == 18 and order(limited) == [2, 0, 1, 3]
     assert times(limited)[1] - times(limited)[0] <= 4
 
@@ -97,7 +107,7 @@ def test_time_windows_set_the_visiting_order_and_the_times():
     """Rider a (near) may only be picked up in [10, 12], rider b (farther) in [0, 5]: b goes first."""
     points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0)]
     visits = trip(1, 2, pickup_window=(10, 12)) + trip(3, 4, pickup_window=(0, 5))
-    solution = solve_pdptw(problem(points, visits, pairs(2)), time_limit_s=LIMIT_S)
+    solution = OrToolsSolver().solve(problem(points, visits, pairs(2)), LIMIT)
     route, planned = order(solution), times(solution)
     assert route.index(2) < route.index(0)
     assert 10 <= planned[0] <= 12 and planned[2] <= 5
@@ -107,10 +117,10 @@ def test_rider_on_board_is_delivered_by_own_vehicle_before_a_new_rider_boards():
     """Bus 1 carries a rider (initial load 1 of 1 seat) to location 2; bus 0 starts right there but may
     not take over. The new request (3 -> 4) fits on bus 1 only after the drop-off."""
     points = [(0, 0), (5, 0), (6, 0), (7, 0), (8, 0)]
-    visits = [Visit(location=2, earliest=0, latest=DAY, demand=(-1,))] + trip(3, 4)
+    visits = [Visit(location=2, earliest=0, latest=DAY, demand=(-1,)), *trip(3, 4)]
     vehicles = [bus(2, capacity=1), bus(1, capacity=1, initial_load=(1,))]
     requests = [RequestSpec(pickup=None, delivery=0, vehicle=1), RequestSpec(pickup=1, delivery=2, vehicle=1)]
-    solution = solve_pdptw(problem(points, visits, requests, vehicles), time_limit_s=LIMIT_S)
+    solution = OrToolsSolver().solve(problem(points, visits, requests, vehicles), LIMIT)
     assert order(solution, 0) == []
     assert order(solution, 1) == [0, 1, 2]
 
@@ -120,7 +130,7 @@ def test_optional_request_too_far_away_comes_back_unserved_while_the_others_are_
     points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (400, 0), (401, 0)]
     visits = trip(1, 2) + trip(3, 4) + trip(5, 6)
     p = problem(points, visits, pairs(3, drop_penalty=10_000), [bus(0, end_latest=100)])
-    solution = solve_pdptw(p, time_limit_s=LIMIT_S)
+    solution = OrToolsSolver().solve(p, LIMIT)
     assert solution.unserved == (2,)
     assert sorted(order(solution)) == [0, 1, 2, 3]
 
@@ -129,7 +139,7 @@ def test_request_fixed_to_a_vehicle_is_served_by_that_vehicle():
     """The request sits next to bus 0's depot but is promised to bus 1, 50 units away."""
     points = [(0, 0), (1, 0), (2, 0), (50, 0)]
     p = problem(points, trip(1, 2), pairs(1, vehicle=1), [bus(0), bus(3)])
-    solution = solve_pdptw(p, time_limit_s=LIMIT_S)
+    solution = OrToolsSolver().solve(p, LIMIT)
     assert order(solution, 0) == [] and order(solution, 1) == [0, 1]
 
 
@@ -139,7 +149,7 @@ def test_break_is_taken_between_pickup_and_delivery():
     points = [(0, 0), (1, 0), (10, 0)]
     vehicle = bus(0, breaks=(BreakSpec(earliest_start=5, latest_start=5, duration=10),))
     p = problem(points, trip(1, 2, pickup_window=(0, 2)), pairs(1), [vehicle])
-    planned = times(solve_pdptw(p, time_limit_s=LIMIT_S))
+    planned = times(OrToolsSolver().solve(p, LIMIT))
     assert planned[0] <= 2 and planned[1] >= 20
 
 
@@ -148,17 +158,38 @@ def test_warm_start_is_never_worse_than_the_initial_routes():
     points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0)]
     p = problem(points, trip(1, 6) + trip(2, 5) + trip(3, 4), pairs(3))
     initial = [[4, 5, 2, 3, 0, 1]]
-    solution = solve_pdptw(p, time_limit_s=0.2, initial_routes=initial)
-    assert solution.extra["warm_start"] == "used"
+    solution = OrToolsSolver().solve(p, SearchBudget(0.2), initial)
+    assert solution.warm_start_used
     assert solution.cost <= route_cost(p, 0, initial[0])
     assert solution.cost == 12
+
+
+def test_infeasible_warm_start_is_ignored_and_reported():
+    """Initial routes that deliver before they pick up are no plan: the search starts afresh, finds the
+    direct trip, and says the warm start was not used."""
+    points = [(0, 0), (1, 0), (3, 0)]
+    p = problem(points, trip(1, 2), pairs(1))
+    solution = OrToolsSolver().solve(p, LIMIT, [[1, 0]])
+    assert not solution.warm_start_used
+    assert order(solution) == [0, 1] and solution.cost == 6
+
+
+def test_search_bounded_by_solutions_ends_on_its_count_and_repeats():
+    """A budget with a solution limit and an hour of time ends long before the hour (greedy descent
+    stops at its count or a local optimum) and gives the same routes twice."""
+    points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0)]
+    p = problem(points, trip(1, 6) + trip(2, 5) + trip(3, 4), pairs(3))
+    budget = SearchBudget(3600.0, solution_limit=5)
+    first, second = OrToolsSolver().solve(p, budget), OrToolsSolver().solve(p, budget)
+    assert order(first) == order(second) and first.seconds < 60
+    assert first.unserved == ()
 
 
 def test_open_end_route_stops_at_the_last_delivery():
     """Without an end location the route ends where the last rider leaves: no return trip is paid."""
     points = [(0, 0), (2, 0), (7, 0)]
     p = problem(points, trip(1, 2), pairs(1), [bus(0, end_location=None)])
-    solution = solve_pdptw(p, time_limit_s=LIMIT_S)
+    solution = OrToolsSolver().solve(p, LIMIT)
     assert solution.cost == 7
     assert solution.routes[0].end_time == times(solution)[1]
 
@@ -168,5 +199,5 @@ def test_mandatory_request_that_no_bus_can_reach_raises_a_typed_error():
     points = [(0, 0), (50, 0), (51, 0)]
     p = problem(points, trip(1, 2, pickup_window=(0, 10)), pairs(1))
     with pytest.raises(SolveFailedError) as error:
-        solve_pdptw(p, time_limit_s=LIMIT_S)
+        OrToolsSolver().solve(p, LIMIT)
     assert error.value.code == "pdptw_no_solution"

@@ -11,6 +11,7 @@ from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
 from dispatch.model import Offer, Rejection, Request, ServiceRules, TimeType, Vehicle
+from dispatch.pdptw import SearchBudget
 from dispatch.reoptimize import LNS_MIN_BUDGET_S, solve_prepared
 from dispatch.travel import MatrixTravelTimes
 from tests.dispatch.scenarios import minutes
@@ -27,7 +28,7 @@ def plane_matrix(seed: int, n: int) -> MatrixTravelTimes:
 
 
 def fleet(n: int, depot: int = 0) -> list[Vehicle]:
-    """``n`` 4-seat buses with one wheelchair space, on shift 0–10 h."""
+    """``n`` 4-seat buses with one wheelchair space, on shift 0-10 h."""
     return [Vehicle(f"bus{v}", 4, 1, depot, 0, minutes(600)) for v in range(n)]
 
 
@@ -46,8 +47,8 @@ def book_random_day(dispatcher: Dispatcher, seed: int, count: int, n_locations: 
     for r in range(count):
         now = minutes(r * 180 / count)
         o, d = rng.sample(range(1, n_locations), 2)
-        result = dispatcher.quote(Request(f"r{r}", o, d, TimeType.LEAVE_AFTER, now + rng.randint(0, 1800), now),
-                                  now)
+        request = Request(f"r{r}", o, d, TimeType.LEAVE_AFTER, now + rng.randint(0, 1800), now)
+        result = dispatcher.quote(request, now)
         if isinstance(result, Offer) and isinstance(dispatcher.book(result.request_id, now), Offer):
             booked.append(result.request_id)
     return booked
@@ -68,7 +69,7 @@ def test_reoptimized_plan_passes_evaluation_and_is_never_worse():
     assert planned == set(booked)
     for vehicle_id in dispatcher.vehicles:
         route, ev = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
-        for stop, start in zip(route.stops, ev.start):
+        for stop, start in zip(route.stops, ev.start, strict=True):
             if stop.kind == "pickup":
                 promise = windows[stop.request_id]
                 assert promise.window_start <= start <= promise.window_end
@@ -103,7 +104,7 @@ def test_a_solution_found_off_the_plan_is_applied_when_nothing_changed_meanwhile
     before = sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles)
     dispatcher.drain_events()
     job = dispatcher.prepare_reoptimization()
-    result = dispatcher.apply_reoptimization(job, solve_prepared(job.prepared, 1.0), 0)
+    result = dispatcher.apply_reoptimization(job, solve_prepared(job.prepared, SearchBudget(1.0)), 0)
     assert result is not None and result.drive_s_after <= before
     assert sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles) == result.drive_s_after
     assert_all_routes_feasible(dispatcher)
@@ -118,7 +119,7 @@ def test_a_solution_of_a_plan_that_changed_meanwhile_is_not_applied():
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
     book_random_day(dispatcher, 3, 20, 30)
     job = dispatcher.prepare_reoptimization()
-    solution = solve_prepared(job.prepared, 1.0)
+    solution = solve_prepared(job.prepared, SearchBudget(1.0))
     offer = dispatcher.quote(Request("late", 3, 7, TimeType.LEAVE_AFTER, minutes(60), 0), 0)
     assert isinstance(offer, Offer) and isinstance(dispatcher.book("late", 0), Offer)
     routes = {v: dispatcher.route(v) for v in dispatcher.vehicles}
@@ -136,7 +137,7 @@ def test_a_search_bounded_by_solutions_repeats_exactly():
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(4, 30), 0)
     book_random_day(dispatcher, 4, 30, 30)
     job = dispatcher.prepare_reoptimization()
-    first, second = (solve_prepared(job.prepared, 30.0, solution_limit=40) for _ in range(2))
+    first, second = (solve_prepared(job.prepared, SearchBudget(30.0, solution_limit=40)) for _ in range(2))
     assert [(r.vehicle, [p.visit for p in r.visits]) for r in first.routes] == \
         [(r.vehicle, [p.visit for p in r.visits]) for r in second.routes]
     assert dispatcher.apply_reoptimization(job, first, 0) is not None
