@@ -12,7 +12,7 @@ windows and ride-time limits almost every move it tries is infeasible. :class:`L
    re-checks it, polishes it with its own local search and plans the service times.
 
 A round's plan replaces the previous one only if the polisher accepted it as a warm start, so the
-answer is never worse than the first plan. The Python route check (:class:`RouteScheduler` and the
+answer is never worse than the first plan. The Python route check (:mod:`dispatch.scheduling` and the
 insertion tests) covers windows, travel, capacity, ride times, shift end, route duration, fixed
 vehicles, riders on board and open ends; it does not model breaks, so a problem with breaks is left
 to the polisher alone. Uses only the :class:`~dispatch.pdptw.PdptwSolver` protocol and

@@ -72,10 +72,12 @@ def pairs(n: int, **fields) -> list[RequestSpec]:
 
 
 def order(solution: PdptwSolution, vehicle: int = 0) -> list[int]:
+    """The visits of one vehicle's route, in driving order."""
     return [p.visit for p in solution.routes[vehicle].visits]
 
 
 def times(solution: PdptwSolution, vehicle: int = 0) -> dict[int, int]:
+    """Visit -> planned start of service on one vehicle's route."""
     return {p.visit: p.time for p in solution.routes[vehicle].visits}
 
 
