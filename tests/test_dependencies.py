@@ -1,12 +1,13 @@
-"""Every third-party module the code imports is a declared dependency of the right kind, and the lock files pin
-every declared dependency.
+"""Every third-party module the code imports is a declared dependency of the right kind, and the lock
+files pin every declared dependency.
 
 The service's packages (``api``, ``dispatch``, ``routing``, ``simulation``) may import only the runtime
-dependencies of ``pyproject.toml``: ``make run`` installs nothing else, so anything more fails on a fresh clone
-(as httpx once did). The load tests (``loadtests/``) and benchmarks (``bench/``) are test tooling, run by
-``make load``, ``make bench-*`` after the ``test`` extra is installed: they may import the runtime dependencies
-and the ``test`` extra. A module that only arrives through another package (sqlalchemy through sqlmodel,
-starlette through fastapi) counts as undeclared: the other package may drop it in any release.
+dependencies of ``pyproject.toml``: ``make run`` installs nothing else, so anything more fails on a fresh
+clone (as httpx once did). The load tests (``loadtests/``) and benchmarks (``bench/``) are test tooling,
+run by ``make load`` and ``make bench-*`` once the ``test`` extra is installed: they may import the runtime
+dependencies and the ``test`` extra. A module that only arrives through another package (sqlalchemy
+through sqlmodel, starlette through fastapi) counts as undeclared: the other package may drop it in any
+release.
 
 Modules are mapped to the distributions that provide them with ``importlib.metadata`` in the environment the
 tests run in, which ``make test`` installs from the test lock.
@@ -163,7 +164,7 @@ def test_lock_files_pin_every_declared_dependency_within_its_range() -> None:
         if not versions or not all(requirement.specifier.contains(v, prereleases=True) for v in versions):
             problems.append(f"{spec}: locked {', '.join(sorted(versions)) or 'nowhere'}")
     problems += [
-        f"{name}: {sorted(versions)} in requirements.lock, {sorted(test.get(name, []))} in requirements-test.lock"
+        f"{name}: {sorted(versions)} in requirements.lock, {sorted(test.get(name, []))} in the test lock"
         for name, versions in runtime.items()
         if test.get(name) != versions
     ]
