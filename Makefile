@@ -26,7 +26,8 @@ $(VENV)/.installed-test: requirements-test.lock pyproject.toml | $(BIN)/python
 # Regenerate both lock files from pyproject.toml after changing a dependency there. Versions already locked are
 # kept where they still fit; `make lock LOCK_FLAGS=--upgrade` moves everything to the newest allowed release.
 LOCK_FLAGS ?=
-LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes $(LOCK_FLAGS)
+LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(LOCK_FLAGS)
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet 'uv>=0.5,<1'
 	$(LOCK) -o requirements.lock
