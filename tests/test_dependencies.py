@@ -3,11 +3,11 @@ files pin every declared dependency.
 
 The service's packages (``api``, ``dispatch``, ``routing``, ``simulation``) may import only the runtime
 dependencies of ``pyproject.toml``: ``make run`` installs nothing else, so anything more fails on a fresh
-clone (as httpx once did). The load tests (``loadtests/``) and benchmarks (``bench/``) are test tooling,
-run by ``make load`` and ``make bench-*`` once the ``test`` extra is installed: they may import the runtime
-dependencies and the ``test`` extra. A module that only arrives through another package (sqlalchemy
-through sqlmodel, starlette through fastapi) counts as undeclared: the other package may drop it in any
-release.
+clone (as httpx once did). The tests, load tests (``loadtests/``) and benchmarks (``bench/``) are test
+tooling, run by ``make test``, ``make load`` and ``make bench-*`` once the ``test`` extra is installed:
+they may import the runtime dependencies and the ``test`` extra. A module that only arrives through
+another package (sqlalchemy through sqlmodel, starlette through fastapi) counts as undeclared: the other
+package may drop it in any release.
 
 Modules are mapped to the distributions that provide them with ``importlib.metadata`` in the environment the
 tests run in, which ``make test`` installs from the test lock.
@@ -28,8 +28,8 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_PACKAGES = ("api", "dispatch", "routing", "simulation")
-TOOLING_PACKAGES = ("loadtests", "bench")
-FIRST_PARTY = {*RUNTIME_PACKAGES, *TOOLING_PACKAGES, "tests"}
+TOOLING_PACKAGES = ("loadtests", "bench", "tests")
+FIRST_PARTY = {*RUNTIME_PACKAGES, *TOOLING_PACKAGES}
 LOCK_FILES = {None: ROOT / "requirements.lock", "test": ROOT / "requirements-test.lock"}
 
 # Runtime dependencies that no module imports by name, each with the reason it is needed all the same.
@@ -110,8 +110,8 @@ def test_service_packages_import_only_runtime_dependencies() -> None:
     assert not problems, "declare these in [project] dependencies:\n" + "\n".join(problems)
 
 
-def test_load_tests_and_benchmarks_import_only_declared_dependencies() -> None:
-    """loadtests/ and bench/ run after the test extra is installed: runtime dependencies and that extra."""
+def test_tests_load_tests_and_benchmarks_import_only_declared_dependencies() -> None:
+    """tests/, loadtests/ and bench/ run after the test extra is installed: runtime dependencies and it."""
     problems = undeclared(imports_in(ROOT / name for name in TOOLING_PACKAGES), declared(None, "test"))
     assert not problems, "declare these in the test extra:\n" + "\n".join(problems)
 
