@@ -3,21 +3,35 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the project definition changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Installs come from the lock files (exact versions, checked against their hashes), then the project itself
+# without resolving anything more; they run again only when a lock file or the project definition changes.
+# requirements-test.lock holds everything in requirements.lock (same versions) and the `test` extra.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
+
+# Regenerate both lock files from pyproject.toml after changing a dependency there. Versions already locked are
+# kept where they still fit; `make lock LOCK_FLAGS=--upgrade` moves everything to the newest allowed release.
+LOCK_FLAGS ?=
+LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(LOCK_FLAGS)
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'uv>=0.5,<1'
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra test -o requirements-test.lock
 
 run: $(VENV)/.installed
 	$(BIN)/rufbus graph info
@@ -25,6 +39,11 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# ruff (rules in pyproject.toml) and mypy (its [tool.mypy] section names the packages it checks).
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench-routing: $(VENV)/.installed
 	$(BIN)/python bench/routing.py --json bench/out/routing.json

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def _extracts() -> list[Path]:
     return found
 
 
-def _timed(func, repeat: int = 1) -> float:  # type: ignore[no-untyped-def]
+def _timed(func: Callable[[], object], repeat: int = 1) -> float:
     started = time.perf_counter()
     for _ in range(repeat):
         func()
@@ -115,7 +116,9 @@ def _fresh_process_load_s(path: Path) -> float:
 
 def main() -> None:
     """Measure every extract in its own process and print a table (and JSON with --json)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -125,7 +128,9 @@ def main() -> None:
     rows = []
     for path in _extracts():
         print(f"measuring {path.name} ...", file=sys.stderr, flush=True)
-        out = subprocess.run([sys.executable, __file__, "--one", str(path)], check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(path)], check=True, capture_output=True, text=True
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     keys = list(rows[0])
     print(" | ".join(keys))

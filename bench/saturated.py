@@ -25,13 +25,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.clock import ServiceClock  # noqa: E402
-from api.fleet import DEPOT_LAT, DEPOT_LON, SEATS, SHIFT_END_S, SHIFT_START_S, WHEELCHAIR_SPACES  # noqa: E402
-from dispatch.dispatcher import Dispatcher  # noqa: E402
-from dispatch.model import DAY_S, Offer, Request, ServiceRules, TimeType, Vehicle  # noqa: E402
-from loadtests.run import POINTS  # noqa: E402
-from loadtests.trips import random_trip, road_points  # noqa: E402
-from routing.network import RoadNetwork  # noqa: E402
+from api.clock import ServiceClock
+from api.fleet import DEPOT_LAT, DEPOT_LON, SEATS, SHIFT_END_S, SHIFT_START_S, WHEELCHAIR_SPACES
+from dispatch.dispatcher import Dispatcher
+from dispatch.model import DAY_S, Offer, Request, ServiceRules, TimeType, Vehicle
+from loadtests.run import POINTS
+from loadtests.trips import random_trip, road_points
+from routing.network import RoadNetwork
 
 ZONE = ZoneInfo("Europe/Vaduz")
 QUOTES_PER_S = 27  # what 200 load-test users ask
@@ -73,7 +73,8 @@ def run(quotes: int, block: int, buses: int, seed: int) -> dict:
     dispatcher = Dispatcher(demo_fleet(network, buses, clock.day_start(now)), ServiceRules(), network, now)
     points = road_points(network, POINTS, seed)
     rng = random.Random(seed)
-    blocks, current = [], {"offered": [], "refused": [], "book": []}
+    blocks: list[dict[str, object]] = []
+    current: dict[str, list[float]] = {"offered": [], "refused": [], "book": []}
     wall = time.perf_counter()
     for number in range(quotes):
         now = clock.to_seconds(start) + number // QUOTES_PER_S

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from routing.network import RoadNetwork  # noqa: E402
-from simulation.engine import SimulationConfig  # noqa: E402
-from simulation.kpis import compute_kpis  # noqa: E402
-from simulation.runner import Scenario, run_scenario, scenario_trips  # noqa: E402
+from routing.network import RoadNetwork
+from simulation.engine import SimulationConfig
+from simulation.kpis import compute_kpis
+from simulation.runner import Scenario, run_scenario, scenario_trips
 
 
 def main() -> None:

@@ -225,7 +225,8 @@ def _check_route(report: AuditReport, vehicle: Vehicle | None, vehicle_id: str, 
         if stop.kind is StopKind.PICKUP:
             seats, wheelchairs = seats + row.seats, wheelchairs + row.wheelchairs
             onboard.add(row.id)
-            if not row.window_start <= stop.planned_time <= row.window_end:
+            start, end = row.window_start, row.window_end
+            if start is None or end is None or not start <= stop.planned_time <= end:
                 report.add("window_violations", f"{where}: planned at {stop.planned_time}, promised "
                                                 f"[{row.window_start}, {row.window_end}]")
         else:

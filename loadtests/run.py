@@ -267,7 +267,7 @@ def config_from(options: argparse.Namespace, **overrides: object) -> RunConfig:
                   workers=options.workers, postgres=options.postgres, buses=options.buses, seed=options.seed,
                   steady_state=not options.include_ramp_up)
     values.update(overrides)
-    return RunConfig(**values)  # type: ignore[arg-type]
+    return RunConfig(**values)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ on a shifted clock, see :mod:`loadtests.server`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -199,10 +200,8 @@ class Service:
         """SIGKILL every process of the service (no shutdown, no cleanup), and reap it."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=30)
         self.process = None
 

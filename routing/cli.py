@@ -17,7 +17,9 @@ def graph() -> None:
 
 @graph_app.command()
 def info(
-    osm: Path = typer.Option(None, "--osm", help="OSM file (.osm, .osm.gz, .osm.bz2, .osm.pbf); default: the default region."),
+    osm: Path = typer.Option(
+        None, "--osm", help="OSM file (.osm, .osm.gz, .osm.bz2, .osm.pbf); default: the default region."
+    ),
 ) -> None:
     """Load (building and caching if needed) the road graph and print its figures."""
     from routing.errors import RoutingError
@@ -39,9 +41,16 @@ def info(
         ("nodes", f"{graph.node_count:,}"),
         ("edges", f"{graph.edge_count:,} directed"),
         ("road", f"{graph.meta['road_km']:,.1f} km"),
-        ("area", f"{graph.meta['hull_km2']:,.1f} km² node hull; "
-                 f"{network.service_area.area_km2(network.projection):,.1f} km² service area"),  # fmt: skip
-        ("build", f"{graph.meta['build_s']:.2f} s" + (" (just now)" if report.built else " (when the cache was written)")),
+        (
+            "area",
+            f"{graph.meta['hull_km2']:,.1f} km² node hull; "
+            f"{network.service_area.area_km2(network.projection):,.1f} km² service area",
+        ),
+        (
+            "build",
+            f"{graph.meta['build_s']:.2f} s"
+            + (" (just now)" if report.built else " (when the cache was written)"),
+        ),
         ("load", f"{load_s:.3f} s" + (" (cold: built)" if report.built else " (warm: from cache)")),
         ("cache", str(report.cache_file)),
     ]

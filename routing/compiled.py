@@ -102,7 +102,8 @@ def compile_graph(graph: nx.MultiDiGraph, meta: dict[str, Any] | None = None) ->
         lengths.append(round(float(data["length"]) * 10))
         geometry = data.get("geometry")
         if geometry is None:
-            shapes.append(((graph.nodes[u]["x"], graph.nodes[u]["y"]), (graph.nodes[v]["x"], graph.nodes[v]["y"])))
+            tail, head = graph.nodes[u], graph.nodes[v]
+            shapes.append(((tail["x"], tail["y"]), (head["x"], head["y"])))
         else:
             shapes.append(tuple(geometry.coords))
     tail, head = np.array(tails, dtype=np.int64), np.array(heads, dtype=np.int64)
@@ -147,7 +148,9 @@ def _hull_km2(lat: np.ndarray, lon: np.ndarray) -> float:
     return float(shapely.convex_hull(shapely.multipoints(np.column_stack([x, y]))).area) / 1e6
 
 
-def _distance_bits(indptr: np.ndarray, indices: np.ndarray, time_ms: np.ndarray, length_dm: np.ndarray) -> int:
+def _distance_bits(
+    indptr: np.ndarray, indices: np.ndarray, time_ms: np.ndarray, length_dm: np.ndarray
+) -> int:
     """Bits for the distance part of packed weights, from a proven bound on fastest paths.
 
     In a strongly connected graph every fastest time is at most ecc_out(0) + ecc_in(0), and a
@@ -178,7 +181,8 @@ def file_sha256(path: Path) -> str:
 
 
 def cache_path(source: Path, settings: RoutingSettings, source_sha256: str | None = None) -> Path:
-    """Return the cache file for ``source`` under ``settings``: a changed file or speed table gives a new one."""
+    """Return the cache file for ``source`` under ``settings``: a changed file or speed table gives a new
+    one."""
     sha = source_sha256 or file_sha256(source)
     speeds = speeds_fingerprint(settings.speeds_kmh or RURAL_SPEEDS_KMH, FALLBACK_KMH)
     key = hashlib.sha256(f"{sha}:{speeds}:v{FORMAT_VERSION}".encode()).hexdigest()[:20]

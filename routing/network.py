@@ -10,10 +10,12 @@ many rows, worker processes compute them (:mod:`routing.parallel`).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,7 +29,7 @@ from routing.settings import RoutingSettings
 
 if TYPE_CHECKING:
     from routing.service_area import ServiceArea
-    from routing.snapping import SnapResult, Snapper
+    from routing.snapping import Snapper, SnapResult
 
 
 PATH_CACHE_SIZE = 8192  # fastest paths kept (each a few kB of nodes and shape points)
@@ -174,7 +176,9 @@ class RoadNetwork:
         g, buffer_m = self.graph, self.settings.service_area_buffer_m
         return ServiceArea.around_nodes(g.node_lat, g.node_lon, self.projection, buffer_m)
 
-    def in_service_area(self, lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray) -> np.ndarray:
+    def in_service_area(
+        self, lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray
+    ) -> np.ndarray:
         """Return which points lie inside the service area."""
         return self.service_area.contains(np.asarray(lat), np.asarray(lon))
 
@@ -184,11 +188,14 @@ class RoadNetwork:
         Raises :class:`~routing.errors.OutsideServiceAreaError` for a point outside the service area and
         :class:`~routing.errors.SnapError` for one farther than ``snap_max_m`` from any drivable road.
         """
-        lat, lon = np.atleast_1d(np.asarray(lat, dtype=np.float64)), np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         self.service_area.require(lat, lon)
         return self.snapper.snap(lat, lon, self.settings.snap_max_m)
 
-    def matrix(self, origins: Sequence[int], destinations: Sequence[int]) -> TravelMatrix:
+    def matrix(
+        self, origins: Sequence[int] | np.ndarray, destinations: Sequence[int] | np.ndarray
+    ) -> TravelMatrix:
         """Return fastest times (s) and distances along them (m) for every origin × destination."""
         rows, cols = self._nodes(origins), self._nodes(destinations)
         unique, inverse = np.unique(rows, return_inverse=True)
@@ -235,7 +242,7 @@ class RoadNetwork:
         nodes.reverse()
         g = self.graph
         lat, lon = [g.node_lat[origin : origin + 1]], [g.node_lon[origin : origin + 1]]
-        for tail, head in zip(nodes, nodes[1:]):
+        for tail, head in itertools.pairwise(nodes):
             edge = g.edge_index(tail, head)
             shape = slice(g.geom_ptr[edge] + 1, g.geom_ptr[edge + 1])
             lat.append(g.geom_lat[shape])

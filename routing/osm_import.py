@@ -54,11 +54,15 @@ def write_drive_xml(src: Path, dst: Path) -> int:
     """
     import osmium
 
-    present = {n.id for n in osmium.FileProcessor(str(src), osmium.osm.NODE) if n.location.valid()}
+    present = {
+        node.id
+        for node in osmium.FileProcessor(str(src), osmium.osm.NODE)
+        if isinstance(node, osmium.osm.Node) and node.location.valid()
+    }
     written = 0
     with osmium.BackReferenceWriter(str(dst), ref_src=str(src), overwrite=True, remove_tags=False) as writer:
         for way in osmium.FileProcessor(str(src), osmium.osm.WAY):
-            if not is_drivable(way.tags):
+            if not isinstance(way, osmium.osm.Way) or not is_drivable(way.tags):
                 continue
             refs = [r.ref for r in way.nodes]
             best: list[int] = []

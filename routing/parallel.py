@@ -117,7 +117,7 @@ def _fill(path: str, offset: int, origins: np.ndarray) -> None:
     from scipy.sparse.csgraph import dijkstra
 
     rows = np.ascontiguousarray(dijkstra(_worker_graph, indices=origins))
-    view = memoryview(rows).cast("B")
+    view = rows.data.cast("B")
     fd = os.open(path, os.O_WRONLY)
     try:
         while view:  # pwrite may write less than asked

@@ -46,7 +46,8 @@ class ServiceArea:
 
     def contains(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Return a boolean array: which points lie inside (or on the edge of) the area."""
-        return shapely.intersects_xy(self.polygon, np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+        x, y = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        return shapely.intersects_xy(self.polygon, x, y)
 
     def require(self, lat: np.ndarray, lon: np.ndarray) -> None:
         """Raise :class:`OutsideServiceAreaError` for the first point outside the area."""

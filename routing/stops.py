@@ -53,6 +53,8 @@ def read_stops(osm_file: Path) -> tuple[NamedStop, ...]:
     by_name: dict[str, tuple[int, NamedStop]] = {}
     keys = osmium.filter.KeyFilter("highway", "amenity", "railway", "public_transport")
     for node in osmium.FileProcessor(str(osm_file), osmium.osm.NODE).with_filter(keys):
+        if not isinstance(node, osmium.osm.Node):
+            continue
         name, kind = node.tags.get("name"), stop_kind(node.tags)
         if not name or kind is None or not node.location.valid():
             continue

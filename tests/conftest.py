@@ -32,7 +32,7 @@ def postgres_url() -> str:
     try:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
-    except Exception as error:  # any driver or network failure means: not reachable
+    except Exception as error:  # noqa: BLE001 - any driver or network failure means: not reachable
         unavailable("PostgreSQL", f"cannot connect to {url}: {error}")
     finally:
         engine.dispose()

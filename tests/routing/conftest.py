@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import networkx as nx
 import pytest
@@ -16,7 +16,9 @@ from routing.settings import REPO_ROOT, RoutingSettings
 LIECHTENSTEIN = REPO_ROOT / "data" / "liechtenstein-latest.osm.pbf"
 
 
-def write_osm_xml(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple[list[int], dict[str, str]]]) -> Path:
+def write_osm_xml(
+    path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple[list[int], dict[str, str]]]
+) -> Path:
     """Write a tiny OSM XML file: ``nodes`` id -> (lat, lon), ``ways`` as (node ids, tags)."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="rufbus-tests">']
     for node_id, (lat, lon) in nodes.items():
@@ -46,8 +48,11 @@ def tiny_osm(make_osm: OsmWriter) -> Path:
     """A T-shaped village: residential road 1-2-3 (about 1.5 km) and a side road 2-4, plus a footway 3-5."""
     return make_osm(
         "tiny.osm",
-        [([1, 2, 3], {"highway": "residential"}), ([2, 4], {"highway": "unclassified"}),
-         ([3, 5], {"highway": "footway"})],  # fmt: skip
+        [
+            ([1, 2, 3], {"highway": "residential"}),
+            ([2, 4], {"highway": "unclassified"}),
+            ([3, 5], {"highway": "footway"}),
+        ],
     )
 
 

@@ -44,7 +44,8 @@ def test_parallel_roads_keep_the_faster_edge(make_osm) -> None:
     path = make_osm("parallel.osm", [([1, 2], {"highway": "residential"}), ([1, 2], {"highway": "primary"}),
                                      ([2, 3], {"highway": "residential"})])  # fmt: skip
     graph = compile_graph(build_drive_graph(path))
-    edge = graph.edge_index(int(np.flatnonzero(graph.osm_id == 1)[0]), int(np.flatnonzero(graph.osm_id == 2)[0]))
+    first, second = (int(np.flatnonzero(graph.osm_id == osm_id)[0]) for osm_id in (1, 2))
+    edge = graph.edge_index(first, second)
     primary_ms = 762.0 / (RURAL_SPEEDS_KMH["primary"] / 3.6) * 1000
     assert graph.time_ms[edge] == pytest.approx(primary_ms, rel=0.01)
 
@@ -105,5 +106,7 @@ def test_warm_load_never_imports_osmnx(li_network: RoadNetwork, li_settings: Rou
         f" cache_dir=Path({str(li_settings.cache_dir)!r})));"
         "print(n.report.built, 'osmnx' in sys.modules, 'networkx' in sys.modules, n.node_count)"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == ["False", "False", "False", str(li_network.node_count)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def _reference(graph: nx.MultiDiGraph, source: int, target: int) -> tuple[float,
     """Fastest time (s) by networkx and the length (m) of that path, over the fastest parallel edges."""
     path = nx.shortest_path(graph, source, target, weight="travel_time")
     seconds = metres = 0.0
-    for u, v in zip(path, path[1:]):
+    for u, v in itertools.pairwise(path):
         edge = min(graph[u][v].values(), key=lambda d: d["travel_time"])
         seconds += edge["travel_time"]
         metres += edge["length"]
@@ -104,7 +105,8 @@ def test_row_cache_is_bounded_and_evicts_the_least_recently_used() -> None:
 
 def test_matrix_larger_than_the_row_cache_is_still_complete(li_network: RoadNetwork) -> None:
     """A network whose cache holds 3 rows answers 10 origins in chunks, equal to the roomy network."""
-    small = RoadNetwork(li_network.graph, replace(li_network.settings, row_cache_mb=3 * 8 * li_network.node_count / 2**20))
+    three_rows_mb = 3 * 8 * li_network.node_count / 2**20
+    small = RoadNetwork(li_network.graph, replace(li_network.settings, row_cache_mb=three_rows_mb))
     assert small.rows.capacity == 3
     origins = list(range(100, 110))
     tight = small.matrix(origins, [0, 1, 2])

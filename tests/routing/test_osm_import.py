@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_tiny_village_builds_a_graph_without_the_footway(tiny_osm: Path) -> None
 
 def test_missing_file_is_reported_by_name(tmp_path: Path) -> None:
     """A path that does not exist raises OsmFileError naming it."""
-    with pytest.raises(OsmFileError, match="nowhere.osm.pbf: file not found"):
+    with pytest.raises(OsmFileError, match=r"nowhere\.osm\.pbf: file not found"):
         build_drive_graph(tmp_path / "nowhere.osm.pbf")
 
 
@@ -58,7 +58,9 @@ def test_corrupt_file_gives_a_clear_error(tmp_path: Path, name: str) -> None:
         build_drive_graph(path)
 
 
-def test_file_with_only_footways_has_no_drivable_roads(tmp_path: Path, make_osm: Callable[[str, Ways], Path]) -> None:
+def test_file_with_only_footways_has_no_drivable_roads(
+    tmp_path: Path, make_osm: Callable[[str, Ways], Path]
+) -> None:
     """An XML file (gzipped) whose only ways are footways and a building is rejected as having no roads."""
     plain = make_osm("paths.osm", [([1, 2, 3], {"highway": "footway"}), ([2, 4], {"building": "yes"})])
     packed = tmp_path / "paths.osm.gz"
@@ -76,6 +78,8 @@ def test_one_way_stub_without_a_return_is_not_a_network(make_osm: Callable[[str,
 
 def test_way_cut_at_the_border_keeps_its_present_part(make_osm: Callable[[str, Ways], Path]) -> None:
     """A way referencing a node missing from the extract is clipped instead of failing the build."""
-    path = make_osm("clipped.osm", [([1, 2, 3, 99], {"highway": "residential"}), ([2, 4], {"highway": "residential"})])
+    path = make_osm(
+        "clipped.osm", [([1, 2, 3, 99], {"highway": "residential"}), ([2, 4], {"highway": "residential"})]
+    )
     graph = build_drive_graph(path)
     assert 99 not in graph.nodes and {1, 3, 4} <= set(graph.nodes)

@@ -18,7 +18,8 @@ SQUARE = [[9.50, 47.10], [9.54, 47.10], [9.54, 47.14], [9.50, 47.14], [9.50, 47.
 
 
 def _write_geojson(path: Path, geometry: dict) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": geometry}]}))
+    feature = {"type": "Feature", "properties": {}, "geometry": geometry}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     return path
 
 

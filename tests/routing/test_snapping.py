@@ -70,7 +70,8 @@ def test_snap_distance_is_the_distance_to_the_nearest_road(li_network: RoadNetwo
     lat, lon = rng.uniform(47.10, 47.24, 40), rng.uniform(9.50, 9.60, 40)
     result = li_network.snapper.snap(lat, lon)
     for (px, py), got in zip(np.column_stack(proj.forward(lat, lon)), result.distance_m):
-        t = np.clip(((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / np.maximum((bx - ax) ** 2 + (by - ay) ** 2, 1e-12), 0, 1)
+        along = (px - ax) * (bx - ax) + (py - ay) * (by - ay)
+        t = np.clip(along / np.maximum((bx - ax) ** 2 + (by - ay) ** 2, 1e-12), 0, 1)
         exact = np.hypot(px - (ax + t * (bx - ax)), py - (ay + t * (by - ay))).min()
         assert exact <= got + 1e-6 and got <= exact + SAMPLE_SPACING_M / 2
 
