@@ -33,7 +33,7 @@ from api.routes import live as live_routes
 from api.routes import web as web_routes
 from api.routes import stops as stops_routes
 from api.routes import simulations as simulation_routes
-from api.services.booking import LiveDispatch
+from api.services.live_plan import LiveDispatch
 from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.startup import build_dispatcher
 from api.settings import Settings

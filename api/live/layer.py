@@ -28,7 +28,7 @@ from api.live.hub import Hub
 from api.live.lease import DispatcherLease
 from api.live.publisher import LivePublisher
 from api.live.store import LiveStore, MemoryLiveStore, RedisListener, RedisLiveStore, key_prefix
-from api.services.booking import LiveDispatch
+from api.services.live_plan import LiveDispatch
 from api.settings import Settings
 from dispatch.dispatcher import Dispatcher
 from dispatch.events import DomainEvent, EventKind

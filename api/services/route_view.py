@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
-from api.services.booking import LiveDispatch
+from api.services.live_plan import EncodedRoute, LiveDispatch
 from dispatch.dispatcher import DispatchError
 from dispatch.evaluation import RouteEvaluation
 from dispatch.model import Promise, Route, StopKind
@@ -76,17 +76,6 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
         stops=stops,
         geometry=road_geometry(live, nodes) if route.stops else None,
     )
-
-
-@dataclass(frozen=True)
-class EncodedRoute:
-    """A route answer encoded as JSON, with the plan values it was made from (compared by identity: the
-    dispatcher makes a new route or evaluation object on every change)."""
-
-    route: Route
-    evaluation: RouteEvaluation
-    location: int
-    body: bytes
 
 
 def encoded_route(live: LiveDispatch, vehicle_id: str) -> bytes:
