@@ -5,7 +5,7 @@ guards (:func:`require_role`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, WebSocket
@@ -88,7 +88,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 StreamUser = Annotated[User | None, Depends(get_stream_user)]
 
 
-def require_role(*roles: UserRole) -> Callable[[User], User]:
+def require_role(*roles: UserRole) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets only users of ``roles`` through (403 ``forbidden`` for the others)."""
     allowed = frozenset(roles)
 

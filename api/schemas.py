@@ -120,6 +120,9 @@ class ErrorPublic(BaseModel):
     detail: Any | None = None
 
 
+Responses = dict[int | str, dict[str, Any]]  # a route's documented error answers, by status
+
+
 class RejectionPublic(ErrorPublic):
     """No offer: ``code`` is the rejection cause; ``alternatives`` are request times that would work."""
 
@@ -218,7 +221,7 @@ class ServiceRulesBody(ServiceRulesBase):
     """Every field of the service rules (:class:`dispatch.model.ServiceRules`); durations in seconds,
     times of day as seconds after midnight. The fields are those of the table's base model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
 
 
 class ServiceRulesPublic(ServiceRulesBody):

@@ -110,8 +110,8 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             save_booking(session, booking=row, route=planned_stops(live, result.vehicle_id),
                          event=Event(time=live.clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
                                      actor=actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
-                                     payload={"window": [row.window_start.isoformat(),
-                                                         row.window_end.isoformat()]}))
+                                     payload={"window": [live.clock.to_datetime(t).isoformat()
+                                                         for t in result.pickup_window]}))
             del live.quotes[quote_id]  # booked and saved: the quote is used up
             return _booking_public(live, row), True
     raise RequestRefused(refusal)

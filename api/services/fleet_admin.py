@@ -17,12 +17,17 @@ from datetime import datetime
 from sqlmodel import Session
 
 from api.db.models import Event, PlannedStopRow, Shift, ShiftBreak, User, Vehicle
-from api.db.repository import (ShiftWithBreaks, delete_shift, list_vehicles, save_shift, save_vehicle,
-                               vehicle_shifts)
+from api.db.repository import (
+    ShiftWithBreaks,
+    delete_shift,
+    list_vehicles,
+    save_shift,
+    save_vehicle,
+    vehicle_shifts,
+)
 from api.errors import Conflict, InvalidRequest, NotFound
 from api.fleet import dispatch_vehicle
-from api.schemas import (BreakBody, Point, ShiftBody, ShiftPublic, VehicleCreate, VehiclePublic,
-                         VehicleUpdate)
+from api.schemas import BreakBody, Point, ShiftBody, ShiftPublic, VehicleCreate, VehiclePublic, VehicleUpdate
 from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
 from dispatch.events import EventKind
 from dispatch.model import StopKind

@@ -11,6 +11,7 @@ transaction; if that write fails the plan is rolled back.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -18,8 +19,17 @@ from sqlmodel import Session
 from api.db.models import Booking, Event, PlannedStopRow, ServiceRulesVersion, User, Vehicle
 from api.db.repository import latest_rules, save_out_of_service, save_rules
 from api.errors import Conflict, InvalidRequest, NotFound
-from api.schemas import (FleetVehiclePublic, Load, NextStopPublic, OutOfServicePublic, Point,
-                         RejectedBooking, ReplannedBooking, ServiceRulesBody, ServiceRulesPublic)
+from api.schemas import (
+    FleetVehiclePublic,
+    Load,
+    NextStopPublic,
+    OutOfServicePublic,
+    Point,
+    RejectedBooking,
+    ReplannedBooking,
+    ServiceRulesBody,
+    ServiceRulesPublic,
+)
 from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
@@ -111,7 +121,7 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
             rows.append(_apply_outcome(live, row, request_id, rejections.get(request_id), moment))
             if row.vehicle_id is not None:
                 vehicles.add(row.vehicle_id)
-        routes: dict[str, list[PlannedStopRow]] = {v: planned_stops(live, v) for v in sorted(vehicles)
+        routes: dict[str, Sequence[PlannedStopRow]] = {v: planned_stops(live, v) for v in sorted(vehicles)
                                                 if v in dispatcher.vehicles}
         event = Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
                       vehicle_id=vehicle_id,

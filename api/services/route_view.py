@@ -9,6 +9,7 @@ which takes shortest-path work, outside the lock. The drivers' API and the live 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -109,7 +110,7 @@ def route_json(view: DriverRoutePublic) -> dict[str, Any]:
 def road_geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
     """The roads through ``nodes`` in order, one fastest path per leg, joints not repeated."""
     coordinates: list[tuple[float, float]] = []
-    for origin, destination in zip(nodes, nodes[1:]):
+    for origin, destination in pairwise(nodes):
         points = live.network.route(origin, destination).positions
         skip = 1 if coordinates and points and points[0] == coordinates[-1] else 0
         coordinates.extend(points[skip:])

@@ -126,7 +126,7 @@ def quote(client: TestClient, hour: int = 9) -> str:
     return offer.json()["quote_id"]
 
 
-def book(client: TestClient, quote_id: str, key: str):  # noqa: ANN201 - a test client answer
+def book(client: TestClient, quote_id: str, key: str):
     """Book ``quote_id`` as the rider with Idempotency-Key ``key``."""
     return client.post("/v1/bookings", json={"quote_id": quote_id},
                        headers=client.keys["rider"] | {"Idempotency-Key": key})  # type: ignore[attr-defined]
