@@ -41,8 +41,13 @@ class LiveMessage(BaseModel):
     route: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The message as published: JSON values, the parts it does not carry left out."""
-        return self.model_dump(mode="json", exclude_unset=True)
+        """The message as published: JSON values, the parts it does not carry left out. The route, JSON
+        already (:func:`api.services.route_view.route_json`, thousands of road positions), is passed on
+        as it is: the same drawing the store keeps, not walked through again."""
+        data = self.model_dump(mode="json", exclude_unset=True, exclude={"route"})
+        if "route" in self.model_fields_set:
+            data["route"] = self.route
+        return data
 
 
 class RouteFirst(BaseModel):
