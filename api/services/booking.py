@@ -49,29 +49,25 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
     clock = live.clock
     try:
         snapped = live.network.snap([origin.lat, destination.lat], [origin.lon, destination.lon])
-        nodes: tuple[int, int] | None = (int(snapped.node[0]), int(snapped.node[1]))
-        refusal: Rejection | None = None
     except (OutsideServiceAreaError, SnapError) as error:
         cause = RejectionCause.OUTSIDE_AREA if isinstance(error, OutsideServiceAreaError) \
             else RejectionCause.OFF_ROAD
-        nodes, refusal = None, Rejection("", cause, str(error))
-    # every write goes under the lock: SQLite lets one writer in, and a booking that read before another
-    # write commits could not write any more
+        with live.lock:  # every write goes under the lock: SQLite lets one writer in, and a booking that
+            # read before another write commits could not write any more
+            _log_refusal(session, user, None, cause.value, clock.now_datetime())
+        raise RequestRefused(Rejection("", cause, str(error))) from error
     with plan_change(live, session) as now:
-        if nodes is not None:
-            request = Request(uuid.uuid4().hex, nodes[0], nodes[1], time_type, clock.to_seconds(time), now,
-                              seats, wheelchairs)
-            result = live.dispatcher.quote(request, now)
-            if isinstance(result, Offer):
-                if len(live.quotes) >= MAX_OPEN_QUOTES:
-                    live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
-                live.quotes[request.id] = QuoteContext(origin, destination, request, time,
-                                                       clock.to_datetime(now), result.valid_until, _user_id(user))
-                return _offer_public(clock, result)
-            refusal = result
-        assert refusal is not None
-        _log_refusal(session, user, refusal.request_id or None, refusal.cause.value, clock.to_datetime(now))
-    raise RequestRefused(refusal, tuple(clock.to_datetime(t) for t in refusal.alternatives))
+        request = Request(uuid.uuid4().hex, int(snapped.node[0]), int(snapped.node[1]), time_type,
+                          clock.to_seconds(time), now, seats, wheelchairs)
+        result = live.dispatcher.quote(request, now)
+        if isinstance(result, Offer):
+            if len(live.quotes) >= MAX_OPEN_QUOTES:
+                live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
+            live.quotes[request.id] = QuoteContext(origin, destination, request, time, clock.to_datetime(now),
+                                                   result.valid_until, _user_id(user))
+            return _offer_public(clock, result)
+        _log_refusal(session, user, request.id, result.cause.value, clock.to_datetime(now))
+    raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
 
 
 def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str, idempotency_key: str

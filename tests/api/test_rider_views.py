@@ -7,7 +7,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.auth import KeyCache
-from tests.api.test_driver_api import app_clock, book, client, driver_post  # noqa: F401 (fixtures)
+from tests.api import test_driver_api
+from tests.api.test_driver_api import book, driver_post
+
+client, app_clock = test_driver_api.client, test_driver_api.app_clock  # the drivers' app and its clock
 
 
 def bare_key(client: TestClient, name: str) -> str:
