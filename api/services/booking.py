@@ -98,19 +98,17 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
         if context is None:
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
         result = live.dispatcher.book(quote_id, now)
-        if isinstance(result, Rejection):
-            del live.quotes[quote_id]  # refused for good (expired, no longer feasible): ask again
-            refusal = result
-        else:
+        if isinstance(result, Offer):
             row = _new_booking_row(live, context, result, idempotency_key, now)
             save_booking(session, booking=row, route=planned_stops(live, result.vehicle_id),
                          event=Event(time=live.clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
                                      actor=actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
                                      payload={"window": [live.clock.to_datetime(t).isoformat()
                                                          for t in result.pickup_window]}))
-            del live.quotes[quote_id]  # booked and saved: the quote is used up
+            del live.quotes[quote_id]  # used up only once the booking is saved
             return _booking_public(live, row), True
-    raise RequestRefused(refusal)
+        del live.quotes[quote_id]  # refused for good (expired, no longer feasible): ask again
+    raise RequestRefused(result)
 
 
 def get_booking(live: LiveDispatch, session: Session, *, user: User, booking_id: str) -> BookingPublic:
