@@ -11,7 +11,7 @@ service until it is put back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -73,10 +73,10 @@ def change_vehicle(live: LiveDispatch, session: Session, *, user: User, vehicle_
         if depot is not None:
             row.depot_lat, row.depot_lon, row.depot_node = depot
         shifts = vehicle_shifts(session, vehicle_id=vehicle_id)
-        _save(live, row, shifts, now, lambda route: save_vehicle(
-            session, vehicle=row, route=route,
-            event=_event(live, user, EventKind.VEHICLE_CHANGED, vehicle_id, now,
-                         body.model_dump(exclude_none=True))))
+        route = _apply(live, row, shifts, now)
+        save_vehicle(session, vehicle=row, route=route,
+                     event=_event(live, user, EventKind.VEHICLE_CHANGED, vehicle_id, now,
+                                  body.model_dump(exclude_none=True)))
         return _public(live, row)
 
 
@@ -89,9 +89,9 @@ def put_in_service(live: LiveDispatch, session: Session, *, user: User, vehicle_
             raise Conflict("already_in_service", f"vehicle {vehicle_id!r} is in service")
         row.active = True
         shifts = vehicle_shifts(session, vehicle_id=vehicle_id)
-        _save(live, row, shifts, now, lambda route: save_vehicle(
-            session, vehicle=row, route=route,
-            event=_event(live, user, EventKind.VEHICLE_IN_SERVICE, vehicle_id, now, {})))
+        route = _apply(live, row, shifts, now)
+        save_vehicle(session, vehicle=row, route=route,
+                     event=_event(live, user, EventKind.VEHICLE_IN_SERVICE, vehicle_id, now, {}))
         return _public(live, row)
 
 
@@ -122,9 +122,9 @@ def remove_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id
         shifts = vehicle_shifts(session, vehicle_id=vehicle_id)
         shift = _shift(shifts, vehicle_id, shift_id)
         kept = [(s, b) for s, b in shifts if s.id != shift_id]
-        _save(live, row, kept, now, lambda route: delete_shift(
-            session, shift=shift, route=route,
-            event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now, {"deleted": shift_id})))
+        route = _apply(live, row, kept, now)
+        delete_shift(session, shift=shift, route=route,
+                     event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now, {"deleted": shift_id}))
 
 
 # ----- helpers ---------------------------------------------------------------------------------------
@@ -148,11 +148,11 @@ def _write_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id
         shift.starts_at, shift.ends_at = body.starts_at, body.ends_at
         breaks = [ShiftBreak(shift_id=shift.id or 0, earliest_start=b.earliest_start,
                              latest_start=b.latest_start, duration_s=b.duration_s) for b in body.breaks]
-        _save(live, row, [*others, (shift, breaks)], now, lambda route: save_shift(
-            session, shift=shift, breaks=breaks, route=route,
-            event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now,
-                         {"starts_at": body.starts_at.isoformat(), "ends_at": body.ends_at.isoformat(),
-                          "breaks": len(breaks)})))
+        route = _apply(live, row, [*others, (shift, breaks)], now)
+        save_shift(session, shift=shift, breaks=breaks, route=route,
+                   event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now,
+                                {"starts_at": body.starts_at.isoformat(), "ends_at": body.ends_at.isoformat(),
+                                 "breaks": len(breaks)}))
         return _shift_public(live, shift, breaks)
 
 
@@ -178,13 +178,11 @@ def _break_problems(shift: ShiftBody, b: BreakBody) -> list[str]:
     return problems
 
 
-def _save(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now: int,
-          write: Callable[[list[PlannedStopRow] | None], object]) -> None:
-    """Apply ``row`` with ``shifts`` to the dispatcher, then ``write`` (with the bus's new planned stops,
-    or ``None`` when the dispatcher does not plan the bus); the caller's plan change rolls both back if
-    either fails."""
-    planned = _sync(live, row, shifts, now)
-    write(planned_stops(live, row.id) if planned else None)
+def _apply(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now: int
+           ) -> list[PlannedStopRow] | None:
+    """Apply ``row`` with ``shifts`` to the dispatcher; the bus's new planned stops, or ``None`` when the
+    dispatcher does not plan the bus."""
+    return planned_stops(live, row.id) if _sync(live, row, shifts, now) else None
 
 
 def _sync(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now: int) -> bool:
