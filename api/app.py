@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 import anyio
 from fastapi import FastAPI
@@ -30,10 +30,10 @@ from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.routes import driver, operator, rider
 from api.routes import live as live_routes
-from api.routes import web as web_routes
-from api.routes import stops as stops_routes
 from api.routes import simulations as simulation_routes
-from api.services.booking import LiveDispatch
+from api.routes import stops as stops_routes
+from api.routes import web as web_routes
+from api.services.live_plan import LiveDispatch
 from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.startup import build_dispatcher
 from api.settings import Settings

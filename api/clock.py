@@ -10,9 +10,9 @@ datetime, and the repeated hour maps to one range of seconds (its first pass).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dispatch.model import DAY_S

@@ -1,22 +1,24 @@
 """FastAPI dependencies as ``Annotated`` aliases: the session, the in-process dispatcher, the caller
-(:data:`CurrentUser`) and role guards (:func:`require_role`)."""
+(:data:`CurrentUser` over HTTP, :data:`StreamUser` over WebSocket: one look-up, one key cache) and role
+guards (:func:`require_role`)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.requests import HTTPConnection
 
 from api.auth import KeyCache, authenticate
 from api.db.models import User, UserRole
 from api.db.session import SessionDep
 from api.errors import Forbidden, Unauthenticated
-from api.services.booking import LiveDispatch
+from api.services.live_plan import LiveDispatch
 from api.stops import StopDirectory
 
 # auto_error=False: a missing or non-Bearer header reaches get_current_user as None, so that every
@@ -35,19 +37,36 @@ async def get_live_dispatch(request: Request) -> LiveDispatch:
 async def get_current_user(request: Request,
                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
                            ) -> User:
-    """The active user whose API key is the bearer token; 401 ``unauthenticated`` otherwise. Users are
-    kept a few seconds in the app's :class:`~api.auth.KeyCache` (``app.state.keys``); a key not kept
-    there is looked up in the database on a worker thread."""
+    """The active user whose API key is the bearer token; 401 ``unauthenticated`` otherwise."""
     if credentials is None:
         raise Unauthenticated()
-    key = credentials.credentials
-    keys: KeyCache = request.app.state.keys
+    user = await user_of_key(request, credentials.credentials)
+    if user is None:
+        raise Unauthenticated("the API key is unknown or its user inactive")
+    return user
+
+
+async def get_stream_user(websocket: WebSocket) -> User | None:
+    """The active user whose API key a WebSocket connection sends — ``Authorization: Bearer <key>`` or,
+    from a browser, ``?access_token=<key>`` — found as for HTTP (:func:`user_of_key`); ``None`` without a
+    valid key (the stream then closes with its own code, after accepting)."""
+    scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
+    key = credentials.strip() if scheme.lower() == "bearer" and credentials else None
+    return await user_of_key(websocket, key or websocket.query_params.get("access_token"))
+
+
+async def user_of_key(connection: HTTPConnection, key: str | None) -> User | None:
+    """The active user holding ``key``, or ``None``. Users are kept a few seconds in the app's
+    :class:`~api.auth.KeyCache` (``app.state.keys``); a key not kept there is looked up in the database
+    on a worker thread, never on the event loop."""
+    if not key:
+        return None
+    keys: KeyCache = connection.app.state.keys
     user = keys.get(key)
     if user is None:
-        user = await asyncio.to_thread(_look_up, request.app.state.engine, key)
-        if user is None:
-            raise Unauthenticated("the API key is unknown or its user inactive")
-        keys.put(key, user)
+        user = await asyncio.to_thread(_look_up, connection.app.state.engine, key)
+        if user is not None:
+            keys.put(key, user)
     return user
 
 
@@ -66,9 +85,10 @@ async def get_stops(request: Request) -> StopDirectory:
 DispatchDep = Annotated[LiveDispatch, Depends(get_live_dispatch)]
 StopsDep = Annotated[StopDirectory, Depends(get_stops)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
+StreamUser = Annotated[User | None, Depends(get_stream_user)]
 
 
-def require_role(*roles: UserRole) -> Callable[[User], User]:
+def require_role(*roles: UserRole) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets only users of ``roles`` through (403 ``forbidden`` for the others)."""
     allowed = frozenset(roles)
 
@@ -89,5 +109,5 @@ DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRol
 # The fleet, the rules and the figures are the operator's alone.
 Operator = Annotated[User, Depends(require_role(UserRole.OPERATOR))]
 
-__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator", "SessionDep", "StopsDep", "get_current_user",
-           "get_live_dispatch", "require_role"]
+__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator", "SessionDep",
+           "StopsDep", "StreamUser", "get_current_user", "get_live_dispatch", "get_stream_user", "require_role"]

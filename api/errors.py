@@ -10,13 +10,14 @@ errors and ``alternatives`` for refused requests):
 | request body/header/path invalid, malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
 | request body over :data:`MAX_BODY_BYTES` (:class:`BodySizeLimit`) | 413 | ``body_too_large`` |
 | :class:`InvalidRequest` (a valid body that still cannot be served as asked, e.g. rules that contradict each other) | 422 | its code (``invalid_rules`` with ``detail``: the problems) |
-| point outside the service area | 422 | ``outside_area`` |
-| point too far from any road | 422 | ``off_road`` |
-| :class:`RequestRefused` (no offer, offer expired or no longer feasible) | 409 | the rejection cause |
+| a depot or bus position outside the service area (trips there are refused: 409) | 422 | ``outside_area`` |
+| a depot or bus position too far from any road (trips there are refused: 409) | 422 | ``off_road`` |
+| :class:`RequestRefused` (no offer: a trip outside the area or off the roads, outside hours, no bus in time, …; offer expired or no longer feasible) | 409 | the rejection cause |
 | :class:`NotFound`, DispatchError ``unknown_*`` | 404 | e.g. ``unknown_booking``, ``unknown_offer`` |
 | :class:`Conflict`, any other DispatchError (``not_cancellable``, …) | 409 | its code |
 | DuplicateIdempotencyKey | 409 | ``duplicate_idempotency_key`` |
 | any other PersistenceError | 503 | its code |
+| the database cannot be reached or refuses to write (connection lost, locked, read-only) | 503 | ``database_unavailable`` (logged; retry later) |
 | anything unexpected | 500 | ``internal_error`` (logged) |
 """
 
@@ -29,6 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.repository import DuplicateIdempotencyKey, PersistenceError
@@ -146,6 +148,13 @@ def _persistence(_: Request, error: PersistenceError) -> JSONResponse:
     return error_response(status, error.code, error.message)
 
 
+def _database_unavailable(request: Request, error: OperationalError | InterfaceError) -> JSONResponse:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
+    return error_response(503, "database_unavailable",
+                          "the database is unavailable; nothing was changed, try again shortly",
+                          headers={"Retry-After": "5"})
+
+
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
@@ -213,4 +222,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(DispatchError, _dispatch)  # type: ignore[arg-type]
     app.add_exception_handler(PersistenceError, _persistence)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _database_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(InterfaceError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

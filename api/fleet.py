@@ -15,6 +15,8 @@ there whenever the service runs that week); after that, operators manage vehicle
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
+
 from sqlmodel import Session, select
 
 from api.clock import ServiceClock
@@ -62,7 +64,7 @@ def dispatch_vehicle(row: models.Vehicle, shifts: Sequence[ShiftWithBreaks], clo
     if not spans:
         return None
     planned = [Break(end, end, start - end)  # off duty between two shifts
-               for (_, end, _), (start, _, _) in zip(spans, spans[1:]) if start > end]
+               for (_, end, _), (start, _, _) in pairwise(spans) if start > end]
     planned += [Break(s(b.earliest_start), s(b.latest_start), b.duration_s)
                 for _, _, breaks in spans for b in breaks if s(b.latest_start) >= now]
     return Vehicle(row.id, row.seats, row.wheelchair_spaces, row.depot_node, spans[0][0], spans[-1][1],

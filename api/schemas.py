@@ -80,20 +80,26 @@ class BookingCreate(BaseModel):
     quote_id: str = Field(min_length=1, max_length=64)
 
 
-class BookingPublic(BaseModel):
-    """A booking: its status, the promise made, and the plan's current estimates (null once it is over),
-    with where its bus is while it is booked or on board (the bus's last reported position, snapped to
-    the road, or its depot before any report)."""
+class BookingLive(BaseModel):
+    """What changes of a booking while it is served, as the plan in force says: its status, bus, planned
+    pickup and arrival (null once passed or over), and where its bus is while it is booked or on board
+    (the bus's last reported position, snapped to the road, or its depot before any report). Pushed to
+    the rider's stream with every change."""
 
     id: str
     status: RequestStatus
     vehicle_id: str | None
+    planned_pickup: datetime | None = None
+    estimated_arrival: datetime | None = None
+    vehicle_position: Point | None = None
+
+
+class BookingPublic(BookingLive):
+    """A booking as its rider sees it: the live part (:class:`BookingLive`) with the promise made."""
+
     pickup_window: Window
     latest_arrival: datetime
-    planned_pickup: datetime | None
-    estimated_arrival: datetime | None
     booked_at: datetime | None
-    vehicle_position: Point | None = None
 
 
 class BookingsPage(BaseModel):
@@ -112,6 +118,9 @@ class ErrorPublic(BaseModel):
     code: str
     message: str
     detail: Any | None = None
+
+
+Responses = dict[int | str, dict[str, Any]]  # a route's documented error answers, by status
 
 
 class RejectionPublic(ErrorPublic):
@@ -212,7 +221,7 @@ class ServiceRulesBody(ServiceRulesBase):
     """Every field of the service rules (:class:`dispatch.model.ServiceRules`); durations in seconds,
     times of day as seconds after midnight. The fields are those of the table's base model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
 
 
 class ServiceRulesPublic(ServiceRulesBody):

@@ -40,6 +40,7 @@ class RejectionCause(StrEnum):
     """Why a request cannot be served: a machine-readable code for every refusal."""
 
     OUTSIDE_AREA = "outside_area"
+    OFF_ROAD = "off_road"  # a place too far from any drivable road
     OUTSIDE_HOURS = "outside_hours"
     BEYOND_HORIZON = "beyond_horizon"
     TOO_SHORT_NOTICE = "too_short_notice"

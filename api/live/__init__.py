@@ -6,6 +6,8 @@ worker processes share one dispatcher.
   publishes each domain event on a channel named after it: in memory for one process, in Redis
   (``REDIS_URL``) for several.
 - :mod:`api.live.publisher` turns the dispatcher's drained events into messages, off the dispatcher's lock.
+- :mod:`api.live.messages` types every message the streams send (:class:`~api.live.messages.LiveMessage`
+  and the first message of each stream).
 - :mod:`api.live.lease` elects the one dispatcher of a service area (a Redis lock with expiry), and
   :mod:`api.live.fencing` stops a worker that lost its lease from writing the plan.
 - :mod:`api.live.forwarding` sends every ``/v1/`` request a follower receives to the leader.

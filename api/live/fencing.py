@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session
+from sqlmodel import Session, col
 from sqlmodel import select as select_rows
 
 from api.db.models import DispatcherLease, utc_now
@@ -62,7 +62,7 @@ class Fence:
     def check(self, session: OrmSession) -> None:
         """Raise :class:`LeaseLost` unless the area's epoch is still this worker's; locks the row."""
         current = session.execute(
-            select(DispatcherLease.epoch).where(DispatcherLease.area == self.area).with_for_update()
+            select(col(DispatcherLease.epoch)).where(col(DispatcherLease.area) == self.area).with_for_update()
         ).scalar_one_or_none()
         if self.epoch is None or current != self.epoch:
             raise LeaseLost(f"this worker no longer dispatches area {self.area!r}; retry the request")

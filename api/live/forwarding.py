@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_response
@@ -80,7 +81,7 @@ class Forwarder:
                     continue
                 try:
                     item = await self._redis.blpop([self._queue], timeout=0.5)
-                except Exception as error:  # Redis restarting: wait for it
+                except (RedisError, OSError) as error:  # Redis restarting: wait for it
                     logger.warning("forwarding: Redis unavailable (%s)", error)
                     await asyncio.sleep(0.5)
                     continue
@@ -151,7 +152,7 @@ class ForwardToDispatcher:
         }
         try:
             reply = await layer.forwarder.forward(envelope)
-        except Exception as error:
+        except (RedisError, OSError, ValueError) as error:  # Redis away, or a garbled reply
             logger.warning("forwarding failed: %s", error)
             reply = None
         if reply is None:
@@ -174,7 +175,8 @@ def _unavailable(why: str) -> Any:
 
 
 async def _read_body(receive: Receive) -> bytes | None:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

@@ -21,6 +21,7 @@ from datetime import datetime
 import redis
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
+from starlette.types import ASGIApp
 
 from api.live.fencing import Fence, install_fencing
 from api.live.forwarding import Forwarder
@@ -28,7 +29,7 @@ from api.live.hub import Hub
 from api.live.lease import DispatcherLease
 from api.live.publisher import LivePublisher
 from api.live.store import LiveStore, MemoryLiveStore, RedisListener, RedisLiveStore, key_prefix
-from api.services.booking import LiveDispatch
+from api.services.live_plan import LiveDispatch
 from api.settings import Settings
 from dispatch.dispatcher import Dispatcher
 from dispatch.events import DomainEvent, EventKind
@@ -131,12 +132,12 @@ class LiveLayer:
                 ]
             )
 
-    def serve_forwarded(self, app: object) -> None:
+    def serve_forwarded(self, app: ASGIApp) -> None:
         """Start answering forwarded requests with ``app`` whenever this worker dispatches."""
         if self.forwarder is not None:
             self._serving = asyncio.get_running_loop().create_task(
                 self.forwarder.serve(app, lambda: self.is_leader)
-            )  # type: ignore[arg-type]
+            )
 
     async def stop(self) -> None:
         """Hand the lease back, stop the threads, close the Redis connections."""

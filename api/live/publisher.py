@@ -7,10 +7,8 @@ views in the :class:`~api.live.store.LiveStore` and publishes one message per ev
 channel named after the event's kind. A route's road geometry is drawn only for a message someone can
 receive; otherwise the store draws it when the route is first read.
 
-A message is JSON: ``kind``, ``time`` (ISO 8601), ``vehicle_id``, ``request_id``, ``data``,
-``plan_version``; a ``route_changed`` message carries the bus's new ``route`` (as ``GET /v1/driver/route``
-answers) and the live views of its riders (``bookings``); a ``vehicle_moved`` message carries the bus's
-``position`` and its riders' new estimates; an event about one booking carries its live ``booking``.
+A message is a :class:`~api.live.messages.LiveMessage` published as JSON; the bookings' live views in
+it are built by :func:`api.services.booking_view.live_views`, as the riders' REST answers are.
 """
 
 from __future__ import annotations
@@ -19,14 +17,16 @@ import functools
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from api.live.messages import LiveMessage, VehiclePosition
 from api.live.store import LiveStore
-from api.services.booking import LiveDispatch
+from api.schemas import BookingLive
+from api.services.booking_view import live_views
+from api.services.live_plan import LiveDispatch
 from api.services.route_view import RouteSnapshot, route_json, route_public, route_snapshot
-from dispatch.dispatcher import DispatchError
 from dispatch.events import DomainEvent, EventKind
 from dispatch.model import StopKind
 
@@ -39,9 +39,9 @@ class Capture:
 
     events: tuple[DomainEvent, ...]
     routes: dict[str, RouteSnapshot]  # buses whose route changed
-    bookings: dict[str, dict[str, Any]]  # live views of the bookings concerned, by id
+    bookings: dict[str, BookingLive]  # live views of the bookings concerned, by id
     riders: dict[str, tuple[str, ...]]  # bus → the bookings on its route
-    positions: dict[str, dict[str, Any]]  # buses that moved → where they are
+    positions: dict[str, VehiclePosition]  # buses that moved → where they are
 
 
 class LivePublisher:
@@ -85,16 +85,14 @@ class LivePublisher:
             if vid in dispatcher.vehicles
         }
         wanted = {e.request_id for e in events if e.request_id} | {b for ids in riders.values() for b in ids}
-        bookings = booking_views(live, sorted(wanted))
+        bookings = live_views(live, sorted(wanted))
         graph = live.network.graph
         positions = {}
         for vid in sorted(moved):
-            location = dispatcher.state(vid).location
-            positions[vid] = {
-                "lat": float(graph.node_lat[location]),
-                "lon": float(graph.node_lon[location]),
-                "at": live.clock.to_datetime(dispatcher.state(vid).available_at).isoformat(),
-            }
+            state = dispatcher.state(vid)
+            positions[vid] = VehiclePosition(lat=float(graph.node_lat[state.location]),
+                                             lon=float(graph.node_lon[state.location]),
+                                             at=live.clock.to_datetime(state.available_at))
         self._idle.clear()
         self._queue.put(Capture(tuple(events), routes, bookings, riders, positions))
 
@@ -118,20 +116,20 @@ class LivePublisher:
     def _publish(self, capture: Capture) -> None:
         store, live = self._store, self._live
         version = store.next_plan_version() if capture.routes else store.plan_version()
-        for vid, view in capture.positions.items():
-            store.put_position(vid, view)
+        for vid, position in capture.positions.items():
+            store.put_position(vid, position.model_dump(mode="json"))
         for bid, view in capture.bookings.items():
-            store.put_booking(bid, view)
+            store.put_booking(bid, view.model_dump(mode="json"))
         for event in capture.events:
             if event.kind is EventKind.ROUTE_CHANGED:
                 continue  # one message per changed route follows, with the route
             message = _message(live, event, version)
             if event.request_id in capture.bookings:
-                message["booking"] = capture.bookings[event.request_id]
+                message.booking = capture.bookings[event.request_id]
             if event.kind is EventKind.VEHICLE_MOVED and event.vehicle_id in capture.positions:
-                message["position"] = capture.positions[event.vehicle_id]
-                message["bookings"] = _views(capture, event.vehicle_id)
-            store.publish(event.kind.value, message)
+                message.position = capture.positions[event.vehicle_id]
+                message.bookings = _views(capture, event.vehicle_id)
+            store.publish(event.kind.value, message.to_json())
         for vid, snapshot in capture.routes.items():
             render = _route_renderer(live, snapshot, version)
             store.put_route(vid, render)
@@ -141,8 +139,8 @@ class LivePublisher:
                 -1
             ]
             message = _message(live, last, version)
-            message.update(route=render()["route"], bookings=_views(capture, vid))
-            store.publish(EventKind.ROUTE_CHANGED.value, message)
+            message.route, message.bookings = render()["route"], _views(capture, vid)
+            store.publish(EventKind.ROUTE_CHANGED.value, message.to_json())
 
 
 def _route_renderer(live: LiveDispatch, snapshot: RouteSnapshot, version: int) -> Callable[[], dict[str, Any]]:
@@ -155,56 +153,11 @@ def _route_renderer(live: LiveDispatch, snapshot: RouteSnapshot, version: int) -
     return render
 
 
-def _views(capture: Capture, vehicle_id: str) -> list[dict[str, Any]]:
+def _views(capture: Capture, vehicle_id: str) -> list[BookingLive]:
     return [capture.bookings[b] for b in capture.riders.get(vehicle_id, ()) if b in capture.bookings]
 
 
-def _message(live: LiveDispatch, event: DomainEvent, version: int) -> dict[str, Any]:
-    return {
-        "kind": event.kind.value,
-        "time": live.clock.to_datetime(event.time).isoformat(),
-        "vehicle_id": event.vehicle_id,
-        "request_id": event.request_id,
-        "data": event.data,
-        "plan_version": version,
-    }
-
-
-def booking_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The live views of those of ``booking_ids`` that were booked, in their order — status, bus,
-    planned pickup and arrival, where the bus is — from the plan in force. Each bus's route is read once
-    for all its riders (a changed route is published with the views of all its riders). The caller
-    holds the dispatcher's lock."""
-    dispatcher, dt = live.dispatcher, live.clock.to_datetime
-    views: dict[str, dict[str, Any]] = {}
-    riding: dict[str, set[str]] = {}
-    vehicles = dispatcher.vehicles
-    for booking_id in booking_ids:
-        try:
-            booked = dispatcher.booking(booking_id)
-        except DispatchError:
-            continue
-        views[booking_id] = {
-            "id": booking_id,
-            "status": booked.status.value,
-            "vehicle_id": booked.vehicle_id,
-            "planned_pickup": None,
-            "estimated_arrival": None,
-            "vehicle_position": None,
-        }
-        if booked.vehicle_id is not None and booked.vehicle_id in vehicles:
-            riding.setdefault(booked.vehicle_id, set()).add(booking_id)
-    graph = live.network.graph
-    for vid, riders in riding.items():
-        route, evaluation = dispatcher.route(vid), dispatcher.evaluation(vid)
-        for stop, start in zip(route.stops, evaluation.start):
-            if stop.request_id in riders:
-                if stop.kind is StopKind.PICKUP:
-                    views[stop.request_id]["planned_pickup"] = dt(start).isoformat()
-                elif stop.kind is StopKind.DROPOFF:
-                    views[stop.request_id]["estimated_arrival"] = dt(start).isoformat()
-        location = dispatcher.state(vid).location
-        for booking_id in riders:
-            views[booking_id]["vehicle_position"] = {"lat": float(graph.node_lat[location]),
-                                                     "lon": float(graph.node_lon[location])}
-    return views
+def _message(live: LiveDispatch, event: DomainEvent, version: int) -> LiveMessage:
+    return LiveMessage(kind=event.kind.value, time=live.clock.to_datetime(event.time),
+                       vehicle_id=event.vehicle_id, request_id=event.request_id, data=event.data,
+                       plan_version=version)

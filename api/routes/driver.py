@@ -13,15 +13,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import DispatchDep, Driver, DriverOrOperator, SessionDep
-from api.schemas import DriverRoutePublic, ErrorPublic, PositionsCreate, StopAction
+from api.schemas import DriverRoutePublic, ErrorPublic, PositionsCreate, Responses, StopAction
 from api.services import driving as service
 from api.services.route_view import encoded_route
 
 router = APIRouter(prefix="/v1/driver", tags=["driver"])
 
-AUTH_ERRORS = {401: {"model": ErrorPublic, "description": "no valid API key"},
+AUTH_ERRORS: Responses = {401: {"model": ErrorPublic, "description": "no valid API key"},
                403: {"model": ErrorPublic, "description": "not a driver (of this bus)"}}
-STOP_ERRORS = {**AUTH_ERRORS, 404: {"model": ErrorPublic},
+STOP_ERRORS: Responses = {**AUTH_ERRORS, 404: {"model": ErrorPublic},
                409: {"model": ErrorPublic,
                      "description": "not_next_stop, no_next_stop or too_early_for_no_show"},
                422: {"model": ErrorPublic}}

@@ -1,7 +1,8 @@
 """Live streams over WebSocket: drivers get their route whenever the plan changes, riders their
 booking's estimates and bus position, operators every change of the fleet.
 
-Authenticate with ``Authorization: Bearer <key>`` or, from a browser, ``?access_token=<key>``. The
+Authenticate with ``Authorization: Bearer <key>`` or, from a browser, ``?access_token=<key>``; keys are
+looked up as for HTTP (:data:`api.deps.StreamUser`: the key cache, the database off the event loop). The
 server accepts the connection, then closes it with code 4401 (no valid key), 4403 (wrong role or not
 yours) or 4404 (unknown booking). Each message is a JSON object with ``kind`` — a domain event kind
 (``route_changed``, ``vehicle_moved``, ``booking_confirmed``, ``rider_picked_up``, …) or, first after
@@ -16,31 +17,25 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.auth import authenticate
 from api.db.models import Booking, User, UserRole
+from api.deps import StreamUser
 from api.live.hub import Message
 from api.live.layer import LiveLayer
+from api.live.messages import BookingFirst, BookingUpdate, FleetFirst, RouteFirst, VehiclePosition
+from api.schemas import BookingLive
+from api.services.booking_view import booking_public
 
 router = APIRouter(tags=["live"])
 
 UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 4401, 4403, 4404
 
 
-def _token(websocket: WebSocket) -> str | None:
-    header = websocket.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials:
-        return credentials.strip()
-    return websocket.query_params.get("access_token")
-
-
-async def _accept_user(websocket: WebSocket, *roles: UserRole) -> User | None:
-    """Accept the connection and return its user, or close it (4401/4403) and return None."""
+async def _admit(websocket: WebSocket, user: User | None, *roles: UserRole) -> User | None:
+    """Accept the connection; return its user, or close it (4401/4403) and return None."""
     await websocket.accept()
-    with Session(websocket.app.state.engine) as session:
-        user = authenticate(session, _token(websocket))
     if user is None:
         await websocket.close(UNAUTHENTICATED, "send a valid API key")
         return None
@@ -77,9 +72,9 @@ async def _stream(
 
 
 @router.websocket("/v1/driver/stream")
-async def driver_stream(websocket: WebSocket) -> None:
+async def driver_stream(websocket: WebSocket, caller: StreamUser) -> None:
     """A driver's route, then every change concerning their bus (operators: ``?vehicle_id=``)."""
-    user = await _accept_user(websocket, UserRole.DRIVER, UserRole.OPERATOR)
+    user = await _admit(websocket, caller, UserRole.DRIVER, UserRole.OPERATOR)
     if user is None:
         return
     vehicle_id = user.vehicle_id if user.role is UserRole.DRIVER else websocket.query_params.get("vehicle_id")
@@ -88,55 +83,45 @@ async def driver_stream(websocket: WebSocket) -> None:
         return
     layer: LiveLayer = websocket.app.state.live
     current = await asyncio.to_thread(layer.store.route, vehicle_id) or {"plan_version": 0, "route": None}
-    await _stream(
-        websocket,
-        {"kind": "route", "vehicle_id": vehicle_id, **current},
-        lambda message: message.get("vehicle_id") == vehicle_id,
-    )
+    first = RouteFirst(vehicle_id=vehicle_id, plan_version=current["plan_version"], route=current["route"])
+    await _stream(websocket, first.model_dump(mode="json"),
+                  lambda message: message.get("vehicle_id") == vehicle_id)
 
 
 @router.websocket("/v1/bookings/{booking_id}/stream")
-async def booking_stream(websocket: WebSocket, booking_id: str) -> None:
-    """A booking's live view (status, planned pickup, estimated arrival, bus position), then each
-    update of it (riders: their own bookings; operators: any)."""
-    user = await _accept_user(websocket, UserRole.RIDER, UserRole.OPERATOR)
+async def booking_stream(websocket: WebSocket, booking_id: str, caller: StreamUser) -> None:
+    """A booking as ``GET /v1/bookings/{id}`` shows it, then each update of its live view (status, planned
+    pickup, estimated arrival, bus position). Riders: their own bookings; operators: any."""
+    user = await _admit(websocket, caller, UserRole.RIDER, UserRole.OPERATOR)
     if user is None:
         return
-    with Session(websocket.app.state.engine) as session:
-        row = session.get(Booking, booking_id)
+    row = await asyncio.to_thread(_load_booking, websocket.app.state.engine, booking_id)
     if row is None or (user.role is UserRole.RIDER and row.rider_id != user.id):
         await websocket.close(NOT_FOUND, f"no booking with id {booking_id!r}")
         return
     layer: LiveLayer = websocket.app.state.live
-    view = await asyncio.to_thread(layer.store.booking, booking_id) or {
-        "id": booking_id,
-        "status": row.status.value,
-        "vehicle_id": row.vehicle_id,
-        "planned_pickup": None,
-        "estimated_arrival": None,
-        "vehicle_position": None,
-    }
+    stored = await asyncio.to_thread(layer.store.booking, booking_id)
+    view = booking_public(row, BookingLive.model_validate(stored) if stored else None,
+                          websocket.app.state.dispatch.clock.zone)
+    version = await asyncio.to_thread(layer.store.plan_version)
 
     def concerns(message: Message) -> bool:
         return _view_of(message, booking_id) is not None
 
     def shape(message: Message) -> Message:
-        return {
-            "kind": message["kind"],
-            "plan_version": message["plan_version"],
-            "booking": _view_of(message, booking_id),
-        }
+        return BookingUpdate(kind=message["kind"], plan_version=message["plan_version"],
+                             booking=BookingLive.model_validate(_view_of(message, booking_id))
+                             ).model_dump(mode="json")
 
-    await _stream(
-        websocket,
-        {
-            "kind": "booking",
-            "plan_version": await asyncio.to_thread(layer.store.plan_version),
-            "booking": view,
-        },
-        concerns,
-        shape,
-    )
+    await _stream(websocket, BookingFirst(plan_version=version, booking=view).model_dump(mode="json"),
+                  concerns, shape)
+
+
+def _load_booking(engine: Engine, booking_id: str) -> Booking | None:
+    with Session(engine, expire_on_commit=False) as session:
+        row = session.get(Booking, booking_id)
+        session.commit()  # end the read: on SQLite an open read would hold up writers
+        return row
 
 
 def _view_of(message: Message, booking_id: str) -> dict[str, Any] | None:
@@ -147,14 +132,13 @@ def _view_of(message: Message, booking_id: str) -> dict[str, Any] | None:
 
 
 @router.websocket("/v1/operator/stream")
-async def operator_stream(websocket: WebSocket) -> None:
+async def operator_stream(websocket: WebSocket, caller: StreamUser) -> None:
     """The last known position of every bus, then every change of the plan and the fleet."""
-    user = await _accept_user(websocket, UserRole.OPERATOR)
-    if user is None:
+    if await _admit(websocket, caller, UserRole.OPERATOR) is None:
         return
     layer: LiveLayer = websocket.app.state.live
     positions = await asyncio.to_thread(layer.store.positions)
     version = await asyncio.to_thread(layer.store.plan_version)
-    await _stream(
-        websocket, {"kind": "fleet", "plan_version": version, "positions": positions}, lambda message: True
-    )
+    first = FleetFirst(plan_version=version,
+                       positions={vid: VehiclePosition.model_validate(p) for vid, p in positions.items()})
+    await _stream(websocket, first.model_dump(mode="json"), lambda message: True)

@@ -13,15 +13,28 @@ from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
 from api.deps import DispatchDep, Operator, SessionDep
-from api.schemas import (ErrorPublic, FleetVehiclePublic, KpisPublic, OutOfServicePublic, ServiceRulesBody,
-                         ServiceAreaBody, ServiceAreaPublic, ServiceRulesPublic, ShiftBody, ShiftPublic,
-                         VehicleCreate, VehiclePublic, VehicleUpdate)
+from api.schemas import (
+    ErrorPublic,
+    FleetVehiclePublic,
+    KpisPublic,
+    OutOfServicePublic,
+    Responses,
+    ServiceAreaBody,
+    ServiceAreaPublic,
+    ServiceRulesBody,
+    ServiceRulesPublic,
+    ShiftBody,
+    ShiftPublic,
+    VehicleCreate,
+    VehiclePublic,
+    VehicleUpdate,
+)
 from api.services import fleet_admin, kpis, service_area
 from api.services import operations as service
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
 
-AUTH_ERRORS = {401: {"model": ErrorPublic, "description": "no valid API key"},
+AUTH_ERRORS: Responses = {401: {"model": ErrorPublic, "description": "no valid API key"},
                403: {"model": ErrorPublic, "description": "not an operator"}}
 
 
@@ -37,7 +50,7 @@ def read_rules(user: Operator, live: DispatchDep, session: SessionDep) -> Servic
     return service.rules_in_force(live, session)
 
 
-RULES_ERRORS = {**AUTH_ERRORS,
+RULES_ERRORS: Responses = {**AUTH_ERRORS,
                 422: {"model": ErrorPublic, "description": "invalid_rules: detail lists the problems"}}
 
 
@@ -85,7 +98,7 @@ def read_kpis(user: Operator, live: DispatchDep, session: SessionDep,
     return kpis.kpis(session, live=live, start=start, end=end)
 
 
-VEHICLE_ERRORS = {**AUTH_ERRORS,
+VEHICLE_ERRORS: Responses = {**AUTH_ERRORS,
                   404: {"model": ErrorPublic, "description": "unknown_vehicle or unknown_shift"},
                   409: {"model": ErrorPublic,
                         "description": "duplicate_vehicle, shift_overlap, vehicle_change_infeasible, "

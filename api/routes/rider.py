@@ -12,8 +12,16 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import DispatchDep, RiderOrOperator, SessionDep, StopsDep
-from api.schemas import (BookingCreate, BookingPublic, BookingsPage, ErrorPublic, OfferPublic, QuoteCreate,
-                         RejectionPublic)
+from api.schemas import (
+    BookingCreate,
+    BookingPublic,
+    BookingsPage,
+    ErrorPublic,
+    OfferPublic,
+    QuoteCreate,
+    RejectionPublic,
+    Responses,
+)
 from api.services import booking as service
 
 router = APIRouter(prefix="/v1", tags=["rider"])
@@ -21,13 +29,14 @@ router = APIRouter(prefix="/v1", tags=["rider"])
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                                        description="client's key; a retry with it books nothing twice")]
 MAX_ROW_NUMBER = 2**31 - 1  # ids and offsets past a 32-bit database integer are refused (422), not sent on
-AUTH_ERRORS = {401: {"model": ErrorPublic, "description": "no valid API key"},
+AUTH_ERRORS: Responses = {401: {"model": ErrorPublic, "description": "no valid API key"},
                403: {"model": ErrorPublic, "description": "a role other than rider or operator"}}
-ERRORS = {**AUTH_ERRORS, 404: {"model": ErrorPublic}, 409: {"model": ErrorPublic},
+ERRORS: Responses = {**AUTH_ERRORS, 404: {"model": ErrorPublic}, 409: {"model": ErrorPublic},
           422: {"model": ErrorPublic}}
 
 
-QUOTE_ERRORS = {409: {"model": RejectionPublic, "description": "no offer: code = the rejection cause"},
+QUOTE_ERRORS: Responses = {409: {"model": RejectionPublic, "description": "no offer: code = the rejection cause (outside_area, off_road, "
+                                                        "outside_hours, no_vehicle_in_time, …)"},
                 422: {"model": ErrorPublic}, **AUTH_ERRORS}
 
 

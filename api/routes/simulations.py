@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Operator
-from api.schemas import ErrorPublic
+from api.schemas import ErrorPublic, Responses
 from api.services import simulations as service
 from api.services.simulations import JobStatus, SimulationJob, SimulationJobs
 from simulation.study import scenario_description
@@ -23,7 +23,7 @@ from simulation.study import scenario_description
 router = APIRouter(prefix="/v1/operator/simulations", tags=["operator"])
 JobsDep = Annotated[SimulationJobs, Depends(service.simulation_jobs)]
 
-AUTH_ERRORS = {401: {"model": ErrorPublic, "description": "no valid API key"},
+AUTH_ERRORS: Responses = {401: {"model": ErrorPublic, "description": "no valid API key"},
                403: {"model": ErrorPublic, "description": "not an operator"}}
 
 

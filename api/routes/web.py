@@ -104,5 +104,6 @@ def read_places(request: Request) -> list[dict[str, Any]]:
 def read_me(user: CurrentUser, live: DispatchDep) -> MePublic:
     """Who holds this key (the pages check a key with it and find the driver's bus), and the service's
     time now."""
+    assert user.id is not None, "users come from the database"
     return MePublic(id=user.id, name=user.name, role=user.role, vehicle_id=user.vehicle_id,
                     now=live.clock.now_datetime(), timezone=str(live.clock.zone))

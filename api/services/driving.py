@@ -1,10 +1,10 @@
 """Drivers' work: the route to drive, and what happens at its stops (arrived, picked up, dropped off,
 no-show, break finished) and on the way (positions).
 
-Every change goes through the in-process dispatcher under :class:`~api.services.booking.LiveDispatch`'s
-lock, and is then written — the booking's new status, the bus's new planned stops and an event — in one
-transaction; if that write fails the dispatcher is rolled back to its checkpoint, so the plan in force
-and the database never disagree. A driver acts only on the bus they are bound to (``users.vehicle_id``); the dispatcher
+Every change is one :func:`~api.services.live_plan.plan_change`: applied to the in-process dispatcher,
+then written — the booking's new status, the bus's new planned stops and an event — in one transaction;
+if that write fails the plan is rolled back, so the plan in force and the database never disagree, and
+the change is published only once it is saved. A driver acts only on the bus they are bound to (``users.vehicle_id``); the dispatcher
 refuses anything but the next stop (``not_next_stop``, ``no_next_stop``) and an early no-show
 (``too_early_for_no_show``), which :mod:`api.errors` answers with 409.
 """
@@ -20,7 +20,7 @@ from api.db.models import Booking, Event, User, UserRole
 from api.db.repository import save_booking, save_route
 from api.errors import Forbidden, InvalidRequest
 from api.schemas import PositionReport
-from api.services.booking import LiveDispatch, actor, planned_stops
+from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
 from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
@@ -42,49 +42,32 @@ def vehicle_of(user: User, vehicle_id: str | None = None) -> str:
 
 def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> None:
     """The bus stands at its next stop."""
-    with live.lock:
-        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
-        try:
-            stop = live.dispatcher.arrive(vehicle_id, now)
-            save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
-                       event=Event(time=live.clock.to_datetime(now), kind=EventKind.VEHICLE_ARRIVED,
-                                   actor=actor(user), vehicle_id=vehicle_id,
-                                   request_id=None if stop.kind is StopKind.BREAK else stop.request_id,
-                                   payload={"kind": stop.kind.value}))
-        except BaseException:
-            live.dispatcher.rollback(checkpoint)
-            raise
-        live.publish_events()
+    with plan_change(live, session) as now:
+        stop = live.dispatcher.arrive(vehicle_id, now)
+        save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
+                   event=Event(time=live.clock.to_datetime(now), kind=EventKind.VEHICLE_ARRIVED,
+                               actor=actor(user), vehicle_id=vehicle_id,
+                               request_id=None if stop.kind is StopKind.BREAK else stop.request_id,
+                               payload={"kind": stop.kind.value}))
 
 
 def break_finished(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> None:
     """The driver's break at the head of the route is over (409 ``not_next_stop`` when the next stop is
     no break, ``no_next_stop`` without stops)."""
-    with live.lock:
-        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
-        try:
-            live.dispatcher.finish_break(vehicle_id, now)
-            save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
-                       event=Event(time=live.clock.to_datetime(now), kind=EventKind.BREAK_FINISHED,
-                                   actor=actor(user), vehicle_id=vehicle_id))
-        except BaseException:
-            live.dispatcher.rollback(checkpoint)
-            raise
-        live.publish_events()
+    with plan_change(live, session) as now:
+        live.dispatcher.finish_break(vehicle_id, now)
+        save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
+                   event=Event(time=live.clock.to_datetime(now), kind=EventKind.BREAK_FINISHED,
+                               actor=actor(user), vehicle_id=vehicle_id))
 
 
 def _report_stop(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str,
                  serve: Callable[[Dispatcher, str, str, int], None], status: RequestStatus, kind: EventKind) -> None:
-    """Apply one stop report to the plan and save it; if saving fails the plan is rolled back."""
-    with live.lock:
-        now, checkpoint = live.clock.now(), live.dispatcher.checkpoint()
-        try:
-            serve(live.dispatcher, vehicle_id, booking_id, now)
-            _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
-                    status=status, kind=kind)
-        except BaseException:
-            live.dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
-            raise
+    """Apply one stop report to the plan and save it, as one unit of work."""
+    with plan_change(live, session) as now:
+        serve(live.dispatcher, vehicle_id, booking_id, now)
+        _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
+                status=status, kind=kind)
 
 
 def picked_up(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
@@ -109,9 +92,8 @@ def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[Pos
     """The last of a batch of positions, snapped to the roads, is where the bus is."""
     last = positions[-1]
     snapped = live.network.snap([last.lat], [last.lon])
-    with live.lock:
+    with plan_change(live):  # nothing to save: positions are published, not stored
         live.dispatcher.vehicle_position(vehicle_id, int(snapped.node[0]), live.clock.to_seconds(last.at))
-        live.publish_events()
 
 
 def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str, now: int,
@@ -131,4 +113,3 @@ def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
     save_booking(session, booking=row, route=planned_stops(live, vehicle_id),
                  event=Event(time=moment, kind=kind, actor=actor(user), vehicle_id=vehicle_id,
                              request_id=booking_id))
-    live.publish_events()

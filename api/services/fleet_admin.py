@@ -1,31 +1,34 @@
 """Operators manage the fleet: vehicles (create, list, read, change, put back into service) and their
 shifts with breaks (create, list, change, delete).
 
-Every change is applied to the dispatcher and written — the vehicle or shift, the bus's planned stops
-and an event — in one transaction under :class:`~api.services.booking.LiveDispatch`'s lock; if the
-dispatcher refuses it (a changed bus that can no longer keep its riders' promises: 409
-``vehicle_change_infeasible``) nothing is written, and if the write fails the dispatcher is rolled back
-to its checkpoint. The dispatcher plans a vehicle once it has a shift today or tomorrow
+Every change is one :func:`~api.services.live_plan.plan_change`: applied to the dispatcher and written
+— the vehicle or shift, the bus's planned stops and an event — in one transaction; if the dispatcher
+refuses it (a changed bus that can no longer keep its riders' promises: 409
+``vehicle_change_infeasible``) nothing is written, and if the write fails the plan is rolled back. The dispatcher plans a vehicle once it has a shift today or tomorrow
 (:func:`api.fleet.dispatch_vehicle`); a vehicle withdrawn by an operator (``active`` false) stays out of
 service until it is put back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
 
 from api.db.models import Event, PlannedStopRow, Shift, ShiftBreak, User, Vehicle
-from api.db.repository import (ShiftWithBreaks, delete_shift, list_vehicles, save_shift, save_vehicle,
-                               vehicle_shifts)
+from api.db.repository import (
+    ShiftWithBreaks,
+    delete_shift,
+    list_vehicles,
+    save_shift,
+    save_vehicle,
+    vehicle_shifts,
+)
 from api.errors import Conflict, InvalidRequest, NotFound
 from api.fleet import dispatch_vehicle
-from api.schemas import (BreakBody, Point, ShiftBody, ShiftPublic, VehicleCreate, VehiclePublic,
-                         VehicleUpdate)
-from api.services.booking import LiveDispatch, actor, planned_stops
+from api.schemas import BreakBody, Point, ShiftBody, ShiftPublic, VehicleCreate, VehiclePublic, VehicleUpdate
+from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
 from dispatch.events import EventKind
 from dispatch.model import StopKind
 
@@ -48,14 +51,13 @@ def create_vehicle(live: LiveDispatch, session: Session, *, user: User, body: Ve
     """Store a new bus with its depot snapped to the roads (409 ``duplicate_vehicle`` for a used id). It is
     planned with once it has a shift."""
     lat, lon, node = _snap(live, body.depot)
-    with live.lock:
+    with plan_change(live, session) as now:
         if session.get(Vehicle, body.id) is not None:
             raise Conflict("duplicate_vehicle", f"vehicle {body.id!r} exists already")
         row = Vehicle(id=body.id, name=body.name, seats=body.seats, wheelchair_spaces=body.wheelchair_spaces,
                       depot_lat=lat, depot_lon=lon, depot_node=node)
-        with _plan_change(live, session) as now:
-            save_vehicle(session, vehicle=row, route=None,
-                         event=_event(live, user, EventKind.VEHICLE_ADDED, row.id, now, body.model_dump()))
+        save_vehicle(session, vehicle=row, route=None,
+                     event=_event(live, user, EventKind.VEHICLE_ADDED, row.id, now, body.model_dump()))
         return _public(live, row)
 
 
@@ -63,7 +65,7 @@ def change_vehicle(live: LiveDispatch, session: Session, *, user: User, vehicle_
                    ) -> VehiclePublic:
     """Change a bus's name, capacities or depot; the dispatcher plans with the change at once."""
     depot = _snap(live, body.depot) if body.depot is not None else None
-    with live.lock:
+    with plan_change(live, session) as now:
         row = _vehicle(session, vehicle_id)
         for name in ("name", "seats", "wheelchair_spaces"):
             if getattr(body, name) is not None:
@@ -71,25 +73,25 @@ def change_vehicle(live: LiveDispatch, session: Session, *, user: User, vehicle_
         if depot is not None:
             row.depot_lat, row.depot_lon, row.depot_node = depot
         shifts = vehicle_shifts(session, vehicle_id=vehicle_id)
-        _save(live, session, row, shifts, lambda route, now: save_vehicle(
-            session, vehicle=row, route=route,
-            event=_event(live, user, EventKind.VEHICLE_CHANGED, vehicle_id, now,
-                         body.model_dump(exclude_none=True))))
+        route = _apply(live, row, shifts, now)
+        save_vehicle(session, vehicle=row, route=route,
+                     event=_event(live, user, EventKind.VEHICLE_CHANGED, vehicle_id, now,
+                                  body.model_dump(exclude_none=True)))
         return _public(live, row)
 
 
 def put_in_service(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str) -> VehiclePublic:
     """Put a withdrawn bus back into service (409 ``already_in_service`` if it is in service); it takes
     riders again from where it stands."""
-    with live.lock:
+    with plan_change(live, session) as now:
         row = _vehicle(session, vehicle_id)
         if row.active:
             raise Conflict("already_in_service", f"vehicle {vehicle_id!r} is in service")
         row.active = True
         shifts = vehicle_shifts(session, vehicle_id=vehicle_id)
-        _save(live, session, row, shifts, lambda route, now: save_vehicle(
-            session, vehicle=row, route=route,
-            event=_event(live, user, EventKind.VEHICLE_IN_SERVICE, vehicle_id, now, {})))
+        route = _apply(live, row, shifts, now)
+        save_vehicle(session, vehicle=row, route=route,
+                     event=_event(live, user, EventKind.VEHICLE_IN_SERVICE, vehicle_id, now, {}))
         return _public(live, row)
 
 
@@ -115,14 +117,14 @@ def change_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id
 
 def remove_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, shift_id: int) -> None:
     """Delete a shift; refused (409) while riders are planned on the bus that the shift would drop."""
-    with live.lock:
+    with plan_change(live, session) as now:
         row = _vehicle(session, vehicle_id)
         shifts = vehicle_shifts(session, vehicle_id=vehicle_id)
         shift = _shift(shifts, vehicle_id, shift_id)
         kept = [(s, b) for s, b in shifts if s.id != shift_id]
-        _save(live, session, row, kept, lambda route, now: delete_shift(
-            session, shift=shift, route=route,
-            event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now, {"deleted": shift_id})))
+        route = _apply(live, row, kept, now)
+        delete_shift(session, shift=shift, route=route,
+                     event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now, {"deleted": shift_id}))
 
 
 # ----- helpers ---------------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ def remove_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id
 def _write_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, shift_id: int | None,
                  body: ShiftBody) -> ShiftPublic:
     _check_shift(body)
-    with live.lock:
+    with plan_change(live, session) as now:
         row = _vehicle(session, vehicle_id)
         shifts = vehicle_shifts(session, vehicle_id=vehicle_id)
         if shift_id is None:
@@ -146,11 +148,11 @@ def _write_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id
         shift.starts_at, shift.ends_at = body.starts_at, body.ends_at
         breaks = [ShiftBreak(shift_id=shift.id or 0, earliest_start=b.earliest_start,
                              latest_start=b.latest_start, duration_s=b.duration_s) for b in body.breaks]
-        _save(live, session, row, [*others, (shift, breaks)], lambda route, now: save_shift(
-            session, shift=shift, breaks=breaks, route=route,
-            event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now,
-                         {"starts_at": body.starts_at.isoformat(), "ends_at": body.ends_at.isoformat(),
-                          "breaks": len(breaks)})))
+        route = _apply(live, row, [*others, (shift, breaks)], now)
+        save_shift(session, shift=shift, breaks=breaks, route=route,
+                   event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now,
+                                {"starts_at": body.starts_at.isoformat(), "ends_at": body.ends_at.isoformat(),
+                                 "breaks": len(breaks)}))
         return _shift_public(live, shift, breaks)
 
 
@@ -176,26 +178,11 @@ def _break_problems(shift: ShiftBody, b: BreakBody) -> list[str]:
     return problems
 
 
-def _save(live: LiveDispatch, session: Session, row: Vehicle, shifts: list[ShiftWithBreaks],
-          write: Callable[[list[PlannedStopRow] | None, int], object]) -> None:
-    """Apply ``row`` with ``shifts`` to the dispatcher, then ``write`` (with the bus's new planned stops,
-    or ``None`` when the dispatcher does not plan the bus); roll the dispatcher back if either fails."""
-    with _plan_change(live, session) as now:
-        planned = _sync(live, row, shifts, now)
-        write(planned_stops(live, row.id) if planned else None, now)
-
-
-@contextmanager
-def _plan_change(live: LiveDispatch, session: Session) -> Iterator[int]:
-    """The current time for a change to the plan; the dispatcher goes back to where it was if the block
-    fails, and the events are published if it succeeds."""
-    checkpoint = live.dispatcher.checkpoint()
-    try:
-        yield live.clock.now()
-    except BaseException:
-        live.dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
-        raise
-    live.publish_events()
+def _apply(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now: int
+           ) -> list[PlannedStopRow] | None:
+    """Apply ``row`` with ``shifts`` to the dispatcher; the bus's new planned stops, or ``None`` when the
+    dispatcher does not plan the bus."""
+    return planned_stops(live, row.id) if _sync(live, row, shifts, now) else None
 
 
 def _sync(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now: int) -> bool:

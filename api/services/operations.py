@@ -1,16 +1,17 @@
 """Operators' work: the fleet at a glance, the service rules and withdrawing a bus (key figures:
 :mod:`api.services.kpis`).
 
-Like riders' and drivers' operations, everything that touches the plan runs under
-:class:`~api.services.booking.LiveDispatch`'s lock. New rules are written (a new ``service_rules`` row —
-older rows are the history — and an event) before the dispatcher takes them; promises already made
-stay as they are. Withdrawing a bus re-plans its riders in the dispatcher and writes the outcome in one
-transaction; if that write fails the dispatcher is rolled back to its checkpoint.
+Like riders' and drivers' operations, everything that changes the plan is one
+:func:`~api.services.live_plan.plan_change`. New rules are written (a new ``service_rules`` row — older
+rows are the history — and an event) before the dispatcher takes them; promises already made stay as
+they are. Withdrawing a bus re-plans its riders in the dispatcher and writes the outcome in one
+transaction; if that write fails the plan is rolled back.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -18,9 +19,18 @@ from sqlmodel import Session
 from api.db.models import Booking, Event, PlannedStopRow, ServiceRulesVersion, User, Vehicle
 from api.db.repository import latest_rules, save_out_of_service, save_rules
 from api.errors import Conflict, InvalidRequest, NotFound
-from api.schemas import (FleetVehiclePublic, Load, NextStopPublic, OutOfServicePublic, Point,
-                         RejectedBooking, ReplannedBooking, ServiceRulesBody, ServiceRulesPublic)
-from api.services.booking import LiveDispatch, actor, planned_stops
+from api.schemas import (
+    FleetVehiclePublic,
+    Load,
+    NextStopPublic,
+    OutOfServicePublic,
+    Point,
+    RejectedBooking,
+    ReplannedBooking,
+    ServiceRulesBody,
+    ServiceRulesPublic,
+)
+from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import Rejection, RejectionCause, ServiceRules, StopKind
@@ -73,15 +83,15 @@ def change_rules(live: LiveDispatch, session: Session, *, user: User, body: Serv
     except ValueError as error:
         problems = str(error).removeprefix(_RULES_PREFIX).split("; ")
         raise InvalidRequest("invalid_rules", str(error), detail=problems) from error
-    with live.lock:
-        moment = live.clock.to_datetime(live.clock.now())
+    with plan_change(live, session) as now:
+        moment = live.clock.to_datetime(now)
         version = ServiceRulesVersion.from_rules(rules, valid_from=moment, changed_by=user.id)
         row = save_rules(session, rules=version,
                          event=Event(time=moment, kind=EventKind.RULES_CHANGED, actor=actor(user),
                                      payload=dataclasses.asdict(rules)))
         live.dispatcher.rules = rules  # promises already made keep their windows
-        return ServiceRulesPublic(**dataclasses.asdict(rules), version=row.id,
-                                  valid_from=row.valid_from.astimezone(live.clock.zone))
+    return ServiceRulesPublic(**dataclasses.asdict(rules), version=row.id,
+                              valid_from=row.valid_from.astimezone(live.clock.zone))
 
 
 def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
@@ -89,8 +99,8 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
     """Withdraw ``vehicle_id``: its riders are re-planned onto other buses or rejected
     (``vehicle_out_of_service``); the database gets the bus inactive, the changed bookings, the new
     planned stops of every bus concerned and an event, all or nothing."""
-    with live.lock:
-        dispatcher, clock = live.dispatcher, live.clock
+    with plan_change(live, session) as now:
+        dispatcher = live.dispatcher
         vehicle = session.get(Vehicle, vehicle_id)
         if vehicle is None:
             raise NotFound("unknown_vehicle", f"no vehicle with id {vehicle_id!r}")
@@ -100,30 +110,24 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
         planned = vehicle_id in dispatcher.vehicles and dispatcher.state(vehicle_id).in_service
         affected = list(dict.fromkeys(s.request_id for s in dispatcher.route(vehicle_id).stops
                                       if s.kind is not StopKind.BREAK)) if planned else []
-        now, checkpoint = clock.now(), dispatcher.checkpoint()
-        try:
-            rejections = {r.request_id: r for r in dispatcher.take_out_of_service(vehicle_id, now)} \
-                if planned else {}
-            moment = clock.to_datetime(now)
-            rows, vehicles = [], {vehicle_id}
-            for request_id in affected:
-                row = session.get(Booking, request_id)
-                if row is None:
-                    raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
-                rows.append(_apply_outcome(live, row, request_id, rejections.get(request_id), moment))
-                if row.vehicle_id is not None:
-                    vehicles.add(row.vehicle_id)
-            routes: dict[str, list[PlannedStopRow]] = {v: planned_stops(live, v) for v in sorted(vehicles)
-                                                    if v in dispatcher.vehicles}
-            event = Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
-                          vehicle_id=vehicle_id,
-                          payload={"replanned": [r.id for r in rows if r.id not in rejections],
-                                   "rejected": list(rejections)})
-            save_out_of_service(session, vehicle_id=vehicle_id, bookings=rows, routes=routes, event=event)
-        except BaseException:
-            dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
-            raise
-        live.publish_events()
+        rejections = {r.request_id: r for r in dispatcher.take_out_of_service(vehicle_id, now)} \
+            if planned else {}
+        moment = live.clock.to_datetime(now)
+        rows, vehicles = [], {vehicle_id}
+        for request_id in affected:
+            row = session.get(Booking, request_id)
+            if row is None:
+                raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
+            rows.append(_apply_outcome(live, row, request_id, rejections.get(request_id), moment))
+            if row.vehicle_id is not None:
+                vehicles.add(row.vehicle_id)
+        routes: dict[str, Sequence[PlannedStopRow]] = {v: planned_stops(live, v) for v in sorted(vehicles)
+                                                if v in dispatcher.vehicles}
+        event = Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
+                      vehicle_id=vehicle_id,
+                      payload={"replanned": [r.id for r in rows if r.id not in rejections],
+                               "rejected": list(rejections)})
+        save_out_of_service(session, vehicle_id=vehicle_id, bookings=rows, routes=routes, event=event)
     return OutOfServicePublic(
         vehicle_id=vehicle_id,
         replanned=[ReplannedBooking(booking_id=r.id, vehicle_id=r.vehicle_id) for r in rows

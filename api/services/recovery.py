@@ -60,11 +60,11 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
             continue
         breaks = iter(s for s in dispatcher.route(vehicle_id).stops if s.kind is StopKind.BREAK)
         stops = []
-        for row in rows:
-            stop = _stop_from_row(row, bookings, breaks, dispatcher)
+        for planned in rows:
+            stop = _stop_from_row(planned, bookings, breaks, dispatcher)
             if stop is None:
-                problems.append(f"{vehicle_id}: planned {row.kind.value} #{row.sequence} "
-                                f"of {row.booking_id or 'a break'} has nothing to serve")
+                problems.append(f"{vehicle_id}: planned {planned.kind.value} #{planned.sequence} "
+                                f"of {planned.booking_id or 'a break'} has nothing to serve")
             else:
                 stops.append(stop)
         routes[vehicle_id] = Route(vehicle_id, tuple(stops))

@@ -6,9 +6,10 @@ solver problem under the dispatcher's lock (milliseconds), OR-Tools works on it 
 (:mod:`api.services.solver_process`) — quotes, bookings and drivers' reports go on meanwhile at full
 speed — and the answer is applied under the lock only if the plan did not change in between, every
 route passes evaluation and the buses drive no more than before
-(:meth:`dispatch.dispatcher.Dispatcher.apply_reoptimization`). An applied plan is saved — the changed
-routes, the bookings that moved to another bus and a ``plan_reoptimized`` event — in one transaction; if
-that fails the dispatcher is rolled back. Drivers get the new routes pushed like any other change.
+(:meth:`dispatch.dispatcher.Dispatcher.apply_reoptimization`). Applying is one
+:func:`~api.services.live_plan.plan_change`: the changed routes, the bookings that moved to another bus
+and a ``plan_reoptimized`` event are saved in one transaction; if that fails the plan is rolled back.
+Drivers get the new routes pushed like any other change.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlmodel import Session
 
 from api.db.models import Booking, Event
 from api.db.repository import save_plan
-from api.services.booking import LiveDispatch, planned_stops
+from api.services.live_plan import LiveDispatch, plan_change, planned_stops
 from api.services.solver_process import SolverProcess
 from dispatch.dispatcher import ReoptimizationJob
 from dispatch.events import EventKind
@@ -91,58 +92,49 @@ class BackgroundReoptimizer:
         except PlanRejectedError as error:
             logger.warning("re-optimization found nothing: %s", error)
             return False
-        with live.lock:
-            if live.dispatcher is not dispatcher:
-                return False  # another dispatcher took over meanwhile (api.live)
-            return self._apply(job, solution)
+        with Session(self._engine, expire_on_commit=False) as session:
+            session.info.update(self._session_info)  # e.g. the fence of api.live
+            with plan_change(live, session) as now:
+                if live.dispatcher is not dispatcher:
+                    return False  # another dispatcher took over meanwhile (api.live)
+                applied = self._apply(job, solution, session, now)
+        return applied
 
-    def _apply(self, job: ReoptimizationJob, solution: PdptwSolution) -> bool:
+    def _apply(self, job: ReoptimizationJob, solution: PdptwSolution, session: Session, now: int) -> bool:
+        """Apply ``solution`` if the dispatcher accepts it and write what changed through ``session``;
+        the caller's plan change commits, or rolls the plan back."""
         live, dispatcher, clock = self._live, self._live.dispatcher, self._live.clock
-        now, checkpoint = clock.now(), dispatcher.checkpoint()
         buses_before = {rid: b.vehicle_id for rid, b in dispatcher.bookings().items()}
         routes_before = {vid: dispatcher.route(vid) for vid in dispatcher.vehicles}
         result = dispatcher.apply_reoptimization(job, solution, now)
         if result is None:
-            live.publish_events()
             return False
-        try:
-            changed = sorted(
-                vid for vid in dispatcher.vehicles if dispatcher.route(vid) != routes_before[vid]
-            )
-            moved = {
-                rid: b.vehicle_id
-                for rid, b in dispatcher.bookings().items()
-                if b.vehicle_id != buses_before.get(rid)
-            }
-            with Session(self._engine, expire_on_commit=False) as session:
-                session.info.update(self._session_info)  # e.g. the fence of api.live
-                rows = []
-                for request_id, vehicle_id in sorted(moved.items()):
-                    row = session.get(Booking, request_id)
-                    if row is None:
-                        raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
-                    row.vehicle_id = vehicle_id
-                    rows.append(row)
-                save_plan(
-                    session,
-                    routes={vid: planned_stops(live, vid) for vid in changed},
-                    bookings=rows,
-                    event=Event(
-                        time=clock.to_datetime(now),
-                        kind=EventKind.PLAN_REOPTIMIZED,
-                        actor="dispatcher",
-                        payload={
-                            "drive_s_before": result.drive_s_before,
-                            "drive_s_after": result.drive_s_after,
-                            "routes_changed": changed,
-                            "bookings_moved": sorted(moved),
-                        },
-                    ),
-                )
-        except BaseException:
-            dispatcher.rollback(checkpoint)  # the database holds nothing of it: neither does the plan
-            raise
-        live.publish_events()
+        changed = sorted(vid for vid in dispatcher.vehicles if dispatcher.route(vid) != routes_before[vid])
+        moved = {rid: b.vehicle_id for rid, b in dispatcher.bookings().items()
+                 if b.vehicle_id != buses_before.get(rid)}
+        rows = []
+        for request_id, vehicle_id in sorted(moved.items()):
+            row = session.get(Booking, request_id)
+            if row is None:
+                raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
+            row.vehicle_id = vehicle_id
+            rows.append(row)
+        save_plan(
+            session,
+            routes={vid: planned_stops(live, vid) for vid in changed},
+            bookings=rows,
+            event=Event(
+                time=clock.to_datetime(now),
+                kind=EventKind.PLAN_REOPTIMIZED,
+                actor="dispatcher",
+                payload={
+                    "drive_s_before": result.drive_s_before,
+                    "drive_s_after": result.drive_s_after,
+                    "routes_changed": changed,
+                    "bookings_moved": sorted(moved),
+                },
+            ),
+        )
         logger.info(
             "re-optimized: %d s → %d s of driving, %d routes changed",
             result.drive_s_before,

@@ -9,12 +9,13 @@ which takes shortest-path work, outside the lock. The drivers' API and the live 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import orjson
 
 from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
-from api.services.booking import LiveDispatch
+from api.services.live_plan import EncodedRoute, LiveDispatch
 from dispatch.dispatcher import DispatchError
 from dispatch.evaluation import RouteEvaluation
 from dispatch.model import Promise, Route, StopKind
@@ -78,17 +79,6 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
     )
 
 
-@dataclass(frozen=True)
-class EncodedRoute:
-    """A route answer encoded as JSON, with the plan values it was made from (compared by identity: the
-    dispatcher makes a new route or evaluation object on every change)."""
-
-    route: Route
-    evaluation: RouteEvaluation
-    location: int
-    body: bytes
-
-
 def encoded_route(live: LiveDispatch, vehicle_id: str) -> bytes:
     """``vehicle_id``'s route answer (:func:`route_public` as JSON bytes), encoded again only when its
     route, its times or the bus's place changed since the last answer: drivers ask every few seconds,
@@ -120,7 +110,7 @@ def route_json(view: DriverRoutePublic) -> dict[str, Any]:
 def road_geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
     """The roads through ``nodes`` in order, one fastest path per leg, joints not repeated."""
     coordinates: list[tuple[float, float]] = []
-    for origin, destination in zip(nodes, nodes[1:]):
+    for origin, destination in pairwise(nodes):
         points = live.network.route(origin, destination).positions
         skip = 1 if coordinates and points and points[0] == coordinates[-1] else 0
         coordinates.extend(points[skip:])

@@ -22,7 +22,7 @@ from api.db.models import Event, ServiceArea, ServiceRulesVersion, User
 from api.db.repository import latest_service_area, save_service_area
 from api.errors import InvalidRequest
 from api.schemas import ServiceAreaBody, ServiceAreaPublic
-from api.services.booking import LiveDispatch, actor
+from api.services.live_plan import LiveDispatch, actor, plan_change
 from dispatch.events import EventKind
 from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
@@ -54,12 +54,12 @@ def change_area(live: LiveDispatch, session: Session, *, user: User, body: Servi
     """Validate and put in force a new area (and hours, when given): 422 ``invalid_service_area`` or
     ``invalid_rules`` with the problems."""
     area = _validated_area(live.network, body.geojson)
-    with live.lock:
+    with plan_change(live, session) as now:
         rules = live.dispatcher.rules
         hours = {name: value for name in ("service_start_s", "service_end_s")
                  if (value := getattr(body, name)) is not None}
         new_rules = _rules_with_hours(rules, hours) if hours else None
-        moment = live.clock.to_datetime(live.clock.now())
+        moment = live.clock.to_datetime(now)
         row = ServiceArea(name=body.name, geojson=json.dumps(body.geojson), valid_from=moment)
         version = None if new_rules is None else ServiceRulesVersion.from_rules(
             new_rules, valid_from=moment, changed_by=user.id)

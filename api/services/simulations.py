@@ -12,7 +12,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from fastapi import Request
@@ -67,7 +67,7 @@ class SimulationJobs:
 
     def start(self, scenario: Scenario) -> SimulationJob:
         """Queue a study; it starts when the jobs before it are done."""
-        job = SimulationJob(uuid.uuid4().hex, scenario, datetime.now(timezone.utc), total=scenario.requests)
+        job = SimulationJob(uuid.uuid4().hex, scenario, datetime.now(UTC), total=scenario.requests)
         self._jobs[job.id] = job
         self._pool.submit(self._run, job)
         return job
@@ -80,7 +80,7 @@ class SimulationJobs:
         return job
 
     def _run(self, job: SimulationJob) -> None:
-        job.status, job.started_at = JobStatus.RUNNING, datetime.now(timezone.utc)
+        job.status, job.started_at = JobStatus.RUNNING, datetime.now(UTC)
 
         def progress(done: int) -> None:
             job.handled += done
@@ -94,7 +94,7 @@ class SimulationJobs:
         except Exception as error:  # a failed study is reported on its job, never raised into the pool
             log.exception("simulation %s failed", job.id)
             job.status, job.error = JobStatus.FAILED, f"{type(error).__name__}: {error}"
-        job.finished_at = datetime.now(timezone.utc)
+        job.finished_at = datetime.now(UTC)
 
 
 def simulation_jobs(request: Request) -> SimulationJobs:

@@ -137,7 +137,7 @@ def test_the_endpoint_reports_a_trip_driven_and_a_refused_quote(tmp_path):
         zurich = {"lat": 47.3769, "lon": 8.5417}
         far = client.post("/v1/quotes", headers=keys["rider"],
                           json=trip | {"origin": zurich, "time": START.replace(hour=9).isoformat()})
-        assert (far.status_code, far.json()["code"]) == (422, "outside_area")
+        assert (far.status_code, far.json()["code"]) == (409, "outside_area")
         offer = client.post("/v1/quotes", headers=keys["rider"],
                             json=trip | {"time": START.replace(hour=9).isoformat()})
         booking = client.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},

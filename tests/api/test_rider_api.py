@@ -118,17 +118,18 @@ def test_a_booking_needs_an_idempotency_key(client):
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_request"
 
 
-def test_a_point_outside_the_service_area_is_422_outside_area(client):
-    """Zürich lies outside Liechtenstein's service area."""
+def test_a_point_outside_the_service_area_is_refused_outside_area(client):
+    """Zürich lies outside Liechtenstein's service area: refused (409) like any trip the service cannot take."""
     answer = client.post("/v1/quotes", json=trip(destination=ZURICH))
-    assert answer.status_code == 422
+    assert answer.status_code == 409 and answer.json()["alternatives"] == []
     assert answer.json()["code"] == "outside_area" and "outside the service area" in answer.json()["message"]
 
 
-def test_a_point_far_from_any_road_is_422_off_road(client):
-    """A pickup in the mountains east of Vaduz is inside the area but beyond the snapping limit."""
+def test_a_point_far_from_any_road_is_refused_off_road(client):
+    """A pickup in the mountains east of Vaduz is inside the area but beyond the snapping limit: refused
+    (409) like any trip the service cannot take."""
     answer = client.post("/v1/quotes", json=trip(origin=MOUNTAINS))
-    assert answer.status_code == 422
+    assert answer.status_code == 409 and answer.json()["alternatives"] == []
     assert answer.json()["code"] == "off_road" and "nearest drivable road" in answer.json()["message"]
 
 
@@ -170,7 +171,8 @@ def test_booking_an_unknown_quote_is_404(client):
 
 def test_a_failed_database_write_undoes_the_booking_in_the_dispatcher(client, monkeypatch):
     """When saving the booking fails, the answer is 503 with the persistence code, no row is written and
-    the dispatcher holds the request as cancelled: its bus's route no longer serves it."""
+    the plan is as before the booking: the dispatcher holds no booking, its bus's route does not serve it,
+    and the quote is still open."""
     from api.db.repository import IntegrityViolation
     from api.services import booking as service
 
@@ -183,7 +185,7 @@ def test_a_failed_database_write_undoes_the_booking_in_the_dispatcher(client, mo
     assert answer.status_code == 503 and answer.json()["code"] == "integrity_violation"
     assert booking_rows(client, request_id) == 0
     dispatcher = client.app.state.dispatch.dispatcher
-    assert dispatcher.booking(request_id).status.value == "cancelled"
+    assert request_id not in dispatcher.bookings() and request_id in client.app.state.dispatch.quotes
     assert all(stop.request_id != request_id for vehicle_id in dispatcher.vehicles
                for stop in dispatcher.route(vehicle_id).stops)
 

@@ -60,7 +60,7 @@ def test_the_built_in_area_and_hours_are_shown(client):
 
 
 def test_a_new_area_and_hours_bound_new_quotes_and_are_stored(client):
-    """A box around Vaduz with hours 06:00–22:00: a quote to Schaan is 422 outside_area, one inside Vaduz
+    """A box around Vaduz with hours 06:00–22:00: a quote to Schaan is 409 outside_area, one inside Vaduz
     gets an offer, one at 22:30 (inside the old hours) is 409 outside_hours; the area row, a rules row
     with the hours and a service_area_changed event are stored."""
     answer = client.put("/v1/operator/service-area", headers=client.keys["operator"],
@@ -69,7 +69,7 @@ def test_a_new_area_and_hours_bound_new_quotes_and_are_stored(client):
     assert answer.status_code == 200, answer.text
     assert answer.json()["version"] is not None and answer.json()["name"] == "Vaduz"
     outside = quote(client, VADUZ, SCHAAN)
-    assert (outside.status_code, outside.json()["code"]) == (422, "outside_area")
+    assert (outside.status_code, outside.json()["code"]) == (409, "outside_area")
     assert quote(client, VADUZ, VADUZ_SOUTH).status_code == 200
     late = quote(client, VADUZ, VADUZ_SOUTH, hour=22, minute=30)
     assert (late.status_code, late.json()["code"]) == (409, "outside_hours")

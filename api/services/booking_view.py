@@ -1,0 +1,69 @@
+"""The rider's view of a booking, built in one place for the REST answers, the live pushes and the first
+message of the rider's stream.
+
+Two steps: :func:`live_views` reads what the plan in force says of bookings (status, bus, planned pickup
+and arrival, where the bus is: :class:`~api.schemas.BookingLive`), and :func:`booking_public` joins one
+such view with the promise stored with the booking (:class:`~api.schemas.BookingPublic`). The database
+row decides the status; the plan's estimates count only while the row is booked or on board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+
+from api.db.models import Booking
+from api.schemas import BookingLive, BookingPublic, Point, Window
+from api.services.live_plan import LiveDispatch
+from dispatch.dispatcher import DispatchError, RequestStatus
+from dispatch.model import StopKind
+
+SERVED = (RequestStatus.BOOKED, RequestStatus.PICKED_UP)  # the statuses the plan has estimates for
+
+
+def live_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, BookingLive]:
+    """The live views of those of ``booking_ids`` the plan in force knows, in their order. Each bus's
+    route is read once for all its riders. The caller holds ``live.lock``."""
+    dispatcher, dt = live.dispatcher, live.clock.to_datetime
+    views: dict[str, BookingLive] = {}
+    riding: dict[str, set[str]] = {}
+    for booking_id in booking_ids:
+        try:
+            booked = dispatcher.booking(booking_id)
+        except DispatchError:
+            continue  # not in the plan (e.g. booked before a restart and already over)
+        views[booking_id] = BookingLive(id=booking_id, status=booked.status, vehicle_id=booked.vehicle_id)
+        if booked.vehicle_id is not None and booked.vehicle_id in dispatcher.vehicles:
+            riding.setdefault(booked.vehicle_id, set()).add(booking_id)
+    graph = live.network.graph
+    for vehicle_id, riders in riding.items():
+        route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+        for stop, start in zip(route.stops, evaluation.start):
+            if stop.request_id in riders and stop.kind is StopKind.PICKUP:
+                views[stop.request_id].planned_pickup = dt(start)
+            elif stop.request_id in riders and stop.kind is StopKind.DROPOFF:
+                views[stop.request_id].estimated_arrival = dt(start)
+        location = dispatcher.state(vehicle_id).location
+        position = Point(lat=float(graph.node_lat[location]), lon=float(graph.node_lon[location]))
+        for booking_id in riders:
+            views[booking_id].vehicle_position = position
+    return views
+
+
+def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo) -> BookingPublic:
+    """The rider's view of ``row``: its status and promise as stored, with the plan's estimates from
+    ``view`` while the booking is booked or on board; times in ``zone``."""
+    assert row.window_start is not None and row.window_end is not None and row.latest_dropoff is not None
+    estimates = view if view is not None and row.status in SERVED and row.vehicle_id is not None else None
+    return BookingPublic(
+        id=row.id, status=row.status, vehicle_id=row.vehicle_id,
+        pickup_window=Window(start=row.window_start.astimezone(zone), end=row.window_end.astimezone(zone)),
+        latest_arrival=row.latest_dropoff.astimezone(zone),
+        planned_pickup=_local(estimates.planned_pickup, zone) if estimates else None,
+        estimated_arrival=_local(estimates.estimated_arrival, zone) if estimates else None,
+        booked_at=row.booked_at.astimezone(zone) if row.booked_at else None,
+        vehicle_position=estimates.vehicle_position if estimates else None)
+
+
+def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    return moment.astimezone(zone) if moment is not None else None
