@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import mapping
 
 from routing.network import RoadNetwork
+from routing.stops import read_places
 
 SIMPLIFY_DEG = 0.00003  # about 3 m: invisible at street zoom, halves the points
 DECIMALS = 5
@@ -77,8 +78,6 @@ def area_geojson(network: RoadNetwork) -> dict[str, Any]:
 def places_list(network: RoadNetwork) -> list[dict[str, Any]]:
     """Named settlements inside the service area, largest first (at most :data:`MAX_PLACES`), from the
     region's OSM file; an empty list when the file cannot be read for places."""
-    from simulation.places import read_places
-
     source: Path = network.settings.osm_file
     try:
         places = read_places(source).places

@@ -2,7 +2,7 @@
 moves on a fresh machine.
 
     make run                                            # terminal 1: the service on http://127.0.0.1:8000
-    .venv/bin/python -m simulation.demo --url http://127.0.0.1:8000   # terminal 2
+    .venv/bin/python -m loadtests.demo --url http://127.0.0.1:8000   # terminal 2
 
 Riders ask for trips between places of the region (:mod:`simulation.generator`) leaving 2–10 minutes
 ahead, and book every offer, through the riders' API. Each bus has a simulated driver on the drivers'
@@ -148,8 +148,8 @@ class DemoRiders:
 
     def __init__(self, client: httpx.Client, key: str, stats: DemoStats, seed: int) -> None:
         from routing.network import RoadNetwork
+        from routing.stops import read_places
         from simulation.generator import DemandProfile, generate_demand
-        from simulation.places import read_places
 
         network = RoadNetwork.load()
         g = network.graph
