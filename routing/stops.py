@@ -130,14 +130,15 @@ def _read(path: Path, mtime_ns: int, size: int) -> RegionPlaces:
     hubs: list[Hub] = []
     by_name: dict[str, tuple[int, NamedStop]] = {}
     for node in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(osmium.filter.KeyFilter(*KEYS)):
-        if not node.location.valid():
+        if not isinstance(node, osmium.osm.Node) or not node.location.valid():
             continue
         tags = node.tags
         lat, lon = node.location.lat, node.location.lon
         kind = tags.get("place")
         if kind in KIND_WEIGHTS:
             population = parse_population(tags.get("population"))
-            places.append(Place(tags.get("name", f"{kind} {node.id}"), kind, lat, lon,
+            place_name = tags.get("name")
+            places.append(Place(f"{kind} {node.id}" if place_name is None else place_name, kind, lat, lon,
                                 population or KIND_WEIGHTS[kind], population is not None))
         hub = hub_kind(tags)
         if hub is not None:

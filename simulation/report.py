@@ -32,7 +32,7 @@ def served_plot(rows: list[dict]) -> str:
     figure, axes = plt.subplots(figsize=(6, 3.5))
     for label in dict.fromkeys(row["label"] for row in rows):
         points = sorted((r["buses"], r["served_pct"]) for r in rows if r["label"] == label)
-        axes.plot(*zip(*points), marker="o", label=label)
+        axes.plot(*zip(*points, strict=True), marker="o", label=label)
     axes.set(xlabel="buses", ylabel="served %", ylim=(0, 100), title="Served requests against fleet size")
     axes.grid(alpha=0.3)
     axes.legend()
@@ -40,10 +40,10 @@ def served_plot(rows: list[dict]) -> str:
 
 
 def wait_plot(waits: list[float]) -> str:
-    """Histogram of the leave-after riders' waits."""
+    """Histogram of the riders' waits (:mod:`dispatch.kpis`)."""
     figure, axes = plt.subplots(figsize=(6, 3.5))
     axes.hist(waits, bins=30, color="tab:blue")
-    axes.set(xlabel="wait (min)", ylabel="riders", title="Wait: pickup minus requested time (leave-after)")
+    axes.set(xlabel="wait (min)", ylabel="riders", title="Wait: pickup minus ready time")
     return _png(figure)
 
 
@@ -69,7 +69,8 @@ def map_plot(route_map: dict) -> str:
         axes.add_collection(lines)
         axes.autoscale()
     if route_map["depots"]:
-        axes.scatter(*zip(*route_map["depots"]), marker="s", color="black", zorder=3, label="depot")
+        axes.scatter(*zip(*route_map["depots"], strict=True), marker="s", color="black", zorder=3,
+                     label="depot")
         axes.legend(loc="lower right")
     axes.set_aspect(1.5)
     axes.set(xlabel="longitude", ylabel="latitude", title="Roads driven during the day")

@@ -1,5 +1,6 @@
 """Key figures (api.services.kpis): the pure computation on six hand-made bookings whose figures are
-worked out by hand below, and the endpoint on a trip driven through the drivers' API."""
+worked out by hand below, and the endpoint on a trip driven through the drivers' API. The shared
+definitions themselves are tested in tests/dispatch/test_kpis.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from api.app import create_app
 from api.auth import create_user
 from api.clock import ServiceClock
 from api.db.models import Booking, Shift
-from api.services.kpis import figures, percentile
+from api.services.kpis import figures
 from api.settings import Settings
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import RejectionCause, TimeType
@@ -55,14 +56,6 @@ ROWS = [
 ]
 SHIFTS = [Shift(vehicle_id="bus-1", starts_at=t(4), ends_at=t(14)),  # 8 h inside 06:00–18:00
           Shift(vehicle_id="bus-2", starts_at=t(9), ends_at=t(20))]  # 9 h inside
-
-
-def test_percentiles_interpolate_between_sorted_values():
-    """[300, 300, 600, 1200]: p50 at rank 1.5 is 450, p95 at rank 2.85 is 600 + 0.85 · 600 = 1110; one
-    value is every percentile."""
-    assert percentile([1200, 300, 600, 300], 0.5) == 450
-    assert percentile([1200, 300, 600, 300], 0.95) == pytest.approx(1110)
-    assert percentile([7], 0.95) == 7
 
 
 def test_figures_of_six_bookings_match_the_hand_computation():
