@@ -4,17 +4,19 @@ the simulator (:mod:`simulation.kpis`), so that an operator can set a simulated 
 Each caller turns its records into :class:`TripOutcome` values (times in seconds on one timeline) and
 calls :func:`trip_figures`. Definitions:
 
-- **pickup**: the moment the rider was reported on board, i.e. the moment the dispatcher is told of
-  the pickup (live: the driver's pickup report; simulator: the bus leaves the pickup with the rider).
-  **drop-off**: the moment the rider was reported off the bus. A trip is **completed** when it has both.
+- **arrival**: when the bus stood at the rider's pickup (live: the driver's "arrived" report for that
+  pickup, the pickup report when there was none; simulator: the start of service at the pickup).
+  **pickup** / **drop-off**: when the rider was reported on / off the bus (live: the driver's reports;
+  simulator: the bus leaves the pickup / reaches the drop-off). A trip is **completed** when it has both.
 - **ready**: when the rider was ready to go: the requested time of a leave-after trip, the start of the
   promised pickup window of an arrive-by trip (the rider asked about the arrival, not the pickup).
-- **wait**: pickup − ready, over every trip picked up (completed or still on board); as count, mean,
-  50th and 95th percentile (:func:`percentile`).
-- **ride**: drop-off − pickup, over completed trips, summarised the same way. **Ride-time factor**: mean
-  of ride ÷ direct driving time over completed trips whose direct time is known and positive.
-- **promised window kept**: share (%) of the trips picked up with a promised window whose pickup lies
-  inside it, both ends included. Riders who did not show up are not counted.
+- **wait**: arrival − ready, over every trip picked up (completed or still on board); as count, mean,
+  50th and 95th percentile (:func:`percentile`). Boarding is not waiting; riders who did not show up
+  did not wait.
+- **promised window kept**: share (%) of the trips the bus came for (picked up or no-show) with a
+  promised window whose arrival lies inside it, both ends included: the promise is the bus's.
+- **ride**: drop-off − pickup, over completed trips, summarised like the wait. **Ride-time factor**:
+  mean of ride ÷ direct driving time over completed trips whose direct time is known and positive.
 - **pooling**: share (%) of completed trips during whose ride another trip was on board the same bus:
   another trip picked up before this one's drop-off and dropped off (or still on board) after this
   one's pickup. The other trip may be completed or still on board.
@@ -42,6 +44,7 @@ class TripOutcome:
     vehicle_id: str | None  # the bus that served it
     ready_at: float  # see :func:`ready_time`
     window: tuple[float, float] | None  # the promised pickup window
+    arrived_at: float | None  # the bus at the pickup (None: it never came)
     picked_up_at: float | None
     dropped_off_at: float | None
     passengers: int
@@ -103,8 +106,9 @@ def summary(values: Sequence[float]) -> Summary | None:
 
 
 def waits_s(trips: Iterable[TripOutcome]) -> list[float]:
-    """Pickup − ready of every trip picked up, in the given order."""
-    return [trip.picked_up_at - trip.ready_at for trip in trips if trip.picked_up_at is not None]
+    """Arrival − ready of every trip picked up, in the given order."""
+    return [trip.arrived_at - trip.ready_at for trip in trips
+            if trip.picked_up_at is not None and trip.arrived_at is not None]
 
 
 def ride_s(trip: TripOutcome) -> float | None:
@@ -115,11 +119,11 @@ def ride_s(trip: TripOutcome) -> float | None:
 
 
 def window_kept(trip: TripOutcome) -> bool | None:
-    """Whether the pickup lay inside the promised window (ends included); None without a pickup or a
-    promise."""
-    if trip.picked_up_at is None or trip.window is None:
+    """Whether the bus arrived inside the promised window (ends included); None when it never came or
+    nothing was promised."""
+    if trip.arrived_at is None or trip.window is None:
         return None
-    return trip.window[0] <= trip.picked_up_at <= trip.window[1]
+    return trip.window[0] <= trip.arrived_at <= trip.window[1]
 
 
 def pooled(trips: Sequence[TripOutcome]) -> int:

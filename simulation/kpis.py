@@ -2,10 +2,9 @@
 
 The figures about trips — wait, promised window kept, ride and ride-time factor, pooling, passengers per
 vehicle-hour, mean occupancy — are those the live service reports, defined once in :mod:`dispatch.kpis`;
-here a rider's pickup is when the bus left the pickup with them (``boarded``, the moment the dispatcher
-is told of the pickup, as a driver's report tells it live), the drop-off is when the bus reached the
-drop-off, and the buses' service time is their shifts. The rest is the simulator's own (times in
-minutes, distances in km):
+here the bus's arrival at a pickup is the start of service there (``bus_arrived``), the pickup is when
+the bus left with the rider (``boarded``), the drop-off the start of service at the drop-off, and the
+buses' service time is their shifts. The rest is the simulator's own (times in minutes, distances in km):
 
 * served: riders dropped off at their destination; ``served_pct`` is of all requests.
 * rejected by cause: requests that got no booking (the dispatcher's cause, or ``outside_area``/``off_road``).
@@ -70,7 +69,8 @@ def trip_outcome(record: RiderRecord) -> TripOutcome:
     return TripOutcome(
         vehicle_id=record.vehicle_id,
         ready_at=ready_time(record.request.time_type, record.request.time, window[0] if window else None),
-        window=window, picked_up_at=record.boarded, dropped_off_at=record.dropped_off,
+        window=window, arrived_at=record.bus_arrived, picked_up_at=record.boarded,
+        dropped_off_at=record.dropped_off,
         passengers=record.request.passengers, direct_s=record.direct_s)
 
 

@@ -43,7 +43,7 @@ def wait_plot(waits: list[float]) -> str:
     """Histogram of the riders' waits (:mod:`dispatch.kpis`)."""
     figure, axes = plt.subplots(figsize=(6, 3.5))
     axes.hist(waits, bins=30, color="tab:blue")
-    axes.set(xlabel="wait (min)", ylabel="riders", title="Wait: pickup minus ready time")
+    axes.set(xlabel="wait (min)", ylabel="riders", title="Wait: bus arrival minus ready time")
     return _png(figure)
 
 

@@ -4,8 +4,10 @@ rode, whether promises were kept, how well buses were used.
 The figures concern the bookings *submitted* in ``[start, end)`` and the shifts overlapping that range.
 The figures about trips (wait, ride, ride-time factor, promised window kept, pooling, passengers per
 vehicle-hour, occupancy) are those the simulator reports too, defined once in :mod:`dispatch.kpis`;
-here the pickup and drop-off are the drivers' reports ``picked_up_at`` / ``dropped_off_at``, and the
-buses' service time is their shifts' hours inside the range. The rest is the live service's own:
+here the bus's arrival at a pickup is the driver's first "arrived" report for it (the pickup report
+when the driver sent none), the pickup and drop-off are the drivers' reports ``picked_up_at`` /
+``dropped_off_at``, and the buses' service time is their shifts' hours inside the range. The rest is
+the live service's own:
 
 - **served**: bookings completed (dropped off); **rejected**: bookings that ended rejected, by cause;
   **refused quotes**: quotes refused in the range (``request_rejected`` events; points outside the area
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
-from api.db.models import Booking, Shift
+from api.db.models import Booking, Event, Shift
 from api.db.repository import bookings_submitted, event_counts, shifts_between
 from api.errors import InvalidRequest
 from api.schemas import Distribution, KpisPublic
@@ -33,13 +36,14 @@ from api.services.booking import LiveDispatch
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.kpis import Summary, TripOutcome, ready_time, trip_figures
+from dispatch.model import StopKind
 
 Metres = Callable[[int, int], int]  # road distance between two road nodes
 # The columns the figures read: loaded as plain rows, not as booking objects (an operator's screen asks
 # every few seconds, and a busy day has thousands of bookings).
-FIGURE_FIELDS = ("status", "rejection_cause", "window_start", "window_end", "picked_up_at", "dropped_off_at",
-                 "direct_s", "seats", "wheelchairs", "time_type", "requested_time", "vehicle_id",
-                 "origin_node", "destination_node")
+FIGURE_FIELDS = ("id", "status", "rejection_cause", "window_start", "window_end", "picked_up_at",
+                 "dropped_off_at", "direct_s", "seats", "wheelchairs", "time_type", "requested_time",
+                 "vehicle_id", "origin_node", "destination_node")
 
 
 def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime) -> KpisPublic:
@@ -49,17 +53,33 @@ def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime
     rows = bookings_submitted(session, start=start, end=end, fields=FIGURE_FIELDS)
     shifts = shifts_between(session, start=start, end=end)
     refused = event_counts(session, kind=EventKind.REQUEST_REJECTED, by="cause", start=start, end=end)
+    arrivals = pickup_arrivals(session, start=start, end=end)
     network = live.network
     zone = live.clock.zone
     return figures(rows, shifts, start=start.astimezone(zone), end=end.astimezone(zone),
-                   metres=lambda a, b: network.travel(a, b)[1], refused=refused)
+                   metres=lambda a, b: network.travel(a, b)[1], refused=refused, arrivals=arrivals)
+
+
+def pickup_arrivals(session: Session, *, start: datetime, end: datetime) -> dict[str, datetime]:
+    """When a bus first reported arriving at the pickup of each booking submitted in ``[start, end)``
+    (``vehicle_arrived`` events), by booking id; bookings without such a report are missing."""
+    stop_kind = col(Event.payload)["kind"].as_string()
+    query = (select(Event.request_id, func.min(Event.time))
+             .join(Booking, col(Booking.id) == col(Event.request_id))
+             .where(Event.kind == EventKind.VEHICLE_ARRIVED, stop_kind == StopKind.PICKUP.value,
+                    col(Booking.submitted_at) >= start, col(Booking.submitted_at) < end)
+             .group_by(Event.request_id))
+    return {str(request_id): moment for request_id, moment in session.exec(query).all()}
 
 
 def figures(rows: Sequence[Booking], shifts: Sequence[Shift], *, start: datetime, end: datetime,
-            metres: Metres, refused: dict[str, int]) -> KpisPublic:
-    """The figures for booking rows and shifts already selected (pure: no database, no clock)."""
+            metres: Metres, refused: dict[str, int], arrivals: Mapping[str, datetime] | None = None
+            ) -> KpisPublic:
+    """The figures for booking rows, shifts and pickup arrivals (:func:`pickup_arrivals`) already
+    selected (pure: no database, no clock)."""
     vehicle_s = sum(max(0.0, (min(s.ends_at, end) - max(s.starts_at, start)).total_seconds()) for s in shifts)
-    trips = trip_figures([trip_outcome(r) for r in rows], vehicle_s)
+    arrivals = arrivals or {}
+    trips = trip_figures([trip_outcome(r, arrivals.get(r.id)) for r in rows], vehicle_s)
     widths = [(r.window_end - r.window_start).total_seconds() for r in rows
               if r.window_start is not None and r.window_end is not None]
     return KpisPublic(
@@ -75,9 +95,10 @@ def figures(rows: Sequence[Booking], shifts: Sequence[Shift], *, start: datetime
         vehicle_km=_vehicle_m(rows, metres) / 1000)
 
 
-def trip_outcome(row: Booking) -> TripOutcome:
-    """A booking row as :mod:`dispatch.kpis` sees it (times in Unix seconds); a drop-off counts only for
-    a completed booking."""
+def trip_outcome(row: Booking, arrived: datetime | None = None) -> TripOutcome:
+    """A booking row as :mod:`dispatch.kpis` sees it (times in Unix seconds), the bus having arrived at
+    its pickup at ``arrived`` (unknown: at the pickup report); a drop-off counts only for a completed
+    booking."""
     window = None
     if row.window_start is not None and row.window_end is not None:
         window = (row.window_start.timestamp(), row.window_end.timestamp())
@@ -86,7 +107,8 @@ def trip_outcome(row: Booking) -> TripOutcome:
         vehicle_id=row.vehicle_id,
         ready_at=ready_time(row.time_type, row.requested_time.timestamp(),
                             window[0] if window else None),
-        window=window, picked_up_at=_timestamp(row.picked_up_at),
+        window=window, arrived_at=_timestamp(arrived or row.picked_up_at),
+        picked_up_at=_timestamp(row.picked_up_at),
         dropped_off_at=_timestamp(row.dropped_off_at) if completed else None,
         passengers=row.seats + row.wheelchairs, direct_s=row.direct_s)
 

@@ -17,11 +17,13 @@ from dispatch.kpis import (
 from dispatch.model import TimeType
 
 
-def trip(picked: float | None = None, dropped: float | None = None, *, ready: float = 0,
-         window: tuple[float, float] | None = (0, 600), vehicle: str | None = "bus-1", passengers: int = 1,
-         direct_s: float | None = 600) -> TripOutcome:
-    """A trip ready at ``ready`` (seconds), promised ``window``, on ``vehicle``."""
-    return TripOutcome(vehicle_id=vehicle, ready_at=ready, window=window, picked_up_at=picked,
+def trip(picked: float | None = None, dropped: float | None = None, *, arrived: float | None = None,
+         ready: float = 0, window: tuple[float, float] | None = (0, 600), vehicle: str | None = "bus-1",
+         passengers: int = 1, direct_s: float | None = 600) -> TripOutcome:
+    """A trip ready at ``ready`` (seconds), promised ``window``, on ``vehicle``; the bus arrives at
+    ``arrived`` (by default at the pickup)."""
+    return TripOutcome(vehicle_id=vehicle, ready_at=ready, window=window,
+                       arrived_at=picked if arrived is None else arrived, picked_up_at=picked,
                        dropped_off_at=dropped, passengers=passengers, direct_s=direct_s)
 
 
@@ -39,6 +41,12 @@ def test_waits_count_every_trip_picked_up_whether_completed_or_on_board():
     assert waits_s([trip(300, 900), trip(400, ready=100), trip()]) == [300, 300]
 
 
+def test_a_wait_ends_when_the_bus_arrives_and_a_no_show_did_not_wait():
+    """Ready at 0, the bus there at 200, the rider on board at 245 (boarding 45 s): the wait is 200.
+    A no-show (the bus came at 100, nobody boarded) has no wait."""
+    assert waits_s([trip(245, 900, arrived=200), trip(arrived=100)]) == [200]
+
+
 def test_percentiles_interpolate_between_sorted_values():
     """[300, 300, 600, 1200]: p50 at rank 1.5 is 450, p95 at rank 2.85 is 600 + 0.85 · 600 = 1110; one
     value is every percentile."""
@@ -49,9 +57,12 @@ def test_percentiles_interpolate_between_sorted_values():
     assert summary([100, 300]) == pytest.approx(summary([300, 100]))
 
 
-def test_the_window_is_kept_with_its_ends_included_and_unknown_without_pickup_or_promise():
-    """Window 0–600: pickups at 0 and 600 keep it, 601 breaks it; no pickup or no window: unknown."""
-    assert [window_kept(trip(0)), window_kept(trip(600)), window_kept(trip(601))] == [True, True, False]
+def test_the_window_is_kept_by_the_bus_arrival_with_its_ends_included():
+    """Window 0–600: arrivals at 0 and 600 keep it, even with boarding ending at 645; 601 breaks it; a
+    no-show's bus arriving at 300 kept it; the bus never came or no window: unknown."""
+    kept = [window_kept(trip(0)), window_kept(trip(645, arrived=600)), window_kept(trip(601)),
+            window_kept(trip(arrived=300))]
+    assert kept == [True, True, False, True]
     assert window_kept(trip()) is None and window_kept(trip(100, window=None)) is None
 
 
@@ -74,8 +85,8 @@ def test_a_rider_still_on_board_pools_a_completed_trip_but_is_not_counted_itself
 def test_figures_of_three_trips_match_the_hand_computation():
     """One bus in service 2 h. A (1 person, ready 0, window 0–600) picked up 300, dropped 900, direct
     300; B (2 people, ready 600, window 600–1200) picked up 1500 (late), dropped 2100, direct 400;
-    C never picked up. Waits 300 and 900 → mean 600; rides 600 and 600, factors 2 and 1.5 → 1.75;
-    windows: A kept, B not → 50 %; nobody pooled (A off at 900, B on at 1500); 3 people in 2 h →
+    the bus never came for C. Waits 300 and 900 → mean 600; rides 600 and 600, factors 2 and 1.5 →
+    1.75; windows: A kept, B not → 50 %; nobody pooled (A off at 900, B on at 1500); 3 people in 2 h →
     1.5 per vehicle-hour; on board 1 · 600 + 2 · 600 = 1800 person-seconds in 7200 s → 0.25."""
     trips = [trip(300, 900, direct_s=300), trip(1500, 2100, ready=600, window=(600, 1200), passengers=2,
                                                  direct_s=400), trip()]
