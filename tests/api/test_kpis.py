@@ -5,7 +5,6 @@ definitions themselves are tested in tests/dispatch/test_kpis.py."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +18,8 @@ from api.services.kpis import figures
 from api.settings import Settings
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import RejectionCause, TimeType
+from tests.api.conftest import NOW as START
+from tests.api.conftest import SCHAAN, VADUZ, ZONE, MovableClock
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -92,21 +93,6 @@ def test_figures_without_trips_are_null_not_zero():
 
 
 # ----- the endpoint -----------------------------------------------------------------------------------
-
-ZONE = ZoneInfo("Europe/Vaduz")
-START = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
-VADUZ = {"lat": 47.1410, "lon": 9.5215}
-SCHAAN = {"lat": 47.1650, "lon": 9.5090}
-
-
-class MovableClock:
-    """A wall clock the test sets."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 def test_the_endpoint_reports_a_trip_driven_and_a_refused_quote(tmp_path):
