@@ -61,8 +61,9 @@ class AppSetup:
 def user_keys(client: TestClient, users: tuple[User, ...]) -> dict[str, dict[str, str]]:
     """Create ``users`` in the app's database; their ``Authorization`` headers by name."""
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
-        return {name: {"Authorization": f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
+        keys = {name: create_user(session, name=name, role=role, vehicle_id=bus)[1]
                 for name, role, bus in users}
+    return {name: {"Authorization": f"Bearer {key}"} for name, key in keys.items()}
 
 
 @contextmanager

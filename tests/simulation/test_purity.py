@@ -33,9 +33,11 @@ def test_no_simulation_module_names_a_forbidden_package():
 
 def test_importing_every_simulation_module_loads_no_forbidden_package():
     """A fresh interpreter imports each simulation module; none of the forbidden packages gets loaded."""
-    modules = sorted(f"simulation.{p.stem}" for p in (REPO / "simulation").glob("*.py") if p.stem != "__init__")
+    modules = sorted(f"simulation.{path.stem}" for path in (REPO / "simulation").glob("*.py")
+                     if path.stem != "__init__")
     assert "simulation.engine" in modules and "simulation.kpis" in modules
     code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
             f"print(','.join(sorted(p for p in {FORBIDDEN!r} if p in sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                            check=True)
     assert result.stdout.strip() == ""
