@@ -1,5 +1,5 @@
 """The stops riders may name instead of a point: the region's named stops that lie in the service area
-and near a road (:func:`routing.stops.read_stops`), searchable by name."""
+and near a road (:func:`routing.stops.read_places`), searchable by name."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from api.errors import NotFound
 from api.schemas import Point, StopRef
 from routing.errors import OutsideServiceAreaError, SnapError
 from routing.network import RoadNetwork
-from routing.stops import NamedStop, name_key, read_stops
+from routing.stops import NamedStop, name_key, read_places
 
 
 class StopDirectory:
@@ -21,7 +21,7 @@ class StopDirectory:
     def for_network(cls, network: RoadNetwork) -> StopDirectory:
         """The named stops of the network's extract that a quote would accept (in the area, near a road)."""
         usable = []
-        for stop in read_stops(network.settings.osm_file):
+        for stop in read_places(network.settings.osm_file).stops:
             try:
                 network.snap([stop.lat], [stop.lon])
             except (OutsideServiceAreaError, SnapError):

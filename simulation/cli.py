@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # the heavy modules load only when a command runs
 DEMAND_HELP = "Demand CSV (format: docs/simulation.md); default: generated from the region's places."
 LEVEL_HELP = "Demand level in trips a day per 1,000 inhabitants of the region's places (replaces --requests)."
 RULES_HELP = "Service-rule overrides, e.g. 'max_wait_s=1200,pickup_window_s=600'."
+REOPT_EVERY_HELP = "Simulated minutes between re-optimizations (0: never)."
+REOPT_LIMIT_HELP = "OR-Tools seconds at most per re-optimization."
+OUT_HELP = "Directory for report.html and figures.json."
 
 
 def _load(osm_file: Path | None) -> RoadNetwork:
@@ -52,16 +55,18 @@ def _scenario(network: RoadNetwork, buses: int, seats: int, requests: int, level
 
 
 def simulate(
-    region: Path = typer.Option(None, help="OSM extract (default: RUFBUS_OSM_FILE)."),
-    buses: int = typer.Option(10, min=1), seats: int = typer.Option(8, min=1),
-    requests: int = typer.Option(2000, min=0, help="Requests of the generated day."),
-    demand_level: float = typer.Option(None, min=0, help=LEVEL_HELP),
-    demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
-    rules: str = typer.Option("", help=RULES_HELP), seed: int = typer.Option(1),
-    reopt_every: int = typer.Option(15, help="Simulated minutes between re-optimizations (0: never)."),
-    reopt_limit: float = typer.Option(5.0, help="OR-Tools seconds at most per re-optimization."),
-    reopt_solutions: int = typer.Option(5, min=0, help=SOLUTIONS_HELP),
-    out: Path = typer.Option(Path("simulation-report"), help="Directory for report.html and figures.json."),
+    region: Annotated[Path | None, typer.Option(help="OSM extract (default: RUFBUS_OSM_FILE).")] = None,
+    buses: Annotated[int, typer.Option(min=1)] = 10,
+    seats: Annotated[int, typer.Option(min=1)] = 8,
+    requests: Annotated[int, typer.Option(min=0, help="Requests of the generated day.")] = 2000,
+    demand_level: Annotated[float | None, typer.Option(min=0, help=LEVEL_HELP)] = None,
+    demand: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)] = None,
+    rules: Annotated[str, typer.Option(help=RULES_HELP)] = "",
+    seed: int = 1,
+    reopt_every: Annotated[int, typer.Option(help=REOPT_EVERY_HELP)] = 15,
+    reopt_limit: Annotated[float, typer.Option(help=REOPT_LIMIT_HELP)] = 5.0,
+    reopt_solutions: Annotated[int, typer.Option(min=0, help=SOLUTIONS_HELP)] = 5,
+    out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("simulation-report"),
 ) -> None:
     """Simulate a service day through the real dispatcher and write an HTML report with its figures."""
     from tqdm import tqdm
@@ -78,15 +83,18 @@ def simulate(
 
 
 def sweep(
-    region: Path = typer.Option(None, help="OSM extract (default: RUFBUS_OSM_FILE)."),
-    buses: str = typer.Option("2,4,6,8,10", help="Fleet sizes, comma-separated."),
-    seats: int = typer.Option(8, min=1), requests: int = typer.Option(2000, min=0),
-    demand_level: float = typer.Option(None, min=0, help=LEVEL_HELP),
-    demand: Path = typer.Option(None, exists=True, dir_okay=False, help=DEMAND_HELP),
-    rules: list[str] = typer.Option([""], help=RULES_HELP + " Repeat for each variant."),
-    seed: int = typer.Option(1), reopt_every: int = typer.Option(15), reopt_limit: float = typer.Option(5.0),
-    reopt_solutions: int = typer.Option(5, min=0, help=SOLUTIONS_HELP),
-    out: Path = typer.Option(Path("simulation-sweep"), help="Directory for report.html and figures.json."),
+    region: Annotated[Path | None, typer.Option(help="OSM extract (default: RUFBUS_OSM_FILE).")] = None,
+    buses: Annotated[str, typer.Option(help="Fleet sizes, comma-separated.")] = "2,4,6,8,10",
+    seats: Annotated[int, typer.Option(min=1)] = 8,
+    requests: Annotated[int, typer.Option(min=0)] = 2000,
+    demand_level: Annotated[float | None, typer.Option(min=0, help=LEVEL_HELP)] = None,
+    demand: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)] = None,
+    rules: Annotated[list[str] | None, typer.Option(help=RULES_HELP + " Repeat for each variant.")] = None,
+    seed: int = 1,
+    reopt_every: int = 15,
+    reopt_limit: float = 5.0,
+    reopt_solutions: Annotated[int, typer.Option(min=0, help=SOLUTIONS_HELP)] = 5,
+    out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("simulation-sweep"),
 ) -> None:
     """Simulate one fixed demand with every fleet size under every rules variant; write the report."""
     from tqdm import tqdm
@@ -98,7 +106,7 @@ def sweep(
     network = _load(region)
     scenario = _scenario(network, max(sizes), seats, requests, demand_level, demand, seed, "", reopt_every,
                          reopt_limit, reopt_solutions)
-    variants = {text or "default rules": _rules(text) for text in rules}
+    variants = {text or "default rules": _rules(text) for text in rules or [""]}
     trips = scenario_trips(scenario, network)
     with tqdm(total=len(trips) * len(sizes) * len(variants), desc="requests", unit="req") as bar:
         outcome = run_sweep(scenario, network, sizes, variants, out, bar.update, trips)

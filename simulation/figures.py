@@ -3,6 +3,7 @@ distribution, occupancy through the day and the roads the buses drove (with how 
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -19,11 +20,11 @@ def route_map(result: SimulationResult, network: RoadNetwork, path: Callable[[in
     used: Counter[int] = Counter()
     for leg in result.legs:
         nodes = path(leg.origin, leg.destination)
-        used.update(graph.edge_index(a, b) for a, b in zip(nodes, nodes[1:]))
+        used.update(graph.edge_index(a, b) for a, b in itertools.pairwise(nodes))
     edges = []
     for edge, count in sorted(used.items()):
         shape = slice(int(graph.geom_ptr[edge]), int(graph.geom_ptr[edge + 1]))
-        points = zip(graph.geom_lat[shape], graph.geom_lon[shape])
+        points = zip(graph.geom_lat[shape], graph.geom_lon[shape], strict=True)
         edges.append({"count": count,
                       "coordinates": [[round(float(lon), 6), round(float(lat), 6)] for lat, lon in points]})
     depots = sorted({v.depot for v in result.vehicles})

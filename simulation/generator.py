@@ -19,8 +19,8 @@ from scipy.spatial import cKDTree
 
 from dispatch.model import TimeType
 from routing.geo import LocalProjection
+from routing.stops import RegionPlaces
 from simulation.demand_csv import Trip
-from simulation.places import RegionPlaces
 
 HUB_WEIGHTS = {"station": 40.0, "bus_station": 20.0, "bus_stop": 1.0}
 HOUR = 3600

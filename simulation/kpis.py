@@ -1,15 +1,14 @@
 """Key figures of a simulated day, computed from its rider records and the legs the buses drove.
 
-Definitions (times in minutes, distances in km):
+The figures about trips — wait, promised window kept, ride and ride-time factor, pooling, passengers per
+vehicle-hour, mean occupancy — are those the live service reports, defined once in :mod:`dispatch.kpis`;
+here the bus's arrival at a pickup is the start of service there (``bus_arrived``), the pickup is when
+the bus left with the rider (``boarded``), the drop-off the start of service at the drop-off, and the
+buses' service time is their shifts. The rest is the simulator's own (times in minutes, distances in km):
 
 * served: riders dropped off at their destination; ``served_pct`` is of all requests.
 * rejected by cause: requests that got no booking (the dispatcher's cause, or ``outside_area``/``off_road``).
-* wait: for leave-after riders, start of service at the pickup minus the requested time (mean, p95).
-* window kept: pickups (boardings and no-shows) whose service started inside the promised window.
-* ride time: drop-off minus departure from the pickup; factor: ride time / direct drive time.
-* pooling: served riders who shared the bus with another booking during part of their ride.
-* occupancy: people on board per bus in service, averaged over each ``OCCUPANCY_BIN_S`` of the day.
-* passengers per vehicle-hour: people served per hour of the buses' shifts.
+* occupancy profile: people on board per bus in service, averaged over each ``OCCUPANCY_BIN_S`` of the day.
 * vehicle km empty / loaded: km driven with nobody / somebody on board; km saved: the direct km of every
   served rider driven alone, minus all km the buses drove.
 """
@@ -21,7 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from dispatch.model import DAY_S, TimeType
+from dispatch.kpis import TripOutcome, ready_time, trip_figures, waits_s
+from dispatch.model import DAY_S
 from simulation.engine import RiderRecord, SimulationResult
 
 OCCUPANCY_BIN_S = 15 * 60
@@ -52,6 +52,7 @@ class Kpis:
     occupancy_start_h: float
     occupancy_bin_min: int
     occupancy: list[float]
+    occupancy_mean: float | None  # people on board per bus in service over the whole day
     plan_violations: int  # distinct (bus, kind, rider) rule breaks seen in the plan checks
     reoptimizations: int
     reoptimizations_applied: int
@@ -62,34 +63,24 @@ class Kpis:
         return asdict(self)
 
 
+def trip_outcome(record: RiderRecord) -> TripOutcome:
+    """A rider's record as :mod:`dispatch.kpis` sees it."""
+    window = record.window
+    return TripOutcome(
+        vehicle_id=record.vehicle_id,
+        ready_at=ready_time(record.request.time_type, record.request.time, window[0] if window else None),
+        window=window, arrived_at=record.bus_arrived, picked_up_at=record.boarded,
+        dropped_off_at=record.dropped_off,
+        passengers=record.request.passengers, direct_s=record.direct_s)
+
+
 def waits_min(result: SimulationResult) -> list[float]:
-    """Waits of the leave-after riders the bus came for (minutes)."""
-    return [(r.bus_arrived - r.request.time) / 60 for r in result.riders.values()
-            if r.bus_arrived is not None and r.request.time_type is TimeType.LEAVE_AFTER]
+    """Waits (:mod:`dispatch.kpis`) of every rider picked up, in minutes."""
+    return [wait / 60 for wait in waits_s([trip_outcome(r) for r in result.riders.values()])]
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(float(value), digits)
-
-
-def _mean(values: list[float]) -> float | None:
-    return float(np.mean(values)) if values else None
-
-
-def _pooled(served: list[RiderRecord]) -> int:
-    """How many served riders overlapped another booking's ride on the same bus."""
-    pooled = set()
-    by_bus: dict[str, list[RiderRecord]] = {}
-    for record in served:
-        by_bus.setdefault(record.vehicle_id or "", []).append(record)
-    for records in by_bus.values():
-        records.sort(key=lambda r: r.boarded)
-        for k, first in enumerate(records):
-            for second in records[k + 1:]:
-                if second.boarded >= first.dropped_off:
-                    break
-                pooled.update((first.request.id, second.request.id))
-    return len(pooled)
 
 
 def occupancy_profile(result: SimulationResult) -> tuple[float, list[float]]:
@@ -112,32 +103,32 @@ def compute_kpis(result: SimulationResult) -> Kpis:
     """The key figures of a simulated day."""
     riders = list(result.riders.values())
     served = [r for r in riders if r.outcome == "completed"]
-    waits = waits_min(result)
-    came = [r for r in riders if r.bus_arrived is not None and r.window is not None]
-    kept = sum(r.window[0] <= r.bus_arrived <= r.window[1] for r in came)
-    rides = [(r.dropped_off - r.boarded) for r in served]
-    factors = [ride / max(1, r.direct_s) for ride, r in zip(rides, served)]
+    shift_s = sum(v.shift_end - v.shift_start for v in result.vehicles)
+    trips = trip_figures([trip_outcome(r) for r in riders], shift_s)
+    wait, ride = trips.wait_s, trips.ride_s
     empty = sum(leg.metres for leg in result.legs if leg.passengers == 0) / 1000
     loaded = sum(leg.metres for leg in result.legs if leg.passengers > 0) / 1000
     solo = sum(r.direct_m for r in served) / 1000
-    shift_h = sum(v.shift_end - v.shift_start for v in result.vehicles) / 3600
     start_h, occupancy = occupancy_profile(result)
     outcomes = Counter(r.outcome for r in riders)
     return Kpis(
         requests=len(riders), served=len(served),
         served_pct=round(100 * len(served) / max(1, len(riders)), 2),
-        rejected=dict(sorted(Counter(r.cause for r in riders if r.outcome == "rejected").items())),
+        rejected=dict(sorted(Counter(r.cause for r in riders
+                                     if r.outcome == "rejected" and r.cause is not None).items())),
         cancelled=outcomes["cancelled"], no_shows=outcomes["no_show"],
         unfinished=outcomes["booked"] + outcomes["on_board"],
-        wait_mean_min=_round(_mean(waits)), wait_p95_min=_round(np.percentile(waits, 95) if waits else None),
-        window_kept_pct=_round(100 * kept / len(came) if came else None),
-        ride_mean_min=_round(_mean(rides) / 60 if rides else None),
-        ride_time_factor=_round(_mean(factors), 3),
-        pooling_pct=_round(100 * _pooled(served) / len(served) if served else None),
-        passengers_per_vehicle_hour=round(sum(r.request.passengers for r in served) / max(shift_h, 1e-9), 3),
+        wait_mean_min=_round(wait.mean / 60) if wait else None,
+        wait_p95_min=_round(wait.p95 / 60) if wait else None,
+        window_kept_pct=_round(trips.window_kept_pct),
+        ride_mean_min=_round(ride.mean / 60) if ride else None,
+        ride_time_factor=_round(trips.ride_time_factor, 3),
+        pooling_pct=_round(trips.pooling_pct),
+        passengers_per_vehicle_hour=round(trips.passengers_per_vehicle_hour or 0.0, 3),
         vehicle_km_empty=round(empty, 2), vehicle_km_loaded=round(loaded, 2), solo_km=round(solo, 2),
         km_saved=round(solo - empty - loaded, 2), occupancy_start_h=start_h,
         occupancy_bin_min=OCCUPANCY_BIN_S // 60, occupancy=occupancy,
+        occupancy_mean=_round(trips.occupancy, 3),
         plan_violations=len({(vehicle, v.kind, v.request_id) for _, vehicle, v in result.violations}),
         reoptimizations=result.reoptimizations, reoptimizations_applied=result.reoptimizations_applied,
         wall_s=round(result.wall_s, 2),

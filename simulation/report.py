@@ -10,12 +10,8 @@ import io
 import json
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
 ATTRIBUTION = "Map data © OpenStreetMap contributors"
 
@@ -23,16 +19,16 @@ ATTRIBUTION = "Map data © OpenStreetMap contributors"
 def _png(figure: Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    plt.close(figure)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def served_plot(rows: list[dict]) -> str:
     """Served % against buses, one line per rules label."""
-    figure, axes = plt.subplots(figsize=(6, 3.5))
+    figure = Figure(figsize=(6, 3.5))
+    axes = figure.subplots()
     for label in dict.fromkeys(row["label"] for row in rows):
         points = sorted((r["buses"], r["served_pct"]) for r in rows if r["label"] == label)
-        axes.plot(*zip(*points), marker="o", label=label)
+        axes.plot(*zip(*points, strict=True), marker="o", label=label)
     axes.set(xlabel="buses", ylabel="served %", ylim=(0, 100), title="Served requests against fleet size")
     axes.grid(alpha=0.3)
     axes.legend()
@@ -40,16 +36,18 @@ def served_plot(rows: list[dict]) -> str:
 
 
 def wait_plot(waits: list[float]) -> str:
-    """Histogram of the leave-after riders' waits."""
-    figure, axes = plt.subplots(figsize=(6, 3.5))
+    """Histogram of the riders' waits (:mod:`dispatch.kpis`)."""
+    figure = Figure(figsize=(6, 3.5))
+    axes = figure.subplots()
     axes.hist(waits, bins=30, color="tab:blue")
-    axes.set(xlabel="wait (min)", ylabel="riders", title="Wait: pickup minus requested time (leave-after)")
+    axes.set(xlabel="wait (min)", ylabel="riders", title="Wait: bus arrival minus ready time")
     return _png(figure)
 
 
 def occupancy_plot(occupancy: dict) -> str:
     """People on board per bus through the day."""
-    figure, axes = plt.subplots(figsize=(6, 3.5))
+    figure = Figure(figsize=(6, 3.5))
+    axes = figure.subplots()
     values = occupancy["people_per_bus"]
     hours = [occupancy["start_h"] + k * occupancy["bin_min"] / 60 for k in range(len(values))]
     axes.step(hours, values, where="post", color="tab:green")
@@ -60,7 +58,8 @@ def occupancy_plot(occupancy: dict) -> str:
 
 def map_plot(route_map: dict) -> str:
     """The roads driven, line width by how often; depots as squares."""
-    figure, axes = plt.subplots(figsize=(6, 7))
+    figure = Figure(figsize=(6, 7))
+    axes = figure.subplots()
     edges = route_map["edges"]
     if edges:
         top = max(e["count"] for e in edges)
@@ -69,7 +68,8 @@ def map_plot(route_map: dict) -> str:
         axes.add_collection(lines)
         axes.autoscale()
     if route_map["depots"]:
-        axes.scatter(*zip(*route_map["depots"]), marker="s", color="black", zorder=3, label="depot")
+        axes.scatter(*zip(*route_map["depots"], strict=True), marker="s", color="black", zorder=3,
+                     label="depot")
         axes.legend(loc="lower right")
     axes.set_aspect(1.5)
     axes.set(xlabel="longitude", ylabel="latitude", title="Roads driven during the day")

@@ -18,11 +18,11 @@ import numpy as np
 
 from dispatch.model import Request, ServiceRules
 from routing.network import RoadNetwork
+from routing.stops import read_places
 from simulation.demand_csv import Trip, read_demand, service_date
 from simulation.engine import RiderRecord, SimulationConfig, SimulationResult, simulate
 from simulation.fleet import central_depot, make_fleet
 from simulation.generator import DemandProfile, generate_demand
-from simulation.places import read_places
 
 DEFAULT_DAY = date(2026, 12, 1)
 

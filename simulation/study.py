@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
@@ -30,16 +31,17 @@ class StudyOutcome:
     data: Path | None
 
 
-def parse_rules(text: str, base: ServiceRules = ServiceRules()) -> ServiceRules:
-    """Rules from ``"max_wait_s=1200,pickup_window_s=600"`` over ``base``; ValueError names a bad field."""
+def parse_rules(text: str, base: ServiceRules | None = None) -> ServiceRules:
+    """Rules from ``"max_wait_s=1200,pickup_window_s=600"`` over ``base`` (the default rules without
+    one); ValueError names a bad field."""
     fields = {f.name: f for f in dataclasses.fields(ServiceRules)}
-    changes: dict[str, float | int] = {}
+    changes: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, value = part.partition("=")
         if name.strip() not in fields:
             raise ValueError(f"unknown service rule {name.strip()!r}; known: {', '.join(fields)}")
         changes[name.strip()] = float(value) if name.strip() == "ride_alpha" else int(value)
-    return replace(base, **changes)
+    return replace(base or ServiceRules(), **changes)
 
 
 def scenario_description(scenario: Scenario) -> dict:

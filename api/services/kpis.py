@@ -2,21 +2,17 @@
 rode, whether promises were kept, how well buses were used.
 
 The figures concern the bookings *submitted* in ``[start, end)`` and the shifts overlapping that range.
-Definitions (times from the drivers' reports ``picked_up_at`` / ``dropped_off_at``):
+The figures about trips (wait, ride, ride-time factor, promised window kept, pooling, passengers per
+vehicle-hour, occupancy) are those the simulator reports too, defined once in :mod:`dispatch.kpis`;
+here the bus's arrival at a pickup is the driver's first "arrived" report for it (the pickup report
+when the driver sent none), the pickup and drop-off are the drivers' reports ``picked_up_at`` /
+``dropped_off_at``, and the buses' service time is their shifts' hours inside the range. The rest is
+the live service's own:
 
 - **served**: bookings completed (dropped off); **rejected**: bookings that ended rejected, by cause;
   **refused quotes**: quotes refused in the range (``request_rejected`` events; points outside the area
   or off the road included), by cause.
-- **wait**: pickup time − requested time (leave-after trips) or − promised window start (arrive-by trips),
-  over bookings picked up; **ride**: drop-off − pickup over completed bookings; each as count, mean, and
-  the 50th and 95th percentiles (linear interpolation between the sorted values).
-- **ride-time factor**: mean of ride time ÷ direct driving time over completed bookings.
-- **promised window kept**: share (%) of the bookings picked up whose pickup lies inside the window.
-- **pooling rate**: share (%) of completed bookings that were on board the same bus at the same time as
-  at least one other completed booking of the range.
-- **vehicle-hours**: the shifts' hours inside the range; **passengers per vehicle-hour**: passengers of
-  completed bookings ÷ vehicle-hours; **occupancy**: passenger-hours on board (passengers × ride time) ÷
-  vehicle-hours, i.e. the mean number of people on board per bus in service.
+- **vehicle-hours**: the shifts' hours inside the range.
 - **vehicle km**: per bus, the length of the fastest roads between its consecutive served stops
   (pickups and drop-offs of the range in the order of their reports); driving from and back to the
   depot is not counted.
@@ -24,28 +20,30 @@ Definitions (times from the drivers' reports ``picked_up_at`` / ``dropped_off_at
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
-from api.db.models import Booking, Shift
+from api.db.models import Booking, Event, Shift
 from api.db.repository import bookings_submitted, event_counts, shifts_between
 from api.errors import InvalidRequest
 from api.schemas import Distribution, KpisPublic
 from api.services.booking import LiveDispatch
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
-from dispatch.model import TimeType
+from dispatch.kpis import Summary, TripOutcome, ready_time, trip_figures
+from dispatch.model import StopKind
 
 Metres = Callable[[int, int], int]  # road distance between two road nodes
 # The columns the figures read: loaded as plain rows, not as booking objects (an operator's screen asks
 # every few seconds, and a busy day has thousands of bookings).
-FIGURE_FIELDS = ("status", "rejection_cause", "window_start", "window_end", "picked_up_at", "dropped_off_at",
-                 "direct_s", "seats", "wheelchairs", "time_type", "requested_time", "vehicle_id", "origin_node",
-                 "destination_node")
+FIGURE_FIELDS = ("id", "status", "rejection_cause", "window_start", "window_end", "picked_up_at",
+                 "dropped_off_at", "direct_s", "seats", "wheelchairs", "time_type", "requested_time",
+                 "vehicle_id", "origin_node", "destination_node")
 
 
 def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime) -> KpisPublic:
@@ -55,92 +53,79 @@ def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime
     rows = bookings_submitted(session, start=start, end=end, fields=FIGURE_FIELDS)
     shifts = shifts_between(session, start=start, end=end)
     refused = event_counts(session, kind=EventKind.REQUEST_REJECTED, by="cause", start=start, end=end)
+    arrivals = pickup_arrivals(session, start=start, end=end)
     network = live.network
     zone = live.clock.zone
     return figures(rows, shifts, start=start.astimezone(zone), end=end.astimezone(zone),
-                   metres=lambda a, b: network.travel(a, b)[1], refused=refused)
+                   metres=lambda a, b: network.travel(a, b)[1], refused=refused, arrivals=arrivals)
+
+
+def pickup_arrivals(session: Session, *, start: datetime, end: datetime) -> dict[str, datetime]:
+    """When a bus first reported arriving at the pickup of each booking submitted in ``[start, end)``
+    (``vehicle_arrived`` events), by booking id; bookings without such a report are missing."""
+    stop_kind = col(Event.payload)["kind"].as_string()
+    query = (select(Event.request_id, func.min(Event.time))
+             .join(Booking, col(Booking.id) == col(Event.request_id))
+             .where(Event.kind == EventKind.VEHICLE_ARRIVED, stop_kind == StopKind.PICKUP.value,
+                    col(Booking.submitted_at) >= start, col(Booking.submitted_at) < end)
+             .group_by(Event.request_id))
+    return {str(request_id): moment for request_id, moment in session.exec(query).all()}
 
 
 def figures(rows: Sequence[Booking], shifts: Sequence[Shift], *, start: datetime, end: datetime,
-            metres: Metres, refused: dict[str, int]) -> KpisPublic:
-    """The figures for booking rows and shifts already selected (pure: no database, no clock)."""
-    picked = [r for r in rows if r.picked_up_at is not None]
-    done = [r for r in picked if r.status is RequestStatus.COMPLETED and r.dropped_off_at is not None]
-    waits = [_seconds(_wait_reference(r), r.picked_up_at) for r in picked]
-    rides = [_seconds(r.picked_up_at, r.dropped_off_at) for r in done]
-    factors = [ride / r.direct_s for ride, r in zip(rides, done) if r.direct_s]
-    promised = [r for r in picked if r.window_start is not None and r.window_end is not None]
-    kept = [r for r in promised if r.window_start <= r.picked_up_at <= r.window_end]  # type: ignore[operator]
-    vehicle_s = sum(max(0.0, _seconds(max(s.starts_at, start), min(s.ends_at, end))) for s in shifts)
-    passengers = sum(r.seats + r.wheelchairs for r in done)
-    on_board_s = sum((r.seats + r.wheelchairs) * ride for r, ride in zip(done, rides))
-    widths = [_seconds(r.window_start, r.window_end) for r in rows
+            metres: Metres, refused: dict[str, int], arrivals: Mapping[str, datetime] | None = None
+            ) -> KpisPublic:
+    """The figures for booking rows, shifts and pickup arrivals (:func:`pickup_arrivals`) already
+    selected (pure: no database, no clock)."""
+    vehicle_s = sum(max(0.0, (min(s.ends_at, end) - max(s.starts_at, start)).total_seconds()) for s in shifts)
+    arrivals = arrivals or {}
+    trips = trip_figures([trip_outcome(r, arrivals.get(r.id)) for r in rows], vehicle_s)
+    widths = [(r.window_end - r.window_start).total_seconds() for r in rows
               if r.window_start is not None and r.window_end is not None]
-    hours = vehicle_s / 3600
     return KpisPublic(
         start=start, end=end, bookings=len(rows), by_status=dict(Counter(r.status.value for r in rows)),
         by_rejection_cause=dict(Counter(r.rejection_cause.value for r in rows
                                         if r.rejection_cause is not None)),
-        mean_window_s=_mean(widths), served=len(done),
+        mean_window_s=sum(widths) / len(widths) if widths else None, served=trips.served,
         rejected=sum(1 for r in rows if r.status is RequestStatus.REJECTED), refused_quotes_by_cause=refused,
-        wait_s=_distribution(waits), ride_s=_distribution(rides), ride_time_factor=_mean(factors),
-        window_kept_pct=100 * len(kept) / len(promised) if promised else None,
-        pooling_rate_pct=100 * _pooled(done) / len(done) if done else None,
-        vehicle_hours=hours, passengers_per_vehicle_hour=passengers / hours if hours else None,
-        occupancy=on_board_s / vehicle_s if vehicle_s else None, vehicle_km=_vehicle_m(picked, metres) / 1000)
+        wait_s=_distribution(trips.wait_s), ride_s=_distribution(trips.ride_s),
+        ride_time_factor=trips.ride_time_factor, window_kept_pct=trips.window_kept_pct,
+        pooling_rate_pct=trips.pooling_pct, vehicle_hours=vehicle_s / 3600,
+        passengers_per_vehicle_hour=trips.passengers_per_vehicle_hour, occupancy=trips.occupancy,
+        vehicle_km=_vehicle_m(rows, metres) / 1000)
 
 
-def _wait_reference(row: Booking) -> datetime:
-    if row.time_type is TimeType.ARRIVE_BY and row.window_start is not None:
-        return row.window_start
-    return row.requested_time
+def trip_outcome(row: Booking, arrived: datetime | None = None) -> TripOutcome:
+    """A booking row as :mod:`dispatch.kpis` sees it (times in Unix seconds), the bus having arrived at
+    its pickup at ``arrived`` (unknown: at the pickup report); a drop-off counts only for a completed
+    booking."""
+    window = None
+    if row.window_start is not None and row.window_end is not None:
+        window = (row.window_start.timestamp(), row.window_end.timestamp())
+    completed = row.status is RequestStatus.COMPLETED and row.dropped_off_at is not None
+    return TripOutcome(
+        vehicle_id=row.vehicle_id,
+        ready_at=ready_time(row.time_type, row.requested_time.timestamp(),
+                            window[0] if window else None),
+        window=window, arrived_at=_timestamp(arrived or row.picked_up_at),
+        picked_up_at=_timestamp(row.picked_up_at),
+        dropped_off_at=_timestamp(row.dropped_off_at) if completed else None,
+        passengers=row.seats + row.wheelchairs, direct_s=row.direct_s)
 
 
-def _seconds(first: datetime | None, last: datetime | None) -> float:
-    assert first is not None and last is not None
-    return (last - first).total_seconds()
+def _timestamp(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+def _distribution(values: Summary | None) -> Distribution | None:
+    return None if values is None else Distribution(count=values.count, mean=values.mean, p50=values.p50,
+                                                    p95=values.p95)
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """The ``share`` (0–1) percentile of non-empty ``values``: linear interpolation between the sorted
-    values at rank ``share · (n − 1)``."""
-    ordered = sorted(values)
-    rank = share * (len(ordered) - 1)
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def _distribution(values: Sequence[float]) -> Distribution | None:
-    if not values:
-        return None
-    return Distribution(count=len(values), mean=sum(values) / len(values), p50=percentile(values, 0.5),
-                        p95=percentile(values, 0.95))
-
-
-def _pooled(done: Sequence[Booking]) -> int:
-    """How many of the completed bookings shared their bus, at some moment, with another of them."""
-    by_vehicle: dict[str | None, list[Booking]] = defaultdict(list)
-    for row in done:
-        by_vehicle[row.vehicle_id].append(row)
-    pooled = 0
-    for vehicle_id, trips in by_vehicle.items():
-        for row in trips:
-            if vehicle_id is not None and any(
-                    other is not row and other.picked_up_at < row.dropped_off_at  # type: ignore[operator]
-                    and row.picked_up_at < other.dropped_off_at for other in trips):  # type: ignore[operator]
-                pooled += 1
-    return pooled
-
-
-def _vehicle_m(picked: Sequence[Booking], metres: Metres) -> int:
+def _vehicle_m(rows: Sequence[Booking], metres: Metres) -> int:
     """Metres along the fastest roads between each bus's consecutive served stops."""
     stops: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
-    for row in picked:
+    for row in rows:
         if row.vehicle_id is None or row.picked_up_at is None:
             continue
         stops[row.vehicle_id].append((row.picked_up_at, row.origin_node))
@@ -149,5 +134,5 @@ def _vehicle_m(picked: Sequence[Booking], metres: Metres) -> int:
     total = 0
     for served in stops.values():
         nodes = [node for _, node in sorted(served)]
-        total += sum(metres(a, b) for a, b in zip(nodes, nodes[1:]) if a != b)
+        total += sum(metres(a, b) for a, b in itertools.pairwise(nodes) if a != b)
     return total

@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import mapping
 
 from routing.network import RoadNetwork
+from routing.stops import read_places
 
 SIMPLIFY_DEG = 0.00003  # about 3 m: invisible at street zoom, halves the points
 DECIMALS = 5
@@ -46,10 +47,10 @@ def roads_geojson(network: RoadNetwork) -> dict[str, Any]:
     tails = np.repeat(np.arange(g.node_count), np.diff(g.indptr))
     heads = g.indices.astype(np.int64)
     # An edge u -> v is drawn unless v -> u exists and v < u (then that one is drawn).
-    pairs = set(zip(tails.tolist(), heads.tolist()))
+    pairs = set(zip(tails.tolist(), heads.tolist(), strict=True))
     speed = (g.length_dm / 10.0) / (g.time_ms / 1000.0) * 3.6
     lines: dict[str, list[shapely.LineString]] = {name: [] for name, _ in ROAD_CLASSES}
-    for edge, (tail, head) in enumerate(zip(tails.tolist(), heads.tolist())):
+    for edge, (tail, head) in enumerate(zip(tails.tolist(), heads.tolist(), strict=True)):
         if tail > head and (head, tail) in pairs:
             continue
         shape = slice(int(g.geom_ptr[edge]), int(g.geom_ptr[edge + 1]))
@@ -77,8 +78,6 @@ def area_geojson(network: RoadNetwork) -> dict[str, Any]:
 def places_list(network: RoadNetwork) -> list[dict[str, Any]]:
     """Named settlements inside the service area, largest first (at most :data:`MAX_PLACES`), from the
     region's OSM file; an empty list when the file cannot be read for places."""
-    from simulation.places import read_places
-
     source: Path = network.settings.osm_file
     try:
         places = read_places(source).places
@@ -88,7 +87,8 @@ def places_list(network: RoadNetwork) -> list[dict[str, Any]]:
     if not chosen:
         return []
     inside = network.in_service_area([p.lat for p in chosen], [p.lon for p in chosen])
-    chosen = sorted((p for p, ok in zip(chosen, inside) if ok), key=lambda p: (-p.weight, p.name))
+    chosen = sorted((p for p, ok in zip(chosen, inside, strict=True) if ok),
+                    key=lambda p: (-p.weight, p.name))
     seen: set[str] = set()
     result = []
     for place in chosen:

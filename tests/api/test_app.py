@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, time as day_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 

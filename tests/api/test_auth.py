@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from itertools import count
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,23 +21,16 @@ from api.db.models import Booking, User
 from api.db.session import create_db_engine
 from api.settings import DEFAULT_DATABASE_URL, Settings
 from dispatch.model import ServiceRules
+from tests.api.conftest import NOW, SCHAAN, VADUZ, ZONE
 
-ZONE = ZoneInfo("Europe/Vaduz")
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
-VADUZ = {"lat": 47.1410, "lon": 9.5215}
-SCHAAN = {"lat": 47.1650, "lon": 9.5090}
 PRINCIPALS = ("anonymous", "wrong_token", "inactive", "rider", "other_rider", "driver", "operator")
 TRIP_MINUTES = count(0, 7)  # every trip leaves at another time, so that the buses never fill up
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    """The app on its own SQLite file at 08:00 local; no default credentials."""
-    database = tmp_path_factory.mktemp("auth") / "rufbus.sqlite3"
-    app = create_app(Settings(database_url=f"sqlite:///{database}"),
-                     clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
-    with TestClient(app) as test_client:
-        yield test_client
+def client(module_client: TestClient) -> TestClient:
+    """One app for the module on its own SQLite file at 08:00 local; no default credentials."""
+    return module_client
 
 
 @pytest.fixture(scope="module")

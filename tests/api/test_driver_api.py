@@ -5,52 +5,18 @@ tests/api/test_auth.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.app import create_app
-from api.auth import create_user
-from api.clock import ServiceClock
 from api.db.models import Booking, Event, PlannedStop, User
-from api.settings import Settings
+from tests.api.conftest import DRIVER, OPERATOR, RIDER, SCHAAN, VADUZ, AppSetup
+from tests.api.conftest import NOW as START
 
-ZONE = ZoneInfo("Europe/Vaduz")
-START = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
-VADUZ = {"lat": 47.1410, "lon": 9.5215}
-SCHAAN = {"lat": 47.1650, "lon": 9.5090}
-
-
-class MovableClock:
-    """A wall clock the tests set."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-@pytest.fixture
-def app_clock():
-    """The clock of one app, standing at 08:00 local on 23 November 2026."""
-    return MovableClock(START)
-
-
-@pytest.fixture
-def client(tmp_path, app_clock):
-    """The app with one bus (bus-1) on its own SQLite file; keys of a rider, bus-1's driver and an
-    operator in ``client.keys``."""
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=1),
-                     clock=ServiceClock(ZONE, wall_clock=app_clock))
-    with TestClient(app) as test_client:
-        with Session(app.state.engine) as session:
-            test_client.keys = {name: {"Authorization": f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
-                                for name, role, bus in (("rider", "rider", None), ("driver", "driver", "bus-1"),
-                                                        ("operator", "operator", None))}
-        yield test_client
+# One bus (bus-1); keys of a rider, bus-1's driver and an operator in ``client.keys``; the clock is
+# ``app_clock``, which the tests move.
+CLIENT = AppSetup({"demo_buses": 1}, (RIDER, DRIVER, OPERATOR))
 
 
 def book(client: TestClient, hour: int = 9, minute: int = 0) -> dict:

@@ -2,7 +2,6 @@
 (api.services.route_view.route_json): the answer must still be a valid DriverRoutePublic, with a GeoJSON
 LineString of [lon, lat] pairs from the bus's location through every stop, and the OpenAPI schema still
 declares DriverRoutePublic. The app, its bus and its users are those of tests/api/test_driver_api.py."""
-# ruff: noqa: F811  (the fixtures imported from test_driver_api are parameters of the tests)
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import pytest
 
 from api.schemas import DriverRoutePublic
 from api.services.route_view import encoded_route
-from tests.api.test_driver_api import app_clock, book, client  # noqa: F401 (fixtures)
+from tests.api.test_driver_api import CLIENT, book  # noqa: F401 (CLIENT: the app of the drivers' tests)
 
 VEHICLE = "bus-1"
 

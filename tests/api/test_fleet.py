@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from api.clock import ServiceClock
 from api.db.models import Shift, ShiftBreak, Vehicle
 from api.fleet import dispatch_vehicle
 from dispatch.model import Break
+from tests.api.conftest import ZONE
 
-ZONE = ZoneInfo("Europe/Vaduz")
 CLOCK = ServiceClock(ZONE)
 DAY = datetime(2026, 11, 23, tzinfo=ZONE)
 BUS = Vehicle(id="bus-1", name="Bus", seats=8, wheelchair_spaces=1, depot_lat=47.14, depot_lon=9.52,

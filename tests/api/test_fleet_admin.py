@@ -4,44 +4,29 @@ tests/api/test_auth.py)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.app import create_app
 from api.auth import create_user
-from api.clock import ServiceClock
 from api.db.models import Event, Shift, ShiftBreak, Vehicle
-from api.settings import Settings
+from tests.api.conftest import NOW, OPERATOR, RIDER, SCHAAN, VADUZ, ZURICH, AppSetup, open_client, user_keys
 
-ZONE = ZoneInfo("Europe/Vaduz")
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
-VADUZ = {"lat": 47.1410, "lon": 9.5215}
-SCHAAN = {"lat": 47.1650, "lon": 9.5090}
-ZURICH = {"lat": 47.3769, "lon": 8.5417}
+# Demo bus bus-1; keys of a rider and an operator in ``client.keys``.
+CLIENT = AppSetup({"demo_buses": 1}, (RIDER, OPERATOR))
 
 
-def make_client(tmp_path) -> TestClient:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=1),
-                     clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
-    return TestClient(app)
+def make_client(tmp_path) -> AbstractContextManager[TestClient]:
+    """The app on ``tmp_path`` without users (a second one finds the first one's database)."""
+    return open_client(tmp_path, AppSetup(CLIENT.settings))
 
 
 def keys(client: TestClient) -> dict[str, dict[str, str]]:
-    with Session(client.app.state.engine) as session:
-        return {name: {"Authorization": f"Bearer {create_user(session, name=name, role=name)[1]}"}
-                for name in ("rider", "operator")}
-
-
-@pytest.fixture
-def client(tmp_path):
-    """The app with demo bus bus-1; keys of a rider and an operator in ``client.keys``."""
-    with make_client(tmp_path) as test_client:
-        test_client.keys = keys(test_client)
-        yield test_client
+    """Keys of a new rider and a new operator."""
+    return user_keys(client, CLIENT.users)
 
 
 def at(hour: int, minute: int = 0, days: int = 0) -> str:

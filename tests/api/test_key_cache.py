@@ -5,22 +5,17 @@ looked up every time and never kept."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from contextlib import AbstractContextManager
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 import api.deps
-from api.app import create_app
 from api.auth import KeyCache, create_user
-from api.clock import ServiceClock
 from api.db.models import User, UserRole
 from api.settings import Settings
-
-ZONE = ZoneInfo("Europe/Vaduz")
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
+from tests.api.conftest import AppSetup, open_client
 
 
 def user(name: str) -> User:
@@ -102,11 +97,10 @@ def test_putting_an_existing_key_again_makes_it_the_most_recently_used():
 
 # --- through the app ----------------------------------------------------------------------------------
 
-def make_client(tmp_path, auth_cache_s: float) -> TestClient:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=1,
-                              reoptimize_every_s=0, auth_cache_s=auth_cache_s),
-                     clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
-    return TestClient(app)
+def make_client(tmp_path, auth_cache_s: float) -> AbstractContextManager[TestClient]:
+    """The app with one bus, no background rounds, keys cached ``auth_cache_s``; no users."""
+    return open_client(tmp_path, AppSetup({"demo_buses": 1, "reoptimize_every_s": 0,
+                                           "auth_cache_s": auth_cache_s}))
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """Key figures (api.services.kpis): the pure computation on six hand-made bookings whose figures are
-worked out by hand below, and the endpoint on a trip driven through the drivers' API."""
+worked out by hand below, and the endpoint on a trip driven through the drivers' API. The shared
+definitions themselves are tested in tests/dispatch/test_kpis.py."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,10 +14,12 @@ from api.app import create_app
 from api.auth import create_user
 from api.clock import ServiceClock
 from api.db.models import Booking, Shift
-from api.services.kpis import figures, percentile
+from api.services.kpis import figures
 from api.settings import Settings
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import RejectionCause, TimeType
+from tests.api.conftest import NOW as START
+from tests.api.conftest import SCHAAN, VADUZ, ZONE, MovableClock
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -57,14 +59,6 @@ SHIFTS = [Shift(vehicle_id="bus-1", starts_at=t(4), ends_at=t(14)),  # 8 h insid
           Shift(vehicle_id="bus-2", starts_at=t(9), ends_at=t(20))]  # 9 h inside
 
 
-def test_percentiles_interpolate_between_sorted_values():
-    """[300, 300, 600, 1200]: p50 at rank 1.5 is 450, p95 at rank 2.85 is 600 + 0.85 · 600 = 1110; one
-    value is every percentile."""
-    assert percentile([1200, 300, 600, 300], 0.5) == 450
-    assert percentile([1200, 300, 600, 300], 0.95) == pytest.approx(1110)
-    assert percentile([7], 0.95) == 7
-
-
 def test_figures_of_six_bookings_match_the_hand_computation():
     """Waits (A, B, C, F picked up): 300, 300, 1200 (C: 09:40 − window start 09:20), 600 → mean 600,
     p50 450, p95 1110. Rides (A, B, C completed): 1200, 1200, 900 → mean 1100, p50 1200, p95 1200;
@@ -99,21 +93,6 @@ def test_figures_without_trips_are_null_not_zero():
 
 
 # ----- the endpoint -----------------------------------------------------------------------------------
-
-ZONE = ZoneInfo("Europe/Vaduz")
-START = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
-VADUZ = {"lat": 47.1410, "lon": 9.5215}
-SCHAAN = {"lat": 47.1650, "lon": 9.5090}
-
-
-class MovableClock:
-    """A wall clock the test sets."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 def test_the_endpoint_reports_a_trip_driven_and_a_refused_quote(tmp_path):

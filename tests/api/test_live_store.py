@@ -11,17 +11,16 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
 import api.live.publisher as publisher_module
-from api.app import create_app
-from api.auth import create_user
-from api.clock import ServiceClock
 from api.live.hub import Hub, Subscription
 from api.live.store import MemoryLiveStore, RedisLiveStore
-from api.settings import Settings
-from tests.api.test_driver_api import START, ZONE, MovableClock, book
+from tests.api.conftest import OPERATOR, RIDER, AppSetup
+from tests.api.test_driver_api import book
 
+# One bus, no background re-optimization (no route changes but the tests' own), keys of a rider and an
+# operator in ``client.keys``.
+CLIENT = AppSetup({"demo_buses": 1, "reoptimize_every_s": 0}, (RIDER, OPERATOR))
 VEHICLE = "bus-1"
 
 
@@ -148,18 +147,9 @@ def draws(monkeypatch) -> list[str]:
 
 
 @pytest.fixture
-def client(tmp_path, draws) -> Iterator[TestClient]:
-    """The app with one bus, no background re-optimization (no route changes but the tests' own) and a
-    rider's key in ``client.keys``; route drawing counted from the start (``draws``)."""
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=1,
-                              reoptimize_every_s=0),
-                     clock=ServiceClock(ZONE, wall_clock=MovableClock(START)))
-    with TestClient(app) as test_client:
-        with Session(app.state.engine) as session:
-            rider_key = create_user(session, name="rider", role="rider")[1]
-            operator_key = create_user(session, name="operator", role="operator")[1]
-        test_client.keys = {"rider": {"Authorization": f"Bearer {rider_key}"},
-                            "operator": {"Authorization": f"Bearer {operator_key}"}}
+def client(draws, client_factory) -> Iterator[TestClient]:
+    """The module's app (``CLIENT``), route drawing counted from the start (``draws``)."""
+    with client_factory() as test_client:
         yield test_client
 
 

@@ -14,8 +14,7 @@ from api.live import store as store_module
 from api.live.forwarding import forwardable
 from api.live.hub import Hub
 from api.live.store import MemoryLiveStore
-
-from tests.api.test_driver_api import book, client, app_clock, driver_post  # noqa: F401 (fixtures)
+from tests.api.test_driver_api import CLIENT, book, driver_post  # noqa: F401 (CLIENT: the drivers' tests' app)
 
 MAX_MESSAGES = 20
 

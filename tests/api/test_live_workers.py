@@ -27,8 +27,9 @@ from websockets.sync.client import ClientConnection, connect
 
 from api.auth import create_user
 from api.db.session import create_db_engine
+from tests.api.conftest import SCHAAN, VADUZ
 from tests.api.test_recovery import REPO, free_port
-from tests.api.test_rider_api import SCHAAN, VADUZ, trip
+from tests.api.test_rider_api import trip
 
 LEASE_S = 1.5
 SERVER = """

@@ -5,41 +5,32 @@ tests/api/test_auth.py)."""
 from __future__ import annotations
 
 import dataclasses
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.app import create_app
 from api.auth import create_user
-from api.clock import ServiceClock
 from api.db.models import Booking, Event, PlannedStop, ServiceRulesVersion, Vehicle
 from api.schemas import ServiceRulesBody
-from api.settings import Settings
 from dispatch.model import ServiceRules
+from tests.api.conftest import NOW, OPERATOR, RIDER, SCHAAN, VADUZ, AppSetup, open_client
 
-ZONE = ZoneInfo("Europe/Vaduz")
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
-VADUZ = {"lat": 47.1410, "lon": 9.5215}
-SCHAAN = {"lat": 47.1650, "lon": 9.5090}
+# Keys of a rider and an operator in ``client.keys``; the number of demo buses is the fixture's.
+CLIENT = AppSetup(users=(RIDER, OPERATOR))
 
 
-def make_client(tmp_path, buses: int) -> TestClient:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=buses),
-                     clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
-    return TestClient(app)
+def make_client(tmp_path, buses: int) -> AbstractContextManager[TestClient]:
+    """The app with ``buses`` demo buses on ``tmp_path``, without users."""
+    return open_client(tmp_path, AppSetup({"demo_buses": buses}))
 
 
 @pytest.fixture(params=[2])
-def client(request, tmp_path):
-    """The app with ``param`` demo buses (2 unless a test says otherwise); keys of a rider and an
-    operator in ``client.keys``."""
-    with make_client(tmp_path, request.param) as test_client:
-        with Session(test_client.app.state.engine) as session:
-            test_client.keys = {name: {"Authorization": f"Bearer {create_user(session, name=name, role=name)[1]}"}
-                                for name in ("rider", "operator")}
+def client(request, client_factory):
+    """The app with ``param`` demo buses (2 unless a test says otherwise)."""
+    with client_factory(demo_buses=request.param) as test_client:
         yield test_client
 
 

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
@@ -29,7 +28,8 @@ from api.clock import ServiceClock
 from api.services.recovery import recover_plan
 from api.settings import Settings
 from dispatch.dispatcher import Dispatcher
-from tests.api.test_rider_api import SCHAAN, VADUZ, trip
+from tests.api.conftest import SCHAAN, VADUZ, ZONE
+from tests.api.test_rider_api import trip
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER = """
@@ -140,8 +140,6 @@ def test_bookings_survive_a_killed_service(tmp_path):
         else:
             assert offer.status_code == 422 and offer.json()["code"] == "no_vehicle_in_time", offer.text
 
-
-ZONE = ZoneInfo("Europe/Vaduz")
 
 
 @contextmanager

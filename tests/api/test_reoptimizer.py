@@ -4,25 +4,21 @@ leaves the plan as it was."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from api.app import create_app
-from api.auth import create_user
-from api.clock import ServiceClock
 from api.db.models import Booking, Event, PlannedStop
 from api.services import reoptimizer as reoptimizer_module
-from api.settings import Settings
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
 from dispatch.model import StopKind
+from tests.api.conftest import NOW, RIDER, AppSetup
 
-ZONE = ZoneInfo("Europe/Vaduz")
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
+# Three buses, background rounds off (the tests run them), a rider's key.
+CLIENT = AppSetup({"demo_buses": 3, "reoptimize_every_s": 0, "reoptimize_budget_s": 1}, (RIDER,))
 PLACES = [
     (47.1410, 9.5215),
     (47.1650, 9.5090),
@@ -34,41 +30,32 @@ PLACES = [
 
 
 @pytest.fixture
-def client(tmp_path):
-    """Three buses, background rounds off (the tests run them), a rider's key in ``client.rider``, and
-    eight trips booked between 09:00 and 10:10."""
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}",
-        demo_buses=3,
-        reoptimize_every_s=0,
-        reoptimize_budget_s=1,
-    )
-    app = create_app(settings, clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
-    with TestClient(app) as test_client:
-        with Session(app.state.engine) as session:
-            test_client.rider = {"Authorization": f"Bearer {create_user(session, name='r', role='rider')[1]}"}
-        booked = 0
-        for k in range(8):
-            origin, destination = PLACES[k % 6], PLACES[(k * 5 + 2) % 6]
-            body = {
-                "origin": dict(zip(("lat", "lon"), origin)),
-                "destination": dict(zip(("lat", "lon"), destination)),
-                "time_type": "leave_after",
-                "time": (NOW.replace(hour=9) + timedelta(minutes=10 * k)).isoformat(),
-                "seats": 1,
-                "wheelchairs": 0,
-            }
-            offer = test_client.post("/v1/quotes", json=body, headers=test_client.rider)
-            if offer.status_code == 200:
-                answer = test_client.post(
-                    "/v1/bookings",
-                    json={"quote_id": offer.json()["quote_id"]},
-                    headers=test_client.rider | {"Idempotency-Key": f"k{k}"},
-                )
-                assert answer.status_code == 201, answer.text
-                booked += 1
-        assert booked >= 4, "the scenario needs several riders to pool"
-        yield test_client
+def client(client: TestClient) -> TestClient:
+    """The module's app (``CLIENT``) with the rider's key in ``client.rider`` and eight trips booked
+    between 09:00 and 10:10."""
+    client.rider = client.keys["rider"]  # type: ignore[attr-defined]
+    booked = 0
+    for k in range(8):
+        origin, destination = PLACES[k % 6], PLACES[(k * 5 + 2) % 6]
+        body = {
+            "origin": dict(zip(("lat", "lon"), origin, strict=True)),
+            "destination": dict(zip(("lat", "lon"), destination, strict=True)),
+            "time_type": "leave_after",
+            "time": (NOW.replace(hour=9) + timedelta(minutes=10 * k)).isoformat(),
+            "seats": 1,
+            "wheelchairs": 0,
+        }
+        offer = client.post("/v1/quotes", json=body, headers=client.rider)  # type: ignore[attr-defined]
+        if offer.status_code == 200:
+            answer = client.post(
+                "/v1/bookings",
+                json={"quote_id": offer.json()["quote_id"]},
+                headers=client.rider | {"Idempotency-Key": f"k{k}"},  # type: ignore[attr-defined]
+            )
+            assert answer.status_code == 201, answer.text
+            booked += 1
+    assert booked >= 4, "the scenario needs several riders to pool"
+    return client
 
 
 def saved_plan(client: TestClient) -> dict[str, list[tuple[str | None, StopKind]]]:

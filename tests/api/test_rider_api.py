@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,27 +17,20 @@ from api.auth import create_user
 from api.clock import ServiceClock
 from api.db.models import Booking
 from api.settings import Settings
+from tests.api.conftest import NOW, SCHAAN, VADUZ, ZONE, ZURICH, AppSetup
 
-ZONE = ZoneInfo("Europe/Vaduz")
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
-VADUZ = {"lat": 47.1410, "lon": 9.5215}
-SCHAAN = {"lat": 47.1650, "lon": 9.5090}
-ZURICH = {"lat": 47.3769, "lon": 8.5417}
+# One app for the module, with a rider whose key the client sends.
+CLIENT = AppSetup(users=(("Rider", "rider", None),))
 MOUNTAINS = {"lat": 47.16, "lon": 9.60}  # inside the service area, 4.5 km from the nearest drivable road
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    """The app on its own SQLite file, with the clock standing at 08:00 local on 23 November 2026; the
-    client sends a rider's API key."""
-    database = tmp_path_factory.mktemp("rider") / "rufbus.sqlite3"
-    app = create_app(Settings(database_url=f"sqlite:///{database}"),
-                     clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
-    with TestClient(app) as test_client:
-        with Session(app.state.engine) as session:
-            _, key = create_user(session, name="Rider", role="rider")
-        test_client.headers["Authorization"] = f"Bearer {key}"
-        yield test_client
+def client(module_client: TestClient) -> TestClient:
+    """The module's app, the clock standing at 08:00 local on 23 November 2026; the client sends the
+    rider's API key."""
+    rider: dict[str, str] = module_client.keys["Rider"]  # type: ignore[attr-defined]
+    module_client.headers["Authorization"] = rider["Authorization"]
+    return module_client
 
 
 def trip(hour: int = 9, minute: int = 0, origin=VADUZ, destination=SCHAAN, **extra) -> dict:

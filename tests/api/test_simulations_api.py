@@ -4,34 +4,23 @@ the live plan untouched; bad bodies refused. The app runs on its own SQLite file
 from __future__ import annotations
 
 import time
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-from api.app import create_app
-from api.auth import create_user
-from api.clock import ServiceClock
-from api.settings import Settings
+from tests.api.conftest import AppSetup
 
-ZONE = ZoneInfo("Europe/Vaduz")
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
+# One app for the module, with an operator.
+CLIENT = AppSetup(users=(("op", "operator", None),))
 STUDY = {"buses": 2, "seats": 8, "requests": 30, "rules": {"max_wait_s": 1200}, "seed": 4,
          "reoptimize_every_min": 0}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    """The app with an operator's key in ``client.operator``."""
-    database = tmp_path_factory.mktemp("simulations") / "rufbus.sqlite3"
-    app = create_app(Settings(database_url=f"sqlite:///{database}"), clock=ServiceClock(ZONE, lambda: NOW))
-    with TestClient(app) as test_client:
-        with Session(app.state.engine) as session:
-            _, key = create_user(session, name="op", role="operator")
-        test_client.operator = {"Authorization": f"Bearer {key}"}
-        yield test_client
+def client(module_client: TestClient) -> TestClient:
+    """The module's app with the operator's key in ``client.operator``."""
+    module_client.operator = module_client.keys["op"]  # type: ignore[attr-defined]
+    return module_client
 
 
 def finished(client, job_id: str) -> dict:

@@ -20,7 +20,7 @@ from dispatch.dispatcher import Dispatcher, ReoptimizationJob
 from dispatch.evaluation import evaluate_route
 from dispatch.model import StopKind
 from dispatch.reoptimize import PlanRejectedError, finish
-from tests.api.test_reoptimizer import client  # noqa: F401  (the app with eight booked trips)
+from tests.api.test_reoptimizer import CLIENT, client  # noqa: F401  (the app with eight booked trips)
 from tests.dispatch.test_reoptimize import (
     RULES,
     assert_all_routes_feasible,

@@ -4,7 +4,8 @@ and users of tests/api/test_driver_api.py."""
 from __future__ import annotations
 
 from routing.stops import name_key
-from tests.api.test_driver_api import START, app_clock, client  # noqa: F401 (fixtures)
+from tests.api.conftest import NOW as START
+from tests.api.test_driver_api import CLIENT  # noqa: F401 (the app of the drivers' tests)
 
 
 def trip(origin: dict, destination: dict) -> dict:

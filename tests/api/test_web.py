@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.routes.web import PAGES_DIR
 from api.services.map_data import road_class
-from tests.api.test_driver_api import app_clock, client  # noqa: F401 (fixtures)
+from tests.api.test_driver_api import CLIENT  # noqa: F401 (the app of the drivers' tests)
 
 MAX_ROADS_BYTES = 3_000_000
 

@@ -44,7 +44,7 @@ def test_a_trip_for_nobody_is_refused(tmp_path):
     """A row with no seat and no wheelchair space is named by its line."""
     lines = EXAMPLE.read_text().splitlines()
     fields = lines[1].split(",")
-    lines[1] = ",".join(fields[:-2] + ["0", "0"])
+    lines[1] = ",".join([*fields[:-2], "0", "0"])
     (tmp_path / "empty.csv").write_text("\n".join(lines) + "\n")
     with pytest.raises(DemandFileError, match="line 2"):
         read_demand(tmp_path / "empty.csv")

@@ -7,8 +7,8 @@ from datetime import date
 
 import numpy as np
 
+from routing.stops import parse_population, read_places
 from simulation.generator import DemandProfile, generate_demand
-from simulation.places import parse_population, read_places
 from tests.simulation.conftest import LIECHTENSTEIN
 
 DAY = date(2026, 12, 1)

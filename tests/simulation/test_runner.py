@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from dispatch.model import DAY_S
+from routing.stops import read_places
 from simulation.demand_csv import read_demand, write_demand
 from simulation.engine import SimulationConfig
-from simulation.places import read_places
 from simulation.runner import Scenario, requests_for_level, run_scenario, seconds_of
 from tests.simulation.conftest import LIECHTENSTEIN
 from tests.simulation.test_demand_csv import EXAMPLE

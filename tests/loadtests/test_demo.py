@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from simulation.demo import create_demo_users, run_demo
+from loadtests.demo import create_demo_users, run_demo
 from tests.api.test_recovery import REPO, free_port
 
 SERVER = """

@@ -2,7 +2,7 @@
 moves on a fresh machine.
 
     make run                                            # terminal 1: the service on http://127.0.0.1:8000
-    .venv/bin/python -m simulation.demo --url http://127.0.0.1:8000   # terminal 2
+    .venv/bin/python -m loadtests.demo --url http://127.0.0.1:8000   # terminal 2
 
 Riders ask for trips between places of the region (:mod:`simulation.generator`) leaving 2–10 minutes
 ahead, and book every offer, through the riders' API. Each bus has a simulated driver on the drivers'
@@ -23,7 +23,7 @@ import math
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import numpy as np
@@ -148,8 +148,8 @@ class DemoRiders:
 
     def __init__(self, client: httpx.Client, key: str, stats: DemoStats, seed: int) -> None:
         from routing.network import RoadNetwork
+        from routing.stops import read_places
         from simulation.generator import DemandProfile, generate_demand
-        from simulation.places import read_places
 
         network = RoadNetwork.load()
         g = network.graph
@@ -190,7 +190,7 @@ def run_demo(url: str, rider_key: str, drivers: list[tuple[str, Position | None]
         started = time.monotonic()
         next_rider = started
         while not duration_s or time.monotonic() - started < duration_s:
-            now = datetime.now(timezone.utc) + timedelta(seconds=clock_offset_s)
+            now = datetime.now(UTC) + timedelta(seconds=clock_offset_s)
             if time.monotonic() >= next_rider:
                 riders.tick(now)
                 next_rider += rider_every_s
@@ -217,11 +217,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    rider, drivers = args.rider_key, [(key, None) for key in args.driver_key]
+    rider = args.rider_key
+    drivers: list[tuple[str, Position | None]] = [(key, None) for key in args.driver_key]
     if not rider or not drivers:
         from api.settings import Settings
 
-        rider, drivers = create_demo_users(args.database_url or Settings().database_url)
+        rider, known = create_demo_users(args.database_url or Settings().database_url)
+        drivers = list(known)
     try:
         stats = run_demo(args.url, rider, drivers, duration_s=args.duration, rider_every_s=args.rider_every,
                          tick_s=args.tick, clock_offset_s=args.clock_offset_s, seed=args.seed)
