@@ -29,15 +29,15 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.cordeau import (  # noqa: E402
+from bench.cordeau import (
     DEFAULT_SCALE,
     CordeauInstance,
     read_cordeau,
     to_checker_json,
     to_problem,
 )
-from dispatch.improve import LnsSolver  # noqa: E402
-from dispatch.pdptw import SearchBudget  # noqa: E402
+from dispatch.improve import LnsSolver
+from dispatch.pdptw import SearchBudget
 
 DROP_PENALTY_FACTOR = 100  # a dropped request costs this many times the longest arc
 

@@ -15,8 +15,18 @@ from sqlalchemy import delete, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.db.models import (ACTIVE_STATUSES, Booking, Event, PlannedStop, PlannedStopRow, ServiceArea,
-                           ServiceRulesVersion, Shift, ShiftBreak, Vehicle)
+from api.db.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    Event,
+    PlannedStop,
+    PlannedStopRow,
+    ServiceArea,
+    ServiceRulesVersion,
+    Shift,
+    ShiftBreak,
+    Vehicle,
+)
 from dispatch.events import EventKind
 
 

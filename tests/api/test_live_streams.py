@@ -121,9 +121,8 @@ def test_another_riders_booking_stream_is_refused(client):
         other = create_user(session, name="other", role="rider")[1]
     with client.websocket_connect(
         f"/v1/bookings/{booking['id']}/stream", headers={"Authorization": f"Bearer {other}"}
-    ) as websocket:
-        with pytest.raises(WebSocketDisconnect) as closed:
-            websocket.receive_json()
+    ) as websocket, pytest.raises(WebSocketDisconnect) as closed:
+        websocket.receive_json()
     assert closed.value.code == 4404
 
 

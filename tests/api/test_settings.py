@@ -14,7 +14,7 @@ def test_defaults_are_a_sqlite_file_under_the_cache_and_no_redis(monkeypatch) ->
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
     assert settings.database_url == DEFAULT_DATABASE_URL
-    assert DEFAULT_DATABASE_URL == f"sqlite:///{REPO_ROOT / '.cache' / 'rufbus' / 'rufbus.sqlite3'}"
+    assert f"sqlite:///{REPO_ROOT / '.cache' / 'rufbus' / 'rufbus.sqlite3'}" == DEFAULT_DATABASE_URL
     assert settings.redis_url is None
 
 

@@ -6,12 +6,29 @@ import random
 from dataclasses import replace
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.evaluation import evaluate_route
-from dispatch.insertion import (PLACES_KEPT, CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion,
-                               insert_stops, keeps_every_rule)
-from dispatch.model import OnboardRider, Request, ServiceRules, Stop, StopKind, TimeType, Vehicle, VehicleState
+from dispatch.insertion import (
+    PLACES_KEPT,
+    CostWeights,
+    RouteTimes,
+    VehicleRoute,
+    best_insertion,
+    insert_stops,
+    keeps_every_rule,
+)
+from dispatch.model import (
+    OnboardRider,
+    Request,
+    ServiceRules,
+    Stop,
+    StopKind,
+    TimeType,
+    Vehicle,
+    VehicleState,
+)
 from dispatch.travel import LegTimes, MatrixTravelTimes
 from tests.dispatch.scenarios import leave_after, line_world, minutes, plane_world, request_stops
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from alembic import context
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
 
 import api.db.models  # noqa: F401  (registers the tables)
 from api.db.session import create_db_engine
 from api.settings import Settings
-from sqlmodel import SQLModel
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

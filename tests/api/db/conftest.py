@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from api.db.migrate import upgrade_database
 from api.db.session import create_db_engine
+
 
 def _postgres_schema_url(url: str, schema: str) -> str:
     return make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(

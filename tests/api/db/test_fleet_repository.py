@@ -9,11 +9,29 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.db.models import (Event, PlannedStop, PlannedStopRow, ServiceArea, ServiceRulesVersion, Shift, ShiftBreak,
-                           User)
-from api.db.repository import (IntegrityViolation, bookings_page, delete_shift, event_counts,
-                               latest_service_area, save_booking, save_service_area, save_shift,
-                               save_vehicle, shifts_between, vehicle_shifts)
+from api.db.models import (
+    Event,
+    PlannedStop,
+    PlannedStopRow,
+    ServiceArea,
+    ServiceRulesVersion,
+    Shift,
+    ShiftBreak,
+    User,
+)
+from api.db.repository import (
+    IntegrityViolation,
+    bookings_page,
+    delete_shift,
+    event_counts,
+    latest_service_area,
+    save_booking,
+    save_service_area,
+    save_shift,
+    save_vehicle,
+    shifts_between,
+    vehicle_shifts,
+)
 from dispatch.events import EventKind
 from dispatch.model import ServiceRules, StopKind
 from tests.api.db.rows import T0, make_booking, make_event, make_rider, make_vehicle

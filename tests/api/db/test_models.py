@@ -9,8 +9,16 @@ import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, col, select
 
-from api.db.models import (Booking, ServiceArea, ServiceRulesBase, ServiceRulesVersion, Shift, ShiftBreak,
-                           User, UserRole)
+from api.db.models import (
+    Booking,
+    ServiceArea,
+    ServiceRulesBase,
+    ServiceRulesVersion,
+    Shift,
+    ShiftBreak,
+    User,
+    UserRole,
+)
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import RejectionCause, ServiceRules, TimeType
 from tests.api.db.rows import T0, make_booking, make_vehicle

@@ -11,12 +11,20 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
 from api.db.models import Booking, Event, PlannedStop, User
-from api.db.repository import (DuplicateIdempotencyKey, IntegrityViolation, append_event, bookings_submitted,
-                               find_booking_by_idempotency_key, load_active_plan, save_booking, save_route)
+from api.db.repository import (
+    DuplicateIdempotencyKey,
+    IntegrityViolation,
+    append_event,
+    bookings_submitted,
+    find_booking_by_idempotency_key,
+    load_active_plan,
+    save_booking,
+    save_route,
+)
+from api.services.kpis import FIGURE_FIELDS
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind, TimeType
-from api.services.kpis import FIGURE_FIELDS
 from tests.api.db.rows import T0, make_booking, make_event, make_rider, make_route, make_vehicle
 
 
