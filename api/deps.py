@@ -109,5 +109,6 @@ DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRol
 # The fleet, the rules and the figures are the operator's alone.
 Operator = Annotated[User, Depends(require_role(UserRole.OPERATOR))]
 
-__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator", "SessionDep",
-           "StopsDep", "StreamUser", "get_current_user", "get_live_dispatch", "get_stream_user", "require_role"]
+__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator",
+           "SessionDep", "StopsDep", "StreamUser", "get_current_user", "get_live_dispatch", "get_stream_user",
+           "require_role"]

@@ -9,16 +9,21 @@ errors and ``alternatives`` for refused requests):
 | the user's role may not do this (:class:`Forbidden`) | 403 | ``forbidden`` |
 | request body/header/path invalid, malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
 | request body over :data:`MAX_BODY_BYTES` (:class:`BodySizeLimit`) | 413 | ``body_too_large`` |
-| :class:`InvalidRequest` (a valid body that still cannot be served as asked, e.g. rules that contradict each other) | 422 | its code (``invalid_rules`` with ``detail``: the problems) |
+| :class:`InvalidRequest` [1] | 422 | its code (``invalid_rules`` with ``detail``: the problems) |
 | a depot or bus position outside the service area (trips there are refused: 409) | 422 | ``outside_area`` |
 | a depot or bus position too far from any road (trips there are refused: 409) | 422 | ``off_road`` |
-| :class:`RequestRefused` (no offer: a trip outside the area or off the roads, outside hours, no bus in time, …; offer expired or no longer feasible) | 409 | the rejection cause |
+| :class:`RequestRefused` [2] | 409 | the rejection cause |
 | :class:`NotFound`, DispatchError ``unknown_*`` | 404 | e.g. ``unknown_booking``, ``unknown_offer`` |
 | :class:`Conflict`, any other DispatchError (``not_cancellable``, …) | 409 | its code |
 | DuplicateIdempotencyKey | 409 | ``duplicate_idempotency_key`` |
 | any other PersistenceError | 503 | its code |
-| the database cannot be reached or refuses to write (connection lost, locked, read-only) | 503 | ``database_unavailable`` (logged; retry later) |
+| the database is unreachable or refuses to write [3] | 503 | ``database_unavailable`` (logged; retry later) |
 | anything unexpected | 500 | ``internal_error`` (logged) |
+
+[1] A valid body that still cannot be served as asked, e.g. rules that contradict each other.
+[2] No offer (a trip outside the area or off the roads, outside hours, no bus in time, …), or the offer
+    expired or is no longer feasible.
+[3] Connection lost, locked, read-only.
 """
 
 from __future__ import annotations

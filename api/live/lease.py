@@ -10,6 +10,7 @@ worker answers as dispatcher; stepping down runs ``on_lost``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -72,10 +73,8 @@ class DispatcherLease:
         self._thread.join(timeout=5)
         if self.is_leader:
             self._step_down("shutting down")
-            try:
+            with contextlib.suppress(LockError, redis.RedisError):
                 self._lock.release()
-            except (LockError, redis.RedisError):
-                pass
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -99,10 +98,8 @@ class DispatcherLease:
         except Exception:
             logger.exception("taking over the dispatch failed; handing the lease back")
             self._on_lost()
-            try:
+            with contextlib.suppress(LockError, redis.RedisError):
                 self._lock.release()
-            except (LockError, redis.RedisError):
-                pass
             return
         self._renewed_at = time.monotonic()
         self._leader.set()

@@ -1,8 +1,9 @@
 """The messages of the live streams, as typed models.
 
-The publisher makes a :class:`LiveMessage` per domain event and publishes it as JSON; the streams send a first message of the current state (:class:`RouteFirst`,
-:class:`BookingFirst`, :class:`FleetFirst`), then the live messages meant for their client — for a
-rider, each reduced to the booking's view (:class:`BookingUpdate`).
+The publisher makes a :class:`LiveMessage` per domain event and publishes it as JSON; the streams
+send a first message of the current state (:class:`RouteFirst`, :class:`BookingFirst`,
+:class:`FleetFirst`), then the live messages meant for their client — for a rider, each reduced to the
+booking's view (:class:`BookingUpdate`).
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def arrived(user: Driver, live: DispatchDep, session: SessionDep) -> None:
 @router.post("/picked-up", status_code=status.HTTP_204_NO_CONTENT, responses=STOP_ERRORS)
 def picked_up(body: StopAction, user: Driver, live: DispatchDep, session: SessionDep) -> None:
     """The rider of ``booking_id`` boarded (409 not_next_stop unless their pickup is the next stop)."""
-    service.picked_up(live, session, user=user, vehicle_id=service.vehicle_of(user), booking_id=body.booking_id)
+    service.picked_up(live, session, user=user, vehicle_id=service.vehicle_of(user),
+                      booking_id=body.booking_id)
 
 
 @router.post("/dropped-off", status_code=status.HTTP_204_NO_CONTENT, responses=STOP_ERRORS)

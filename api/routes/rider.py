@@ -35,9 +35,11 @@ ERRORS: Responses = {**AUTH_ERRORS, 404: {"model": ErrorPublic}, 409: {"model": 
           422: {"model": ErrorPublic}}
 
 
-QUOTE_ERRORS: Responses = {409: {"model": RejectionPublic, "description": "no offer: code = the rejection cause (outside_area, off_road, "
-                                                        "outside_hours, no_vehicle_in_time, …)"},
-                422: {"model": ErrorPublic}, **AUTH_ERRORS}
+QUOTE_ERRORS: Responses = {
+    409: {"model": RejectionPublic,
+          "description": "no offer: code = the rejection cause (outside_area, off_road, "
+                         "outside_hours, no_vehicle_in_time, …)"},
+    422: {"model": ErrorPublic}, **AUTH_ERRORS}
 
 
 @router.post("/quotes", responses=QUOTE_ERRORS)

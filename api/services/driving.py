@@ -4,9 +4,10 @@ no-show, break finished) and on the way (positions).
 Every change is one :func:`~api.services.live_plan.plan_change`: applied to the in-process dispatcher,
 then written — the booking's new status, the bus's new planned stops and an event — in one transaction;
 if that write fails the plan is rolled back, so the plan in force and the database never disagree, and
-the change is published only once it is saved. A driver acts only on the bus they are bound to (``users.vehicle_id``); the dispatcher
-refuses anything but the next stop (``not_next_stop``, ``no_next_stop``) and an early no-show
-(``too_early_for_no_show``), which :mod:`api.errors` answers with 409.
+the change is published only once it is saved. A driver acts only on the bus they are bound to
+(``users.vehicle_id``); the dispatcher refuses anything but the next stop (``not_next_stop``,
+``no_next_stop``) and an early no-show (``too_early_for_no_show``), which :mod:`api.errors` answers
+with 409.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def break_finished(live: LiveDispatch, session: Session, *, user: User, vehicle_
 
 
 def _report_stop(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str,
-                 serve: Callable[[Dispatcher, str, str, int], None], status: RequestStatus, kind: EventKind) -> None:
+                 serve: Callable[[Dispatcher, str, str, int], None], status: RequestStatus,
+                 kind: EventKind) -> None:
     """Apply one stop report to the plan and save it, as one unit of work."""
     with plan_change(live, session) as now:
         serve(live.dispatcher, vehicle_id, booking_id, now)
@@ -76,7 +78,8 @@ def picked_up(live: LiveDispatch, session: Session, *, user: User, vehicle_id: s
                  serve=Dispatcher.pick_up, status=RequestStatus.PICKED_UP, kind=EventKind.RIDER_PICKED_UP)
 
 
-def dropped_off(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str) -> None:
+def dropped_off(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str,
+                booking_id: str) -> None:
     """The rider of ``booking_id`` alighted at the bus's next stop: the trip is completed."""
     _report_stop(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id,
                  serve=Dispatcher.drop_off, status=RequestStatus.COMPLETED, kind=EventKind.RIDER_DROPPED_OFF)

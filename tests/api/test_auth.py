@@ -1,5 +1,6 @@
 """Who may call what: API keys as bearer tokens, the role × endpoint matrix of every route (riders',
-drivers' and operators'), riders' isolation from each other, demo users at start and ``rufbus user create``."""
+drivers' and operators'), riders' isolation from each other, demo users at start and
+``rufbus user create``."""
 
 from __future__ import annotations
 
@@ -108,8 +109,8 @@ MATRIX = {
                   "driver": 403, "operator": 200},
     "kpis": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
              "driver": 403, "operator": 200},
-    "out_of_service": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
-                       "driver": 403, "operator": 200},
+    "out_of_service": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                       "other_rider": 403, "driver": 403, "operator": 200},
     # the area put is the one in force, so nothing changes
     "service_area": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                      "driver": 403, "operator": 200},
@@ -237,7 +238,8 @@ def test_role_matrix(client, headers, endpoint, principal):
     let only operators through."""
     owner, caller = headers["rider"], headers[principal]
     if endpoint == "driver_route":
-        answer = client.get("/v1/driver/route", params={"vehicle_id": "bus-1"} if principal == "operator" else {},
+        answer = client.get("/v1/driver/route",
+                            params={"vehicle_id": "bus-1"} if principal == "operator" else {},
                             headers=caller)
     elif endpoint == "positions":
         answer = client.post("/v1/driver/positions", headers=caller,
@@ -325,8 +327,9 @@ def test_a_non_bearer_scheme_is_401(client, headers):
 
 def test_bookings_record_their_rider_and_riders_are_isolated(client, headers):
     """A rider's booking stores their user id; another rider can neither read nor cancel it (404, as for
-    a booking that does not exist) nor replay its Idempotency-Key to see it (404, the key is the rider's); the operator's booking on
-    behalf of a caller belongs to the operator and riders cannot see it."""
+    a booking that does not exist) nor replay its Idempotency-Key to see it (404, the key is the
+    rider's); the operator's booking on behalf of a caller belongs to the operator and riders cannot
+    see it."""
     booking = book(client, headers["rider"], quote(client, headers["rider"]))
     other = headers["other_rider"]
     assert client.get(f"/v1/bookings/{booking['id']}", headers=other).json()["code"] == "unknown_booking"
@@ -417,16 +420,20 @@ def test_demo_users_are_created_once_at_start_when_asked(tmp_path, caplog):
     their keys, which work; a second start on the same database creates nobody."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_users=True)
     clock = ServiceClock(ZONE, wall_clock=lambda: NOW)
-    with caplog.at_level(logging.WARNING, logger="api.auth"):
-        with TestClient(create_app(settings, clock=clock)) as first:
-            with Session(first.app.state.engine) as session:
-                users = session.exec(select(User)).all()
-                assert sorted((u.role.value, u.vehicle_id) for u in users) == [
-                    ("driver", "bus-1"), ("operator", None), ("rider", None)]
-            keys = [r.getMessage().rsplit(" ", 1)[-1] for r in caplog.records if "Bearer" in r.getMessage()]
-            assert len(keys) == 3
-            assert first.post("/v1/quotes", json=trip(),
-                              headers={"Authorization": f"Bearer {keys[0]}"}).status_code == 200
-    with TestClient(create_app(settings, clock=clock)) as second:
-        with Session(second.app.state.engine) as session:
-            assert len(session.exec(select(User)).all()) == 3
+    with (
+        caplog.at_level(logging.WARNING, logger="api.auth"),
+        TestClient(create_app(settings, clock=clock)) as first,
+    ):
+        with Session(first.app.state.engine) as session:
+            users = session.exec(select(User)).all()
+            assert sorted((u.role.value, u.vehicle_id) for u in users) == [
+                ("driver", "bus-1"), ("operator", None), ("rider", None)]
+        keys = [r.getMessage().rsplit(" ", 1)[-1] for r in caplog.records if "Bearer" in r.getMessage()]
+        assert len(keys) == 3
+        assert first.post("/v1/quotes", json=trip(),
+                          headers={"Authorization": f"Bearer {keys[0]}"}).status_code == 200
+    with (
+        TestClient(create_app(settings, clock=clock)) as second,
+        Session(second.app.state.engine) as session,
+    ):
+        assert len(session.exec(select(User)).all()) == 3

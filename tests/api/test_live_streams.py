@@ -108,9 +108,11 @@ def test_streams_refuse_wrong_keys_and_roles(client, path, user, code):
     """A stream without a valid key closes with 4401, for a role it is not for with 4403, for an unknown
     booking with 4404."""
     headers = client.keys[user] if user else {"Authorization": "Bearer wrong"}
-    with client.websocket_connect(path, headers=headers) as websocket:
-        with pytest.raises(WebSocketDisconnect) as closed:
-            websocket.receive_json()
+    with (
+        client.websocket_connect(path, headers=headers) as websocket,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        websocket.receive_json()
     assert closed.value.code == code
 
 

@@ -121,7 +121,8 @@ def test_rules_stored_come_back_after_a_restart(tmp_path):
         with Session(first.app.state.engine) as session:
             key = create_user(session, name="op", role="operator")[1]
         rules = dataclasses.asdict(ServiceRules()) | {"max_wait_s": 300, "pickup_window_s": 120}
-        assert first.put("/v1/operator/rules", json=rules, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert first.put("/v1/operator/rules", json=rules,
+                         headers={"Authorization": f"Bearer {key}"}).status_code == 200
     with make_client(tmp_path, 1) as second:
         assert second.app.state.dispatch.dispatcher.rules.max_wait_s == 300
         read = second.get("/v1/operator/rules", headers={"Authorization": f"Bearer {key}"}).json()
@@ -137,7 +138,8 @@ def test_a_bus_out_of_service_hands_its_rider_to_another_bus(client):
     answer = client.post(f"/v1/operator/vehicles/{old}/out-of-service", headers=client.keys["operator"])
     assert answer.status_code == 200, answer.text
     other = "bus-2" if old == "bus-1" else "bus-1"
-    assert answer.json() == {"vehicle_id": old, "replanned": [{"booking_id": booking["id"], "vehicle_id": other}],
+    assert answer.json() == {"vehicle_id": old,
+                             "replanned": [{"booking_id": booking["id"], "vehicle_id": other}],
                              "rejected": []}
     read = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()
     assert read["vehicle_id"] == other and read["status"] == "booked"
@@ -147,7 +149,8 @@ def test_a_bus_out_of_service_hands_its_rider_to_another_bus(client):
         assert session.get(Booking, booking["id"]).vehicle_id == other
         stops = session.exec(select(PlannedStop)).all()
         assert {(s.vehicle_id, s.booking_id) for s in stops} == {(other, booking["id"])}
-        assert session.exec(select(Event).where(Event.kind == "vehicle_out_of_service")).one().vehicle_id == old
+        assert session.exec(
+            select(Event).where(Event.kind == "vehicle_out_of_service")).one().vehicle_id == old
     fleet = {b["id"]: b for b in client.get("/v1/operator/fleet", headers=client.keys["operator"]).json()}
     assert fleet[old]["in_service"] is False and fleet[other]["route_stops"] == 2
     again = client.post(f"/v1/operator/vehicles/{old}/out-of-service", headers=client.keys["operator"])
@@ -166,10 +169,12 @@ def test_the_only_bus_out_of_service_rejects_its_rider_with_the_cause(client):
     assert answer.json()["replanned"] == []
     assert [(r["booking_id"], r["cause"]) for r in answer.json()["rejected"]] == [(booking["id"],
                                                                                  "vehicle_out_of_service")]
-    assert client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"] == "rejected"
+    assert client.get(f"/v1/bookings/{booking['id']}",
+                      headers=client.keys["rider"]).json()["status"] == "rejected"
     with Session(client.app.state.engine) as session:
         row = session.get(Booking, booking["id"])
-        assert (row.status, row.rejection_cause, row.vehicle_id) == ("rejected", "vehicle_out_of_service", None)
+        assert (row.status, row.rejection_cause, row.vehicle_id) == (
+            "rejected", "vehicle_out_of_service", None)
         assert session.exec(select(PlannedStop).where(PlannedStop.booking_id == booking["id"])).all() == []
 
 
@@ -188,9 +193,11 @@ def test_kpis_count_a_booked_and_a_cancelled_booking(client):
     assert figures["by_status"] == {"booked": 1, "cancelled": 1} and figures["by_rejection_cause"] == {}
     assert figures["mean_window_s"] == 600
     later = {"from": (NOW + timedelta(hours=1)).isoformat(), "to": (NOW + timedelta(hours=2)).isoformat()}
-    assert client.get("/v1/operator/kpis", params=later, headers=client.keys["operator"]).json()["bookings"] == 0
+    assert client.get("/v1/operator/kpis", params=later,
+                      headers=client.keys["operator"]).json()["bookings"] == 0
     backwards = {"from": params["to"], "to": params["from"]}
-    assert client.get("/v1/operator/kpis", params=backwards, headers=client.keys["operator"]).status_code == 422
+    assert client.get("/v1/operator/kpis", params=backwards,
+                      headers=client.keys["operator"]).status_code == 422
 
 
 def test_a_withdrawal_the_database_refuses_leaves_the_plan_as_it_was(client, monkeypatch):
@@ -208,6 +215,7 @@ def test_a_withdrawal_the_database_refuses_leaves_the_plan_as_it_was(client, mon
                          headers=client.keys["operator"])
     assert answer.status_code == 503, answer.text
     fleet = {b["id"]: b for b in client.get("/v1/operator/fleet", headers=client.keys["operator"]).json()}
-    assert fleet[booking["vehicle_id"]]["in_service"] is True and fleet[booking["vehicle_id"]]["route_stops"] == 2
+    assert (fleet[booking["vehicle_id"]]["in_service"] is True
+            and fleet[booking["vehicle_id"]]["route_stops"] == 2)
     assert client.get(f"/v1/bookings/{booking['id']}",
                       headers=client.keys["rider"]).json()["vehicle_id"] == booking["vehicle_id"]

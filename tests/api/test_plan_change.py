@@ -82,7 +82,8 @@ def client(database_url: str, app_clock: MovableClock) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:  # a 500 is an answer to check
         with Session(app.state.engine) as session:
             test_client.keys = {  # type: ignore[attr-defined]
-                name: {"Authorization": f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
+                name: {"Authorization":
+                       f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
                 for name, role, bus in (("rider", "rider", None), ("driver", "driver", "bus-1"))}
         live = app.state.dispatch
         published: list[DomainEvent] = []

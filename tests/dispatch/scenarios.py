@@ -43,11 +43,12 @@ def request_stops(request: Request, legs: LegTimes, rules: ServiceRules) -> tupl
     return pickup, dropoff
 
 
-def leave_after(rid: str, origin: int, destination: int, at: int, seats: int = 1, wheelchairs: int = 0) -> Request:
+def leave_after(rid: str, origin: int, destination: int, at: int, seats: int = 1,
+                wheelchairs: int = 0) -> Request:
     """A leave-after request submitted at its own time."""
     return Request(rid, origin, destination, TimeType.LEAVE_AFTER, at, at, seats, wheelchairs)
 
 
 def minutes(m: float) -> int:
     """Minutes as integer seconds."""
-    return int(math.floor(m * 60))
+    return math.floor(m * 60)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 from hypothesis import given, settings
@@ -75,14 +76,16 @@ def build_world(seed: int, n_points: int, n_vehicles: int, n_requests: int, seat
         stops = ()
         if rng.random() < 0.5:
             start = rng.randint(minutes(30), minutes(120))
-            stops = (Stop(f"break{v}", StopKind.BREAK, vehicle.depot, start, start + minutes(30), minutes(15)),)
+            stops = (Stop(f"break{v}", StopKind.BREAK, vehicle.depot, start, start + minutes(30),
+                          minutes(15)),)
         routes.append(VehicleRoute(vehicle, VehicleState(f"v{v}", v % n_points, rng.randint(0, minutes(20))),
                                    stops))
     for r in range(n_requests):
         pickup, dropoff = request_stops(random_request(rng, f"r{r}", n_points), legs, RULES)
         found = best_insertion(routes, pickup, dropoff, legs)
         if found is not None:
-            routes = [VehicleRoute(rt.vehicle, rt.state, found.stops) if rt.vehicle.id == found.vehicle_id else rt
+            routes = [VehicleRoute(rt.vehicle, rt.state, found.stops)
+                      if rt.vehicle.id == found.vehicle_id else rt
                       for rt in routes]
     return rng, legs, [board_first_pickup(rt, legs) if rng.random() < 0.5 else rt for rt in routes], points
 
@@ -124,7 +127,7 @@ def test_the_latest_reachable_arrival_never_decreases_along_a_route(seed, n_vehi
     for route in routes:
         times = RouteTimes(route, evaluate_route(route.vehicle, route.state, route.stops, legs), legs)
         reach = times.reach[1:]
-        assert all(a <= b for a, b in zip(reach, reach[1:])), reach
+        assert all(a <= b for a, b in pairwise(reach)), reach
         assert times.reach[-1] == route.vehicle.shift_end
         for k in range(1, len(route.stops) + 1):
             assert times.reach[k] == min(times.latest[k], times.start[k] + times.slack[k + 1])
@@ -186,8 +189,8 @@ def test_the_walk_over_changed_stops_says_what_evaluating_the_whole_route_says(s
         for i in range(route.committed, n + 1):
             for j in range(i, n + 1):
                 walk = keeps_every_rule(route, times, pickup, dropoff, i, j, legs)
-                whole = evaluate_route(route.vehicle, route.state, insert_stops(route.stops, pickup, dropoff, i, j),
-                                       legs).feasible
+                whole = evaluate_route(route.vehicle, route.state,
+                                       insert_stops(route.stops, pickup, dropoff, i, j), legs).feasible
                 undecided += walk is None
                 assert walk in (None, whole), (i, j, whole)
     assert undecided == 0  # these worlds keep the triangle inequality: the walk always decides
@@ -206,12 +209,13 @@ def test_the_walk_defers_when_a_stop_would_start_earlier_than_before():
     route = VehicleRoute(bus, VehicleState("bus", 0, 0), (a_pick, a_drop))
     times = RouteTimes(route, evaluate_route(bus, route.state, route.stops, legs), legs)
     b_pick, b_drop = request_stops(leave_after("B", 2, 0, 0), legs, RULES)
-    assert keeps_every_rule(route, times, b_pick, b_drop, 0, 1, legs) is None  # A picked up at 146 s, not 600 s
+    # A picked up at 146 s, not 600 s
+    assert keeps_every_rule(route, times, b_pick, b_drop, 0, 1, legs) is None
 
 
 def test_inserted_route_is_feasible_and_keeps_existing_promises():
     """A route built by ten insertions passes evaluation, and every earlier pickup stays in its window."""
-    rng, legs, routes, _ = build_world(7, 15, 2, 10, 3)
+    _, legs, routes, _ = build_world(7, 15, 2, 10, 3)
     for route in routes:
         ev = evaluate_route(route.vehicle, route.state, route.stops, legs)
         assert ev.feasible, ev.violations

@@ -16,5 +16,6 @@ def test_importing_every_dispatch_module_loads_no_forbidden_package():
     assert "dispatch.insertion" in modules and "dispatch.ortools_adapter" in modules
     code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
             f"print(','.join(sorted(p for p in {FORBIDDEN!r} if p in sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                            check=True)
     assert result.stdout.strip() == ""

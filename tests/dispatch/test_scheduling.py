@@ -122,7 +122,8 @@ def test_pickup_window_missed_on_the_way_gives_no_schedule():
 
 
 def test_ride_limit_that_no_delay_can_keep_gives_no_schedule():
-    """Rider a rides from km 1 via b's trip to km 5 and 6 back to km 2: at least 600 s, over a's 300 s limit."""
+    """Rider a rides from km 1 via b's trip to km 5 and 6 back to km 2: at least 600 s, over a's
+    300 s limit."""
     stops = [pickup("a", 1), pickup("b", 5), dropoff("b", 6), dropoff("a", 2, max_ride_s=300)]
     assert schedule(stops) is None
     assert kinds(evaluate(stops)) == {ViolationKind.RIDE_TOO_LONG}

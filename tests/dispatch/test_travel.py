@@ -41,7 +41,8 @@ def test_best_insertion_works_when_the_memo_bound_forces_resets():
     from tests.dispatch.scenarios import leave_after, request_stops
 
     rules = ServiceRules()
-    roomy, tight = LegTimes(MatrixTravelTimes(square(12))), LegTimes(MatrixTravelTimes(square(12)), max_pairs=20)
+    roomy = LegTimes(MatrixTravelTimes(square(12)))
+    tight = LegTimes(MatrixTravelTimes(square(12)), max_pairs=20)
     routes = [VehicleRoute(Vehicle("v", 4, 0, 0, 0, 36_000), VehicleState("v", 0, 0), ())]
     for k, (o, d) in enumerate([(1, 5), (2, 9), (3, 4), (6, 11)]):
         pickup, dropoff = request_stops(leave_after(f"r{k}", o, d, 0), roomy, rules)

@@ -78,7 +78,8 @@ def test_a_seed_reproduces_the_same_key_figures(network):
     """Two runs of the same seeded day, re-optimized every 15 minutes (each search bounded by its number
     of solutions, not by wall time), give the same key figures; another seed gives others."""
     config = SimulationConfig(reopt_every_s=15 * 60, reopt_limit_s=30.0, reopt_solution_limit=5)
-    first, second = (compute_kpis(run_scenario(small_day(config=config), network)).as_dict() for _ in range(2))
+    first, second = (compute_kpis(run_scenario(small_day(config=config), network)).as_dict()
+                     for _ in range(2))
     assert first["reoptimizations"] > 0
     first.pop("wall_s"), second.pop("wall_s")
     assert first == second

@@ -4,9 +4,10 @@ there is one, else an engine for ``sqlalchemy.url`` or, if that is empty, ``DATA
 from __future__ import annotations
 
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -21,7 +22,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = SQLModel.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write our column types (:mod:`api.db.types`) as the plain SQLAlchemy types they store."""
     if type_ == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{obj.impl!r}"

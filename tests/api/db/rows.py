@@ -26,8 +26,8 @@ def make_rider(name: str = "ann") -> User:
 def make_booking(booking_id: str = "r1", *, key: str | None = None, vehicle_id: str | None = "bus-1",
                  status: RequestStatus = RequestStatus.BOOKED, rider_id: int | None = None) -> Booking:
     """A booking from node 1 to node 2 leaving after 08:00, promised a pickup window 08:00–08:10."""
-    return Booking(id=booking_id, idempotency_key=key, status=status, vehicle_id=vehicle_id, rider_id=rider_id,
-                   origin_lat=47.10, origin_lon=9.50, origin_node=1,
+    return Booking(id=booking_id, idempotency_key=key, status=status, vehicle_id=vehicle_id,
+                   rider_id=rider_id, origin_lat=47.10, origin_lon=9.50, origin_node=1,
                    destination_lat=47.20, destination_lon=9.55, destination_node=2,
                    time_type=TimeType.LEAVE_AFTER, requested_time=T0, submitted_at=T0 - timedelta(minutes=5),
                    seats=1, wheelchairs=0, direct_s=600, earliest_pickup=T0,
@@ -36,7 +36,8 @@ def make_booking(booking_id: str = "r1", *, key: str | None = None, vehicle_id: 
                    latest_dropoff=T0 + timedelta(minutes=35))
 
 
-def make_route(booking_id: str, vehicle_id: str = "bus-1", *, first_sequence: int = 0) -> list[PlannedStopRow]:
+def make_route(booking_id: str, vehicle_id: str = "bus-1", *,
+               first_sequence: int = 0) -> list[PlannedStopRow]:
     """Pickup at node 1 at 08:05, drop-off at node 2 at 08:20."""
     return [
         PlannedStopRow(vehicle_id=vehicle_id, sequence=first_sequence, booking_id=booking_id,

@@ -83,8 +83,8 @@ def test_a_shift_write_that_fails_leaves_the_old_shift_and_breaks(bus: Session) 
     [(shift, _)] = vehicle_shifts(bus, vehicle_id="bus-1")
     shift_id = shift.id
     shift.ends_at = T0 + timedelta(hours=6)
-    clash = [PlannedStopRow(vehicle_id="bus-1", sequence=0, booking_id=None, kind=StopKind.BREAK, lat=0, lon=0,
-                            node=1, planned_time=T0) for _ in range(2)]
+    clash = [PlannedStopRow(vehicle_id="bus-1", sequence=0, booking_id=None, kind=StopKind.BREAK,
+                            lat=0, lon=0, node=1, planned_time=T0) for _ in range(2)]
     with pytest.raises(IntegrityViolation):
         save_shift(bus, shift=shift, breaks=[], route=clash, event=event(minutes=1))
     [(shift, breaks)] = vehicle_shifts(bus, vehicle_id="bus-1")

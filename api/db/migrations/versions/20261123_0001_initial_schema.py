@@ -64,7 +64,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['vehicle_id'], ['vehicles.id'], name=op.f('fk_shifts_vehicle_id_vehicles')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shifts'))
     )
-    op.create_index(op.f('ix_shifts_vehicle_id_starts_at'), 'shifts', ['vehicle_id', 'starts_at'], unique=False)
+    op.create_index(op.f('ix_shifts_vehicle_id_starts_at'), 'shifts', ['vehicle_id', 'starts_at'],
+                    unique=False)
 
     op.create_table('users',
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -163,8 +164,10 @@ def upgrade() -> None:
     sa.Column('lon', sa.Float(), nullable=False),
     sa.Column('node', sa.BigInteger(), nullable=False),
     sa.Column('planned_time', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_planned_stops_booking_id_bookings')),
-    sa.ForeignKeyConstraint(['vehicle_id'], ['vehicles.id'], name=op.f('fk_planned_stops_vehicle_id_vehicles')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'],
+                            name=op.f('fk_planned_stops_booking_id_bookings')),
+    sa.ForeignKeyConstraint(['vehicle_id'], ['vehicles.id'],
+                            name=op.f('fk_planned_stops_vehicle_id_vehicles')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_planned_stops')),
     sa.UniqueConstraint('vehicle_id', 'sequence', name=op.f('uq_planned_stops_vehicle_id_sequence'))
     )
