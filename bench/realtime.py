@@ -25,11 +25,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dispatch.dispatcher import Dispatcher  # noqa: E402
+from dispatch.dispatcher import BookedTrip, Dispatcher  # noqa: E402
 from dispatch.evaluation import evaluate_route  # noqa: E402
 from dispatch.events import EventKind  # noqa: E402
 from dispatch.model import DAY_S, Offer, Request, ServiceRules, TimeType  # noqa: E402
 from routing.network import RoadNetwork  # noqa: E402
+from simulation.advance import advance_to  # noqa: E402
 from simulation.fleet import central_depot, make_fleet  # noqa: E402
 
 HOUR = 3600
@@ -77,8 +78,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def infeasible_routes(dispatcher: Dispatcher) -> int:
     """How many routes in force fail route evaluation (must be 0)."""
-    return sum(not evaluate_route(v, dispatcher.state(v.id), dispatcher.route(v.id).stops, dispatcher.legs).feasible
-               for v in dispatcher.vehicles.values())
+    return sum(not evaluate_route(v, dispatcher.plan.state(v.id), dispatcher.plan.route(v.id).stops, dispatcher.legs).feasible
+               for v in dispatcher.plan.vehicles.values())
 
 
 def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, reopt_limit_s: float) -> dict:
@@ -104,14 +105,14 @@ def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, 
     for request in demand.requests:
         now = request.submitted_at
         while next_reopt <= now:
-            dispatcher.advance_to(next_reopt)
+            advance_to(dispatcher, next_reopt)
             t0 = time.perf_counter()
             if dispatcher.reoptimize(next_reopt, reopt_limit_s) is not None:
                 reopt_applied += 1
             reopt_s.append(time.perf_counter() - t0)
             infeasible += infeasible_routes(dispatcher)
             next_reopt += reopt_every_min * 60
-        dispatcher.advance_to(now)
+        advance_to(dispatcher, now)
         t0 = time.perf_counter()
         result = dispatcher.quote(request, now)
         offer_ms.append((time.perf_counter() - t0) * 1000)
@@ -120,14 +121,14 @@ def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, 
             t0 = time.perf_counter()
             booked = dispatcher.book(request.id, now)
             book_ms.append((time.perf_counter() - t0) * 1000)
-            if isinstance(booked, Offer):
+            if isinstance(booked, BookedTrip):
                 served += 1
             else:
                 rejected[booked.cause.value] = rejected.get(booked.cause.value, 0) + 1
         else:
             rejected[result.cause.value] = rejected.get(result.cause.value, 0) + 1
         record_events(dispatcher, arrivals, departures)
-    dispatcher.advance_to(DAY_S + 23 * HOUR)  # the end of every shift
+    advance_to(dispatcher, DAY_S + 23 * HOUR)  # the end of every shift
     record_events(dispatcher, arrivals, departures)
     infeasible += infeasible_routes(dispatcher)
     wall = time.perf_counter() - started
@@ -162,7 +163,7 @@ def record_events(dispatcher: Dispatcher, arrivals: dict, departures: dict) -> N
 def rider_times(dispatcher: Dispatcher, arrivals: dict, departures: dict) -> tuple[list[int], list[float]]:
     """Waits of leave-after riders (pickup start − requested time) and ride-time factors of all riders."""
     waits, factors = [], []
-    for request_id, booking in dispatcher.bookings().items():
+    for request_id, booking in dispatcher.plan.bookings().items():
         pickup = arrivals.get((request_id, "pickup"))
         dropoff = arrivals.get((request_id, "dropoff"))
         boarded = departures.get((request_id, "pickup"))

@@ -74,26 +74,26 @@ class LivePublisher:
         live, dispatcher = self._live, self._live.dispatcher
         changed = {e.vehicle_id for e in events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id}
         moved = {e.vehicle_id for e in events if e.kind is EventKind.VEHICLE_MOVED and e.vehicle_id}
-        routes = {vid: route_snapshot(live, vid) for vid in sorted(changed) if vid in dispatcher.vehicles}
+        routes = {vid: route_snapshot(live, vid) for vid in sorted(changed) if vid in dispatcher.plan.vehicles}
         riders = {
             vid: tuple(
                 dict.fromkeys(
-                    s.request_id for s in dispatcher.route(vid).stops if s.kind is not StopKind.BREAK
+                    s.request_id for s in dispatcher.plan.route(vid).stops if s.kind is not StopKind.BREAK
                 )
             )
             for vid in sorted(changed | moved)
-            if vid in dispatcher.vehicles
+            if vid in dispatcher.plan.vehicles
         }
         wanted = {e.request_id for e in events if e.request_id} | {b for ids in riders.values() for b in ids}
         bookings = booking_views(live, sorted(wanted))
         graph = live.network.graph
         positions = {}
         for vid in sorted(moved):
-            location = dispatcher.state(vid).location
+            location = dispatcher.plan.state(vid).location
             positions[vid] = {
                 "lat": float(graph.node_lat[location]),
                 "lon": float(graph.node_lon[location]),
-                "at": live.clock.to_datetime(dispatcher.state(vid).available_at).isoformat(),
+                "at": live.clock.to_datetime(dispatcher.plan.state(vid).available_at).isoformat(),
             }
         self._idle.clear()
         self._queue.put(Capture(tuple(events), routes, bookings, riders, positions))
@@ -178,10 +178,10 @@ def booking_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, d
     dispatcher, dt = live.dispatcher, live.clock.to_datetime
     views: dict[str, dict[str, Any]] = {}
     riding: dict[str, set[str]] = {}
-    vehicles = dispatcher.vehicles
+    vehicles = dispatcher.plan.vehicles
     for booking_id in booking_ids:
         try:
-            booked = dispatcher.booking(booking_id)
+            booked = dispatcher.plan.booking(booking_id)
         except DispatchError:
             continue
         views[booking_id] = {
@@ -196,14 +196,14 @@ def booking_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, d
             riding.setdefault(booked.vehicle_id, set()).add(booking_id)
     graph = live.network.graph
     for vid, riders in riding.items():
-        route, evaluation = dispatcher.route(vid), dispatcher.evaluation(vid)
+        route, evaluation = dispatcher.plan.route(vid), dispatcher.plan.evaluation(vid)
         for stop, start in zip(route.stops, evaluation.start):
             if stop.request_id in riders:
                 if stop.kind is StopKind.PICKUP:
                     views[stop.request_id]["planned_pickup"] = dt(start).isoformat()
                 elif stop.kind is StopKind.DROPOFF:
                     views[stop.request_id]["estimated_arrival"] = dt(start).isoformat()
-        location = dispatcher.state(vid).location
+        location = dispatcher.plan.state(vid).location
         for booking_id in riders:
             views[booking_id]["vehicle_position"] = {"lat": float(graph.node_lat[location]),
                                                      "lon": float(graph.node_lon[location])}

@@ -30,7 +30,7 @@ from api.db.models import Booking, Event, PlannedStopRow, User, UserRole
 from api.db.repository import append_event, bookings_page, find_booking_by_idempotency_key, save_booking
 from api.errors import Conflict, Forbidden, NotFound, RequestRefused
 from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
-from dispatch.dispatcher import Dispatcher, DispatchError, RequestStatus
+from dispatch.dispatcher import BookedTrip, Dispatcher, DispatchError, RequestStatus
 from dispatch.events import DomainEvent, EventKind
 from dispatch.model import Offer, Rejection, Request, StopKind, TimeType
 from routing.errors import OutsideServiceAreaError, SnapError
@@ -173,7 +173,7 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
         row = _load(session, user, booking_id)
         if row.status is not RequestStatus.BOOKED:
             raise Conflict("not_cancellable", f"booking {booking_id!r} is {row.status.value}")
-        if booking_id not in live.dispatcher.bookings():
+        if booking_id not in live.dispatcher.plan.bookings():
             raise Conflict("not_in_plan", f"booking {booking_id!r} is not in the plan in force")
         clock = live.clock
         now, checkpoint = clock.now(), live.dispatcher.checkpoint()
@@ -236,17 +236,16 @@ def _offer_public(clock: ServiceClock, offer: Offer) -> OfferPublic:
                        latest_arrival=dt(offer.latest_dropoff), valid_until=dt(offer.valid_until))
 
 
-def _new_booking_row(live: LiveDispatch, context: QuoteContext, offer: Offer, key: str, now: int) -> Booking:
+def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTrip, key: str, now: int) -> Booking:
     dt = live.clock.to_datetime
-    booked = live.dispatcher.booking(offer.request_id)
-    request, bounds, promise = booked.request, booked.bounds, booked.promise
+    request, bounds, promise = booked.booking.request, booked.booking.bounds, booked.booking.promise
     return Booking(
         id=request.id, rider_id=context.user_id, origin_lat=context.origin.lat, origin_lon=context.origin.lon,
         origin_node=request.origin, destination_lat=context.destination.lat,
         destination_lon=context.destination.lon, destination_node=request.destination,
         time_type=request.time_type, requested_time=context.requested_time, seats=request.seats,
         wheelchairs=request.wheelchairs, idempotency_key=key, status=RequestStatus.BOOKED,
-        vehicle_id=offer.vehicle_id, submitted_at=context.submitted_at, direct_s=bounds.direct_s,
+        vehicle_id=booked.vehicle_id, submitted_at=context.submitted_at, direct_s=bounds.direct_s,
         earliest_pickup=dt(bounds.earliest_pickup), latest_pickup=dt(bounds.latest_pickup),
         max_ride_s=bounds.max_ride_s, window_start=dt(promise.window_start),
         window_end=dt(promise.window_end), latest_dropoff=dt(promise.latest_dropoff),
@@ -256,7 +255,7 @@ def _new_booking_row(live: LiveDispatch, context: QuoteContext, offer: Offer, ke
 def planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStopRow]:
     """The vehicle's route in force as rows (stops at their road nodes, at their planned start)."""
     dispatcher, graph = live.dispatcher, live.network.graph
-    route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+    route, evaluation = dispatcher.plan.route(vehicle_id), dispatcher.plan.evaluation(vehicle_id)
     return [PlannedStopRow(vehicle_id=vehicle_id, sequence=k, kind=stop.kind,
                            booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
                            lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),
@@ -284,11 +283,11 @@ def _booking_public(live: LiveDispatch, row: Booking) -> BookingPublic:
     planned_pickup = estimated_arrival = position = None
     if row.status in (RequestStatus.BOOKED, RequestStatus.PICKED_UP) and row.vehicle_id is not None:
         try:
-            vehicle_id = live.dispatcher.booking(row.id).vehicle_id
+            vehicle_id = live.dispatcher.plan.booking(row.id).vehicle_id
             if vehicle_id is not None:
-                location, graph = live.dispatcher.state(vehicle_id).location, live.network.graph
+                location, graph = live.dispatcher.plan.state(vehicle_id).location, live.network.graph
                 position = Point(lat=float(graph.node_lat[location]), lon=float(graph.node_lon[location]))
-                route, evaluation = live.dispatcher.route(vehicle_id), live.dispatcher.evaluation(vehicle_id)
+                route, evaluation = live.dispatcher.plan.route(vehicle_id), live.dispatcher.plan.evaluation(vehicle_id)
                 for stop, start in zip(route.stops, evaluation.start):
                     if stop.request_id == row.id and stop.kind is StopKind.PICKUP:
                         planned_pickup = live.clock.to_datetime(start)

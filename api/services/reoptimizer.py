@@ -79,7 +79,7 @@ class BackgroundReoptimizer:
         live = self._live
         with live.lock:
             dispatcher = live.dispatcher
-            if not any(dispatcher.route(v).stops for v in dispatcher.vehicles):
+            if not any(dispatcher.plan.route(v).stops for v in dispatcher.plan.vehicles):
                 return False
             try:
                 job = dispatcher.prepare_reoptimization()
@@ -99,19 +99,19 @@ class BackgroundReoptimizer:
     def _apply(self, job: ReoptimizationJob, solution: PdptwSolution) -> bool:
         live, dispatcher, clock = self._live, self._live.dispatcher, self._live.clock
         now, checkpoint = clock.now(), dispatcher.checkpoint()
-        buses_before = {rid: b.vehicle_id for rid, b in dispatcher.bookings().items()}
-        routes_before = {vid: dispatcher.route(vid) for vid in dispatcher.vehicles}
+        buses_before = {rid: b.vehicle_id for rid, b in dispatcher.plan.bookings().items()}
+        routes_before = {vid: dispatcher.plan.route(vid) for vid in dispatcher.plan.vehicles}
         result = dispatcher.apply_reoptimization(job, solution, now)
         if result is None:
             live.publish_events()
             return False
         try:
             changed = sorted(
-                vid for vid in dispatcher.vehicles if dispatcher.route(vid) != routes_before[vid]
+                vid for vid in dispatcher.plan.vehicles if dispatcher.plan.route(vid) != routes_before[vid]
             )
             moved = {
                 rid: b.vehicle_id
-                for rid, b in dispatcher.bookings().items()
+                for rid, b in dispatcher.plan.bookings().items()
                 if b.vehicle_id != buses_before.get(rid)
             }
             with Session(self._engine, expire_on_commit=False) as session:
