@@ -12,25 +12,52 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from dispatch.evaluation import RouteEvaluation, evaluate_route
+from dispatch.breaks import route_for_changed_vehicle
+from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent, EventKind
-from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion, prefetch_legs
+from dispatch.insertion import CostWeights, Insertion
 from dispatch.model import (
-    Offer, OnboardRider, Promise, Rejection, RejectionCause, Request, Route, ServiceRules, Stop, StopKind,
-    TimeBounds, TimeType, Vehicle, VehicleState, promise_for, time_bounds,
+    Offer,
+    OnboardRider,
+    Promise,
+    Rejection,
+    RejectionCause,
+    Request,
+    Route,
+    ServiceRules,
+    Stop,
+    StopKind,
+    TimeBounds,
+    Vehicle,
+    VehicleState,
+    promise_for,
 )
 from dispatch.pdptw import PdptwSolution
 from dispatch.plan import BookedTrip, Booking, DispatchError, Plan, PlannedTimes, RequestStatus
-from dispatch.reoptimize import OptimizedPlan, PlanRejectedError, PreparedProblem, finish, prepare, solve_prepared
+from dispatch.reoptimize import (
+    OptimizedPlan,
+    PlanRejectedError,
+    PreparedProblem,
+    finish,
+    prepare,
+    solve_prepared,
+)
 from dispatch.rules import check_request, request_stops
+from dispatch.search import alternatives, replan_rider, search
 from dispatch.travel import LegTimes, TravelTimes
 
-__all__ = ["Booking", "BookedTrip", "Checkpoint", "DispatchError", "Dispatcher", "ReoptimizationJob",
-           "RequestStatus"]
+__all__ = [
+    "BookedTrip",
+    "Booking",
+    "Checkpoint",
+    "DispatchError",
+    "Dispatcher",
+    "ReoptimizationJob",
+    "RequestStatus",
+]
 
-ALTERNATIVE_STEP_S = 15 * 60
-ALTERNATIVE_STEPS = 4
 MAX_OPEN_OFFERS = 1000  # past this many open offers, expired ones are forgotten
 
 
@@ -59,19 +86,14 @@ class Checkpoint:
     offers: Mapping[str, _PendingOffer]
     events: tuple[DomainEvent, ...]
 
-    @property
-    def version(self) -> int:
-        """The plan version at the checkpoint."""
-        return self.plan.version
-
 
 class Dispatcher:
     """The live plan of one service area."""
 
     def __init__(self, vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes, now: int,
-                 weights: CostWeights = CostWeights()) -> None:
+                 weights: CostWeights | None = None) -> None:
         self.rules = rules
-        self.weights = weights
+        self.weights = weights or CostWeights()
         self.legs = LegTimes(travel)
         self._plan = Plan.empty(self.legs)
         self._offers: dict[str, _PendingOffer] = {}
@@ -117,43 +139,16 @@ class Dispatcher:
         self._set_route(Route(vehicle.id, breaks), now)
 
     def replace_vehicle(self, vehicle: Vehicle, now: int) -> None:
-        """Change a vehicle's capacities, depot, shift or breaks (an operator's edit), keeping its riders.
-
-        Unchanged breaks stay where they are planned. Otherwise the breaks not yet begun are planned again:
-        each new break (except one already taken and any whose latest start has passed) goes at the first
-        place in the route where the route stays feasible. A bus not yet under way (nobody on board, nothing
-        committed, standing at its old depot) starts again from the new depot at the new shift start. If the
-        changed vehicle cannot keep its route — a rider over capacity, a promise late, a break with no place
-        — nothing changes and :class:`DispatchError` ``vehicle_change_infeasible`` names the broken rules.
-        """
-        old, state, route = (self._plan.vehicle(vehicle.id), self._plan.state(vehicle.id),
-                             self._plan.route(vehicle.id))
-        head, rest = route.stops[:route.committed], route.stops[route.committed:]
-        planned = {(s.earliest, s.latest, s.service_s) for s in route.stops if s.kind is StopKind.BREAK}
-        taken = {(b.earliest_start, b.latest_start, b.duration_s) for b in old.breaks} - planned
-        if not state.onboard and not route.committed and state.location == old.depot:
-            state = replace(state, location=vehicle.depot, available_at=max(now, vehicle.shift_start))
-        stops = [*head, *(s for s in rest if s.kind is not StopKind.BREAK)]
-        new_breaks = sorted(vehicle.breaks, key=lambda b: b.earliest_start)
-        if set(new_breaks) == set(old.breaks):  # the same breaks stay where they are planned
-            stops, new_breaks = list(route.stops), []
-        for k, b in enumerate(new_breaks):
-            if (b.earliest_start, b.latest_start, b.duration_s) in taken or b.latest_start < now:
-                continue
-            stop = Stop(f"break:{vehicle.id}:v{self.version}:{k}", StopKind.BREAK, vehicle.depot,
-                        b.earliest_start, b.latest_start, b.duration_s)  # ids unique across changes
-            place = next((i for i in range(len(head), len(stops) + 1) if evaluate_route(
-                vehicle, state, (*stops[:i], stop, *stops[i:]), self.legs).feasible), None)
-            if place is None:
-                raise DispatchError("vehicle_change_infeasible",
-                                    f"vehicle {vehicle.id!r}: no place for the break from {b.earliest_start}")
-            stops.insert(place, stop)
-        evaluation = evaluate_route(vehicle, state, tuple(stops), self.legs)
-        if not evaluation.feasible:
-            raise DispatchError("vehicle_change_infeasible", f"vehicle {vehicle.id!r}: " +
-                                "; ".join(v.message for v in evaluation.violations))
-        self._plan = self._plan.with_vehicle(vehicle, state)
-        self._set_route(replace(route, stops=tuple(stops)), now, evaluation)
+        """Change a vehicle's capacities, depot, shift or breaks (an operator's edit), keeping its riders;
+        its breaks are planned again (:func:`dispatch.breaks.route_for_changed_vehicle`). If the changed
+        vehicle cannot keep its route, nothing changes and :class:`DispatchError`
+        ``vehicle_change_infeasible`` names the broken rules."""
+        plan = self._plan
+        state, route, evaluation = route_for_changed_vehicle(
+            plan.vehicle(vehicle.id), vehicle, plan.state(vehicle.id), plan.route(vehicle.id), self.legs, now,
+            self.version)
+        self._plan = plan.with_vehicle(vehicle, state)
+        self._set_route(route, now, evaluation)
 
     def return_to_service(self, vehicle_id: str, now: int) -> None:
         """A withdrawn vehicle serves again, from where it stands, from ``now`` (its breaks stay planned)."""
@@ -162,7 +157,7 @@ class Dispatcher:
             raise DispatchError("already_in_service", f"vehicle {vehicle_id!r} is in service")
         self._plan = self._plan.with_state(replace(state, in_service=True, available_at=max(now, state.available_at)))
         self._set_route(self._plan.route(vehicle_id), now)
-        self._events.append(DomainEvent(EventKind.VEHICLE_IN_SERVICE, now, vehicle_id))
+        self._emit(EventKind.VEHICLE_IN_SERVICE, now, vehicle_id)
 
     def restore(self, bookings: Sequence[Booking], routes: Mapping[str, Route],
                 states: Mapping[str, VehicleState], now: int) -> list[str]:
@@ -189,8 +184,12 @@ class Dispatcher:
 
     def _set_route(self, route: Route, now: int, evaluation: RouteEvaluation | None = None) -> None:
         self._plan = self._plan.with_route(route, evaluation)
-        self._events.append(DomainEvent(EventKind.ROUTE_CHANGED, now, route.vehicle_id,
-                                        data={"plan_version": self.version, "stops": len(route.stops)}))
+        self._emit(EventKind.ROUTE_CHANGED, now, route.vehicle_id, plan_version=self.version,
+                   stops=len(route.stops))
+
+    def _emit(self, kind: EventKind, time: int, /, vehicle_id: str | None = None, request_id: str | None = None,
+              **data: Any) -> None:
+        self._events.append(DomainEvent(kind, time, vehicle_id, request_id, data))
 
     def _book(self, booking: Booking) -> None:
         self._plan = self._plan.with_bookings((booking,))
@@ -204,17 +203,14 @@ class Dispatcher:
     def quote(self, request: Request, now: int, with_alternatives: bool = True) -> Offer | Rejection:
         """Offer a trip for ``request`` (valid for ``rules.offer_validity_s``), or say why not."""
         bounds = self._check_request(request, now)
-        if isinstance(bounds, Rejection):
-            self._events.append(DomainEvent(EventKind.REQUEST_REJECTED, now, request_id=request.id,
-                                            data={"cause": bounds.cause.value}))
-            return bounds
-        found = self._search(request, bounds, (bounds.earliest_pickup, bounds.latest_pickup))
-        if found is None:
-            alternatives = self._alternatives(request, now) if with_alternatives else ()
-            self._events.append(DomainEvent(EventKind.REQUEST_REJECTED, now, request_id=request.id,
-                                            data={"cause": RejectionCause.NO_VEHICLE_IN_TIME.value}))
-            return Rejection(request.id, RejectionCause.NO_VEHICLE_IN_TIME,
-                             "no bus can take this trip at that time", alternatives)
+        found = None if isinstance(bounds, Rejection) else search(
+            self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), self.rules, self.weights)
+        if found is None or isinstance(bounds, Rejection):
+            rejection = bounds if isinstance(bounds, Rejection) else Rejection(
+                request.id, RejectionCause.NO_VEHICLE_IN_TIME, "no bus can take this trip at that time",
+                alternatives(self._plan, request, now, self.rules, self.weights) if with_alternatives else ())
+            self._emit(EventKind.REQUEST_REJECTED, now, request_id=request.id, cause=rejection.cause.value)
+            return rejection
         promise = promise_for(bounds, found.pickup_start, self.rules)
         offer = Offer(request.id, found.vehicle_id, (promise.window_start, promise.window_end),
                       found.pickup_start, found.dropoff_start, promise.latest_dropoff,
@@ -223,47 +219,8 @@ class Dispatcher:
             self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
         self._offers[request.id] = _PendingOffer(offer, request, bounds, found,
                                                  self._plan.route_versions[found.vehicle_id])
-        self._events.append(DomainEvent(EventKind.OFFER_MADE, now, found.vehicle_id, request.id))
+        self._emit(EventKind.OFFER_MADE, now, found.vehicle_id, request.id)
         return offer
-
-    def _search(self, request: Request, bounds: TimeBounds, window: tuple[int, int], *,
-                prefetched: tuple[list[VehicleRoute], list[RouteTimes]] | None = None) -> Insertion | None:
-        """The best insertion of ``request`` into the routes in force; ``prefetched``: those routes as
-        :meth:`Plan.vehicle_routes` gave them, with this search's legs already fetched (a refused quote's
-        searches at other times read the plan once)."""
-        pickup, dropoff = request_stops(request, bounds, window, self.rules)
-        routes, times = prefetched or self._plan.vehicle_routes()
-        return best_insertion(routes, pickup, dropoff, self.legs, self.weights, times,
-                              prefetched=prefetched is not None)
-
-    def _alternatives(self, request: Request, now: int) -> tuple[int, ...]:
-        """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer.
-        The legs every one of those searches reads are fetched at once, before the first."""
-        sign = 1 if request.time_type is TimeType.LEAVE_AFTER else -1
-        shifted: dict[int, list[tuple[Request, TimeBounds]]] = {}
-        for direction in (sign, -sign):
-            for step in range(1, ALTERNATIVE_STEPS + 1):
-                other = replace(request, time=request.time + direction * step * ALTERNATIVE_STEP_S)
-                bounds = self._check_request(other, now)
-                if not isinstance(bounds, Rejection):
-                    shifted.setdefault(direction, []).append((other, bounds))
-        every = [bounds for tries in shifted.values() for _, bounds in tries]
-        if not every:
-            return ()
-        plan = self._plan.vehicle_routes()
-        widest = replace(every[0], earliest_pickup=min(b.earliest_pickup for b in every),
-                         latest_pickup=max(b.latest_pickup for b in every),
-                         latest_dropoff=max(b.latest_dropoff for b in every))
-        window = (widest.earliest_pickup, widest.latest_pickup)
-        prefetch_legs(*plan, *request_stops(request, widest, window, self.rules), self.legs)
-        found: list[int] = []
-        for tries in shifted.values():
-            for other, bounds in tries:
-                window = (bounds.earliest_pickup, bounds.latest_pickup)
-                if self._search(other, bounds, window, prefetched=plan):
-                    found.append(other.time)
-                    break
-        return tuple(sorted(found))
 
     def book(self, request_id: str, now: int) -> BookedTrip | Rejection:
         """Book an offer. It is re-validated against the plan in force: a seat is never promised twice.
@@ -282,9 +239,10 @@ class Dispatcher:
                       for s in pending.insertion.stops)
         evaluation, plan = None, self._plan
         if plan.route_versions[vehicle_id] == pending.route_version and plan.states[vehicle_id].in_service:
-            evaluation = evaluate_route(plan.vehicles[vehicle_id], plan.states[vehicle_id], stops, self.legs)
+            evaluation = plan.evaluate(vehicle_id, stops)
         if evaluation is None or not evaluation.feasible:
-            found = self._search(pending.request, pending.bounds, offer.pickup_window)
+            found = search(self._plan, pending.request, pending.bounds, offer.pickup_window, self.rules,
+                           self.weights)
             if found is None:
                 return Rejection(request_id, RejectionCause.OFFER_NO_LONGER_FEASIBLE,
                                  "the bus is no longer available for this offer; ask again")
@@ -292,8 +250,7 @@ class Dispatcher:
         booking = Booking(pending.request, pending.bounds, promise, RequestStatus.BOOKED, vehicle_id)
         self._book(booking)
         self._set_route(replace(plan.routes[vehicle_id], stops=stops), now, evaluation)
-        self._events.append(DomainEvent(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id,
-                                        {"window": list(offer.pickup_window)}))
+        self._emit(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id, window=list(offer.pickup_window))
         pickup_index, dropoff_index = (k for k, s in enumerate(stops) if s.request_id == request_id)
         times = PlannedTimes(vehicle_id, evaluation.start[pickup_index], evaluation.start[dropoff_index])
         return BookedTrip(booking, times, self.version)
@@ -305,7 +262,7 @@ class Dispatcher:
             raise DispatchError("not_cancellable", f"booking {request_id!r} is {booking.status.value}")
         self._remove_stops(booking.vehicle_id, request_id, now)
         self._book(replace(booking, status=RequestStatus.CANCELLED, vehicle_id=None))
-        self._events.append(DomainEvent(EventKind.BOOKING_CANCELLED, now, booking.vehicle_id, request_id))
+        self._emit(EventKind.BOOKING_CANCELLED, now, booking.vehicle_id, request_id)
 
     def _remove_stops(self, vehicle_id: str | None, request_id: str, now: int) -> None:
         """Take a request's stops out of a route, keeping everyone else's promises.
@@ -320,7 +277,7 @@ class Dispatcher:
         route, before = plan.routes[vehicle_id], plan.evaluation(vehicle_id)
         kept = tuple(s for s in route.stops if s.request_id != request_id)
         committed = min(route.committed, sum(1 for s in route.stops[:route.committed] if s.request_id != request_id))
-        if not evaluate_route(plan.vehicles[vehicle_id], plan.states[vehicle_id], kept, self.legs).feasible:
+        if not plan.evaluate(vehicle_id, kept).feasible:
             planned = {(s.request_id, s.kind): start for s, start in zip(route.stops, before.start)}
             kept = tuple(replace(s, earliest=max(s.earliest, planned[(s.request_id, s.kind)]))
                          if s.kind is StopKind.PICKUP else s for s in kept)
@@ -340,7 +297,7 @@ class Dispatcher:
         if (state.location, state.available_at) == (location, at):
             return
         self._plan = self._plan.with_state(replace(state, location=location, available_at=at))
-        self._events.append(DomainEvent(EventKind.VEHICLE_MOVED, at, vehicle_id, data={"location": location}))
+        self._emit(EventKind.VEHICLE_MOVED, at, vehicle_id, location=location)
 
     def depart(self, vehicle_id: str, now: int) -> None:
         """The vehicle has left for its next stop: nothing may be put before that stop any more."""
@@ -355,8 +312,7 @@ class Dispatcher:
                                                    available_at=now))
         route = self._plan.routes[vehicle_id]
         self._set_route(replace(route, committed=max(1, route.committed)), now)
-        self._events.append(DomainEvent(EventKind.VEHICLE_ARRIVED, now, vehicle_id, stop.request_id,
-                                        {"kind": stop.kind.value}))
+        self._emit(EventKind.VEHICLE_ARRIVED, now, vehicle_id, stop.request_id, kind=stop.kind.value)
         return stop
 
     def _serve_next(self, vehicle_id: str, request_id: str, kind: StopKind, now: int) -> Stop:
@@ -378,13 +334,13 @@ class Dispatcher:
         """The rider boarded; the vehicle leaves the stop at ``now``."""
         self._serve_next(vehicle_id, request_id, StopKind.PICKUP, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.PICKED_UP))
-        self._events.append(DomainEvent(EventKind.RIDER_PICKED_UP, now, vehicle_id, request_id))
+        self._emit(EventKind.RIDER_PICKED_UP, now, vehicle_id, request_id)
 
     def drop_off(self, vehicle_id: str, request_id: str, now: int) -> None:
         """The rider alighted; the vehicle leaves the stop at ``now``."""
         self._serve_next(vehicle_id, request_id, StopKind.DROPOFF, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.COMPLETED))
-        self._events.append(DomainEvent(EventKind.RIDER_DROPPED_OFF, now, vehicle_id, request_id))
+        self._emit(EventKind.RIDER_DROPPED_OFF, now, vehicle_id, request_id)
 
     def finish_break(self, vehicle_id: str, now: int) -> None:
         """The driver's break at the head of the route is over."""
@@ -404,7 +360,7 @@ class Dispatcher:
         self._plan = self._plan.with_state(replace(state, location=stop.location, available_at=now))
         self._remove_stops(vehicle_id, request_id, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.NO_SHOW))
-        self._events.append(DomainEvent(EventKind.RIDER_NO_SHOW, now, vehicle_id, request_id))
+        self._emit(EventKind.RIDER_NO_SHOW, now, vehicle_id, request_id)
 
     def take_out_of_service(self, vehicle_id: str, now: int) -> list[Rejection]:
         """A vehicle breaks down or is withdrawn: its riders are re-planned onto other vehicles.
@@ -418,34 +374,23 @@ class Dispatcher:
         self._plan = self._plan.with_state(replace(state, in_service=False, onboard=()))
         self._set_route(replace(route, stops=tuple(s for s in route.stops if s.kind is StopKind.BREAK),
                                 committed=0), now)
-        self._events.append(DomainEvent(EventKind.VEHICLE_OUT_OF_SERVICE, now, vehicle_id))
+        self._emit(EventKind.VEHICLE_OUT_OF_SERVICE, now, vehicle_id)
         failed = []
         stranded = {r.request_id for r in state.onboard}
         for request_id in dict.fromkeys(s.request_id for s in route.stops if s.kind is not StopKind.BREAK):
             booking = self._plan.booking_table[request_id]
-            if request_id in stranded:
-                request = replace(booking.request, origin=state.location, time_type=TimeType.LEAVE_AFTER,
-                                  time=max(now, state.available_at))
-                bounds = time_bounds(request, self.legs.seconds(request.origin, request.destination), self.rules)
-                window = (bounds.earliest_pickup, bounds.latest_pickup)
-            else:
-                request, bounds = booking.request, booking.bounds
-                window = (booking.promise.window_start, booking.promise.window_end)
-            found = self._search(request, bounds, window)
-            if found is None:
+            moved = replan_rider(self._plan, booking, state if request_id in stranded else None, now, self.rules,
+                                 self.weights)
+            if moved is None:
                 rejection = Rejection(request_id, RejectionCause.VEHICLE_OUT_OF_SERVICE,
                                       "the bus broke down and no other bus can take this trip")
                 self._plan = self._plan.with_bookings(
                     (replace(booking, status=RequestStatus.REJECTED, vehicle_id=None),), (rejection,))
                 failed.append(rejection)
                 continue
-            stops, promise = found.stops, booking.promise
-            if request_id in stranded:
-                promise = promise_for(bounds, found.pickup_start, self.rules)
-                stops = _keep_promise(stops, request_id, promise)
-            self._book(replace(booking, request=request, bounds=bounds, promise=promise,
-                               status=RequestStatus.BOOKED, vehicle_id=found.vehicle_id))
-            self._set_route(replace(self._plan.routes[found.vehicle_id], stops=stops), now)
+            booking, stops = moved
+            self._book(booking)
+            self._set_route(replace(self._plan.routes[booking.vehicle_id], stops=stops), now)
         return failed
 
     # ----- the slow path ----------------------------------------------------------------------
@@ -461,8 +406,7 @@ class Dispatcher:
             job = self.prepare_reoptimization()
             solution = solve_prepared(job.prepared, time_limit_s, solution_limit)
         except PlanRejectedError as error:
-            self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={"applied": False,
-                                                                                   "reason": str(error)}))
+            self._emit(EventKind.PLAN_REOPTIMIZED, now, applied=False, reason=str(error))
             return None
         return self.apply_reoptimization(job, solution, now)
 
@@ -483,8 +427,7 @@ class Dispatcher:
         Returns the applied plan, or None when the plan in force was kept (the reason is in the
         ``plan_reoptimized`` event)."""
         def keep(reason: str) -> None:
-            self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={"applied": False,
-                                                                                   "reason": reason}))
+            self._emit(EventKind.PLAN_REOPTIMIZED, now, applied=False, reason=reason)
 
         if job.plan_version != self.version:
             keep("the plan changed while the optimizer ran")
@@ -494,20 +437,17 @@ class Dispatcher:
         except PlanRejectedError as error:
             keep(str(error))
             return None
-        plan = self._plan
-        evaluations = {vid: evaluate_route(plan.vehicles[vid], plan.states[vid], stops, self.legs)
-                       for vid, stops in result.stops.items()}
+        evaluations = {vid: self._plan.evaluate(vid, stops) for vid, stops in result.stops.items()}
         broken = next((vid for vid, e in evaluations.items() if not e.feasible), None)
         if broken is not None:  # a bus moved while the optimizer ran
             keep(f"vehicle {broken}: {evaluations[broken].violations[0].message}")
             return None
-        result = replace(result, evaluations=evaluations,
-                         drive_s_after=sum(e.drive_s for e in evaluations.values()))
+        result = replace(result, evaluations=evaluations, drive_s_after=sum(e.drive_s for e in evaluations.values()))
         applied = result.drive_s_after <= result.drive_s_before
         if applied:
             self._apply(result, now)
-        self._events.append(DomainEvent(EventKind.PLAN_REOPTIMIZED, now, data={
-            "applied": applied, "drive_s_before": result.drive_s_before, "drive_s_after": result.drive_s_after}))
+        self._emit(EventKind.PLAN_REOPTIMIZED, now, applied=applied, drive_s_before=result.drive_s_before,
+                   drive_s_after=result.drive_s_after)
         return result if applied else None
 
     def _apply(self, result: OptimizedPlan, now: int) -> None:
@@ -523,43 +463,14 @@ class Dispatcher:
         if moved:
             self._plan = self._plan.with_bookings(moved)
 
-    def adopt(self, result: OptimizedPlan | None, placed: Sequence[tuple[Request, TimeBounds]],
-              refused: Sequence[Rejection], now: int) -> dict[str, BookedTrip | Rejection]:
-        """Put in force an optimizer's plan of the routes in force plus new requests (``placed``, with
-        their bounds; see :func:`dispatch.batch.plan_batch`) and book each new request it serves, with a
-        window promised around its planned pickup. The new requests it leaves out (all of them when
-        ``result`` is None), and ``refused``, are recorded in the plan as unserved with their cause."""
-        outcome: dict[str, BookedTrip | Rejection] = {r.request_id: r for r in refused}
-        left_out = set(result.unserved) if result is not None else {request.id for request, _ in placed}
+    def adopt(self, result: OptimizedPlan | None, bookings: Sequence[Booking], unserved: Sequence[Rejection],
+              now: int) -> None:
+        """Put in force an optimizer's plan of the routes in force plus new requests, with the bookings of
+        the new requests it serves, and record ``unserved`` (see :func:`dispatch.batch.plan_batch`, which
+        checks the requests and promises the windows)."""
         if result is not None:
             self._apply(result, now)
-        for request, bounds in placed:
-            if request.id in left_out:
-                outcome[request.id] = Rejection(request.id, RejectionCause.NO_VEHICLE_IN_TIME,
-                                                "no bus can take this trip at that time")
-            else:
-                outcome[request.id] = self._confirm_planned(request, bounds, now)
-        self._plan = self._plan.with_bookings((), (o for o in outcome.values() if isinstance(o, Rejection)))
-        return outcome
-
-    def _confirm_planned(self, request: Request, bounds: TimeBounds, now: int) -> BookedTrip:
-        """Book a request the optimizer placed: promise a window around its planned pickup."""
-        vehicle_id, index = next((v, k) for v, route in self._plan.routes.items()
-                                 for k, s in enumerate(route.stops)
-                                 if s.request_id == request.id and s.kind is StopKind.PICKUP)
-        promise = promise_for(bounds, self._plan.evaluation(vehicle_id).start[index], self.rules)
-        route = self._plan.routes[vehicle_id]
-        booking = Booking(request, bounds, promise, RequestStatus.BOOKED, vehicle_id)
-        self._book(booking)
-        self._set_route(replace(route, stops=_keep_promise(route.stops, request.id, promise)), now)
-        self._events.append(DomainEvent(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request.id,
-                                        {"window": [promise.window_start, promise.window_end]}))
-        times = self._plan.planned_times(request.id)
-        assert times is not None, "a request just placed is in its route"
-        return BookedTrip(booking, times, self.version)
-
-
-def _keep_promise(stops: tuple[Stop, ...], request_id: str, promise: Promise) -> tuple[Stop, ...]:
-    """Narrow a request's pickup stop to its promised window (a hold already inside it stays)."""
-    return tuple(replace(s, earliest=max(s.earliest, promise.window_start), latest=min(s.latest, promise.window_end))
-                 if s.request_id == request_id and s.kind is StopKind.PICKUP else s for s in stops)
+        self._plan = self._plan.with_bookings(bookings, unserved)
+        for booking in bookings:
+            self._emit(EventKind.BOOKING_CONFIRMED, now, booking.vehicle_id, booking.request.id,
+                       window=[booking.promise.window_start, booking.promise.window_end])

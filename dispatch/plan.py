@@ -8,14 +8,24 @@ evaluation and the arrays insertion reads — is computed on first use and kept 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.insertion import RouteTimes, VehicleRoute
-from dispatch.model import Promise, Rejection, Request, Route, StopKind, TimeBounds, Vehicle, VehicleState
+from dispatch.model import (
+    Promise,
+    Rejection,
+    Request,
+    Route,
+    Stop,
+    StopKind,
+    TimeBounds,
+    Vehicle,
+    VehicleState,
+)
 from dispatch.travel import LegTimes
 
 
@@ -130,6 +140,10 @@ class Plan:
             evaluation = evaluate_route(vehicle, self.states[vehicle_id], self.routes[vehicle_id].stops, self.legs)
             self._evaluations[vehicle_id] = evaluation
         return evaluation
+
+    def evaluate(self, vehicle_id: str, stops: Sequence[Stop]) -> RouteEvaluation:
+        """The evaluation of ``stops`` as the route of a vehicle, from where the vehicle stands in this plan."""
+        return evaluate_route(self.vehicles[vehicle_id], self.states[vehicle_id], stops, self.legs)
 
     def booking(self, request_id: str) -> Booking:
         """A booked request; :class:`DispatchError` ``unknown_request`` if there is none."""

@@ -9,8 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from dispatch.model import (DAY_S, Rejection, RejectionCause, Request, ServiceRules, Stop, StopKind, TimeBounds,
-                            Vehicle, time_bounds)
+from dispatch.model import (
+    DAY_S,
+    Promise,
+    Rejection,
+    RejectionCause,
+    Request,
+    ServiceRules,
+    Stop,
+    StopKind,
+    TimeBounds,
+    Vehicle,
+    time_bounds,
+)
 from dispatch.travel import LegTimes
 
 
@@ -53,3 +64,9 @@ def request_stops(request: Request, bounds: TimeBounds, window: tuple[int, int],
     dropoff = Stop(request.id, StopKind.DROPOFF, request.destination, 0, bounds.latest_dropoff, dwell,
                    request.seats, request.wheelchairs, bounds.max_ride_s)
     return pickup, dropoff
+
+
+def keep_promise(stops: tuple[Stop, ...], request_id: str, promise: Promise) -> tuple[Stop, ...]:
+    """Narrow a request's pickup stop to its promised window (a hold already inside it stays)."""
+    return tuple(replace(s, earliest=max(s.earliest, promise.window_start), latest=min(s.latest, promise.window_end))
+                 if s.request_id == request_id and s.kind is StopKind.PICKUP else s for s in stops)

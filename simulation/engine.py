@@ -261,7 +261,7 @@ class _Simulation:
         state = d.plan.state(vehicle_id)
         leave_at = start - self.legs.seconds(state.location, target)
         if now < leave_at or state.location == target:
-            if state.available_at < now and now < start:
+            if state.available_at < now < start:
                 d.vehicle_position(vehicle_id, state.location, now)
             return
         path = self._path(vehicle_id, state.location, target)
