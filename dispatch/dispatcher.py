@@ -106,11 +106,6 @@ class Dispatcher:
         """The plan in force (a value: later changes make a new plan)."""
         return self._plan
 
-    @property
-    def version(self) -> int:
-        """The version of the plan in force: raised by every route change."""
-        return self._plan.version
-
     def drain_events(self) -> list[DomainEvent]:
         """Hand out the events recorded since the last call."""
         events, self._events = self._events, []
@@ -146,7 +141,7 @@ class Dispatcher:
         plan = self._plan
         state, route, evaluation = route_for_changed_vehicle(
             plan.vehicle(vehicle.id), vehicle, plan.state(vehicle.id), plan.route(vehicle.id), self.legs, now,
-            self.version)
+            self._plan.version)
         self._plan = plan.with_vehicle(vehicle, state)
         self._set_route(route, now, evaluation)
 
@@ -169,13 +164,7 @@ class Dispatcher:
         were promised a trip) and each broken rule is returned, as is every booking its vehicle does
         not serve (:meth:`Plan.check`). An empty list means the plan came back whole and feasible.
         """
-        for booking in bookings:
-            if booking.request.id in self._plan.booking_table:
-                raise DispatchError("duplicate_request", f"request {booking.request.id!r} exists already")
-        active = (RequestStatus.BOOKED, RequestStatus.PICKED_UP)
-        self._plan = self._plan.with_bookings(b for b in bookings if b.status in active)
-        for vehicle_id, state in states.items():
-            self._plan = self._plan.with_state(replace(state, vehicle_id=self._plan.known_vehicle(vehicle_id)))
+        self._plan = self._plan.restored(bookings, states)
         for vehicle_id, route in routes.items():
             if route.vehicle_id != self._plan.known_vehicle(vehicle_id):
                 raise DispatchError("route_mismatch", f"route of {route.vehicle_id!r} given for {vehicle_id!r}")
@@ -184,7 +173,7 @@ class Dispatcher:
 
     def _set_route(self, route: Route, now: int, evaluation: RouteEvaluation | None = None) -> None:
         self._plan = self._plan.with_route(route, evaluation)
-        self._emit(EventKind.ROUTE_CHANGED, now, route.vehicle_id, plan_version=self.version,
+        self._emit(EventKind.ROUTE_CHANGED, now, route.vehicle_id, plan_version=self._plan.version,
                    stops=len(route.stops))
 
     def _emit(self, kind: EventKind, time: int, /, vehicle_id: str | None = None, request_id: str | None = None,
@@ -195,14 +184,11 @@ class Dispatcher:
         self._plan = self._plan.with_bookings((booking,))
 
     # ----- riders -----------------------------------------------------------------------------
-    def _check_request(self, request: Request, now: int) -> TimeBounds | Rejection:
-        if request.id in self._plan.booking_table:
-            raise DispatchError("duplicate_request", f"request {request.id!r} exists already")
-        return check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs)
-
     def quote(self, request: Request, now: int, with_alternatives: bool = True) -> Offer | Rejection:
         """Offer a trip for ``request`` (valid for ``rules.offer_validity_s``), or say why not."""
-        bounds = self._check_request(request, now)
+        if request.id in self._plan.booking_table:
+            raise DispatchError("duplicate_request", f"request {request.id!r} exists already")
+        bounds = check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs)
         found = None if isinstance(bounds, Rejection) else search(
             self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), self.rules, self.weights)
         if found is None or isinstance(bounds, Rejection):
@@ -214,7 +200,7 @@ class Dispatcher:
         promise = promise_for(bounds, found.pickup_start, self.rules)
         offer = Offer(request.id, found.vehicle_id, (promise.window_start, promise.window_end),
                       found.pickup_start, found.dropoff_start, promise.latest_dropoff,
-                      now + self.rules.offer_validity_s, self.version, found.cost)
+                      now + self.rules.offer_validity_s, self._plan.version, found.cost)
         if len(self._offers) >= MAX_OPEN_OFFERS:
             self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
         self._offers[request.id] = _PendingOffer(offer, request, bounds, found,
@@ -253,7 +239,7 @@ class Dispatcher:
         self._emit(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id, window=list(offer.pickup_window))
         pickup_index, dropoff_index = (k for k, s in enumerate(stops) if s.request_id == request_id)
         times = PlannedTimes(vehicle_id, evaluation.start[pickup_index], evaluation.start[dropoff_index])
-        return BookedTrip(booking, times, self.version)
+        return BookedTrip(booking, times, self._plan.version)
 
     def cancel(self, request_id: str, now: int) -> None:
         """A rider cancels a booking that has not been picked up."""
@@ -265,23 +251,9 @@ class Dispatcher:
         self._emit(EventKind.BOOKING_CANCELLED, now, booking.vehicle_id, request_id)
 
     def _remove_stops(self, vehicle_id: str | None, request_id: str, now: int) -> None:
-        """Take a request's stops out of a route, keeping everyone else's promises.
-
-        The earliest schedule of the shorter route could pick a later rider up sooner and then keep
-        them waiting on board; where that breaks a rule, the remaining pickups are held to their
-        previously planned times, which the shorter route can always still make.
-        """
-        if vehicle_id is None:
-            return
-        plan = self._plan
-        route, before = plan.routes[vehicle_id], plan.evaluation(vehicle_id)
-        kept = tuple(s for s in route.stops if s.request_id != request_id)
-        committed = min(route.committed, sum(1 for s in route.stops[:route.committed] if s.request_id != request_id))
-        if not plan.evaluate(vehicle_id, kept).feasible:
-            planned = {(s.request_id, s.kind): start for s, start in zip(route.stops, before.start)}
-            kept = tuple(replace(s, earliest=max(s.earliest, planned[(s.request_id, s.kind)]))
-                         if s.kind is StopKind.PICKUP else s for s in kept)
-        self._set_route(replace(route, stops=kept, committed=committed), now)
+        """Take a request's stops out of its bus's route (:meth:`Plan.route_without`)."""
+        if vehicle_id is not None:
+            self._set_route(self._plan.route_without(vehicle_id, request_id), now)
 
     # ----- drivers ----------------------------------------------------------------------------
     def _next_stop(self, vehicle_id: str) -> Stop:
@@ -389,6 +361,7 @@ class Dispatcher:
                 failed.append(rejection)
                 continue
             booking, stops = moved
+            assert booking.vehicle_id is not None, "a re-planned rider has a bus"
             self._book(booking)
             self._set_route(replace(self._plan.routes[booking.vehicle_id], stops=stops), now)
         return failed
@@ -417,7 +390,7 @@ class Dispatcher:
 
         Raises :class:`PlanRejectedError` when the plan in force cannot warm-start the solver."""
         routes, _ = self._plan.vehicle_routes()
-        return ReoptimizationJob(prepare(routes, self.legs), self.version)
+        return ReoptimizationJob(prepare(routes, self.legs), self._plan.version)
 
     def apply_reoptimization(self, job: ReoptimizationJob, solution: PdptwSolution, now: int
                              ) -> OptimizedPlan | None:
@@ -429,7 +402,7 @@ class Dispatcher:
         def keep(reason: str) -> None:
             self._emit(EventKind.PLAN_REOPTIMIZED, now, applied=False, reason=reason)
 
-        if job.plan_version != self.version:
+        if job.plan_version != self._plan.version:
             keep("the plan changed while the optimizer ran")
             return None
         try:

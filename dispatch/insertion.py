@@ -97,26 +97,8 @@ class PlaceLegs:
 class RouteTimes:
     """Per-position arrays of a feasible route that the O(1) checks read (cache it with the route)."""
 
-    __slots__ = (
-        "_legs_with",
-        "arr",
-        "base",
-        "boarded",
-        "chairs",
-        "dep",
-        "earliest",
-        "kind",
-        "latest",
-        "loc",
-        "max_ride",
-        "pickup_pos",
-        "reach",
-        "seats",
-        "service",
-        "slack",
-        "start",
-        "wait",
-    )
+    __slots__ = ("_legs_with", "arr", "base", "boarded", "chairs", "dep", "earliest", "kind", "latest", "loc",
+                 "max_ride", "pickup_pos", "reach", "seats", "service", "slack", "start", "wait")
 
     def __init__(self, route: VehicleRoute, evaluation: RouteEvaluation, legs: LegTimes) -> None:
         stops, state, vehicle = route.stops, route.state, route.vehicle

@@ -9,7 +9,7 @@ evaluation and the arrays insertion reads — is computed on first use and kept 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -154,7 +154,7 @@ class Plan:
 
     def bookings(self) -> Mapping[str, Booking]:
         """Every booking by request id (a read-only view)."""
-        return MappingProxyType(self.booking_table)  # type: ignore[arg-type]
+        return MappingProxyType(self.booking_table)
 
     def planned_times(self, request_id: str) -> PlannedTimes | None:
         """When the plan serves a booking: its bus, planned pickup and estimated drop-off; None when no
@@ -173,6 +173,23 @@ class Plan:
             elif stop.kind is StopKind.DROPOFF:
                 dropoff = starts[k]
         return None if dropoff is None else PlannedTimes(vehicle_id, pickup, dropoff)
+
+    def route_without(self, vehicle_id: str, request_id: str) -> Route:
+        """A vehicle's route with a request's stops taken out, keeping everyone else's promises.
+
+        The earliest schedule of the shorter route could pick a later rider up sooner and then keep
+        them waiting on board; where that breaks a rule, the remaining pickups are held to their
+        previously planned times, which the shorter route can always still make.
+        """
+        route = self.route(vehicle_id)
+        kept = tuple(s for s in route.stops if s.request_id != request_id)
+        committed = min(route.committed, sum(1 for s in route.stops[:route.committed] if s.request_id != request_id))
+        if not self.evaluate(vehicle_id, kept).feasible:
+            starts = self.evaluation(vehicle_id).start
+            planned = {(s.request_id, s.kind): start for s, start in zip(route.stops, starts)}
+            kept = tuple(replace(s, earliest=max(s.earliest, planned[(s.request_id, s.kind)]))
+                         if s.kind is StopKind.PICKUP else s for s in kept)
+        return Route(vehicle_id, kept, committed)
 
     def vehicle_routes(self) -> tuple[list[VehicleRoute], list[RouteTimes]]:
         """The in-service vehicles' routes as insertion works on them, with their insertion arrays
@@ -232,6 +249,20 @@ class Plan:
         refused.update((r.request_id, r) for r in unserved)
         return Plan(self.legs, self.vehicles, self.states, self.routes, table, refused, self.version,
                     self.route_versions, self._evaluations, self._route_times)
+
+    def restored(self, bookings: Iterable[Booking], states: Mapping[str, VehicleState]) -> Plan:
+        """This plan with the active (booked or picked-up) ``bookings`` and the vehicles' ``states`` of a
+        saved plan put in; :class:`DispatchError` for a booking it holds already or an unknown vehicle."""
+        active = []
+        for booking in bookings:
+            if booking.request.id in self.booking_table:
+                raise DispatchError("duplicate_request", f"request {booking.request.id!r} exists already")
+            if booking.status in (RequestStatus.BOOKED, RequestStatus.PICKED_UP):
+                active.append(booking)
+        plan = self.with_bookings(active)
+        for vehicle_id, state in states.items():
+            plan = plan.with_state(replace(state, vehicle_id=plan.known_vehicle(vehicle_id)))
+        return plan
 
     def _changed(self, vehicle_id: str, *, vehicles: Mapping[str, Vehicle] | None = None,
                  states: Mapping[str, VehicleState] | None = None, routes: Mapping[str, Route] | None = None,

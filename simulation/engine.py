@@ -240,8 +240,11 @@ class _Simulation:
                 return
             self._move(vehicle_id, stop.location, start)
             d.arrive(vehicle_id, start)
-            record = self.result.riders.get(stop.request_id)
             leave = start + stop.service_s
+            if stop.kind is StopKind.BREAK:
+                d.finish_break(vehicle_id, leave)
+                continue
+            record = self.result.riders[stop.request_id]
             if stop.kind is StopKind.PICKUP:
                 record.bus_arrived, record.vehicle_id = start, vehicle_id  # re-plans may have moved the rider
                 if stop.request_id in self.no_show:
@@ -249,11 +252,9 @@ class _Simulation:
                     continue
                 d.pick_up(vehicle_id, stop.request_id, leave)
                 record.boarded = leave
-            elif stop.kind is StopKind.DROPOFF:
+            else:
                 d.drop_off(vehicle_id, stop.request_id, leave)
                 record.dropped_off, record.outcome = start, "completed"
-            else:
-                d.finish_break(vehicle_id, leave)
 
     def _approach(self, vehicle_id: str, target: int, start: int, now: int) -> None:
         """The next stop starts after ``now``: wait until the last moment, then drive towards it."""

@@ -16,7 +16,16 @@ from dispatch.dispatcher import BookedTrip, Dispatcher, DispatchError, RequestSt
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
 from dispatch.model import (
-    DAY_S, Break, Offer, Rejection, RejectionCause, Request, ServiceRules, StopKind, TimeType, Vehicle,
+    DAY_S,
+    Break,
+    Offer,
+    Rejection,
+    RejectionCause,
+    Request,
+    ServiceRules,
+    StopKind,
+    TimeType,
+    Vehicle,
 )
 from tests.dispatch.scenarios import leave_after, line_travel
 
@@ -568,12 +577,12 @@ def test_rollback_undoes_a_pickup_and_its_events():
     d = dispatcher(bus())
     book(d, leave_after("A", 2, 5, T0 + 600))
     d.arrive("v1", T0 + 600)
-    before = (d.plan.state("v1"), d.plan.route("v1"), d.plan.booking("A"), d.version, d.plan.evaluation("v1"))
+    before = (d.plan.state("v1"), d.plan.route("v1"), d.plan.booking("A"), d.plan.version, d.plan.evaluation("v1"))
     checkpoint = d.checkpoint()
     d.pick_up("v1", "A", T0 + 660)
     assert d.plan.booking("A").status is RequestStatus.PICKED_UP
     d.rollback(checkpoint)
-    assert (d.plan.state("v1"), d.plan.route("v1"), d.plan.booking("A"), d.version, d.plan.evaluation("v1")) == before
+    assert (d.plan.state("v1"), d.plan.route("v1"), d.plan.booking("A"), d.plan.version, d.plan.evaluation("v1")) == before
     assert EventKind.RIDER_PICKED_UP not in kinds(d.drain_events())
     assert_plan_feasible(d)
     d.pick_up("v1", "A", T0 + 660)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.model import (
-    Request, ServiceRules, Stop, StopKind, TimeBounds, TimeType, Vehicle, promise_for,
+    Request,
+    ServiceRules,
+    Stop,
+    StopKind,
+    TimeBounds,
+    TimeType,
+    Vehicle,
+    promise_for,
     time_bounds,
 )
 
