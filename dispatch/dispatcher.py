@@ -141,7 +141,7 @@ class Dispatcher:
         plan = self._plan
         state, route, evaluation = route_for_changed_vehicle(
             plan.vehicle(vehicle.id), vehicle, plan.state(vehicle.id), plan.route(vehicle.id), self.legs, now,
-            self._plan.version)
+            plan.version)
         self._plan = plan.with_vehicle(vehicle, state)
         self._set_route(route, now, evaluation)
 
