@@ -30,7 +30,7 @@ from dispatch.evaluation import evaluate_route  # noqa: E402
 from dispatch.events import EventKind  # noqa: E402
 from dispatch.model import DAY_S, Offer, Request, ServiceRules, TimeType  # noqa: E402
 from routing.network import RoadNetwork  # noqa: E402
-from simulation.advance import advance_to  # noqa: E402
+from simulation.advance import advance_to
 from simulation.fleet import central_depot, make_fleet  # noqa: E402
 
 HOUR = 3600
