@@ -8,10 +8,10 @@ evaluation and the arrays insertion reads — is computed on first use and kept 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from types import MappingProxyType
+from typing import TypeVar
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.insertion import RouteTimes, VehicleRoute
@@ -27,6 +27,8 @@ from dispatch.model import (
     VehicleState,
 )
 from dispatch.travel import LegTimes
+
+V = TypeVar("V")
 
 
 class RequestStatus(StrEnum):
@@ -91,6 +93,47 @@ class BookedTrip:
         return self.times.vehicle_id
 
 
+class Table(Mapping[str, V]):
+    """A read-only mapping that is cheap to change into a new one (:meth:`updated`): the latest changes
+    lie over a base shared with older tables, and are merged into a new base once there are many of them,
+    so a change costs O(1) amortized however large the table is."""
+
+    __slots__ = ("_added", "_base", "_top")
+    MERGE_AT = 64
+
+    def __init__(self, base: Mapping[str, V] | None = None, top: dict[str, V] | None = None,
+                 added: int = 0) -> None:
+        self._base: Mapping[str, V] = base if base is not None else {}
+        self._top: dict[str, V] = top if top is not None else {}
+        self._added = added  # keys in the top that are not in the base
+
+    def __getitem__(self, key: str) -> V:
+        top = self._top
+        return top[key] if key in top else self._base[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._top or key in self._base
+
+    def __iter__(self) -> Iterator[str]:
+        base = self._base
+        yield from base
+        yield from (key for key in self._top if key not in base)
+
+    def __len__(self) -> int:
+        return len(self._base) + self._added
+
+    def updated(self, items: Iterable[tuple[str, V]]) -> Table[V]:
+        """A table with ``items`` added or replaced; this one stays as it is."""
+        base, top, added = self._base, dict(self._top), self._added
+        for key, value in items:
+            if key not in top and key not in base:
+                added += 1
+            top[key] = value
+        if len(top) > self.MERGE_AT:
+            return Table({**base, **top})
+        return Table(base, top, added)
+
+
 @dataclass(frozen=True)
 class Plan:
     """Every vehicle's state and route, every booking, and the requests taken in but not served (with
@@ -101,7 +144,7 @@ class Plan:
     vehicles: Mapping[str, Vehicle]
     states: Mapping[str, VehicleState]
     routes: Mapping[str, Route]
-    booking_table: Mapping[str, Booking]
+    booking_table: Table[Booking]
     unserved: Mapping[str, Rejection] = field(default_factory=dict)
     version: int = 0
     route_versions: Mapping[str, int] = field(default_factory=dict)
@@ -111,7 +154,7 @@ class Plan:
     @classmethod
     def empty(cls, legs: LegTimes) -> Plan:
         """A plan with no vehicle and no booking."""
-        return cls(legs, {}, {}, {}, {})
+        return cls(legs, {}, {}, {}, Table())
 
     # ----- reading -----------------------------------------------------------------------------
     def known_vehicle(self, vehicle_id: str) -> str:
@@ -153,8 +196,8 @@ class Plan:
         return booking
 
     def bookings(self) -> Mapping[str, Booking]:
-        """Every booking by request id (a read-only view)."""
-        return MappingProxyType(self.booking_table)
+        """Every booking by request id (read-only)."""
+        return self.booking_table
 
     def planned_times(self, request_id: str) -> PlannedTimes | None:
         """When the plan serves a booking: its bus, planned pickup and estimated drop-off; None when no
@@ -243,8 +286,7 @@ class Plan:
 
     def with_bookings(self, bookings: Iterable[Booking], unserved: Iterable[Rejection] = ()) -> Plan:
         """This plan with ``bookings`` added or replaced, and ``unserved`` recorded as not served."""
-        table = dict(self.booking_table)
-        table.update((b.request.id, b) for b in bookings)
+        table = self.booking_table.updated((b.request.id, b) for b in bookings)
         refused = dict(self.unserved)
         refused.update((r.request_id, r) for r in unserved)
         return Plan(self.legs, self.vehicles, self.states, self.routes, table, refused, self.version,

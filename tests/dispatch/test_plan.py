@@ -3,10 +3,12 @@ tests/dispatch/test_dispatcher.py: loc k at k km, 60 km/h, a stop 30 s + 15 s pe
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from dispatch.model import RejectionCause, StopKind
-from dispatch.plan import DispatchError, PlannedTimes, RequestStatus
+from dispatch.plan import DispatchError, PlannedTimes, RequestStatus, Table
 from tests.dispatch.scenarios import leave_after
 from tests.dispatch.test_dispatcher import T0, assert_plan_feasible, book, bus, dispatcher
 
@@ -88,3 +90,22 @@ def test_check_names_a_booking_its_bus_does_not_serve():
     copy = dispatcher(bus())
     problems = copy.restore([booked.booking], {}, {}, T0)
     assert problems == ["A: booked on 'v1' but not in its route"]
+
+
+def test_a_table_changes_into_a_new_one_like_a_dict_and_stays_as_it_was():
+    """200 rounds of adding and replacing keys (past several merges): every table reads, iterates and
+    counts like a dict updated the same way, and every older table still reads as it did."""
+    rng = random.Random(3)
+    table: Table[int] = Table()
+    expected: dict[str, int] = {}
+    history = []
+    for step in range(200):
+        items = [(f"k{rng.randrange(150)}", step) for _ in range(rng.randrange(1, 4))]
+        table = table.updated(items)
+        expected.update(items)
+        history.append((table, dict(expected)))
+    for old, then in history:
+        assert list(old.items()) == list(then.items()) and len(old) == len(then)
+        assert "k0" in old if "k0" in then else "k0" not in old
+        with pytest.raises(KeyError):
+            old["missing"]
