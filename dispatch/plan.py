@@ -284,11 +284,10 @@ class Plan:
             plan._evaluations[vehicle_id] = evaluation
         return plan
 
-    def with_bookings(self, bookings: Iterable[Booking], unserved: Iterable[Rejection] = ()) -> Plan:
+    def with_bookings(self, bookings: Iterable[Booking], unserved: Sequence[Rejection] = ()) -> Plan:
         """This plan with ``bookings`` added or replaced, and ``unserved`` recorded as not served."""
         table = self.booking_table.updated((b.request.id, b) for b in bookings)
-        refused = dict(self.unserved)
-        refused.update((r.request_id, r) for r in unserved)
+        refused = {**self.unserved, **{r.request_id: r for r in unserved}} if unserved else self.unserved
         return Plan(self.legs, self.vehicles, self.states, self.routes, table, refused, self.version,
                     self.route_versions, self._evaluations, self._route_times)
 
