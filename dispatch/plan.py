@@ -83,11 +83,6 @@ class BookedTrip:
     plan_version: int
 
     @property
-    def request_id(self) -> str:
-        """The booked request's id."""
-        return self.booking.request.id
-
-    @property
     def vehicle_id(self) -> str:
         """The bus planned to serve the trip."""
         return self.times.vehicle_id
