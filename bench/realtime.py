@@ -25,11 +25,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dispatch.dispatcher import Dispatcher
+from dispatch.dispatcher import BookedTrip, Dispatcher
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
 from dispatch.model import DAY_S, Offer, Request, ServiceRules, TimeType
 from routing.network import RoadNetwork
+from simulation.advance import advance_to
 from simulation.fleet import central_depot, make_fleet
 
 HOUR = 3600
@@ -77,10 +78,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def infeasible_routes(dispatcher: Dispatcher) -> int:
     """How many routes in force fail route evaluation (must be 0)."""
-    return sum(
-        not evaluate_route(v, dispatcher.state(v.id), dispatcher.route(v.id).stops, dispatcher.legs).feasible
-        for v in dispatcher.vehicles.values()
-    )
+    return sum(not evaluate_route(v, dispatcher.plan.state(v.id), dispatcher.plan.route(v.id).stops, dispatcher.legs).feasible
+               for v in dispatcher.plan.vehicles.values())
 
 
 def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, reopt_limit_s: float) -> dict:
@@ -106,14 +105,14 @@ def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, 
     for request in demand.requests:
         now = request.submitted_at
         while next_reopt <= now:
-            dispatcher.advance_to(next_reopt)
+            advance_to(dispatcher, next_reopt)
             t0 = time.perf_counter()
             if dispatcher.reoptimize(next_reopt, reopt_limit_s) is not None:
                 reopt_applied += 1
             reopt_s.append(time.perf_counter() - t0)
             infeasible += infeasible_routes(dispatcher)
             next_reopt += reopt_every_min * 60
-        dispatcher.advance_to(now)
+        advance_to(dispatcher, now)
         t0 = time.perf_counter()
         result = dispatcher.quote(request, now)
         offer_ms.append((time.perf_counter() - t0) * 1000)
@@ -122,14 +121,14 @@ def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, 
             t0 = time.perf_counter()
             booked = dispatcher.book(request.id, now)
             book_ms.append((time.perf_counter() - t0) * 1000)
-            if isinstance(booked, Offer):
+            if isinstance(booked, BookedTrip):
                 served += 1
             else:
                 rejected[booked.cause.value] = rejected.get(booked.cause.value, 0) + 1
         else:
             rejected[result.cause.value] = rejected.get(result.cause.value, 0) + 1
         record_events(dispatcher, arrivals, departures)
-    dispatcher.advance_to(DAY_S + 23 * HOUR)  # the end of every shift
+    advance_to(dispatcher, DAY_S + 23 * HOUR)  # the end of every shift
     record_events(dispatcher, arrivals, departures)
     infeasible += infeasible_routes(dispatcher)
     wall = time.perf_counter() - started
@@ -164,7 +163,7 @@ def record_events(dispatcher: Dispatcher, arrivals: dict, departures: dict) -> N
 def rider_times(dispatcher: Dispatcher, arrivals: dict, departures: dict) -> tuple[list[int], list[float]]:
     """Waits of leave-after riders (pickup start − requested time) and ride-time factors of all riders."""
     waits, factors = [], []
-    for request_id, booking in dispatcher.bookings().items():
+    for request_id, booking in dispatcher.plan.bookings().items():
         pickup = arrivals.get((request_id, "pickup"))
         dropoff = arrivals.get((request_id, "dropoff"))
         boarded = departures.get((request_id, "pickup"))
@@ -178,19 +177,13 @@ def rider_times(dispatcher: Dispatcher, arrivals: dict, departures: dict) -> tup
 
 def main() -> None:
     """Parse arguments, run the day, print and optionally save the figures."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--buses", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seats", type=int, default=8)
-    parser.add_argument(
-        "--reopt-every", type=int, default=15, help="simulated minutes between re-optimizations"
-    )
-    parser.add_argument(
-        "--reopt-limit", type=float, default=1.0, help="OR-Tools time limit per re-optimization (s)"
-    )
+    parser.add_argument("--reopt-every", type=int, default=15, help="simulated minutes between re-optimizations")
+    parser.add_argument("--reopt-limit", type=float, default=1.0, help="OR-Tools time limit per re-optimization (s)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     figures = run(args.buses, args.requests, args.seed, args.seats, args.reopt_every, args.reopt_limit)
@@ -203,14 +196,10 @@ def main() -> None:
         print(f"  when {outcome:<9}        p50 {part['p50']}  p95 {part['p95']}  p99 {part['p99']}")
     print(f"booking latency ms     p95 {figures['booking_latency_ms']['p95']}")
     print(f"offers per second      {figures['requests_per_s']}")
-    print(
-        f"served                 {figures['served']} ({figures['served_pct']} %), "
-        f"rejected {figures['rejected']}"
-    )
+    print(f"served                 {figures['served']} ({figures['served_pct']} %), rejected {figures['rejected']}")
     print(f"mean wait              {figures['mean_wait_min']} min")
     print(f"mean ride-time factor  {figures['mean_ride_time_factor']}")
-    print(f"re-optimizations       {figures['reoptimizations']} "
-          f"({figures['reoptimizations_applied']} applied), "
+    print(f"re-optimizations       {figures['reoptimizations']} ({figures['reoptimizations_applied']} applied), "
           f"p95 {figures['reopt_s']['p95']} s")
     print(f"infeasible routes seen {figures['infeasible_routes_seen']}")
     print(f"wall time              {figures['wall_s']} s")

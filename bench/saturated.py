@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.clock import ServiceClock
 from api.fleet import DEPOT_LAT, DEPOT_LON, SEATS, SHIFT_END_S, SHIFT_START_S, WHEELCHAIR_SPACES
-from dispatch.dispatcher import Dispatcher
+from dispatch.dispatcher import BookedTrip, Dispatcher
 from dispatch.model import DAY_S, Offer, Request, ServiceRules, TimeType, Vehicle
 from loadtests.run import POINTS
 from loadtests.trips import random_trip, road_points
@@ -88,13 +88,13 @@ def run(quotes: int, block: int, buses: int, seed: int) -> dict:
             began = time.perf_counter()
             booked = dispatcher.book(request.id, now)
             current["book"].append(time.perf_counter() - began)
-            if isinstance(booked, Offer) and rng.random() < CANCEL_SHARE:
+            if isinstance(booked, BookedTrip) and rng.random() < CANCEL_SHARE:
                 dispatcher.cancel(request.id, now)
         else:
             current["refused"].append(took)
         dispatcher.drain_events()
         if (number + 1) % block == 0:
-            stops = sum(len(dispatcher.route(v).stops) for v in dispatcher.vehicles)
+            stops = sum(len(dispatcher.plan.route(v).stops) for v in dispatcher.plan.vehicles)
             blocks.append({"quotes": number + 1, "stops_planned": stops,
                            "offered": percentiles(current["offered"]),
                            "refused": percentiles(current["refused"]),

@@ -7,11 +7,11 @@ only until its window opens. A route must also bring the bus back to its depot b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Sequence
 
-from dispatch.model import StopKind, Stop, Vehicle, VehicleState
+from dispatch.model import Stop, StopKind, Vehicle, VehicleState
 from dispatch.travel import LegTimes
 
 

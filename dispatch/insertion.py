@@ -20,8 +20,8 @@ ride time.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.model import Stop, StopKind, Vehicle, VehicleState
@@ -82,7 +82,7 @@ class PlaceLegs:
     place, ``back[k]`` from the place to position k. Only positions ``lo`` … ``hi - 1`` are filled (a
     search reads the positions around its pickup time; a route planned two days ahead has hundreds more)."""
 
-    __slots__ = ("to", "back", "lo", "hi")
+    __slots__ = ("back", "hi", "lo", "to")
 
     def __init__(self, size: int, at: int) -> None:
         self.to = [0] * size
@@ -97,9 +97,8 @@ class PlaceLegs:
 class RouteTimes:
     """Per-position arrays of a feasible route that the O(1) checks read (cache it with the route)."""
 
-    __slots__ = ("loc", "dep", "arr", "start", "latest", "earliest", "wait", "slack", "reach", "seats", "chairs",
-                 "kind", "boarded", "max_ride", "pickup_pos", "service", "base",
-                 "_legs_with")
+    __slots__ = ("_legs_with", "arr", "base", "boarded", "chairs", "dep", "earliest", "kind", "latest", "loc",
+                 "max_ride", "pickup_pos", "reach", "seats", "service", "slack", "start", "wait")
 
     def __init__(self, route: VehicleRoute, evaluation: RouteEvaluation, legs: LegTimes) -> None:
         stops, state, vehicle = route.stops, route.state, route.vehicle

@@ -21,13 +21,6 @@ class TimeType(StrEnum):
     ARRIVE_BY = "arrive_by"  # I must arrive by `time`
 
 
-class BookingType(StrEnum):
-    """Whether a trip is wanted now or booked ahead."""
-
-    IMMEDIATE = "immediate"
-    PREBOOKED = "prebooked"
-
-
 class StopKind(StrEnum):
     """What happens at a stop."""
 
@@ -39,8 +32,8 @@ class StopKind(StrEnum):
 class RejectionCause(StrEnum):
     """Why a request cannot be served: a machine-readable code for every refusal."""
 
-    OUTSIDE_AREA = "outside_area"
-    OFF_ROAD = "off_road"  # a place too far from any drivable road
+    OUTSIDE_AREA = "outside_area"  # origin or destination outside the service area
+    OFF_ROAD = "off_road"  # origin or destination too far from any road
     OUTSIDE_HOURS = "outside_hours"
     BEYOND_HORIZON = "beyond_horizon"
     TOO_SHORT_NOTICE = "too_short_notice"
@@ -70,7 +63,6 @@ class ServiceRules:
     boarding_s_per_passenger: int = 15
     booking_horizon_s: int = 7 * DAY_S
     min_notice_s: int = 0
-    prebooking_threshold_s: int = 60 * 60  # asked this far ahead or more: pre-booked
     service_start_s: int = 5 * 3600  # time of day the service opens
     service_end_s: int = 23 * 3600  # time of day the last trip must be picked up by
     offer_validity_s: int = 120
@@ -79,7 +71,7 @@ class ServiceRules:
     def __post_init__(self) -> None:
         problems = []
         for name in ("max_wait_s", "pickup_window_s", "ride_beta_s", "max_detour_s", "stop_dwell_s",
-                     "boarding_s_per_passenger", "min_notice_s", "no_show_wait_s", "prebooking_threshold_s"):
+                     "boarding_s_per_passenger", "min_notice_s", "no_show_wait_s"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative")
         if not 1.0 <= self.ride_alpha <= 5.0:
@@ -125,11 +117,6 @@ class Request:
     def passengers(self) -> int:
         """People travelling (seated and in wheelchairs)."""
         return self.seats + self.wheelchairs
-
-    def booking_type(self, rules: ServiceRules) -> BookingType:
-        """Pre-booked when asked at least ``rules.prebooking_threshold_s`` ahead."""
-        ahead = self.time - self.submitted_at
-        return BookingType.PREBOOKED if ahead >= rules.prebooking_threshold_s else BookingType.IMMEDIATE
 
 
 @dataclass(frozen=True)

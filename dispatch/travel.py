@@ -8,8 +8,10 @@ tests and benchmarks).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 
@@ -127,7 +129,7 @@ class LegTimes:
         """Make sure every consecutive leg of a path through ``locations`` is known."""
         known = self._seconds
         to = self._to
-        missing = [(a, b) for a, b in zip(locations, locations[1:])
+        missing = [(a, b) for a, b in pairwise(locations)
                    if b not in known.get(a, ()) and a not in to.get(b, ())]
         if missing:
             self.prefetch([a for a, _ in missing], [b for _, b in missing])

@@ -27,7 +27,7 @@ import numpy as np
 
 from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.evaluation import Violation, evaluate_route
-from dispatch.model import Offer, Request, ServiceRules, StopKind, Vehicle
+from dispatch.model import Offer, Rejection, Request, ServiceRules, StopKind, Vehicle
 from dispatch.travel import LegTimes, TravelTimes
 
 PathFinder = Callable[[int, int], Sequence[int]]  # road nodes from one location to another, both included
@@ -176,22 +176,22 @@ class _Simulation:
         record = self.result.riders[request.id]
         record.direct_s = self.legs.seconds(request.origin, request.destination)
         record.direct_m = self.legs.metres(request.origin, request.destination)
-        answer = self.dispatcher.quote(request, now, with_alternatives=False)
-        if isinstance(answer, Offer):
-            answer = self.dispatcher.book(request.id, now)
+        offer = self.dispatcher.quote(request, now, with_alternatives=False)
+        answer = self.dispatcher.book(request.id, now) if isinstance(offer, Offer) else offer
         if progress := self.progress:
             progress(1)
-        if not isinstance(answer, Offer):
+        if isinstance(answer, Rejection):
             record.outcome, record.cause = "rejected", answer.cause.value
             return
-        record.vehicle_id, record.window = answer.vehicle_id, answer.pickup_window
+        promise = answer.booking.promise
+        record.vehicle_id, record.window = answer.vehicle_id, (promise.window_start, promise.window_end)
         share = self.cancel.get(request.id)
         if share is not None:
-            self._push(now + int(share * max(0, answer.pickup_window[0] - now)), _Kind.CANCEL, 0, request.id)
+            self._push(now + int(share * max(0, promise.window_start - now)), _Kind.CANCEL, 0, request.id)
 
     def _cancel(self, request_id: str, now: int) -> None:
         waited_for = {rider for rider, _ in self.waiting.values()}  # already a no-show at the stop
-        booked = self.dispatcher.booking(request_id).status is RequestStatus.BOOKED
+        booked = self.dispatcher.plan.booking(request_id).status is RequestStatus.BOOKED
         if request_id not in waited_for and booked:
             self.dispatcher.cancel(request_id, now)
             self.result.riders[request_id].outcome = "cancelled"
@@ -208,14 +208,14 @@ class _Simulation:
         """Evaluate every route in force with the checker's own travel times; record each violation."""
         self.result.plan_checks += 1
         d = self.dispatcher
-        for vehicle in d.vehicles.values():
-            stops = d.route(vehicle.id).stops
-            evaluation = evaluate_route(vehicle, d.state(vehicle.id), stops, self.check_legs)
+        for vehicle in d.plan.vehicles.values():
+            stops = d.plan.route(vehicle.id).stops
+            evaluation = evaluate_route(vehicle, d.plan.state(vehicle.id), stops, self.check_legs)
             self.result.violations.extend((now, vehicle.id, v) for v in evaluation.violations)
 
     # ----- drivers ------------------------------------------------------------------------------
     def _drive_all(self, now: int) -> None:
-        for vehicle_id in self.dispatcher.vehicles:
+        for vehicle_id in self.dispatcher.plan.vehicles:
             self._drive(vehicle_id, now)
 
     def _drive(self, vehicle_id: str, now: int) -> None:
@@ -230,18 +230,21 @@ class _Simulation:
                 d.no_show(vehicle_id, request_id, until)
                 self.result.riders[request_id].outcome = "no_show"
                 continue
-            route = d.route(vehicle_id)
+            route = d.plan.route(vehicle_id)
             if not route.stops:
                 self._idle(vehicle_id, now)
                 return
-            stop, start = route.stops[0], d.evaluation(vehicle_id).start[0]
+            stop, start = route.stops[0], d.plan.evaluation(vehicle_id).start[0]
             if start > now:
                 self._approach(vehicle_id, stop.location, start, now)
                 return
             self._move(vehicle_id, stop.location, start)
             d.arrive(vehicle_id, start)
-            record = self.result.riders.get(stop.request_id)
             leave = start + stop.service_s
+            if stop.kind is StopKind.BREAK:
+                d.finish_break(vehicle_id, leave)
+                continue
+            record = self.result.riders[stop.request_id]
             if stop.kind is StopKind.PICKUP:
                 record.bus_arrived, record.vehicle_id = start, vehicle_id  # re-plans may have moved the rider
                 if stop.request_id in self.no_show:
@@ -249,19 +252,17 @@ class _Simulation:
                     continue
                 d.pick_up(vehicle_id, stop.request_id, leave)
                 record.boarded = leave
-            elif stop.kind is StopKind.DROPOFF:
+            else:
                 d.drop_off(vehicle_id, stop.request_id, leave)
                 record.dropped_off, record.outcome = start, "completed"
-            else:
-                d.finish_break(vehicle_id, leave)
 
     def _approach(self, vehicle_id: str, target: int, start: int, now: int) -> None:
         """The next stop starts after ``now``: wait until the last moment, then drive towards it."""
         d = self.dispatcher
-        state = d.state(vehicle_id)
+        state = d.plan.state(vehicle_id)
         leave_at = start - self.legs.seconds(state.location, target)
         if now < leave_at or state.location == target:
-            if state.available_at < now and now < start:
+            if state.available_at < now < start:
                 d.vehicle_position(vehicle_id, state.location, now)
             return
         path = self._path(vehicle_id, state.location, target)
@@ -279,7 +280,7 @@ class _Simulation:
     def _idle(self, vehicle_id: str, now: int) -> None:
         """No stop to serve: stand where the bus is, or drive home when the shift ends."""
         d = self.dispatcher
-        state, vehicle = d.state(vehicle_id), d.vehicles[vehicle_id]
+        state, vehicle = d.plan.state(vehicle_id), d.plan.vehicles[vehicle_id]
         back = self.legs.seconds(state.location, vehicle.depot)
         if state.location != vehicle.depot and now + back >= vehicle.shift_end:
             arrival = max(min(now, vehicle.shift_end - back), state.available_at) + back
@@ -298,7 +299,7 @@ class _Simulation:
 
     def _move(self, vehicle_id: str, destination: int, arrive: int) -> None:
         """Record the drive from where the bus is to ``destination``, arriving at ``arrive``."""
-        state = self.dispatcher.state(vehicle_id)
+        state = self.dispatcher.plan.state(vehicle_id)
         if state.location == destination:
             return
         depart = arrive - self.legs.seconds(state.location, destination)

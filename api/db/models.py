@@ -116,7 +116,6 @@ class ServiceRulesBase(SQLModel):
     boarding_s_per_passenger: int
     booking_horizon_s: int
     min_notice_s: int
-    prebooking_threshold_s: int
     service_start_s: int
     service_end_s: int
     offer_validity_s: int

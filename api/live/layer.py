@@ -128,7 +128,7 @@ class LiveLayer:
             self.publisher.capture(
                 [
                     DomainEvent(EventKind.ROUTE_CHANGED, now, vid, data={"refresh": True})
-                    for vid in sorted(dispatcher.vehicles)
+                    for vid in sorted(dispatcher.plan.vehicles)
                 ]
             )
 
@@ -179,7 +179,7 @@ def resume_positions(dispatcher: Dispatcher, store: LiveStore, live: LiveDispatc
     """Put the buses of a freshly loaded ``dispatcher`` where ``store`` last saw them (positions reported
     to the previous dispatcher), so that they resume their routes from there, not from their depots."""
     for vehicle_id, position in sorted(store.positions().items()):
-        if vehicle_id not in dispatcher.vehicles or not dispatcher.state(vehicle_id).in_service:
+        if vehicle_id not in dispatcher.plan.vehicles or not dispatcher.plan.state(vehicle_id).in_service:
             continue
         node = int(live.network.snap([position["lat"]], [position["lon"]]).node[0])
         at = live.clock.to_seconds(datetime.fromisoformat(position["at"]))

@@ -74,22 +74,22 @@ class LivePublisher:
         live, dispatcher = self._live, self._live.dispatcher
         changed = {e.vehicle_id for e in events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id}
         moved = {e.vehicle_id for e in events if e.kind is EventKind.VEHICLE_MOVED and e.vehicle_id}
-        routes = {vid: route_snapshot(live, vid) for vid in sorted(changed) if vid in dispatcher.vehicles}
+        routes = {vid: route_snapshot(live, vid) for vid in sorted(changed) if vid in dispatcher.plan.vehicles}
         riders = {
             vid: tuple(
                 dict.fromkeys(
-                    s.request_id for s in dispatcher.route(vid).stops if s.kind is not StopKind.BREAK
+                    s.request_id for s in dispatcher.plan.route(vid).stops if s.kind is not StopKind.BREAK
                 )
             )
             for vid in sorted(changed | moved)
-            if vid in dispatcher.vehicles
+            if vid in dispatcher.plan.vehicles
         }
         wanted = {e.request_id for e in events if e.request_id} | {b for ids in riders.values() for b in ids}
         bookings = live_views(live, sorted(wanted))
         graph = live.network.graph
         positions = {}
         for vid in sorted(moved):
-            state = dispatcher.state(vid)
+            state = dispatcher.plan.state(vid)
             positions[vid] = VehiclePosition(lat=float(graph.node_lat[state.location]),
                                              lon=float(graph.node_lon[state.location]),
                                              at=live.clock.to_datetime(state.available_at))

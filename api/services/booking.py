@@ -28,9 +28,9 @@ from api.errors import Conflict, Forbidden, NotFound, RequestRefused
 from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
 from api.services.booking_view import booking_public, live_views
 from api.services.live_plan import LiveDispatch, QuoteContext, actor, plan_change, planned_stops
-from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import Offer, Rejection, RejectionCause, Request, TimeType
+from dispatch.plan import BookedTrip, RequestStatus
 from routing.errors import OutsideServiceAreaError, SnapError
 
 MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
@@ -98,13 +98,14 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
         if context is None:
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
         result = live.dispatcher.book(quote_id, now)
-        if isinstance(result, Offer):
+        if isinstance(result, BookedTrip):
             row = _new_booking_row(live, context, result, idempotency_key, now)
             save_booking(session, booking=row, route=planned_stops(live, result.vehicle_id),
                          event=Event(time=live.clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
                                      actor=actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
                                      payload={"window": [live.clock.to_datetime(t).isoformat()
-                                                         for t in result.pickup_window]}))
+                                                         for t in (result.booking.promise.window_start,
+                                                                   result.booking.promise.window_end)]}))
             del live.quotes[quote_id]  # used up only once the booking is saved
             return _booking_public(live, row), True
         del live.quotes[quote_id]  # refused for good (expired, no longer feasible): ask again
@@ -125,7 +126,7 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
         row = _load(session, user, booking_id)
         if row.status is not RequestStatus.BOOKED:
             raise Conflict("not_cancellable", f"booking {booking_id!r} is {row.status.value}")
-        if booking_id not in live.dispatcher.bookings():
+        if booking_id not in live.dispatcher.plan.bookings():
             raise Conflict("not_in_plan", f"booking {booking_id!r} is not in the plan in force")
         live.dispatcher.cancel(booking_id, now)
         row.status = RequestStatus.CANCELLED
@@ -195,17 +196,17 @@ def _offer_public(clock: ServiceClock, offer: Offer) -> OfferPublic:
                        latest_arrival=dt(offer.latest_dropoff), valid_until=dt(offer.valid_until))
 
 
-def _new_booking_row(live: LiveDispatch, context: QuoteContext, offer: Offer, key: str, now: int) -> Booking:
+def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTrip, key: str, now: int
+                     ) -> Booking:
     dt = live.clock.to_datetime
-    booked = live.dispatcher.booking(offer.request_id)
-    request, bounds, promise = booked.request, booked.bounds, booked.promise
+    request, bounds, promise = booked.booking.request, booked.booking.bounds, booked.booking.promise
     return Booking(
         id=request.id, rider_id=context.user_id, origin_lat=context.origin.lat, origin_lon=context.origin.lon,
         origin_node=request.origin, destination_lat=context.destination.lat,
         destination_lon=context.destination.lon, destination_node=request.destination,
         time_type=request.time_type, requested_time=context.requested_time, seats=request.seats,
         wheelchairs=request.wheelchairs, idempotency_key=key, status=RequestStatus.BOOKED,
-        vehicle_id=offer.vehicle_id, submitted_at=context.submitted_at, direct_s=bounds.direct_s,
+        vehicle_id=booked.vehicle_id, submitted_at=context.submitted_at, direct_s=bounds.direct_s,
         earliest_pickup=dt(bounds.earliest_pickup), latest_pickup=dt(bounds.latest_pickup),
         max_ride_s=bounds.max_ride_s, window_start=dt(promise.window_start),
         window_end=dt(promise.window_end), latest_dropoff=dt(promise.latest_dropoff),

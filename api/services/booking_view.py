@@ -29,21 +29,21 @@ def live_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, Book
     riding: dict[str, set[str]] = {}
     for booking_id in booking_ids:
         try:
-            booked = dispatcher.booking(booking_id)
+            booked = dispatcher.plan.booking(booking_id)
         except DispatchError:
             continue  # not in the plan (e.g. booked before a restart and already over)
         views[booking_id] = BookingLive(id=booking_id, status=booked.status, vehicle_id=booked.vehicle_id)
-        if booked.vehicle_id is not None and booked.vehicle_id in dispatcher.vehicles:
+        if booked.vehicle_id is not None and booked.vehicle_id in dispatcher.plan.vehicles:
             riding.setdefault(booked.vehicle_id, set()).add(booking_id)
     graph = live.network.graph
     for vehicle_id, riders in riding.items():
-        route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+        route, evaluation = dispatcher.plan.route(vehicle_id), dispatcher.plan.evaluation(vehicle_id)
         for stop, start in zip(route.stops, evaluation.start):
             if stop.request_id in riders and stop.kind is StopKind.PICKUP:
                 views[stop.request_id].planned_pickup = dt(start)
             elif stop.request_id in riders and stop.kind is StopKind.DROPOFF:
                 views[stop.request_id].estimated_arrival = dt(start)
-        location = dispatcher.state(vehicle_id).location
+        location = dispatcher.plan.state(vehicle_id).location
         position = Point(lat=float(graph.node_lat[location]), lon=float(graph.node_lon[location]))
         for booking_id in riders:
             views[booking_id].vehicle_position = position

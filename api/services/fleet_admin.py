@@ -189,11 +189,11 @@ def _sync(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now: 
     """Make the dispatcher's vehicle what ``row`` and ``shifts`` say; whether the dispatcher has it."""
     dispatcher = live.dispatcher
     desired = dispatch_vehicle(row, shifts, live.clock, now)
-    known = row.id in dispatcher.vehicles
+    known = row.id in dispatcher.plan.vehicles
     if desired is None:
-        if known and dispatcher.state(row.id).in_service:
-            if dispatcher.state(row.id).onboard or any(s.kind is not StopKind.BREAK
-                                                       for s in dispatcher.route(row.id).stops):
+        if known and dispatcher.plan.state(row.id).in_service:
+            if dispatcher.plan.state(row.id).onboard or any(s.kind is not StopKind.BREAK
+                                                       for s in dispatcher.plan.route(row.id).stops):
                 raise Conflict("vehicle_has_riders", f"riders are planned on {row.id!r}: take it out of "
                                                      "service first, so that they move to other buses")
             dispatcher.take_out_of_service(row.id, now)
@@ -202,7 +202,7 @@ def _sync(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now: 
         dispatcher.replace_vehicle(desired, now)
     else:
         dispatcher.add_vehicle(desired, now)
-    in_service = dispatcher.state(row.id).in_service
+    in_service = dispatcher.plan.state(row.id).in_service
     if row.active and not in_service:
         dispatcher.return_to_service(row.id, now)
     elif in_service and not row.active:
@@ -239,7 +239,7 @@ def _event(live: LiveDispatch, user: User, kind: EventKind, vehicle_id: str, now
 
 def _public(live: LiveDispatch, row: Vehicle) -> VehiclePublic:
     dispatcher = live.dispatcher
-    in_service = row.id in dispatcher.vehicles and dispatcher.state(row.id).in_service
+    in_service = row.id in dispatcher.plan.vehicles and dispatcher.plan.state(row.id).in_service
     return VehiclePublic(id=row.id, name=row.name, seats=row.seats, wheelchair_spaces=row.wheelchair_spaces,
                          depot=Point(lat=row.depot_lat, lon=row.depot_lon), active=row.active,
                          in_service=in_service)

@@ -118,7 +118,7 @@ def _publish(live: LiveDispatch, events: list[DomainEvent]) -> None:
 def planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStopRow]:
     """The vehicle's route in force as rows (stops at their road nodes, at their planned start)."""
     dispatcher, graph = live.dispatcher, live.network.graph
-    route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+    route, evaluation = dispatcher.plan.route(vehicle_id), dispatcher.plan.evaluation(vehicle_id)
     return [PlannedStopRow(vehicle_id=vehicle_id, sequence=k, kind=stop.kind,
                            booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
                            lat=float(graph.node_lat[stop.location]), lon=float(graph.node_lon[stop.location]),

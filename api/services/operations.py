@@ -45,9 +45,9 @@ def fleet(live: LiveDispatch) -> list[FleetVehiclePublic]:
     answer = []
     with live.lock:
         dispatcher = live.dispatcher
-        for vehicle_id in sorted(dispatcher.vehicles):
-            state, route = dispatcher.state(vehicle_id), dispatcher.route(vehicle_id)
-            evaluation = dispatcher.evaluation(vehicle_id)
+        for vehicle_id in sorted(dispatcher.plan.vehicles):
+            state, route = dispatcher.plan.state(vehicle_id), dispatcher.plan.route(vehicle_id)
+            evaluation = dispatcher.plan.evaluation(vehicle_id)
             answer.append(FleetVehiclePublic(
                 id=vehicle_id, in_service=state.in_service,
                 position=Point(lat=float(graph.node_lat[state.location]),
@@ -107,8 +107,8 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
         if not vehicle.active:
             raise Conflict("already_out_of_service", f"vehicle {vehicle_id!r} is already out of service")
         # a bus without a shift today or tomorrow is not planned: it is only marked withdrawn
-        planned = vehicle_id in dispatcher.vehicles and dispatcher.state(vehicle_id).in_service
-        affected = list(dict.fromkeys(s.request_id for s in dispatcher.route(vehicle_id).stops
+        planned = vehicle_id in dispatcher.plan.vehicles and dispatcher.plan.state(vehicle_id).in_service
+        affected = list(dict.fromkeys(s.request_id for s in dispatcher.plan.route(vehicle_id).stops
                                       if s.kind is not StopKind.BREAK)) if planned else []
         rejections = {r.request_id: r for r in dispatcher.take_out_of_service(vehicle_id, now)} \
             if planned else {}
@@ -122,7 +122,7 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
             if row.vehicle_id is not None:
                 vehicles.add(row.vehicle_id)
         routes: dict[str, Sequence[PlannedStopRow]] = {v: planned_stops(live, v) for v in sorted(vehicles)
-                                                if v in dispatcher.vehicles}
+                                                if v in dispatcher.plan.vehicles}
         event = Event(time=moment, kind=EventKind.VEHICLE_OUT_OF_SERVICE, actor=actor(user),
                       vehicle_id=vehicle_id,
                       payload={"replanned": [r.id for r in rows if r.id not in rejections],
@@ -144,7 +144,7 @@ def _apply_outcome(live: LiveDispatch, row: Booking, request_id: str, rejection:
         row.status, row.vehicle_id = RequestStatus.REJECTED, None
         row.rejection_cause, row.ended_at = RejectionCause.VEHICLE_OUT_OF_SERVICE, moment
         return row
-    booked, dt = live.dispatcher.booking(request_id), live.clock.to_datetime
+    booked, dt = live.dispatcher.plan.booking(request_id), live.clock.to_datetime
     row.status, row.vehicle_id = booked.status, booked.vehicle_id
     if booked.request.origin != row.origin_node:  # a rider who was on board is picked up where the bus stands
         graph = live.network.graph

@@ -54,11 +54,11 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
         rows_by_vehicle[stop_row.vehicle_id].append(stop_row)
     routes: dict[str, Route] = {}
     for vehicle_id, rows in rows_by_vehicle.items():
-        if vehicle_id not in dispatcher.vehicles:
+        if vehicle_id not in dispatcher.plan.vehicles:
             problems.append(f"{vehicle_id}: {len(rows)} planned stops not restored, "
                             "no such vehicle in service")
             continue
-        breaks = iter(s for s in dispatcher.route(vehicle_id).stops if s.kind is StopKind.BREAK)
+        breaks = iter(s for s in dispatcher.plan.route(vehicle_id).stops if s.kind is StopKind.BREAK)
         stops = []
         for planned in rows:
             stop = _stop_from_row(planned, bookings, breaks, dispatcher)
@@ -71,9 +71,10 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
 
     onboard: dict[str, list[OnboardRider]] = defaultdict(list)
     for booking in bookings.values():
-        if booking.status is RequestStatus.PICKED_UP and booking.vehicle_id in dispatcher.vehicles:
+        bus = booking.vehicle_id
+        if booking.status is RequestStatus.PICKED_UP and bus is not None and bus in dispatcher.plan.vehicles:
             request = booking.request
-            onboard[booking.vehicle_id].append(OnboardRider(
+            onboard[bus].append(OnboardRider(
                 request.id, request.seats, request.wheelchairs, picked_up_at.get(request.id, now)))
     states = {vid: _following_the_plan(dispatcher, vid, next(iter(rows_by_vehicle.get(vid, [])), None), clock,
                                        onboard.get(vid, []))
@@ -86,11 +87,11 @@ def _following_the_plan(dispatcher: Dispatcher, vehicle_id: str, first: models.P
                         clock: ServiceClock, onboard: list[OnboardRider]) -> VehicleState:
     """``vehicle_id``'s state with ``onboard`` riders, available early enough to start its ``first``
     planned stop at the stored time — never before its shift — if that is earlier than its state says."""
-    state = replace(dispatcher.state(vehicle_id), onboard=tuple(onboard))
+    state = replace(dispatcher.plan.state(vehicle_id), onboard=tuple(onboard))
     if first is None:
         return state
     left = clock.to_seconds(first.planned_time) - dispatcher.legs.seconds(state.location, first.node)
-    left = max(left, dispatcher.vehicles[vehicle_id].shift_start)
+    left = max(left, dispatcher.plan.vehicles[vehicle_id].shift_start)
     return replace(state, available_at=left) if left < state.available_at else state
 
 

@@ -80,7 +80,7 @@ class BackgroundReoptimizer:
         live = self._live
         with live.lock:
             dispatcher = live.dispatcher
-            if not any(dispatcher.route(v).stops for v in dispatcher.vehicles):
+            if not any(dispatcher.plan.route(v).stops for v in dispatcher.plan.vehicles):
                 return False
             try:
                 job = dispatcher.prepare_reoptimization()
@@ -104,13 +104,13 @@ class BackgroundReoptimizer:
         """Apply ``solution`` if the dispatcher accepts it and write what changed through ``session``;
         the caller's plan change commits, or rolls the plan back."""
         live, dispatcher, clock = self._live, self._live.dispatcher, self._live.clock
-        buses_before = {rid: b.vehicle_id for rid, b in dispatcher.bookings().items()}
-        routes_before = {vid: dispatcher.route(vid) for vid in dispatcher.vehicles}
+        buses_before = {rid: b.vehicle_id for rid, b in dispatcher.plan.bookings().items()}
+        routes_before = {vid: dispatcher.plan.route(vid) for vid in dispatcher.plan.vehicles}
         result = dispatcher.apply_reoptimization(job, solution, now)
         if result is None:
             return False
-        changed = sorted(vid for vid in dispatcher.vehicles if dispatcher.route(vid) != routes_before[vid])
-        moved = {rid: b.vehicle_id for rid, b in dispatcher.bookings().items()
+        changed = sorted(vid for vid in dispatcher.plan.vehicles if dispatcher.plan.route(vid) != routes_before[vid])
+        moved = {rid: b.vehicle_id for rid, b in dispatcher.plan.bookings().items()
                  if b.vehicle_id != buses_before.get(rid)}
         rows = []
         for request_id, vehicle_id in sorted(moved.items()):

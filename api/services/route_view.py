@@ -35,16 +35,16 @@ class RouteSnapshot:
 def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
     """Copy ``vehicle_id``'s route in force; the caller holds ``live.lock``."""
     dispatcher = live.dispatcher
-    route = dispatcher.route(vehicle_id)
+    route = dispatcher.plan.route(vehicle_id)
     promises = {}
     for stop in route.stops:  # look up the route's riders only: copying every booking is too slow here
         if stop.kind is StopKind.PICKUP:
             try:
-                promises[stop.request_id] = dispatcher.booking(stop.request_id).promise
+                promises[stop.request_id] = dispatcher.plan.booking(stop.request_id).promise
             except DispatchError:
                 pass  # a pickup without a booking has no promise to show
     return RouteSnapshot(
-        vehicle_id, route, dispatcher.evaluation(vehicle_id), dispatcher.state(vehicle_id).location, promises
+        vehicle_id, route, dispatcher.plan.evaluation(vehicle_id), dispatcher.plan.state(vehicle_id).location, promises
     )
 
 
@@ -85,8 +85,8 @@ def encoded_route(live: LiveDispatch, vehicle_id: str) -> bytes:
     and a route planned two days ahead has thousands of road positions to encode."""
     with live.lock:
         dispatcher = live.dispatcher
-        route, evaluation = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
-        location = dispatcher.state(vehicle_id).location
+        route, evaluation = dispatcher.plan.route(vehicle_id), dispatcher.plan.evaluation(vehicle_id)
+        location = dispatcher.plan.state(vehicle_id).location
         kept = live.encoded_routes.get(vehicle_id)
         if kept is not None and kept.route is route and kept.evaluation is evaluation \
                 and kept.location == location:

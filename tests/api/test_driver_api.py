@@ -137,7 +137,7 @@ def test_positions_move_the_bus_to_the_last_one_snapped(client, app_clock):
     answer = client.post("/v1/driver/positions", json={"positions": positions}, headers=client.keys["driver"])
     assert answer.status_code == 202, answer.text
     live = client.app.state.dispatch
-    state = live.dispatcher.state("bus-1")
+    state = live.dispatcher.plan.state("bus-1")
     assert state.location == int(live.network.snap([SCHAAN["lat"]], [SCHAAN["lon"]]).node[0])
     assert state.available_at == live.clock.to_seconds(START + timedelta(minutes=1))
     far = [{"lat": 47.3769, "lon": 8.5417, "at": START.isoformat()}]
@@ -188,8 +188,8 @@ def test_a_pickup_the_database_refuses_is_undone_in_the_plan(client, monkeypatch
         failed = driver_post(client, "picked-up", booking["id"])
     assert failed.status_code == 503 and failed.json()["code"] == "integrity_violation"
     dispatcher = client.app.state.dispatch.dispatcher
-    assert dispatcher.booking(booking["id"]).status.value == "booked"
-    assert dispatcher.state("bus-1").onboard == ()
+    assert dispatcher.plan.booking(booking["id"]).status.value == "booked"
+    assert dispatcher.plan.state("bus-1").onboard == ()
     assert client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"] == "booked"
     route = client.get("/v1/driver/route", headers=client.keys["driver"]).json()
     assert [s["kind"] for s in route["stops"]] == ["pickup", "dropoff"]

@@ -18,7 +18,7 @@ def bus_position(client) -> tuple[float, float]:
     """Where bus-1 stands now, as a GeoJSON (lon, lat) position of its road node."""
     live = client.app.state.dispatch
     with live.lock:
-        node = live.dispatcher.state(VEHICLE).location
+        node = live.dispatcher.plan.state(VEHICLE).location
     graph = live.network.graph
     return float(graph.node_lon[node]), float(graph.node_lat[node])
 

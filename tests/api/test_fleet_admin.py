@@ -73,7 +73,7 @@ def test_a_new_bus_with_a_shift_takes_riders_the_demo_bus_cannot(client):
     shift = add_shift(client, "van-1", at(8), at(16))
     assert shift.status_code == 201, shift.text
     assert client.get("/v1/operator/vehicles/van-1", headers=client.keys["operator"]).json()["in_service"]
-    assert "van-1" in client.app.state.dispatch.dispatcher.vehicles
+    assert "van-1" in client.app.state.dispatch.dispatcher.plan.vehicles
     booked = book(client)
     assert booked.status_code == 201, booked.text
     assert booked.json()["vehicle_id"] == "bus-1"  # it stands at Vaduz, where the trip starts
@@ -144,7 +144,7 @@ def test_a_change_the_bus_cannot_keep_is_refused_and_nothing_changes(client):
                      json={"starts_at": shift["starts_at"], "ends_at": at(8, 30), "breaks": []})
     assert (cut.status_code, cut.json()["code"]) == (409, "vehicle_change_infeasible")
     assert client.get("/v1/operator/vehicles/bus-1/shifts", headers=op).json() == [shift]
-    assert len(client.app.state.dispatch.dispatcher.route("bus-1").stops) == 2
+    assert len(client.app.state.dispatch.dispatcher.plan.route("bus-1").stops) == 2
     gone = client.delete(f"/v1/operator/vehicles/bus-1/shifts/{shift['id']}", headers=op)
     assert (gone.status_code, gone.json()["code"]) == (409, "vehicle_has_riders")
 
@@ -158,7 +158,7 @@ def test_a_withdrawn_bus_stays_out_after_a_restart_until_put_back(tmp_path):
                           headers=first.keys["operator"]).status_code == 200
     with make_client(tmp_path) as second:
         second.keys = keys(second)
-        assert second.app.state.dispatch.dispatcher.state("bus-1").in_service is False
+        assert second.app.state.dispatch.dispatcher.plan.state("bus-1").in_service is False
         read = second.get("/v1/operator/vehicles/bus-1", headers=second.keys["operator"]).json()
         assert (read["active"], read["in_service"]) == (False, False)
         assert book(second).status_code == 409
@@ -177,7 +177,7 @@ def test_a_vehicle_and_shift_added_come_back_after_a_restart(tmp_path):
         add_bus(first)
         assert add_shift(first, "van-1", at(8), at(16)).status_code == 201
     with make_client(tmp_path) as second:
-        assert sorted(second.app.state.dispatch.dispatcher.vehicles) == ["bus-1", "van-1"]
+        assert sorted(second.app.state.dispatch.dispatcher.plan.vehicles) == ["bus-1", "van-1"]
         with Session(second.app.state.engine) as session:
             assert len(session.exec(select(Vehicle)).all()) == 2
 
@@ -193,7 +193,7 @@ def test_a_change_the_database_refuses_leaves_the_plan_as_it_was(client, monkeyp
     add_bus(client)
     monkeypatch.setattr(fleet_admin, "save_shift", refuse)
     assert add_shift(client, "van-1", at(8), at(16)).status_code == 503
-    assert "van-1" not in client.app.state.dispatch.dispatcher.vehicles
+    assert "van-1" not in client.app.state.dispatch.dispatcher.plan.vehicles
 
 
 def test_a_bus_without_a_shift_is_withdrawn_in_the_database_only(client):

@@ -20,7 +20,7 @@ from api.db.migrate import upgrade_database
 from api.db.models import Event
 from api.db.session import create_db_engine
 from api.services.live_plan import LiveDispatch, plan_change
-from dispatch.dispatcher import Dispatcher
+from dispatch.dispatcher import BookedTrip, Dispatcher
 from dispatch.events import DomainEvent, EventKind
 from dispatch.model import Offer, ServiceRules, Vehicle
 from routing.network import RoadNetwork
@@ -54,7 +54,7 @@ def book_a_trip(live: LiveDispatch) -> str:
     """Quote and book a trip from stop 1 to stop 5 leaving at T0 + 10 min; its id."""
     request = leave_after("r1", 1, 5, T0 + 600)
     assert isinstance(live.dispatcher.quote(request, T0), Offer)
-    assert isinstance(live.dispatcher.book("r1", T0), Offer)
+    assert isinstance(live.dispatcher.book("r1", T0), BookedTrip)
     return request.id
 
 
@@ -95,7 +95,7 @@ def test_a_failed_change_puts_the_plan_back_and_publishes_nothing(live: LiveDisp
         logged_event(session)
         session.flush()
         raise RuntimeError("write refused")
-    assert live.dispatcher.bookings() == {} and live.dispatcher.route("v1").stops == ()
+    assert live.dispatcher.plan.bookings() == {} and live.dispatcher.plan.route("v1").stops == ()
     assert published == [] and live.dispatcher.drain_events() == []
     assert stored_events(engine) == 0
 
@@ -113,4 +113,4 @@ def test_a_publishing_failure_is_logged_and_the_change_stands(live: LiveDispatch
         request_id = book_a_trip(live)
         logged_event(session)
     assert "Redis is gone" in caplog.text
-    assert request_id in live.dispatcher.bookings() and stored_events(engine) == 1
+    assert request_id in live.dispatcher.plan.bookings() and stored_events(engine) == 1

@@ -11,9 +11,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,21 +27,8 @@ from api.db.session import create_db_engine
 from api.settings import Settings
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import DomainEvent, EventKind
-
-ZONE = ZoneInfo("Europe/Vaduz")
-START = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
-VADUZ = {"lat": 47.1410, "lon": 9.5215}
-SCHAAN = {"lat": 47.1650, "lon": 9.5090}
-
-
-class MovableClock:
-    """A wall clock the tests set."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
+from tests.api.conftest import NOW as START
+from tests.api.conftest import SCHAAN, VADUZ, ZONE, MovableClock
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -65,12 +50,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-
-
-@pytest.fixture
-def app_clock() -> MovableClock:
-    """The clock of one app, standing at 08:00 local on 23 November 2026."""
-    return MovableClock(START)
 
 
 @pytest.fixture
@@ -156,8 +135,8 @@ def test_a_booking_the_database_cannot_write_is_503_publishes_nothing_and_its_ke
     assert published == []
     assert stored_status(client, quote_id) is None
     live = client.app.state.dispatch  # type: ignore[attr-defined]
-    assert quote_id not in live.dispatcher.bookings() and quote_id in live.quotes
-    assert all(stop.request_id != quote_id for stop in live.dispatcher.route("bus-1").stops)
+    assert quote_id not in live.dispatcher.plan.bookings() and quote_id in live.quotes
+    assert all(stop.request_id != quote_id for stop in live.dispatcher.plan.route("bus-1").stops)
 
     retried = book(client, quote_id, "k-outage")
     assert retried.status_code == 201, retried.text
@@ -188,12 +167,12 @@ def test_a_stop_report_whose_publishing_fails_stays_saved_and_in_the_plan(
         answer = client.post("/v1/driver/picked-up", json={"booking_id": booking_id}, headers=driver)
     assert answer.status_code == 204, answer.text
     assert "publishing" in caplog.text and "the live layer is gone" in caplog.text
-    assert live.dispatcher.booking(booking_id).status is RequestStatus.PICKED_UP
+    assert live.dispatcher.plan.booking(booking_id).status is RequestStatus.PICKED_UP
     assert stored_status(client, booking_id) is RequestStatus.PICKED_UP
 
     live.on_events = working
     assert client.post("/v1/driver/arrived", headers=driver).status_code == 204
     assert client.post("/v1/driver/dropped-off", json={"booking_id": booking_id},
                        headers=driver).status_code == 204
-    assert live.dispatcher.booking(booking_id).status is RequestStatus.COMPLETED
+    assert live.dispatcher.plan.booking(booking_id).status is RequestStatus.COMPLETED
     assert stored_status(client, booking_id) is RequestStatus.COMPLETED

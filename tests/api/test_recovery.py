@@ -176,14 +176,14 @@ def test_a_bus_that_had_to_leave_during_the_outage_resumes_on_its_planned_times(
     with app_with_a_rider(tmp_path) as (app, client, clock):
         book(client, "k-1", hour=9, origin=SCHAAN, destination=VADUZ)
         live = app.state.dispatch
-        planned = live.dispatcher.evaluation("bus-1")
+        planned = live.dispatcher.plan.evaluation("bus-1")
         later = clock.to_seconds(datetime(2026, 11, 23, 8, 59, tzinfo=ZONE))
-        assert later + live.dispatcher.legs.seconds(live.dispatcher.state("bus-1").location,
-                                                    live.dispatcher.route("bus-1").stops[0].location) \
+        assert later + live.dispatcher.legs.seconds(live.dispatcher.plan.state("bus-1").location,
+                                                    live.dispatcher.plan.route("bus-1").stops[0].location) \
             > planned.start[0]  # leaving at 08:59 the bus would be late
-        vehicles = list(live.dispatcher.vehicles.values())
+        vehicles = list(live.dispatcher.plan.vehicles.values())
         fresh = Dispatcher(vehicles, live.dispatcher.rules, live.network, later)
         with Session(app.state.engine) as session:
             problems = recover_plan(session, dispatcher=fresh, clock=clock, now=later)
     assert problems == []
-    assert fresh.evaluation("bus-1").start == planned.start
+    assert fresh.plan.evaluation("bus-1").start == planned.start

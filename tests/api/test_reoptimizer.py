@@ -75,10 +75,10 @@ def live_plan(client: TestClient) -> dict[str, list[tuple[str | None, StopKind]]
     dispatcher = client.app.state.dispatch.dispatcher
     return {
         vid: [
-            (None if s.kind is StopKind.BREAK else s.request_id, s.kind) for s in dispatcher.route(vid).stops
+            (None if s.kind is StopKind.BREAK else s.request_id, s.kind) for s in dispatcher.plan.route(vid).stops
         ]
-        for vid in dispatcher.vehicles
-        if dispatcher.route(vid).stops
+        for vid in dispatcher.plan.vehicles
+        if dispatcher.plan.route(vid).stops
     }
 
 
@@ -88,14 +88,14 @@ def test_an_applied_round_is_saved_whole(client):
     driving time after is no more than before."""
     assert client.app.state.reoptimizer.run_once()
     dispatcher = client.app.state.dispatch.dispatcher
-    for vid, vehicle in dispatcher.vehicles.items():
+    for vid, vehicle in dispatcher.plan.vehicles.items():
         assert evaluate_route(
-            vehicle, dispatcher.state(vid), dispatcher.route(vid).stops, dispatcher.legs
+            vehicle, dispatcher.plan.state(vid), dispatcher.plan.route(vid).stops, dispatcher.legs
         ).feasible
     assert saved_plan(client) == live_plan(client)
     with Session(client.app.state.engine) as session:
         for row in session.exec(select(Booking)):
-            assert row.vehicle_id == dispatcher.booking(row.id).vehicle_id
+            assert row.vehicle_id == dispatcher.plan.booking(row.id).vehicle_id
         event = session.exec(select(Event).where(Event.kind == EventKind.PLAN_REOPTIMIZED)).one()
     assert event.payload["drive_s_after"] <= event.payload["drive_s_before"]
 

@@ -91,7 +91,7 @@ def test_a_retried_booking_returns_the_same_booking_and_books_once(client):
     assert (first.status_code, retry.status_code) == (201, 200)
     assert retry.json() == first.json()
     assert booking_rows(client, first_id) == 1
-    assert list(client.app.state.dispatch.dispatcher.bookings()).count(first_id) == 1
+    assert list(client.app.state.dispatch.dispatcher.plan.bookings()).count(first_id) == 1
 
 
 def test_an_idempotency_key_cannot_book_a_second_quote(client):
@@ -177,9 +177,9 @@ def test_a_failed_database_write_undoes_the_booking_in_the_dispatcher(client, mo
     assert answer.status_code == 503 and answer.json()["code"] == "integrity_violation"
     assert booking_rows(client, request_id) == 0
     dispatcher = client.app.state.dispatch.dispatcher
-    assert request_id not in dispatcher.bookings() and request_id in client.app.state.dispatch.quotes
-    assert all(stop.request_id != request_id for vehicle_id in dispatcher.vehicles
-               for stop in dispatcher.route(vehicle_id).stops)
+    assert request_id not in dispatcher.plan.bookings() and request_id in client.app.state.dispatch.quotes
+    assert all(stop.request_id != request_id for vehicle_id in dispatcher.plan.vehicles
+               for stop in dispatcher.plan.route(vehicle_id).stops)
 
 
 def test_a_cancellation_the_database_refuses_leaves_the_booking_in_the_plan(client, monkeypatch):
@@ -199,12 +199,12 @@ def test_a_cancellation_the_database_refuses_leaves_the_booking_in_the_plan(clie
         failed = client.delete(f"/v1/bookings/{booking['id']}")
     assert failed.status_code == 503 and failed.json()["code"] == "integrity_violation"
     dispatcher = client.app.state.dispatch.dispatcher
-    assert dispatcher.booking(booking["id"]).status.value == "booked"
-    assert [s.kind.value for s in dispatcher.route(booking["vehicle_id"]).stops
+    assert dispatcher.plan.booking(booking["id"]).status.value == "booked"
+    assert [s.kind.value for s in dispatcher.plan.route(booking["vehicle_id"]).stops
             if s.request_id == booking["id"]] == ["pickup", "dropoff"]
     assert client.get(f"/v1/bookings/{booking['id']}").json()["status"] == "booked"
     assert client.delete(f"/v1/bookings/{booking['id']}").json()["status"] == "cancelled"
-    assert booking["id"] not in {s.request_id for s in dispatcher.route(booking["vehicle_id"]).stops}
+    assert booking["id"] not in {s.request_id for s in dispatcher.plan.route(booking["vehicle_id"]).stops}
 
 
 def test_an_oversized_body_is_413_with_a_code(client):

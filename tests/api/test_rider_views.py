@@ -8,9 +8,10 @@ from fastapi.testclient import TestClient
 
 from api.auth import KeyCache
 from tests.api import test_driver_api
-from tests.api.test_driver_api import MovableClock, book, driver_post
+from tests.api.conftest import MovableClock
+from tests.api.test_driver_api import book, driver_post
 
-client, app_clock = test_driver_api.client, test_driver_api.app_clock  # the drivers' app and its clock
+CLIENT = test_driver_api.CLIENT  # the drivers' app: one bus, a rider, its driver and an operator
 
 
 def bare_key(client: TestClient, name: str) -> str:

@@ -37,7 +37,7 @@ def test_a_job_runs_in_the_background_and_reports(client):
     """POST answers 202 at once with the job; it ends done with the key figures of its 30 requests and
     the figures' data; its report is HTML with embedded plots; the live dispatcher got no booking."""
     live = client.app.state.dispatch.dispatcher
-    before = len(live.bookings())
+    before = len(live.plan.bookings())
     answer = client.post("/v1/operator/simulations", json=STUDY, headers=client.operator)
     assert answer.status_code == 202, answer.text
     started = answer.json()
@@ -50,7 +50,7 @@ def test_a_job_runs_in_the_background_and_reports(client):
     report = client.get(job["report_url"], headers=client.operator)
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     assert report.text.count("data:image/png;base64,") == 4
-    assert len(live.bookings()) == before
+    assert len(live.plan.bookings()) == before
 
 
 @pytest.mark.parametrize("body, code", [({"requests": 10, "rules": {"max_wait_s": -1}}, "invalid_rules"),

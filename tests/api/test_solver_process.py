@@ -95,8 +95,8 @@ def test_the_childs_solution_is_checked_by_our_evaluation_and_keeps_everyone(sol
     plan = finish(job.prepared, solution, dispatcher.legs)
     assert plan.evaluations and all(e.feasible for e in plan.evaluations.values())
     for vehicle_id, stops in plan.stops.items():
-        vehicle = dispatcher.vehicles[vehicle_id]
-        assert evaluate_route(vehicle, dispatcher.state(vehicle_id), stops, dispatcher.legs).feasible
+        vehicle = dispatcher.plan.vehicles[vehicle_id]
+        assert evaluate_route(vehicle, dispatcher.plan.state(vehicle_id), stops, dispatcher.legs).feasible
     planned = {s.request_id for stops in plan.stops.values() for s in stops if s.kind is not StopKind.BREAK}
     assert job.prepared.kept <= planned and planned == booked
     assert plan.unserved == ()
@@ -104,7 +104,7 @@ def test_the_childs_solution_is_checked_by_our_evaluation_and_keeps_everyone(sol
     result = dispatcher.apply_reoptimization(job, solution, 0)
     assert result is not None
     assert_all_routes_feasible(dispatcher)
-    assert {s.request_id for v in dispatcher.vehicles for s in dispatcher.route(v).stops} == booked
+    assert {s.request_id for v in dispatcher.plan.vehicles for s in dispatcher.plan.route(v).stops} == booked
 
 
 def test_a_childs_solution_that_breaks_a_rule_or_loses_a_rider_is_rejected(solver, world):
@@ -118,12 +118,12 @@ def test_a_childs_solution_that_breaks_a_rule_or_loses_a_rider_is_rejected(solve
     broken = replace(solution, routes=tuple(reversed_route if k == longest else r
                                             for k, r in enumerate(solution.routes)))
     lost = replace(solution, routes=tuple(r for k, r in enumerate(solution.routes) if k != longest))
-    routes_before = {v: dispatcher.route(v) for v in dispatcher.vehicles}
+    routes_before = {v: dispatcher.plan.route(v) for v in dispatcher.plan.vehicles}
     for bad in (broken, lost):
         with pytest.raises(PlanRejectedError):
             finish(job.prepared, bad, dispatcher.legs)
         assert dispatcher.apply_reoptimization(job, bad, 0) is None
-        assert {v: dispatcher.route(v) for v in dispatcher.vehicles} == routes_before
+        assert {v: dispatcher.plan.route(v) for v in dispatcher.plan.vehicles} == routes_before
 
 
 def test_the_search_runs_in_another_process_at_the_lowest_priority(solver, world):
@@ -208,8 +208,8 @@ def test_the_apps_rounds_search_in_a_child_that_ends_with_the_app(client):  # no
     reoptimizer = client.app.state.reoptimizer
     assert reoptimizer.run_once()
     dispatcher = client.app.state.dispatch.dispatcher
-    for vid, vehicle in dispatcher.vehicles.items():
-        assert evaluate_route(vehicle, dispatcher.state(vid), dispatcher.route(vid).stops,
+    for vid, vehicle in dispatcher.plan.vehicles.items():
+        assert evaluate_route(vehicle, dispatcher.plan.state(vid), dispatcher.plan.route(vid).stops,
                               dispatcher.legs).feasible
     pid = the_child(reoptimizer._solver)
     assert os.getpriority(os.PRIO_PROCESS, pid) == BACKGROUND_NICENESS

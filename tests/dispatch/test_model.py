@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.model import (
-    BookingType, Request, ServiceRules, Stop, StopKind, TimeBounds, TimeType, Vehicle, promise_for,
+    Request,
+    ServiceRules,
+    Stop,
+    StopKind,
+    TimeBounds,
+    TimeType,
+    Vehicle,
+    promise_for,
     time_bounds,
 )
 
@@ -67,12 +75,6 @@ def test_every_problem_is_named_at_once():
     assert "offer_validity_s" in str(error.value)
 
 
-def test_negative_prebooking_threshold_is_refused():
-    """A negative pre-booking threshold would call a trip wanted in the past 'pre-booked': refused."""
-    with pytest.raises(ValueError, match="prebooking_threshold_s"):
-        ServiceRules(prebooking_threshold_s=-1)
-
-
 @pytest.mark.parametrize(("direct", "expected"), [
     (0, 600),  # min(0 + 600, 0 + 1800)
     (600, 1500),  # min(900 + 600, 600 + 1800): the factor binds
@@ -126,12 +128,6 @@ def test_request_needs_someone_to_carry():
     with pytest.raises(ValueError):
         Request("r", 1, 2, TimeType.LEAVE_AFTER, T, T, seats=2, wheelchairs=-1)
     assert Request("r", 1, 2, TimeType.LEAVE_AFTER, T, T, seats=0, wheelchairs=1).passengers == 1
-
-
-def test_booking_type_switches_at_the_threshold():
-    """Asked 59:59 ahead: immediate; asked exactly 1 h ahead: pre-booked."""
-    assert Request("r", 1, 2, TimeType.LEAVE_AFTER, T, T - 3599).booking_type(RULES) is BookingType.IMMEDIATE
-    assert Request("r", 1, 2, TimeType.LEAVE_AFTER, T, T - 3600).booking_type(RULES) is BookingType.PREBOOKED
 
 
 def test_vehicle_validation():

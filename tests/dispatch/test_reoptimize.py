@@ -7,7 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from dispatch.dispatcher import Dispatcher, RequestStatus
+from dispatch.batch import plan_batch
+from dispatch.dispatcher import BookedTrip, Dispatcher, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
 from dispatch.model import Offer, Rejection, Request, ServiceRules, TimeType, Vehicle
@@ -34,8 +35,8 @@ def fleet(n: int, depot: int = 0) -> list[Vehicle]:
 
 def assert_all_routes_feasible(dispatcher: Dispatcher) -> None:
     """Every route in force passes route evaluation."""
-    for vehicle_id, vehicle in dispatcher.vehicles.items():
-        ev = evaluate_route(vehicle, dispatcher.state(vehicle_id), dispatcher.route(vehicle_id).stops,
+    for vehicle_id, vehicle in dispatcher.plan.vehicles.items():
+        ev = evaluate_route(vehicle, dispatcher.plan.state(vehicle_id), dispatcher.plan.route(vehicle_id).stops,
                             dispatcher.legs)
         assert ev.feasible, (vehicle_id, ev.violations)
 
@@ -49,7 +50,7 @@ def book_random_day(dispatcher: Dispatcher, seed: int, count: int, n_locations: 
         o, d = rng.sample(range(1, n_locations), 2)
         request = Request(f"r{r}", o, d, TimeType.LEAVE_AFTER, now + rng.randint(0, 1800), now)
         result = dispatcher.quote(request, now)
-        if isinstance(result, Offer) and isinstance(dispatcher.book(result.request_id, now), Offer):
+        if isinstance(result, Offer) and isinstance(dispatcher.book(result.request_id, now), BookedTrip):
             booked.append(result.request_id)
     return booked
 
@@ -59,21 +60,21 @@ def test_reoptimized_plan_passes_evaluation_and_is_never_worse():
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(1, 30), 0)
     booked = book_random_day(dispatcher, 1, 40, 30)
     assert booked
-    before = sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles)
-    windows = {r: dispatcher.booking(r).promise for r in booked}
+    before = sum(dispatcher.plan.evaluation(v).drive_s for v in dispatcher.plan.vehicles)
+    windows = {r: dispatcher.plan.booking(r).promise for r in booked}
     result = dispatcher.reoptimize(0, time_limit_s=2.0)
-    after = sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles)
+    after = sum(dispatcher.plan.evaluation(v).drive_s for v in dispatcher.plan.vehicles)
     assert after <= before
     assert_all_routes_feasible(dispatcher)
-    planned = {s.request_id for v in dispatcher.vehicles for s in dispatcher.route(v).stops}
+    planned = {s.request_id for v in dispatcher.plan.vehicles for s in dispatcher.plan.route(v).stops}
     assert planned == set(booked)
-    for vehicle_id in dispatcher.vehicles:
-        route, ev = dispatcher.route(vehicle_id), dispatcher.evaluation(vehicle_id)
+    for vehicle_id in dispatcher.plan.vehicles:
+        route, ev = dispatcher.plan.route(vehicle_id), dispatcher.plan.evaluation(vehicle_id)
         for stop, start in zip(route.stops, ev.start, strict=True):
             if stop.kind == "pickup":
                 promise = windows[stop.request_id]
                 assert promise.window_start <= start <= promise.window_end
-                assert dispatcher.booking(stop.request_id).vehicle_id == vehicle_id
+                assert dispatcher.plan.booking(stop.request_id).vehicle_id == vehicle_id
     if result is not None:
         assert result.drive_s_after <= result.drive_s_before
 
@@ -86,13 +87,13 @@ def test_batch_of_prebookings_serves_what_fits_and_rejects_the_rest_with_a_cause
     rng = random.Random(2)
     requests = [Request(f"p{k}", *rng.sample(range(1, 25), 2), TimeType.LEAVE_AFTER,
                         minutes(60 + rng.randint(0, 120)), 0) for k in range(30)]
-    outcome = dispatcher.book_batch(requests, 0, time_limit_s=time_limit_s)
+    outcome = plan_batch(dispatcher, requests, 0, time_limit_s=time_limit_s)
     assert set(outcome) == {r.id for r in requests}
-    served = [r for r, o in outcome.items() if isinstance(o, Offer)]
+    served = [r for r, o in outcome.items() if isinstance(o, BookedTrip)]
     rejected = [o for o in outcome.values() if isinstance(o, Rejection)]
     assert served and rejected  # one bus cannot do 30 trips in two hours, but it does some
     assert all(o.cause == "no_vehicle_in_time" for o in rejected)
-    assert all(dispatcher.booking(r).status is RequestStatus.BOOKED for r in served)
+    assert all(dispatcher.plan.booking(r).status is RequestStatus.BOOKED for r in served)
     assert_all_routes_feasible(dispatcher)
 
 
@@ -101,14 +102,14 @@ def test_a_solution_found_off_the_plan_is_applied_when_nothing_changed_meanwhile
     is the optimizer's, every route feasible, everyone kept, and a plan_reoptimized event says so."""
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(2, 30), 0)
     booked = book_random_day(dispatcher, 2, 40, 30)
-    before = sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles)
+    before = sum(dispatcher.plan.evaluation(v).drive_s for v in dispatcher.plan.vehicles)
     dispatcher.drain_events()
     job = dispatcher.prepare_reoptimization()
     result = dispatcher.apply_reoptimization(job, solve_prepared(job.prepared, SearchBudget(1.0)), 0)
     assert result is not None and result.drive_s_after <= before
-    assert sum(dispatcher.evaluation(v).drive_s for v in dispatcher.vehicles) == result.drive_s_after
+    assert sum(dispatcher.plan.evaluation(v).drive_s for v in dispatcher.plan.vehicles) == result.drive_s_after
     assert_all_routes_feasible(dispatcher)
-    assert {s.request_id for v in dispatcher.vehicles for s in dispatcher.route(v).stops} == set(booked)
+    assert {s.request_id for v in dispatcher.plan.vehicles for s in dispatcher.plan.route(v).stops} == set(booked)
     event = [e for e in dispatcher.drain_events() if e.kind is EventKind.PLAN_REOPTIMIZED][-1]
     assert event.data["applied"] is True
 
@@ -121,11 +122,11 @@ def test_a_solution_of_a_plan_that_changed_meanwhile_is_not_applied():
     job = dispatcher.prepare_reoptimization()
     solution = solve_prepared(job.prepared, SearchBudget(1.0))
     offer = dispatcher.quote(Request("late", 3, 7, TimeType.LEAVE_AFTER, minutes(60), 0), 0)
-    assert isinstance(offer, Offer) and isinstance(dispatcher.book("late", 0), Offer)
-    routes = {v: dispatcher.route(v) for v in dispatcher.vehicles}
+    assert isinstance(offer, Offer) and isinstance(dispatcher.book("late", 0), BookedTrip)
+    routes = {v: dispatcher.plan.route(v) for v in dispatcher.plan.vehicles}
     dispatcher.drain_events()
     assert dispatcher.apply_reoptimization(job, solution, 0) is None
-    assert {v: dispatcher.route(v) for v in dispatcher.vehicles} == routes
+    assert {v: dispatcher.plan.route(v) for v in dispatcher.plan.vehicles} == routes
     event = dispatcher.drain_events()[-1]
     assert event.kind is EventKind.PLAN_REOPTIMIZED and event.data == {
         "applied": False, "reason": "the plan changed while the optimizer ran"}

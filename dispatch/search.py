@@ -1,0 +1,94 @@
+"""Searching the plan in force for a place for a request: the best insertion, and other times that fit.
+
+Pure functions of a :class:`~dispatch.plan.Plan`: they read it, never change it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion, prefetch_legs
+from dispatch.model import (
+    Rejection,
+    Request,
+    ServiceRules,
+    Stop,
+    TimeBounds,
+    TimeType,
+    VehicleState,
+    promise_for,
+    time_bounds,
+)
+from dispatch.plan import Booking, Plan, RequestStatus
+from dispatch.rules import check_request, keep_promise, request_stops
+
+ALTERNATIVE_STEP_S = 15 * 60
+ALTERNATIVE_STEPS = 4
+
+
+def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], rules: ServiceRules,
+           weights: CostWeights, prefetched: tuple[list[VehicleRoute], list[RouteTimes]] | None = None
+           ) -> Insertion | None:
+    """The best insertion of ``request`` (its pickup inside ``window``) into the plan's routes in service;
+    ``prefetched``: those routes as :meth:`Plan.vehicle_routes` gave them, with this search's legs already
+    fetched (a refused quote's searches at other times read the plan once)."""
+    pickup, dropoff = request_stops(request, bounds, window, rules)
+    routes, times = prefetched or plan.vehicle_routes()
+    return best_insertion(routes, pickup, dropoff, plan.legs, weights, times,
+                          prefetched=prefetched is not None)
+
+
+def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, weights: CostWeights
+                 ) -> tuple[int, ...]:
+    """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer.
+    The legs every one of those searches reads are fetched at once, before the first."""
+    sign = 1 if request.time_type is TimeType.LEAVE_AFTER else -1
+    shifted: dict[int, list[tuple[Request, TimeBounds]]] = {}
+    for direction in (sign, -sign):
+        for step in range(1, ALTERNATIVE_STEPS + 1):
+            other = replace(request, time=request.time + direction * step * ALTERNATIVE_STEP_S)
+            bounds = check_request(other, now, rules, plan.vehicles.values(), plan.legs)
+            if not isinstance(bounds, Rejection):
+                shifted.setdefault(direction, []).append((other, bounds))
+    every = [bounds for tries in shifted.values() for _, bounds in tries]
+    if not every:
+        return ()
+    routes = plan.vehicle_routes()
+    widest = replace(every[0], earliest_pickup=min(b.earliest_pickup for b in every),
+                     latest_pickup=max(b.latest_pickup for b in every),
+                     latest_dropoff=max(b.latest_dropoff for b in every))
+    window = (widest.earliest_pickup, widest.latest_pickup)
+    prefetch_legs(*routes, *request_stops(request, widest, window, rules), plan.legs)
+    found: list[int] = []
+    for tries in shifted.values():
+        for other, bounds in tries:
+            window = (bounds.earliest_pickup, bounds.latest_pickup)
+            if search(plan, other, bounds, window, rules, weights, routes):
+                found.append(other.time)
+                break
+    return tuple(sorted(found))
+
+
+def replan_rider(plan: Plan, booking: Booking, stranded_at: VehicleState | None, now: int, rules: ServiceRules,
+                 weights: CostWeights) -> tuple[Booking, tuple[Stop, ...]] | None:
+    """Another bus for a rider of a bus taken out of service: the booking as it becomes and the new stops
+    of the bus that takes the rider, or None when no bus can. A rider waiting for the bus keeps the promised
+    window; a rider on board (``stranded_at``: where the bus stands) gets a new pickup there, from ``now``
+    on, and a new window around it."""
+    if stranded_at is not None:
+        request = replace(booking.request, origin=stranded_at.location, time_type=TimeType.LEAVE_AFTER,
+                          time=max(now, stranded_at.available_at))
+        bounds = time_bounds(request, plan.legs.seconds(request.origin, request.destination), rules)
+        window = (bounds.earliest_pickup, bounds.latest_pickup)
+    else:
+        request, bounds = booking.request, booking.bounds
+        window = (booking.promise.window_start, booking.promise.window_end)
+    found = search(plan, request, bounds, window, rules, weights)
+    if found is None:
+        return None
+    stops, promise = found.stops, booking.promise
+    if stranded_at is not None:
+        promise = promise_for(bounds, found.pickup_start, rules)
+        stops = keep_promise(stops, request.id, promise)
+    return replace(booking, request=request, bounds=bounds, promise=promise, status=RequestStatus.BOOKED,
+                   vehicle_id=found.vehicle_id), stops
