@@ -76,8 +76,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                 rebuild=lambda: build_dispatcher(engine, network, service_clock, service))
         app.state.live, app.state.fence = layer, layer.fence
         layer.serve_forwarded(app)
-        reoptimizer = BackgroundReoptimizer(live, engine, every_s=service.reoptimize_every_s,
-                                            budget_s=service.reoptimize_budget_s,
+        reoptimizer = BackgroundReoptimizer(live, engine, policy=service.reoptimization,
                                             is_dispatcher=lambda: layer.is_leader,
                                             session_info={"fence": layer.fence} if layer.fence else None)
         app.state.reoptimizer = reoptimizer

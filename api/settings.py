@@ -13,9 +13,12 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispatch.reoptimize import ReoptimizationPolicy
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_FILE = REPO_ROOT / ".cache" / "rufbus" / "rufbus.sqlite3"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_FILE}"
+POLICY = ReoptimizationPolicy()  # the re-optimization the simulator runs too, unless changed here
 
 
 class Settings(BaseSettings):
@@ -26,7 +29,9 @@ class Settings(BaseSettings):
     ``RUFBUS_DATABASE_ECHO`` (log SQL), ``RUFBUS_DATABASE_POOL_SIZE`` (PostgreSQL connections kept open),
     ``RUFBUS_TIMEZONE`` (the service's local time zone, default Europe/Vaduz; see :mod:`api.clock`),
     ``RUFBUS_AREA``, ``RUFBUS_LEASE_S``, ``RUFBUS_FORWARD_TIMEOUT_S`` (the live layer, see :mod:`api.live`),
-    ``RUFBUS_REOPTIMIZE_EVERY_S``, ``RUFBUS_REOPTIMIZE_BUDGET_S`` (see :mod:`api.services.reoptimizer`),
+    ``RUFBUS_REOPTIMIZE_EVERY_S``, ``RUFBUS_REOPTIMIZE_ITERATIONS``, ``RUFBUS_REOPTIMIZE_BUDGET_S`` (the
+    :class:`~dispatch.reoptimize.ReoptimizationPolicy` of :mod:`api.services.reoptimizer`; by default the one
+    the simulator runs),
     ``RUFBUS_AUTH_CACHE_S`` (seconds an authenticated key is trusted without a database read),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
@@ -49,13 +54,20 @@ class Settings(BaseSettings):
     area: str = Field(default="default", min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.-]+$")
     lease_s: float = Field(default=5.0, gt=0.5, le=120)
     forward_timeout_s: float = Field(default=10.0, gt=0, le=120)
-    # Background re-optimization of the live plan (api.services.reoptimizer): how often (0: never) and
-    # how long OR-Tools may search each time.
-    reoptimize_every_s: float = Field(default=60.0, ge=0)
-    reoptimize_budget_s: float = Field(default=2.0, gt=0, le=60)
+    # Background re-optimization of the live plan (api.services.reoptimizer), as the simulator runs it
+    # (dispatch.reoptimize.ReoptimizationPolicy): seconds from the start of one round to the start of the
+    # next (0: never), ruin-and-recreate iterations per round, and a round's wall-time cap.
+    reoptimize_every_s: float = Field(default=POLICY.every_s, ge=0)
+    reoptimize_iterations: int = Field(default=POLICY.iterations, ge=1, le=1_000_000)
+    reoptimize_budget_s: float = Field(default=POLICY.budget_s, gt=0, le=60)
     # How long an authenticated API key is trusted without reading the database again (api.auth.KeyCache):
     # a user deactivated meanwhile keeps access at most this long; 0 reads the database on every request.
     auth_cache_s: float = Field(default=5.0, ge=0, le=300)
+
+    @property
+    def reoptimization(self) -> ReoptimizationPolicy:
+        """The background re-optimization's policy (the simulator's default unless set otherwise)."""
+        return ReoptimizationPolicy(self.reoptimize_every_s, self.reoptimize_iterations, self.reoptimize_budget_s)
 
     @property
     def demo_users_enabled(self) -> bool:

@@ -1,5 +1,6 @@
 """Simulation benchmark: a seeded day of generated rural demand on the default region, through the real
-dispatcher, OR-Tools re-optimizing every 15 simulated minutes (5 solutions each). Prints the wall time and the
+dispatcher, re-optimized by the live service's policy (dispatch.reoptimize.ReoptimizationPolicy) unless
+``--reopt-every``/``--reopt-iterations`` change it. Prints the wall time and the
 day's key figures; ``--json FILE`` writes them.
 
     python bench/simulate.py --buses 10 --requests 2000 --seed 1 --json bench/out/simulate.json
@@ -11,10 +12,12 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dispatch.reoptimize import ReoptimizationPolicy
 from routing.network import RoadNetwork
 from simulation.engine import SimulationConfig
 from simulation.kpis import compute_kpis
@@ -28,19 +31,18 @@ def main() -> None:
     parser.add_argument("--buses", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--reopt-every", type=int, default=15,
-                        help="simulated minutes between re-optimizations")
-    parser.add_argument("--reopt-limit", type=float, default=5.0,
-                        help="OR-Tools time cap per re-optimization (s)")
-    parser.add_argument("--reopt-solutions", type=int, default=5,
-                        help="OR-Tools solutions per re-optimization (0: bounded by time alone)")
+    policy = ReoptimizationPolicy()  # the live service's
+    parser.add_argument("--reopt-every", type=float, default=policy.every_s,
+                        help="simulated seconds from one re-optimization round to the next (0: never)")
+    parser.add_argument("--reopt-iterations", type=int, default=policy.iterations,
+                        help="ruin-and-recreate iterations per re-optimization round")
     parser.add_argument("--check-every", type=int, default=0, help="check every route after every n-th event")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     started = time.perf_counter()
     network = RoadNetwork.load()
-    config = SimulationConfig(reopt_every_s=args.reopt_every * 60, reopt_limit_s=args.reopt_limit,
-                              reopt_solution_limit=args.reopt_solutions or None, check_every=args.check_every)
+    policy = replace(policy, every_s=args.reopt_every, iterations=args.reopt_iterations)
+    config = SimulationConfig(reoptimization=policy, check_every=args.check_every)
     scenario = Scenario(buses=args.buses, requests=args.requests, seed=args.seed, config=config)
     trips = scenario_trips(scenario, network)
     demand_s = time.perf_counter() - started

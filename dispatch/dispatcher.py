@@ -42,6 +42,7 @@ from dispatch.reoptimize import (
     PreparedProblem,
     finish,
     prepare,
+    rebase,
     solve_prepared,
 )
 from dispatch.rules import check_request, request_stops
@@ -385,8 +386,9 @@ class Dispatcher:
 
     def prepare_reoptimization(self) -> ReoptimizationJob:
         """The plan in force as a solver problem, stamped with the plan version. Solve it with
-        :func:`dispatch.reoptimize.solve_prepared` — on another thread if need be: it reads nothing of the
-        dispatcher — and hand the solution to :meth:`apply_reoptimization`.
+        :func:`dispatch.reoptimize.solve_prepared` or :func:`~dispatch.reoptimize.solve_round` — on another
+        thread or process if need be: it reads nothing of the dispatcher — and hand the solution to
+        :meth:`apply_reoptimization`.
 
         Raises :class:`PlanRejectedError` when the plan in force cannot warm-start the solver."""
         routes, _ = self._plan.vehicle_routes()
@@ -394,33 +396,51 @@ class Dispatcher:
 
     def apply_reoptimization(self, job: ReoptimizationJob, solution: PdptwSolution, now: int
                              ) -> OptimizedPlan | None:
-        """Apply ``solution`` of ``job`` if the plan has not changed since the job was prepared, every
-        route passes evaluation from where its bus is now, and the plan drives no more than before.
+        """Apply ``solution`` of ``job`` if every route passes evaluation from where its bus is now and
+        the plan drives no more than the plan in force.
+
+        If the plan changed since the job was prepared (bookings, cancellations, buses that moved on), the
+        solution is first rebased onto the plan in force (:func:`dispatch.reoptimize.rebase`): its order
+        for the requests still to serve, committed stops and riders on board kept with their bus, new
+        bookings placed by best insertion. Promises are never loosened: every route is evaluated against
+        the promised windows, latest arrivals and ride times before anything is applied.
 
         Returns the applied plan, or None when the plan in force was kept (the reason is in the
         ``plan_reoptimized`` event)."""
         def keep(reason: str) -> None:
             self._emit(EventKind.PLAN_REOPTIMIZED, now, applied=False, reason=reason)
 
-        if job.plan_version != self._plan.version:
-            keep("the plan changed while the optimizer ran")
-            return None
         try:
             result = finish(job.prepared, solution, self.legs)
         except PlanRejectedError as error:
             keep(str(error))
             return None
-        evaluations = {vid: self._plan.evaluate(vid, stops) for vid, stops in result.stops.items()}
+        rebased = job.plan_version != self._plan.version
+        routes, _ = self._plan.vehicle_routes()
+        stops = result.stops
+        if rebased:
+            try:
+                stops = rebase(result.stops, job.prepared.routes, routes, self.legs)
+            except PlanRejectedError as error:
+                keep(f"the plan changed while the optimizer ran and its answer does not fit it: {error}")
+                return None
+        evaluations = {vid: self._plan.evaluate(vid, s) for vid, s in stops.items()}
         broken = next((vid for vid, e in evaluations.items() if not e.feasible), None)
-        if broken is not None:  # a bus moved while the optimizer ran
+        if broken is not None:  # a bus moved, or a booking came, while the optimizer ran
             keep(f"vehicle {broken}: {evaluations[broken].violations[0].message}")
             return None
-        result = replace(result, evaluations=evaluations, drive_s_after=sum(e.drive_s for e in evaluations.values()))
+        in_force = {vid: self._plan.routes[vid].stops for vid in stops}
+        before = sum(self._plan.evaluation(vid).drive_s for vid in stops)
+        result = replace(result, stops=stops, evaluations=evaluations, drive_s_before=before,
+                         drive_s_after=sum(e.drive_s for e in evaluations.values()))
+        if stops == in_force:
+            keep("the optimizer found no better plan")
+            return None
         applied = result.drive_s_after <= result.drive_s_before
         if applied:
             self._apply(result, now)
         self._emit(EventKind.PLAN_REOPTIMIZED, now, applied=applied, drive_s_before=result.drive_s_before,
-                   drive_s_after=result.drive_s_after)
+                   drive_s_after=result.drive_s_after, rebased=rebased)
         return result if applied else None
 
     def _apply(self, result: OptimizedPlan, now: int) -> None:

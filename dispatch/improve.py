@@ -15,7 +15,12 @@ A round's plan replaces the previous one only if the polisher accepted it as a w
 answer is never worse than the first plan. The Python route check (:mod:`dispatch.scheduling` and the
 insertion tests) covers windows, travel, capacity, ride times, shift end, route duration, fixed
 vehicles, riders on board and open ends; it does not model breaks, so a problem with breaks is left
-to the polisher alone. Uses only the :class:`~dispatch.pdptw.PdptwSolver` protocol and
+to the polisher alone — except for visits where nobody may be on board (``require_empty``: the
+re-optimizer's breaks), which the insertion test keeps clear and the ruin never moves.
+
+:meth:`LnsSolver.improve` is the anytime form the live re-optimization uses: a fixed number of
+ruin-and-recreate iterations from the plan in force, without the polisher, so that a round repeats
+exactly for a seed (the simulator runs the very rounds the live service runs). Uses only the :class:`~dispatch.pdptw.PdptwSolver` protocol and
 :mod:`dispatch.pdptw` types.
 """
 
@@ -34,7 +39,16 @@ from typing import Any, TypeVar
 import numpy as np
 
 from dispatch.ortools_adapter import OrToolsSolver
-from dispatch.pdptw import PdptwProblem, PdptwSolution, PdptwSolver, SearchBudget, node_matrices
+from dispatch.pdptw import (
+    PdptwProblem,
+    PdptwSolution,
+    PdptwSolver,
+    PlannedVisit,
+    SearchBudget,
+    SolvedRoute,
+    SolveFailedError,
+    node_matrices,
+)
 from dispatch.scheduling import RouteScheduler
 
 __all__ = ["LnsOptions", "LnsSolver", "Ruin"]
@@ -149,6 +163,40 @@ class LnsSolver:
         return replace(plan, seconds=time.monotonic() - started, stats=stats)
 
 
+    def improve(
+        self,
+        problem: PdptwProblem,
+        initial_routes: Sequence[Sequence[int]],
+        iterations: int,
+        seed: int = 0,
+        time_limit_s: float | None = None,
+    ) -> PdptwSolution:
+        """One anytime round: ``iterations`` of ruin and recreate from the feasible ``initial_routes``.
+
+        No polisher: the routes are checked and timed by the Python route check, so the round repeats
+        exactly for a ``seed`` whatever the machine's speed. The answer is the best plan found, never
+        costlier than ``initial_routes`` (it is them if nothing better turned up). ``time_limit_s`` only
+        caps a round on a slow machine (``stats["capped"]`` then says so, and the round no longer repeats).
+        ``stats`` holds the iterations run and the first and last cost. Raises
+        :class:`~dispatch.pdptw.SolveFailedError` when ``initial_routes`` do not pass the route check.
+        """
+        started = time.monotonic()
+        search = _RuinRecreate(problem, self.options, seed)
+        routes = [list(r) for r in initial_routes]
+        if len(routes) != len(problem.vehicles) or not search.feasible(routes):
+            raise SolveFailedError("INITIAL_ROUTES_REJECTED")
+        deadline = None if time_limit_s is None else started + time_limit_s
+        first_cost = search.plan_cost(routes)
+        best, cost, done = search.run(routes, deadline, (started, started), iterations=iterations)
+        solution = search.solution(best) if best != routes else None
+        if solution is None:  # nothing better (or, rarely, the scheduler cannot time it): the plan in force
+            solution, cost = search.solution(routes), first_cost
+        assert solution is not None, "initial routes passed the route check"
+        stats = {"first_cost": first_cost, "objective": cost, "lns_iterations": done,
+                 "capped": int(done < iterations)}
+        return replace(solution, seconds=time.monotonic() - started, stats=stats)
+
+
 def _weighted_choice(rng: random.Random, mix: tuple[tuple[_T, float], ...]) -> _T:
     """One operator of ``mix``, drawn with odds proportional to its weight."""
     threshold = rng.random() * sum(weight for _, weight in mix)
@@ -179,6 +227,9 @@ class _RuinRecreate:
         self.capacity = [v.capacity for v in problem.vehicles]
         self.single_dimension = all(len(v.capacity) == 1 for v in problem.vehicles)
         self.initial_load = [v.initial_load or (0,) * len(v.capacity) for v in problem.vehicles]
+        # by routing node: nobody may be on board when the vehicle gets there (breaks); never ruined
+        self.require_empty = [v.require_empty for v in problem.visits] + [False] * (2 * n_vehicles)
+        self.fixed = {i for i, r in enumerate(problem.requests) if self.require_empty[r.delivery]}
         self.request_of = [0] * n_visits
         for i, r in enumerate(problem.requests):
             self.request_of[r.delivery] = i
@@ -197,20 +248,23 @@ class _RuinRecreate:
         return routes if self._recreate(routes, []) else None
 
     def run(
-        self, routes: list[list[int]], deadline: float, cooling: tuple[float, float]
+        self, routes: list[list[int]], deadline: float | None, cooling: tuple[float, float],
+        iterations: int | None = None,
     ) -> tuple[list[list[int]], int, int]:
-        """Improve ``routes`` until ``deadline``; returns the best routes, their cost and the iterations.
+        """Improve ``routes`` until ``deadline`` (or after ``iterations``, whichever comes first); returns
+        the best routes, their cost and the iterations run.
 
-        The annealing temperature falls geometrically over the ``cooling`` (start, end) clock span.
+        The annealing temperature falls geometrically over the ``cooling`` (start, end) clock span, or
+        over the iterations when they are counted.
         """
         current = [list(r) for r in routes]
         current_cost = self.plan_cost(current)
         best, best_cost = [list(r) for r in current], current_cost
         start_temperature = self.options.start_temperature * current_cost
         temperature = start_temperature
-        iterations = 0
-        while time.monotonic() < deadline:
-            iterations += 1
+        done = 0
+        while (iterations is None or done < iterations) and (deadline is None or time.monotonic() < deadline):
+            done += 1
             candidate = [list(r) for r in current]
             removed = self._ruin(candidate)
             if not self._recreate(candidate, removed):
@@ -221,9 +275,60 @@ class _RuinRecreate:
                 current, current_cost = candidate, cost
                 if cost < best_cost:
                     best, best_cost = [list(r) for r in candidate], cost
-            progress = (time.monotonic() - cooling[0]) / max(1e-9, cooling[1] - cooling[0])
+            if iterations is not None:
+                progress = done / iterations
+            else:
+                progress = (time.monotonic() - cooling[0]) / max(1e-9, cooling[1] - cooling[0])
             temperature = start_temperature * (0.01 ** min(1.0, progress))
-        return best, best_cost, iterations
+        return best, best_cost, done
+
+    def feasible(self, routes: list[list[int]]) -> bool:
+        """Whether ``routes`` serve every mandatory request once, on a vehicle allowed to, and pass the
+        route check (times, capacity, nobody on board where a visit requires it empty)."""
+        where = {v: (k, pos) for k, route in enumerate(routes) for pos, v in enumerate(route)}
+        if sum(len(r) for r in routes) != len(where) or not all(0 <= v < self.n_visits for v in where):
+            return False
+        for i, r in enumerate(self.problem.requests):
+            placed = where.get(r.delivery)
+            picked = None if r.pickup is None else where.get(r.pickup)
+            if placed is None:
+                if r.drop_penalty is None or picked is not None:
+                    return False
+                continue
+            if placed[0] not in self.allowed[i]:
+                return False
+            if r.pickup is not None and (picked is None or picked[0] != placed[0] or picked[1] > placed[1]):
+                return False
+        for vehicle, route in enumerate(routes):
+            load = self.initial_load[vehicle]
+            for visit in route:
+                if self.require_empty[visit] and any(load):
+                    return False
+                load = tuple(a + b for a, b in zip(load, self.demand[visit], strict=True))
+                if any(x > c for x, c in zip(load, self.capacity[vehicle], strict=True)):
+                    return False
+            if self.scheduler.schedule(vehicle, route) is None:
+                return False
+        return True
+
+    def solution(self, routes: list[list[int]]) -> PdptwSolution | None:
+        """``routes`` as a solution timed by the route check; None if a route cannot be timed."""
+        solved = []
+        for vehicle, route in enumerate(routes):
+            times = self.scheduler.schedule(vehicle, route)
+            if times is None:
+                return None
+            solved.append(SolvedRoute(vehicle, tuple(PlannedVisit(v, t) for v, t in zip(route, times[1:-1],
+                                                                                          strict=True)),
+                                      times[0], times[-1]))
+        served = {v for r in routes for v in r}
+        unserved = tuple(i for i, r in enumerate(self.problem.requests) if r.delivery not in served)
+        return PdptwSolution(tuple(solved), unserved, self.plan_cost(routes) - self._penalty(routes), "LNS_ROUND",
+                             0.0, warm_start_used=True)
+
+    def _penalty(self, routes: list[list[int]]) -> int:
+        served = {v for r in routes for v in r}
+        return sum(r.drop_penalty or 0 for r in self.problem.requests if r.delivery not in served)
 
     def plan_cost(self, routes: list[list[int]]) -> int:
         """Travel cost of all routes plus drop penalties of the requests not on any route."""
@@ -242,7 +347,7 @@ class _RuinRecreate:
     # ----------------------------------------------------------------- ruin
     def _ruin(self, routes: list[list[int]]) -> list[int]:
         """Remove some requests from ``routes`` (in place); returns the removed request indices."""
-        on_route = list(dict.fromkeys(self.request_of[v] for r in routes for v in r))
+        on_route = [i for i in dict.fromkeys(self.request_of[v] for r in routes for v in r) if i not in self.fixed]
         if not on_route:
             return []
         share = int(len(on_route) * self.options.max_remove_share)
@@ -417,6 +522,7 @@ class _RuinRecreate:
         e_p, l_p, e_d, l_d = early[p], late[p], early[d], late[d]
         fits = self._fits_in(self.demand[p])
         ride = self.ride_limit[d]
+        empty = self.require_empty
         m = len(nodes)
         found = []
         for i in range(max(0, bisect_left(latest, e_p) - 1), m - 1):
@@ -434,7 +540,7 @@ class _RuinRecreate:
             path = t[p][b]
             for j in range(i + 1, m - 1):
                 nj, nk = nodes[j], nodes[j + 1]
-                if current > latest[j] or path + t[nj][d] > ride or not fits(spare[j]):
+                if empty[nj] or current > latest[j] or path + t[nj][d] > ride or not fits(spare[j]):
                     break
                 start_d = max(e_d, current + t[nj][d])
                 if start_d <= l_d and start_d + t[d][nk] <= latest[j + 1]:
@@ -456,6 +562,8 @@ class _RuinRecreate:
         found = []
         for j in range(len(nodes) - 1):
             a, b = nodes[j], nodes[j + 1]
+            if j > 0 and self.require_empty[a]:
+                break  # the rider on board would pass a visit where nobody may be on board
             start = max(self.earliest[d], earliest[j] + t[a][d])
             if start <= self.latest[d] and start + t[d][b] <= latest[j + 1]:
                 found.append((c[a][d] + c[d][b] - c[a][b], j, j))

@@ -1,4 +1,4 @@
-"""The slow path: re-optimize the plan in force with OR-Tools, and accept only what evaluation accepts.
+"""The slow path: re-optimize the plan in force, and accept only what evaluation accepts.
 
 The routes in force become a :class:`PdptwProblem`: each vehicle starts where it is (after its
 committed stops) at the time it is free, ends at its depot by its shift end, and carries its riders
@@ -8,6 +8,12 @@ current routes warm-start the search, so the answer is never worse than the plan
 budgets (live re-optimization) go to the OR-Tools adapter alone; budgets of ``LNS_MIN_BUDGET_S`` or
 more (batch planning) to the large-neighbourhood search of :mod:`dispatch.improve`, which wraps the
 same adapter (:func:`solver_for`).
+Live re-optimization (the service's background rounds and the simulator alike) follows one
+:class:`ReoptimizationPolicy`: every ``every_s`` seconds a round of ``iterations`` ruin-and-recreate
+iterations of the large-neighbourhood search (:meth:`dispatch.improve.LnsSolver.improve`, :func:`solve_round`)
+starts from the plan in force. A round's answer may arrive after the plan changed (a booking, a
+cancellation, a bus that moved on); :func:`rebase` then carries the answer over to the plan now in force
+instead of throwing it away.
 New requests (batch mode, e.g. tomorrow's pre-bookings) are optional: those the solver cannot fit
 come back unserved. Every route of the answer is checked with :func:`evaluate_route` before it is
 returned; a plan that fails is never applied. Evaluation schedules every stop as early as possible;
@@ -17,7 +23,7 @@ time (its ``earliest`` is raised, still inside the promised window).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
@@ -39,6 +45,28 @@ from dispatch.travel import LegTimes
 
 UNSERVED_PENALTY_S = 24 * 3600  # leaving a new request out costs more than any detour
 LNS_MIN_BUDGET_S = 5.0  # from this budget on, ruin-and-recreate rounds around OR-Tools pay off
+
+
+@dataclass(frozen=True)
+class ReoptimizationPolicy:
+    """How the plan in force is re-optimized while the service runs: one policy, read by the live service
+    (:mod:`api.settings` defaults to it) and by the simulator (:class:`simulation.engine.SimulationConfig`).
+
+    ``every_s``: seconds from the start of one round to the start of the next (simulated seconds in the
+    simulator; 0: never). ``iterations``: ruin-and-recreate iterations of one round — a fixed count, so
+    a round does the same work live and simulated, and repeats exactly for its seed. ``budget_s``: the
+    wall-time cap of a live round (a slow machine ends a round early); the simulator applies each round's
+    answer this many simulated seconds after the round started, as the live service would at worst, so
+    its answers are rebased onto a plan that changed meanwhile as live ones are.
+    """
+
+    every_s: float = 60.0
+    iterations: int = 200
+    budget_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.every_s < 0 or self.iterations < 1 or not self.budget_s > 0:
+            raise ValueError("every_s must not be negative, iterations and budget_s must be positive")
 
 
 @dataclass(frozen=True)
@@ -228,6 +256,130 @@ def solve_problem(problem: PdptwProblem, initial: Sequence[Sequence[int]] | None
         return solver_for(budget).solve(problem, budget, initial)
     except SolveFailedError as error:
         raise PlanRejectedError(str(error)) from error
+
+
+def solve_round(problem: PdptwProblem, initial: Sequence[Sequence[int]], policy: ReoptimizationPolicy,
+                seed: int = 0) -> PdptwSolution:
+    """One round of live re-optimization: :meth:`LnsSolver.improve` for the policy's iterations from the
+    plan in force (``initial``), capped at its ``budget_s``; repeats exactly for ``seed`` unless capped.
+    Plain, picklable values: the service's solver process runs it.
+
+    Raises :class:`PlanRejectedError` when the search cannot start from the plan in force."""
+    try:
+        return LnsSolver().improve(problem, initial, policy.iterations, seed, policy.budget_s)
+    except SolveFailedError as error:
+        raise PlanRejectedError(str(error)) from error
+
+
+def rebase(solved: Mapping[str, Sequence[Stop]], solved_from: Sequence[VehicleRoute],
+           routes: Sequence[VehicleRoute], legs: LegTimes) -> dict[str, tuple[Stop, ...]]:
+    """Carry an optimizer's routes ``solved`` (found for the routes ``solved_from``) over to the routes in
+    force now, ``routes`` (in-service vehicles), which changed meanwhile.
+
+    Each bus keeps its committed stops and then serves, in the order of ``solved``, the stops it was
+    given there that are still to serve now; served and cancelled requests drop out. A rider on board,
+    a request whose pickup is committed and a break stay with the bus they are on now; where ``solved``
+    put them elsewhere, their stops go to the cheapest feasible place on that bus — and if there is none,
+    that bus keeps its route in force, and the requests on it stay with it. Requests ``solved`` does not
+    hold for the bus that gets them (booked meanwhile, on a bus that left or joined service, displaced by
+    a bus that kept its route) are placed by best insertion. A stop that changed meanwhile (a stranded
+    rider's new pickup) is taken as it is now; one that did not is taken from ``solved`` (the optimizer
+    may have held a pickup later in its window). The routes returned are only candidates: the caller
+    evaluates each from where its bus is now.
+
+    Raises :class:`PlanRejectedError` naming the request that fits nowhere any more.
+    """
+    kept: set[str] = set()
+    while True:
+        try:
+            return _rebase(solved, solved_from, routes, legs, kept)
+        except _KeepRoute as conflict:
+            if conflict.vehicle_id in kept:
+                raise PlanRejectedError(str(conflict)) from conflict
+            kept.add(conflict.vehicle_id)
+
+
+class _KeepRoute(PlanRejectedError):
+    """A rider who must stay on a bus does not fit into the bus's rebased route."""
+
+    def __init__(self, vehicle_id: str, message: str) -> None:
+        super().__init__(message)
+        self.vehicle_id = vehicle_id
+
+
+def _rebase(solved: Mapping[str, Sequence[Stop]], solved_from: Sequence[VehicleRoute],
+            routes: Sequence[VehicleRoute], legs: LegTimes, kept: set[str]) -> dict[str, tuple[Stop, ...]]:
+    """:func:`rebase`, with the buses of ``kept`` keeping their routes in force."""
+    before = {(s.request_id, s.kind): s for r in solved_from for s in r.stops}
+    now_stops: dict[tuple[str, StopKind], Stop] = {}
+    owner: dict[tuple[str, StopKind], str] = {}
+    pinned: dict[str, str] = {}  # request -> the bus it must stay on
+    for route in routes:
+        vid = route.vehicle.id
+        pinned.update((r.request_id, vid) for r in route.state.onboard)
+        pinned.update((s.request_id, vid) for s in route.stops[:route.committed])
+        for stop in route.stops[route.committed:]:
+            now_stops[(stop.request_id, stop.kind)] = stop
+            owner[(stop.request_id, stop.kind)] = vid
+            if stop.kind is StopKind.BREAK or vid in kept:
+                pinned[stop.request_id] = vid
+    placed: set[tuple[str, StopKind]] = set()
+    scratch: list[VehicleRoute] = []
+    for route in routes:
+        vid = route.vehicle.id
+        if vid in kept:
+            scratch.append(route)
+            placed.update((s.request_id, s.kind) for s in route.stops[route.committed:])
+            continue
+        sequence = list(route.stops[:route.committed])
+        for stop in solved.get(vid, ()):
+            key = (stop.request_id, stop.kind)
+            if key not in now_stops or key in placed or pinned.get(stop.request_id, vid) != vid:
+                continue
+            current = now_stops[key]
+            sequence.append(stop if before.get(key) == current else current)
+            placed.add(key)
+        scratch.append(replace(route, stops=tuple(sequence)))
+    missing = [key for key in now_stops if key not in placed]
+    if not missing:
+        return {r.vehicle.id: r.stops for r in scratch}
+    index = {r.vehicle.id: k for k, r in enumerate(scratch)}
+    for key in [k for k in missing if k[0] in pinned]:  # stays on its bus: cheapest feasible place there
+        k = index[pinned[key[0]]]
+        stops = _insert_stop(scratch[k], now_stops[key], legs)
+        if stops is None:
+            raise _KeepRoute(pinned[key[0]], f"{key[0]} ({key[1].value}) no longer fits on {pinned[key[0]]}")
+        scratch[k] = replace(scratch[k], stops=stops)
+    for route in scratch:  # best insertion needs feasible routes
+        evaluation = evaluate_route(route.vehicle, route.state, route.stops, legs)
+        if not evaluation.feasible:
+            raise PlanRejectedError(f"vehicle {route.vehicle.id}: {evaluation.violations[0].message}")
+    for request_id in dict.fromkeys(k[0] for k in missing if k[0] not in pinned):
+        pickup, dropoff = now_stops[(request_id, StopKind.PICKUP)], now_stops[(request_id, StopKind.DROPOFF)]
+        found = best_insertion(scratch, pickup, dropoff, legs)
+        if found is None:
+            raise PlanRejectedError(f"{request_id} (on {owner[(request_id, StopKind.PICKUP)]} now) fits nowhere in "
+                                    "the optimizer's plan")
+        k = index[found.vehicle_id]
+        scratch[k] = replace(scratch[k], stops=found.stops)
+    return {r.vehicle.id: r.stops for r in scratch}
+
+
+def _insert_stop(route: VehicleRoute, stop: Stop, legs: LegTimes) -> tuple[Stop, ...] | None:
+    """``route``'s stops with ``stop`` at its cheapest feasible place after the committed stops (a drop-off
+    after its pickup), or None."""
+    stops = route.stops
+    first = route.committed
+    if stop.kind is StopKind.DROPOFF:
+        first = max([first] + [k + 1 for k, s in enumerate(stops)
+                               if s.request_id == stop.request_id and s.kind is StopKind.PICKUP])
+    best: tuple[int, tuple[Stop, ...]] | None = None
+    for k in range(first, len(stops) + 1):
+        trial = (*stops[:k], stop, *stops[k:])
+        evaluation = evaluate_route(route.vehicle, route.state, trial, legs)
+        if evaluation.feasible and (best is None or evaluation.drive_s < best[0]):
+            best = (evaluation.drive_s, trial)
+    return None if best is None else best[1]
 
 
 def finish(prepared: PreparedProblem, solution: PdptwSolution, legs: LegTimes) -> OptimizedPlan:

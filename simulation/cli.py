@@ -17,8 +17,9 @@ if TYPE_CHECKING:  # the heavy modules load only when a command runs
 DEMAND_HELP = "Demand CSV (format: docs/simulation.md); default: generated from the region's places."
 LEVEL_HELP = "Demand level in trips a day per 1,000 inhabitants of the region's places (replaces --requests)."
 RULES_HELP = "Service-rule overrides, e.g. 'max_wait_s=1200,pickup_window_s=600'."
-REOPT_EVERY_HELP = "Simulated minutes between re-optimizations (0: never)."
-REOPT_LIMIT_HELP = "OR-Tools seconds at most per re-optimization."
+REOPT_EVERY_HELP = ("Simulated minutes from one re-optimization round to the next (0: never); default: the live "
+                    "service's policy (dispatch.reoptimize.ReoptimizationPolicy).")
+REOPT_ITERATIONS_HELP = "Ruin-and-recreate iterations per re-optimization round; default: the live service's policy."
 OUT_HELP = "Directory for report.html and figures.json."
 
 
@@ -37,18 +38,20 @@ def _rules(text: str) -> ServiceRules:
         raise typer.BadParameter(str(error), param_hint="--rules") from error
 
 
-SOLUTIONS_HELP = ("OR-Tools solutions per re-optimization: a seed then repeats exactly (0: bounded by the "
-                  "time limit alone, which may differ from run to run).")
-
-
 def _scenario(network: RoadNetwork, buses: int, seats: int, requests: int, level: float | None,
-              demand: Path | None, seed: int, rules: str, reopt_every_min: int, reopt_limit_s: float,
-              reopt_solutions: int) -> Scenario:
+              demand: Path | None, seed: int, rules: str, reopt_every_min: float | None,
+              reopt_iterations: int | None) -> Scenario:
+    from dataclasses import replace
+
     from simulation.engine import SimulationConfig
     from simulation.runner import Scenario, requests_for_level
 
-    config = SimulationConfig(reopt_every_s=reopt_every_min * 60, reopt_limit_s=reopt_limit_s,
-                              reopt_solution_limit=reopt_solutions or None)
+    policy = SimulationConfig().reoptimization
+    if reopt_every_min is not None:
+        policy = replace(policy, every_s=reopt_every_min * 60)
+    if reopt_iterations is not None:
+        policy = replace(policy, iterations=reopt_iterations)
+    config = SimulationConfig(reoptimization=policy)
     count = requests if level is None else requests_for_level(network, level)
     return Scenario(buses=buses, seats=seats, requests=count, demand_file=demand, seed=seed,
                     rules=_rules(rules), config=config)
@@ -63,9 +66,8 @@ def simulate(
     demand: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)] = None,
     rules: Annotated[str, typer.Option(help=RULES_HELP)] = "",
     seed: int = 1,
-    reopt_every: Annotated[int, typer.Option(help=REOPT_EVERY_HELP)] = 15,
-    reopt_limit: Annotated[float, typer.Option(help=REOPT_LIMIT_HELP)] = 5.0,
-    reopt_solutions: Annotated[int, typer.Option(min=0, help=SOLUTIONS_HELP)] = 5,
+    reopt_every: Annotated[float | None, typer.Option(min=0, help=REOPT_EVERY_HELP)] = None,
+    reopt_iterations: Annotated[int | None, typer.Option(min=1, help=REOPT_ITERATIONS_HELP)] = None,
     out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("simulation-report"),
 ) -> None:
     """Simulate a service day through the real dispatcher and write an HTML report with its figures."""
@@ -75,7 +77,7 @@ def simulate(
 
     network = _load(region)
     scenario = _scenario(network, buses, seats, requests, demand_level, demand, seed, rules, reopt_every,
-                         reopt_limit, reopt_solutions)
+                         reopt_iterations)
     with tqdm(desc="requests", unit="req") as bar:
         outcome = simulate_day(scenario, network, out, bar.update)
     typer.echo(json.dumps({k: v for k, v in outcome.kpis.as_dict().items() if k != "occupancy"}, indent=1))
@@ -91,9 +93,8 @@ def sweep(
     demand: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)] = None,
     rules: Annotated[list[str] | None, typer.Option(help=RULES_HELP + " Repeat for each variant.")] = None,
     seed: int = 1,
-    reopt_every: int = 15,
-    reopt_limit: float = 5.0,
-    reopt_solutions: Annotated[int, typer.Option(min=0, help=SOLUTIONS_HELP)] = 5,
+    reopt_every: Annotated[float | None, typer.Option(min=0, help=REOPT_EVERY_HELP)] = None,
+    reopt_iterations: Annotated[int | None, typer.Option(min=1, help=REOPT_ITERATIONS_HELP)] = None,
     out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("simulation-sweep"),
 ) -> None:
     """Simulate one fixed demand with every fleet size under every rules variant; write the report."""
@@ -105,7 +106,7 @@ def sweep(
     sizes = sorted({int(b) for b in buses.split(",") if b.strip()})
     network = _load(region)
     scenario = _scenario(network, max(sizes), seats, requests, demand_level, demand, seed, "", reopt_every,
-                         reopt_limit, reopt_solutions)
+                         reopt_iterations)
     variants = {text or "default rules": _rules(text) for text in rules or [""]}
     trips = scenario_trips(scenario, network)
     with tqdm(total=len(trips) * len(sizes) * len(variants), desc="requests", unit="req") as bar:

@@ -1,7 +1,7 @@
 """A discrete-event simulation of one service day through the real :class:`~dispatch.dispatcher.Dispatcher`.
 
-The clock jumps from event to event: a rider asks (quote, then book), a rider cancels, the plan is
-re-optimized with OR-Tools. Before each event every bus is driven up to that moment the way a driver
+The clock jumps from event to event: a rider asks (quote, then book), a rider cancels, a round of
+re-optimization starts or its answer comes back. Before each event every bus is driven up to that moment the way a driver
 follows the plan: it waits where it is until the last moment that still reaches its next stop at the
 planned start, drives there along the road path (reporting positions on the way), arrives, lets riders
 board or alight (the rules' dwell), takes its break, or waits ``no_show_wait_s`` for a rider who does not
@@ -9,15 +9,20 @@ come. Idle buses report where they stand, and drive home when their shift ends. 
 cancellations are drawn per request from the seed before the day starts, so two runs with the same
 seed (and fleets of different sizes) see the same riders behave alike.
 
-Everything is deterministic for a seed. The OR-Tools re-optimization descends greedily and stops after
-``reopt_solution_limit`` solutions or at a local optimum, so that it repeats whatever the machine's
-speed; ``reopt_limit_s`` only caps its wall time (a search stopped by that cap may differ from run to
-run; ``None`` as the solution limit bounds the search by wall time alone, as the live service does).
+Re-optimization runs the live service's :class:`~dispatch.reoptimize.ReoptimizationPolicy` (the
+config's ``reoptimization``, by default the very policy the service defaults to): every ``every_s``
+simulated seconds a round of ``iterations`` ruin-and-recreate iterations starts from the plan in force
+(:func:`dispatch.reoptimize.solve_round`), and its answer is applied ``budget_s`` simulated seconds later —
+as late as a live round's answer comes back at worst — rebased onto whatever changed meanwhile
+(:meth:`Dispatcher.apply_reoptimization`). A round counts iterations, not seconds, so everything is
+deterministic for a seed whatever the machine's speed (only a round cut short by ``budget_s`` of wall
+time on a very slow machine would differ).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +30,11 @@ from enum import IntEnum
 
 import numpy as np
 
-from dispatch.dispatcher import Dispatcher, RequestStatus
+from dispatch.dispatcher import Dispatcher, ReoptimizationJob, RequestStatus
 from dispatch.evaluation import Violation, evaluate_route
 from dispatch.model import Offer, Rejection, Request, ServiceRules, StopKind, Vehicle
+from dispatch.pdptw import PdptwSolution
+from dispatch.reoptimize import PlanRejectedError, ReoptimizationPolicy, solve_round
 from dispatch.travel import LegTimes, TravelTimes
 
 PathFinder = Callable[[int, int], Sequence[int]]  # road nodes from one location to another, both included
@@ -35,13 +42,12 @@ PathFinder = Callable[[int, int], Sequence[int]]  # road nodes from one location
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """How riders, drivers and the optimizer behave. Probabilities in [0, 1], durations in seconds."""
+    """How riders, drivers and the optimizer behave. Probabilities in [0, 1], durations in seconds.
+    ``reoptimization`` is the live service's policy unless a study changes it (``every_s=0``: never)."""
 
     no_show_p: float = 0.03
     cancel_p: float = 0.05
-    reopt_every_s: int = 15 * 60  # 0: never re-optimize
-    reopt_limit_s: float = 5.0  # a cap: the solution limit (or a local optimum) ends a search first
-    reopt_solution_limit: int | None = 5
+    reoptimization: ReoptimizationPolicy = ReoptimizationPolicy()
     position_every_s: int = 60  # a moving bus reports its position at most this often
     check_every: int = 0  # check every route in force after every n-th event (0: never)
     seed: int = 0
@@ -49,10 +55,8 @@ class SimulationConfig:
     def __post_init__(self) -> None:
         if not (0 <= self.no_show_p <= 1 and 0 <= self.cancel_p <= 1):
             raise ValueError("no_show_p and cancel_p must lie in [0, 1]")
-        if min(self.reopt_every_s, self.position_every_s, self.check_every) < 0 or self.reopt_limit_s <= 0:
-            raise ValueError("intervals and limits must not be negative (the re-optimization limit positive)")
-        if self.reopt_solution_limit is not None and self.reopt_solution_limit < 1:
-            raise ValueError("the re-optimization's solution limit must be positive (or None)")
+        if min(self.position_every_s, self.check_every) < 0:
+            raise ValueError("intervals must not be negative")
 
 
 @dataclass
@@ -95,8 +99,10 @@ class SimulationResult:
     legs: list[Leg] = field(default_factory=list)
     plan_checks: int = 0
     violations: list[tuple[int, str, Violation]] = field(default_factory=list)  # (when, vehicle, what)
-    reoptimizations: int = 0
+    reoptimizations: int = 0  # rounds started
     reoptimizations_applied: int = 0
+    reoptimizations_rebased: int = 0  # applied onto a plan that changed while the round ran
+    reoptimization_iterations: int = 0  # ruin-and-recreate iterations of all rounds
     wall_s: float = 0.0
 
 
@@ -104,6 +110,7 @@ class _Kind(IntEnum):
     REOPTIMIZE = 0
     CANCEL = 1
     REQUEST = 2
+    REOPTIMIZED = 3  # a round's answer comes back
 
 
 def simulate(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes,
@@ -139,9 +146,11 @@ class _Simulation:
         self.events: list[tuple[int, int, int, str]] = []
         for k, request in enumerate(ordered):
             self._push(request.submitted_at, _Kind.REQUEST, k, request.id)
-        if config.reopt_every_s:  # from the first shift on: before it, no bus moves
+        self.policy = config.reoptimization
+        self.rounds: dict[str, tuple[ReoptimizationJob, PdptwSolution]] = {}  # round -> its job and answer
+        if self.policy.every_s:  # from the first shift on: before it, no bus moves
             first_shift = min(v.shift_start for v in vehicles)
-            self._push(max(self.start, first_shift) + config.reopt_every_s, _Kind.REOPTIMIZE, 0, "")
+            self._push(max(self.start, first_shift) + int(self.policy.every_s), _Kind.REOPTIMIZE, 0, "")
         self.requests = {r.id: r for r in ordered}
         self.steps = 0
 
@@ -157,8 +166,10 @@ class _Simulation:
                 self._ask(self.requests[key], at)
             elif kind is _Kind.CANCEL:
                 self._cancel(key, at)
-            else:
+            elif kind is _Kind.REOPTIMIZE:
                 self._reoptimize(at)
+            else:
+                self._reoptimized(key, at)
             self.dispatcher.drain_events()
             self.steps += 1
             if self.config.check_every and self.steps % self.config.check_every == 0:
@@ -197,12 +208,31 @@ class _Simulation:
             self.result.riders[request_id].outcome = "cancelled"
 
     def _reoptimize(self, now: int) -> None:
+        """A round starts from the plan in force; its answer comes back ``budget_s`` later."""
+        policy, d = self.policy, self.dispatcher
+        rounds = self.result.reoptimizations
         self.result.reoptimizations += 1
-        config = self.config
-        if self.dispatcher.reoptimize(now, config.reopt_limit_s, config.reopt_solution_limit) is not None:
+        answer_at = now + max(1, math.ceil(policy.budget_s))
+        if any(d.plan.route(v).stops for v in d.plan.vehicles):
+            try:
+                job = d.prepare_reoptimization()
+                solution = solve_round(job.prepared.problem, job.prepared.initial, policy, seed=rounds)
+            except PlanRejectedError:
+                pass
+            else:
+                self.result.reoptimization_iterations += solution.stats.get("lns_iterations", 0)
+                self.rounds[str(rounds)] = (job, solution)
+                self._push(answer_at, _Kind.REOPTIMIZED, rounds, str(rounds))
+        following = now + max(int(policy.every_s), answer_at - now)  # one round at a time, as live
+        if following <= self.end:
+            self._push(following, _Kind.REOPTIMIZE, 0, "")
+
+    def _reoptimized(self, key: str, now: int) -> None:
+        job, solution = self.rounds.pop(key)
+        rebased = job.plan_version != self.dispatcher.plan.version
+        if self.dispatcher.apply_reoptimization(job, solution, now) is not None:
             self.result.reoptimizations_applied += 1
-        if now + self.config.reopt_every_s <= self.end:
-            self._push(now + self.config.reopt_every_s, _Kind.REOPTIMIZE, 0, "")
+            self.result.reoptimizations_rebased += rebased
 
     def _check(self, now: int) -> None:
         """Evaluate every route in force with the checker's own travel times; record each violation."""

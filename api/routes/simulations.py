@@ -41,7 +41,8 @@ class SimulationCreate(BaseModel):
     requests: int | None = Field(default=None, ge=0, le=10_000)
     demand_level: float | None = Field(default=None, ge=0, le=1000)
     seed: int = 1
-    reoptimize_every_min: int = Field(default=15, ge=0, le=24 * 60, description="0: never")
+    reoptimize_every_min: int | None = Field(default=None, ge=0, le=24 * 60,
+                                             description="0: never; default: the live service's policy")
 
 
 class SimulationPublic(BaseModel):

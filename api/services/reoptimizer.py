@@ -1,11 +1,14 @@
 """Background re-optimization of the live plan: the slow path beside the riders' fast one.
 
-Every ``RUFBUS_REOPTIMIZE_EVERY_S`` seconds, on the worker that dispatches, the plan in force becomes a
-solver problem under the dispatcher's lock (milliseconds), OR-Tools works on it for
-``RUFBUS_REOPTIMIZE_BUDGET_S`` seconds *outside* the lock and in a child process of its own
-(:mod:`api.services.solver_process`) — quotes, bookings and drivers' reports go on meanwhile at full
-speed — and the answer is applied under the lock only if the plan did not change in between, every
-route passes evaluation and the buses drive no more than before
+Rounds follow the service's :class:`~dispatch.reoptimize.ReoptimizationPolicy` — the one the simulator
+runs (:attr:`api.settings.Settings.reoptimization`). A round starts every ``RUFBUS_REOPTIMIZE_EVERY_S``
+seconds (start to start; right after the previous one if that took longer) on the worker that
+dispatches: the plan in force becomes a solver problem under the dispatcher's lock (milliseconds), the
+large-neighbourhood search runs ``RUFBUS_REOPTIMIZE_ITERATIONS`` ruin-and-recreate iterations on it
+(at most ``RUFBUS_REOPTIMIZE_BUDGET_S`` seconds) *outside* the lock and in a child process of its own at
+the lowest priority (:mod:`api.services.solver_process`) — quotes, bookings and drivers' reports go on
+meanwhile at full speed — and the answer is applied under the lock if, rebased onto the plan now in force
+when that changed meanwhile, every route passes evaluation and the buses drive no more than before
 (:meth:`dispatch.dispatcher.Dispatcher.apply_reoptimization`). Applying is one
 :func:`~api.services.live_plan.plan_change`: the changed routes, the bookings that moved to another bus
 and a ``plan_reoptimized`` event are saved in one transaction; if that fails the plan is rolled back.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy import Engine
@@ -28,13 +32,13 @@ from api.services.solver_process import SolverProcess
 from dispatch.dispatcher import ReoptimizationJob
 from dispatch.events import EventKind
 from dispatch.pdptw import PdptwSolution
-from dispatch.reoptimize import PlanRejectedError
+from dispatch.reoptimize import PlanRejectedError, ReoptimizationPolicy
 
 logger = logging.getLogger(__name__)
 
 
 class BackgroundReoptimizer:
-    """A thread that re-optimizes ``live``'s plan every ``every_s`` seconds while ``is_dispatcher()``;
+    """A thread that re-optimizes ``live``'s plan in rounds of ``policy`` while ``is_dispatcher()``;
     ``session_info`` goes into the sessions it writes with (the fence of :mod:`api.live.fencing`)."""
 
     def __init__(
@@ -42,38 +46,40 @@ class BackgroundReoptimizer:
         live: LiveDispatch,
         engine: Engine,
         *,
-        every_s: float,
-        budget_s: float,
+        policy: ReoptimizationPolicy,
         is_dispatcher: Callable[[], bool],
         session_info: dict[str, object] | None = None,
     ) -> None:
         self._live, self._engine = live, engine
-        self._every_s, self._budget_s = every_s, budget_s
+        self._policy = policy
+        self._rounds = 0  # the seed of the next round
         self._is_dispatcher, self._session_info = is_dispatcher, dict(session_info or {})
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rufbus-reoptimizer", daemon=True)
         self._solver = SolverProcess()  # the searches run in a child process (see its module)
 
     def start(self) -> None:
-        """Start the thread (a period of 0 or less never starts it)."""
-        if self._every_s > 0:
+        """Start the thread (a period of 0 never starts it)."""
+        if self._policy.every_s > 0:
             self._thread.start()
 
     def stop(self) -> None:
         """Stop after the round under way."""
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=self._budget_s + 10)
+            self._thread.join(timeout=self._policy.budget_s + 10)
         self._solver.close()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._every_s):
-            if not self._is_dispatcher():
-                continue
-            try:
-                self.run_once()
-            except Exception:  # one failed round must not end re-optimization; the plan in force stays
-                logger.exception("background re-optimization failed")
+        pause = self._policy.every_s
+        while not self._stop.wait(pause):
+            started = time.monotonic()
+            if self._is_dispatcher():
+                try:
+                    self.run_once()
+                except Exception:  # one failed round must not end re-optimization; the plan in force stays
+                    logger.exception("background re-optimization failed")
+            pause = max(0.0, self._policy.every_s - (time.monotonic() - started))
 
     def run_once(self) -> bool:
         """One round; whether a new plan was applied and saved."""
@@ -87,8 +93,9 @@ class BackgroundReoptimizer:
             except PlanRejectedError as error:
                 logger.warning("re-optimization skipped: %s", error)
                 return False
+        seed, self._rounds = self._rounds, self._rounds + 1
         try:
-            solution = self._solver.solve(job.prepared, self._budget_s)
+            solution = self._solver.solve_round(job.prepared, self._policy, seed)
         except PlanRejectedError as error:
             logger.warning("re-optimization found nothing: %s", error)
             return False

@@ -107,8 +107,8 @@ def simulation_jobs(request: Request) -> SimulationJobs:
 
 
 def build_scenario(jobs: SimulationJobs, *, buses: int, seats: int, wheelchair_spaces: int, rules: dict,
-                   requests: int | None, demand_level: float | None, seed: int, reoptimize_every_min: int
-                   ) -> Scenario:
+                   requests: int | None, demand_level: float | None, seed: int,
+                   reoptimize_every_min: int | None) -> Scenario:
     """The scenario an operator asked for: rules over the defaults (422 ``invalid_rules``), demand as a
     request count or a level (trips a day per 1,000 inhabitants; exactly one of them)."""
     if (requests is None) == (demand_level is None):
@@ -118,9 +118,12 @@ def build_scenario(jobs: SimulationJobs, *, buses: int, seats: int, wheelchair_s
     except (TypeError, ValueError) as error:
         raise InvalidRequest("invalid_rules", str(error), [str(error)]) from error
     count = requests if requests is not None else requests_for_level(jobs.network, demand_level or 0.0)
+    policy = SimulationConfig().reoptimization  # the live service's unless the operator changes the period
+    if reoptimize_every_min is not None:
+        policy = replace(policy, every_s=reoptimize_every_min * 60)
     return Scenario(buses=buses, seats=seats, wheelchair_spaces=wheelchair_spaces, rules=parsed,
                     requests=count, seed=seed,
-                    config=SimulationConfig(reopt_every_s=reoptimize_every_min * 60))
+                    config=SimulationConfig(reoptimization=policy))
 
 
 def report_of(job: SimulationJob) -> str:

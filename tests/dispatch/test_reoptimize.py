@@ -8,12 +8,19 @@ import numpy as np
 import pytest
 
 from dispatch.batch import plan_batch
-from dispatch.dispatcher import BookedTrip, Dispatcher, RequestStatus
+from dispatch.dispatcher import BookedTrip, Dispatcher, ReoptimizationJob, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
-from dispatch.model import Offer, Rejection, Request, ServiceRules, TimeType, Vehicle
-from dispatch.pdptw import SearchBudget
-from dispatch.reoptimize import LNS_MIN_BUDGET_S, solve_prepared
+from dispatch.model import Offer, Rejection, Request, ServiceRules, StopKind, TimeType, Vehicle
+from dispatch.pdptw import PdptwSolution, SearchBudget
+from dispatch.reoptimize import (
+    LNS_MIN_BUDGET_S,
+    ReoptimizationPolicy,
+    finish,
+    rebase,
+    solve_prepared,
+    solve_round,
+)
 from dispatch.travel import MatrixTravelTimes
 from tests.dispatch.scenarios import minutes
 
@@ -114,22 +121,155 @@ def test_a_solution_found_off_the_plan_is_applied_when_nothing_changed_meanwhile
     assert event.data["applied"] is True
 
 
-def test_a_solution_of_a_plan_that_changed_meanwhile_is_not_applied():
-    """A booking made while the optimizer ran changes the plan version: the solution is dropped, the
-    plan (with the new booking) stays as it is, and the event gives the reason."""
+POLICY = ReoptimizationPolicy(every_s=60, iterations=150, budget_s=120)
+
+
+def live_round(dispatcher: Dispatcher, seed: int = 0) -> tuple[ReoptimizationJob, PdptwSolution]:
+    """A live round of ``POLICY`` on the plan in force, as the service's solver process runs it."""
+    job = dispatcher.prepare_reoptimization()
+    return job, solve_round(job.prepared.problem, job.prepared.initial, POLICY, seed)
+
+
+def assert_promises_kept(dispatcher: Dispatcher) -> None:
+    """Every route passes evaluation, every active booking is on its bus's route (or on board), every
+    pickup starts inside its promised window and every drop-off by its promised latest arrival, and no
+    stop's bounds are wider than the promise."""
+    assert_all_routes_feasible(dispatcher)
+    assert dispatcher.plan.check() == []
+    for vehicle_id in dispatcher.plan.vehicles:
+        route, evaluation = dispatcher.plan.route(vehicle_id), dispatcher.plan.evaluation(vehicle_id)
+        for stop, start in zip(route.stops, evaluation.start, strict=True):
+            if stop.kind is StopKind.BREAK:
+                continue
+            promise = dispatcher.plan.booking(stop.request_id).promise
+            if stop.kind is StopKind.PICKUP:
+                assert promise.window_start <= stop.earliest <= start <= stop.latest <= promise.window_end
+            else:
+                assert start <= stop.latest <= promise.latest_dropoff
+
+
+def last_reoptimization(dispatcher: Dispatcher) -> dict:
+    """The data of the last ``plan_reoptimized`` event."""
+    return [e for e in dispatcher.drain_events() if e.kind is EventKind.PLAN_REOPTIMIZED][-1].data
+
+
+def test_a_round_of_the_live_policy_improves_the_plan_and_repeats_exactly():
+    """A round counts iterations, not seconds: two rounds with one seed give the same routes; applied, the
+    plan drives less and keeps every promise."""
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
     book_random_day(dispatcher, 3, 20, 30)
-    job = dispatcher.prepare_reoptimization()
-    solution = solve_prepared(job.prepared, SearchBudget(1.0))
+    (job, first), (_, second) = live_round(dispatcher), live_round(dispatcher)
+    assert first.routes == second.routes and first.stats["lns_iterations"] == POLICY.iterations
+    result = dispatcher.apply_reoptimization(job, first, 0)
+    assert result is not None and result.drive_s_after < result.drive_s_before
+    assert_promises_kept(dispatcher)
+
+
+def test_a_booking_made_while_the_optimizer_ran_is_rebased_into_its_answer():
+    """A booking made while the round ran changes the plan: the answer is not thrown away but rebased —
+    the optimizer's order for the others, the new booking by best insertion — and applied, every route
+    passing evaluation, every promise kept, the new rider planned, the event saying it was rebased."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    booked = book_random_day(dispatcher, 3, 20, 30)
+    job, solution = live_round(dispatcher)
     offer = dispatcher.quote(Request("late", 3, 7, TimeType.LEAVE_AFTER, minutes(60), 0), 0)
     assert isinstance(offer, Offer) and isinstance(dispatcher.book("late", 0), BookedTrip)
+    dispatcher.drain_events()
+    before = sum(dispatcher.plan.evaluation(v).drive_s for v in dispatcher.plan.vehicles)
+    result = dispatcher.apply_reoptimization(job, solution, 0)
+    assert result is not None and result.drive_s_after <= result.drive_s_before == before
+    assert last_reoptimization(dispatcher) | {"drive_s_before": 0, "drive_s_after": 0} == {
+        "applied": True, "rebased": True, "drive_s_before": 0, "drive_s_after": 0}
+    planned = {s.request_id for v in dispatcher.plan.vehicles for s in dispatcher.plan.route(v).stops}
+    assert planned == {*booked, "late"}
+    assert_promises_kept(dispatcher)
+
+
+def test_a_booking_cancelled_while_the_optimizer_ran_drops_out_of_its_answer():
+    """A rider cancels while the round runs: the rebased answer serves everyone else and not them."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    booked = book_random_day(dispatcher, 3, 20, 30)
+    job, solution = live_round(dispatcher)
+    gone = booked[len(booked) // 2]
+    dispatcher.cancel(gone, 0)
+    result = dispatcher.apply_reoptimization(job, solution, 0)
+    assert result is not None
+    planned = {s.request_id for v in dispatcher.plan.vehicles for s in dispatcher.plan.route(v).stops}
+    assert planned == set(booked) - {gone}
+    assert_promises_kept(dispatcher)
+
+
+def serve_first_stop(dispatcher: Dispatcher, vehicle_id: str) -> tuple[str, int]:
+    """The bus drives to its first stop and serves it as planned (a rider boards or alights); returns the
+    rider and the time the bus leaves."""
+    stop = dispatcher.plan.route(vehicle_id).stops[0]
+    start = dispatcher.plan.evaluation(vehicle_id).start[0]
+    dispatcher.arrive(vehicle_id, start)
+    if stop.kind is StopKind.PICKUP:
+        dispatcher.pick_up(vehicle_id, stop.request_id, start + stop.service_s)
+    else:
+        dispatcher.drop_off(vehicle_id, stop.request_id, start + stop.service_s)
+    return stop.request_id, start + stop.service_s
+
+
+def test_a_bus_that_moved_on_while_the_optimizer_ran_keeps_its_rider_and_the_answer_is_rebased():
+    """While the round runs, the busiest bus picks up its first rider: the rebased answer is evaluated
+    from where that bus is now; that rider stays on it (their drop-off is on its route), the stop
+    served drops out, and every promise holds."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    book_random_day(dispatcher, 3, 20, 30)
+    job, solution = live_round(dispatcher)
+    busiest = max(dispatcher.plan.vehicles, key=lambda v: len(dispatcher.plan.route(v).stops))
+    assert dispatcher.plan.route(busiest).stops[0].kind is StopKind.PICKUP
+    rider, now = serve_first_stop(dispatcher, busiest)
+    dispatcher.drain_events()
+    result = dispatcher.apply_reoptimization(job, solution, now)
+    assert result is not None, last_reoptimization(dispatcher)
+    assert [(s.request_id, s.kind) for s in dispatcher.plan.route(busiest).stops if s.request_id == rider] == [
+        (rider, StopKind.DROPOFF)]
+    assert dispatcher.plan.booking(rider).vehicle_id == busiest
+    assert_promises_kept(dispatcher)
+
+
+def test_a_rider_the_answer_moved_to_another_bus_but_who_boarded_meanwhile_stays_on_their_bus():
+    """The optimizer's answer puts a rider on another bus; meanwhile their own bus picked them up. The
+    rebase keeps them on the bus they are on: their drop-off goes to its cheapest feasible place there,
+    and the other bus does not get them."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    book_random_day(dispatcher, 3, 20, 30)
+    job, solution = live_round(dispatcher)
+    answer = finish(job.prepared, solution, dispatcher.legs).stops
+    own = next(v for v in answer if dispatcher.plan.route(v).stops[0].kind is StopKind.PICKUP)
+    other = next(v for v in answer if v != own)
+    rider = dispatcher.plan.route(own).stops[0].request_id
+    moved = {v: tuple(s for s in stops if s.request_id != rider) for v, stops in answer.items()}
+    moved[other] += tuple(s for stops in answer.values() for s in stops if s.request_id == rider)
+    serve_first_stop(dispatcher, own)
+    routes, _ = dispatcher.plan.vehicle_routes()
+    rebased = rebase(moved, job.prepared.routes, routes, dispatcher.legs)
+    assert [s.kind for s in rebased[own] if s.request_id == rider] == [StopKind.DROPOFF]
+    assert all(s.request_id != rider for s in rebased[other])
+    for vehicle_id, stops in rebased.items():
+        assert dispatcher.plan.evaluate(vehicle_id, stops).feasible
+
+
+def test_a_rebased_answer_that_breaks_a_promise_is_refused_with_the_reason():
+    """While the round runs a booking is cancelled (the plan changes) and a bus reports itself two hours
+    behind: the rebased answer would make that bus miss promised windows, so it is refused, the event
+    names the bus and the broken rule, and no route changes."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    booked = book_random_day(dispatcher, 3, 20, 30)
+    job, solution = live_round(dispatcher)
+    busiest = max(dispatcher.plan.vehicles, key=lambda v: len(dispatcher.plan.route(v).stops))
+    dispatcher.cancel(next(r for r in booked if dispatcher.plan.booking(r).vehicle_id != busiest), 0)
+    state = dispatcher.plan.state(busiest)
+    dispatcher.vehicle_position(busiest, state.location, state.available_at + minutes(120))
     routes = {v: dispatcher.plan.route(v) for v in dispatcher.plan.vehicles}
     dispatcher.drain_events()
     assert dispatcher.apply_reoptimization(job, solution, 0) is None
+    event = last_reoptimization(dispatcher)
+    assert event["applied"] is False and busiest in event["reason"], event
     assert {v: dispatcher.plan.route(v) for v in dispatcher.plan.vehicles} == routes
-    event = dispatcher.drain_events()[-1]
-    assert event.kind is EventKind.PLAN_REOPTIMIZED and event.data == {
-        "applied": False, "reason": "the plan changed while the optimizer ran"}
 
 
 def test_a_search_bounded_by_solutions_repeats_exactly():

@@ -7,7 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from api.settings import Settings
 from dispatch.model import DAY_S, Request, ServiceRules, TimeType, Vehicle
+from dispatch.reoptimize import ReoptimizationPolicy
 from simulation.engine import SimulationConfig, simulate
 from simulation.kpis import compute_kpis
 from simulation.runner import Scenario, run_scenario, scenario_trips
@@ -15,7 +17,8 @@ from simulation.study import sweep
 from tests.dispatch.scenarios import line_travel
 
 H = 3600
-QUIET = SimulationConfig(no_show_p=0.0, cancel_p=0.0, reopt_every_s=0)
+NEVER = ReoptimizationPolicy(every_s=0)
+QUIET = SimulationConfig(no_show_p=0.0, cancel_p=0.0, reoptimization=NEVER)
 
 
 def hand_made_day(config: SimulationConfig = QUIET):
@@ -70,14 +73,22 @@ def test_cancelled_riders_are_not_driven():
 
 
 def small_day(**changes) -> Scenario:
-    return Scenario(**{"buses": 3, "requests": 150, "seed": 5, "config": SimulationConfig(reopt_every_s=0)}
+    return Scenario(**{"buses": 3, "requests": 150, "seed": 5, "config": SimulationConfig(reoptimization=NEVER)}
                     | changes)
 
 
+def test_the_simulator_runs_the_live_services_reoptimization_policy():
+    """One policy, read by both: the simulator's default is the service's default (interval, iterations,
+    budget), and a service configured otherwise hands that policy on as one value."""
+    assert SimulationConfig().reoptimization == ReoptimizationPolicy() == Settings().reoptimization
+    changed = Settings(reoptimize_every_s=30, reoptimize_iterations=50, reoptimize_budget_s=2)
+    assert changed.reoptimization == ReoptimizationPolicy(every_s=30, iterations=50, budget_s=2)
+
+
 def test_a_seed_reproduces_the_same_key_figures(network):
-    """Two runs of the same seeded day, re-optimized every 15 minutes (each search bounded by its number
-    of solutions, not by wall time), give the same key figures; another seed gives others."""
-    config = SimulationConfig(reopt_every_s=15 * 60, reopt_limit_s=30.0, reopt_solution_limit=5)
+    """Two runs of the same seeded day, re-optimized in rounds of a fixed number of iterations (not
+    bounded by wall time), give the same key figures; another seed gives others."""
+    config = SimulationConfig(reoptimization=ReoptimizationPolicy(every_s=15 * 60, iterations=30, budget_s=30))
     first, second = (compute_kpis(run_scenario(small_day(config=config), network)).as_dict()
                      for _ in range(2))
     assert first["reoptimizations"] > 0
@@ -89,15 +100,17 @@ def test_a_seed_reproduces_the_same_key_figures(network):
 
 
 def test_every_plan_of_a_day_passes_route_evaluation(network):
-    """After every event of a day with cancellations and OR-Tools re-optimization every 15 minutes, each
+    """After every event of a day with cancellations and re-optimization rounds every 5 minutes whose
+    answers come back 4 minutes later (so that most are rebased onto a plan that changed meanwhile), each
     bus's route in force passes :func:`dispatch.evaluation.evaluate_route` with the checker's own travel
     times. (No-shows are off: a rider who does not come keeps the bus ``no_show_wait_s`` at the stop,
     which the dispatcher does not plan for; see the README.)"""
-    config = SimulationConfig(no_show_p=0.0, cancel_p=0.1, reopt_every_s=15 * 60, reopt_limit_s=0.05,
-                              check_every=1)
+    policy = ReoptimizationPolicy(every_s=5 * 60, iterations=20, budget_s=4 * 60)
+    config = SimulationConfig(no_show_p=0.0, cancel_p=0.1, reoptimization=policy, check_every=1)
     result = run_scenario(small_day(requests=120, config=config), network)
     assert result.plan_checks > 120
     assert result.reoptimizations_applied > 0
+    assert result.reoptimizations_rebased > 0
     assert result.violations == []
     assert compute_kpis(result).served > 60
 
@@ -112,8 +125,15 @@ def test_more_buses_never_serve_fewer_riders(network):
     assert served[0] < served[-1]
 
 
-@pytest.mark.parametrize("bad", [{"no_show_p": 1.5}, {"reopt_limit_s": 0}, {"reopt_solution_limit": 0}])
+@pytest.mark.parametrize("bad", [{"no_show_p": 1.5}, {"position_every_s": -1}])
 def test_invalid_configuration_is_refused(bad):
-    """Probabilities outside [0, 1] and a zero optimizer budget are refused."""
+    """Probabilities outside [0, 1] and negative intervals are refused."""
     with pytest.raises(ValueError):
         SimulationConfig(**bad)
+
+
+@pytest.mark.parametrize("bad", [{"every_s": -1}, {"iterations": 0}, {"budget_s": 0}])
+def test_invalid_reoptimization_policy_is_refused(bad):
+    """A negative interval, no iterations or no time for a round are refused."""
+    with pytest.raises(ValueError):
+        ReoptimizationPolicy(**bad)

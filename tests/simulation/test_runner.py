@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from dispatch.model import DAY_S
+from dispatch.reoptimize import ReoptimizationPolicy
 from routing.stops import read_places
 from simulation.demand_csv import read_demand, write_demand
 from simulation.engine import SimulationConfig
@@ -14,7 +15,7 @@ from simulation.runner import Scenario, requests_for_level, run_scenario, second
 from tests.simulation.conftest import LIECHTENSTEIN
 from tests.simulation.test_demand_csv import EXAMPLE
 
-QUIET = SimulationConfig(reopt_every_s=0)
+QUIET = SimulationConfig(reoptimization=ReoptimizationPolicy(every_s=0))
 
 
 def test_dates_map_to_day_one():
