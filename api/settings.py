@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     @property
     def reoptimization(self) -> ReoptimizationPolicy:
         """The background re-optimization's policy (the simulator's default unless set otherwise)."""
-        return ReoptimizationPolicy(self.reoptimize_every_s, self.reoptimize_iterations, self.reoptimize_budget_s)
+        return ReoptimizationPolicy(every_s=self.reoptimize_every_s, iterations=self.reoptimize_iterations,
+                                    budget_s=self.reoptimize_budget_s)
 
     @property
     def demo_users_enabled(self) -> bool:

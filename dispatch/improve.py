@@ -20,7 +20,8 @@ re-optimizer's breaks), which the insertion test keeps clear and the ruin never 
 
 :meth:`LnsSolver.improve` is the anytime form the live re-optimization uses: a fixed number of
 ruin-and-recreate iterations from the plan in force, without the polisher, so that a round repeats
-exactly for a seed (the simulator runs the very rounds the live service runs). Uses only the :class:`~dispatch.pdptw.PdptwSolver` protocol and
+exactly for a seed (the simulator runs the very rounds the live service runs). Uses only the
+:class:`~dispatch.pdptw.PdptwSolver` protocol and
 :mod:`dispatch.pdptw` types.
 """
 
@@ -323,8 +324,8 @@ class _RuinRecreate:
                                       times[0], times[-1]))
         served = {v for r in routes for v in r}
         unserved = tuple(i for i, r in enumerate(self.problem.requests) if r.delivery not in served)
-        return PdptwSolution(tuple(solved), unserved, self.plan_cost(routes) - self._penalty(routes), "LNS_ROUND",
-                             0.0, warm_start_used=True)
+        cost = self.plan_cost(routes) - self._penalty(routes)
+        return PdptwSolution(tuple(solved), unserved, cost, "LNS_ROUND", 0.0, warm_start_used=True)
 
     def _penalty(self, routes: list[list[int]]) -> int:
         served = {v for r in routes for v in r}
@@ -347,7 +348,8 @@ class _RuinRecreate:
     # ----------------------------------------------------------------- ruin
     def _ruin(self, routes: list[list[int]]) -> list[int]:
         """Remove some requests from ``routes`` (in place); returns the removed request indices."""
-        on_route = [i for i in dict.fromkeys(self.request_of[v] for r in routes for v in r) if i not in self.fixed]
+        on_route = [i for i in dict.fromkeys(self.request_of[v] for r in routes for v in r)
+                    if i not in self.fixed]
         if not on_route:
             return []
         share = int(len(on_route) * self.options.max_remove_share)

@@ -358,8 +358,8 @@ def _rebase(solved: Mapping[str, Sequence[Stop]], solved_from: Sequence[VehicleR
         pickup, dropoff = now_stops[(request_id, StopKind.PICKUP)], now_stops[(request_id, StopKind.DROPOFF)]
         found = best_insertion(scratch, pickup, dropoff, legs)
         if found is None:
-            raise PlanRejectedError(f"{request_id} (on {owner[(request_id, StopKind.PICKUP)]} now) fits nowhere in "
-                                    "the optimizer's plan")
+            raise PlanRejectedError(f"{request_id} (on {owner[(request_id, StopKind.PICKUP)]} now) fits "
+                                    "nowhere in the optimizer's plan")
         k = index[found.vehicle_id]
         scratch[k] = replace(scratch[k], stops=found.stops)
     return {r.vehicle.id: r.stops for r in scratch}

@@ -17,9 +17,10 @@ if TYPE_CHECKING:  # the heavy modules load only when a command runs
 DEMAND_HELP = "Demand CSV (format: docs/simulation.md); default: generated from the region's places."
 LEVEL_HELP = "Demand level in trips a day per 1,000 inhabitants of the region's places (replaces --requests)."
 RULES_HELP = "Service-rule overrides, e.g. 'max_wait_s=1200,pickup_window_s=600'."
-REOPT_EVERY_HELP = ("Simulated minutes from one re-optimization round to the next (0: never); default: the live "
-                    "service's policy (dispatch.reoptimize.ReoptimizationPolicy).")
-REOPT_ITERATIONS_HELP = "Ruin-and-recreate iterations per re-optimization round; default: the live service's policy."
+REOPT_EVERY_HELP = ("Simulated minutes from one re-optimization round to the next (0: never); default: the "
+                    "live service's policy (dispatch.reoptimize.ReoptimizationPolicy).")
+REOPT_ITERATIONS_HELP = ("Ruin-and-recreate iterations per re-optimization round; default: the live "
+                         "service's policy.")
 OUT_HELP = "Directory for report.html and figures.json."
 
 

@@ -1,11 +1,11 @@
 """A discrete-event simulation of one service day through the real :class:`~dispatch.dispatcher.Dispatcher`.
 
 The clock jumps from event to event: a rider asks (quote, then book), a rider cancels, a round of
-re-optimization starts or its answer comes back. Before each event every bus is driven up to that moment the way a driver
-follows the plan: it waits where it is until the last moment that still reaches its next stop at the
-planned start, drives there along the road path (reporting positions on the way), arrives, lets riders
-board or alight (the rules' dwell), takes its break, or waits ``no_show_wait_s`` for a rider who does not
-come. Idle buses report where they stand, and drive home when their shift ends. No-shows and
+re-optimization starts or its answer comes back. Before each event every bus is driven up to that moment
+the way a driver follows the plan: it waits where it is until the last moment that still reaches its next
+stop at the planned start, drives there along the road path (reporting positions on the way), arrives, lets
+riders board or alight (the rules' dwell), takes its break, or waits ``no_show_wait_s`` for a rider who
+does not come. Idle buses report where they stand, and drive home when their shift ends. No-shows and
 cancellations are drawn per request from the seed before the day starts, so two runs with the same
 seed (and fleets of different sizes) see the same riders behave alike.
 
@@ -47,7 +47,7 @@ class SimulationConfig:
 
     no_show_p: float = 0.03
     cancel_p: float = 0.05
-    reoptimization: ReoptimizationPolicy = ReoptimizationPolicy()
+    reoptimization: ReoptimizationPolicy = field(default_factory=ReoptimizationPolicy)
     position_every_s: int = 60  # a moving bus reports its position at most this often
     check_every: int = 0  # check every route in force after every n-th event (0: never)
     seed: int = 0

@@ -42,8 +42,8 @@ def _lowest_priority() -> None:
 
 
 class SolverProcess:
-    """Runs :func:`dispatch.reoptimize.solve_round` and :func:`~dispatch.reoptimize.solve_problem` in one child
-    process, one search at a time."""
+    """Runs :func:`dispatch.reoptimize.solve_round` and :func:`~dispatch.reoptimize.solve_problem` in one
+    child process, one search at a time."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None

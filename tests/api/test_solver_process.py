@@ -19,7 +19,7 @@ from api.services.solver_process import BACKGROUND_NICENESS, SolverProcess
 from dispatch.dispatcher import Dispatcher, ReoptimizationJob
 from dispatch.evaluation import evaluate_route
 from dispatch.model import StopKind
-from dispatch.reoptimize import PlanRejectedError, finish
+from dispatch.reoptimize import PlanRejectedError, ReoptimizationPolicy, finish
 from tests.api.test_reoptimizer import CLIENT, client  # noqa: F401  (the app with eight booked trips)
 from tests.dispatch.test_reoptimize import (
     RULES,
@@ -29,7 +29,7 @@ from tests.dispatch.test_reoptimize import (
     plane_matrix,
 )
 
-BUDGET_S = 0.5
+POLICY = ReoptimizationPolicy(iterations=30, budget_s=30)  # a live round (it ends on its iterations)
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_the_childs_solution_is_checked_by_our_evaluation_and_keeps_everyone(sol
     evaluation, with every booked request kept and nobody unserved; the dispatcher applies it and its
     plan stays feasible with the same riders."""
     dispatcher, job, booked = world
-    solution = solver.solve(job.prepared, BUDGET_S)
+    solution = solver.solve_round(job.prepared, POLICY)
     plan = finish(job.prepared, solution, dispatcher.legs)
     assert plan.evaluations and all(e.feasible for e in plan.evaluations.values())
     for vehicle_id, stops in plan.stops.items():
@@ -111,7 +111,7 @@ def test_a_childs_solution_that_breaks_a_rule_or_loses_a_rider_is_rejected(solve
     """The child's answer is not trusted: the same answer with one bus's route reversed (drop-offs before
     pick-ups) or left out is refused by ``finish`` and not applied by the dispatcher."""
     dispatcher, job, _ = world
-    solution = solver.solve(job.prepared, BUDGET_S)
+    solution = solver.solve_round(job.prepared, POLICY)
     longest = max(range(len(solution.routes)), key=lambda k: len(solution.routes[k].visits))
     assert len(solution.routes[longest].visits) >= 2
     reversed_route = replace(solution.routes[longest], visits=solution.routes[longest].visits[::-1])
@@ -131,11 +131,11 @@ def test_the_search_runs_in_another_process_at_the_lowest_priority(solver, world
     its own priority."""
     _, job, _ = world
     own_niceness = os.getpriority(os.PRIO_PROCESS, 0)
-    solver.solve(job.prepared, BUDGET_S)
+    solver.solve_round(job.prepared, POLICY)
     pid = the_child(solver)
     assert os.getpriority(os.PRIO_PROCESS, pid) == BACKGROUND_NICENESS == 19
     assert os.getpriority(os.PRIO_PROCESS, 0) == own_niceness
-    solver.solve(job.prepared, BUDGET_S)
+    solver.solve_round(job.prepared, POLICY)
     assert the_child(solver) == pid, "one child serves search after search"
 
 
@@ -143,13 +143,13 @@ def test_a_killed_child_fails_one_search_and_the_next_starts_a_new_child(solver,
     """SIGKILL the child: the next search raises PlanRejectedError (the round finds nothing, the plan in
     force stays); the one after that succeeds in a new child at the lowest priority."""
     dispatcher, job, _ = world
-    solver.solve(job.prepared, BUDGET_S)
+    solver.solve_round(job.prepared, POLICY)
     killed = the_child(solver)
     os.kill(killed, signal.SIGKILL)
     wait_gone(killed)
     with pytest.raises(PlanRejectedError):
-        solver.solve(job.prepared, BUDGET_S)
-    solution = solver.solve(job.prepared, BUDGET_S)
+        solver.solve_round(job.prepared, POLICY)
+    solution = solver.solve_round(job.prepared, POLICY)
     child = the_child(solver)
     assert child != killed
     assert os.getpriority(os.PRIO_PROCESS, child) == BACKGROUND_NICENESS
@@ -161,13 +161,13 @@ def test_a_child_killed_during_a_search_fails_that_search_and_the_next_starts_a_
     """SIGKILL the child while it searches: that search raises PlanRejectedError at once (not at the end
     of its budget); the next search succeeds in a new child."""
     dispatcher, job, _ = world
-    solver.solve(job.prepared, BUDGET_S)  # the child is up (its start-up is not part of what is timed)
+    solver.solve_round(job.prepared, POLICY)  # the child is up (its start-up is not part of what is timed)
     killed = the_child(solver)
     outcome: list[BaseException | None] = []
 
     def search() -> None:
         try:
-            solver.solve(job.prepared, 5.0)
+            solver.solve_round(job.prepared, ReoptimizationPolicy(iterations=10**6, budget_s=5.0))
             outcome.append(None)
         except BaseException as error:  # handed to the test's thread
             outcome.append(error)
@@ -181,7 +181,7 @@ def test_a_child_killed_during_a_search_fails_that_search_and_the_next_starts_a_
     assert not searching.is_alive() and time.monotonic() - started < 4.0
     assert len(outcome) == 1 and isinstance(outcome[0], PlanRejectedError), outcome
     wait_gone(killed)
-    solution = solver.solve(job.prepared, BUDGET_S)
+    solution = solver.solve_round(job.prepared, POLICY)
     assert the_child(solver) != killed
     assert dispatcher.apply_reoptimization(job, solution, 0) is not None
 
@@ -189,13 +189,13 @@ def test_a_child_killed_during_a_search_fails_that_search_and_the_next_starts_a_
 def test_close_ends_the_child_and_a_later_search_starts_a_new_one(solver, world):
     """``close()`` ends the child within seconds; a later search works, in a new child."""
     dispatcher, job, _ = world
-    solver.solve(job.prepared, BUDGET_S)
+    solver.solve_round(job.prepared, POLICY)
     first = the_child(solver)
     solver.close()
     wait_gone(first)
     assert solver._pool is None
     solver.close()  # closing twice is harmless
-    solution = solver.solve(job.prepared, BUDGET_S)
+    solution = solver.solve_round(job.prepared, POLICY)
     second = the_child(solver)
     assert second != first
     assert finish(job.prepared, solution, dispatcher.legs).evaluations

@@ -225,8 +225,8 @@ def test_a_bus_that_moved_on_while_the_optimizer_ran_keeps_its_rider_and_the_ans
     dispatcher.drain_events()
     result = dispatcher.apply_reoptimization(job, solution, now)
     assert result is not None, last_reoptimization(dispatcher)
-    assert [(s.request_id, s.kind) for s in dispatcher.plan.route(busiest).stops if s.request_id == rider] == [
-        (rider, StopKind.DROPOFF)]
+    stops = dispatcher.plan.route(busiest).stops
+    assert [(s.request_id, s.kind) for s in stops if s.request_id == rider] == [(rider, StopKind.DROPOFF)]
     assert dispatcher.plan.booking(rider).vehicle_id == busiest
     assert_promises_kept(dispatcher)
 

@@ -73,7 +73,8 @@ def test_cancelled_riders_are_not_driven():
 
 
 def small_day(**changes) -> Scenario:
-    return Scenario(**{"buses": 3, "requests": 150, "seed": 5, "config": SimulationConfig(reoptimization=NEVER)}
+    return Scenario(**{"buses": 3, "requests": 150, "seed": 5,
+                       "config": SimulationConfig(reoptimization=NEVER)}
                     | changes)
 
 
@@ -88,7 +89,8 @@ def test_the_simulator_runs_the_live_services_reoptimization_policy():
 def test_a_seed_reproduces_the_same_key_figures(network):
     """Two runs of the same seeded day, re-optimized in rounds of a fixed number of iterations (not
     bounded by wall time), give the same key figures; another seed gives others."""
-    config = SimulationConfig(reoptimization=ReoptimizationPolicy(every_s=15 * 60, iterations=30, budget_s=30))
+    policy = ReoptimizationPolicy(every_s=15 * 60, iterations=30, budget_s=30)
+    config = SimulationConfig(reoptimization=policy)
     first, second = (compute_kpis(run_scenario(small_day(config=config), network)).as_dict()
                      for _ in range(2))
     assert first["reoptimizations"] > 0
