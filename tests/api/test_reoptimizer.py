@@ -114,3 +114,15 @@ def test_a_round_that_cannot_be_saved_leaves_the_plan_as_it_was(client, monkeypa
     assert live_plan(client) == before == saved_plan(client)
     with Session(client.app.state.engine) as session:
         assert session.exec(select(Event).where(Event.kind == EventKind.PLAN_REOPTIMIZED)).all() == []
+
+
+def test_the_apps_rounds_follow_the_settings_policy_which_defaults_to_the_simulators(client):
+    """The background rounds run the policy of the settings (here: rounds off, 1 s cap, the default
+    iterations), and the settings' default policy is the one the simulator runs."""
+    from api.settings import Settings
+    from dispatch.reoptimize import ReoptimizationPolicy
+    from simulation.engine import SimulationConfig
+
+    assert client.app.state.reoptimizer._policy == ReoptimizationPolicy(
+        every_s=0, iterations=ReoptimizationPolicy().iterations, budget_s=1)
+    assert Settings().reoptimization == SimulationConfig().reoptimization
