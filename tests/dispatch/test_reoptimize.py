@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from dispatch.batch import plan_batch
 from dispatch.dispatcher import BookedTrip, Dispatcher, ReoptimizationJob, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
-from dispatch.model import Offer, Rejection, Request, ServiceRules, StopKind, TimeType, Vehicle
+from dispatch.model import Break, Offer, Rejection, Request, ServiceRules, StopKind, TimeType, Vehicle
 from dispatch.pdptw import PdptwSolution, SearchBudget
 from dispatch.reoptimize import (
     LNS_MIN_BUDGET_S,
@@ -163,6 +164,21 @@ def test_a_round_of_the_live_policy_improves_the_plan_and_repeats_exactly():
     result = dispatcher.apply_reoptimization(job, first, 0)
     assert result is not None and result.drive_s_after < result.drive_s_before
     assert_promises_kept(dispatcher)
+
+
+def test_a_round_never_carries_a_rider_through_a_drivers_break():
+    """Buses with a lunch break at the depot (nobody on board): many rounds of the live policy, seeded
+    differently, each give routes that keep every break empty and every promise."""
+    lunch = (Break(minutes(60), minutes(150), minutes(30)),)
+    dispatcher = Dispatcher([replace(v, breaks=lunch) for v in fleet(3)], RULES, plane_matrix(5, 30), 0)
+    book_random_day(dispatcher, 5, 30, 30)
+    for seed in range(3):
+        job = dispatcher.prepare_reoptimization()
+        solution = solve_round(job.prepared.problem, job.prepared.initial, POLICY, seed)
+        plan = finish(job.prepared, solution, dispatcher.legs)  # raises if a break is not empty
+        assert all(e.feasible for e in plan.evaluations.values())
+        dispatcher.apply_reoptimization(job, solution, 0)
+        assert_promises_kept(dispatcher)
 
 
 def test_a_booking_made_while_the_optimizer_ran_is_rebased_into_its_answer():
