@@ -416,11 +416,10 @@ class Dispatcher:
             keep(str(error))
             return None
         rebased = job.plan_version != self._plan.version
-        routes, _ = self._plan.vehicle_routes()
         stops = result.stops
         if rebased:
             try:
-                stops = rebase(result.stops, job.prepared.routes, routes, self.legs)
+                stops = rebase(result.stops, job.prepared.routes, self._plan.vehicle_routes()[0], self.legs)
             except PlanRejectedError as error:
                 keep(f"the plan changed while the optimizer ran and its answer does not fit it: {error}")
                 return None
