@@ -60,9 +60,9 @@ class ReoptimizationPolicy:
     its answers are rebased onto a plan that changed meanwhile as live ones are.
     """
 
-    every_s: float = 300.0
+    every_s: float = 600.0
     iterations: int = 200
-    budget_s: float = 30.0
+    budget_s: float = 60.0
 
     def __post_init__(self) -> None:
         if self.every_s < 0 or self.iterations < 1 or not self.budget_s > 0:
