@@ -150,7 +150,8 @@ class Dispatcher:
         state = self._plan.state(vehicle_id)
         if state.in_service:
             raise DispatchError("already_in_service", f"vehicle {vehicle_id!r} is in service")
-        self._plan = self._plan.with_state(replace(state, in_service=True, available_at=max(now, state.available_at)))
+        self._plan = self._plan.with_state(
+            replace(state, in_service=True, available_at=max(now, state.available_at)))
         self._set_route(self._plan.route(vehicle_id), now)
         self._emit(EventKind.VEHICLE_IN_SERVICE, now, vehicle_id)
 
@@ -167,7 +168,8 @@ class Dispatcher:
         self._plan = self._plan.restored(bookings, states)
         for vehicle_id, route in routes.items():
             if route.vehicle_id != self._plan.known_vehicle(vehicle_id):
-                raise DispatchError("route_mismatch", f"route of {route.vehicle_id!r} given for {vehicle_id!r}")
+                raise DispatchError("route_mismatch",
+                                    f"route of {route.vehicle_id!r} given for {vehicle_id!r}")
             self._set_route(route, now)
         return self._plan.check()
 
@@ -176,8 +178,8 @@ class Dispatcher:
         self._emit(EventKind.ROUTE_CHANGED, now, route.vehicle_id, plan_version=self._plan.version,
                    stops=len(route.stops))
 
-    def _emit(self, kind: EventKind, time: int, /, vehicle_id: str | None = None, request_id: str | None = None,
-              **data: Any) -> None:
+    def _emit(self, kind: EventKind, time: int, /, vehicle_id: str | None = None,
+              request_id: str | None = None, **data: Any) -> None:
         self._events.append(DomainEvent(kind, time, vehicle_id, request_id, data))
 
     def _book(self, booking: Booking) -> None:
@@ -190,7 +192,8 @@ class Dispatcher:
             raise DispatchError("duplicate_request", f"request {request.id!r} exists already")
         bounds = check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs)
         found = None if isinstance(bounds, Rejection) else search(
-            self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), self.rules, self.weights)
+            self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), self.rules,
+            self.weights)
         if found is None or isinstance(bounds, Rejection):
             rejection = bounds if isinstance(bounds, Rejection) else Rejection(
                 request.id, RejectionCause.NO_VEHICLE_IN_TIME, "no bus can take this trip at that time",
@@ -290,15 +293,16 @@ class Dispatcher:
     def _serve_next(self, vehicle_id: str, request_id: str, kind: StopKind, now: int) -> Stop:
         stop = self._next_stop(vehicle_id)
         if stop.request_id != request_id or stop.kind is not kind:
-            raise DispatchError("not_next_stop",
-                                f"the next stop of {vehicle_id!r} is the {stop.kind.value} of {stop.request_id!r}")
+            raise DispatchError("not_next_stop", f"the next stop of {vehicle_id!r} is the "
+                                                 f"{stop.kind.value} of {stop.request_id!r}")
         route, state = self._plan.routes[vehicle_id], self._plan.states[vehicle_id]
         onboard = state.onboard
         if kind is StopKind.PICKUP:
             onboard = (*onboard, OnboardRider(request_id, stop.seats, stop.wheelchairs, now))
         elif kind is StopKind.DROPOFF:
             onboard = tuple(r for r in onboard if r.request_id != request_id)
-        self._plan = self._plan.with_state(replace(state, location=stop.location, available_at=now, onboard=onboard))
+        self._plan = self._plan.with_state(
+            replace(state, location=stop.location, available_at=now, onboard=onboard))
         self._set_route(replace(route, stops=route.stops[1:], committed=0), now)
         return stop
 
@@ -327,8 +331,9 @@ class Dispatcher:
         state = self._plan.states[vehicle_id]
         allowed_from = max(stop.earliest, state.available_at) + self.rules.no_show_wait_s
         if now < allowed_from:
-            raise DispatchError("too_early_for_no_show",
-                                f"wait until {allowed_from} before reporting a no-show ({allowed_from - now} s)")
+            raise DispatchError(
+                "too_early_for_no_show",
+                f"wait until {allowed_from} before reporting a no-show ({allowed_from - now} s)")
         self._plan = self._plan.with_state(replace(state, location=stop.location, available_at=now))
         self._remove_stops(vehicle_id, request_id, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.NO_SHOW))
@@ -351,8 +356,8 @@ class Dispatcher:
         stranded = {r.request_id for r in state.onboard}
         for request_id in dict.fromkeys(s.request_id for s in route.stops if s.kind is not StopKind.BREAK):
             booking = self._plan.booking_table[request_id]
-            moved = replan_rider(self._plan, booking, state if request_id in stranded else None, now, self.rules,
-                                 self.weights)
+            moved = replan_rider(self._plan, booking, state if request_id in stranded else None, now,
+                                 self.rules, self.weights)
             if moved is None:
                 rejection = Rejection(request_id, RejectionCause.VEHICLE_OUT_OF_SERVICE,
                                       "the bus broke down and no other bus can take this trip")
@@ -415,7 +420,8 @@ class Dispatcher:
         if broken is not None:  # a bus moved while the optimizer ran
             keep(f"vehicle {broken}: {evaluations[broken].violations[0].message}")
             return None
-        result = replace(result, evaluations=evaluations, drive_s_after=sum(e.drive_s for e in evaluations.values()))
+        result = replace(result, evaluations=evaluations,
+                         drive_s_after=sum(e.drive_s for e in evaluations.values()))
         applied = result.drive_s_after <= result.drive_s_before
         if applied:
             self._apply(result, now)

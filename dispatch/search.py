@@ -69,8 +69,8 @@ def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, we
     return tuple(sorted(found))
 
 
-def replan_rider(plan: Plan, booking: Booking, stranded_at: VehicleState | None, now: int, rules: ServiceRules,
-                 weights: CostWeights) -> tuple[Booking, tuple[Stop, ...]] | None:
+def replan_rider(plan: Plan, booking: Booking, stranded_at: VehicleState | None, now: int,
+                 rules: ServiceRules, weights: CostWeights) -> tuple[Booking, tuple[Stop, ...]] | None:
     """Another bus for a rider of a bus taken out of service: the booking as it becomes and the new stops
     of the bus that takes the rider, or None when no bus can. A rider waiting for the bus keeps the promised
     window; a rider on board (``stranded_at``: where the bus stands) gets a new pickup there, from ``now``
