@@ -18,11 +18,12 @@ def test_a_small_day_in_hindsight_serves_what_fits_and_names_the_rest():
                 Request("C", 1, 2, TimeType.LEAVE_AFTER, 4 * 3600, 3 * 3600)]
     result = plan_hindsight([Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600)], ServiceRules(),
                             line_travel(range(11)), requests, time_limit_s=1.0)
-    assert (result.requests, result.served, result.passengers_served) == (3, 2, 3)
-    assert result.rejected == {"outside_hours": 1}
-    assert result.vehicle_km == 16.0
-    assert result.wait_mean_s == 0 and result.ride_time_factor == 1.0
-    assert result.violations == ()
+    figures = result.figures
+    assert (figures.requests, figures.served, figures.passengers_served) == (3, 2, 3)
+    assert figures.rejected == {"outside_hours": 1}
+    assert figures.vehicle_km == 16.0 and figures.vehicle_km_per_served_passenger == 5.333
+    assert figures.wait_mean_min == 0 and figures.wait_p95_min == 0 and figures.ride_time_factor == 1.0
+    assert result.violations == () and result.time_limit_s == 1.0
 
 
 def test_more_demand_than_one_bus_can_carry_is_partly_served_and_still_feasible():
@@ -31,5 +32,5 @@ def test_more_demand_than_one_bus_can_carry_is_partly_served_and_still_feasible(
     requests = [Request(f"r{k}", 0, 10, TimeType.LEAVE_AFTER, T0, T0 - 3600) for k in range(6)]
     result = plan_hindsight([Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600)], ServiceRules(),
                             line_travel(range(11)), requests, time_limit_s=1.0)
-    assert result.served == 4 and result.rejected == {"no_vehicle_in_time": 2}
+    assert result.figures.served == 4 and result.figures.rejected == {"no_vehicle_in_time": 2}
     assert result.violations == ()
