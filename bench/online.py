@@ -40,7 +40,7 @@ from routing.network import RoadNetwork
 from simulation.compare import DayFigures, OfferLatency, offer_latency, online_figures, ratios
 from simulation.demand_csv import Trip
 from simulation.engine import SimulationConfig
-from simulation.hindsight import hindsight_day
+from simulation.hindsight import HindsightResult, hindsight_day
 from simulation.runner import Scenario, run_scenario, scenario_trips
 
 EXAMPLE = Path("../shared/demand/example-liechtenstein.csv")
@@ -85,18 +85,20 @@ def _trips(day: Day) -> list[Trip]:
 
 @dataclass(frozen=True)
 class Measured:
-    """What one task measured: the day's figures, the offer latency (online) or the hindsight plan's
-    violations and time limit, and the wall time."""
+    """What one task measured: the day online (its figures and offer latency) or in hindsight."""
 
     figures: DayFigures
-    latency: OfferLatency | None
-    violations: tuple[str, ...]
-    wall_s: float
+    latency: OfferLatency | None = None
+    hindsight: HindsightResult | None = None
+    wall_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: the figures, then the latency (online) or the violations (hindsight)."""
-        extra = self.latency.as_dict() if self.latency is not None else {"violations": list(self.violations)}
-        return self.figures.as_dict() | extra | {"wall_s": round(self.wall_s, 2)}
+        """JSON-ready: the figures and the latency (online), or the hindsight result's figures, violations,
+        attempts and failure."""
+        if self.hindsight is not None:
+            return self.hindsight.as_dict()
+        latency = self.latency.as_dict() if self.latency is not None else {}
+        return self.figures.as_dict() | latency | {"wall_s": round(self.wall_s, 2)}
 
 
 def measure(task: Task) -> Measured:
@@ -105,9 +107,9 @@ def measure(task: Task) -> Measured:
     if task.window_s is None:
         planned = hindsight_day(task.day.scenario(task.buses, ServiceRules().pickup_window_s), network,
                                 task.hindsight_limit_s, trips)
-        return Measured(planned.figures, None, planned.violations, planned.wall_s)
+        return Measured(planned.figures, hindsight=planned, wall_s=planned.wall_s)
     result = run_scenario(task.day.scenario(task.buses, task.window_s), network, trips)
-    return Measured(online_figures(result), offer_latency(result), (), result.wall_s)
+    return Measured(online_figures(result), offer_latency(result), wall_s=result.wall_s)
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -127,13 +129,14 @@ def row(day: Day, buses: int, window_s: int, online: Measured, hindsight: Measur
         "hindsight_km_per_passenger": None, "km_per_passenger_ratio": None,
         "offer_p50_ms": latency.offer_p50_ms, "offer_p95_ms": latency.offer_p95_ms,
         "offer_p99_ms": latency.offer_p99_ms, "refusal_p99_ms": latency.refusal_p99_ms,
-        "hindsight_violations": None,
+        "hindsight_violations": None, "hindsight_failed": None,
     }
-    if hindsight is not None:
-        hi = hindsight.figures
-        flat |= {"hindsight_served": hi.served, "hindsight_served_pct": _pct(hi.served, hi.requests),
-                 "hindsight_km_per_passenger": hi.vehicle_km_per_served_passenger,
-                 "hindsight_violations": len(hindsight.violations)} | ratios(on, hi)
+    if hindsight is not None and hindsight.hindsight is not None:
+        hi, failed = hindsight.figures, hindsight.hindsight.failed
+        flat |= {"hindsight_violations": len(hindsight.hindsight.violations), "hindsight_failed": failed}
+        if not failed:  # a failed plan is no bound: no figures, no ratios
+            flat |= {"hindsight_served": hi.served, "hindsight_served_pct": _pct(hi.served, hi.requests),
+                     "hindsight_km_per_passenger": hi.vehicle_km_per_served_passenger} | ratios(on, hi)
     return flat | {"online": online.as_dict(), "hindsight": hindsight.as_dict() if hindsight else None}
 
 

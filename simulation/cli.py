@@ -12,6 +12,7 @@ import typer
 if TYPE_CHECKING:  # the heavy modules load only when a command runs
     from dispatch.model import ServiceRules
     from routing.network import RoadNetwork
+    from simulation.hindsight import HindsightResult
     from simulation.runner import Scenario
 
 DEMAND_HELP = "Demand CSV (format: docs/simulation.md); default: generated from the region's places."
@@ -96,9 +97,8 @@ def simulate(
     summary = outcome.summary()
     typer.echo(json.dumps(summary, indent=1))
     _write_json(json_out, summary)
-    if outcome.hindsight is not None and outcome.hindsight.violations:
-        typer.echo(f"the hindsight plan breaks {len(outcome.hindsight.violations)} rules", err=True)
-        raise typer.Exit(1)
+    if outcome.hindsight is not None and outcome.hindsight.failed:
+        _hindsight_failed(outcome.hindsight)
     typer.echo(f"report: {outcome.report}\nfigures: {outcome.data}")
 
 
@@ -125,7 +125,8 @@ def hindsight(
 
     Prints and writes (``--json``) requests, served, passengers_served, rejected (by cause), vehicle_km,
     vehicle_km_per_served_passenger, wait_mean_min, wait_p95_min, ride_time_factor, violations,
-    time_limit_s and wall_s. A plan that breaks a rule fails the command (exit code 1).
+    time_limit_s, wall_s, attempts and optimizer_failed. A plan that breaks a rule, or no plan from the
+    optimizer, fails the command (exit code 1).
     """
     from simulation.hindsight import hindsight_day
 
@@ -135,9 +136,16 @@ def hindsight(
     values = result.as_dict()
     typer.echo(json.dumps(values, indent=1))
     _write_json(json_out, values)
+    if result.failed:
+        _hindsight_failed(result)
+
+
+def _hindsight_failed(result: HindsightResult) -> None:
+    if result.optimizer_failed:
+        typer.echo(f"the optimizer returned no verified plan in {result.attempts} attempts", err=True)
     if result.violations:
         typer.echo(f"the hindsight plan breaks {len(result.violations)} rules", err=True)
-        raise typer.Exit(1)
+    raise typer.Exit(1)
 
 
 def sweep(

@@ -10,6 +10,11 @@ scenario (its fleet, rules and demand), so that the two can be set side by side
 
 The plan does not depend on the width of the promised pickup window: it is made within the requests' time
 bounds, and each rider's window is promised around the planned pickup afterwards.
+
+``plan_batch`` answers every request ``no_vehicle_in_time`` when its optimizer returns no verified plan
+(a search that fails, or a plan that breaks a rule). A day with requests fit to plan but nothing planned is
+therefore planned again (``ATTEMPTS`` in all); if every attempt ends so, the result says
+``optimizer_failed`` and the figures are those of the empty plan.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dispatch.batch import plan_batch
 from dispatch.dispatcher import Dispatcher
 from dispatch.evaluation import evaluate_route
 from dispatch.kpis import TripOutcome, ready_time
-from dispatch.model import Rejection, Request, ServiceRules, Vehicle
+from dispatch.model import Rejection, RejectionCause, Request, ServiceRules, Vehicle
 from dispatch.travel import LegTimes, TravelTimes
 from routing.network import RoadNetwork
 from simulation.compare import DayFigures, day_figures
@@ -31,21 +36,35 @@ from simulation.demand_csv import Trip, service_date
 from simulation.fleet import central_depot, make_fleet
 from simulation.runner import Scenario, scenario_trips, to_requests
 
+ATTEMPTS = 2
+
 
 @dataclass(frozen=True)
 class HindsightResult:
     """A day planned in hindsight: its figures (:class:`~simulation.compare.DayFigures`), every rule the
-    plan breaks in words (empty: it is feasible), the optimizer's time limit and the wall time taken."""
+    plan breaks in words (empty: it is feasible), the optimizer's time limit, the wall time taken, how
+    many times the day was planned and whether every attempt came back without a plan (module docstring).
+    """
 
     figures: DayFigures
     violations: tuple[str, ...]
     time_limit_s: float
     wall_s: float
+    attempts: int = 1
+    optimizer_failed: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """The plan breaks a rule, or the optimizer gave none."""
+        return bool(self.violations) or self.optimizer_failed
 
     def as_dict(self) -> dict:
-        """A JSON-ready dict: the figures, the violations, the time limit and the wall time."""
-        return self.figures.as_dict() | {"violations": list(self.violations),
-                                         "time_limit_s": self.time_limit_s, "wall_s": round(self.wall_s, 2)}
+        """A JSON-ready dict: the figures, the violations, the time limit, the wall time, the attempts and
+        whether the optimizer failed."""
+        return self.figures.as_dict() | {
+            "violations": list(self.violations), "time_limit_s": self.time_limit_s,
+            "wall_s": round(self.wall_s, 2), "attempts": self.attempts,
+            "optimizer_failed": self.optimizer_failed}
 
 
 def plan_hindsight(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes,
@@ -58,8 +77,15 @@ def plan_hindsight(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: Tra
     started = time.perf_counter()
     refused = refused or {}
     now = min([r.submitted_at for r in requests] + [v.shift_start for v in vehicles])
-    dispatcher = Dispatcher(vehicles, rules, travel, now)
-    outcome = plan_batch(dispatcher, requests, now, time_limit_s)
+    attempts, optimizer_failed = 0, True
+    while optimizer_failed and attempts < ATTEMPTS:
+        attempts += 1
+        dispatcher = Dispatcher(vehicles, rules, travel, now)
+        outcome = plan_batch(dispatcher, requests, now, time_limit_s)
+        answers = outcome.values()
+        optimizer_failed = (not any(not isinstance(o, Rejection) for o in answers)
+                            and any(o.cause is RejectionCause.NO_VEHICLE_IN_TIME for o in answers
+                                    if isinstance(o, Rejection)))
     plan, check_legs = dispatcher.plan, LegTimes(travel)
     violations = plan.check()
     drive_m = 0
@@ -83,7 +109,8 @@ def plan_hindsight(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: Tra
             direct_s=booking.bounds.direct_s))
     rejected = Counter(o.cause.value for o in outcome.values() if isinstance(o, Rejection)) + Counter(refused)
     figures = day_figures(trips, len(requests) + sum(refused.values()), rejected, drive_m)
-    return HindsightResult(figures, tuple(violations), time_limit_s, time.perf_counter() - started)
+    return HindsightResult(figures, tuple(violations), time_limit_s, time.perf_counter() - started, attempts,
+                           optimizer_failed)
 
 
 def hindsight_day(scenario: Scenario, network: RoadNetwork, time_limit_s: float,

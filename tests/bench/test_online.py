@@ -10,7 +10,8 @@ from bench.online import main
 ROW_KEYS = {"day", "seed", "buses", "window_s", "requests", "online_served", "online_served_pct",
             "hindsight_served", "hindsight_served_pct", "served_ratio", "online_km_per_passenger",
             "hindsight_km_per_passenger", "km_per_passenger_ratio", "offer_p50_ms", "offer_p95_ms",
-            "offer_p99_ms", "refusal_p99_ms", "hindsight_violations", "online", "hindsight"}
+            "offer_p99_ms", "refusal_p99_ms", "hindsight_violations", "hindsight_failed", "online",
+            "hindsight"}
 
 
 def test_a_tiny_day_on_two_buses_gives_a_row_per_window_and_a_summary_per_fleet(tmp_path):
@@ -27,7 +28,7 @@ def test_a_tiny_day_on_two_buses_gives_a_row_per_window_and_a_summary_per_fleet(
     assert cells == [("seed 1", 2, 300), ("seed 1", 2, 600)]
     for row in data["rows"]:
         assert set(row) == ROW_KEYS
-        assert row["requests"] == 30 and row["hindsight_violations"] == 0
+        assert row["requests"] == 30 and row["hindsight_violations"] == 0 and not row["hindsight_failed"]
         assert row["hindsight_served"] >= row["online_served"] > 0
         assert row["served_ratio"] == round(row["online_served"] / row["hindsight_served"], 4)
         assert row["online"]["offers"] + row["online"]["refusals"] <= 30
