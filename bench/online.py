@@ -85,31 +85,38 @@ def _trips(day: Day) -> list[Trip]:
 
 @dataclass(frozen=True)
 class Measured:
-    """What one task measured: the day online (its figures and offer latency) or in hindsight."""
+    """What one task measured: the day online (its figures and offer latency) or in hindsight; the wall
+    time and the processor time this process spent on it (less than the wall time on a busy machine,
+    where a time-bounded search gets less done)."""
 
     figures: DayFigures
     latency: OfferLatency | None = None
     hindsight: HindsightResult | None = None
     wall_s: float = 0.0
+    cpu_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: the figures and the latency (online), or the hindsight result's figures, violations,
-        attempts and failure."""
+        attempts and failure; the processor time."""
+        cpu = {"cpu_s": round(self.cpu_s, 2)}
         if self.hindsight is not None:
-            return self.hindsight.as_dict()
+            return self.hindsight.as_dict() | cpu
         latency = self.latency.as_dict() if self.latency is not None else {}
-        return self.figures.as_dict() | latency | {"wall_s": round(self.wall_s, 2)}
+        return self.figures.as_dict() | latency | {"wall_s": round(self.wall_s, 2)} | cpu
 
 
 def measure(task: Task) -> Measured:
     """Run one task in this process: the day online (figures and latency) or in hindsight."""
     network, trips = _network(), _trips(task.day)
+    cpu = time.process_time()
     if task.window_s is None:
         planned = hindsight_day(task.day.scenario(task.buses, ServiceRules().pickup_window_s), network,
                                 task.hindsight_limit_s, trips)
-        return Measured(planned.figures, hindsight=planned, wall_s=planned.wall_s)
+        return Measured(planned.figures, hindsight=planned, wall_s=planned.wall_s,
+                        cpu_s=time.process_time() - cpu)
     result = run_scenario(task.day.scenario(task.buses, task.window_s), network, trips)
-    return Measured(online_figures(result), offer_latency(result), wall_s=result.wall_s)
+    return Measured(online_figures(result), offer_latency(result), wall_s=result.wall_s,
+                    cpu_s=time.process_time() - cpu)
 
 
 def _pct(part: int, whole: int) -> float | None:
