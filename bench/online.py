@@ -15,7 +15,9 @@ and width holds the means over the days.
     python bench/online.py --buses 8 --windows 300,600,900 --json bench/out/promise-width.json
 
 The days and the online replay repeat exactly for a seed; the hindsight plan is bounded by wall time
-(``--hindsight-limit``), so on a busy machine it may differ a little from run to run.
+(``--hindsight-limit``), so on a busy machine it may differ from run to run, and 60 s is not converged:
+seed 1 on 8 buses served 576 and 591 in two runs at 60 s, 637 at 180 s and 643 at 300 s (2 shared cores,
+about 40 % of one for the search). Compare levers at one limit on one machine, and read ``cpu_s``.
 """
 
 from __future__ import annotations
