@@ -76,11 +76,14 @@ class PlannedTimes:
 @dataclass(frozen=True)
 class BookedTrip:
     """What :meth:`dispatch.dispatcher.Dispatcher.book` returns: the booking as the plan holds it, its
-    planned times and the version of the plan that holds it."""
+    planned times and the version of the plan that holds it; the vehicles whose routes the booking
+    changed, and the booked riders it moved to another bus (request id → new bus: a repaired offer)."""
 
     booking: Booking
     times: PlannedTimes
     plan_version: int
+    routes_changed: tuple[str, ...] = ()
+    moved: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def vehicle_id(self) -> str:

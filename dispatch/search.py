@@ -20,6 +20,7 @@ from dispatch.model import (
     time_bounds,
 )
 from dispatch.plan import Booking, Plan, RequestStatus
+from dispatch.repair import Placement, RepairOptions, repair
 from dispatch.rules import check_request, keep_promise, request_stops
 
 ALTERNATIVE_STEP_S = 15 * 60
@@ -36,6 +37,19 @@ def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, 
     routes, times = prefetched or plan.vehicle_routes()
     return best_insertion(routes, pickup, dropoff, plan.legs, weights, times,
                           prefetched=prefetched is not None)
+
+
+def place(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], rules: ServiceRules,
+          weights: CostWeights, options: RepairOptions) -> Placement | None:
+    """Where ``request`` (its pickup inside ``window``) goes: its best insertion into the routes in force
+    or, when none fits, a repair that moves a few booked riders within their promises
+    (:func:`dispatch.repair.repair`, bounded by ``options``); None when neither finds a place. The repair
+    costs nothing when the insertion succeeds."""
+    found = search(plan, request, bounds, window, rules, weights)
+    if found is not None:
+        return Placement.of_insertion(found)
+    pickup, dropoff = request_stops(request, bounds, window, rules)
+    return repair(plan, pickup, dropoff, weights, options)
 
 
 def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, weights: CostWeights
