@@ -36,19 +36,27 @@ class RepairOptions:
     ranked by travel time between the two pickups and between the two drop-offs plus the gap between
     their planned pickup and the request's earliest pickup. Attempts take out sets of one to
     ``max_removed`` of them, the most related first, at most ``max_attempts`` sets and for at most
-    ``time_budget_s`` seconds. ``max_attempts = 0`` turns the repair off.
+    ``time_budget_s`` seconds. Of the first ``successes`` attempts that fit everyone, the one that adds
+    the least driving wins. A rider taken out that fits nowhere may take the place of one of the
+    ``ejection_candidates`` riders most related to it, who is then put back in turn: at most
+    ``ejections`` times per attempt (an ejection chain). ``max_attempts = 0`` turns the repair off.
     """
 
     max_removed: int = 2
-    candidates: int = 8
-    max_attempts: int = 36
-    time_budget_s: float = 0.15
+    candidates: int = 12
+    max_attempts: int = 80
+    time_budget_s: float = 0.2
     horizon_s: int = 30 * 60
+    successes: int = 1
+    ejections: int = 0
+    ejection_candidates: int = 4
 
     def __post_init__(self) -> None:
-        if self.max_removed < 1 or self.candidates < 1:
-            raise ValueError("max_removed and candidates must be at least 1")
-        if self.max_attempts < 0 or self.time_budget_s < 0 or self.horizon_s < 0:
+        if self.max_removed < 1 or self.candidates < 1 or self.successes < 1:
+            raise ValueError("max_removed, candidates and successes must be at least 1")
+        bounds = (self.max_attempts, self.time_budget_s, self.horizon_s, self.ejections,
+                  self.ejection_candidates)
+        if min(bounds) < 0:
             raise ValueError("max_attempts, time_budget_s and horizon_s must not be negative")
 
     @property
@@ -111,13 +119,17 @@ def repair(plan: Plan, pickup: Stop, dropoff: Stop, weights: CostWeights, option
     deadline = time.perf_counter() + options.time_budget_s
     candidates = _related(plan, pickup, dropoff, options)
     ruined: dict[tuple[str, frozenset[str]], _Ruined | None] = {}
+    found: list[tuple[int, int, Placement]] = []  # (added driving, attempt, placement)
     for attempt, removed in enumerate(_removal_sets(candidates, options.max_removed)):
         if attempt >= options.max_attempts or time.perf_counter() > deadline:
-            return None
-        placement = _attempt(plan, pickup, dropoff, removed, weights, ruined)
+            break
+        placement = _attempt(plan, pickup, dropoff, removed, weights, ruined, options)
         if placement is not None:
-            return placement
-    return None
+            added = sum(e.drive_s - plan.evaluation(vid).drive_s for vid, e in placement.evaluations.items())
+            found.append((added, attempt, placement))
+            if len(found) >= options.successes:
+                break
+    return min(found, key=lambda f: f[:2])[2] if found else None
 
 
 def _related(plan: Plan, pickup: Stop, dropoff: Stop, options: RepairOptions) -> list[_Candidate]:
@@ -183,8 +195,31 @@ def _ruin(plan: Plan, vehicle_id: str, removed: frozenset[str], pickup: Stop, dr
     return _Ruined(shorter, evaluation, insertion)
 
 
+def _stops_of(plan: Plan, candidate: _Candidate) -> tuple[Stop, Stop]:
+    """A booked rider's pickup and drop-off as its route in ``plan`` holds them."""
+    route = plan.routes[candidate.vehicle_id]
+    pickup, dropoff = (s for s in route.stops if s.request_id == candidate.request_id)
+    return pickup, dropoff
+
+
+def _eject_for(trial: Plan, pickup: Stop, dropoff: Stop, taken: set[str], weights: CostWeights,
+               options: RepairOptions) -> tuple[Plan, _Candidate] | None:
+    """Make room for a rider who fits nowhere (``pickup``, ``dropoff``) by taking out one of the riders
+    most related to it (none of ``taken``): the plan with the swap made and the rider taken out."""
+    related = [c for c in _related(trial, pickup, dropoff, options) if c.request_id not in taken]
+    for candidate in related[:options.ejection_candidates]:
+        found = _ruin(trial, candidate.vehicle_id, frozenset((candidate.request_id,)), pickup, dropoff,
+                      weights)
+        if found is not None and found.insertion is not None:
+            insertion = found.insertion
+            swapped = trial.with_route(replace(found.route, stops=insertion.stops), insertion.evaluation)
+            return swapped, candidate
+    return None
+
+
 def _attempt(plan: Plan, pickup: Stop, dropoff: Stop, removed: tuple[_Candidate, ...], weights: CostWeights,
-             ruined: dict[tuple[str, frozenset[str]], _Ruined | None]) -> Placement | None:
+             ruined: dict[tuple[str, frozenset[str]], _Ruined | None], options: RepairOptions
+             ) -> Placement | None:
     """Take ``removed`` out, put the request in the cheapest freed route, then the riders back anywhere."""
     by_vehicle: dict[str, set[str]] = {}
     for candidate in removed:
@@ -210,19 +245,31 @@ def _attempt(plan: Plan, pickup: Stop, dropoff: Stop, removed: tuple[_Candidate,
             trial = trial.with_route(found.route, found.evaluation)
     cost = insertion.cost
     moved: dict[str, str] = {}
-    for candidate in removed:
-        stops = [s for s in plan.routes[candidate.vehicle_id].stops if s.request_id == candidate.request_id]
-        rider_pickup = next(s for s in stops if s.kind is StopKind.PICKUP)
-        rider_dropoff = next(s for s in stops if s.kind is StopKind.DROPOFF)
+    pending = list(removed)
+    taken = {c.request_id for c in removed} | {pickup.request_id}
+    ejections = options.ejections
+    while pending:
+        candidate = pending.pop(0)
+        rider_pickup, rider_dropoff = _stops_of(plan, candidate)
         routes, times = trial.vehicle_routes()
         placed = best_insertion(routes, rider_pickup, rider_dropoff, trial.legs, weights, times)
         if placed is None:
-            return None
-        route = trial.routes[placed.vehicle_id]
-        trial = trial.with_route(replace(route, stops=placed.stops), placed.evaluation)
-        cost += placed.added_drive_s
-        if placed.vehicle_id != candidate.vehicle_id:
-            moved[candidate.request_id] = placed.vehicle_id
+            swap = None if not ejections else _eject_for(trial, rider_pickup, rider_dropoff, taken, weights,
+                                                         options)
+            if swap is None:
+                return None
+            ejections -= 1
+            trial, ejected = swap
+            pending.append(ejected)
+            taken.add(ejected.request_id)
+            placed_on = ejected.vehicle_id
+        else:
+            route = trial.routes[placed.vehicle_id]
+            trial = trial.with_route(replace(route, stops=placed.stops), placed.evaluation)
+            cost += placed.added_drive_s
+            placed_on = placed.vehicle_id
+        if placed_on != candidate.vehicle_id:
+            moved[candidate.request_id] = placed_on
     changed = {vid: r.stops for vid, r in trial.routes.items() if r.stops != plan.routes[vid].stops}
     evaluations = {vid: trial.evaluation(vid) for vid in changed}
     if not all(e.feasible for e in evaluations.values()):

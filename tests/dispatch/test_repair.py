@@ -14,6 +14,8 @@ at T0 + 50 min, inside r1's window from T0 + 60 min) frees v2 for r2.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from dispatch.dispatcher import BookedTrip, Dispatcher, RequestStatus
@@ -158,6 +160,30 @@ def test_book_after_repair_searches_again_when_a_route_changed_and_never_promise
     assert_plan_feasible(d)
     assert (d.plan.booking("r1").vehicle_id, d.plan.booking("r3").vehicle_id) == ("v2", "v1")
     assert "r2" not in d.plan.bookings()
+
+
+def test_an_ejection_chain_makes_room_for_a_rider_taken_out():
+    """r1 takes two seats. r0 (loc 3 → 4 from T0 + 55 min) was booked on v1 before v3, a one-seat bus
+    from loc 0, came into service; with r0, v1 has no time for r1. Taking out r1 alone frees v2 for r2,
+    but r1 then fits nowhere: without an ejection r2 is refused; with one, r1 takes r0's place on v1 and
+    r0 moves to v3, within its promise."""
+    two_seats = (replace(bus("v1", 0), seats=2), replace(bus("v2", 10), seats=2))
+    r0, r1 = leave_after("r0", 3, 4, T0 + minutes(55)), leave_after("r1", 5, 6, T0 + minutes(60), seats=2)
+    answers = []
+    for ejections in (0, 1):
+        d = dispatcher(*two_seats, repair=RepairOptions(max_removed=1, ejections=ejections))
+        assert (book(d, r0).vehicle_id, book(d, r1).vehicle_id) == ("v1", "v2")
+        d.add_vehicle(bus("v3", 0), T0)
+        answers.append(d.quote(R2, T0))
+    refused, offered = answers
+    assert isinstance(refused, Rejection) and isinstance(offered, Offer)
+    promise = d.plan.booking("r0").promise
+    booked = d.book("r2", T0)
+    assert isinstance(booked, BookedTrip) and dict(booked.moved) == {"r1": "v1", "r0": "v3"}
+    assert_plan_feasible(d)
+    times = d.plan.planned_times("r0")
+    assert d.plan.booking("r0").promise == promise and times is not None and times.pickup is not None
+    assert promise.window_start <= times.pickup <= promise.window_end
 
 
 def test_plain_insertion_offers_carry_one_route_and_move_nobody():
