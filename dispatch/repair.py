@@ -40,6 +40,11 @@ class RepairOptions:
     the least driving wins. A rider taken out that fits nowhere may take the place of one of the
     ``ejection_candidates`` riders most related to it, who is then put back in turn: at most
     ``ejections`` times per attempt (an ejection chain). ``max_attempts = 0`` turns the repair off.
+
+    The defaults are the live service's, measured on generated days with 8 buses (more riders served
+    than without the repair, refusals p99 under 300 ms with 20 buses). ``time_budget_s`` is a cap
+    for slow machines and large fleets: where it ends a search before ``max_attempts`` does, the outcome
+    depends on the machine's speed.
     """
 
     max_removed: int = 2
@@ -47,8 +52,8 @@ class RepairOptions:
     max_attempts: int = 80
     time_budget_s: float = 0.2
     horizon_s: int = 30 * 60
-    successes: int = 1
-    ejections: int = 0
+    successes: int = 4
+    ejections: int = 1
     ejection_candidates: int = 4
 
     def __post_init__(self) -> None:
@@ -57,7 +62,7 @@ class RepairOptions:
         bounds = (self.max_attempts, self.time_budget_s, self.horizon_s, self.ejections,
                   self.ejection_candidates)
         if min(bounds) < 0:
-            raise ValueError("max_attempts, time_budget_s and horizon_s must not be negative")
+            raise ValueError("max_attempts, time_budget_s, horizon_s and the ejections must not be negative")
 
     @property
     def enabled(self) -> bool:
