@@ -198,7 +198,7 @@ class Dispatcher:
             raise DispatchError("duplicate_request", f"request {request.id!r} exists already")
         bounds = check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs)
         found = None if isinstance(bounds, Rejection) else place(
-            self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), self.rules,
+            self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), now, self.rules,
             self.weights, self.repair)
         if found is None or isinstance(bounds, Rejection):
             rejection = bounds if isinstance(bounds, Rejection) else Rejection(
@@ -239,7 +239,7 @@ class Dispatcher:
         pickup, _ = request_stops(pending.request, pending.bounds, offer.pickup_window, self.rules)
         routes = self._still_valid(pending, pickup)
         if routes is None:
-            found = place(self._plan, pending.request, pending.bounds, offer.pickup_window, self.rules,
+            found = place(self._plan, pending.request, pending.bounds, offer.pickup_window, now, self.rules,
                           self.weights, self.repair)
             if found is None:
                 return Rejection(request_id, RejectionCause.OFFER_NO_LONGER_FEASIBLE,

@@ -115,20 +115,23 @@ class _Ruined:
     insertion: Insertion | None
 
 
-def repair(plan: Plan, pickup: Stop, dropoff: Stop, weights: CostWeights, options: RepairOptions
+def repair(plan: Plan, pickup: Stop, dropoff: Stop, now: int, weights: CostWeights, options: RepairOptions
            ) -> Placement | None:
     """A placement of the request whose stops are ``pickup`` and ``dropoff`` that moves a few booked
-    riders, or None when no attempt within ``options`` fits everyone (the plan is never changed)."""
+    riders, or None when no attempt within ``options`` fits everyone (the plan is never changed).
+
+    A rider whose pickup is the next stop of a bus that must have left for it by ``now`` (it waits
+    nowhere on the way: it leaves just in time) stays on that bus, as does one whose pickup is committed."""
     if not options.enabled:
         return None
     deadline = time.perf_counter() + options.time_budget_s
-    candidates = _related(plan, pickup, dropoff, options)
+    candidates = _related(plan, pickup, dropoff, now, options)
     ruined: dict[tuple[str, frozenset[str]], _Ruined | None] = {}
     found: list[tuple[int, int, Placement]] = []  # (added driving, attempt, placement)
     for attempt, removed in enumerate(_removal_sets(candidates, options.max_removed)):
         if attempt >= options.max_attempts or time.perf_counter() > deadline:
             break
-        placement = _attempt(plan, pickup, dropoff, removed, weights, ruined, options)
+        placement = _attempt(plan, pickup, dropoff, now, removed, weights, ruined, options)
         if placement is not None:
             added = sum(e.drive_s - plan.evaluation(vid).drive_s for vid, e in placement.evaluations.items())
             found.append((added, attempt, placement))
@@ -137,7 +140,7 @@ def repair(plan: Plan, pickup: Stop, dropoff: Stop, weights: CostWeights, option
     return min(found, key=lambda f: f[:2])[2] if found else None
 
 
-def _related(plan: Plan, pickup: Stop, dropoff: Stop, options: RepairOptions) -> list[_Candidate]:
+def _related(plan: Plan, pickup: Stop, dropoff: Stop, now: int, options: RepairOptions) -> list[_Candidate]:
     """The booked riders most related to the request, most related first (see :class:`RepairOptions`)."""
     found: list[tuple[str, str, int, int]] = []  # (request, bus, pickup place, drop-off place)
     starts: dict[str, int] = {}
@@ -151,9 +154,12 @@ def _related(plan: Plan, pickup: Stop, dropoff: Stop, options: RepairOptions) ->
         if not route.stops:
             continue
         start = plan.evaluation(vehicle_id).start
+        first_free = route.committed
+        if not first_free and start[0] - plan.legs.seconds(state.location, route.stops[0].location) <= now:
+            first_free = 1  # the bus is on its way to its next stop
         picked: dict[str, int] = {}
         for k, stop in enumerate(route.stops):
-            if stop.kind is StopKind.PICKUP and k >= route.committed:
+            if stop.kind is StopKind.PICKUP and k >= first_free:
                 picked[stop.request_id] = k
             elif stop.kind is StopKind.DROPOFF and stop.request_id in picked:
                 k_pickup = picked.pop(stop.request_id)
@@ -207,11 +213,11 @@ def _stops_of(plan: Plan, candidate: _Candidate) -> tuple[Stop, Stop]:
     return pickup, dropoff
 
 
-def _eject_for(trial: Plan, pickup: Stop, dropoff: Stop, taken: set[str], weights: CostWeights,
+def _eject_for(trial: Plan, pickup: Stop, dropoff: Stop, now: int, taken: set[str], weights: CostWeights,
                options: RepairOptions) -> tuple[Plan, _Candidate] | None:
     """Make room for a rider who fits nowhere (``pickup``, ``dropoff``) by taking out one of the riders
     most related to it (none of ``taken``): the plan with the swap made and the rider taken out."""
-    related = [c for c in _related(trial, pickup, dropoff, options) if c.request_id not in taken]
+    related = [c for c in _related(trial, pickup, dropoff, now, options) if c.request_id not in taken]
     for candidate in related[:options.ejection_candidates]:
         found = _ruin(trial, candidate.vehicle_id, frozenset((candidate.request_id,)), pickup, dropoff,
                       weights)
@@ -222,7 +228,8 @@ def _eject_for(trial: Plan, pickup: Stop, dropoff: Stop, taken: set[str], weight
     return None
 
 
-def _attempt(plan: Plan, pickup: Stop, dropoff: Stop, removed: tuple[_Candidate, ...], weights: CostWeights,
+def _attempt(plan: Plan, pickup: Stop, dropoff: Stop, now: int, removed: tuple[_Candidate, ...],
+             weights: CostWeights,
              ruined: dict[tuple[str, frozenset[str]], _Ruined | None], options: RepairOptions
              ) -> Placement | None:
     """Take ``removed`` out, put the request in the cheapest freed route, then the riders back anywhere."""
@@ -259,8 +266,8 @@ def _attempt(plan: Plan, pickup: Stop, dropoff: Stop, removed: tuple[_Candidate,
         routes, times = trial.vehicle_routes()
         placed = best_insertion(routes, rider_pickup, rider_dropoff, trial.legs, weights, times)
         if placed is None:
-            swap = None if not ejections else _eject_for(trial, rider_pickup, rider_dropoff, taken, weights,
-                                                         options)
+            swap = None if not ejections else _eject_for(trial, rider_pickup, rider_dropoff, now, taken,
+                                                         weights, options)
             if swap is None:
                 return None
             ejections -= 1

@@ -39,8 +39,8 @@ def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, 
                           prefetched=prefetched is not None)
 
 
-def place(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], rules: ServiceRules,
-          weights: CostWeights, options: RepairOptions) -> Placement | None:
+def place(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], now: int,
+          rules: ServiceRules, weights: CostWeights, options: RepairOptions) -> Placement | None:
     """Where ``request`` (its pickup inside ``window``) goes: its best insertion into the routes in force
     or, when none fits, a repair that moves a few booked riders within their promises
     (:func:`dispatch.repair.repair`, bounded by ``options``); None when neither finds a place. The repair
@@ -49,7 +49,7 @@ def place(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, i
     if found is not None:
         return Placement.of_insertion(found)
     pickup, dropoff = request_stops(request, bounds, window, rules)
-    return repair(plan, pickup, dropoff, weights, options)
+    return repair(plan, pickup, dropoff, now, weights, options)
 
 
 def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, weights: CostWeights

@@ -78,11 +78,11 @@ def client(database_url: str, app_clock: MovableClock) -> Iterator[TestClient]: 
         yield test_client
 
 
-def moving_placement(plan: Plan, request, bounds, window, rules, weights, options: RepairOptions
+def moving_placement(plan: Plan, request, bounds, window, now, rules, weights, options: RepairOptions
                      ) -> Placement | None:
     """The request where plain insertion puts it, and the first booked rider (not picked up, pickup not
     committed) that another bus can take with its stops as they are, moved there."""
-    plain = place(plan, request, bounds, window, rules, weights, RepairOptions(max_attempts=0))
+    plain = place(plan, request, bounds, window, now, rules, weights, RepairOptions(max_attempts=0))
     assert plain is not None, "the new trip needs a place"
     new_bus = plain.vehicle_id
     trial = plan.with_route(replace(plan.routes[new_bus], stops=plain.routes[new_bus]),

@@ -112,13 +112,17 @@ def test_book_after_repair_applies_the_multi_route_change_and_tells_who_moved():
     assert confirmed.data["bookings_moved"] == {"r1": "v1"}
 
 
-@pytest.mark.parametrize("when", ["picked_up", "bus_on_its_way"])
+@pytest.mark.parametrize("when", ["picked_up", "bus_departed", "bus_due_to_leave"])
 def test_repair_never_moves_a_rider_on_board_or_whose_pickup_is_committed(when):
-    """Once r1 is on board of v2, or v2 has left for r1's pickup, r1 keeps its bus: r2 is refused with
-    the cause plain insertion gives, and r1's booking and route stay as they were."""
+    """Once r1 is on board of v2, or v2 has left for r1's pickup (reported, or due to leave by now to
+    make it: from loc 10 at T0 + 10 min), r1 keeps its bus: r2 is refused with the cause plain
+    insertion gives, and r1's booking and route stay as they were."""
     d = with_r1()
     now = T0
-    if when == "picked_up":
+    if when == "bus_due_to_leave":
+        now = T0 + minutes(10)
+        request = leave_after("r2", 8, 9, T0 + minutes(60))
+    elif when == "picked_up":
         now = T0 + minutes(60)
         d.vehicle_position("v2", 5, T0 + minutes(50))
         d.arrive("v2", now)
