@@ -44,7 +44,7 @@ from dispatch.reoptimize import (
     prepare,
     solve_prepared,
 )
-from dispatch.repair import Placement, RepairOptions
+from dispatch.repair import Placement, RepairOptions, first_movable
 from dispatch.rules import check_request, request_stops
 from dispatch.search import alternatives, place, replan_rider
 from dispatch.travel import LegTimes, TravelTimes
@@ -237,7 +237,7 @@ class Dispatcher:
         promise = Promise(offer.pickup_window[0], offer.pickup_window[1], pending.bounds.latest_dropoff,
                           pending.bounds.max_ride_s)
         pickup, _ = request_stops(pending.request, pending.bounds, offer.pickup_window, self.rules)
-        routes = self._still_valid(pending, pickup)
+        routes = self._still_valid(pending, pickup, now)
         if routes is None:
             found = place(self._plan, pending.request, pending.bounds, offer.pickup_window, now, self.rules,
                           self.weights, self.repair)
@@ -266,12 +266,17 @@ class Dispatcher:
         times = PlannedTimes(vehicle_id, evaluation.start[pickup_index], evaluation.start[dropoff_index])
         return BookedTrip(booking, times, self._plan.version, tuple(sorted(routes)), dict(placement.moved))
 
-    def _still_valid(self, pending: _PendingOffer, pickup: Stop
+    def _still_valid(self, pending: _PendingOffer, pickup: Stop, now: int
                      ) -> dict[str, tuple[tuple[Stop, ...], RouteEvaluation]] | None:
         """The routes of an open offer's placement (the new rider's pickup narrowed to the offered window)
-        with their evaluations, if none of them changed since the quote, their buses are in service and
-        every one passes evaluation; None if not."""
+        with their evaluations, if none of them changed since the quote, their buses are in service, every
+        one passes evaluation and no rider it moves is one its bus has left for by now; None if not."""
         plan, request_id = self._plan, pending.request.id
+        for rider in pending.placement.moved:
+            old = plan.booking_table[rider].vehicle_id
+            fixed = () if old is None else plan.routes[old].stops[:first_movable(plan, old, now)]
+            if old is None or any(s.request_id == rider for s in fixed):
+                return None
         routes = {}
         for vid, stops in pending.placement.routes.items():
             if plan.route_versions[vid] != pending.route_versions[vid] or not plan.states[vid].in_service:

@@ -24,7 +24,7 @@ from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute,
 from dispatch.model import Route, Stop, StopKind
 from dispatch.plan import Plan, RequestStatus
 
-__all__ = ["Placement", "RepairOptions", "repair"]
+__all__ = ["Placement", "RepairOptions", "first_movable", "repair"]
 
 
 @dataclass(frozen=True)
@@ -154,9 +154,7 @@ def _related(plan: Plan, pickup: Stop, dropoff: Stop, now: int, options: RepairO
         if not route.stops:
             continue
         start = plan.evaluation(vehicle_id).start
-        first_free = route.committed
-        if not first_free and start[0] - plan.legs.seconds(state.location, route.stops[0].location) <= now:
-            first_free = 1  # the bus is on its way to its next stop
+        first_free = first_movable(plan, vehicle_id, now)
         picked: dict[str, int] = {}
         for k, stop in enumerate(route.stops):
             if stop.kind is StopKind.PICKUP and k >= first_free:
@@ -180,6 +178,17 @@ def _related(plan: Plan, pickup: Stop, dropoff: Stop, now: int, options: RepairO
               for rid, vid, o, d in found]
     scored.sort(key=lambda c: (c.score, c.request_id))
     return scored[:options.candidates]
+
+
+def first_movable(plan: Plan, vehicle_id: str, now: int) -> int:
+    """The first position of a vehicle's route whose rider may be moved at ``now``: past the committed
+    stops, and past the next stop if the bus must have left for it by now to be there as planned."""
+    route = plan.routes[vehicle_id]
+    if route.committed or not route.stops:
+        return route.committed
+    state = plan.states[vehicle_id]
+    leave = plan.evaluation(vehicle_id).start[0] - plan.legs.seconds(state.location, route.stops[0].location)
+    return 1 if leave <= now else 0
 
 
 def _removal_sets(candidates: Sequence[_Candidate], max_removed: int) -> Iterator[tuple[_Candidate, ...]]:

@@ -166,6 +166,18 @@ def test_book_after_repair_searches_again_when_a_route_changed_and_never_promise
     assert "r2" not in d.plan.bookings()
 
 
+def test_book_after_repair_keeps_a_rider_whose_bus_has_since_left_for_it():
+    """r2's offer at T0 + 9 min moves r1 off v2; a minute later v2 is due to have left for r1 (from loc 10
+    at T0 + 10 min), so booking r2 then may not move r1: it searches again from there and refuses r2 as
+    no longer feasible, r1 staying on v2."""
+    d = with_r1()
+    assert isinstance(d.quote(R2, T0 + minutes(9)), Offer)
+    answer = d.book("r2", T0 + minutes(10))
+    assert isinstance(answer, Rejection) and answer.cause is RejectionCause.OFFER_NO_LONGER_FEASIBLE
+    assert d.plan.booking("r1").vehicle_id == "v2"
+    assert_plan_feasible(d)
+
+
 def test_an_ejection_chain_makes_room_for_a_rider_taken_out():
     """r1 takes two seats. r0 (loc 3 → 4 from T0 + 55 min) was booked on v1 before v3, a one-seat bus
     from loc 0, came into service; with r0, v1 has no time for r1. Taking out r1 alone frees v2 for r2,
