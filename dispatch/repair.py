@@ -5,11 +5,14 @@ the routes — riders related to the request (near it in place and time, on buse
 not yet picked up and whose pickup is not committed — inserts the new request into a route so freed,
 then puts the riders it took out back by best insertion, on any bus. Every rider keeps what was promised:
 a rider is re-inserted with the very stops the plan holds for it (the promised pickup window, or a hold
-inside it, the latest arrival and the longest ride); riders on board are never moved. An attempt counts
-only if everyone fits and every changed route passes :func:`~dispatch.evaluation.evaluate_route`; the
-first one that does is the answer. The search is bounded by :class:`RepairOptions` (riders taken out,
-attempts, time), and reads the plan without changing it: the answer is a :class:`Placement` the
-dispatcher applies when the rider books.
+inside it, the latest arrival and the longest ride); riders on board, riders whose pickup is committed
+and riders whose bus is already on its way to them are never moved. A rider taken out who fits nowhere
+may take the place of a rider related to it, who is then put back in turn (an ejection chain). An
+attempt counts only if everyone fits and every changed route passes
+:func:`~dispatch.evaluation.evaluate_route`; of the first few that do, the one adding the least driving
+is the answer. The search is bounded by :class:`RepairOptions` (riders taken out, attempts, time), and
+reads the plan without changing it: the answer is a :class:`Placement` the dispatcher applies when the
+rider books.
 """
 
 from __future__ import annotations
@@ -99,7 +102,8 @@ class Placement:
 
 @dataclass(frozen=True)
 class _Candidate:
-    """A booked rider the repair may take out: its bus and its stops as the plan holds them."""
+    """A booked rider the repair may take out: its bus, and how related it is to the request (lower:
+    more related)."""
 
     request_id: str
     vehicle_id: str
