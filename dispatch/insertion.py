@@ -319,7 +319,8 @@ def prefetch_legs(routes: Sequence[VehicleRoute], times: Sequence[RouteTimes], p
 
 def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, legs: LegTimes,
                    weights: CostWeights = CostWeights(),
-                   times: Sequence[RouteTimes] | None = None, *, prefetched: bool = False) -> Insertion | None:
+                   times: Sequence[RouteTimes] | None = None, *,
+                   prefetched: bool = False) -> Insertion | None:
     """The cheapest feasible insertion of ``pickup``/``dropoff`` into any route, or None.
 
     ``times`` are the routes' :class:`RouteTimes` (computed when not given); every route must be
@@ -343,6 +344,6 @@ def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, 
         stops = insert_stops(route.stops, pickup, dropoff, i, j)
         evaluation = evaluate_route(route.vehicle, route.state, stops, legs)
         if evaluation.feasible:
-            return Insertion(route.vehicle.id, i, j, cost, added, evaluation.start[i], evaluation.start[j + 1],
-                             stops, evaluation)
+            return Insertion(route.vehicle.id, i, j, cost, added, evaluation.start[i],
+                             evaluation.start[j + 1], stops, evaluation)
     return None
