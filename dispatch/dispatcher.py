@@ -39,15 +39,14 @@ from dispatch.plan import BookedTrip, Booking, DispatchError, Plan, PlannedTimes
 from dispatch.reoptimize import (
     OptimizedPlan,
     PlanRejectedError,
-    PreparedProblem,
-    finish,
+    ReoptimizationJob,
     prepare,
-    rebase,
     solve_prepared,
+    verify_answer,
 )
-from dispatch.repair import Placement, RepairOptions, first_movable
+from dispatch.repair import Placement, RepairOptions, revalidate
 from dispatch.rules import check_request, request_stops
-from dispatch.search import alternatives, place, replan_rider
+from dispatch.search import alternatives, place, replan_riders
 from dispatch.travel import LegTimes, TravelTimes
 
 __all__ = [
@@ -70,14 +69,6 @@ class _PendingOffer:
     bounds: TimeBounds
     placement: Placement
     route_versions: Mapping[str, int]  # of every route the placement changes, when it was made
-
-
-@dataclass(frozen=True)
-class ReoptimizationJob:
-    """A re-optimization under way: the problem made of the plan, and the plan version it was made of."""
-
-    prepared: PreparedProblem
-    plan_version: int
 
 
 @dataclass(frozen=True)
@@ -238,7 +229,7 @@ class Dispatcher:
         promise = Promise(offer.pickup_window[0], offer.pickup_window[1], pending.bounds.latest_dropoff,
                           pending.bounds.max_ride_s)
         pickup, _ = request_stops(pending.request, pending.bounds, offer.pickup_window, self.rules)
-        routes = self._still_valid(pending, pickup, now)
+        routes = revalidate(self._plan, pending.placement, pending.route_versions, pickup, now)
         if routes is None:
             found = place(self._plan, pending.request, pending.bounds, offer.pickup_window, now, self.rules,
                           self.weights, self.repair)
@@ -266,29 +257,6 @@ class Dispatcher:
         pickup_index, dropoff_index = (k for k, s in enumerate(stops) if s.request_id == request_id)
         times = PlannedTimes(vehicle_id, evaluation.start[pickup_index], evaluation.start[dropoff_index])
         return BookedTrip(booking, times, self._plan.version, tuple(sorted(routes)), dict(placement.moved))
-
-    def _still_valid(self, pending: _PendingOffer, pickup: Stop, now: int
-                     ) -> dict[str, tuple[tuple[Stop, ...], RouteEvaluation]] | None:
-        """The routes of an open offer's placement (the new rider's pickup narrowed to the offered window)
-        with their evaluations, if none of them changed since the quote, their buses are in service, every
-        one passes evaluation and no rider it moves is one its bus has left for by now; None if not."""
-        plan, request_id = self._plan, pending.request.id
-        for rider in pending.placement.moved:
-            old = plan.booking_table[rider].vehicle_id
-            fixed = () if old is None else plan.routes[old].stops[:first_movable(plan, old, now)]
-            if old is None or any(s.request_id == rider for s in fixed):
-                return None
-        routes = {}
-        for vid, stops in pending.placement.routes.items():
-            if plan.route_versions[vid] != pending.route_versions[vid] or not plan.states[vid].in_service:
-                return None
-            stops = tuple(pickup if s.request_id == request_id and s.kind is StopKind.PICKUP else s
-                          for s in stops)
-            evaluation = plan.evaluate(vid, stops)
-            if not evaluation.feasible:
-                return None
-            routes[vid] = (stops, evaluation)
-        return routes
 
     def cancel(self, request_id: str, now: int) -> None:
         """A rider cancels a booking that has not been picked up."""
@@ -398,24 +366,14 @@ class Dispatcher:
         self._set_route(replace(route, stops=tuple(s for s in route.stops if s.kind is StopKind.BREAK),
                                 committed=0), now)
         self._emit(EventKind.VEHICLE_OUT_OF_SERVICE, now, vehicle_id)
-        failed = []
-        stranded = {r.request_id for r in state.onboard}
-        for request_id in dict.fromkeys(s.request_id for s in route.stops if s.kind is not StopKind.BREAK):
-            booking = self._plan.booking_table[request_id]
-            moved = replan_rider(self._plan, booking, state if request_id in stranded else None, now,
-                                 self.rules, self.weights)
-            if moved is None:
-                rejection = Rejection(request_id, RejectionCause.VEHICLE_OUT_OF_SERVICE,
-                                      "the bus broke down and no other bus can take this trip")
-                self._plan = self._plan.with_bookings(
-                    (replace(booking, status=RequestStatus.REJECTED, vehicle_id=None),), (rejection,))
-                failed.append(rejection)
-                continue
-            booking, stops = moved
+        moved, refused = replan_riders(self._plan, state, route, now, self.rules, self.weights)
+        for booking, stops in moved:
             assert booking.vehicle_id is not None, "a re-planned rider has a bus"
             self._book(booking)
             self._set_route(replace(self._plan.routes[booking.vehicle_id], stops=stops), now)
-        return failed
+        rejections = [rejection for _, rejection in refused]
+        self._plan = self._plan.with_bookings((booking for booking, _ in refused), rejections)
+        return rejections
 
     # ----- the slow path ----------------------------------------------------------------------
     def reoptimize(self, now: int, time_limit_s: float, solution_limit: int | None = None
@@ -446,45 +404,18 @@ class Dispatcher:
 
     def apply_reoptimization(self, job: ReoptimizationJob, solution: PdptwSolution, now: int
                              ) -> OptimizedPlan | None:
-        """Apply ``solution`` of ``job`` if every route passes evaluation from where its bus is now and
-        the plan drives no more than the plan in force.
-
-        If the plan changed since the job was prepared (bookings, cancellations, buses that moved on), the
-        solution is first rebased onto the plan in force (:func:`dispatch.reoptimize.rebase`): its order
-        for the requests still to serve, committed stops and riders on board kept with their bus, new
-        bookings placed by best insertion. Promises are never loosened: every route is evaluated against
-        the promised windows, latest arrivals and ride times before anything is applied.
+        """Apply ``solution`` of ``job`` if it passes :func:`dispatch.reoptimize.verify_answer` against the
+        plan in force — rebased onto it if the plan changed since the job was prepared (bookings,
+        cancellations, buses that moved on), every route evaluated against the promises from where its bus
+        is now: promises are never loosened — and drives no more than the plan in force.
 
         Returns the applied plan, or None when the plan in force was kept (the reason is in the
         ``plan_reoptimized`` event)."""
-        def keep(reason: str) -> None:
-            self._emit(EventKind.PLAN_REOPTIMIZED, now, applied=False, reason=reason)
-
-        try:
-            result = finish(job.prepared, solution, self.legs)
-        except PlanRejectedError as error:
-            keep(str(error))
+        result = verify_answer(self._plan, job, solution)
+        if isinstance(result, str):
+            self._emit(EventKind.PLAN_REOPTIMIZED, now, applied=False, reason=result)
             return None
         rebased = job.plan_version != self._plan.version
-        stops = result.stops
-        if rebased:
-            try:
-                stops = rebase(result.stops, job.prepared.routes, self._plan.vehicle_routes()[0], self.legs)
-            except PlanRejectedError as error:
-                keep(f"the plan changed while the optimizer ran and its answer does not fit it: {error}")
-                return None
-        evaluations = {vid: self._plan.evaluate(vid, s) for vid, s in stops.items()}
-        broken = next((vid for vid, e in evaluations.items() if not e.feasible), None)
-        if broken is not None:  # a bus moved, or a booking came, while the optimizer ran
-            keep(f"vehicle {broken}: {evaluations[broken].violations[0].message}")
-            return None
-        in_force = {vid: self._plan.routes[vid].stops for vid in stops}
-        before = sum(self._plan.evaluation(vid).drive_s for vid in stops)
-        result = replace(result, stops=stops, evaluations=evaluations, drive_s_before=before,
-                         drive_s_after=sum(e.drive_s for e in evaluations.values()))
-        if stops == in_force:
-            keep("the optimizer found no better plan")
-            return None
         applied = result.drive_s_after <= result.drive_s_before
         if applied:
             self._apply(result, now)

@@ -13,7 +13,7 @@ Live re-optimization (the service's background rounds and the simulator alike) f
 iterations of the large-neighbourhood search (:meth:`dispatch.improve.LnsSolver.improve`, :func:`solve_round`)
 starts from the plan in force. A round's answer may arrive after the plan changed (a booking, a
 cancellation, a bus that moved on); :func:`rebase` then carries the answer over to the plan now in force
-instead of throwing it away.
+instead of throwing it away, and :func:`verify_answer` decides whether the answer replaces that plan.
 New requests (batch mode, e.g. tomorrow's pre-bookings) are optional: those the solver cannot fit
 come back unserved. Every route of the answer is checked with :func:`evaluate_route` before it is
 returned; a plan that fails is never applied. Evaluation schedules every stop as early as possible;
@@ -41,6 +41,7 @@ from dispatch.pdptw import (
     VehicleSpec,
     Visit,
 )
+from dispatch.plan import Plan
 from dispatch.travel import LegTimes
 
 UNSERVED_PENALTY_S = 24 * 3600  # leaving a new request out costs more than any detour
@@ -211,6 +212,14 @@ class PreparedProblem:
     request_ids: tuple[str, ...]
     drive_s_before: int
     kept: frozenset[str]  # requests of the routes in force: the answer must keep every one
+
+
+@dataclass(frozen=True)
+class ReoptimizationJob:
+    """A re-optimization under way: the problem made of the plan, and the plan version it was made of."""
+
+    prepared: PreparedProblem
+    plan_version: int
 
 
 def prepare(routes: Sequence[VehicleRoute], legs: LegTimes, new_requests: Sequence[NewRequest] = ()
@@ -409,6 +418,36 @@ def finish(prepared: PreparedProblem, solution: PdptwSolution, legs: LegTimes) -
         raise PlanRejectedError(f"the optimizer lost requests {sorted(prepared.kept - kept)}")
     return OptimizedPlan(new_stops, new_evaluations, unserved, prepared.drive_s_before,
                          sum(e.drive_s for e in new_evaluations.values()), solution.status, solution.seconds)
+
+
+def verify_answer(plan: Plan, job: ReoptimizationJob, solution: PdptwSolution) -> OptimizedPlan | str:
+    """The answer ``solution`` to ``job`` checked against ``plan``, the plan in force: the routes it
+    stands for (:func:`finish`), rebased onto ``plan`` if the plan changed since the job was prepared
+    (:func:`rebase`), each evaluated from where its bus is now against the promised windows, latest
+    arrivals and ride times, with the drive time of the plan in force and of the answer. The caller applies
+    it if it drives no more than the plan in force.
+
+    Returns the reason the plan in force is kept instead: a route that breaks a rule, a request lost or
+    fitting nowhere any more, or an answer that changes no route."""
+    try:
+        result = finish(job.prepared, solution, plan.legs)
+    except PlanRejectedError as error:
+        return str(error)
+    stops = result.stops
+    if job.plan_version != plan.version:
+        try:
+            stops = rebase(result.stops, job.prepared.routes, plan.vehicle_routes()[0], plan.legs)
+        except PlanRejectedError as error:
+            return f"the plan changed while the optimizer ran and its answer does not fit it: {error}"
+    evaluations = {vid: plan.evaluate(vid, s) for vid, s in stops.items()}
+    broken = next((vid for vid, e in evaluations.items() if not e.feasible), None)
+    if broken is not None:  # a bus moved, or a booking came, while the optimizer ran
+        return f"vehicle {broken}: {evaluations[broken].violations[0].message}"
+    if stops == {vid: plan.routes[vid].stops for vid in stops}:
+        return "the optimizer found no better plan"
+    return replace(result, stops=stops, evaluations=evaluations,
+                   drive_s_before=sum(plan.evaluation(vid).drive_s for vid in stops),
+                   drive_s_after=sum(e.drive_s for e in evaluations.values()))
 
 
 def optimize(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float,

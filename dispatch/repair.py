@@ -12,7 +12,7 @@ attempt counts only if everyone fits and every changed route passes
 :func:`~dispatch.evaluation.evaluate_route`; of the first few that do, the one adding the least driving
 is the answer. The search is bounded by :class:`RepairOptions` (riders taken out, attempts, time), and
 reads the plan without changing it: the answer is a :class:`Placement` the dispatcher applies when the
-rider books.
+rider books, if :func:`revalidate` finds it still fits the plan then in force.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute,
 from dispatch.model import Route, Stop, StopKind
 from dispatch.plan import Plan, RequestStatus
 
-__all__ = ["Placement", "RepairOptions", "first_movable", "repair"]
+__all__ = ["Placement", "RepairOptions", "first_movable", "repair", "revalidate"]
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,31 @@ def first_movable(plan: Plan, vehicle_id: str, now: int) -> int:
     state = plan.states[vehicle_id]
     leave = plan.evaluation(vehicle_id).start[0] - plan.legs.seconds(state.location, route.stops[0].location)
     return 1 if leave <= now else 0
+
+
+def revalidate(plan: Plan, placement: Placement, route_versions: Mapping[str, int], pickup: Stop, now: int
+               ) -> dict[str, tuple[tuple[Stop, ...], RouteEvaluation]] | None:
+    """The routes of an open offer's ``placement`` in ``plan`` (the plan in force at booking time), the new
+    rider's stop replaced by ``pickup`` (narrowed to the offered window), with their evaluations — if none
+    of them changed since the quote (``route_versions``: theirs when it was made), their buses are in
+    service, every one passes evaluation and no rider the placement moves is one its bus has left for by
+    ``now``; None if not."""
+    for rider in placement.moved:
+        old = plan.booking_table[rider].vehicle_id
+        fixed = () if old is None else plan.routes[old].stops[:first_movable(plan, old, now)]
+        if old is None or any(s.request_id == rider for s in fixed):
+            return None
+    routes = {}
+    for vid, stops in placement.routes.items():
+        if plan.route_versions[vid] != route_versions[vid] or not plan.states[vid].in_service:
+            return None
+        stops = tuple(pickup if s.request_id == pickup.request_id and s.kind is StopKind.PICKUP else s
+                      for s in stops)
+        evaluation = plan.evaluate(vid, stops)
+        if not evaluation.feasible:
+            return None
+        routes[vid] = (stops, evaluation)
+    return routes
 
 
 def _removal_sets(candidates: Sequence[_Candidate], max_removed: int) -> Iterator[tuple[_Candidate, ...]]:

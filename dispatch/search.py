@@ -10,9 +10,12 @@ from dataclasses import replace
 from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion, prefetch_legs
 from dispatch.model import (
     Rejection,
+    RejectionCause,
     Request,
+    Route,
     ServiceRules,
     Stop,
+    StopKind,
     TimeBounds,
     TimeType,
     VehicleState,
@@ -106,3 +109,31 @@ def replan_rider(plan: Plan, booking: Booking, stranded_at: VehicleState | None,
         stops = keep_promise(stops, request.id, promise)
     return replace(booking, request=request, bounds=bounds, promise=promise, status=RequestStatus.BOOKED,
                    vehicle_id=found.vehicle_id), stops
+
+
+def replan_riders(plan: Plan, state: VehicleState, route: Route, now: int, rules: ServiceRules,
+                  weights: CostWeights
+                  ) -> tuple[list[tuple[Booking, tuple[Stop, ...]]], list[tuple[Booking, Rejection]]]:
+    """Other buses for the riders of a bus taken out of service (``state`` and ``route``: its state and
+    route before; ``plan``: the plan without them), one rider after the other in the order of the route,
+    each into the plan with the riders before it moved (:func:`replan_rider`).
+
+    Returns, in that order, each moved rider's booking as it becomes with the new stops of the bus that
+    takes it, and each rider no bus can take: the booking ended (rejected, no bus) with its rejection
+    (cause ``vehicle_out_of_service``)."""
+    moved, refused = [], []
+    stranded = {r.request_id for r in state.onboard}
+    for request_id in dict.fromkeys(s.request_id for s in route.stops if s.kind is not StopKind.BREAK):
+        booking = plan.booking_table[request_id]
+        found = replan_rider(plan, booking, state if request_id in stranded else None, now, rules, weights)
+        if found is None:
+            refused.append((replace(booking, status=RequestStatus.REJECTED, vehicle_id=None),
+                            Rejection(request_id, RejectionCause.VEHICLE_OUT_OF_SERVICE,
+                                      "the bus broke down and no other bus can take this trip")))
+            continue
+        booking, stops = found
+        assert booking.vehicle_id is not None, "a re-planned rider has a bus"
+        plan = plan.with_bookings((booking,))
+        plan = plan.with_route(replace(plan.routes[booking.vehicle_id], stops=stops))
+        moved.append(found)
+    return moved, refused

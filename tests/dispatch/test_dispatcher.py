@@ -10,9 +10,11 @@ After every change to the plan, :func:`assert_plan_feasible` re-evaluates every 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from dispatch.dispatcher import BookedTrip, Dispatcher, DispatchError, RequestStatus
+from dispatch.dispatcher import BookedTrip, Booking, Dispatcher, DispatchError, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
 from dispatch.model import (
@@ -23,10 +25,13 @@ from dispatch.model import (
     RejectionCause,
     Request,
     ServiceRules,
+    Stop,
     StopKind,
     TimeType,
     Vehicle,
 )
+from dispatch.plan import Plan
+from dispatch.search import replan_riders
 from tests.dispatch.scenarios import leave_after, line_travel
 
 T0 = 8 * 3600
@@ -424,6 +429,32 @@ def test_breakdown_with_no_other_bus_rejects_its_riders():
         assert (d.plan.booking(rid).status, d.plan.booking(rid).vehicle_id) == (RequestStatus.REJECTED, None)
     assert_plan_feasible(d)
 
+
+
+
+def replan_v1(d: Dispatcher
+              ) -> tuple[Plan, list[tuple[Booking, tuple[Stop, ...]]], list[tuple[Booking, Rejection]]]:
+    """replan_riders for v1's riders at +105, on the plan with v1 taken out as the dispatcher takes it."""
+    state, route = d.plan.state("v1"), d.plan.route("v1")
+    without = d.plan.with_state(replace(state, in_service=False, onboard=()))
+    without = without.with_route(replace(route, stops=(), committed=0))
+    return without, *replan_riders(without, state, route, T0 + 105, d.rules, d.weights)
+
+
+def test_replan_riders_moves_each_rider_in_route_order_and_leaves_the_plan_given_alone():
+    """B (waiting) and then A (on board, a new pickup where v1 stands) go to v2, each with v2's stops as
+    they become; the plan given is not changed."""
+    without, moved, refused = replan_v1(breakdown_world(bus("v1"), bus("v2")))
+    assert refused == [] and [(b.request.id, b.vehicle_id) for b, _ in moved] == [("B", "v2"), ("A", "v2")]
+    assert moved[1][0].request.origin == 1 and {s.request_id for s in moved[1][1]} == {"A", "B"}
+    assert without.route("v2").stops == () and without.booking("A").vehicle_id == "v1"
+
+
+def test_replan_riders_with_no_other_bus_ends_every_booking_with_a_rejection():
+    """The only bus withdrawn: B and A come back, in route order, ended (rejected, no bus) with the cause."""
+    _, moved, refused = replan_v1(breakdown_world(bus("v1")))
+    assert moved == [] and [(b.request.id, b.status, b.vehicle_id, r.cause) for b, r in refused] == [
+        (rid, RequestStatus.REJECTED, None, RejectionCause.VEHICLE_OUT_OF_SERVICE) for rid in "BA"]
 
 # ----- booking ------------------------------------------------------------------------------------
 

@@ -13,14 +13,16 @@ from dispatch.dispatcher import BookedTrip, Dispatcher, ReoptimizationJob, Reque
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
 from dispatch.model import Break, Offer, Rejection, Request, ServiceRules, StopKind, TimeType, Vehicle
-from dispatch.pdptw import PdptwSolution, SearchBudget
+from dispatch.pdptw import PdptwSolution, PlannedVisit, SearchBudget, SolvedRoute
 from dispatch.reoptimize import (
     LNS_MIN_BUDGET_S,
+    OptimizedPlan,
     ReoptimizationPolicy,
     finish,
     rebase,
     solve_prepared,
     solve_round,
+    verify_answer,
 )
 from dispatch.travel import MatrixTravelTimes
 from tests.dispatch.scenarios import minutes
@@ -300,3 +302,55 @@ def test_a_search_bounded_by_solutions_repeats_exactly():
         [(r.vehicle, [p.visit for p in r.visits]) for r in second.routes]
     assert dispatcher.apply_reoptimization(job, first, 0) is not None
     assert_all_routes_feasible(dispatcher)
+
+
+def test_verify_answer_of_an_unchanged_plan_gives_the_verified_routes_and_changes_nothing():
+    """verify_answer is a function of the plan: for a job of the plan in force it returns the answer's
+    routes, each evaluated, with the drive time of the plan in force and of the answer; the plan and its
+    routes are untouched."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    book_random_day(dispatcher, 3, 20, 30)
+    plan = dispatcher.plan
+    routes = {v: plan.route(v) for v in plan.vehicles}
+    job, solution = live_round(dispatcher)
+    result = verify_answer(plan, job, solution)
+    assert isinstance(result, OptimizedPlan), result
+    assert result.drive_s_before == sum(plan.evaluation(v).drive_s for v in plan.vehicles)
+    assert result.drive_s_after == sum(e.drive_s for e in result.evaluations.values()) < result.drive_s_before
+    assert all(plan.evaluate(v, stops).feasible for v, stops in result.stops.items())
+    assert dispatcher.plan is plan and {v: plan.route(v) for v in plan.vehicles} == routes
+
+
+def test_verify_answer_keeps_the_plan_when_the_answer_is_the_plan_in_force():
+    """An answer that serves every bus's stops in the order in force (the warm start itself) is no
+    better plan: the reason says so."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    book_random_day(dispatcher, 3, 20, 30)
+    job = dispatcher.prepare_reoptimization()
+    same = PdptwSolution(tuple(SolvedRoute(v, tuple(PlannedVisit(i, 0) for i in visits), 0, 0)
+                               for v, visits in enumerate(job.prepared.initial)), (), 0, "warm start", 0.0)
+    assert verify_answer(dispatcher.plan, job, same) == "the optimizer found no better plan"
+
+
+def test_verify_answer_names_the_bus_whose_rebased_route_breaks_a_promise():
+    """The plan changed while the round ran (a cancellation, a bus two hours behind): the rebased answer
+    breaks that bus's promises, and the reason names the bus."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    booked = book_random_day(dispatcher, 3, 20, 30)
+    job, solution = live_round(dispatcher)
+    busiest = max(dispatcher.plan.vehicles, key=lambda v: len(dispatcher.plan.route(v).stops))
+    dispatcher.cancel(next(r for r in booked if dispatcher.plan.booking(r).vehicle_id != busiest), 0)
+    state = dispatcher.plan.state(busiest)
+    dispatcher.vehicle_position(busiest, state.location, state.available_at + minutes(120))
+    reason = verify_answer(dispatcher.plan, job, solution)
+    assert isinstance(reason, str) and reason.startswith(f"vehicle {busiest}: "), reason
+
+
+def test_verify_answer_says_why_an_answer_that_lost_a_request_is_kept():
+    """An answer that leaves out a request of the plan in force is refused with the requests it lost."""
+    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
+    book_random_day(dispatcher, 3, 20, 30)
+    job, solution = live_round(dispatcher)
+    lost = replace(solution, routes=tuple(replace(r, visits=()) for r in solution.routes))
+    reason = verify_answer(dispatcher.plan, job, lost)
+    assert isinstance(reason, str) and reason.startswith("the optimizer lost requests"), reason

@@ -20,8 +20,10 @@ import pytest
 
 from dispatch.dispatcher import BookedTrip, Dispatcher, RequestStatus
 from dispatch.events import EventKind
-from dispatch.model import Offer, Rejection, RejectionCause, ServiceRules, Vehicle
-from dispatch.repair import RepairOptions
+from dispatch.model import Offer, Rejection, RejectionCause, ServiceRules, Vehicle, promise_for
+from dispatch.repair import RepairOptions, revalidate
+from dispatch.rules import check_request, request_stops
+from dispatch.search import place
 from tests.dispatch.scenarios import leave_after, line_travel, minutes
 from tests.dispatch.test_dispatcher import assert_plan_feasible
 
@@ -215,3 +217,25 @@ def test_repair_options_reject_meaningless_bounds():
         with pytest.raises(ValueError):
             RepairOptions(**bad)
     assert not OFF.enabled and RepairOptions().enabled
+
+
+def test_revalidate_keeps_a_placement_while_its_routes_are_unchanged_and_its_moved_riders_movable():
+    """revalidate, on the plan itself: r2's repaired placement still fits the plan it was made of (each
+    route with its evaluation, r2's pickup the one given), not once one of its routes has a new version,
+    and not once v2 is due to have left for r1 (at T0 + 10 min), the rider it moves."""
+    d = with_r1()
+    plan = d.plan
+    bounds = check_request(R2, T0, RULES, plan.vehicles.values(), plan.legs)
+    assert not isinstance(bounds, Rejection)
+    window = (bounds.earliest_pickup, bounds.latest_pickup)
+    placement = place(plan, R2, bounds, window, T0, RULES, d.weights, RepairOptions())
+    assert placement is not None and placement.repaired
+    versions = {vid: plan.route_versions[vid] for vid in placement.routes}
+    promise = promise_for(bounds, placement.pickup_start, RULES)
+    pickup, _ = request_stops(R2, bounds, (promise.window_start, promise.window_end), RULES)
+    routes = revalidate(plan, placement, versions, pickup, T0)
+    assert routes is not None and set(routes) == {"v1", "v2"}
+    assert all(e.feasible for _, e in routes.values())
+    assert pickup in routes["v2"][0]
+    assert revalidate(plan, placement, {**versions, "v1": versions["v1"] - 1}, pickup, T0) is None
+    assert revalidate(plan, placement, versions, pickup, T0 + minutes(10)) is None
