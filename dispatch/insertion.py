@@ -48,7 +48,7 @@ class CostWeights:
 
     wait_weight: float = 0.5
     ride_weight: float = 0.5
-    delay_weight: float = 0.0
+    delay_weight: float = 0.5
     slack_weight: float = 0.0
 
     @property
