@@ -257,3 +257,22 @@ def test_full_bus_cannot_pick_up_before_dropoff():
     assert [s.request_id for s in found.stops] == ["A", "A", "B", "B"]
     early_b = request_stops(leave_after("B", 1, 3, 0), legs, RULES)
     assert best_insertion([route], *early_b, legs) is None  # B's window closes before A is dropped
+
+
+def test_counting_the_booked_riders_delay_drops_the_first_rider_first():
+    """A 0→5 km is booked on a bus at 0; B 1→6 km boards on the way (+105 s; 60 s per km, 45 s dwell).
+    Both drop-off orders add 120 s of driving. Counting only B: B off first rides 300 s, not 345 s, so
+    120 + ½ × 105 + ½ × 300 = 322.5. Counting A's delay too (½ per second): B off first delays A 210 s,
+    A off first only 45 s, so A first wins at 120 + ½ × 105 + ½ × 345 + ½ × 45 = 367.5."""
+    legs = line_world([0, 1, 2, 3, 4, 5, 6])
+    bus = Vehicle("bus", 4, 0, 0, 0, minutes(600))
+    a_stops = request_stops(leave_after("A", 0, 5, 0), legs, RULES)
+    route = VehicleRoute(bus, VehicleState("bus", 0, 0), a_stops)
+    b_pick, b_drop = request_stops(leave_after("B", 1, 6, 0), legs, RULES)
+    blind = best_insertion([route], b_pick, b_drop, legs, CostWeights(delay_weight=0.0))
+    caring = best_insertion([route], b_pick, b_drop, legs, CostWeights(delay_weight=0.5))
+    assert blind is not None and caring is not None
+    assert [s.request_id for s in blind.stops] == ["A", "B", "B", "A"]
+    assert blind.cost == 322.5
+    assert [s.request_id for s in caring.stops] == ["A", "B", "A", "B"]
+    assert caring.cost == 367.5
