@@ -14,7 +14,12 @@ whose times it changes (:func:`keeps_every_rule`: up to where waiting has absorb
 first one that passes, confirmed by :func:`evaluate_route`, wins: the result is exactly the cheapest
 feasible insertion that brute-force enumeration would find. Cost (seconds) = added driving time +
 ``wait_weight`` × the new rider's wait beyond the earliest pickup + ``ride_weight`` × the new rider's
-ride time.
+ride time + ``delay_weight`` × how much later the riders already booked are dropped off + ``slack_weight`` ×
+how much later every stop already planned starts (the slack the insertion burns; see :class:`CostWeights`).
+
+The delays of the stops between pickup and drop-off come with the O(1) walk; those after the drop-off are
+walked only for candidates that could still win (best first, their cost without them as a lower bound), up
+to where waiting absorbs the delay.
 """
 
 from __future__ import annotations
