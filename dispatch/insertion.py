@@ -48,33 +48,25 @@ class CostWeights:
 
     ``delay_weight``: per second a booked rider is dropped off later than planned (the rider time the
     insertion costs others). ``slack_weight``: per second any stop already planned starts later than planned
-    (the slack the insertion burns, which later requests would have used). ``rigid_weight``: per second the
-    slack left to the rest of the route after the new drop-off falls short of ``rigid_below_s``.
+    (the slack the insertion burns, which later requests would have used).
     """
 
     wait_weight: float = 0.5
     ride_weight: float = 0.5
     delay_weight: float = 0.5
     slack_weight: float = 0.0
-    rigid_weight: float = 0.0
-    rigid_below_s: int = 600
 
     @property
     def values_booked(self) -> bool:
         """True when the cost counts the delay the insertion causes to the stops already planned."""
         return bool(self.delay_weight or self.slack_weight)
 
-    def shortfall(self, slack_left_s: int) -> int:
-        """How far the slack left after the new drop-off falls short of ``rigid_below_s``."""
-        return max(0, self.rigid_below_s - slack_left_s) if self.rigid_weight else 0
-
     def cost(self, added_drive_s: int, wait_s: int, ride_s: int, dropoff_delay_s: int = 0,
-             stop_delay_s: int = 0, shortfall_s: int = 0) -> float:
+             stop_delay_s: int = 0) -> float:
         """Cost of an insertion, in weighted seconds: ``dropoff_delay_s`` sums how much later the booked
         drop-offs start, ``stop_delay_s`` how much later every planned stop starts."""
         return (added_drive_s + self.wait_weight * wait_s + self.ride_weight * ride_s
-                + self.delay_weight * dropoff_delay_s + self.slack_weight * stop_delay_s
-                + self.rigid_weight * shortfall_s)
+                + self.delay_weight * dropoff_delay_s + self.slack_weight * stop_delay_s)
 
 
 @dataclass(frozen=True)
@@ -243,9 +235,7 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
             if delay <= slack[i + 1]:
                 added = to_o[i] + od + from_d[i + 1] - base[i]
                 ride_s = drop_start - pickup_dep
-                short = weights.shortfall(slack[i + 1] - delay)
-                yield (weights.cost(added, wait_s, ride_s, 0, 0, short), order, i, i, added, wait_s, ride_s,
-                       0, 0, delay)
+                yield (weights.cost(added, wait_s, ride_s), order, i, i, added, wait_s, ride_s, 0, 0, delay)
         if i == n:
             continue
         # Drop-off after a later stop k: walk the stops between, propagating the delay exactly.
@@ -280,8 +270,7 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
                 tail_delay = drop_start + dropoff.service_s + from_d[k + 1] - arr[k + 1]
                 if tail_delay <= slack[k + 1]:
                     added = pickup_detour + to_d[k] + from_d[k + 1] - base[k]
-                    yield (weights.cost(added, wait_s, ride_s, dropoffs_late, stops_late,
-                                        weights.shortfall(slack[k + 1] - tail_delay)), order, i, k, added,
+                    yield (weights.cost(added, wait_s, ride_s, dropoffs_late, stops_late), order, i, k, added,
                            wait_s, ride_s, dropoffs_late, stops_late, tail_delay)
             delay = leave - dep[k]
 
@@ -440,7 +429,6 @@ def _cheapest_valuing_booked(routes: Sequence[VehicleRoute], times: Sequence[Rou
             continue
         more_dropoffs, more_stops = _delays_after(times[order], j + 1, tail_delay)
         if more_dropoffs or more_stops:
-            cost = weights.cost(added, wait_s, ride_s, dropoffs_late + more_dropoffs, stops_late + more_stops,
-                                weights.shortfall(times[order].slack[j + 1] - tail_delay))
+            cost = weights.cost(added, wait_s, ride_s, dropoffs_late + more_dropoffs, stops_late + more_stops)
         heappush(heap, (cost, order, i, j, True, candidate))
     return None
