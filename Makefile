@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -60,6 +60,10 @@ bench-saturated: $(VENV)/.installed-test
 
 bench-simulate: $(VENV)/.installed
 	$(BIN)/python bench/simulate.py --buses 10 --requests 2000 --seed 1 --json bench/out/simulate.json
+
+# Online against hindsight (issue 15): seeds 1-3 (758 requests) and the shared example day x 6, 8, 10 buses.
+bench-online: $(VENV)/.installed
+	$(BIN)/python bench/online.py --json bench/out/online.json
 
 # Two workers behind Redis and PostgreSQL (DATABASE_URL, REDIS_URL as .ci/run sets them).
 bench-live: $(VENV)/.installed-test

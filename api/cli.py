@@ -13,6 +13,7 @@ db_app = typer.Typer(help="Service database.", no_args_is_help=True)
 app.add_typer(db_app, name="db", help="Service database: migrate the schema.")
 app.command()(simulation_cli.simulate)
 app.command()(simulation_cli.sweep)
+app.command()(simulation_cli.hindsight)
 user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
 app.add_typer(user_app, name="user", help="Users: create riders, drivers and operators with an API key.")
 

@@ -78,8 +78,9 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def infeasible_routes(dispatcher: Dispatcher) -> int:
     """How many routes in force fail route evaluation (must be 0)."""
-    return sum(not evaluate_route(v, dispatcher.plan.state(v.id), dispatcher.plan.route(v.id).stops, dispatcher.legs).feasible
-               for v in dispatcher.plan.vehicles.values())
+    plan = dispatcher.plan
+    return sum(not evaluate_route(v, plan.state(v.id), plan.route(v.id).stops, dispatcher.legs).feasible
+               for v in plan.vehicles.values())
 
 
 def run(buses: int, requests: int, seed: int, seats: int, reopt_every_min: int, reopt_limit_s: float) -> dict:
@@ -177,13 +178,16 @@ def rider_times(dispatcher: Dispatcher, arrivals: dict, departures: dict) -> tup
 
 def main() -> None:
     """Parse arguments, run the day, print and optionally save the figures."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--buses", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seats", type=int, default=8)
-    parser.add_argument("--reopt-every", type=int, default=15, help="simulated minutes between re-optimizations")
-    parser.add_argument("--reopt-limit", type=float, default=1.0, help="OR-Tools time limit per re-optimization (s)")
+    parser.add_argument("--reopt-every", type=int, default=15,
+                        help="simulated minutes between re-optimizations")
+    parser.add_argument("--reopt-limit", type=float, default=1.0,
+                        help="OR-Tools time limit per re-optimization (s)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     figures = run(args.buses, args.requests, args.seed, args.seats, args.reopt_every, args.reopt_limit)
@@ -196,11 +200,12 @@ def main() -> None:
         print(f"  when {outcome:<9}        p50 {part['p50']}  p95 {part['p95']}  p99 {part['p99']}")
     print(f"booking latency ms     p95 {figures['booking_latency_ms']['p95']}")
     print(f"offers per second      {figures['requests_per_s']}")
-    print(f"served                 {figures['served']} ({figures['served_pct']} %), rejected {figures['rejected']}")
+    print(f"served                 {figures['served']} ({figures['served_pct']} %), "
+          f"rejected {figures['rejected']}")
     print(f"mean wait              {figures['mean_wait_min']} min")
     print(f"mean ride-time factor  {figures['mean_ride_time_factor']}")
-    print(f"re-optimizations       {figures['reoptimizations']} ({figures['reoptimizations_applied']} applied), "
-          f"p95 {figures['reopt_s']['p95']} s")
+    print(f"re-optimizations       {figures['reoptimizations']} "
+          f"({figures['reoptimizations_applied']} applied), p95 {figures['reopt_s']['p95']} s")
     print(f"infeasible routes seen {figures['infeasible_routes_seen']}")
     print(f"wall time              {figures['wall_s']} s")
     if args.json:

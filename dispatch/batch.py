@@ -48,8 +48,9 @@ def plan_batch(dispatcher: Dispatcher, requests: Sequence[Request], now: int, ti
     if result is not None:
         result, bookings = _promise_windows(dispatcher, result, placed)
     booked = {b.request.id for b in bookings}
-    unserved.extend(Rejection(request_id, RejectionCause.NO_VEHICLE_IN_TIME, "no bus can take this trip at that time")
-                    for request_id in placed if request_id not in booked)
+    unserved.extend(
+        Rejection(request_id, RejectionCause.NO_VEHICLE_IN_TIME, "no bus can take this trip at that time")
+        for request_id in placed if request_id not in booked)
     dispatcher.adopt(result, bookings, unserved, now)
     plan = dispatcher.plan
     outcome: dict[str, BookedTrip | Rejection] = {r.request_id: r for r in unserved}
@@ -60,8 +61,8 @@ def plan_batch(dispatcher: Dispatcher, requests: Sequence[Request], now: int, ti
     return {request.id: outcome[request.id] for request in requests}
 
 
-def _promise_windows(dispatcher: Dispatcher, result: OptimizedPlan, placed: dict[str, tuple[Request, TimeBounds]]
-                     ) -> tuple[OptimizedPlan, list[Booking]]:
+def _promise_windows(dispatcher: Dispatcher, result: OptimizedPlan,
+                     placed: dict[str, tuple[Request, TimeBounds]]) -> tuple[OptimizedPlan, list[Booking]]:
     """The bookings of the new requests ``result`` serves, each promised a window around its planned pickup,
     and ``result`` with those pickups narrowed to their windows (which keeps every planned time)."""
     bookings, stops = [], dict(result.stops)

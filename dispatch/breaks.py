@@ -14,8 +14,9 @@ from dispatch.plan import DispatchError
 from dispatch.travel import LegTimes
 
 
-def route_for_changed_vehicle(old: Vehicle, vehicle: Vehicle, state: VehicleState, route: Route, legs: LegTimes,
-                              now: int, version: int) -> tuple[VehicleState, Route, RouteEvaluation]:
+def route_for_changed_vehicle(old: Vehicle, vehicle: Vehicle, state: VehicleState, route: Route,
+                              legs: LegTimes, now: int,
+                              version: int) -> tuple[VehicleState, Route, RouteEvaluation]:
     """The state, route and route evaluation ``vehicle`` (formerly ``old``) keeps from ``now``.
 
     Unchanged breaks stay where they are planned. Otherwise the breaks not yet begun are planned again:

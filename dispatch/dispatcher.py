@@ -17,7 +17,7 @@ from typing import Any
 from dispatch.breaks import route_for_changed_vehicle
 from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent, EventKind
-from dispatch.insertion import CostWeights, Insertion
+from dispatch.insertion import CostWeights
 from dispatch.model import (
     Offer,
     OnboardRider,
@@ -44,8 +44,9 @@ from dispatch.reoptimize import (
     prepare,
     solve_prepared,
 )
+from dispatch.repair import Placement, RepairOptions, first_movable
 from dispatch.rules import check_request, request_stops
-from dispatch.search import alternatives, replan_rider, search
+from dispatch.search import alternatives, place, replan_rider
 from dispatch.travel import LegTimes, TravelTimes
 
 __all__ = [
@@ -66,8 +67,8 @@ class _PendingOffer:
     offer: Offer
     request: Request
     bounds: TimeBounds
-    insertion: Insertion
-    route_version: int
+    placement: Placement
+    route_versions: Mapping[str, int]  # of every route the placement changes, when it was made
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,10 @@ class Dispatcher:
     """The live plan of one service area."""
 
     def __init__(self, vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes, now: int,
-                 weights: CostWeights | None = None) -> None:
+                 weights: CostWeights | None = None, repair: RepairOptions | None = None) -> None:
         self.rules = rules
         self.weights = weights or CostWeights()
+        self.repair = repair or RepairOptions()  # the bounds of the repair before a refusal
         self.legs = LegTimes(travel)
         self._plan = Plan.empty(self.legs)
         self._offers: dict[str, _PendingOffer] = {}
@@ -150,7 +152,8 @@ class Dispatcher:
         state = self._plan.state(vehicle_id)
         if state.in_service:
             raise DispatchError("already_in_service", f"vehicle {vehicle_id!r} is in service")
-        self._plan = self._plan.with_state(replace(state, in_service=True, available_at=max(now, state.available_at)))
+        self._plan = self._plan.with_state(
+            replace(state, in_service=True, available_at=max(now, state.available_at)))
         self._set_route(self._plan.route(vehicle_id), now)
         self._emit(EventKind.VEHICLE_IN_SERVICE, now, vehicle_id)
 
@@ -167,7 +170,8 @@ class Dispatcher:
         self._plan = self._plan.restored(bookings, states)
         for vehicle_id, route in routes.items():
             if route.vehicle_id != self._plan.known_vehicle(vehicle_id):
-                raise DispatchError("route_mismatch", f"route of {route.vehicle_id!r} given for {vehicle_id!r}")
+                raise DispatchError("route_mismatch",
+                                    f"route of {route.vehicle_id!r} given for {vehicle_id!r}")
             self._set_route(route, now)
         return self._plan.check()
 
@@ -176,8 +180,8 @@ class Dispatcher:
         self._emit(EventKind.ROUTE_CHANGED, now, route.vehicle_id, plan_version=self._plan.version,
                    stops=len(route.stops))
 
-    def _emit(self, kind: EventKind, time: int, /, vehicle_id: str | None = None, request_id: str | None = None,
-              **data: Any) -> None:
+    def _emit(self, kind: EventKind, time: int, /, vehicle_id: str | None = None,
+              request_id: str | None = None, **data: Any) -> None:
         self._events.append(DomainEvent(kind, time, vehicle_id, request_id, data))
 
     def _book(self, booking: Booking) -> None:
@@ -185,12 +189,17 @@ class Dispatcher:
 
     # ----- riders -----------------------------------------------------------------------------
     def quote(self, request: Request, now: int, with_alternatives: bool = True) -> Offer | Rejection:
-        """Offer a trip for ``request`` (valid for ``rules.offer_validity_s``), or say why not."""
+        """Offer a trip for ``request`` (valid for ``rules.offer_validity_s``), or say why not.
+
+        The offer is the best insertion into the routes in force; when none fits, a bounded repair
+        (:mod:`dispatch.repair`, bounds in ``self.repair``) may find a place by moving a few booked riders
+        within their promises, which booking then applies. Only when that fails too is it refused."""
         if request.id in self._plan.booking_table:
             raise DispatchError("duplicate_request", f"request {request.id!r} exists already")
         bounds = check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs)
-        found = None if isinstance(bounds, Rejection) else search(
-            self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), self.rules, self.weights)
+        found = None if isinstance(bounds, Rejection) else place(
+            self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), now, self.rules,
+            self.weights, self.repair)
         if found is None or isinstance(bounds, Rejection):
             rejection = bounds if isinstance(bounds, Rejection) else Rejection(
                 request.id, RejectionCause.NO_VEHICLE_IN_TIME, "no bus can take this trip at that time",
@@ -203,14 +212,22 @@ class Dispatcher:
                       now + self.rules.offer_validity_s, self._plan.version, found.cost)
         if len(self._offers) >= MAX_OPEN_OFFERS:
             self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
-        self._offers[request.id] = _PendingOffer(offer, request, bounds, found,
-                                                 self._plan.route_versions[found.vehicle_id])
-        self._emit(EventKind.OFFER_MADE, now, found.vehicle_id, request.id)
+        versions = {vid: self._plan.route_versions[vid] for vid in found.routes}
+        self._offers[request.id] = _PendingOffer(offer, request, bounds, found, versions)
+        if found.repaired:
+            self._emit(EventKind.OFFER_MADE, now, found.vehicle_id, request.id, repaired=True,
+                       routes_changed=sorted(found.routes), bookings_moved=dict(found.moved))
+        else:
+            self._emit(EventKind.OFFER_MADE, now, found.vehicle_id, request.id)
         return offer
 
     def book(self, request_id: str, now: int) -> BookedTrip | Rejection:
         """Book an offer. It is re-validated against the plan in force: a seat is never promised twice.
-        Returns the booking with its planned times, or why the offer can no longer be booked."""
+        An offer that moves booked riders (a repair) changes every route it involves at once, and only if
+        none of them changed since the quote and each still passes evaluation; otherwise the place is
+        searched again (insertion, then repair) within the offered window. Returns the booking with its
+        planned times, the routes changed and the bookings moved, or why the offer can no longer be
+        booked."""
         pending = self._offers.pop(request_id, None)
         if pending is None:
             raise DispatchError("unknown_offer", f"no open offer for request {request_id!r}")
@@ -220,26 +237,57 @@ class Dispatcher:
         promise = Promise(offer.pickup_window[0], offer.pickup_window[1], pending.bounds.latest_dropoff,
                           pending.bounds.max_ride_s)
         pickup, _ = request_stops(pending.request, pending.bounds, offer.pickup_window, self.rules)
-        vehicle_id = pending.insertion.vehicle_id
-        stops = tuple(pickup if s.request_id == request_id and s.kind is StopKind.PICKUP else s
-                      for s in pending.insertion.stops)
-        evaluation, plan = None, self._plan
-        if plan.route_versions[vehicle_id] == pending.route_version and plan.states[vehicle_id].in_service:
-            evaluation = plan.evaluate(vehicle_id, stops)
-        if evaluation is None or not evaluation.feasible:
-            found = search(self._plan, pending.request, pending.bounds, offer.pickup_window, self.rules,
-                           self.weights)
+        routes = self._still_valid(pending, pickup, now)
+        if routes is None:
+            found = place(self._plan, pending.request, pending.bounds, offer.pickup_window, now, self.rules,
+                          self.weights, self.repair)
             if found is None:
                 return Rejection(request_id, RejectionCause.OFFER_NO_LONGER_FEASIBLE,
                                  "the bus is no longer available for this offer; ask again")
-            vehicle_id, stops, evaluation = found.vehicle_id, found.stops, found.evaluation
+            routes = {vid: (stops, found.evaluations[vid]) for vid, stops in found.routes.items()}
+            placement = found
+        else:
+            placement = pending.placement
+        vehicle_id = placement.vehicle_id
         booking = Booking(pending.request, pending.bounds, promise, RequestStatus.BOOKED, vehicle_id)
-        self._book(booking)
-        self._set_route(replace(plan.routes[vehicle_id], stops=stops), now, evaluation)
-        self._emit(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id, window=list(offer.pickup_window))
+        table = self._plan.booking_table
+        self._plan = self._plan.with_bookings(
+            (booking, *(replace(table[rid], vehicle_id=vid) for rid, vid in placement.moved.items())))
+        for vid, (stops, evaluation) in routes.items():
+            self._set_route(replace(self._plan.routes[vid], stops=stops), now, evaluation)
+        window = list(offer.pickup_window)
+        if placement.repaired:
+            self._emit(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id, window=window,
+                       routes_changed=sorted(routes), bookings_moved=dict(placement.moved))
+        else:
+            self._emit(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id, window=window)
+        stops, evaluation = routes[vehicle_id]
         pickup_index, dropoff_index = (k for k, s in enumerate(stops) if s.request_id == request_id)
         times = PlannedTimes(vehicle_id, evaluation.start[pickup_index], evaluation.start[dropoff_index])
-        return BookedTrip(booking, times, self._plan.version)
+        return BookedTrip(booking, times, self._plan.version, tuple(sorted(routes)), dict(placement.moved))
+
+    def _still_valid(self, pending: _PendingOffer, pickup: Stop, now: int
+                     ) -> dict[str, tuple[tuple[Stop, ...], RouteEvaluation]] | None:
+        """The routes of an open offer's placement (the new rider's pickup narrowed to the offered window)
+        with their evaluations, if none of them changed since the quote, their buses are in service, every
+        one passes evaluation and no rider it moves is one its bus has left for by now; None if not."""
+        plan, request_id = self._plan, pending.request.id
+        for rider in pending.placement.moved:
+            old = plan.booking_table[rider].vehicle_id
+            fixed = () if old is None else plan.routes[old].stops[:first_movable(plan, old, now)]
+            if old is None or any(s.request_id == rider for s in fixed):
+                return None
+        routes = {}
+        for vid, stops in pending.placement.routes.items():
+            if plan.route_versions[vid] != pending.route_versions[vid] or not plan.states[vid].in_service:
+                return None
+            stops = tuple(pickup if s.request_id == request_id and s.kind is StopKind.PICKUP else s
+                          for s in stops)
+            evaluation = plan.evaluate(vid, stops)
+            if not evaluation.feasible:
+                return None
+            routes[vid] = (stops, evaluation)
+        return routes
 
     def cancel(self, request_id: str, now: int) -> None:
         """A rider cancels a booking that has not been picked up."""
@@ -290,15 +338,16 @@ class Dispatcher:
     def _serve_next(self, vehicle_id: str, request_id: str, kind: StopKind, now: int) -> Stop:
         stop = self._next_stop(vehicle_id)
         if stop.request_id != request_id or stop.kind is not kind:
-            raise DispatchError("not_next_stop",
-                                f"the next stop of {vehicle_id!r} is the {stop.kind.value} of {stop.request_id!r}")
+            raise DispatchError("not_next_stop", f"the next stop of {vehicle_id!r} is the "
+                                                 f"{stop.kind.value} of {stop.request_id!r}")
         route, state = self._plan.routes[vehicle_id], self._plan.states[vehicle_id]
         onboard = state.onboard
         if kind is StopKind.PICKUP:
             onboard = (*onboard, OnboardRider(request_id, stop.seats, stop.wheelchairs, now))
         elif kind is StopKind.DROPOFF:
             onboard = tuple(r for r in onboard if r.request_id != request_id)
-        self._plan = self._plan.with_state(replace(state, location=stop.location, available_at=now, onboard=onboard))
+        self._plan = self._plan.with_state(
+            replace(state, location=stop.location, available_at=now, onboard=onboard))
         self._set_route(replace(route, stops=route.stops[1:], committed=0), now)
         return stop
 
@@ -327,8 +376,9 @@ class Dispatcher:
         state = self._plan.states[vehicle_id]
         allowed_from = max(stop.earliest, state.available_at) + self.rules.no_show_wait_s
         if now < allowed_from:
-            raise DispatchError("too_early_for_no_show",
-                                f"wait until {allowed_from} before reporting a no-show ({allowed_from - now} s)")
+            raise DispatchError(
+                "too_early_for_no_show",
+                f"wait until {allowed_from} before reporting a no-show ({allowed_from - now} s)")
         self._plan = self._plan.with_state(replace(state, location=stop.location, available_at=now))
         self._remove_stops(vehicle_id, request_id, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.NO_SHOW))
@@ -351,8 +401,8 @@ class Dispatcher:
         stranded = {r.request_id for r in state.onboard}
         for request_id in dict.fromkeys(s.request_id for s in route.stops if s.kind is not StopKind.BREAK):
             booking = self._plan.booking_table[request_id]
-            moved = replan_rider(self._plan, booking, state if request_id in stranded else None, now, self.rules,
-                                 self.weights)
+            moved = replan_rider(self._plan, booking, state if request_id in stranded else None, now,
+                                 self.rules, self.weights)
             if moved is None:
                 rejection = Rejection(request_id, RejectionCause.VEHICLE_OUT_OF_SERVICE,
                                       "the bus broke down and no other bus can take this trip")
@@ -415,7 +465,8 @@ class Dispatcher:
         if broken is not None:  # a bus moved while the optimizer ran
             keep(f"vehicle {broken}: {evaluations[broken].violations[0].message}")
             return None
-        result = replace(result, evaluations=evaluations, drive_s_after=sum(e.drive_s for e in evaluations.values()))
+        result = replace(result, evaluations=evaluations,
+                         drive_s_after=sum(e.drive_s for e in evaluations.values()))
         applied = result.drive_s_after <= result.drive_s_before
         if applied:
             self._apply(result, now)

@@ -80,11 +80,13 @@ def evaluate_route(
         arrive = time + leg_s
         begin = max(arrive, stop.earliest)
         if begin > stop.latest:
+            late_s = begin - stop.latest
             violations.append(Violation(ViolationKind.LATE, index, stop.request_id,
-                                        f"{stop.kind} of {stop.request_id} starts {begin - stop.latest} s late"))
+                                        f"{stop.kind} of {stop.request_id} starts {late_s} s late"))
         if stop.kind is StopKind.PICKUP:
             if stop.request_id in boarded_at or stop.request_id in dropped:
-                problem = "picked up twice" if stop.request_id in boarded_at else "picked up after its drop-off"
+                problem = ("picked up twice" if stop.request_id in boarded_at
+                           else "picked up after its drop-off")
                 violations.append(Violation(ViolationKind.ORDER, index, stop.request_id,
                                             f"{stop.request_id} is {problem}"))
             boarded_at[stop.request_id] = begin + stop.service_s
@@ -108,8 +110,9 @@ def evaluate_route(
             violations.append(Violation(ViolationKind.BREAK_NOT_EMPTY, index, stop.request_id,
                                         "a break is planned with riders on board"))
         if seats > vehicle.seats or wheelchairs > vehicle.wheelchair_spaces:
-            violations.append(Violation(ViolationKind.OVER_CAPACITY, index, stop.request_id,
-                                        f"load {seats} seats / {wheelchairs} wheelchairs exceeds the vehicle"))
+            violations.append(
+                Violation(ViolationKind.OVER_CAPACITY, index, stop.request_id,
+                          f"load {seats} seats / {wheelchairs} wheelchairs exceeds the vehicle"))
         arrival.append(arrive)
         start.append(begin)
         departure.append(begin + stop.service_s)
@@ -122,8 +125,9 @@ def evaluate_route(
     back_s = legs.seconds(location, vehicle.depot)
     end_arrival = time + back_s
     if end_arrival > vehicle.shift_end:
+        over_s = end_arrival - vehicle.shift_end
         violations.append(Violation(ViolationKind.SHIFT_END, -1, "",
-                                    f"back at the depot {end_arrival - vehicle.shift_end} s after the shift ends"))
+                                    f"back at the depot {over_s} s after the shift ends"))
     return RouteEvaluation(
         arrival=tuple(arrival), start=tuple(start), departure=tuple(departure), loads=tuple(loads),
         ride_s=ride, end_arrival=end_arrival, drive_s=drive_s + back_s,

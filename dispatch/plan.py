@@ -76,11 +76,14 @@ class PlannedTimes:
 @dataclass(frozen=True)
 class BookedTrip:
     """What :meth:`dispatch.dispatcher.Dispatcher.book` returns: the booking as the plan holds it, its
-    planned times and the version of the plan that holds it."""
+    planned times and the version of the plan that holds it; the vehicles whose routes the booking
+    changed, and the booked riders it moved to another bus (request id → new bus: a repaired offer)."""
 
     booking: Booking
     times: PlannedTimes
     plan_version: int
+    routes_changed: tuple[str, ...] = ()
+    moved: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def vehicle_id(self) -> str:
@@ -175,12 +178,14 @@ class Plan:
         evaluation = self._evaluations.get(vehicle_id)
         if evaluation is None:
             vehicle = self.vehicles[self.known_vehicle(vehicle_id)]
-            evaluation = evaluate_route(vehicle, self.states[vehicle_id], self.routes[vehicle_id].stops, self.legs)
+            evaluation = evaluate_route(vehicle, self.states[vehicle_id], self.routes[vehicle_id].stops,
+                                        self.legs)
             self._evaluations[vehicle_id] = evaluation
         return evaluation
 
     def evaluate(self, vehicle_id: str, stops: Sequence[Stop]) -> RouteEvaluation:
-        """The evaluation of ``stops`` as the route of a vehicle, from where the vehicle stands in this plan."""
+        """The evaluation of ``stops`` as the route of a vehicle, from where the vehicle stands in this
+        plan."""
         return evaluate_route(self.vehicles[vehicle_id], self.states[vehicle_id], stops, self.legs)
 
     def booking(self, request_id: str) -> Booking:
@@ -221,7 +226,8 @@ class Plan:
         """
         route = self.route(vehicle_id)
         kept = tuple(s for s in route.stops if s.request_id != request_id)
-        committed = min(route.committed, sum(1 for s in route.stops[:route.committed] if s.request_id != request_id))
+        committed = min(route.committed,
+                        sum(1 for s in route.stops[:route.committed] if s.request_id != request_id))
         if not self.evaluate(vehicle_id, kept).feasible:
             starts = self.evaluation(vehicle_id).start
             planned = {(s.request_id, s.kind): start for s, start in zip(route.stops, starts)}
@@ -311,4 +317,5 @@ class Plan:
         return Plan(self.legs, self.vehicles if vehicles is None else vehicles,
                     self.states if states is None else states, self.routes if routes is None else routes,
                     self.booking_table, self.unserved, self.version if version is None else version,
-                    self.route_versions if route_versions is None else route_versions, evaluations, route_times)
+                    self.route_versions if route_versions is None else route_versions, evaluations,
+                    route_times)

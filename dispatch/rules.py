@@ -68,5 +68,6 @@ def request_stops(request: Request, bounds: TimeBounds, window: tuple[int, int],
 
 def keep_promise(stops: tuple[Stop, ...], request_id: str, promise: Promise) -> tuple[Stop, ...]:
     """Narrow a request's pickup stop to its promised window (a hold already inside it stays)."""
-    return tuple(replace(s, earliest=max(s.earliest, promise.window_start), latest=min(s.latest, promise.window_end))
+    return tuple(replace(s, earliest=max(s.earliest, promise.window_start),
+                         latest=min(s.latest, promise.window_end))
                  if s.request_id == request_id and s.kind is StopKind.PICKUP else s for s in stops)

@@ -20,6 +20,7 @@ from dispatch.model import (
     time_bounds,
 )
 from dispatch.plan import Booking, Plan, RequestStatus
+from dispatch.repair import Placement, RepairOptions, repair
 from dispatch.rules import check_request, keep_promise, request_stops
 
 ALTERNATIVE_STEP_S = 15 * 60
@@ -36,6 +37,19 @@ def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, 
     routes, times = prefetched or plan.vehicle_routes()
     return best_insertion(routes, pickup, dropoff, plan.legs, weights, times,
                           prefetched=prefetched is not None)
+
+
+def place(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], now: int,
+          rules: ServiceRules, weights: CostWeights, options: RepairOptions) -> Placement | None:
+    """Where ``request`` (its pickup inside ``window``) goes: its best insertion into the routes in force
+    or, when none fits, a repair that moves a few booked riders within their promises
+    (:func:`dispatch.repair.repair`, bounded by ``options``); None when neither finds a place. The repair
+    costs nothing when the insertion succeeds."""
+    found = search(plan, request, bounds, window, rules, weights)
+    if found is not None:
+        return Placement.of_insertion(found)
+    pickup, dropoff = request_stops(request, bounds, window, rules)
+    return repair(plan, pickup, dropoff, now, weights, options)
 
 
 def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, weights: CostWeights
@@ -69,8 +83,8 @@ def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, we
     return tuple(sorted(found))
 
 
-def replan_rider(plan: Plan, booking: Booking, stranded_at: VehicleState | None, now: int, rules: ServiceRules,
-                 weights: CostWeights) -> tuple[Booking, tuple[Stop, ...]] | None:
+def replan_rider(plan: Plan, booking: Booking, stranded_at: VehicleState | None, now: int,
+                 rules: ServiceRules, weights: CostWeights) -> tuple[Booking, tuple[Stop, ...]] | None:
     """Another bus for a rider of a bus taken out of service: the booking as it becomes and the new stops
     of the bus that takes the rider, or None when no bus can. A rider waiting for the bus keeps the promised
     window; a rider on board (``stranded_at``: where the bus stands) gets a new pickup there, from ``now``

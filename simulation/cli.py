@@ -1,5 +1,5 @@
-"""``rufbus simulate`` and ``rufbus sweep``: the simulation studies on the command line, with a progress
-bar."""
+"""``rufbus simulate``, ``rufbus sweep`` and ``rufbus hindsight``: the simulation studies on the command
+line, with a progress bar."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import typer
 if TYPE_CHECKING:  # the heavy modules load only when a command runs
     from dispatch.model import ServiceRules
     from routing.network import RoadNetwork
+    from simulation.hindsight import HindsightResult
     from simulation.runner import Scenario
 
 DEMAND_HELP = "Demand CSV (format: docs/simulation.md); default: generated from the region's places."
@@ -20,6 +21,11 @@ RULES_HELP = "Service-rule overrides, e.g. 'max_wait_s=1200,pickup_window_s=600'
 REOPT_EVERY_HELP = "Simulated minutes between re-optimizations (0: never)."
 REOPT_LIMIT_HELP = "OR-Tools seconds at most per re-optimization."
 OUT_HELP = "Directory for report.html and figures.json."
+NO_SHOW_HELP = "Share of booked riders who do not show up (0 to 1)."
+CANCEL_HELP = "Share of booked riders who cancel before their pickup (0 to 1)."
+JSON_HELP = "Also write the day's figures to this JSON file."
+HINDSIGHT_HELP = ("Also plan the day in hindsight (every request known) with this many optimizer seconds and "
+                  "set it beside the online result in the report (0: not at all).")
 
 
 def _load(osm_file: Path | None) -> RoadNetwork:
@@ -43,12 +49,12 @@ SOLUTIONS_HELP = ("OR-Tools solutions per re-optimization: a seed then repeats e
 
 def _scenario(network: RoadNetwork, buses: int, seats: int, requests: int, level: float | None,
               demand: Path | None, seed: int, rules: str, reopt_every_min: int, reopt_limit_s: float,
-              reopt_solutions: int) -> Scenario:
+              reopt_solutions: int, no_show_p: float = 0.03, cancel_p: float = 0.05) -> Scenario:
     from simulation.engine import SimulationConfig
     from simulation.runner import Scenario, requests_for_level
 
-    config = SimulationConfig(reopt_every_s=reopt_every_min * 60, reopt_limit_s=reopt_limit_s,
-                              reopt_solution_limit=reopt_solutions or None)
+    config = SimulationConfig(no_show_p=no_show_p, cancel_p=cancel_p, reopt_every_s=reopt_every_min * 60,
+                              reopt_limit_s=reopt_limit_s, reopt_solution_limit=reopt_solutions or None)
     count = requests if level is None else requests_for_level(network, level)
     return Scenario(buses=buses, seats=seats, requests=count, demand_file=demand, seed=seed,
                     rules=_rules(rules), config=config)
@@ -66,20 +72,80 @@ def simulate(
     reopt_every: Annotated[int, typer.Option(help=REOPT_EVERY_HELP)] = 15,
     reopt_limit: Annotated[float, typer.Option(help=REOPT_LIMIT_HELP)] = 5.0,
     reopt_solutions: Annotated[int, typer.Option(min=0, help=SOLUTIONS_HELP)] = 5,
+    no_show_rate: Annotated[float, typer.Option(min=0, max=1, help=NO_SHOW_HELP)] = 0.03,
+    cancel_rate: Annotated[float, typer.Option(min=0, max=1, help=CANCEL_HELP)] = 0.05,
+    hindsight_limit: Annotated[float, typer.Option(min=0, help=HINDSIGHT_HELP)] = 0.0,
+    json_out: Annotated[Path | None, typer.Option("--json", dir_okay=False, help=JSON_HELP)] = None,
     out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("simulation-report"),
 ) -> None:
-    """Simulate a service day through the real dispatcher and write an HTML report with its figures."""
+    """Simulate a service day through the real dispatcher and write an HTML report with its figures.
+
+    The JSON (``--json``) holds requests, served, passengers_served, rejected, vehicle_km,
+    vehicle_km_per_served_passenger, wait_mean_min, wait_p95_min, ride_time_factor, the offer latency
+    (offer_p50_ms, offer_p95_ms, offer_p99_ms, refusal_p50_ms, refusal_p99_ms), every key figure under
+    ``kpis`` and, with ``--hindsight-limit``, ``hindsight`` with served_ratio and km_per_passenger_ratio.
+    """
     from tqdm import tqdm
 
     from simulation.study import simulate_day
 
     network = _load(region)
     scenario = _scenario(network, buses, seats, requests, demand_level, demand, seed, rules, reopt_every,
-                         reopt_limit, reopt_solutions)
+                         reopt_limit, reopt_solutions, no_show_rate, cancel_rate)
     with tqdm(desc="requests", unit="req") as bar:
-        outcome = simulate_day(scenario, network, out, bar.update)
-    typer.echo(json.dumps({k: v for k, v in outcome.kpis.as_dict().items() if k != "occupancy"}, indent=1))
+        outcome = simulate_day(scenario, network, out, bar.update, hindsight_limit or None)
+    summary = outcome.summary()
+    typer.echo(json.dumps(summary, indent=1))
+    _write_json(json_out, summary)
+    if outcome.hindsight is not None and outcome.hindsight.failed:
+        _hindsight_failed(outcome.hindsight)
     typer.echo(f"report: {outcome.report}\nfigures: {outcome.data}")
+
+
+def _write_json(path: Path | None, values: dict) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values, indent=1), encoding="utf-8")
+
+
+def hindsight(
+    region: Annotated[Path | None, typer.Option(help="OSM extract (default: RUFBUS_OSM_FILE).")] = None,
+    buses: Annotated[int, typer.Option(min=1)] = 10,
+    seats: Annotated[int, typer.Option(min=1)] = 8,
+    requests: Annotated[int, typer.Option(min=0, help="Requests of the generated day.")] = 2000,
+    demand_level: Annotated[float | None, typer.Option(min=0, help=LEVEL_HELP)] = None,
+    demand: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)] = None,
+    rules: Annotated[str, typer.Option(help=RULES_HELP)] = "",
+    seed: int = 1,
+    time_limit: Annotated[float, typer.Option(min=0.1, help="Optimizer seconds for the whole day.")] = 60.0,
+    json_out: Annotated[Path | None, typer.Option("--json", dir_okay=False, help=JSON_HELP)] = None,
+) -> None:
+    """Plan a whole demand day with every request known in advance (the project's batch planner), check
+    the plan by route evaluation, and print its figures: the bound live dispatch is measured against.
+
+    Prints and writes (``--json``) requests, served, passengers_served, rejected (by cause), vehicle_km,
+    vehicle_km_per_served_passenger, wait_mean_min, wait_p95_min, ride_time_factor, violations,
+    time_limit_s, wall_s, attempts and optimizer_failed. A plan that breaks a rule, or no plan from the
+    optimizer, fails the command (exit code 1).
+    """
+    from simulation.hindsight import hindsight_day
+
+    network = _load(region)
+    scenario = _scenario(network, buses, seats, requests, demand_level, demand, seed, rules, 0, 1.0, 0)
+    result = hindsight_day(scenario, network, time_limit)
+    values = result.as_dict()
+    typer.echo(json.dumps(values, indent=1))
+    _write_json(json_out, values)
+    if result.failed:
+        _hindsight_failed(result)
+
+
+def _hindsight_failed(result: HindsightResult) -> None:
+    if result.optimizer_failed:
+        typer.echo(f"the optimizer returned no verified plan in {result.attempts} attempts", err=True)
+    if result.violations:
+        typer.echo(f"the hindsight plan breaks {len(result.violations)} rules", err=True)
+    raise typer.Exit(1)
 
 
 def sweep(

@@ -98,6 +98,7 @@ class SimulationResult:
     reoptimizations: int = 0
     reoptimizations_applied: int = 0
     wall_s: float = 0.0
+    quotes: list[tuple[float, bool]] = field(default_factory=list)  # (seconds the quote took, offered)
 
 
 class _Kind(IntEnum):
@@ -176,7 +177,9 @@ class _Simulation:
         record = self.result.riders[request.id]
         record.direct_s = self.legs.seconds(request.origin, request.destination)
         record.direct_m = self.legs.metres(request.origin, request.destination)
+        asked = time.perf_counter()
         offer = self.dispatcher.quote(request, now, with_alternatives=False)
+        self.result.quotes.append((time.perf_counter() - asked, isinstance(offer, Offer)))
         answer = self.dispatcher.book(request.id, now) if isinstance(offer, Offer) else offer
         if progress := self.progress:
             progress(1)

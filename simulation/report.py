@@ -1,6 +1,7 @@
-"""A self-contained HTML report: scenario, key figures and matplotlib plots embedded as base64 PNG
-(served % against buses, wait distribution, occupancy through the day, a map of the day's routes drawn
-from the road geometry; no tiles, nothing downloaded)."""
+"""A self-contained HTML report: scenario, key figures, the online day beside the same day planned in
+hindsight (when planned), and matplotlib plots embedded as base64 PNG (served % against buses, wait
+distribution, occupancy through the day, a map of the day's routes drawn from the road geometry; no tiles,
+nothing downloaded)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import base64
 import html
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.collections import LineCollection
@@ -77,8 +79,23 @@ def map_plot(route_map: dict) -> str:
     return _png(figure)
 
 
-def render_html(title: str, scenario: dict, kpis: dict, figures: dict) -> str:
-    """The report page."""
+COMPARED = ("requests", "served", "passengers_served", "vehicle_km", "vehicle_km_per_served_passenger",
+            "wait_mean_min", "wait_p95_min", "ride_time_factor", "served_ratio", "km_per_passenger_ratio")
+
+
+def comparison_table(rows: Sequence[dict]) -> str:
+    """One line per plan (online, hindsight, their ratio) under the figures of ``COMPARED`` they have."""
+    columns = [name for name in COMPARED if any(name in row for row in rows)]
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in ["plan", *columns])
+    body = "".join("<tr><th>" + html.escape(str(row["plan"])) + "</th>"
+                   + "".join(f"<td>{html.escape(json.dumps(row.get(name, '')))}</td>" for name in columns)
+                   + "</tr>" for row in rows)
+    return f"<table class='comparison'><tr>{head}</tr>{body}</table>"
+
+
+def render_html(title: str, scenario: dict, kpis: dict, figures: dict,
+                comparison: Sequence[dict] = ()) -> str:
+    """The report page; ``comparison``: the lines of :func:`comparison_table` (none: no such section)."""
     def table(values: dict) -> str:
         rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v))}</td></tr>"
                        for k, v in values.items() if k != "occupancy")
@@ -89,21 +106,24 @@ def render_html(title: str, scenario: dict, kpis: dict, figures: dict) -> str:
               ("Occupancy", occupancy_plot(figures["occupancy"]))]
     if "route_map" in figures:
         images.append(("Routes of the day", map_plot(figures["route_map"])))
+    compared = (f"<h2>Online and in hindsight</h2>{comparison_table(comparison)}" if comparison else "")
     body = "".join(f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{png}'>"
                    f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, png in images)
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
             "th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}figure{display:inline-block}</style>"
             f"</head><body><h1>{html.escape(title)}</h1><h2>Scenario</h2>{table(scenario)}"
-            f"<h2>Key figures</h2>{table(kpis)}<h2>Figures</h2>{body}<footer>{ATTRIBUTION}</footer>"
+            f"<h2>Key figures</h2>{table(kpis)}{compared}<h2>Figures</h2>{body}<footer>{ATTRIBUTION}</footer>"
             "</body></html>")
 
 
-def write_report(directory: Path, title: str, scenario: dict, kpis: dict, figures: dict) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``figures.json`` (scenario, key figures, figure data) into ``directory``."""
+def write_report(directory: Path, title: str, scenario: dict, kpis: dict, figures: dict,
+                 comparison: Sequence[dict] = ()) -> tuple[Path, Path]:
+    """Write ``report.html`` and ``figures.json`` (scenario, key figures, online/hindsight comparison,
+    figure data) into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     page, data = directory / "report.html", directory / "figures.json"
-    page.write_text(render_html(title, scenario, kpis, figures), encoding="utf-8")
-    everything = {"scenario": scenario, "kpis": kpis, "figures": figures}
+    page.write_text(render_html(title, scenario, kpis, figures, comparison), encoding="utf-8")
+    everything = {"scenario": scenario, "kpis": kpis, "comparison": list(comparison), "figures": figures}
     data.write_text(json.dumps(everything, indent=1), encoding="utf-8")
     return page, data

@@ -1,5 +1,6 @@
-"""Studies an operator asks for: one day (``simulate``) or a fleet-size × rules grid on one fixed demand
-(``sweep``), each written as a report (:mod:`simulation.report`)."""
+"""Studies an operator asks for: one day (``simulate``), optionally set beside the same day planned in
+hindsight, or a fleet-size × rules grid on one fixed demand (``sweep``), each written as a report
+(:mod:`simulation.report`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 
 from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
+from simulation.compare import DayFigures, OfferLatency, offer_latency, online_figures, ratios
 from simulation.demand_csv import Trip
 from simulation.figures import figure_data
+from simulation.hindsight import HindsightResult, hindsight_day
 from simulation.kpis import Kpis, compute_kpis
 from simulation.report import write_report
 from simulation.runner import Scenario, road_paths, run_scenario, scenario_trips
@@ -29,6 +32,31 @@ class StudyOutcome:
     sweep: list[dict]
     report: Path | None
     data: Path | None
+    day: DayFigures | None = None  # a simulated day's figures for the comparison with hindsight
+    latency: OfferLatency | None = None
+    hindsight: HindsightResult | None = None
+
+    def comparison(self) -> list[dict]:
+        """The online line and, when planned, the hindsight line and the ratios of online to it."""
+        if self.day is None:
+            return []
+        rows = [{"plan": "online"} | self.day.as_dict()]
+        if self.hindsight is not None:
+            rows.append({"plan": f"hindsight ({self.hindsight.time_limit_s:g} s)"} | self.hindsight.as_dict())
+            rows.append({"plan": "online / hindsight"} | ratios(self.day, self.hindsight.figures))
+        return rows
+
+    def summary(self) -> dict:
+        """The day as one JSON-ready dict: its comparison figures and offer latency at the top level,
+        then ``kpis`` (every key figure but the occupancy profile) and, when planned, ``hindsight`` with
+        ``served_ratio`` and ``km_per_passenger_ratio``."""
+        out = self.day.as_dict() if self.day is not None else {}
+        out |= self.latency.as_dict() if self.latency is not None else {}
+        out["kpis"] = {k: v for k, v in self.kpis.as_dict().items() if k != "occupancy"}
+        if self.hindsight is not None and self.day is not None:
+            out["hindsight"] = self.hindsight.as_dict()
+            out |= ratios(self.day, self.hindsight.figures)
+        return out
 
 
 def parse_rules(text: str, base: ServiceRules | None = None) -> ServiceRules:
@@ -53,12 +81,17 @@ def scenario_description(scenario: Scenario) -> dict:
 
 
 def simulate_day(scenario: Scenario, network: RoadNetwork, out_dir: Path | None = None,
-                 progress: Progress | None = None) -> StudyOutcome:
-    """Simulate one day; with ``out_dir``, write its report there."""
-    result = run_scenario(scenario, network, progress=progress)
+                 progress: Progress | None = None, hindsight_limit_s: float | None = None) -> StudyOutcome:
+    """Simulate one day; with ``hindsight_limit_s``, also plan it in hindsight with that optimizer time
+    (:mod:`simulation.hindsight`); with ``out_dir``, write its report there."""
+    trips = scenario_trips(scenario, network)
+    result = run_scenario(scenario, network, trips, progress=progress)
     kpis = compute_kpis(result)
     figures = figure_data(result, kpis, network, road_paths(network))
-    return _written(StudyOutcome(kpis, figures, [], None, None), "Rufbus simulation", scenario, out_dir)
+    hindsight = hindsight_day(scenario, network, hindsight_limit_s, trips) if hindsight_limit_s else None
+    outcome = StudyOutcome(kpis, figures, [], None, None, online_figures(result), offer_latency(result),
+                           hindsight)
+    return _written(outcome, "Rufbus simulation", scenario, out_dir)
 
 
 def sweep(scenario: Scenario, network: RoadNetwork, buses: Sequence[int], rules: Mapping[str, ServiceRules],
@@ -88,5 +121,6 @@ def _written(outcome: StudyOutcome, title: str, scenario: Scenario, out_dir: Pat
     if out_dir is None:
         return outcome
     description = scenario_description(scenario) | ({"sweep": outcome.sweep} if outcome.sweep else {})
-    page, data = write_report(out_dir, title, description, outcome.kpis.as_dict(), outcome.figures)
+    page, data = write_report(out_dir, title, description, outcome.kpis.as_dict(), outcome.figures,
+                              outcome.comparison())
     return replace(outcome, report=page, data=data)

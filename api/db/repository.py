@@ -6,7 +6,7 @@ write leaves nothing behind (the session is rolled back).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,21 +76,29 @@ def _atomic(session: Session, what: str) -> Iterator[None]:
 
 
 def save_booking(session: Session, *, booking: Booking, event: Event,
-                 route: Sequence[PlannedStopRow] | None = None) -> Booking:
+                 route: Sequence[PlannedStopRow] | None = None, moved: Sequence[Booking] = (),
+                 other_routes: Mapping[str, Sequence[PlannedStopRow]] | None = None) -> Booking:
     """Write ``booking`` (new or changed), the new ``route`` of its vehicle and ``event`` in one
     transaction: all of it or nothing.
 
     ``route`` replaces every planned stop of ``booking.vehicle_id`` (an insertion changes one bus's
-    route as a whole); ``None`` leaves the planned stops alone.
+    route as a whole); ``None`` leaves the planned stops alone. A booking that moved other riders to
+    another bus (a repaired offer) also writes those bookings, ``moved`` (their new ``vehicle_id``), and
+    the new routes of the other vehicles it changed, ``other_routes`` — in the same transaction.
     """
     if route is not None and any(stop.vehicle_id != booking.vehicle_id for stop in route):
         raise ValueError("every stop of the route must belong to the booking's vehicle")
+    routes = dict(other_routes or {})
+    if booking.vehicle_id in routes:
+        raise ValueError("the booking's own route goes in route, not in other_routes")
+    if route is not None and booking.vehicle_id is not None:
+        routes[booking.vehicle_id] = route
     try:
         session.add(booking)
+        session.add_all(moved)
         session.flush()
-        if route is not None:
-            session.execute(delete(PlannedStop).where(col(PlannedStop.vehicle_id) == booking.vehicle_id))
-            _insert_stops(session, route)
+        if routes:
+            _replace_routes(session, routes)
         session.add(event)
         session.flush()
         session.commit()
@@ -267,7 +275,7 @@ def vehicle_shifts(session: Session, *, vehicle_id: str) -> list[ShiftWithBreaks
     return [(shift, breaks.get(shift.id or 0, [])) for shift in shifts]
 
 
-def _replace_routes(session: Session, routes: dict[str, Sequence[PlannedStopRow]]) -> None:
+def _replace_routes(session: Session, routes: Mapping[str, Sequence[PlannedStopRow]]) -> None:
     """Replace every planned stop of each vehicle in ``routes`` by its new route (checked first)."""
     if any(stop.vehicle_id != vid for vid, route in routes.items() for stop in route):
         raise ValueError("every stop of a route must belong to its vehicle")

@@ -71,25 +71,25 @@ class LivePublisher:
         """Copy what ``events`` publish and queue it; the caller holds the dispatcher's lock."""
         if not events:
             return
-        live, dispatcher = self._live, self._live.dispatcher
+        live, plan = self._live, self._live.dispatcher.plan
         changed = {e.vehicle_id for e in events if e.kind is EventKind.ROUTE_CHANGED and e.vehicle_id}
         moved = {e.vehicle_id for e in events if e.kind is EventKind.VEHICLE_MOVED and e.vehicle_id}
-        routes = {vid: route_snapshot(live, vid) for vid in sorted(changed) if vid in dispatcher.plan.vehicles}
+        routes = {vid: route_snapshot(live, vid) for vid in sorted(changed) if vid in plan.vehicles}
         riders = {
             vid: tuple(
                 dict.fromkeys(
-                    s.request_id for s in dispatcher.plan.route(vid).stops if s.kind is not StopKind.BREAK
+                    s.request_id for s in plan.route(vid).stops if s.kind is not StopKind.BREAK
                 )
             )
             for vid in sorted(changed | moved)
-            if vid in dispatcher.plan.vehicles
+            if vid in plan.vehicles
         }
         wanted = {e.request_id for e in events if e.request_id} | {b for ids in riders.values() for b in ids}
         bookings = live_views(live, sorted(wanted))
         graph = live.network.graph
         positions = {}
         for vid in sorted(moved):
-            state = dispatcher.plan.state(vid)
+            state = plan.state(vid)
             positions[vid] = VehiclePosition(lat=float(graph.node_lat[state.location]),
                                              lon=float(graph.node_lon[state.location]),
                                              at=live.clock.to_datetime(state.available_at))
@@ -143,7 +143,8 @@ class LivePublisher:
             store.publish(EventKind.ROUTE_CHANGED.value, message.to_json())
 
 
-def _route_renderer(live: LiveDispatch, snapshot: RouteSnapshot, version: int) -> Callable[[], dict[str, Any]]:
+def _route_renderer(live: LiveDispatch, snapshot: RouteSnapshot,
+                    version: int) -> Callable[[], dict[str, Any]]:
     """A function that draws ``snapshot`` (stops and roads, as ``GET /v1/driver/route`` answers) once."""
 
     @functools.cache

@@ -2,8 +2,9 @@
 
 Every change goes through :func:`~api.services.live_plan.plan_change`, under the dispatcher's lock,
 so that an idempotency key is checked and used atomically. Quotes exist only in memory (they expire
-within minutes); a booking is written with its bus's new route and an event in one transaction, and if
-that write fails the plan goes back to where it was: the quote stays open, nothing is published, and a
+within minutes); a booking is written with its bus's new route and an event in one transaction (with
+every other route it changed and the bookings it moved to another bus, when the offer was a repair),
+and if that write fails the plan goes back to where it was: the quote stays open, nothing is published, and a
 retry with the same key books it once the database is back.
 
 Every operation acts for a ``user`` (a rider, or an operator booking for a caller who phones in). A quote
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -100,12 +102,19 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
         result = live.dispatcher.book(quote_id, now)
         if isinstance(result, BookedTrip):
             row = _new_booking_row(live, context, result, idempotency_key, now)
+            payload: dict[str, object] = {"window": [live.clock.to_datetime(t).isoformat()
+                                                     for t in (result.booking.promise.window_start,
+                                                               result.booking.promise.window_end)]}
+            others = [vid for vid in result.routes_changed if vid != result.vehicle_id]
+            if others or result.moved:  # a repaired offer: riders moved, several routes changed
+                payload |= {"routes_changed": list(result.routes_changed),
+                            "bookings_moved": dict(result.moved)}
             save_booking(session, booking=row, route=planned_stops(live, result.vehicle_id),
+                         moved=_moved_rows(session, result.moved),
+                         other_routes={vid: planned_stops(live, vid) for vid in others},
                          event=Event(time=live.clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
                                      actor=actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
-                                     payload={"window": [live.clock.to_datetime(t).isoformat()
-                                                         for t in (result.booking.promise.window_start,
-                                                                   result.booking.promise.window_end)]}))
+                                     payload=payload))
             del live.quotes[quote_id]  # used up only once the booking is saved
             return _booking_public(live, row), True
         del live.quotes[quote_id]  # refused for good (expired, no longer feasible): ask again
@@ -165,6 +174,19 @@ def _log_refusal(session: Session, user: User, request_id: str | None, cause: st
                                           request_id=request_id, payload={"cause": cause}))
     except SQLAlchemyError as error:
         log.warning("refused quote (%s) not logged: %s", cause, error)
+
+
+def _moved_rows(session: Session, moved: Mapping[str, str]) -> list[Booking]:
+    """The rows of the bookings a repaired offer moved to another bus, with their new bus set (written
+    with the booking that moved them)."""
+    rows = []
+    for request_id, vehicle_id in sorted(moved.items()):
+        row = session.get(Booking, request_id)
+        if row is None:
+            raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
+        row.vehicle_id = vehicle_id
+        rows.append(row)
+    return rows
 
 
 def _is_operator(user: User) -> bool:

@@ -4,9 +4,9 @@ shifts with breaks (create, list, change, delete).
 Every change is one :func:`~api.services.live_plan.plan_change`: applied to the dispatcher and written
 — the vehicle or shift, the bus's planned stops and an event — in one transaction; if the dispatcher
 refuses it (a changed bus that can no longer keep its riders' promises: 409
-``vehicle_change_infeasible``) nothing is written, and if the write fails the plan is rolled back. The dispatcher plans a vehicle once it has a shift today or tomorrow
-(:func:`api.fleet.dispatch_vehicle`); a vehicle withdrawn by an operator (``active`` false) stays out of
-service until it is put back.
+``vehicle_change_infeasible``) nothing is written, and if the write fails the plan is rolled back. The
+dispatcher plans a vehicle once it has a shift today or tomorrow (:func:`api.fleet.dispatch_vehicle`); a
+vehicle withdrawn by an operator (``active`` false) stays out of service until it is put back.
 """
 
 from __future__ import annotations
@@ -123,8 +123,8 @@ def remove_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id
         shift = _shift(shifts, vehicle_id, shift_id)
         kept = [(s, b) for s, b in shifts if s.id != shift_id]
         route = _apply(live, row, kept, now)
-        delete_shift(session, shift=shift, route=route,
-                     event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now, {"deleted": shift_id}))
+        event = _event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now, {"deleted": shift_id})
+        delete_shift(session, shift=shift, route=route, event=event)
 
 
 # ----- helpers ---------------------------------------------------------------------------------------

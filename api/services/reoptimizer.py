@@ -109,8 +109,9 @@ class BackgroundReoptimizer:
         result = dispatcher.apply_reoptimization(job, solution, now)
         if result is None:
             return False
-        changed = sorted(vid for vid in dispatcher.plan.vehicles if dispatcher.plan.route(vid) != routes_before[vid])
-        moved = {rid: b.vehicle_id for rid, b in dispatcher.plan.bookings().items()
+        plan = dispatcher.plan
+        changed = sorted(vid for vid in plan.vehicles if plan.route(vid) != routes_before[vid])
+        moved = {rid: b.vehicle_id for rid, b in plan.bookings().items()
                  if b.vehicle_id != buses_before.get(rid)}
         rows = []
         for request_id, vehicle_id in sorted(moved.items()):

@@ -16,7 +16,6 @@ import orjson
 
 from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
 from api.services.live_plan import EncodedRoute, LiveDispatch
-from dispatch.dispatcher import DispatchError
 from dispatch.evaluation import RouteEvaluation
 from dispatch.model import Promise, Route, StopKind
 
@@ -34,18 +33,16 @@ class RouteSnapshot:
 
 def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
     """Copy ``vehicle_id``'s route in force; the caller holds ``live.lock``."""
-    dispatcher = live.dispatcher
-    route = dispatcher.plan.route(vehicle_id)
+    plan = live.dispatcher.plan
+    route = plan.route(vehicle_id)
     promises = {}
     for stop in route.stops:  # look up the route's riders only: copying every booking is too slow here
         if stop.kind is StopKind.PICKUP:
-            try:
-                promises[stop.request_id] = dispatcher.plan.booking(stop.request_id).promise
-            except DispatchError:
-                pass  # a pickup without a booking has no promise to show
-    return RouteSnapshot(
-        vehicle_id, route, dispatcher.plan.evaluation(vehicle_id), dispatcher.plan.state(vehicle_id).location, promises
-    )
+            booking = plan.booking_table.get(stop.request_id)
+            if booking is not None:  # a pickup without a booking has no promise to show
+                promises[stop.request_id] = booking.promise
+    location = plan.state(vehicle_id).location
+    return RouteSnapshot(vehicle_id, route, plan.evaluation(vehicle_id), location, promises)
 
 
 def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePublic:
@@ -103,7 +100,8 @@ def route_json(view: DriverRoutePublic) -> dict[str, Any]:
     through pydantic (a route has thousands of them)."""
     data = view.model_dump(mode="json", exclude={"geometry"})
     geometry = view.geometry
-    data["geometry"] = None if geometry is None else {"type": geometry.type, "coordinates": geometry.coordinates}
+    data["geometry"] = (None if geometry is None
+                        else {"type": geometry.type, "coordinates": geometry.coordinates})
     return data
 
 

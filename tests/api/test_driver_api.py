@@ -27,7 +27,8 @@ def book(client: TestClient, hour: int = 9, minute: int = 0) -> dict:
     offer = client.post("/v1/quotes", json=body, headers=rider)
     assert offer.status_code == 200, offer.text
     quote_id = offer.json()["quote_id"]
-    booked = client.post("/v1/bookings", json={"quote_id": quote_id}, headers=rider | {"Idempotency-Key": quote_id})
+    booked = client.post("/v1/bookings", json={"quote_id": quote_id},
+                         headers=rider | {"Idempotency-Key": quote_id})
     assert booked.status_code == 201, booked.text
     assert booked.json()["vehicle_id"] == "bus-1"
     return booked.json()
@@ -54,7 +55,8 @@ def test_the_route_shows_pickup_then_dropoff_with_the_roads_to_drive(client):
     assert pickup["pickup_window"] == booking["pickup_window"] and dropoff["pickup_window"] is None
     assert (pickup["seats"], pickup["wheelchairs"]) == (1, 0)
     for stop in route["stops"]:
-        times = [datetime.fromisoformat(stop[k]) for k in ("planned_arrival", "planned_start", "planned_departure")]
+        times = [datetime.fromisoformat(stop[k])
+                 for k in ("planned_arrival", "planned_start", "planned_departure")]
         assert times == sorted(times) and times[0].utcoffset() is not None
     geometry = route["geometry"]
     assert geometry["type"] == "LineString" and len(geometry["coordinates"]) >= 2
@@ -62,9 +64,10 @@ def test_the_route_shows_pickup_then_dropoff_with_the_roads_to_drive(client):
     assert (lat, lon) == pytest.approx((dropoff["lat"], dropoff["lon"]))
     assert all(9.4 < lon < 9.7 and 47.0 < lat < 47.3 for lon, lat in geometry["coordinates"])
 
-    as_operator = client.get("/v1/driver/route", params={"vehicle_id": "bus-1"}, headers=client.keys["operator"])
+    operator = client.keys["operator"]
+    as_operator = client.get("/v1/driver/route", params={"vehicle_id": "bus-1"}, headers=operator)
     assert as_operator.status_code == 200 and as_operator.json()["stops"] == route["stops"]
-    assert client.get("/v1/driver/route", headers=client.keys["operator"]).json()["code"] == "vehicle_required"
+    assert client.get("/v1/driver/route", headers=operator).json()["code"] == "vehicle_required"
     assert client.get("/v1/driver/route", params={"vehicle_id": "bus-9"},
                       headers=client.keys["operator"]).status_code == 404
 
@@ -77,7 +80,8 @@ def test_a_trip_served_from_pickup_to_dropoff_is_completed(client, app_clock):
     app_clock.moment = START.replace(hour=9, minute=5)
     assert driver_post(client, "arrived").status_code == 204
     assert driver_post(client, "picked-up", booking["id"]).status_code == 204
-    assert client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"] == "picked_up"
+    status = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"]
+    assert status == "picked_up"
     app_clock.moment = START.replace(hour=9, minute=20)
     assert driver_post(client, "arrived").status_code == 204
     assert driver_post(client, "dropped-off", booking["id"]).status_code == 204
@@ -105,7 +109,8 @@ def test_picking_up_a_rider_who_is_not_next_is_409_not_next_stop(client):
     for action, booking_id in (("picked-up", later["id"]), ("dropped-off", first["id"])):
         answer = driver_post(client, action, booking_id)
         assert answer.status_code == 409 and answer.json()["code"] == "not_next_stop"
-    assert client.get(f"/v1/bookings/{later['id']}", headers=client.keys["rider"]).json()["status"] == "booked"
+    status = client.get(f"/v1/bookings/{later['id']}", headers=client.keys["rider"]).json()["status"]
+    assert status == "booked"
 
 
 def test_a_no_show_is_refused_until_the_bus_has_waited(client, app_clock):
@@ -120,7 +125,8 @@ def test_a_no_show_is_refused_until_the_bus_has_waited(client, app_clock):
     wait_s = client.app.state.dispatch.dispatcher.rules.no_show_wait_s
     app_clock.moment = window_start + timedelta(seconds=wait_s)
     assert driver_post(client, "no-show", booking["id"]).status_code == 204
-    assert client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"] == "no_show"
+    status = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"]
+    assert status == "no_show"
 
 
 def test_nothing_to_serve_is_409_no_next_stop(client):
@@ -133,7 +139,8 @@ def test_positions_move_the_bus_to_the_last_one_snapped(client, app_clock):
     """A batch of two positions answers 202 and the bus stands at the road node nearest the last one, at
     its time; a position off the map is 422."""
     positions = [{"lat": VADUZ["lat"], "lon": VADUZ["lon"], "at": START.isoformat()},
-                 {"lat": SCHAAN["lat"], "lon": SCHAAN["lon"], "at": (START + timedelta(minutes=1)).isoformat()}]
+                 {"lat": SCHAAN["lat"], "lon": SCHAAN["lon"],
+                  "at": (START + timedelta(minutes=1)).isoformat()}]
     answer = client.post("/v1/driver/positions", json={"positions": positions}, headers=client.keys["driver"])
     assert answer.status_code == 202, answer.text
     live = client.app.state.dispatch
@@ -190,7 +197,8 @@ def test_a_pickup_the_database_refuses_is_undone_in_the_plan(client, monkeypatch
     dispatcher = client.app.state.dispatch.dispatcher
     assert dispatcher.plan.booking(booking["id"]).status.value == "booked"
     assert dispatcher.plan.state("bus-1").onboard == ()
-    assert client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"] == "booked"
+    status = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"]
+    assert status == "booked"
     route = client.get("/v1/driver/route", headers=client.keys["driver"]).json()
     assert [s["kind"] for s in route["stops"]] == ["pickup", "dropoff"]
     assert driver_post(client, "picked-up", booking["id"]).status_code == 204

@@ -48,15 +48,18 @@ def test_the_route_answer_is_a_valid_driver_route_whose_roads_pass_every_stop(cl
     route = DriverRoutePublic.model_validate(data)
     assert route.vehicle_id == VEHICLE
     assert sorted((s.kind.value, s.booking_id) for s in route.stops) == sorted(
-        [("pickup", first["id"]), ("dropoff", first["id"]), ("pickup", later["id"]), ("dropoff", later["id"])])
+        [("pickup", first["id"]), ("dropoff", first["id"]),
+         ("pickup", later["id"]), ("dropoff", later["id"])])
     assert route.geometry is not None and route.geometry.type == "LineString"
 
     geometry = data["geometry"]
     assert set(geometry) == {"type", "coordinates"} and geometry["type"] == "LineString"
     coordinates = geometry["coordinates"]
     assert len(coordinates) >= 2
-    assert all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, float) for x in p) for p in coordinates)
-    assert all(9.4 < lon < 9.7 and 47.0 < lat < 47.3 for lon, lat in coordinates)  # [lon, lat], not [lat, lon]
+    assert all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, float) for x in p)
+               for p in coordinates)
+    # [lon, lat], not [lat, lon]
+    assert all(9.4 < lon < 9.7 and 47.0 < lat < 47.3 for lon, lat in coordinates)
     assert coordinates[0] == pytest.approx(list(bus_position(client)), abs=1e-9)
     at = 0
     for stop in data["stops"]:
@@ -84,7 +87,8 @@ def test_the_schema_still_declares_the_driver_route(client):
     """The OpenAPI document gives DriverRoutePublic as the 200 answer of GET /v1/driver/route, with the
     geometry a LineString (or null)."""
     schema = client.get("/openapi.json").json()
-    ok = schema["paths"]["/v1/driver/route"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    answer = schema["paths"]["/v1/driver/route"]["get"]["responses"]["200"]
+    ok = answer["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/DriverRoutePublic"}
     geometry = schema["components"]["schemas"]["DriverRoutePublic"]["properties"]["geometry"]
     assert {"$ref": "#/components/schemas/LineString"} in geometry["anyOf"]

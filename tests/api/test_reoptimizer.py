@@ -72,13 +72,11 @@ def saved_plan(client: TestClient) -> dict[str, list[tuple[str | None, StopKind]
 
 def live_plan(client: TestClient) -> dict[str, list[tuple[str | None, StopKind]]]:
     """Each bus's route in force, in the same shape (breaks have no booking)."""
-    dispatcher = client.app.state.dispatch.dispatcher
+    plan = client.app.state.dispatch.dispatcher.plan
     return {
-        vid: [
-            (None if s.kind is StopKind.BREAK else s.request_id, s.kind) for s in dispatcher.plan.route(vid).stops
-        ]
-        for vid in dispatcher.plan.vehicles
-        if dispatcher.plan.route(vid).stops
+        vid: [(None if s.kind is StopKind.BREAK else s.request_id, s.kind) for s in plan.route(vid).stops]
+        for vid in plan.vehicles
+        if plan.route(vid).stops
     }
 
 

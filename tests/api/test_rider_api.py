@@ -111,7 +111,8 @@ def test_a_booking_needs_an_idempotency_key(client):
 
 
 def test_a_point_outside_the_service_area_is_refused_outside_area(client):
-    """Zürich lies outside Liechtenstein's service area: refused (409) like any trip the service cannot take."""
+    """Zürich lies outside Liechtenstein's service area: refused (409) like any trip the service cannot
+    take."""
     answer = client.post("/v1/quotes", json=trip(destination=ZURICH))
     assert answer.status_code == 409 and answer.json()["alternatives"] == []
     assert answer.json()["code"] == "outside_area" and "outside the service area" in answer.json()["message"]

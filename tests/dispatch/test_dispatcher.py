@@ -73,8 +73,8 @@ def assert_routes_feasible(d: Dispatcher) -> None:
 
 def assert_bookings_match_routes(d: Dispatcher) -> None:
     """Booked riders have both stops in their bus's route, the pickup carrying the promised window or a
-    hold inside it (so route feasibility means the promise is kept); riders on board have only their drop-off left;
-    finished, cancelled or rejected riders have no stop anywhere and are not on board."""
+    hold inside it (so route feasibility means the promise is kept); riders on board have only their
+    drop-off left; finished, cancelled or rejected riders have no stop anywhere and are not on board."""
     stops_of: dict[str, list[tuple[str, StopKind, int, int]]] = {}
     for vid in d.plan.vehicles:
         for stop in d.plan.route(vid).stops:
@@ -84,7 +84,8 @@ def assert_bookings_match_routes(d: Dispatcher) -> None:
         onboard = {r.request_id for v in d.plan.vehicles for r in d.plan.state(v).onboard}
         if booking.status is RequestStatus.BOOKED:
             promise = booking.promise
-            (drop_vid, drop_kind, drop_earliest, drop_latest), (pick_vid, pick_kind, earliest, latest) = sorted(stops)
+            ((drop_vid, drop_kind, drop_earliest, drop_latest),
+             (pick_vid, pick_kind, earliest, latest)) = sorted(stops)
             assert (drop_vid, drop_kind, drop_earliest, drop_latest) == (
                 booking.vehicle_id, StopKind.DROPOFF, 0, promise.latest_dropoff), (rid, stops, promise)
             assert (pick_vid, pick_kind, latest) == (booking.vehicle_id, StopKind.PICKUP, promise.window_end)
@@ -583,12 +584,14 @@ def test_rollback_undoes_a_pickup_and_its_events():
     d = dispatcher(bus())
     book(d, leave_after("A", 2, 5, T0 + 600))
     d.arrive("v1", T0 + 600)
-    before = (d.plan.state("v1"), d.plan.route("v1"), d.plan.booking("A"), d.plan.version, d.plan.evaluation("v1"))
+    before = (d.plan.state("v1"), d.plan.route("v1"), d.plan.booking("A"), d.plan.version,
+              d.plan.evaluation("v1"))
     checkpoint = d.checkpoint()
     d.pick_up("v1", "A", T0 + 660)
     assert d.plan.booking("A").status is RequestStatus.PICKED_UP
     d.rollback(checkpoint)
-    assert (d.plan.state("v1"), d.plan.route("v1"), d.plan.booking("A"), d.plan.version, d.plan.evaluation("v1")) == before
+    assert (d.plan.state("v1"), d.plan.route("v1"), d.plan.booking("A"), d.plan.version,
+            d.plan.evaluation("v1")) == before
     assert EventKind.RIDER_PICKED_UP not in kinds(d.drain_events())
     assert_plan_feasible(d)
     d.pick_up("v1", "A", T0 + 660)

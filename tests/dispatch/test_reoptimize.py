@@ -35,9 +35,9 @@ def fleet(n: int, depot: int = 0) -> list[Vehicle]:
 
 def assert_all_routes_feasible(dispatcher: Dispatcher) -> None:
     """Every route in force passes route evaluation."""
-    for vehicle_id, vehicle in dispatcher.plan.vehicles.items():
-        ev = evaluate_route(vehicle, dispatcher.plan.state(vehicle_id), dispatcher.plan.route(vehicle_id).stops,
-                            dispatcher.legs)
+    plan = dispatcher.plan
+    for vehicle_id, vehicle in plan.vehicles.items():
+        ev = evaluate_route(vehicle, plan.state(vehicle_id), plan.route(vehicle_id).stops, dispatcher.legs)
         assert ev.feasible, (vehicle_id, ev.violations)
 
 
@@ -107,9 +107,10 @@ def test_a_solution_found_off_the_plan_is_applied_when_nothing_changed_meanwhile
     job = dispatcher.prepare_reoptimization()
     result = dispatcher.apply_reoptimization(job, solve_prepared(job.prepared, SearchBudget(1.0)), 0)
     assert result is not None and result.drive_s_after <= before
-    assert sum(dispatcher.plan.evaluation(v).drive_s for v in dispatcher.plan.vehicles) == result.drive_s_after
+    plan = dispatcher.plan
+    assert sum(plan.evaluation(v).drive_s for v in plan.vehicles) == result.drive_s_after
     assert_all_routes_feasible(dispatcher)
-    assert {s.request_id for v in dispatcher.plan.vehicles for s in dispatcher.plan.route(v).stops} == set(booked)
+    assert {s.request_id for v in plan.vehicles for s in plan.route(v).stops} == set(booked)
     event = [e for e in dispatcher.drain_events() if e.kind is EventKind.PLAN_REOPTIMIZED][-1]
     assert event.data["applied"] is True
 

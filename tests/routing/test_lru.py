@@ -30,7 +30,7 @@ def test_a_repeated_route_is_the_cached_path_and_equals_a_fresh_one(li_network: 
     assert all(li_network.route(origin, d) is path for d, path in zip(destinations, first))
     fresh = RoadNetwork(li_network.graph, li_network.settings)
     for destination, path in zip(destinations, first):
-        again = fresh.plan.route(origin, destination)
+        again = fresh.route(origin, destination)
         assert (again.seconds, again.metres) == (path.seconds, path.metres)
         assert np.array_equal(again.nodes, path.nodes) and np.array_equal(again.lat, path.lat)
         assert (path.seconds, path.metres) == fresh.travel(origin, destination)

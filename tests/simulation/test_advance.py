@@ -38,7 +38,8 @@ def test_advance_to_serves_stops_in_planned_order():
     assert_plan_feasible(d)
     assert d.plan.booking("A").status is RequestStatus.COMPLETED
     assert d.plan.route("v1").stops == ()
-    assert (d.plan.state("v1").location, d.plan.state("v1").available_at, d.plan.state("v1").onboard) == (5, T0 + 700, ())
+    state = d.plan.state("v1")
+    assert (state.location, state.available_at, state.onboard) == (5, T0 + 700, ())
 
 
 def test_idle_bus_can_still_get_home_by_shift_end():

@@ -3,7 +3,8 @@ world: loc k at k km, 60 km/h, a stop 30 s + 15 s per rider; one bus at loc 0 fr
 
 from __future__ import annotations
 
-from dispatch.model import Request, ServiceRules, TimeType, Vehicle
+from dispatch.model import Rejection, RejectionCause, Request, ServiceRules, TimeType, Vehicle
+from simulation import hindsight
 from simulation.hindsight import plan_hindsight
 from tests.dispatch.scenarios import line_travel
 
@@ -18,11 +19,13 @@ def test_a_small_day_in_hindsight_serves_what_fits_and_names_the_rest():
                 Request("C", 1, 2, TimeType.LEAVE_AFTER, 4 * 3600, 3 * 3600)]
     result = plan_hindsight([Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600)], ServiceRules(),
                             line_travel(range(11)), requests, time_limit_s=1.0)
-    assert (result.requests, result.served, result.passengers_served) == (3, 2, 3)
-    assert result.rejected == {"outside_hours": 1}
-    assert result.vehicle_km == 16.0
-    assert result.wait_mean_s == 0 and result.ride_time_factor == 1.0
-    assert result.violations == ()
+    figures = result.figures
+    assert (figures.requests, figures.served, figures.passengers_served) == (3, 2, 3)
+    assert figures.rejected == {"outside_hours": 1}
+    assert figures.vehicle_km == 16.0 and figures.vehicle_km_per_served_passenger == 5.333
+    assert figures.wait_mean_min == 0 and figures.wait_p95_min == 0 and figures.ride_time_factor == 1.0
+    assert result.violations == () and result.time_limit_s == 1.0
+    assert (result.attempts, result.optimizer_failed, result.failed) == (1, False, False)
 
 
 def test_more_demand_than_one_bus_can_carry_is_partly_served_and_still_feasible():
@@ -31,5 +34,22 @@ def test_more_demand_than_one_bus_can_carry_is_partly_served_and_still_feasible(
     requests = [Request(f"r{k}", 0, 10, TimeType.LEAVE_AFTER, T0, T0 - 3600) for k in range(6)]
     result = plan_hindsight([Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600)], ServiceRules(),
                             line_travel(range(11)), requests, time_limit_s=1.0)
-    assert result.served == 4 and result.rejected == {"no_vehicle_in_time": 2}
+    assert result.figures.served == 4 and result.figures.rejected == {"no_vehicle_in_time": 2}
     assert result.violations == ()
+
+
+def test_an_optimizer_that_returns_no_plan_is_tried_again_then_reported(monkeypatch):
+    """plan_batch answers every request no_vehicle_in_time when its optimizer fails: the day is planned
+    twice, then the result says the optimizer failed (not a day with nobody to carry)."""
+    calls = []
+
+    def failing_batch(dispatcher, requests, now, time_limit_s):
+        calls.append(now)
+        return {r.id: Rejection(r.id, RejectionCause.NO_VEHICLE_IN_TIME, "no plan") for r in requests}
+
+    monkeypatch.setattr(hindsight, "plan_batch", failing_batch)
+    requests = [Request("A", 0, 5, TimeType.LEAVE_AFTER, T0, T0 - 3600)]
+    result = plan_hindsight([Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600)], ServiceRules(),
+                            line_travel(range(11)), requests, time_limit_s=1.0)
+    assert len(calls) == 2 and result.attempts == 2
+    assert result.optimizer_failed and result.failed and result.figures.served == 0
