@@ -17,6 +17,7 @@ import pytest
 from dispatch.dispatcher import BookedTrip, Booking, Dispatcher, DispatchError, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.events import EventKind
+from dispatch.insertion import CostWeights
 from dispatch.model import (
     DAY_S,
     Break,
@@ -37,6 +38,7 @@ from tests.dispatch.scenarios import leave_after, line_travel
 T0 = 8 * 3600
 LINE = line_travel(range(11))
 RULES = ServiceRules()
+NEW_RIDER_ONLY = CostWeights(delay_weight=0.0)  # insertion cost blind to the delay of riders already booked
 
 
 def bus(vid: str = "v1", seats: int = 4, wheelchairs: int = 0, depot: int = 0,
@@ -45,9 +47,10 @@ def bus(vid: str = "v1", seats: int = 4, wheelchairs: int = 0, depot: int = 0,
     return Vehicle(vid, seats, wheelchairs, depot, T0 - 3600, shift_end)
 
 
-def dispatcher(*vehicles: Vehicle, rules: ServiceRules = RULES, now: int = T0) -> Dispatcher:
+def dispatcher(*vehicles: Vehicle, rules: ServiceRules = RULES, now: int = T0,
+               weights: CostWeights | None = None) -> Dispatcher:
     """A dispatcher over the line world, with the set-up events already drained."""
-    d = Dispatcher(vehicles, rules, LINE, now)
+    d = Dispatcher(vehicles, rules, LINE, now, weights)
     d.drain_events()
     assert_plan_feasible(d)
     return d
@@ -137,12 +140,13 @@ def test_full_bus_cannot_pick_up_before_dropoff():
 
 def test_two_seat_bus_pools_the_same_riders():
     """Control for the test above: with two seats B boards at loc 1 on the way (+105, leaves +150).
-    Both orders of drop-off add 120 s of driving; B riding 300 s (6 first, then back to 5) beats
-    B riding 345 s, since the cost counts the new rider's ride: B off at 6 +450, A off at 5 +555."""
+    Both orders of drop-off add 120 s of driving. 6 first: B rides 300 s but A, booked first, is off
+    210 s later than planned (+555, not +345): ½ × 300 + ½ × 210 = 255. 5 first: B rides 345 s and A is
+    off 45 s later: ½ × 345 + ½ × 45 = 195, the cheaper: A off at 5 +390, B off at 6 +495."""
     d = dispatcher(bus(seats=2))
     book(d, leave_after("A", 0, 5, T0))
     book(d, leave_after("B", 1, 6, T0))
-    assert plan(d, "v1") == [("A", P, T0), ("B", P, T0 + 105), ("B", D, T0 + 450), ("A", D, T0 + 555)]
+    assert plan(d, "v1") == [("A", P, T0), ("B", P, T0 + 105), ("A", D, T0 + 390), ("B", D, T0 + 495)]
     assert d.plan.evaluation("v1").loads == ((1, 0), (2, 0), (1, 0), (0, 0))
 
 
@@ -223,8 +227,9 @@ def test_detour_beyond_max_ride_is_not_taken():
 
 def test_detour_within_max_ride_is_taken():
     """Control: under default rules A may ride 1500 s, so B is picked up at loc 5 on the way (+345),
-    dropped at 3 (+510), and A arrives at +975 after a 930 s ride."""
-    d = dispatcher(bus())
+    dropped at 3 (+510), and A arrives at +975 after a 930 s ride (when the cost counts only the new
+    rider: counting A's delay, B would stay aboard to 10 and back to 3, on the bus's way home)."""
+    d = dispatcher(bus(), weights=NEW_RIDER_ONLY)
     book(d, leave_after("A", 0, 10, T0))
     book(d, leave_after("B", 5, 3, T0))
     assert plan(d, "v1") == [("A", P, T0), ("B", P, T0 + 345), ("B", D, T0 + 510), ("A", D, T0 + 975)]
@@ -325,8 +330,9 @@ def test_cancellation_does_not_stretch_another_riders_ride():
     """Strict rules (max ride = direct + 120 s). X 1→2, R 2→4, S 3→5 from 08:05:30, all booked at 08:00:
     X aboard +60, R aboard +165 (leaves +210), X off +210, S aboard +330 (bus waits), R off +435: R rides
     225 of 240 s. X cancels. The plan in force must stay feasible. With X gone the earliest schedule
-    takes R aboard at +120 (leaves +165) and still waits at loc 3 until +330, so R would ride 270 s."""
-    d = dispatcher(bus(), rules=STRICT_RIDE)
+    takes R aboard at +120 (leaves +165) and still waits at loc 3 until +330, so R would ride 270 s.
+    (A cost counting X's delay would drop X before R boards: the cost here counts only the new rider.)"""
+    d = dispatcher(bus(), rules=STRICT_RIDE, weights=NEW_RIDER_ONLY)
     book(d, leave_after("X", 1, 2, T0))
     book(d, leave_after("R", 2, 4, T0))
     book(d, leave_after("S", 3, 5, T0 + 330))

@@ -50,7 +50,10 @@ def brute_force(routes, pickup, dropoff, legs, weights=CostWeights()):
                     continue
                 added = ev.drive_s - before.drive_s
                 wait = ev.start[i] - pickup.earliest
-                cost = weights.cost(added, wait, ev.ride_s[pickup.request_id])
+                kept = [k for k in range(n + 2) if k not in (i, j + 1)]  # new index of each planned stop
+                late = [max(0, ev.start[new] - old) for new, old in zip(kept, before.start)]
+                dropoffs_late = sum(d for d, stop in zip(late, route.stops) if stop.kind is StopKind.DROPOFF)
+                cost = weights.cost(added, wait, ev.ride_s[pickup.request_id], dropoffs_late, sum(late))
                 key = (cost, order, i, j)
                 if best is None or key < best[0]:
                     best = (key, route.vehicle.id, stops)
@@ -114,6 +117,24 @@ def test_fast_insertion_equals_brute_force_on_random_worlds(seed, n_vehicles, n_
         assert fast is None
     else:
         assert fast is not None
+        assert (fast.cost, fast.vehicle_id, fast.stops) == (slow[0][0], slow[1], slow[2])
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 10_000), n_vehicles=st.integers(1, 3), n_requests=st.integers(0, 9),
+       seats=st.integers(1, 4), delay_weight=st.sampled_from([0.0, 0.5, 1.0, 3.0]),
+       slack_weight=st.sampled_from([0.0, 0.25, 1.0]))
+def test_insertion_valuing_booked_riders_equals_brute_force(seed, n_vehicles, n_requests, seats, delay_weight,
+                                                            slack_weight):
+    """With the delay of booked drop-offs and of every planned stop in the cost, the fast search still finds
+    exactly the brute-force optimum (or both find none)."""
+    weights = CostWeights(delay_weight=delay_weight, slack_weight=slack_weight)
+    rng, legs, routes, points = build_world(seed, 12, n_vehicles, n_requests, seats)
+    pickup, dropoff = request_stops(random_request(rng, "new", len(points)), legs, RULES)
+    fast = best_insertion(routes, pickup, dropoff, legs, weights)
+    slow = brute_force(routes, pickup, dropoff, legs, weights)
+    assert (fast is None) == (slow is None)
+    if slow is not None:
         assert (fast.cost, fast.vehicle_id, fast.stops) == (slow[0][0], slow[1], slow[2])
 
 
@@ -236,3 +257,22 @@ def test_full_bus_cannot_pick_up_before_dropoff():
     assert [s.request_id for s in found.stops] == ["A", "A", "B", "B"]
     early_b = request_stops(leave_after("B", 1, 3, 0), legs, RULES)
     assert best_insertion([route], *early_b, legs) is None  # B's window closes before A is dropped
+
+
+def test_counting_the_booked_riders_delay_drops_the_first_rider_first():
+    """A 0→5 km is booked on a bus at 0; B 1→6 km boards on the way (+105 s; 60 s per km, 45 s dwell).
+    Both drop-off orders add 120 s of driving. Counting only B: B off first rides 300 s, not 345 s, so
+    120 + ½ × 105 + ½ × 300 = 322.5. Counting A's delay too (½ per second): B off first delays A 210 s,
+    A off first only 45 s, so A first wins at 120 + ½ × 105 + ½ × 345 + ½ × 45 = 367.5."""
+    legs = line_world([0, 1, 2, 3, 4, 5, 6])
+    bus = Vehicle("bus", 4, 0, 0, 0, minutes(600))
+    a_stops = request_stops(leave_after("A", 0, 5, 0), legs, RULES)
+    route = VehicleRoute(bus, VehicleState("bus", 0, 0), a_stops)
+    b_pick, b_drop = request_stops(leave_after("B", 1, 6, 0), legs, RULES)
+    blind = best_insertion([route], b_pick, b_drop, legs, CostWeights(delay_weight=0.0))
+    caring = best_insertion([route], b_pick, b_drop, legs, CostWeights(delay_weight=0.5))
+    assert blind is not None and caring is not None
+    assert [s.request_id for s in blind.stops] == ["A", "B", "B", "A"]
+    assert blind.cost == 322.5
+    assert [s.request_id for s in caring.stops] == ["A", "B", "A", "B"]
+    assert caring.cost == 367.5
