@@ -343,3 +343,18 @@ def save_plan(session: Session, *, routes: dict[str, Sequence[PlannedStopRow]], 
         session.flush()
         _replace_routes(session, routes)
         session.add(event)
+
+
+def move_bookings(session: Session, moved: Mapping[str, str | None]) -> list[Booking]:
+    """The rows of the bookings the plan moved to another bus (request id → new bus), with their bus set,
+    in request-id order, for the caller to write with the change that moved them. A booking the plan holds
+    but the database does not is a :class:`LookupError`."""
+    rows = []
+    for request_id, vehicle_id in sorted(moved.items()):
+        row = session.get(Booking, request_id)
+        if row is None:
+            raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
+        row.vehicle_id = vehicle_id
+        rows.append(row)
+    return rows
+

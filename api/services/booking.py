@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +24,13 @@ from sqlmodel import Session
 
 from api.clock import ServiceClock
 from api.db.models import Booking, Event, User, UserRole
-from api.db.repository import append_event, bookings_page, find_booking_by_idempotency_key, save_booking
+from api.db.repository import (
+    append_event,
+    bookings_page,
+    find_booking_by_idempotency_key,
+    move_bookings,
+    save_booking,
+)
 from api.errors import Conflict, Forbidden, NotFound, RequestRefused
 from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
 from api.services.booking_view import booking_public, live_views
@@ -110,7 +115,7 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
                 payload |= {"routes_changed": list(result.routes_changed),
                             "bookings_moved": dict(result.moved)}
             save_booking(session, booking=row, route=planned_stops(live, result.vehicle_id),
-                         moved=_moved_rows(session, result.moved),
+                         moved=move_bookings(session, result.moved),
                          other_routes={vid: planned_stops(live, vid) for vid in others},
                          event=Event(time=live.clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
                                      actor=actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
@@ -174,19 +179,6 @@ def _log_refusal(session: Session, user: User, request_id: str | None, cause: st
                                           request_id=request_id, payload={"cause": cause}))
     except SQLAlchemyError as error:
         log.warning("refused quote (%s) not logged: %s", cause, error)
-
-
-def _moved_rows(session: Session, moved: Mapping[str, str]) -> list[Booking]:
-    """The rows of the bookings a repaired offer moved to another bus, with their new bus set (written
-    with the booking that moved them)."""
-    rows = []
-    for request_id, vehicle_id in sorted(moved.items()):
-        row = session.get(Booking, request_id)
-        if row is None:
-            raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
-        row.vehicle_id = vehicle_id
-        rows.append(row)
-    return rows
 
 
 def _is_operator(user: User) -> bool:

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.db.models import Booking, Event
-from api.db.repository import save_plan
+from api.db.models import Event
+from api.db.repository import move_bookings, save_plan
 from api.services.live_plan import LiveDispatch, plan_change, planned_stops
 from api.services.solver_process import SolverProcess
 from dispatch.dispatcher import ReoptimizationJob
@@ -120,17 +120,10 @@ class BackgroundReoptimizer:
         changed = sorted(vid for vid in plan.vehicles if plan.route(vid) != routes_before[vid])
         moved = {rid: b.vehicle_id for rid, b in plan.bookings().items()
                  if b.vehicle_id != buses_before.get(rid)}
-        rows = []
-        for request_id, vehicle_id in sorted(moved.items()):
-            row = session.get(Booking, request_id)
-            if row is None:
-                raise LookupError(f"booking {request_id!r} is in the plan but not in the database")
-            row.vehicle_id = vehicle_id
-            rows.append(row)
         save_plan(
             session,
             routes={vid: planned_stops(live, vid) for vid in changed},
-            bookings=rows,
+            bookings=move_bookings(session, moved),
             event=Event(
                 time=clock.to_datetime(now),
                 kind=EventKind.PLAN_REOPTIMIZED,
