@@ -8,7 +8,15 @@ from dispatch.events import EventKind
 from dispatch.model import Offer, Rejection, RejectionCause, StopKind
 from simulation.advance import advance_to
 from tests.dispatch.scenarios import leave_after
-from tests.dispatch.test_dispatcher import T0, assert_plan_feasible, book, bus, dispatcher, plan
+from tests.dispatch.test_dispatcher import (
+    NEW_RIDER_ONLY,
+    T0,
+    assert_plan_feasible,
+    book,
+    bus,
+    dispatcher,
+    plan,
+)
 
 P, D = StopKind.PICKUP, StopKind.DROPOFF
 
@@ -16,8 +24,9 @@ P, D = StopKind.PICKUP, StopKind.DROPOFF
 def test_advance_to_serves_stops_in_planned_order():
     """The pooled plan of test_two_seat_bus_pools_the_same_riders: A aboard at 0 (+0..+45), B at 1
     (+105..+150), B off at 6 (+450..+495), A off at 5 (+555..+600). Advancing to +460 serves the first
-    three at their planned times (a stop whose service has begun is completed); advancing to +700 the last."""
-    d = dispatcher(bus())
+    three at their planned times (a stop whose service has begun is completed); advancing to +700 the last.
+    The plan is the one the new-rider-only insertion cost makes (the scenario was written for it)."""
+    d = dispatcher(bus(), weights=NEW_RIDER_ONLY)
     book(d, leave_after("A", 0, 5, T0))
     book(d, leave_after("B", 1, 6, T0))
     d.drain_events()
