@@ -10,7 +10,7 @@ change is recorded as a :class:`DomainEvent` that :meth:`Dispatcher.drain_events
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -180,18 +180,20 @@ class Dispatcher:
         self._plan = self._plan.with_bookings((booking,))
 
     # ----- riders -----------------------------------------------------------------------------
-    def quote(self, request: Request, now: int, with_alternatives: bool = True) -> Offer | Rejection:
+    def quote(self, request: Request, now: int, with_alternatives: bool = True,
+              give_way: Callable[[], bool] | None = None) -> Offer | Rejection:
         """Offer a trip for ``request`` (valid for ``rules.offer_validity_s``), or say why not.
 
         The offer is the best insertion into the routes in force; when none fits, a bounded repair
         (:mod:`dispatch.repair`, bounds in ``self.repair``) may find a place by moving a few booked riders
-        within their promises, which booking then applies. Only when that fails too is it refused."""
+        within their promises, which booking then applies; it stops early once ``give_way`` says others wait.
+        Only when that fails too is it refused."""
         if request.id in self._plan.booking_table:
             raise DispatchError("duplicate_request", f"request {request.id!r} exists already")
         bounds = check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs)
         found = None if isinstance(bounds, Rejection) else place(
             self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), now, self.rules,
-            self.weights, self.repair)
+            self.weights, self.repair, give_way)
         if found is None or isinstance(bounds, Rejection):
             rejection = bounds if isinstance(bounds, Rejection) else Rejection(
                 request.id, RejectionCause.NO_VEHICLE_IN_TIME, "no bus can take this trip at that time",
@@ -206,14 +208,13 @@ class Dispatcher:
             self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
         versions = {vid: self._plan.route_versions[vid] for vid in found.routes}
         self._offers[request.id] = _PendingOffer(offer, request, bounds, found, versions)
-        if found.repaired:
-            self._emit(EventKind.OFFER_MADE, now, found.vehicle_id, request.id, repaired=True,
-                       routes_changed=sorted(found.routes), bookings_moved=dict(found.moved))
-        else:
-            self._emit(EventKind.OFFER_MADE, now, found.vehicle_id, request.id)
+        moves = dict(repaired=True, routes_changed=sorted(found.routes), bookings_moved=dict(found.moved))
+        self._emit(EventKind.OFFER_MADE, now, found.vehicle_id, request.id,
+                   **(moves if found.repaired else {}))
         return offer
 
-    def book(self, request_id: str, now: int) -> BookedTrip | Rejection:
+    def book(self, request_id: str, now: int, give_way: Callable[[], bool] | None = None
+             ) -> BookedTrip | Rejection:
         """Book an offer. It is re-validated against the plan in force: a seat is never promised twice.
         An offer that moves booked riders (a repair) changes every route it involves at once, and only if
         none of them changed since the quote and each still passes evaluation; otherwise the place is
@@ -232,7 +233,7 @@ class Dispatcher:
         routes = revalidate(self._plan, pending.placement, pending.route_versions, pickup, now)
         if routes is None:
             found = place(self._plan, pending.request, pending.bounds, offer.pickup_window, now, self.rules,
-                          self.weights, self.repair)
+                          self.weights, self.repair, give_way)
             if found is None:
                 return Rejection(request_id, RejectionCause.OFFER_NO_LONGER_FEASIBLE,
                                  "the bus is no longer available for this offer; ask again")
@@ -248,11 +249,9 @@ class Dispatcher:
         for vid, (stops, evaluation) in routes.items():
             self._set_route(replace(self._plan.routes[vid], stops=stops), now, evaluation)
         window = list(offer.pickup_window)
-        if placement.repaired:
-            self._emit(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id, window=window,
-                       routes_changed=sorted(routes), bookings_moved=dict(placement.moved))
-        else:
-            self._emit(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id, window=window)
+        moves = dict(routes_changed=sorted(routes), bookings_moved=dict(placement.moved))
+        self._emit(EventKind.BOOKING_CONFIRMED, now, vehicle_id, request_id, window=window,
+                   **(moves if placement.repaired else {}))
         stops, evaluation = routes[vehicle_id]
         pickup_index, dropoff_index = (k for k, s in enumerate(stops) if s.request_id == request_id)
         times = PlannedTimes(vehicle_id, evaluation.start[pickup_index], evaluation.start[dropoff_index])

@@ -18,7 +18,7 @@ rider books, if :func:`revalidate` finds it still fits the plan then in force.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 
@@ -119,10 +119,12 @@ class _Ruined:
     insertion: Insertion | None
 
 
-def repair(plan: Plan, pickup: Stop, dropoff: Stop, now: int, weights: CostWeights, options: RepairOptions
-           ) -> Placement | None:
+def repair(plan: Plan, pickup: Stop, dropoff: Stop, now: int, weights: CostWeights, options: RepairOptions,
+           give_way: Callable[[], bool] | None = None) -> Placement | None:
     """A placement of the request whose stops are ``pickup`` and ``dropoff`` that moves a few booked
     riders, or None when no attempt within ``options`` fits everyone (the plan is never changed).
+    ``give_way`` is asked before every attempt: once it says yes (in the service: other requests wait for
+    the dispatcher), the search ends with what it has found, so a repair never holds up other riders.
 
     A rider whose pickup is the next stop of a bus that must have left for it by ``now`` (it waits
     nowhere on the way: it leaves just in time) stays on that bus, as does one whose pickup is committed."""
@@ -133,7 +135,7 @@ def repair(plan: Plan, pickup: Stop, dropoff: Stop, now: int, weights: CostWeigh
     ruined: dict[tuple[str, frozenset[str]], _Ruined | None] = {}
     found: list[tuple[int, int, Placement]] = []  # (added driving, attempt, placement)
     for attempt, removed in enumerate(_removal_sets(candidates, options.max_removed)):
-        if attempt >= options.max_attempts or time.perf_counter() > deadline:
+        if attempt >= options.max_attempts or time.perf_counter() > deadline or (give_way and give_way()):
             break
         placement = _attempt(plan, pickup, dropoff, now, removed, weights, ruined, options)
         if placement is not None:

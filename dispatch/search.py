@@ -5,6 +5,7 @@ Pure functions of a :class:`~dispatch.plan.Plan`: they read it, never change it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion, prefetch_legs
@@ -43,16 +44,17 @@ def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, 
 
 
 def place(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], now: int,
-          rules: ServiceRules, weights: CostWeights, options: RepairOptions) -> Placement | None:
+          rules: ServiceRules, weights: CostWeights, options: RepairOptions,
+          give_way: Callable[[], bool] | None = None) -> Placement | None:
     """Where ``request`` (its pickup inside ``window``) goes: its best insertion into the routes in force
     or, when none fits, a repair that moves a few booked riders within their promises
-    (:func:`dispatch.repair.repair`, bounded by ``options``); None when neither finds a place. The repair
-    costs nothing when the insertion succeeds."""
+    (:func:`dispatch.repair.repair`, bounded by ``options``, giving way when ``give_way`` says so); None
+    when neither finds a place. The repair costs nothing when the insertion succeeds."""
     found = search(plan, request, bounds, window, rules, weights)
     if found is not None:
         return Placement.of_insertion(found)
     pickup, dropoff = request_stops(request, bounds, window, rules)
-    return repair(plan, pickup, dropoff, now, weights, options)
+    return repair(plan, pickup, dropoff, now, weights, options, give_way)
 
 
 def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, weights: CostWeights

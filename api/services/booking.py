@@ -66,7 +66,7 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
     with plan_change(live, session) as now:
         request = Request(uuid.uuid4().hex, int(snapped.node[0]), int(snapped.node[1]), time_type,
                           clock.to_seconds(time), now, seats, wheelchairs)
-        result = live.dispatcher.quote(request, now)
+        result = live.dispatcher.quote(request, now, give_way=live.lock.others_waiting)
         if isinstance(result, Offer):
             if len(live.quotes) >= MAX_OPEN_QUOTES:
                 live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
@@ -104,7 +104,7 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             return _booking_public(live, existing), False
         if context is None:
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
-        result = live.dispatcher.book(quote_id, now)
+        result = live.dispatcher.book(quote_id, now, give_way=live.lock.others_waiting)
         if isinstance(result, BookedTrip):
             row = _new_booking_row(live, context, result, idempotency_key, now)
             payload: dict[str, object] = {"window": [live.clock.to_datetime(t).isoformat()

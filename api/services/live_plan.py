@@ -55,6 +55,36 @@ class EncodedRoute:
     body: bytes
 
 
+class DispatchLock:
+    """The lock that serialises every operation on the dispatcher, knowing whether anybody waits for it:
+    extra effort under it (the repair before a refusal) gives way as soon as another request waits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counting = threading.Lock()
+        self._waiting = 0
+
+    def __enter__(self) -> None:
+        with self._counting:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._counting:
+                self._waiting -= 1
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        """Whether somebody holds the lock."""
+        return self._lock.locked()
+
+    def others_waiting(self) -> bool:
+        """Whether another thread waits for the lock."""
+        return self._waiting > 0
+
+
 @dataclass
 class LiveDispatch:
     """The in-process dispatcher with what the API needs around it."""
@@ -62,7 +92,7 @@ class LiveDispatch:
     dispatcher: Dispatcher
     network: RoadNetwork
     clock: ServiceClock
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: DispatchLock = field(default_factory=DispatchLock)
     quotes: dict[str, QuoteContext] = field(default_factory=dict)
     # The live layer's hook (api.live): receives the drained domain events, under ``lock``.
     on_events: Callable[[list[DomainEvent]], None] | None = None

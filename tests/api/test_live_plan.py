@@ -5,6 +5,8 @@ session (SQLite file) and a recording live-layer hook."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
 from api.db.models import Event
 from api.db.session import create_db_engine
-from api.services.live_plan import LiveDispatch, plan_change
+from api.services.live_plan import DispatchLock, LiveDispatch, plan_change
 from dispatch.dispatcher import BookedTrip, Dispatcher
 from dispatch.events import DomainEvent, EventKind
 from dispatch.model import Offer, ServiceRules, Vehicle
@@ -114,3 +116,26 @@ def test_a_publishing_failure_is_logged_and_the_change_stands(live: LiveDispatch
         logged_event(session)
     assert "Redis is gone" in caplog.text
     assert request_id in live.dispatcher.plan.bookings() and stored_events(engine) == 1
+
+
+def test_the_dispatch_lock_knows_when_another_thread_waits_for_it() -> None:
+    """Held by this thread, the lock says nobody waits; once another thread blocks on it, it says so
+    (repair before refusal gives way then); released, the other thread gets it and nobody waits any more."""
+    lock = DispatchLock()
+    entered = threading.Event()
+
+    def other() -> None:
+        with lock:
+            entered.set()
+
+    with lock:
+        assert lock.locked() and not lock.others_waiting()
+        waiter = threading.Thread(target=other)
+        waiter.start()
+        for _ in range(500):  # the other thread needs a moment to reach the lock
+            if lock.others_waiting():
+                break
+            time.sleep(0.01)
+        assert lock.others_waiting() and not entered.is_set()
+    waiter.join(timeout=5)
+    assert entered.is_set() and not lock.others_waiting() and not lock.locked()

@@ -78,10 +78,11 @@ def client(database_url: str, app_clock: MovableClock) -> Iterator[TestClient]: 
         yield test_client
 
 
-def moving_placement(plan: Plan, request, bounds, window, now, rules, weights, options: RepairOptions
-                     ) -> Placement | None:
+def moving_placement(plan: Plan, request, bounds, window, now, rules, weights, options: RepairOptions,
+                     give_way=None) -> Placement | None:
     """The request where plain insertion puts it, and the first booked rider (not picked up, pickup not
-    committed) that another bus can take with its stops as they are, moved there."""
+    committed) that another bus can take with its stops as they are, moved there (``give_way`` unused:
+    this stand-in does no search to cut short)."""
     plain = place(plan, request, bounds, window, now, rules, weights, RepairOptions(max_attempts=0))
     assert plain is not None, "the new trip needs a place"
     new_bus = plain.vehicle_id

@@ -239,3 +239,22 @@ def test_revalidate_keeps_a_placement_while_its_routes_are_unchanged_and_its_mov
     assert pickup in routes["v2"][0]
     assert revalidate(plan, placement, {**versions, "v1": versions["v1"] - 1}, pickup, T0) is None
     assert revalidate(plan, placement, versions, pickup, T0 + minutes(10)) is None
+
+
+def test_a_repair_gives_way_when_others_wait_and_the_quote_is_refused():
+    """The same r2 that a repair places (previous tests) is refused at once when ``give_way`` says others
+    wait before the first attempt: nothing is tried, nothing changes, the cause is the plain refusal's.
+    Asked again with nobody waiting, it gets its offer."""
+    d = with_r1()
+    asked: list[bool] = []
+
+    def others_wait() -> bool:
+        asked.append(True)
+        return True
+
+    routes = {v: d.plan.route(v) for v in d.plan.vehicles}
+    refused = d.quote(R2, T0, with_alternatives=False, give_way=others_wait)
+    assert isinstance(refused, Rejection) and refused.cause is RejectionCause.NO_VEHICLE_IN_TIME
+    assert asked, "the repair asked before its first attempt"
+    assert {v: d.plan.route(v) for v in d.plan.vehicles} == routes
+    assert isinstance(d.quote(replace(R2, id="r2-again"), T0, give_way=lambda: False), Offer)
