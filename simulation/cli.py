@@ -30,6 +30,16 @@ HINDSIGHT_HELP = ("Also plan the day in hindsight (every request known) with thi
                   "set it beside the online result in the report (0: not at all).")
 
 
+
+# The options every study command shares.
+RegionOption = Annotated[Path | None, typer.Option(help="OSM extract (default: RUFBUS_OSM_FILE).")]
+BusesOption = Annotated[int, typer.Option(min=1)]
+SeatsOption = Annotated[int, typer.Option(min=1)]
+RequestsOption = Annotated[int, typer.Option(min=0, help="Requests of the generated day.")]
+LevelOption = Annotated[float | None, typer.Option(min=0, help=LEVEL_HELP)]
+DemandOption = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)]
+RulesOption = Annotated[str, typer.Option(help=RULES_HELP)]
+
 def _load(osm_file: Path | None) -> RoadNetwork:
     from routing.network import RoadNetwork
 
@@ -65,13 +75,13 @@ def _scenario(network: RoadNetwork, buses: int, seats: int, requests: int, level
 
 
 def simulate(
-    region: Annotated[Path | None, typer.Option(help="OSM extract (default: RUFBUS_OSM_FILE).")] = None,
-    buses: Annotated[int, typer.Option(min=1)] = 10,
-    seats: Annotated[int, typer.Option(min=1)] = 8,
-    requests: Annotated[int, typer.Option(min=0, help="Requests of the generated day.")] = 2000,
-    demand_level: Annotated[float | None, typer.Option(min=0, help=LEVEL_HELP)] = None,
-    demand: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)] = None,
-    rules: Annotated[str, typer.Option(help=RULES_HELP)] = "",
+    region: RegionOption = None,
+    buses: BusesOption = 10,
+    seats: SeatsOption = 8,
+    requests: RequestsOption = 2000,
+    demand_level: LevelOption = None,
+    demand: DemandOption = None,
+    rules: RulesOption = "",
     seed: int = 1,
     reopt_every: Annotated[float | None, typer.Option(min=0, help=REOPT_EVERY_HELP)] = None,
     reopt_iterations: Annotated[int | None, typer.Option(min=1, help=REOPT_ITERATIONS_HELP)] = None,
@@ -112,13 +122,13 @@ def _write_json(path: Path | None, values: dict) -> None:
 
 
 def hindsight(
-    region: Annotated[Path | None, typer.Option(help="OSM extract (default: RUFBUS_OSM_FILE).")] = None,
-    buses: Annotated[int, typer.Option(min=1)] = 10,
-    seats: Annotated[int, typer.Option(min=1)] = 8,
-    requests: Annotated[int, typer.Option(min=0, help="Requests of the generated day.")] = 2000,
-    demand_level: Annotated[float | None, typer.Option(min=0, help=LEVEL_HELP)] = None,
-    demand: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)] = None,
-    rules: Annotated[str, typer.Option(help=RULES_HELP)] = "",
+    region: RegionOption = None,
+    buses: BusesOption = 10,
+    seats: SeatsOption = 8,
+    requests: RequestsOption = 2000,
+    demand_level: LevelOption = None,
+    demand: DemandOption = None,
+    rules: RulesOption = "",
     seed: int = 1,
     time_limit: Annotated[float, typer.Option(min=0.1, help="Optimizer seconds for the whole day.")] = 60.0,
     json_out: Annotated[Path | None, typer.Option("--json", dir_okay=False, help=JSON_HELP)] = None,
@@ -152,12 +162,12 @@ def _hindsight_failed(result: HindsightResult) -> None:
 
 
 def sweep(
-    region: Annotated[Path | None, typer.Option(help="OSM extract (default: RUFBUS_OSM_FILE).")] = None,
+    region: RegionOption = None,
     buses: Annotated[str, typer.Option(help="Fleet sizes, comma-separated.")] = "2,4,6,8,10",
-    seats: Annotated[int, typer.Option(min=1)] = 8,
-    requests: Annotated[int, typer.Option(min=0)] = 2000,
-    demand_level: Annotated[float | None, typer.Option(min=0, help=LEVEL_HELP)] = None,
-    demand: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=DEMAND_HELP)] = None,
+    seats: SeatsOption = 8,
+    requests: RequestsOption = 2000,
+    demand_level: LevelOption = None,
+    demand: DemandOption = None,
     rules: Annotated[list[str] | None, typer.Option(help=RULES_HELP + " Repeat for each variant.")] = None,
     seed: int = 1,
     reopt_every: Annotated[float | None, typer.Option(min=0, help=REOPT_EVERY_HELP)] = None,

@@ -275,10 +275,9 @@ def test_a_rider_the_answer_moved_to_another_bus_but_who_boarded_meanwhile_stays
         assert dispatcher.plan.evaluate(vehicle_id, stops).feasible
 
 
-def test_a_rebased_answer_that_breaks_a_promise_is_refused_with_the_reason():
-    """While the round runs a booking is cancelled (the plan changes) and a bus reports itself two hours
-    behind: the rebased answer would make that bus miss promised windows, so it is refused, the event
-    names the bus and the broken rule, and no route changes."""
+def late_bus_after_a_round() -> tuple[Dispatcher, ReoptimizationJob, PdptwSolution, str]:
+    """A live round of a random day, then, while it ran, a booking cancelled (the plan changed) and the
+    busiest bus reporting itself two hours behind: the dispatcher, the round's job and answer, that bus."""
     dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
     booked = book_random_day(dispatcher, 3, 20, 30)
     job, solution = live_round(dispatcher)
@@ -286,6 +285,14 @@ def test_a_rebased_answer_that_breaks_a_promise_is_refused_with_the_reason():
     dispatcher.cancel(next(r for r in booked if dispatcher.plan.booking(r).vehicle_id != busiest), 0)
     state = dispatcher.plan.state(busiest)
     dispatcher.vehicle_position(busiest, state.location, state.available_at + minutes(120))
+    return dispatcher, job, solution, busiest
+
+
+def test_a_rebased_answer_that_breaks_a_promise_is_refused_with_the_reason():
+    """While the round runs a booking is cancelled (the plan changes) and a bus reports itself two hours
+    behind: the rebased answer would make that bus miss promised windows, so it is refused, the event
+    names the bus and the broken rule, and no route changes."""
+    dispatcher, job, solution, busiest = late_bus_after_a_round()
     routes = {v: dispatcher.plan.route(v) for v in dispatcher.plan.vehicles}
     dispatcher.drain_events()
     assert dispatcher.apply_reoptimization(job, solution, 0) is None
@@ -338,13 +345,7 @@ def test_verify_answer_keeps_the_plan_when_the_answer_is_the_plan_in_force():
 def test_verify_answer_names_the_bus_whose_rebased_route_breaks_a_promise():
     """The plan changed while the round ran (a cancellation, a bus two hours behind): the rebased answer
     breaks that bus's promises, and the reason names the bus."""
-    dispatcher = Dispatcher(fleet(3), RULES, plane_matrix(3, 30), 0)
-    booked = book_random_day(dispatcher, 3, 20, 30)
-    job, solution = live_round(dispatcher)
-    busiest = max(dispatcher.plan.vehicles, key=lambda v: len(dispatcher.plan.route(v).stops))
-    dispatcher.cancel(next(r for r in booked if dispatcher.plan.booking(r).vehicle_id != busiest), 0)
-    state = dispatcher.plan.state(busiest)
-    dispatcher.vehicle_position(busiest, state.location, state.available_at + minutes(120))
+    dispatcher, job, solution, busiest = late_bus_after_a_round()
     reason = verify_answer(dispatcher.plan, job, solution)
     assert isinstance(reason, str) and reason.startswith(f"vehicle {busiest}: "), reason
 
