@@ -24,7 +24,9 @@ def plan_batch(dispatcher: Dispatcher, requests: Sequence[Request], now: int, ti
     Every request is answered, in the order given: booked (a window promised around its planned pickup),
     or rejected with its cause — a rule it breaks (:func:`dispatch.rules.check_request`) or
     ``no_vehicle_in_time`` when the plan found has no room for it. The rejected are also recorded in the
-    plan as unserved. Raises :class:`DispatchError` ``duplicate_request`` for a request already booked.
+    plan as unserved. Raises :class:`DispatchError` ``duplicate_request`` for a request already booked, and
+    ``optimizer_failed`` when the optimizer returns no verified plan for the requests that passed the rules
+    (the plan in force is then left as it was: a failed search is not a day without room).
     """
     plan, rules = dispatcher.plan, dispatcher.rules
     placed: dict[str, tuple[Request, TimeBounds]] = {}
@@ -42,8 +44,10 @@ def plan_batch(dispatcher: Dispatcher, requests: Sequence[Request], now: int, ti
         new.append(NewRequest(*request_stops(request, bounds, window, rules)))
     try:
         result: OptimizedPlan | None = optimize(plan.vehicle_routes()[0], dispatcher.legs, time_limit_s, new)
-    except PlanRejectedError:
-        result = None
+    except PlanRejectedError as error:
+        if placed:
+            raise DispatchError("optimizer_failed", f"no verified plan for the batch: {error}") from error
+        result = None  # nothing new to plan: the routes in force stay as they are
     bookings: list[Booking] = []
     if result is not None:
         result, bookings = _promise_windows(dispatcher, result, placed)

@@ -11,10 +11,10 @@ scenario (its fleet, rules and demand), so that the two can be set side by side
 The plan does not depend on the width of the promised pickup window: it is made within the requests' time
 bounds, and each rider's window is promised around the planned pickup afterwards.
 
-``plan_batch`` answers every request ``no_vehicle_in_time`` when its optimizer returns no verified plan
-(a search that fails, or a plan that breaks a rule). A day with requests fit to plan but nothing planned is
-therefore planned again (``ATTEMPTS`` in all); if every attempt ends so, the result says
-``optimizer_failed`` and the figures are those of the empty plan.
+``plan_batch`` raises ``optimizer_failed`` when its optimizer returns no verified plan (a search that
+fails, or a plan that breaks a rule). The day is then planned again (``ATTEMPTS`` in all); if every attempt
+fails, the result says ``optimizer_failed`` and the figures are those of the empty plan (every request
+counted unserved, ``optimizer_failed`` its cause).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from dispatch.batch import plan_batch
 from dispatch.dispatcher import Dispatcher
 from dispatch.evaluation import evaluate_route
 from dispatch.kpis import TripOutcome, ready_time
-from dispatch.model import Rejection, RejectionCause, Request, ServiceRules, Vehicle
+from dispatch.model import Rejection, Request, ServiceRules, Vehicle
+from dispatch.plan import BookedTrip, DispatchError
 from dispatch.travel import LegTimes, TravelTimes
 from routing.network import RoadNetwork
 from simulation.compare import DayFigures, day_figures
@@ -81,11 +82,14 @@ def plan_hindsight(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: Tra
     while optimizer_failed and attempts < ATTEMPTS:
         attempts += 1
         dispatcher = Dispatcher(vehicles, rules, travel, now)
-        outcome = plan_batch(dispatcher, requests, now, time_limit_s)
-        answers = outcome.values()
-        optimizer_failed = (not any(not isinstance(o, Rejection) for o in answers)
-                            and any(o.cause is RejectionCause.NO_VEHICLE_IN_TIME for o in answers
-                                    if isinstance(o, Rejection)))
+        try:
+            outcome = plan_batch(dispatcher, requests, now, time_limit_s)
+        except DispatchError as error:
+            if error.code != "optimizer_failed":
+                raise
+            outcome = {}
+        else:
+            optimizer_failed = False
     plan, check_legs = dispatcher.plan, LegTimes(travel)
     violations = plan.check()
     drive_m = 0
@@ -95,7 +99,7 @@ def plan_hindsight(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: Tra
         drive_m += evaluation.drive_m
     trips = []
     for request in requests:
-        if isinstance(outcome[request.id], Rejection):
+        if not isinstance(outcome.get(request.id), BookedTrip):
             continue
         times, booking = plan.planned_times(request.id), plan.booking(request.id)
         assert times is not None and times.pickup is not None, "a rider planned in hindsight is in a route"
@@ -108,6 +112,8 @@ def plan_hindsight(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: Tra
             picked_up_at=times.dropoff - ride_s, dropped_off_at=times.dropoff, passengers=request.passengers,
             direct_s=booking.bounds.direct_s))
     rejected = Counter(o.cause.value for o in outcome.values() if isinstance(o, Rejection)) + Counter(refused)
+    if optimizer_failed:
+        rejected["optimizer_failed"] += len(requests)
     figures = day_figures(trips, len(requests) + sum(refused.values()), rejected, drive_m)
     return HindsightResult(figures, tuple(violations), time_limit_s, time.perf_counter() - started, attempts,
                            optimizer_failed)

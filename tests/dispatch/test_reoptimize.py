@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from dispatch import batch
 from dispatch.batch import plan_batch
 from dispatch.dispatcher import BookedTrip, Dispatcher, ReoptimizationJob, RequestStatus
 from dispatch.evaluation import evaluate_route
@@ -15,9 +16,11 @@ from dispatch.events import EventKind
 from dispatch.insertion import CostWeights
 from dispatch.model import Break, Offer, Rejection, Request, ServiceRules, StopKind, TimeType, Vehicle
 from dispatch.pdptw import PdptwSolution, PlannedVisit, SearchBudget, SolvedRoute
+from dispatch.plan import DispatchError
 from dispatch.reoptimize import (
     LNS_MIN_BUDGET_S,
     OptimizedPlan,
+    PlanRejectedError,
     ReoptimizationPolicy,
     finish,
     rebase,
@@ -106,6 +109,24 @@ def test_batch_of_prebookings_serves_what_fits_and_rejects_the_rest_with_a_cause
     assert all(o.cause == "no_vehicle_in_time" for o in rejected)
     assert all(dispatcher.plan.booking(r).status is RequestStatus.BOOKED for r in served)
     assert_all_routes_feasible(dispatcher)
+
+
+def test_a_batch_whose_optimizer_fails_raises_and_leaves_the_plan_as_it_was(monkeypatch):
+    """When the optimizer returns no verified plan, plan_batch says optimizer_failed instead of refusing
+    every rider no_vehicle_in_time, and books nothing: the plan in force is the one before."""
+    dispatcher = Dispatcher(fleet(1), RULES, plane_matrix(2, 25), 0)
+    book_random_day(dispatcher, 3, 5, 25)
+    before = dispatcher.plan
+
+    def no_plan(*args, **kwargs):
+        raise PlanRejectedError("the search found nothing")
+
+    monkeypatch.setattr(batch, "optimize", no_plan)
+    requests = [Request("n1", 3, 9, TimeType.LEAVE_AFTER, minutes(90), 0)]
+    with pytest.raises(DispatchError) as raised:
+        plan_batch(dispatcher, requests, 0, time_limit_s=1.0)
+    assert raised.value.code == "optimizer_failed"
+    assert dispatcher.plan is before and "n1" not in dispatcher.plan.booking_table
 
 
 def test_a_solution_found_off_the_plan_is_applied_when_nothing_changed_meanwhile():

@@ -3,7 +3,8 @@ world: loc k at k km, 60 km/h, a stop 30 s + 15 s per rider; one bus at loc 0 fr
 
 from __future__ import annotations
 
-from dispatch.model import Rejection, RejectionCause, Request, ServiceRules, TimeType, Vehicle
+from dispatch.model import Request, ServiceRules, TimeType, Vehicle
+from dispatch.plan import DispatchError
 from simulation import hindsight
 from simulation.hindsight import plan_hindsight
 from tests.dispatch.scenarios import line_travel
@@ -39,13 +40,13 @@ def test_more_demand_than_one_bus_can_carry_is_partly_served_and_still_feasible(
 
 
 def test_an_optimizer_that_returns_no_plan_is_tried_again_then_reported(monkeypatch):
-    """plan_batch answers every request no_vehicle_in_time when its optimizer fails: the day is planned
-    twice, then the result says the optimizer failed (not a day with nobody to carry)."""
+    """plan_batch raises optimizer_failed when its optimizer gives no plan: the day is planned twice, then
+    the result says the optimizer failed (not a day with nobody to carry) and counts every request so."""
     calls = []
 
     def failing_batch(dispatcher, requests, now, time_limit_s):
         calls.append(now)
-        return {r.id: Rejection(r.id, RejectionCause.NO_VEHICLE_IN_TIME, "no plan") for r in requests}
+        raise DispatchError("optimizer_failed", "no plan")
 
     monkeypatch.setattr(hindsight, "plan_batch", failing_batch)
     requests = [Request("A", 0, 5, TimeType.LEAVE_AFTER, T0, T0 - 3600)]
@@ -53,3 +54,4 @@ def test_an_optimizer_that_returns_no_plan_is_tried_again_then_reported(monkeypa
                             line_travel(range(11)), requests, time_limit_s=1.0)
     assert len(calls) == 2 and result.attempts == 2
     assert result.optimizer_failed and result.failed and result.figures.served == 0
+    assert result.figures.rejected == {"optimizer_failed": 1}
