@@ -121,3 +121,25 @@ def test_a_trip_in_the_repeated_hour_is_planned_and_shown_in_its_second_pass(
         assert planned is not None and planned.pickup - live.clock.to_seconds(now) >= 30 * 60
         assert [live.clock.to_seconds(datetime.fromisoformat(read.json()[k]))
                 for k in ("planned_pickup", "estimated_arrival")] == [planned.pickup, planned.dropoff]
+
+
+def test_a_booking_in_the_repeated_hour_keeps_its_times_over_a_restart(
+        client_factory, app_clock: MovableClock) -> None:
+    """A booking for 02:20 +01:00 made at 02:50 +02:00 is read back after a restart at 02:55 +02:00 with
+    the same pickup window and planned pickup (stored in UTC, planned again in real seconds): not an hour
+    early, nor in the past."""
+    app_clock.moment = utc(2026, 10, 25, 0, 50)
+    with client_factory() as client:
+        open_for_the_night(client, AUTUMN_SHIFT)
+        offer = quote(client, datetime(2026, 10, 25, 2, 20, fold=1, tzinfo=ZONE))
+        booked = book(client, offer.json()["quote_id"])
+        assert booked.status_code == 201, booked.text
+        rider, path = client.keys["rider"], f"/v1/bookings/{booked.json()['id']}"
+        before = client.get(path, headers=rider).json()
+    app_clock.moment = utc(2026, 10, 25, 0, 55)
+    with client_factory() as client:
+        after = client.get(path, headers=rider).json()
+    assert after["status"] == "booked" and after["vehicle_id"] == before["vehicle_id"]
+    assert [after[k] for k in ("pickup_window", "planned_pickup")] == \
+        [before[k] for k in ("pickup_window", "planned_pickup")]
+    assert after["planned_pickup"].endswith("+01:00")
