@@ -28,6 +28,7 @@ from api.db.session import create_db_engine
 from api.errors import install_error_handlers
 from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
+from api.positions import PositionLog
 from api.routes import driver, operator, rider
 from api.routes import live as live_routes
 from api.routes import simulations as simulation_routes
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             if service.demo_users_enabled:
                 log_demo_users(engine)
         app.state.stops = StopDirectory.for_network(network)
-        live = LiveDispatch(dispatcher, network, service_clock)
+        live = LiveDispatch(dispatcher, network, service_clock,
+                            positions=PositionLog(service.position_limits))
         app.state.dispatch = live
         layer = LiveLayer.start(settings=service, live=live, engine=engine,
                                 rebuild=lambda: build_dispatcher(engine, network, service_clock, service))

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.db.models import ServiceRulesBase
+from api.positions import Ignored
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import StopKind, TimeType
 
@@ -185,6 +186,15 @@ class PositionsCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     positions: list[PositionReport] = Field(min_length=1, max_length=1000)
+
+
+class PositionsAccepted(BaseModel):
+    """What became of a batch of positions: ``used`` when its last one is now where the bus is in the
+    plan; otherwise ``ignored`` says why (``stale``: too old; ``out_of_order``: older than the last
+    position used) and the plan is unchanged."""
+
+    used: bool
+    ignored: Ignored | None = None
 
 
 # --- operators ---------------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.positions import PositionLimits
 from dispatch.reoptimize import ReoptimizationPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_FILE = REPO_ROOT / ".cache" / "rufbus" / "rufbus.sqlite3"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_FILE}"
 POLICY = ReoptimizationPolicy()  # the re-optimization the simulator runs too, unless changed here
+LIMITS = PositionLimits()
 
 
 class Settings(BaseSettings):
@@ -33,6 +35,8 @@ class Settings(BaseSettings):
     :class:`~dispatch.reoptimize.ReoptimizationPolicy` of :mod:`api.services.reoptimizer`; by default the one
     the simulator runs),
     ``RUFBUS_AUTH_CACHE_S`` (seconds an authenticated key is trusted without a database read),
+    ``RUFBUS_POSITION_SKEW_S``, ``RUFBUS_POSITION_MAX_AGE_S`` (which bus positions are used: see
+    :mod:`api.positions`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -63,6 +67,15 @@ class Settings(BaseSettings):
     # How long an authenticated API key is trusted without reading the database again (api.auth.KeyCache):
     # a user deactivated meanwhile keeps access at most this long; 0 reads the database on every request.
     auth_cache_s: float = Field(default=5.0, ge=0, le=300)
+    # Drivers' positions (api.positions): how far in the future a tablet may stamp one (further: 422), and
+    # how old one may be and still move the bus in the plan (older ones are accepted and ignored).
+    position_skew_s: int = Field(default=LIMITS.skew_s, ge=0, le=600)
+    position_max_age_s: int = Field(default=LIMITS.max_age_s, ge=1, le=3600)
+
+    @property
+    def position_limits(self) -> PositionLimits:
+        """The limits drivers' positions are judged by."""
+        return PositionLimits(self.position_skew_s, self.position_max_age_s)
 
     @property
     def reoptimization(self) -> ReoptimizationPolicy:

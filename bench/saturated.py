@@ -18,6 +18,7 @@ import random
 import sys
 import time
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api.clock import ServiceClock
 from api.fleet import DEPOT_LAT, DEPOT_LON, SEATS, SHIFT_END_S, SHIFT_START_S, WHEELCHAIR_SPACES
 from dispatch.dispatcher import BookedTrip, Dispatcher
-from dispatch.model import DAY_S, Offer, Request, ServiceRules, TimeType, Vehicle
+from dispatch.model import Offer, Request, ServiceRules, TimeType, Vehicle
 from loadtests.run import POINTS
 from loadtests.trips import random_trip, road_points
 from routing.network import RoadNetwork
@@ -48,11 +49,15 @@ def percentiles(values: list[float]) -> dict[str, float]:
             "max": round(float(ms.max()), 2)}
 
 
-def demo_fleet(network: RoadNetwork, buses: int, today: int) -> list[Vehicle]:
-    """The demo fleet as the service plans it: one shift from 05:00 today to 23:00 in six days."""
+def demo_fleet(network: RoadNetwork, buses: int, clock: ServiceClock, now: int) -> list[Vehicle]:
+    """The demo fleet as the service plans it: one shift from 05:00 today to 23:00 in six days (local
+    wall-clock times: a day over a daylight-saving change is 23 or 25 hours long)."""
     depot = int(network.snap([DEPOT_LAT], [DEPOT_LON]).node[0])
-    return [Vehicle(f"bus-{k}", SEATS, WHEELCHAIR_SPACES, depot, today + SHIFT_START_S,
-                    today + 6 * DAY_S + SHIFT_END_S, ()) for k in range(1, buses + 1)]
+    today = clock.local_date(now)
+    start = clock.at_local(today, dt_time(SHIFT_START_S // 3600))
+    end = clock.at_local(today + timedelta(days=6), dt_time(SHIFT_END_S // 3600))
+    return [Vehicle(f"bus-{k}", SEATS, WHEELCHAIR_SPACES, depot, start, end, ())
+            for k in range(1, buses + 1)]
 
 
 def request_of(body: dict, network: RoadNetwork, clock: ServiceClock, now: int, number: int) -> Request:
@@ -70,7 +75,7 @@ def run(quotes: int, block: int, buses: int, seed: int) -> dict:
     clock = ServiceClock(ZONE)
     start = datetime.now(ZONE).replace(hour=8, minute=0, second=0, microsecond=0)
     now = clock.to_seconds(start)
-    dispatcher = Dispatcher(demo_fleet(network, buses, clock.day_start(now)), ServiceRules(), network, now)
+    dispatcher = Dispatcher(demo_fleet(network, buses, clock, now), ServiceRules(), network, now)
     points = road_points(network, POINTS, seed)
     rng = random.Random(seed)
     blocks: list[dict[str, object]] = []

@@ -18,7 +18,8 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,8 +38,8 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # Idle keep-alive connections are kept longer than a client's think time: with uvicorn's 5 s, the server
 # closing an idle connection races the client reusing it ("connection closed" on the next request).
 KEEP_ALIVE_S = 30
-SERVICE_DAY = (6 * 3600, 19 * 3600)  # local times of day a run may start at without shifting the clock
-SHIFTED_START_S = 8 * 3600  # otherwise the service's clock starts the run at 08:00 local
+SERVICE_DAY = (clock_time(6), clock_time(19))  # local times a run may start at without shifting the clock
+SHIFTED_START = clock_time(8)  # otherwise the service's clock starts the run at 08:00 local
 
 
 def free_port() -> int:
@@ -50,12 +51,13 @@ def free_port() -> int:
 
 def clock_offset_for(now: datetime, zone: str = "Europe/Vaduz") -> int:
     """Seconds to shift the service's clock by so that a run starting at ``now`` falls within service
-    hours: 0 between 06:00 and 19:00 local, else the shift to 08:00 local of the same day."""
+    hours: 0 between 06:00 and 19:00 local, else the shift to 08:00 local of the same day (in real
+    seconds: a night the clocks change has an hour more or less)."""
     local = now.astimezone(ZoneInfo(zone))
-    second = local.hour * 3600 + local.minute * 60 + local.second
-    if SERVICE_DAY[0] <= second <= SERVICE_DAY[1]:
+    if SERVICE_DAY[0] <= local.time() <= SERVICE_DAY[1]:
         return 0
-    return SHIFTED_START_S - second
+    start = datetime.combine(local.date(), SHIFTED_START, tzinfo=local.tzinfo)
+    return int((start.astimezone(UTC) - now.astimezone(UTC)).total_seconds())  # in UTC: real seconds
 
 
 @dataclass

@@ -101,9 +101,10 @@ class LiveLayer:
             assert layer.fence is not None
             epoch = layer.fence.raise_epoch()
             dispatcher = rebuild()
-            resume_positions(dispatcher, store, live)
+            resumed = resume_positions(dispatcher, store, live)
             with live.lock:
                 live.dispatcher = dispatcher
+                live.positions.reset(resumed)
                 live.quotes.clear()  # offers made by another dispatcher are gone with it
             logger.warning("dispatching area %s (epoch %d)", settings.area, epoch)
             layer.refresh()
@@ -175,13 +176,17 @@ def startup_lock(settings: Settings) -> Iterator[None]:
         client.close()
 
 
-def resume_positions(dispatcher: Dispatcher, store: LiveStore, live: LiveDispatch) -> None:
+def resume_positions(dispatcher: Dispatcher, store: LiveStore, live: LiveDispatch) -> dict[str, int]:
     """Put the buses of a freshly loaded ``dispatcher`` where ``store`` last saw them (positions reported
-    to the previous dispatcher), so that they resume their routes from there, not from their depots."""
+    to the previous dispatcher), so that they resume their routes from there, not from their depots; when
+    each of those positions was taken, by bus."""
+    taken_at: dict[str, int] = {}
     for vehicle_id, position in sorted(store.positions().items()):
         if vehicle_id not in dispatcher.plan.vehicles or not dispatcher.plan.state(vehicle_id).in_service:
             continue
         node = int(live.network.snap([position["lat"]], [position["lon"]]).node[0])
         at = live.clock.to_seconds(datetime.fromisoformat(position["at"]))
         dispatcher.vehicle_position(vehicle_id, node, at)
+        taken_at[vehicle_id] = at
     dispatcher.drain_events()  # resuming is not news
+    return taken_at

@@ -13,7 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import DispatchDep, Driver, DriverOrOperator, SessionDep
-from api.schemas import DriverRoutePublic, ErrorPublic, PositionsCreate, Responses, StopAction
+from api.schemas import (
+    DriverRoutePublic,
+    ErrorPublic,
+    PositionsAccepted,
+    PositionsCreate,
+    Responses,
+    StopAction,
+)
 from api.services import driving as service
 from api.services.route_view import encoded_route
 
@@ -71,7 +78,12 @@ def break_finished(user: Driver, live: DispatchDep, session: SessionDep) -> None
     service.break_finished(live, session, user=user, vehicle_id=service.vehicle_of(user))
 
 
-@router.post("/positions", status_code=status.HTTP_202_ACCEPTED, responses=STOP_ERRORS)
-def report_positions(body: PositionsCreate, user: Driver, live: DispatchDep) -> None:
-    """Positions of the bus, oldest first; the last, snapped to the roads, becomes where the bus is."""
-    service.report_positions(live, vehicle_id=service.vehicle_of(user), positions=body.positions)
+@router.post("/positions", status_code=status.HTTP_202_ACCEPTED, responses={
+    **AUTH_ERRORS, 404: {"model": ErrorPublic},
+    422: {"model": ErrorPublic, "description": "position_in_future (the tablet's clock is ahead), "
+                                               "outside_area, off_road or an invalid body"}})
+def report_positions(body: PositionsCreate, user: Driver, live: DispatchDep) -> PositionsAccepted:
+    """Positions of the bus, oldest first; the last, snapped to the roads, becomes where the bus is,
+    unless it is stale or older than the last one used (then ``used`` is false and ``ignored`` says
+    why). Positions stamped more than ``RUFBUS_POSITION_SKEW_S`` in the future are refused."""
+    return service.report_positions(live, vehicle_id=service.vehicle_of(user), positions=body.positions)

@@ -20,7 +20,8 @@ from sqlmodel import Session
 from api.db.models import Booking, Event, User, UserRole
 from api.db.repository import save_booking, save_route
 from api.errors import Forbidden, InvalidRequest
-from api.schemas import PositionReport
+from api.positions import Ignored, PositionInFuture
+from api.schemas import PositionReport, PositionsAccepted
 from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
 from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.events import EventKind
@@ -91,12 +92,27 @@ def no_show(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
                  serve=Dispatcher.no_show, status=RequestStatus.NO_SHOW, kind=EventKind.RIDER_NO_SHOW)
 
 
-def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[PositionReport]) -> None:
-    """The last of a batch of positions, snapped to the roads, is where the bus is."""
+def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[PositionReport]
+                     ) -> PositionsAccepted:
+    """The last of a batch of positions, snapped to the roads, is where the bus is, as of when it was
+    taken (at most now: a tablet's clock a little ahead moves nothing). A batch with any position stamped
+    beyond the allowed clock skew is refused (422 ``position_in_future``); a last position that is stale
+    or older than the last one used is ignored (see :mod:`api.positions`)."""
     last = positions[-1]
     snapped = live.network.snap([last.lat], [last.lon])
-    with plan_change(live):  # nothing to save: positions are published, not stored
-        live.dispatcher.vehicle_position(vehicle_id, int(snapped.node[0]), live.clock.to_seconds(last.at))
+    with plan_change(live) as now:  # nothing to save: positions are published, not stored
+        s = live.clock.to_seconds
+        try:
+            for position in positions:
+                live.positions.check_not_ahead(s(position.at), now)
+        except PositionInFuture as error:
+            raise InvalidRequest("position_in_future", str(error)) from error
+        taken = live.positions.judge(vehicle_id, s(last.at), now)
+        if isinstance(taken, Ignored):
+            return PositionsAccepted(used=False, ignored=taken)
+        live.dispatcher.vehicle_position(vehicle_id, int(snapped.node[0]), taken)
+        live.positions.used(vehicle_id, taken)
+    return PositionsAccepted(used=True)
 
 
 def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str, now: int,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -77,7 +77,10 @@ def figures(rows: Sequence[Booking], shifts: Sequence[Shift], *, start: datetime
             ) -> KpisPublic:
     """The figures for booking rows, shifts and pickup arrivals (:func:`pickup_arrivals`) already
     selected (pure: no database, no clock)."""
-    vehicle_s = sum(max(0.0, (min(s.ends_at, end) - max(s.starts_at, start)).total_seconds()) for s in shifts)
+    # In UTC: Python subtracts two datetimes of the same zone as wall-clock times (24 h over a 25-h day).
+    lo, hi = start.astimezone(UTC), end.astimezone(UTC)
+    vehicle_s = sum(max(0.0, (min(s.ends_at.astimezone(UTC), hi) - max(s.starts_at.astimezone(UTC), lo))
+                         .total_seconds()) for s in shifts)
     arrivals = arrivals or {}
     trips = trip_figures([trip_outcome(r, arrivals.get(r.id)) for r in rows], vehicle_s)
     widths = [(r.window_end - r.window_start).total_seconds() for r in rows

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from api.clock import ServiceClock
 from api.db.models import PlannedStopRow, User
+from api.positions import PositionLog
 from api.schemas import Point
 from dispatch.dispatcher import Dispatcher
 from dispatch.evaluation import RouteEvaluation
@@ -98,6 +99,8 @@ class LiveDispatch:
     on_events: Callable[[list[DomainEvent]], None] | None = None
     # The drivers' route answers as last encoded, by bus (api.services.route_view.encoded_route).
     encoded_routes: dict[str, EncodedRoute] = field(default_factory=dict)
+    # When each bus's last position used was taken, and the limits drivers' reports are judged by.
+    positions: PositionLog = field(default_factory=PositionLog)
 
 
 @contextmanager

@@ -136,13 +136,14 @@ def test_nothing_to_serve_is_409_no_next_stop(client):
 
 
 def test_positions_move_the_bus_to_the_last_one_snapped(client, app_clock):
-    """A batch of two positions answers 202 and the bus stands at the road node nearest the last one, at
-    its time; a position off the map is 422."""
+    """A batch of two positions answers 202 (used) and the bus stands at the road node nearest the last
+    one, at its time; a position off the map is 422."""
+    app_clock.moment = START + timedelta(minutes=1, seconds=5)
     positions = [{"lat": VADUZ["lat"], "lon": VADUZ["lon"], "at": START.isoformat()},
                  {"lat": SCHAAN["lat"], "lon": SCHAAN["lon"],
                   "at": (START + timedelta(minutes=1)).isoformat()}]
     answer = client.post("/v1/driver/positions", json={"positions": positions}, headers=client.keys["driver"])
-    assert answer.status_code == 202, answer.text
+    assert answer.status_code == 202 and answer.json() == {"used": True, "ignored": None}, answer.text
     live = client.app.state.dispatch
     state = live.dispatcher.plan.state("bus-1")
     assert state.location == int(live.network.snap([SCHAAN["lat"]], [SCHAAN["lon"]]).node[0])
@@ -150,6 +151,60 @@ def test_positions_move_the_bus_to_the_last_one_snapped(client, app_clock):
     far = [{"lat": 47.3769, "lon": 8.5417, "at": START.isoformat()}]
     assert client.post("/v1/driver/positions", json={"positions": far},
                        headers=client.keys["driver"]).status_code == 422
+
+
+def report(client: TestClient, place: dict, at: datetime):
+    """bus-1's driver reports one position."""
+    return client.post("/v1/driver/positions", json={"positions": [{**place, "at": at.isoformat()}]},
+                       headers=client.keys["driver"])
+
+
+def plan_of_bus_1(client: TestClient, booking_id: str) -> tuple:
+    """bus-1's state and the booking's planned pickup as the rider reads it."""
+    read = client.get(f"/v1/bookings/{booking_id}", headers=client.keys["rider"]).json()
+    return client.app.state.dispatch.dispatcher.plan.state("bus-1"), read["planned_pickup"]
+
+
+def test_a_position_a_day_ahead_is_refused_and_moves_nothing(client):
+    """Issue 16: a tablet whose clock jumped a day ahead reports from Schaan: 422 position_in_future
+    (saying how far ahead), the bus and the rider's planned pickup stay as they were, and the bus still
+    takes a new trip today; so does a batch with one such position among good ones."""
+    booking = book(client)
+    before = plan_of_bus_1(client, booking["id"])
+    answer = report(client, SCHAAN, START + timedelta(days=1))
+    assert answer.status_code == 422, answer.text
+    refusal = answer.json()
+    assert refusal["code"] == "position_in_future" and "86400 s in the future" in refusal["message"]
+    batch = [{**SCHAAN, "at": START.isoformat()},
+             {**SCHAAN, "at": (START + timedelta(minutes=1)).isoformat()}]
+    mixed = client.post("/v1/driver/positions", json={"positions": batch}, headers=client.keys["driver"])
+    assert mixed.status_code == 422 and mixed.json()["code"] == "position_in_future"
+    assert plan_of_bus_1(client, booking["id"]) == before
+    assert book(client, hour=9, minute=30)["vehicle_id"] == "bus-1"
+
+
+def test_a_tablet_clock_a_little_ahead_counts_as_now(client):
+    """A position stamped 20 s ahead (within the 30 s skew) is used as taken now: the bus is at Schaan
+    from now on, not 20 s later."""
+    answer = report(client, SCHAAN, START + timedelta(seconds=20))
+    assert answer.status_code == 202 and answer.json()["used"] is True, answer.text
+    live = client.app.state.dispatch
+    state = live.dispatcher.plan.state("bus-1")
+    assert state.location == int(live.network.snap([SCHAAN["lat"]], [SCHAAN["lon"]]).node[0])
+    assert state.available_at == live.clock.to_seconds(START)
+
+
+def test_stale_and_out_of_order_positions_are_accepted_but_ignored(client):
+    """After a position from Schaan of 10 s ago is used, one from Vaduz of a minute ago (out of order) and
+    one of 5 minutes ago (stale) answer 202 with ``used`` false and why; the bus stays at Schaan and the
+    rider's planned pickup does not move."""
+    booking = book(client)
+    assert report(client, SCHAAN, START - timedelta(seconds=10)).json() == {"used": True, "ignored": None}
+    after = plan_of_bus_1(client, booking["id"])
+    for age, why in ((timedelta(minutes=1), "out_of_order"), (timedelta(minutes=5), "stale")):
+        answer = report(client, VADUZ, START - age)
+        assert answer.status_code == 202 and answer.json() == {"used": False, "ignored": why}, answer.text
+        assert plan_of_bus_1(client, booking["id"]) == after
 
 
 def test_the_rider_sees_the_bus_where_the_driver_last_reported_it(client):

@@ -92,6 +92,16 @@ def test_figures_without_trips_are_null_not_zero():
     assert result.occupancy is result.passengers_per_vehicle_hour is result.ride_time_factor is None
 
 
+def test_vehicle_hours_of_the_autumn_change_day_are_25():
+    """A shift from the evening before to the morning after 25 October, asked for with that day's local
+    bounds (midnight to midnight, 25 real hours), counts 25 vehicle-hours, not the 24 of the wall clock."""
+    start, end = datetime(2026, 10, 25, tzinfo=ZONE), datetime(2026, 10, 26, tzinfo=ZONE)
+    shift = Shift(vehicle_id="bus-1", starts_at=datetime(2026, 10, 24, 18, tzinfo=UTC),
+                  ends_at=datetime(2026, 10, 26, 5, tzinfo=UTC))
+    result = figures([], [shift], start=start, end=end, metres=lambda a, b: 0, refused={})
+    assert result.vehicle_hours == 25
+
+
 # ----- the endpoint -----------------------------------------------------------------------------------
 
 

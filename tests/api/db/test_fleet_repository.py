@@ -3,12 +3,14 @@ service areas and the queries behind the bookings list and the key figures; writ
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from api.clock import ServiceClock
 from api.db.models import (
     Event,
     PlannedStop,
@@ -32,6 +34,7 @@ from api.db.repository import (
     shifts_between,
     vehicle_shifts,
 )
+from api.fleet import dispatch_vehicle
 from dispatch.events import EventKind
 from dispatch.model import ServiceRules, StopKind
 from tests.api.db.rows import T0, make_booking, make_event, make_rider, make_vehicle
@@ -62,6 +65,30 @@ def test_a_vehicle_and_its_shift_with_breaks_are_stored_and_read_back(bus: Sessi
     assert (shift.starts_at, shift.ends_at) == (T0, T0 + timedelta(hours=8))
     assert [(b.shift_id, b.duration_s) for b in breaks] == [(shift.id, 1800)]
     assert count(bus, Event) == 2
+
+
+def test_a_night_shift_over_the_autumn_change_reads_back_as_its_instants(session: Session) -> None:
+    """A shift 20:00 +02:00 – 06:00 +01:00 over 25 October, with a break in the second pass of the
+    repeated hour (02:30 +01:00), comes back as the same instants: 11 h apart, the break an hour after
+    the first 02:30 — and the dispatcher's vehicle has the same seconds."""
+    zone = ZoneInfo("Europe/Vaduz")
+    start, end = datetime(2026, 10, 24, 20, tzinfo=zone), datetime(2026, 10, 25, 6, tzinfo=zone)
+    second_pass = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=zone)
+    save_vehicle(session, vehicle=make_vehicle(), route=None, event=event(EventKind.VEHICLE_ADDED))
+    save_shift(session, shift=Shift(vehicle_id="bus-1", starts_at=start, ends_at=end),
+               breaks=[ShiftBreak(shift_id=0, earliest_start=second_pass, latest_start=second_pass,
+                                  duration_s=600)], route=None, event=event())
+    session.expire_all()
+    [(shift, [pause])] = vehicle_shifts(session, vehicle_id="bus-1")
+    read = (shift.starts_at, shift.ends_at, pause.earliest_start)
+    # In UTC: Python calls an aware datetime in a repeated hour with fold=1 unequal to any other zone's.
+    assert [m.astimezone(UTC) for m in read] == [m.astimezone(UTC) for m in (start, end, second_pass)]
+    assert shift.ends_at - shift.starts_at == timedelta(hours=11)
+    assert pause.earliest_start - datetime(2026, 10, 25, 2, 30, tzinfo=zone) == timedelta(hours=1)
+    clock = ServiceClock(zone)
+    vehicle = dispatch_vehicle(make_vehicle(), [(shift, [pause])], clock, clock.to_seconds(start))
+    assert vehicle is not None and vehicle.breaks[0].earliest_start == clock.to_seconds(second_pass)
+    assert vehicle.shift_end - vehicle.shift_start == 11 * 3600
 
 
 def test_changing_a_shift_replaces_its_breaks_and_the_route(bus: Session) -> None:
