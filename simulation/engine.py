@@ -149,9 +149,8 @@ class _Simulation:
             self._push(request.submitted_at, _Kind.REQUEST, k, request.id)
         self.policy = config.reoptimization
         self.rounds: dict[str, tuple[ReoptimizationJob, PdptwSolution]] = {}  # round -> its job and answer
-        if self.policy.every_s:  # from the first shift on: before it, no bus moves
-            first_shift = min(v.shift_start for v in vehicles)
-            self._push(max(self.start, first_shift) + int(self.policy.every_s), _Kind.REOPTIMIZE, 0, "")
+        if self.policy.every_s:  # as live: whenever some route holds stops, pre-bookings at night too
+            self._push(self.start + int(self.policy.every_s), _Kind.REOPTIMIZE, 0, "")
         self.requests = {r.id: r for r in ordered}
         self.steps = 0
 
