@@ -203,7 +203,7 @@ class Dispatcher:
         promise = promise_for(bounds, found.pickup_start, self.rules)
         offer = Offer(request.id, found.vehicle_id, (promise.window_start, promise.window_end),
                       found.pickup_start, found.dropoff_start, promise.latest_dropoff,
-                      now + self.rules.offer_validity_s, self._plan.version, found.cost)
+                      now + self.rules.offer_validity_s, self._plan.version, found.cost, found.repaired)
         if len(self._offers) >= MAX_OPEN_OFFERS:
             self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
         versions = {vid: self._plan.route_versions[vid] for vid in found.routes}

@@ -269,6 +269,7 @@ class Offer:
     valid_until: int
     plan_version: int
     cost: float
+    repaired: bool = False  # found by the repair before refusal: booking it moves other booked riders
 
 
 @dataclass(frozen=True)
