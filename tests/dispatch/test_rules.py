@@ -54,10 +54,12 @@ def test_a_calendar_decides_the_hours_and_the_refusal_names_why():
                              lambda t: datetime(2026, 11, 23) + timedelta(seconds=t))
     assert isinstance(check_request(leave_after("A", 0, 5, T0), T0, ServiceRules(), FLEET, LEGS, calendar),
                       TimeBounds)
-    sunday = check_request(leave_after("A", 0, 5, T0 + 6 * 86_400), T0, ServiceRules(), FLEET, LEGS, calendar)
+    sunday = check_request(leave_after("A", 0, 5, T0 + 6 * 86_400), T0, ServiceRules(), FLEET, LEGS,
+                           calendar)
     assert isinstance(sunday, Rejection) and sunday.cause is RejectionCause.OUTSIDE_HOURS
     assert sunday.message == "the service is closed on Sunday 2026-11-29"
-    night = check_request(leave_after("A", 0, 5, 86_400 + 4 * 3600), T0, ServiceRules(), FLEET, LEGS, calendar)
+    night = check_request(leave_after("A", 0, 5, 86_400 + 4 * 3600), T0, ServiceRules(), FLEET, LEGS,
+                          calendar)
     assert isinstance(night, Rejection) and night.message == "the service runs 05:00–23:00 on 2026-11-24"
 
 
