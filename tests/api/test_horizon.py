@@ -175,3 +175,22 @@ def test_the_timer_rolls_the_horizon_by_itself_as_service_time_passes(client_fac
         while clock.to_datetime(dispatcher.plan.vehicle("van-1").shift_start) != at(2, 6):
             assert wall.monotonic() < deadline, "the timer did not roll the horizon"
             wall.sleep(0.05)
+
+
+def test_a_roll_during_the_night_off_keeps_the_break_the_driver_is_taking(client, app_clock):
+    """The driver of the van arrives for the night off at 20:00 on D; a roll at 21:00 (D's shift has
+    ended) keeps that break at the head of the route, the driver finishes it at 06:00 on D+1, and a trip
+    at 10:00 that day is booked."""
+    driver = van_with_daily_shifts(client, range(3))
+    horizon = client.app.state.horizon  # type: ignore[attr-defined]
+    app_clock.moment = at(0, 20)
+    assert client.post("/v1/driver/arrived", headers=driver).status_code == 204
+    app_clock.moment = at(0, 21)
+    assert horizon.run_once() == ["van-1"]  # planned from D+1 06:00 now
+    stops = client.get("/v1/driver/route", headers=driver).json()["stops"]
+    assert stops[0]["kind"] == "break"
+    assert van_in_service(client)
+    app_clock.moment = at(1, 6)
+    assert client.post("/v1/driver/break-finished", headers=driver).status_code == 204
+    horizon.run_once()
+    assert book(client, at(1, 10))["vehicle_id"] == "van-1"
