@@ -159,8 +159,8 @@ class ServiceArea(ServiceAreaBase, table=True):
 # --- the service calendar -----------------------------------------------------------------------------
 
 # Both hours set within one day (no overnight service), or neither (closed).
-_HOURS_CHECK = ("(start_s IS NULL AND end_s IS NULL) OR "
-                "(start_s >= 0 AND start_s < end_s AND end_s <= 86400)")
+_HOURS_CHECK = ("(start_s IS NULL AND end_s IS NULL) OR (start_s IS NOT NULL AND end_s IS NOT NULL "
+                "AND start_s >= 0 AND start_s < end_s AND end_s <= 86400)")
 
 
 class ServiceWeekday(SQLModel, table=True):

@@ -14,7 +14,8 @@ down_revision: str | Sequence[str] | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-HOURS = "(start_s IS NULL AND end_s IS NULL) OR (start_s >= 0 AND start_s < end_s AND end_s <= 86400)"
+HOURS = ("(start_s IS NULL AND end_s IS NULL) OR (start_s IS NOT NULL AND end_s IS NOT NULL "
+         "AND start_s >= 0 AND start_s < end_s AND end_s <= 86400)")
 
 
 def upgrade() -> None:
