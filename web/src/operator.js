@@ -1,10 +1,11 @@
 // The operators' page (/operator): every bus on the live map (GET /v1/operator/fleet, the route ahead of
 // each from GET /v1/driver/route?vehicle_id=, then WS /v1/operator/stream), the open rides (pickups
 // still ahead), today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
-// the vehicles (GET/POST /v1/operator/vehicles, out of / back in service, their shifts) and simulations
-// (POST /v1/operator/simulations, its status and report).
+// the service calendar (./calendar.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
+// service, their shifts) and simulations (POST /v1/operator/simulations, its status and report).
 
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn, today } from './api.js';
+import { loadCalendar } from './calendar.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
 
@@ -335,7 +336,7 @@ async function openReport(url) {
 async function main() {
   state.me = await signIn('operator');
   state.map = await baseMap($('map'));
-  await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles()]);
+  await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadCalendar(state.me.now.slice(0, 10))]);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);
   $('vehicle-form').addEventListener('submit', addVehicle);
@@ -344,6 +345,7 @@ async function main() {
     renderFleet();
     renderKpis();
     loadVehicles();
+    loadCalendar();
   });
   document.body.dataset.ready = 'true';
 }
