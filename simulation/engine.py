@@ -1,13 +1,21 @@
 """A discrete-event simulation of one service day through the real :class:`~dispatch.dispatcher.Dispatcher`.
 
 The clock jumps from event to event: a rider asks (quote, then book), a rider cancels, a round of
-re-optimization starts or its answer comes back. Before each event every bus is driven up to that moment
-the way a driver follows the plan: it waits where it is until the last moment that still reaches its next
-stop at the planned start, drives there along the road path (reporting positions on the way), arrives, lets
-riders board or alight (the rules' dwell), takes its break, or waits ``no_show_wait_s`` for a rider who
-does not come. Idle buses report where they stand, and drive home when their shift ends. No-shows and
-cancellations are drawn per request from the seed before the day starts, so two runs with the same
-seed (and fleets of different sizes) see the same riders behave alike.
+re-optimization starts or its answer comes back, a bus breaks down. Before each event every bus is driven
+up to that moment the way a driver follows the plan: it waits where it is until the last moment that still
+reaches its next stop at the planned start, drives there along the road path (reporting positions on the
+way), waits for the stop's window if it came early, arrives, lets riders board or alight (the rules'
+dwell), takes its break, or waits ``no_show_wait_s`` for a rider who does not come. Idle buses report where
+they stand, and drive home when their shift ends. No-shows and cancellations are drawn per request from
+the seed before the day starts, so two runs with the same seed (and fleets of different sizes) see the
+same riders behave alike.
+
+The config's :class:`~simulation.street.Street` says how actual driving differs from the plan: each leg at
+its own speed, hour-of-day traffic, varying dwell (calm by default: exactly the plan). The dispatcher
+learns of it only as the live service does, through the drivers' calls — positions with their times,
+arrivals, pickups, drop-offs, no-shows, breaks — and a bus that breaks down is taken out of service by
+the operator's call (:meth:`~dispatch.dispatcher.Dispatcher.take_out_of_service`), which re-plans or
+refuses its riders.
 
 Re-optimization runs the live service's :class:`~dispatch.reoptimize.ReoptimizationPolicy` (the
 config's ``reoptimization``, by default the very policy the service defaults to): every ``every_s``
