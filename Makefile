@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -64,6 +64,10 @@ bench-simulate: $(VENV)/.installed
 # Online against hindsight (issue 15): seeds 1-3 (758 requests) and the shared example day x 6, 8, 10 buses.
 bench-online: $(VENV)/.installed
 	$(BIN)/python bench/online.py --json bench/out/online.json
+
+# Promises on a disturbed street (issue 16): seeds 1-3, travel-time and dwell noise σ 0, 0.1, 0.2, a midday breakdown.
+bench-disturbed: $(VENV)/.installed
+	$(BIN)/python bench/disturbed.py --seeds 1,2,3 --buses 10 --noise 0,0.1,0.2 --json bench/out/disturbed.json
 
 # Two workers behind Redis and PostgreSQL (DATABASE_URL, REDIS_URL as .ci/run sets them).
 bench-live: $(VENV)/.installed-test

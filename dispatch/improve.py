@@ -406,7 +406,7 @@ class _RuinRecreate:
         lasts = [r.delivery for r in requests]
         t = np.asarray(self.time, dtype=np.float64)
         early = np.asarray(self.earliest, dtype=np.float64)
-        f, g = np.array(firsts), np.array(lasts)
+        f, g = np.array(firsts, dtype=np.intp), np.array(lasts, dtype=np.intp)
         score = t[np.ix_(f, f)] + t[np.ix_(g, g)]
         score += np.abs(early[f][:, None] - early[f][None, :]) + np.abs(early[g][:, None] - early[g][None, :])
         return score.tolist()

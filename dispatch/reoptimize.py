@@ -46,6 +46,7 @@ from dispatch.travel import LegTimes
 
 UNSERVED_PENALTY_S = 24 * 3600  # leaving a new request out costs more than any detour
 LNS_MIN_BUDGET_S = 5.0  # from this budget on, ruin-and-recreate rounds around OR-Tools pay off
+NO_BETTER_PLAN = "the optimizer found no better plan"  # the reason an answer that changes no route is kept
 
 
 @dataclass(frozen=True)
@@ -444,7 +445,7 @@ def verify_answer(plan: Plan, job: ReoptimizationJob, solution: PdptwSolution) -
     if broken is not None:  # a bus moved, or a booking came, while the optimizer ran
         return f"vehicle {broken}: {evaluations[broken].violations[0].message}"
     if stops == {vid: plan.routes[vid].stops for vid in stops}:
-        return "the optimizer found no better plan"
+        return NO_BETTER_PLAN
     return replace(result, stops=stops, evaluations=evaluations,
                    drive_s_before=sum(plan.evaluation(vid).drive_s for vid in stops),
                    drive_s_after=sum(e.drive_s for e in evaluations.values()))

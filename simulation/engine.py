@@ -1,13 +1,21 @@
 """A discrete-event simulation of one service day through the real :class:`~dispatch.dispatcher.Dispatcher`.
 
 The clock jumps from event to event: a rider asks (quote, then book), a rider cancels, a round of
-re-optimization starts or its answer comes back. Before each event every bus is driven up to that moment
-the way a driver follows the plan: it waits where it is until the last moment that still reaches its next
-stop at the planned start, drives there along the road path (reporting positions on the way), arrives, lets
-riders board or alight (the rules' dwell), takes its break, or waits ``no_show_wait_s`` for a rider who
-does not come. Idle buses report where they stand, and drive home when their shift ends. No-shows and
-cancellations are drawn per request from the seed before the day starts, so two runs with the same
-seed (and fleets of different sizes) see the same riders behave alike.
+re-optimization starts or its answer comes back, a bus breaks down. Before each event every bus is driven
+up to that moment the way a driver follows the plan: it waits where it is until the last moment that still
+reaches its next stop at the planned start, drives there along the road path (reporting positions on the
+way), waits for the stop's window if it came early, arrives, lets riders board or alight (the rules'
+dwell), takes its break, or waits ``no_show_wait_s`` for a rider who does not come. Idle buses report where
+they stand, and drive home when their shift ends. No-shows and cancellations are drawn per request from
+the seed before the day starts, so two runs with the same seed (and fleets of different sizes) see the
+same riders behave alike.
+
+The config's :class:`~simulation.street.Street` says how actual driving differs from the plan: each leg at
+its own speed, hour-of-day traffic, varying dwell (calm by default: exactly the plan). The dispatcher
+learns of it only as the live service does, through the drivers' calls — positions with their times,
+arrivals, pickups, drop-offs, no-shows, breaks — and a bus that breaks down is taken out of service by
+the operator's call (:meth:`~dispatch.dispatcher.Dispatcher.take_out_of_service`), which re-plans or
+refuses its riders.
 
 Re-optimization runs the live service's :class:`~dispatch.reoptimize.ReoptimizationPolicy` (the
 config's ``reoptimization``, by default the very policy the service defaults to): every ``every_s``
@@ -24,20 +32,26 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from itertools import accumulate
 
 import numpy as np
 
 from dispatch.dispatcher import Dispatcher, ReoptimizationJob, RequestStatus
 from dispatch.evaluation import Violation, evaluate_route
-from dispatch.model import Offer, Rejection, Request, ServiceRules, StopKind, Vehicle
+from dispatch.events import DomainEvent, EventKind
+from dispatch.model import Offer, Rejection, Request, ServiceRules, Stop, StopKind, Vehicle
 from dispatch.pdptw import PdptwSolution
-from dispatch.reoptimize import PlanRejectedError, ReoptimizationPolicy, solve_round
+from dispatch.reoptimize import NO_BETTER_PLAN, PlanRejectedError, ReoptimizationPolicy, solve_round
 from dispatch.travel import LegTimes, TravelTimes
+from simulation.street import Breakdown, Disturbances, Street
 
 PathFinder = Callable[[int, int], Sequence[int]]  # road nodes from one location to another, both included
+# The dispatcher's announcement to a rider that the promised window changed, once it makes one.
+PROMISE_CHANGED: EventKind | None = next((k for k in EventKind if k.name == "PROMISE_CHANGED"), None)
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,7 @@ class SimulationConfig:
     position_every_s: int = 60  # a moving bus reports its position at most this often
     check_every: int = 0  # check every route in force after every n-th event (0: never)
     seed: int = 0
+    street: Street = field(default_factory=Street)  # how driving differs from the plan (calm: not at all)
 
     def __post_init__(self) -> None:
         if not (0 <= self.no_show_p <= 1 and 0 <= self.cancel_p <= 1):
@@ -68,11 +83,12 @@ class RiderRecord:
     cause: str | None = None  # the rejection cause
     vehicle_id: str | None = None  # the bus offered, then the bus that came for the rider
     window: tuple[int, int] | None = None  # promised pickup window
-    bus_arrived: int | None = None  # start of service at the pickup (the bus is there)
+    bus_arrived: int | None = None  # start of service at the (first) pickup (the bus is there)
     boarded: int | None = None  # the bus left the pickup with the rider
     dropped_off: int | None = None  # start of service at the drop-off
     direct_s: int = 0
     direct_m: int = 0
+    announced_at: int | None = None  # when the dispatcher first announced a change of the promise
 
 
 class QuoteOutcome(StrEnum):
@@ -119,6 +135,8 @@ class SimulationResult:
     reoptimizations_applied: int = 0
     reoptimizations_rebased: int = 0  # applied onto a plan that changed while the round ran
     reoptimization_iterations: int = 0  # ruin-and-recreate iterations of all rounds
+    reoptimizations_skipped: dict[str, int] = field(default_factory=dict)  # rounds without effect, by cause
+    breakdowns: list[tuple[int, str, list[Rejection]]] = field(default_factory=list)  # when, bus, refused
     wall_s: float = 0.0
     quotes: list[tuple[float, QuoteOutcome]] = field(default_factory=list)  # (seconds the quote took, answer)
 
@@ -128,6 +146,20 @@ class _Kind(IntEnum):
     CANCEL = 1
     REQUEST = 2
     REOPTIMIZED = 3  # a round's answer comes back
+    BREAKDOWN = 4
+
+
+@dataclass
+class _Drive:
+    """A bus under way to ``target``: the road nodes it passes, and when (actual times, the street's)."""
+
+    target: int
+    nodes: list[int]
+    times: list[int]
+
+    def passed(self, now: int) -> int:
+        """The index of the last node passed by ``now`` (0: still at the start)."""
+        return max(0, bisect_right(self.times, now) - 1)
 
 
 def simulate(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes,
@@ -148,6 +180,7 @@ class _Simulation:
         self.dispatcher = Dispatcher(vehicles, rules, travel, self.start)
         self.legs = self.dispatcher.legs
         self.check_legs = LegTimes(travel)  # the checker's own memo: independent of the dispatcher's
+        self.road = LegTimes(travel)  # the drivers' own memo, for their times on the way
         self.paths = paths or (lambda a, b: (a, b))
         self.progress = progress
         self.config = config
@@ -159,7 +192,8 @@ class _Simulation:
         self.cancel = {r.id: float(u) for r, flag, u in zip(ordered, cancel, cancel_at) if flag}
         self.result = SimulationResult(list(vehicles), rules, config, {r.id: RiderRecord(r) for r in ordered})
         self.waiting: dict[str, tuple[str, int]] = {}  # vehicle -> (no-show rider, when the wait is over)
-        self.en_route: dict[str, tuple[int, list[int]]] = {}  # vehicle -> (stop location, path nodes)
+        self.drives: dict[str, _Drive] = {}  # vehicle -> where it is driving now
+        self.disturbances = Disturbances(config.street, config.seed, [v.id for v in vehicles])
         self.events: list[tuple[int, int, int, str]] = []
         for k, request in enumerate(ordered):
             self._push(request.submitted_at, _Kind.REQUEST, k, request.id)
@@ -167,6 +201,11 @@ class _Simulation:
         self.rounds: dict[str, tuple[ReoptimizationJob, PdptwSolution]] = {}  # round -> its job and answer
         if self.policy.every_s:  # as live: whenever some route holds stops, pre-bookings at night too
             self._push(self.start + int(self.policy.every_s), _Kind.REOPTIMIZE, 0, "")
+        unknown = {b.vehicle_id for b in config.street.breakdowns} - {None, *(v.id for v in vehicles)}
+        if unknown:
+            raise ValueError(f"breakdowns of unknown vehicles: {sorted(map(str, unknown))}")
+        for k, breakdown in enumerate(config.street.breakdowns):
+            self._push(breakdown.at, _Kind.BREAKDOWN, k, str(k))
         self.requests = {r.id: r for r in ordered}
         self.steps = 0
 
@@ -184,9 +223,12 @@ class _Simulation:
                 self._cancel(key, at)
             elif kind is _Kind.REOPTIMIZE:
                 self._reoptimize(at)
-            else:
+            elif kind is _Kind.REOPTIMIZED:
                 self._reoptimized(key, at)
-            self.dispatcher.drain_events()
+            else:
+                self._break_down(self.config.street.breakdowns[int(key)], at)
+            for event in self.dispatcher.drain_events():
+                self._observe(event)
             self.steps += 1
             if self.config.check_every and self.steps % self.config.check_every == 0:
                 self._check(at)
@@ -232,18 +274,28 @@ class _Simulation:
         self.result.reoptimizations += 1
         answer_at = now + max(1, math.ceil(policy.budget_s))
         if any(d.plan.route(v).stops for v in d.plan.vehicles):
-            try:
-                job = d.prepare_reoptimization()
-                solution = solve_round(job.prepared.problem, job.prepared.initial, policy, seed=rounds)
-            except PlanRejectedError:
-                pass
-            else:
-                self.result.reoptimization_iterations += solution.stats.get("lns_iterations", 0)
-                self.rounds[str(rounds)] = (job, solution)
+            started = self._start_round(rounds)
+            if started is not None:
+                self.result.reoptimization_iterations += started[1].stats.get("lns_iterations", 0)
+                self.rounds[str(rounds)] = started
                 self._push(answer_at, _Kind.REOPTIMIZED, rounds, str(rounds))
         following = now + max(int(policy.every_s), answer_at - now)  # one round at a time, as live
         if following <= self.end:
             self._push(following, _Kind.REOPTIMIZE, 0, "")
+
+    def _start_round(self, round_no: int) -> tuple[ReoptimizationJob, PdptwSolution] | None:
+        """The job and answer of one round from the plan in force; None (the round skipped, counted by
+        cause) when the plan in force cannot start the search, or the search finds nothing."""
+        try:
+            job = self.dispatcher.prepare_reoptimization()
+        except PlanRejectedError:
+            self._skipped("plan_in_force_infeasible")
+            return None
+        try:
+            return job, solve_round(job.prepared.problem, job.prepared.initial, self.policy, seed=round_no)
+        except PlanRejectedError:
+            self._skipped("solver_failed")
+            return None
 
     def _reoptimized(self, key: str, now: int) -> None:
         job, solution = self.rounds.pop(key)
@@ -251,6 +303,21 @@ class _Simulation:
         if self.dispatcher.apply_reoptimization(job, solution, now) is not None:
             self.result.reoptimizations_applied += 1
             self.result.reoptimizations_rebased += rebased
+
+    def _skipped(self, cause: str) -> None:
+        skipped = self.result.reoptimizations_skipped
+        skipped[cause] = skipped.get(cause, 0) + 1
+
+    def _observe(self, event: DomainEvent) -> None:
+        """Take note of what the dispatcher tells the world: refused answers of the optimizer, and
+        announcements of changed promises."""
+        refused = event.data.get("reason") not in (None, NO_BETTER_PLAN)
+        if event.kind is EventKind.PLAN_REOPTIMIZED and refused:
+            self._skipped("answer_refused")
+        elif event.kind is PROMISE_CHANGED and event.request_id in self.result.riders:
+            record = self.result.riders[event.request_id]
+            if record.announced_at is None:
+                record.announced_at = event.time
 
     def _check(self, now: int) -> None:
         """Evaluate every route in force with the checker's own travel times; record each violation."""
@@ -264,7 +331,8 @@ class _Simulation:
     # ----- drivers ------------------------------------------------------------------------------
     def _drive_all(self, now: int) -> None:
         for vehicle_id in self.dispatcher.plan.vehicles:
-            self._drive(vehicle_id, now)
+            if self.dispatcher.plan.state(vehicle_id).in_service:
+                self._drive(vehicle_id, now)
 
     def _drive(self, vehicle_id: str, now: int) -> None:
         """Follow the plan of one bus up to ``now``."""
@@ -280,50 +348,126 @@ class _Simulation:
                 continue
             route = d.plan.route(vehicle_id)
             if not route.stops:
+                self.drives.pop(vehicle_id, None)  # under way to a stop no longer planned: stands where seen
                 self._idle(vehicle_id, now)
                 return
-            stop, start = route.stops[0], d.plan.evaluation(vehicle_id).start[0]
-            if start > now:
-                self._approach(vehicle_id, stop.location, start, now)
+            stop = route.stops[0]
+            start = self._approach(vehicle_id, stop, now)
+            if start is None:
                 return
-            self._move(vehicle_id, stop.location, start)
             d.arrive(vehicle_id, start)
-            leave = start + stop.service_s
             if stop.kind is StopKind.BREAK:
-                d.finish_break(vehicle_id, leave)
+                d.finish_break(vehicle_id, start + stop.service_s)
                 continue
+            leave = start + self.disturbances.dwell_s(vehicle_id, stop.service_s)
             record = self.result.riders[stop.request_id]
             if stop.kind is StopKind.PICKUP:
-                record.bus_arrived, record.vehicle_id = start, vehicle_id  # re-plans may have moved the rider
+                record.vehicle_id = vehicle_id  # re-plans may have moved the rider
+                if record.bus_arrived is None:  # a rider stranded by a breakdown keeps the first pickup
+                    record.bus_arrived = start
                 if stop.request_id in self.no_show:
                     self.waiting[vehicle_id] = (stop.request_id, start + d.rules.no_show_wait_s)
                     continue
                 d.pick_up(vehicle_id, stop.request_id, leave)
-                record.boarded = leave
+                if record.boarded is None:
+                    record.boarded = leave
             else:
                 d.drop_off(vehicle_id, stop.request_id, leave)
                 record.dropped_off, record.outcome = start, "completed"
 
-    def _approach(self, vehicle_id: str, target: int, start: int, now: int) -> None:
-        """The next stop starts after ``now``: wait until the last moment, then drive towards it."""
+    def _approach(self, vehicle_id: str, stop: Stop, now: int) -> int | None:
+        """Drive towards the next stop up to ``now`` as a driver follows the plan: wait where the bus stands
+        until the last moment that reaches the stop at its planned start, then drive there at the street's
+        speed, reporting positions on the way; a bus that comes early waits for the stop's window. Returns
+        the start of service at the stop once it is due by ``now`` (the bus reports its arrival then), else
+        None.
+
+        Re-planned while under way (another first stop), the bus sets off again from where it last
+        reported its position, at the time it reported it: a driver turns at most ``position_every_s``
+        later than the dispatcher thinks."""
         d = self.dispatcher
         state = d.plan.state(vehicle_id)
-        leave_at = start - self.legs.seconds(state.location, target)
-        if now < leave_at or state.location == target:
-            if state.available_at < now < start:
+        drive = self.drives.get(vehicle_id)
+        if drive is not None and drive.target != stop.location:
+            del self.drives[vehicle_id]
+            drive = None
+        if drive is None and state.location != stop.location:
+            drive = self._set_off(vehicle_id, stop, now)
+            if drive is None:
+                return None
+        if drive is not None:
+            if drive.times[-1] > now:
+                self._report_progress(vehicle_id, drive, now)
+                return None
+            del self.drives[vehicle_id]
+            arrival = drive.times[-1]
+            self._move(vehicle_id, stop.location, arrival, self._departed(drive, vehicle_id))
+            start = max(arrival, stop.earliest)
+            if start > now:  # early: it waits there for the window
+                d.vehicle_position(vehicle_id, stop.location, arrival)
+            return start if start <= now else None
+        start = max(state.available_at, stop.earliest)  # standing at the stop
+        if start > now and state.available_at < now:
+            d.vehicle_position(vehicle_id, state.location, now)
+        return start if start <= now else None
+
+    def _set_off(self, vehicle_id: str, stop: Stop, now: int) -> _Drive | None:
+        """The drive to ``stop`` from where the dispatcher knows the bus to be, leaving at the last moment
+        that reaches it at its planned start — if that moment has come by ``now``; until then the bus
+        stands there (and says so)."""
+        d = self.dispatcher
+        state = d.plan.state(vehicle_id)
+        travel = self.legs.seconds(state.location, stop.location)
+        leave_at = d.plan.evaluation(vehicle_id).start[0] - travel
+        if now < leave_at:
+            if state.available_at < now:
                 d.vehicle_position(vehicle_id, state.location, now)
+            return None
+        nodes = list(self.paths(state.location, stop.location))
+        factor = self.disturbances.leg_factor(vehicle_id, leave_at)
+        remaining = self.road.to(nodes, stop.location)
+        times = list(accumulate((leave_at + round(factor * (travel - r)) for r in remaining), max))
+        drive = self.drives[vehicle_id] = _Drive(stop.location, nodes, times)
+        return drive
+
+    def _report_progress(self, vehicle_id: str, drive: _Drive, now: int) -> None:
+        """Report the last node on the way passed by ``now``, at most every ``position_every_s``."""
+        k = drive.passed(now)
+        at = drive.times[k]
+        if k and at - self.dispatcher.plan.state(vehicle_id).available_at >= self.config.position_every_s:
+            self._move(vehicle_id, drive.nodes[k], at, self._departed(drive, vehicle_id))
+            self.dispatcher.vehicle_position(vehicle_id, drive.nodes[k], at)
+
+    def _departed(self, drive: _Drive, vehicle_id: str) -> int:
+        """When the bus passed the place it last reported, on its way (or set off from it)."""
+        return drive.times[drive.nodes.index(self.dispatcher.plan.state(vehicle_id).location)]
+
+    def _break_down(self, breakdown: Breakdown, now: int) -> None:
+        """A bus stops for good: it reports where it stands, and the operator takes it out of service
+        (:meth:`Dispatcher.take_out_of_service`, as the operator's service does), which re-plans its
+        riders onto other buses or refuses them."""
+        d = self.dispatcher
+        vehicle_id = breakdown.vehicle_id or self._busiest()
+        if vehicle_id is None or not d.plan.state(vehicle_id).in_service:
             return
-        path = self._path(vehicle_id, state.location, target)
-        reached = None
-        # the last node on the way passed by ``now``, timed to reach the stop as planned
-        for node in path[1:-1]:
-            at = start - self.legs.seconds(node, target)
-            if at > now:
-                break
-            reached = (node, at)
-        if reached is not None and reached[1] - state.available_at >= self.config.position_every_s:
-            self._move(vehicle_id, reached[0], reached[1])
-            d.vehicle_position(vehicle_id, *reached)
+        drive = self.drives.pop(vehicle_id, None)
+        if drive is not None:
+            k = drive.passed(now)
+            self._move(vehicle_id, drive.nodes[k], drive.times[k], self._departed(drive, vehicle_id))
+            d.vehicle_position(vehicle_id, drive.nodes[k], max(now, d.plan.state(vehicle_id).available_at))
+        self.waiting.pop(vehicle_id, None)
+        refused = d.take_out_of_service(vehicle_id, now)
+        for rejection in refused:
+            record = self.result.riders[rejection.request_id]
+            record.outcome, record.cause = "rejected", rejection.cause.value
+        self.result.breakdowns.append((now, vehicle_id, refused))
+
+    def _busiest(self) -> str | None:
+        """The bus in service with the most riders on board or waiting for it (the first by id on a tie)."""
+        plan = self.dispatcher.plan
+        riders = {v: len(plan.state(v).onboard) + sum(s.kind is StopKind.PICKUP for s in plan.route(v).stops)
+                  for v in sorted(plan.vehicles) if plan.state(v).in_service}
+        return max(riders, key=riders.__getitem__, default=None)
 
     def _idle(self, vehicle_id: str, now: int) -> None:
         """No stop to serve: stand where the bus is, or drive home when the shift ends."""
@@ -337,20 +481,14 @@ class _Simulation:
         elif state.available_at < now:
             d.vehicle_position(vehicle_id, state.location, now)
 
-    def _path(self, vehicle_id: str, origin: int, target: int) -> list[int]:
-        known = self.en_route.get(vehicle_id)
-        if known is not None and known[0] == target and origin in known[1]:
-            return known[1][known[1].index(origin):]
-        path = list(self.paths(origin, target))
-        self.en_route[vehicle_id] = (target, path)
-        return path
-
-    def _move(self, vehicle_id: str, destination: int, arrive: int) -> None:
-        """Record the drive from where the bus is to ``destination``, arriving at ``arrive``."""
+    def _move(self, vehicle_id: str, destination: int, arrive: int, depart: int | None = None) -> None:
+        """Record the drive from where the bus is to ``destination``, arriving at ``arrive`` (having left at
+        ``depart``; by default as long before as planned)."""
         state = self.dispatcher.plan.state(vehicle_id)
         if state.location == destination:
             return
-        depart = arrive - self.legs.seconds(state.location, destination)
+        if depart is None:
+            depart = arrive - self.legs.seconds(state.location, destination)
         passengers = sum(r.seats + r.wheelchairs for r in state.onboard)
         self.result.legs.append(Leg(vehicle_id, state.location, destination, depart, arrive,
                                     self.legs.metres(state.location, destination), passengers))

@@ -218,3 +218,12 @@ def test_operator_mix_without_a_usable_operator_is_refused(mix):
     refused."""
     with pytest.raises(ValueError):
         LnsOptions(**mix)
+
+
+def test_a_round_without_requests_answers_the_empty_plan():
+    """A round over a plan with no requests left to move (every bus idle) answers the empty routes; it
+    does not fail building its relatedness matrix."""
+    problem = replace(ring_problem(2, 2, capacity=2), visits=(), requests=())
+    solution = LnsSolver(QUICK).improve(problem, [[], []], iterations=5, seed=1)
+    assert [route.visits for route in solution.routes] == [(), ()]
+    assert solution.unserved == ()

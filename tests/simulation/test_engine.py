@@ -12,7 +12,9 @@ from dispatch.model import DAY_S, Request, ServiceRules, TimeType, Vehicle
 from dispatch.reoptimize import ReoptimizationPolicy
 from simulation.engine import SimulationConfig, simulate
 from simulation.kpis import compute_kpis
+from simulation.punctuality import punctuality
 from simulation.runner import Scenario, run_scenario, scenario_trips
+from simulation.street import Breakdown, Street
 from simulation.study import sweep
 from tests.dispatch.scenarios import line_travel
 
@@ -139,3 +141,99 @@ def test_invalid_reoptimization_policy_is_refused(bad):
     """A negative interval, no iterations or no time for a round are refused."""
     with pytest.raises(ValueError):
         ReoptimizationPolicy(**bad)
+
+
+# ----- on a disturbed street (simulation.street) --------------------------------------------------
+SLOW = Street(traffic=(12.0,) * 24)  # every leg takes 12 times as long as planned
+
+
+def test_a_slow_street_makes_the_bus_late_and_the_record_shows_it():
+    """Every leg 12 × as long as planned: the bus still leaves at 5:59 for A (planned 60 s), so it comes
+    at 6:11, 1 min after A's promised window [6:00, 6:10] closed; then 12 min on to C (6:23:45). The
+    records show when the bus came, and the punctuality figures the broken promises and the lateness."""
+    result = hand_made_day(replace(QUIET, street=SLOW))
+    a, c = result.riders["A"], result.riders["C"]
+    assert a.window == (DAY_S + 6 * H, DAY_S + 6 * H + 600)
+    assert (a.bus_arrived, a.boarded) == (DAY_S + 6 * H + 660, DAY_S + 6 * H + 705)
+    assert c.bus_arrived == DAY_S + 6 * H + 705 + 720
+    figures = punctuality([result])
+    assert (figures.promised, figures.windows_kept, figures.broken) == (2, 0, 2)
+    assert figures.lateness_max_min == round((705 + 720 - 600) / 60, 2)
+    assert figures.served == 2
+
+
+def test_a_calm_street_drives_the_plan_to_the_second():
+    """σ 0, no traffic, no dwell noise (the default street, stated explicitly): the hand-made day's times
+    of the plan, as without a street."""
+    calm = hand_made_day(replace(QUIET, street=Street(sigma=0.0, traffic=(1.0,) * 24, dwell_sigma=0.0)))
+    plain = hand_made_day()
+    assert {k: (r.bus_arrived, r.boarded, r.dropped_off) for k, r in calm.riders.items()} == {
+        k: (r.bus_arrived, r.boarded, r.dropped_off) for k, r in plain.riders.items()}
+    assert calm.riders["A"].bus_arrived == DAY_S + 6 * H
+
+
+def test_dwell_varies_around_the_rules_dwell():
+    """With dwell noise the stops take other times than the rules' 45 s (30 s + 15 s per passenger), the
+    same for the same seed; the bus still serves both riders."""
+    noisy = replace(QUIET, street=Street(dwell_sigma=0.5))
+    first, again = hand_made_day(noisy), hand_made_day(noisy)
+    dwell = {k: r.boarded - r.bus_arrived for k, r in first.riders.items()}
+    assert dwell != {"A": 45, "C": 45}
+    assert dwell == {k: r.boarded - r.bus_arrived for k, r in again.riders.items()}
+    assert all(r.outcome == "completed" for r in first.riders.values())
+
+
+def test_a_breakdown_goes_through_the_operator_and_strands_riders_nobody_can_take():
+    """The only bus breaks down at 6:01 with A on board and C waiting: the operator's call
+    (:meth:`Dispatcher.take_out_of_service`) finds no other bus, so both are refused with cause
+    ``vehicle_out_of_service``; the bus drives no more."""
+    breakdown = Breakdown(DAY_S + 6 * H + 60)
+    result = hand_made_day(replace(QUIET, street=Street(breakdowns=(breakdown,))))
+    assert [(at, bus, sorted(r.request_id for r in refused)) for at, bus, refused in result.breakdowns] == [
+        (DAY_S + 6 * H + 60, "bus", ["A", "C"])]
+    assert {(r.outcome, r.cause) for r in result.riders.values()} == {("rejected", "vehicle_out_of_service")}
+    assert all(leg.depart <= breakdown.at for leg in result.legs)
+
+
+def test_a_breakdown_replans_its_riders_onto_another_bus():
+    """Two buses at km 0; the busy one breaks down at 6:01 (the breakdown names no bus: the one with the
+    most riders). The other bus takes over: it fetches A where the broken bus stands and C at C's
+    pickup, inside C's promised window; A's record keeps the first pickup."""
+    config = replace(QUIET, street=Street(breakdowns=(Breakdown(DAY_S + 6 * H + 60),)))
+    buses = [Vehicle(name, 8, 1, 0, DAY_S + 5 * H + 1800, DAY_S + 9 * H + 1800) for name in ("b1", "b2")]
+    requests = [Request("A", 1, 4, TimeType.LEAVE_AFTER, DAY_S + 6 * H, DAY_S + 5 * H),
+                Request("C", 2, 3, TimeType.LEAVE_AFTER, DAY_S + 6 * H, DAY_S + 5 * H + 1)]
+    result = simulate(buses, ServiceRules(), line_travel([0, 1, 2, 3, 4]), requests, config)
+    (_, broken, refused), = result.breakdowns
+    assert refused == []
+    a, c = result.riders["A"], result.riders["C"]
+    other = "b2" if broken == "b1" else "b1"
+    assert (a.outcome, a.vehicle_id, c.outcome, c.vehicle_id) == ("completed", other, "completed", other)
+    assert a.bus_arrived == DAY_S + 6 * H and a.boarded == DAY_S + 6 * H + 45
+    assert c.window is not None and c.bus_arrived is not None and c.bus_arrived <= c.window[1]
+
+
+def test_a_breakdown_of_an_unknown_bus_is_refused():
+    """A breakdown must name a bus of the fleet (or none)."""
+    with pytest.raises(ValueError, match="unknown vehicles"):
+        hand_made_day(replace(QUIET, street=Street(breakdowns=(Breakdown(DAY_S, "ghost"),))))
+
+
+def test_a_seeded_noisy_day_repeats_exactly_and_noise_makes_buses_late(network):
+    """A Liechtenstein day with travel-time and dwell noise (σ 0.2): two runs give the same rider records;
+    the calm street keeps every promised window (no-shows off: a no-show's wait is not planned for), the
+    noisy one does not, and its lateness shows in the figures."""
+    calm_config = SimulationConfig(no_show_p=0.0, cancel_p=0.0, reoptimization=NEVER)
+    noisy_config = replace(calm_config, street=Street(sigma=0.2, dwell_sigma=0.2))
+
+    def records(result):
+        return {k: (r.outcome, r.vehicle_id, r.bus_arrived, r.boarded, r.dropped_off)
+                for k, r in result.riders.items()}
+
+    noisy = run_scenario(small_day(config=noisy_config), network)
+    assert records(noisy) == records(run_scenario(small_day(config=noisy_config), network))
+    calm = punctuality([run_scenario(small_day(config=calm_config), network)])
+    assert (calm.windows_kept_pct, calm.lateness_max_min) == (100.0, 0.0)
+    disturbed = punctuality([noisy])
+    assert disturbed.windows_kept_pct is not None and disturbed.windows_kept_pct < 100.0
+    assert disturbed.lateness_max_min is not None and disturbed.lateness_max_min > 0
