@@ -10,8 +10,9 @@ Five kinds (:class:`~api.schemas.ExceptionKind`), judged at one instant ``now``:
   the largest overrun. The plan is re-timed from every report of the bus (position, arrival, boarding),
   so a bus behind is a bus whose next stops now fall beyond their promises.
 - ``promise_broken``: a booked rider whose planned pickup falls after the window end in force, or whose
-  estimated arrival falls after the latest arrival, or whose promise was changed (``promise_changed``
-  event: the first promise is broken, the rider was given a new one); ``minutes`` late.
+  estimated arrival falls after the latest arrival, or who still waits after their promise was changed
+  (``promise_changed`` event: the first promise is broken, the rider was given a new one); ``minutes``
+  late (against the first promise).
 - ``promise_at_risk``: a planned pickup (or arrival) within ``at_risk_s`` of the end of its window (or
   the latest arrival), not yet beyond; ``minutes`` of slack left.
 - ``bus_silent``: a bus in service, in its shift and not on a break whose last position used is older
@@ -125,13 +126,14 @@ class Finding:
 def find_exceptions(plan: Plan, *, now: int, positions: Mapping[str, int], events: Iterable[EventRecord],
                     thresholds: ExceptionThresholds) -> list[Finding]:
     """Every exception of ``plan`` at ``now`` (see the module's text), most urgent first: critical before
-    warning, then late buses, waiting riders, broken promises, silent buses, promises at risk, the
-    largest ``minutes`` first. ``positions`` gives when each bus's last position used was taken."""
+    warning, then late buses, waiting riders, broken promises, silent buses, promises at risk, the most
+    minutes late (at risk: the fewest left) first. ``positions`` gives when each bus's last position used
+    was taken."""
     actions, first_end = _actions_by_booking(plan, events)
     findings = _buses(plan, now, positions, first_end, actions, thresholds)
     findings += _bookings(plan, now, first_end, actions, thresholds)
     return sorted(findings, key=lambda f: (f.severity is not Severity.CRITICAL, _ORDER.index(f.kind),
-                                           -f.minutes, f.vehicle_id or "", f.booking_id or ""))
+                                           -_pressing(f), f.vehicle_id or "", f.booking_id or ""))
 
 
 def _minutes(seconds: int) -> int:
@@ -150,7 +152,7 @@ def _actions_by_booking(plan: Plan, events: Iterable[EventRecord]
             if event.previous_window_end is not None:
                 first_end.setdefault(event.request_id, event.previous_window_end)
         for request_id, vehicle_id in event.moved.items():
-            booking = plan.booking_table.get(request_id)
+            booking = plan.bookings().get(request_id)
             bus = vehicle_id if vehicle_id is not None or booking is None else booking.vehicle_id
             actions.setdefault(request_id, []).append(Action(ActionKind.MOVED, event.time, bus))
     return actions, first_end
@@ -206,8 +208,7 @@ def _bookings(plan: Plan, now: int, first_end: Mapping[str, int], actions: Mappi
     def note(finding: Finding) -> None:
         assert finding.booking_id is not None
         known = findings.get(finding.booking_id)
-        if known is None or _RANK[finding.kind] < _RANK[known.kind] or (
-                finding.kind is known.kind and finding.minutes > known.minutes):
+        if known is None or _urgency(finding) > _urgency(known):
             findings[finding.booking_id] = finding
 
     for request_id, booking in plan.bookings().items():
@@ -222,8 +223,8 @@ def _bookings(plan: Plan, now: int, first_end: Mapping[str, int], actions: Mappi
             note(Finding(ExceptionKind.RIDER_WAITING, Severity.CRITICAL, _minutes(now - promise.window_end),
                          bus, request_id, StopKind.PICKUP, pickup, promise.window_end, actions=done))
         first = first_end.get(request_id)
-        if first is not None and first < promise.window_end:  # a promise changed: the first one is broken
-            late = (pickup if waiting and pickup is not None else promise.window_end) - first
+        if waiting and first is not None and first < promise.window_end:  # the first promise is broken
+            late = (promise.window_end if pickup is None else pickup) - first
             note(Finding(ExceptionKind.PROMISE_BROKEN, Severity.WARNING, _minutes(max(late, 0)), bus,
                          request_id, StopKind.PICKUP, pickup, first, actions=done))
         for kind, at, due in ((StopKind.PICKUP, pickup if waiting else None, promise.window_end),
@@ -239,6 +240,17 @@ def _bookings(plan: Plan, now: int, first_end: Mapping[str, int], actions: Mappi
                 note(Finding(ExceptionKind.PROMISE_AT_RISK, Severity.WARNING, _minutes(due - at), bus,
                              request_id, kind, at, due, actions=done))
     return list(findings.values())
+
+
+def _pressing(finding: Finding) -> int:
+    """Its minutes, the more the worse: minutes late, silent or waiting; for a promise at risk, the minutes
+    left count negatively."""
+    return -finding.minutes if finding.kind is ExceptionKind.PROMISE_AT_RISK else finding.minutes
+
+
+def _urgency(finding: Finding) -> tuple[int, int]:
+    """How urgent a booking's finding is, to keep its worst: by kind, then by :func:`_pressing`."""
+    return (-_RANK[finding.kind], _pressing(finding))
 
 
 # --- the view ------------------------------------------------------------------------------------------

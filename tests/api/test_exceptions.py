@@ -7,7 +7,9 @@ new promise, a rider moved) is read from the event log (who may call it: tests/a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,12 +30,12 @@ FAR = {"lat": 47.2290, "lon": 9.5480}  # 10 km north of Vaduz: a quarter of an h
 PATH = "/v1/operator/exceptions"
 
 
-@pytest.fixture
-def client(database_url: str, app_clock: MovableClock) -> Iterator[TestClient]:  # noqa: F811
-    """The app with one bus (bus-1, its shift from 05:00); keys of a rider, bus-1's driver and an operator
-    in ``client.keys``."""
-    app = create_app(Settings(database_url=database_url, demo_buses=1),
-                     clock=ServiceClock(ZONE, wall_clock=app_clock))
+@contextmanager
+def open_app(url: str, clock: MovableClock, **settings: Any) -> Iterator[TestClient]:
+    """The app on database ``url`` with ``settings`` (one bus unless they say otherwise; bus-1's shift from
+    05:00); keys of a rider, bus-1's driver and an operator in ``client.keys``."""
+    app = create_app(Settings(database_url=url, **({"demo_buses": 1} | settings)),
+                     clock=ServiceClock(ZONE, wall_clock=clock))
     with TestClient(app) as test_client:
         with Session(app.state.engine) as session:
             test_client.keys = {  # type: ignore[attr-defined]
@@ -41,6 +43,13 @@ def client(database_url: str, app_clock: MovableClock) -> Iterator[TestClient]: 
                        f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
                 for name, role, bus in (("rider", "rider", None), ("driver", "driver", "bus-1"),
                                         ("operator", "operator", None))}
+        yield test_client
+
+
+@pytest.fixture
+def client(database_url: str, app_clock: MovableClock) -> Iterator[TestClient]:  # noqa: F811
+    """The app with one bus, bus-1."""
+    with open_app(database_url, app_clock) as test_client:
         yield test_client
 
 
@@ -188,3 +197,25 @@ def test_a_changed_promise_is_broken_and_says_what_the_system_did(client: TestCl
     late = next(f for f in found if f.kind is ExceptionKind.LATE_BUS)
     assert late.due == first_end and late.minutes == broken.minutes
     assert [a.kind for a in late.actions] == [ActionKind.PROMISE_CHANGED]
+
+
+def test_a_rider_moved_off_a_withdrawn_bus_shows_the_move_as_done(database_url: str,  # noqa: F811
+                                                                  app_clock: MovableClock) -> None:
+    """Two buses, promises at risk counted from an hour before their end: a rider booked for 09:00 is at
+    risk on their bus; once the operator withdraws that bus, the rider, moved to the other one, is still
+    at risk, and what the system did names the move to that bus at 08:00 (read from the event log)."""
+    with open_app(database_url, app_clock, demo_buses=2, exception_at_risk_s=3600) as client:
+        booking = book(client)
+        at_risk = of_kind(exceptions(client), ExceptionKind.PROMISE_AT_RISK)
+        assert [(item["booking_id"], item["vehicle_id"], item["actions"]) for item in at_risk] == [
+            (booking["id"], booking["vehicle_id"], [])]
+        assert 0 <= at_risk[0]["minutes"] <= 60
+        withdrawn = client.post(f"/v1/operator/vehicles/{booking['vehicle_id']}/out-of-service",
+                                headers=client.keys["operator"])  # type: ignore[attr-defined]
+        assert withdrawn.status_code == 200, withdrawn.text
+        other = withdrawn.json()["replanned"][0]["vehicle_id"]
+        assert other != booking["vehicle_id"]
+        at_risk = of_kind(exceptions(client), ExceptionKind.PROMISE_AT_RISK)
+        assert [(item["booking_id"], item["vehicle_id"], item["actions"]) for item in at_risk] == [
+            (booking["id"], other, [{"kind": "moved", "time": "2026-11-23T08:00:00+01:00",
+                                     "vehicle_id": other, "window_end": None}])]
