@@ -7,7 +7,8 @@ dispatcher from the database (:mod:`api.services.startup`: the fleet and shifts 
 only into an empty table —, the newest service rules and area, and every booking and route saved). The
 live layer (:mod:`api.live`) then publishes the plan's changes; with ``REDIS_URL`` the workers elect one
 dispatcher and forward to it. A background thread re-optimizes the plan
-(:mod:`api.services.reoptimizer`)."""
+(:mod:`api.services.reoptimizer`), another keeps every shift within the booking horizon planned
+(:mod:`api.services.horizon`)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ from api.errors import install_error_handlers
 from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
+from api.routes import calendar as calendar_routes
 from api.routes import driver, operator, rider
 from api.routes import live as live_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
 from api.routes import web as web_routes
+from api.services.horizon import HorizonTimer
 from api.services.live_plan import LiveDispatch
 from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.startup import build_dispatcher
@@ -83,12 +86,18 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                             session_info={"fence": layer.fence} if layer.fence else None)
         app.state.reoptimizer = reoptimizer
         reoptimizer.start()
+        horizon = HorizonTimer(live, engine, every_s=service.replan_every_s, poll_s=service.replan_poll_s,
+                               is_dispatcher=lambda: layer.is_leader,
+                               session_info={"fence": layer.fence} if layer.fence else None)
+        app.state.horizon = horizon
+        horizon.start()
         # What start-up built (road network, plan, modules) lives as long as the process: keep it out of the
         # garbage collector's full passes, which otherwise stop every request for a fifth of a second.
         gc.freeze()
         try:
             yield
         finally:
+            await asyncio.to_thread(horizon.stop)
             await asyncio.to_thread(reoptimizer.stop)
             await layer.stop()
             engine.dispose()
@@ -100,6 +109,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(rider.router)
     app.include_router(driver.router)
     app.include_router(operator.router)
+    app.include_router(calendar_routes.router)
     app.include_router(live_routes.router)
     app.include_router(web_routes.router)
     app.mount("/static", web_routes.static_files(), name="static")

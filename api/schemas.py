@@ -3,7 +3,7 @@ the service's local offset."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -448,3 +448,45 @@ class ShiftPublic(ShiftBody):
 
     id: int
     vehicle_id: str
+
+
+# --- operators: the service calendar -----------------------------------------------------------------
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class DayHoursBody(BaseModel):
+    """A day's service hours: the first and the last pickup time, local seconds after midnight
+    (``start_s < end_s``; no overnight service)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_s: int = Field(ge=0, le=86_400)
+    end_s: int = Field(ge=0, le=86_400)
+
+
+class CalendarExceptionBody(BaseModel):
+    """A local date that differs from its weekday, e.g. a public holiday: closed (``hours`` null) or open
+    at special hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: date
+    name: str = Field(default="", max_length=120)
+    hours: DayHoursBody | None = None
+
+
+class ServiceCalendarBody(BaseModel):
+    """The service calendar: hours per weekday (a weekday left out has the standard hours of the rules,
+    one set to null is closed) and exceptions by date (at most one per date)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekdays: dict[Weekday, DayHoursBody | None] = Field(default_factory=dict)
+    exceptions: list[CalendarExceptionBody] = Field(default_factory=list, max_length=1000)
+
+
+class ServiceCalendarPublic(ServiceCalendarBody):
+    """The calendar in force with the standard hours (the rules' ``service_start_s``/``service_end_s``)."""
+
+    standard: DayHoursBody

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     ``RUFBUS_REOPTIMIZE_EVERY_S``, ``RUFBUS_REOPTIMIZE_ITERATIONS``, ``RUFBUS_REOPTIMIZE_BUDGET_S`` (the
     :class:`~dispatch.reoptimize.ReoptimizationPolicy` of :mod:`api.services.reoptimizer`; by default the one
     the simulator runs),
+    ``RUFBUS_REPLAN_EVERY_S``, ``RUFBUS_REPLAN_POLL_S`` (the rolling horizon of
+    :mod:`api.services.horizon`: service seconds between two rolls, at most an hour, and wall seconds
+    between two looks at the service clock),
     ``RUFBUS_AUTH_CACHE_S`` (seconds an authenticated key is trusted without a database read),
     ``RUFBUS_POSITION_SKEW_S``, ``RUFBUS_POSITION_MAX_AGE_S`` (which bus positions are used: see
     :mod:`api.positions`),
@@ -69,6 +72,11 @@ class Settings(BaseSettings):
     reoptimize_every_s: float = Field(default=POLICY.every_s, ge=0)
     reoptimize_iterations: int = Field(default=POLICY.iterations, ge=1, le=1_000_000)
     reoptimize_budget_s: float = Field(default=POLICY.budget_s, gt=0, le=60)
+    # The rolling horizon (api.services.horizon): every shift within the booking horizon is planned anew
+    # every `replan_every_s` seconds of service time (at most hourly); the timer looks at the service clock
+    # every `replan_poll_s` wall-clock seconds.
+    replan_every_s: float = Field(default=3600, gt=0, le=3600)
+    replan_poll_s: float = Field(default=30, gt=0, le=3600)
     # How long an authenticated API key is trusted without reading the database again (api.auth.KeyCache):
     # a user deactivated meanwhile keeps access at most this long; 0 reads the database on every request.
     auth_cache_s: float = Field(default=5.0, ge=0, le=300)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dispatch.breaks import route_for_changed_vehicle
+from dispatch.calendar import LocalCalendar
 from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent, EventKind
 from dispatch.insertion import CostWeights
@@ -84,8 +85,10 @@ class Dispatcher:
     """The live plan of one service area."""
 
     def __init__(self, vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes, now: int,
-                 weights: CostWeights | None = None, repair: RepairOptions | None = None) -> None:
+                 weights: CostWeights | None = None, repair: RepairOptions | None = None,
+                 calendar: LocalCalendar | None = None) -> None:
         self.rules = rules
+        self.calendar = calendar  # the service calendar (None: the rules' hours on a synthetic day)
         self.weights = weights or CostWeights()
         self.repair = repair or RepairOptions()  # the bounds of the repair before a refusal
         self.legs = LegTimes(travel)
@@ -190,20 +193,22 @@ class Dispatcher:
         Only when that fails too is it refused."""
         if request.id in self._plan.booking_table:
             raise DispatchError("duplicate_request", f"request {request.id!r} exists already")
-        bounds = check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs)
+        bounds = check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs,
+                               self.calendar)
         found = None if isinstance(bounds, Rejection) else place(
             self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), now, self.rules,
             self.weights, self.repair, give_way)
         if found is None or isinstance(bounds, Rejection):
             rejection = bounds if isinstance(bounds, Rejection) else Rejection(
                 request.id, RejectionCause.NO_VEHICLE_IN_TIME, "no bus can take this trip at that time",
-                alternatives(self._plan, request, now, self.rules, self.weights) if with_alternatives else ())
+                alternatives(self._plan, request, now, self.rules, self.weights, self.calendar)
+                if with_alternatives else ())
             self._emit(EventKind.REQUEST_REJECTED, now, request_id=request.id, cause=rejection.cause.value)
             return rejection
         promise = promise_for(bounds, found.pickup_start, self.rules)
         offer = Offer(request.id, found.vehicle_id, (promise.window_start, promise.window_end),
                       found.pickup_start, found.dropoff_start, promise.latest_dropoff,
-                      now + self.rules.offer_validity_s, self._plan.version, found.cost)
+                      now + self.rules.offer_validity_s, self._plan.version, found.cost, found.repaired)
         if len(self._offers) >= MAX_OPEN_OFFERS:
             self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
         versions = {vid: self._plan.route_versions[vid] for vid in found.routes}

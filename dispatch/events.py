@@ -28,6 +28,8 @@ class EventKind(StrEnum):
     VEHICLE_CHANGED = "vehicle_changed"  # an operator changed a vehicle (capacities, depot, name)
     SHIFTS_CHANGED = "shifts_changed"  # an operator added, changed or removed a vehicle's shift
     SERVICE_AREA_CHANGED = "service_area_changed"  # an operator put a new service area in force
+    SERVICE_CALENDAR_CHANGED = "service_calendar_changed"  # an operator changed weekday hours or exceptions
+    HORIZON_ROLLED = "horizon_rolled"  # the shifts within the booking horizon were planned anew
     BREAK_FINISHED = "break_finished"  # a driver's break is over
 
 

@@ -63,8 +63,8 @@ class ServiceRules:
     boarding_s_per_passenger: int = 15
     booking_horizon_s: int = 7 * DAY_S
     min_notice_s: int = 0
-    service_start_s: int = 5 * 3600  # time of day the service opens
-    service_end_s: int = 23 * 3600  # time of day the last trip must be picked up by
+    service_start_s: int = 5 * 3600  # standard hours (local time of day; a ServiceCalendar may
+    service_end_s: int = 23 * 3600  # differ by weekday or date): first and last pickup
     offer_validity_s: int = 120
     no_show_wait_s: int = 3 * 60
 
@@ -269,6 +269,7 @@ class Offer:
     valid_until: int
     plan_version: int
     cost: float
+    repaired: bool = False  # found by the repair before refusal: booking it moves other booked riders
 
 
 @dataclass(frozen=True)

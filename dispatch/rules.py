@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from dispatch.calendar import LocalCalendar
 from dispatch.model import (
     DAY_S,
     Promise,
@@ -26,10 +27,14 @@ from dispatch.travel import LegTimes
 
 
 def check_request(request: Request, now: int, rules: ServiceRules, vehicles: Iterable[Vehicle],
-                  legs: LegTimes) -> TimeBounds | Rejection:
+                  legs: LegTimes, calendar: LocalCalendar | None = None) -> TimeBounds | Rejection:
     """The request's time bounds (the earliest pickup not before ``now``), or why it is refused: same
     origin and destination, no bus big enough, a time past, beyond the booking horizon, too short notice,
-    or outside the service hours (checked in that order)."""
+    or outside the service hours (checked in that order).
+
+    The service hours are those of ``calendar`` (a closed day or outside that day's hours, named in the
+    message); without one, the standard hours of ``rules`` on a synthetic day whose zero is a midnight
+    (the simulator's)."""
     def refuse(cause: RejectionCause, message: str) -> Rejection:
         return Rejection(request.id, cause, message)
 
@@ -47,7 +52,10 @@ def check_request(request: Request, now: int, rules: ServiceRules, vehicles: Ite
     if bounds.latest_pickup < now + rules.min_notice_s:
         return refuse(RejectionCause.TOO_SHORT_NOTICE,
                       f"trips must be booked at least {rules.min_notice_s // 60} min ahead")
-    if not rules.service_start_s <= request.time % DAY_S <= rules.service_end_s:
+    if calendar is not None:
+        if (closed := calendar.refusal(request.time, rules)) is not None:
+            return refuse(RejectionCause.OUTSIDE_HOURS, closed)
+    elif not rules.service_start_s <= request.time % DAY_S <= rules.service_end_s:
         return refuse(RejectionCause.OUTSIDE_HOURS, "the service does not run at that time")
     if bounds.earliest_pickup < now:
         bounds = replace(bounds, earliest_pickup=now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from dispatch.calendar import LocalCalendar
 from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion, prefetch_legs
 from dispatch.model import (
     Rejection,
@@ -57,16 +58,17 @@ def place(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, i
     return repair(plan, pickup, dropoff, now, weights, options, give_way)
 
 
-def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, weights: CostWeights
-                 ) -> tuple[int, ...]:
-    """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer.
+def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, weights: CostWeights,
+                 calendar: LocalCalendar | None = None) -> tuple[int, ...]:
+    """The nearest later and earlier request times (15-min steps, up to 1 h) that would get an offer
+    (within the service hours of ``calendar``, see :func:`~dispatch.rules.check_request`).
     The legs every one of those searches reads are fetched at once, before the first."""
     sign = 1 if request.time_type is TimeType.LEAVE_AFTER else -1
     shifted: dict[int, list[tuple[Request, TimeBounds]]] = {}
     for direction in (sign, -sign):
         for step in range(1, ALTERNATIVE_STEPS + 1):
             other = replace(request, time=request.time + direction * step * ALTERNATIVE_STEP_S)
-            bounds = check_request(other, now, rules, plan.vehicles.values(), plan.legs)
+            bounds = check_request(other, now, rules, plan.vehicles.values(), plan.legs, calendar)
             if not isinstance(bounds, Rejection):
                 shifted.setdefault(direction, []).append((other, bounds))
     every = [bounds for tries in shifted.values() for _, bounds in tries]

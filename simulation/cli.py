@@ -95,7 +95,8 @@ def simulate(
 
     The JSON (``--json``) holds requests, served, passengers_served, rejected, vehicle_km,
     vehicle_km_per_served_passenger, wait_mean_min, wait_p95_min, ride_time_factor, the offer latency
-    (offer_p50_ms, offer_p95_ms, offer_p99_ms, refusal_p50_ms, refusal_p99_ms), every key figure under
+    (immediate offers: offer_p50_ms, offer_p95_ms, offer_p99_ms; offers found by the repair before refusal:
+    repaired_p50_ms, repaired_p99_ms; refusals: refusal_p50_ms, refusal_p99_ms), every key figure under
     ``kpis`` and, with ``--hindsight-limit``, ``hindsight`` with served_ratio and km_per_passenger_ratio.
     """
     from tqdm import tqdm

@@ -9,8 +9,10 @@ Both sides are measured alike: the trip figures (wait, ride-time factor) come fr
 * **vehicle km**: everything the buses drove, depot to depot (online: the legs driven; in hindsight: the
   routes' driving distance by route evaluation). **Per served passenger**: vehicle km ÷ passengers served.
 * **wait** (mean, p95, minutes) and **ride-time factor**: as in :mod:`dispatch.kpis`.
-* **offer latency**: wall time of the dispatcher's quote in the simulator, for quotes answered with an
-  offer (p50/p95/p99) and with a refusal (p50/p99), in milliseconds (:func:`dispatch.kpis.percentile`).
+* **offer latency**: wall time of the dispatcher's quote in the simulator, in milliseconds
+  (:func:`dispatch.kpis.percentile`), apart for the three answers of
+  :class:`~simulation.engine.QuoteOutcome`: immediate offers from plain insertion (p50/p95/p99), offers
+  the repair before refusal found (p50/p99), and refusals after the repair tried (p50/p99).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from dispatch.kpis import TripOutcome, percentile, trip_figures
-from simulation.engine import SimulationResult
+from simulation.engine import QuoteOutcome, SimulationResult
 from simulation.kpis import trip_outcome
 
 
@@ -77,11 +79,14 @@ class OfferLatency:
     """How long the dispatcher took to answer riders in the simulator, in milliseconds (None: no such
     answer)."""
 
-    offers: int
+    offers: int  # immediate offers (plain insertion)
+    repaired: int  # offers found by the repair before refusal
     refusals: int
     offer_p50_ms: float | None
     offer_p95_ms: float | None
     offer_p99_ms: float | None
+    repaired_p50_ms: float | None
+    repaired_p99_ms: float | None
     refusal_p50_ms: float | None
     refusal_p99_ms: float | None
 
@@ -91,15 +96,16 @@ class OfferLatency:
 
 
 def offer_latency(result: SimulationResult) -> OfferLatency:
-    """Latency of the quotes of a simulated day, offers and refusals apart."""
-    offers = [1000 * s for s, offered in result.quotes if offered]
-    refusals = [1000 * s for s, offered in result.quotes if not offered]
+    """Latency of the quotes of a simulated day: immediate offers, repaired offers and refusals apart."""
+    offers, repaired, refusals = ([1000 * s for s, answer in result.quotes if answer is outcome]
+                                  for outcome in QuoteOutcome)
 
     def at(values: list[float], share: float) -> float | None:
         return round(percentile(values, share), 3) if values else None
 
-    return OfferLatency(len(offers), len(refusals), at(offers, 0.5), at(offers, 0.95), at(offers, 0.99),
-                        at(refusals, 0.5), at(refusals, 0.99))
+    return OfferLatency(len(offers), len(repaired), len(refusals),
+                        at(offers, 0.5), at(offers, 0.95), at(offers, 0.99),
+                        at(repaired, 0.5), at(repaired, 0.99), at(refusals, 0.5), at(refusals, 0.99))
 
 
 def ratios(online: DayFigures, hindsight: DayFigures) -> dict[str, float | None]:

@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 import numpy as np
 
@@ -75,6 +75,22 @@ class RiderRecord:
     direct_m: int = 0
 
 
+class QuoteOutcome(StrEnum):
+    """How a quote was answered: an offer from plain insertion (the immediate answer), an offer the repair
+    before refusal found, or a refusal (after the repair tried)."""
+
+    OFFER = "offer"
+    REPAIRED = "repaired"
+    REFUSAL = "refusal"
+
+    @classmethod
+    def of(cls, answer: Offer | Rejection) -> QuoteOutcome:
+        """The outcome of the dispatcher's ``answer``."""
+        if isinstance(answer, Rejection):
+            return cls.REFUSAL
+        return cls.REPAIRED if answer.repaired else cls.OFFER
+
+
 @dataclass(frozen=True)
 class Leg:
     """A stretch a bus drove: between two road nodes, when, how far, with how many people on board."""
@@ -104,7 +120,7 @@ class SimulationResult:
     reoptimizations_rebased: int = 0  # applied onto a plan that changed while the round ran
     reoptimization_iterations: int = 0  # ruin-and-recreate iterations of all rounds
     wall_s: float = 0.0
-    quotes: list[tuple[float, bool]] = field(default_factory=list)  # (seconds the quote took, offered)
+    quotes: list[tuple[float, QuoteOutcome]] = field(default_factory=list)  # (seconds the quote took, answer)
 
 
 class _Kind(IntEnum):
@@ -189,7 +205,7 @@ class _Simulation:
         record.direct_m = self.legs.metres(request.origin, request.destination)
         asked = time.perf_counter()
         offer = self.dispatcher.quote(request, now, with_alternatives=False)
-        self.result.quotes.append((time.perf_counter() - asked, isinstance(offer, Offer)))
+        self.result.quotes.append((time.perf_counter() - asked, QuoteOutcome.of(offer)))
         answer = self.dispatcher.book(request.id, now) if isinstance(offer, Offer) else offer
         if progress := self.progress:
             progress(1)

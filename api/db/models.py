@@ -8,7 +8,7 @@ Identifiers of vehicles and requests are the same strings the dispatch core uses
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -154,6 +154,39 @@ class ServiceArea(ServiceAreaBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+# --- the service calendar -----------------------------------------------------------------------------
+
+# Both hours set within one day (no overnight service), or neither (closed).
+_HOURS_CHECK = ("(start_s IS NULL AND end_s IS NULL) OR (start_s IS NOT NULL AND end_s IS NOT NULL "
+                "AND start_s >= 0 AND start_s < end_s AND end_s <= 86400)")
+
+
+class ServiceWeekday(SQLModel, table=True):
+    """The service hours of one weekday (0 = Monday), local seconds after midnight; both null: closed.
+    A weekday without a row has the standard hours of the rules (:mod:`dispatch.calendar`)."""
+
+    __tablename__ = "service_weekdays"
+    __table_args__ = (sa.CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday"),
+                      sa.CheckConstraint(_HOURS_CHECK, name="hours"))
+
+    weekday: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    start_s: int | None = None
+    end_s: int | None = None
+
+
+class ServiceException(SQLModel, table=True):
+    """A local date that differs from its weekday (a public holiday): closed (hours null) or special
+    hours. One per date."""
+
+    __tablename__ = "service_exceptions"
+    __table_args__ = (sa.CheckConstraint(_HOURS_CHECK, name="hours"),)
+
+    day: date = Field(primary_key=True)
+    name: str = Field(default="", max_length=120)
+    start_s: int | None = None
+    end_s: int | None = None
 
 
 # --- riders' requests from offer to end ---------------------------------------------------------------

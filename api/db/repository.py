@@ -22,7 +22,9 @@ from api.db.models import (
     PlannedStop,
     PlannedStopRow,
     ServiceArea,
+    ServiceException,
     ServiceRulesVersion,
+    ServiceWeekday,
     Shift,
     ShiftBreak,
     Vehicle,
@@ -358,3 +360,20 @@ def move_bookings(session: Session, moved: Mapping[str, str | None]) -> list[Boo
         rows.append(row)
     return rows
 
+
+
+def service_calendar(session: Session) -> tuple[Sequence[ServiceWeekday], Sequence[ServiceException]]:
+    """The stored service calendar: the weekdays with hours of their own, and the exceptions by date."""
+    return (session.exec(select(ServiceWeekday).order_by(col(ServiceWeekday.weekday))).all(),
+            session.exec(select(ServiceException).order_by(col(ServiceException.day))).all())
+
+
+def save_calendar(session: Session, *, weekdays: Sequence[ServiceWeekday],
+                  exceptions: Sequence[ServiceException], event: Event) -> None:
+    """Replace the stored service calendar by ``weekdays`` and ``exceptions`` and add ``event``, in one
+    transaction."""
+    with _atomic(session, "service calendar"):
+        session.execute(delete(ServiceWeekday))
+        session.execute(delete(ServiceException))
+        session.add_all([*weekdays, *exceptions])
+        session.add(event)

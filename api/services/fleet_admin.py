@@ -5,7 +5,7 @@ Every change is one :func:`~api.services.live_plan.plan_change`: applied to the 
 — the vehicle or shift, the bus's planned stops and an event — in one transaction; if the dispatcher
 refuses it (a changed bus that can no longer keep its riders' promises: 409
 ``vehicle_change_infeasible``) nothing is written, and if the write fails the plan is rolled back. The
-dispatcher plans a vehicle once it has a shift today or tomorrow (:func:`api.fleet.dispatch_vehicle`); a
+dispatcher plans a vehicle with its shifts within the booking horizon (:func:`api.fleet.dispatch_vehicle`); a
 vehicle withdrawn by an operator (``active`` false) stays out of service until it is put back.
 """
 
@@ -26,11 +26,10 @@ from api.db.repository import (
     vehicle_shifts,
 )
 from api.errors import Conflict, InvalidRequest, NotFound
-from api.fleet import dispatch_vehicle
+from api.fleet import sync_vehicle
 from api.schemas import BreakBody, Point, ShiftBody, ShiftPublic, VehicleCreate, VehiclePublic, VehicleUpdate
 from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
 from dispatch.events import EventKind
-from dispatch.model import StopKind
 
 MAX_SHIFT_S = 24 * 3600
 
@@ -187,27 +186,7 @@ def _apply(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now:
 
 def _sync(live: LiveDispatch, row: Vehicle, shifts: list[ShiftWithBreaks], now: int) -> bool:
     """Make the dispatcher's vehicle what ``row`` and ``shifts`` say; whether the dispatcher has it."""
-    dispatcher = live.dispatcher
-    desired = dispatch_vehicle(row, shifts, live.clock, now)
-    known = row.id in dispatcher.plan.vehicles
-    if desired is None:
-        if known and dispatcher.plan.state(row.id).in_service:
-            if dispatcher.plan.state(row.id).onboard or any(s.kind is not StopKind.BREAK
-                                                       for s in dispatcher.plan.route(row.id).stops):
-                raise Conflict("vehicle_has_riders", f"riders are planned on {row.id!r}: take it out of "
-                                                     "service first, so that they move to other buses")
-            dispatcher.take_out_of_service(row.id, now)
-        return known
-    if known:
-        dispatcher.replace_vehicle(desired, now)
-    else:
-        dispatcher.add_vehicle(desired, now)
-    in_service = dispatcher.plan.state(row.id).in_service
-    if row.active and not in_service:
-        dispatcher.return_to_service(row.id, now)
-    elif in_service and not row.active:
-        dispatcher.take_out_of_service(row.id, now)  # a withdrawn bus has no riders to re-plan
-    return True
+    return sync_vehicle(live.dispatcher, row, shifts, live.clock, now)
 
 
 def _snap(live: LiveDispatch, point: Point) -> tuple[float, float, int]:

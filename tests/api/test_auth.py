@@ -150,6 +150,15 @@ MATRIX = {
                           "other_rider": 403, "driver": 403, "operator": (200, 409)},
     "me": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
            "driver": 200, "operator": 200},
+    # the service calendar: operators only
+    "calendar": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                 "driver": 403, "operator": 200},
+    "put_calendar": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
+    "add_exception": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                      "other_rider": 403, "driver": 403, "operator": 201},
+    "remove_exception": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                         "other_rider": 403, "driver": 403, "operator": 204},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -176,11 +185,16 @@ OPERATIONS = {
     "simulation": "GET /v1/operator/simulations/{simulation_id}",
     "simulation_report": "GET /v1/operator/simulations/{simulation_id}/report",
     "me": "GET /v1/me",
+    "calendar": "GET /v1/operator/calendar", "put_calendar": "PUT /v1/operator/calendar",
+    "add_exception": "POST /v1/operator/calendar/exceptions",
+    "remove_exception": "DELETE /v1/operator/calendar/exceptions/{day}",
 }
 CODES = {401: "unauthenticated", 403: "forbidden"}
 FLEET_ENDPOINTS = ("vehicles", "create_vehicle", "vehicle", "change_vehicle", "in_service", "shifts",
                    "create_shift", "change_shift", "delete_shift", "break_finished")
 SIMULATION_ENDPOINTS = ("start_simulation", "simulation", "simulation_report")
+CALENDAR_ENDPOINTS = ("calendar", "put_calendar", "add_exception", "remove_exception")
+EXCEPTION_DAYS = count(10)  # every exception the matrix writes is on a date of its own
 SIMULATION = {"buses": 1, "requests": 5, "reoptimize_every_min": 0, "seed": 3}  # a tiny study
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 
@@ -189,6 +203,21 @@ def shift_body() -> dict:
     """A shift 06:00–14:00 on a day no other call uses."""
     day = NOW.replace(hour=6) + timedelta(days=next(SHIFT_DAYS))
     return {"starts_at": day.isoformat(), "ends_at": (day + timedelta(hours=8)).isoformat(), "breaks": []}
+
+
+def calendar_call(client, caller, operator, endpoint):
+    """The answer to ``caller`` calling one of the service calendar's endpoints."""
+    url = "/v1/operator/calendar"
+    day = (NOW + timedelta(days=next(EXCEPTION_DAYS))).date().isoformat()
+    if endpoint == "calendar":
+        return client.get(url, headers=caller)
+    if endpoint == "put_calendar":
+        return client.put(url, headers=caller, json={"weekdays": {}, "exceptions": []})
+    if endpoint == "add_exception":
+        return client.post(f"{url}/exceptions", headers=caller, json={"day": day})
+    made = client.post(f"{url}/exceptions", headers=operator, json={"day": day})
+    assert made.status_code == 201, made.text
+    return client.delete(f"{url}/exceptions/{day}", headers=caller)
 
 
 def fleet_call(client, caller, operator, endpoint, principal):
@@ -268,6 +297,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         area = client.get("/v1/operator/service-area", headers=headers["operator"]).json()
         answer = client.put("/v1/operator/service-area", headers=caller,
                             json={"name": "same", "geojson": area["geojson"]})
+    elif endpoint in CALENDAR_ENDPOINTS:
+        answer = calendar_call(client, caller, headers["operator"], endpoint)
     elif endpoint in FLEET_ENDPOINTS:
         answer = fleet_call(client, caller, headers["operator"], endpoint, principal)
     elif endpoint == "list_bookings":

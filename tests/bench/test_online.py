@@ -10,8 +10,8 @@ from bench.online import main
 ROW_KEYS = {"day", "seed", "buses", "window_s", "requests", "online_served", "online_served_pct",
             "hindsight_served", "hindsight_served_pct", "served_ratio", "online_km_per_passenger",
             "hindsight_km_per_passenger", "km_per_passenger_ratio", "offer_p50_ms", "offer_p95_ms",
-            "offer_p99_ms", "refusal_p99_ms", "hindsight_violations", "hindsight_failed", "online",
-            "hindsight"}
+            "offer_p99_ms", "repaired_p99_ms", "refusal_p99_ms", "hindsight_violations", "hindsight_failed",
+            "online", "hindsight"}
 
 
 def test_a_tiny_day_on_two_buses_gives_a_row_per_window_and_a_summary_per_fleet(tmp_path):

@@ -60,8 +60,10 @@ R2 = leave_after("r2", 8, 9, T0 + minutes(60))
 
 
 def with_r1(repair: RepairOptions | None = None, *vehicles: Vehicle) -> Dispatcher:
-    """The scenario's dispatcher with r1 booked on v2."""
+    """The scenario's dispatcher with r1 booked on v2 (by plain insertion: its offer is no repair)."""
     d = dispatcher(*vehicles, repair=repair)
+    first = d.quote(R1, T0)
+    assert isinstance(first, Offer) and not first.repaired
     assert book(d, R1).vehicle_id == "v2"
     d.drain_events()
     return d
@@ -82,7 +84,7 @@ def test_refused_request_gets_an_offer_after_repair_and_moved_rider_keeps_its_pr
     promise = d.plan.booking("r1").promise
     offer = d.quote(R2, T0)
     assert isinstance(offer, Offer), offer
-    assert offer.vehicle_id == "v2"
+    assert offer.vehicle_id == "v2" and offer.repaired
     assert T0 + minutes(60) <= offer.planned_pickup <= T0 + minutes(75)
     booked = d.book("r2", T0)
     assert isinstance(booked, BookedTrip), booked

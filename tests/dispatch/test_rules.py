@@ -3,8 +3,11 @@ k km, 60 km/h; default rules (service 05:00–23:00, 7-day horizon, no minimum n
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
+from dispatch.calendar import LocalCalendar, ServiceCalendar
 from dispatch.model import Promise, Rejection, RejectionCause, ServiceRules, StopKind, TimeBounds, Vehicle
 from dispatch.rules import check_request, keep_promise, request_stops
 from dispatch.travel import LegTimes
@@ -41,6 +44,23 @@ def test_each_broken_rule_is_a_rejection_with_its_cause(request_, now, rules, ca
     """Same place, too big for any bus, past, beyond the horizon, too short notice, outside the hours."""
     answer = check_request(request_, now, rules, FLEET, LEGS)
     assert isinstance(answer, Rejection) and answer.cause is cause and answer.request_id == "A"
+
+
+def test_a_calendar_decides_the_hours_and_the_refusal_names_why():
+    """With a calendar (its seconds read as local time from Monday 23 November 2026 00:00, Sundays
+    closed), 08:00 on day 0 is served, 08:00 on day 6 (a Sunday) is refused ``outside_hours`` naming the
+    closed day, 04:00 on day 1 naming that day's hours; the rules' synthetic-day check is not used."""
+    calendar = LocalCalendar(ServiceCalendar({6: None}),
+                             lambda t: datetime(2026, 11, 23) + timedelta(seconds=t))
+    assert isinstance(check_request(leave_after("A", 0, 5, T0), T0, ServiceRules(), FLEET, LEGS, calendar),
+                      TimeBounds)
+    sunday = check_request(leave_after("A", 0, 5, T0 + 6 * 86_400), T0, ServiceRules(), FLEET, LEGS,
+                           calendar)
+    assert isinstance(sunday, Rejection) and sunday.cause is RejectionCause.OUTSIDE_HOURS
+    assert sunday.message == "the service is closed on Sunday 2026-11-29"
+    night = check_request(leave_after("A", 0, 5, 86_400 + 4 * 3600), T0, ServiceRules(), FLEET, LEGS,
+                          calendar)
+    assert isinstance(night, Rejection) and night.message == "the service runs 05:00–23:00 on 2026-11-24"
 
 
 def test_area_and_road_refusals_have_causes_of_their_own():

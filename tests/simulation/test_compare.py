@@ -5,7 +5,7 @@ from __future__ import annotations
 from dispatch.kpis import TripOutcome
 from dispatch.model import ServiceRules
 from simulation.compare import DayFigures, day_figures, offer_latency, ratios
-from simulation.engine import SimulationConfig, SimulationResult
+from simulation.engine import QuoteOutcome, SimulationConfig, SimulationResult
 
 
 def _trip(passengers: int, wait_s: int, ride_s: int, direct_s: int, completed: bool = True) -> TripOutcome:
@@ -37,11 +37,14 @@ def test_ratios_are_online_over_hindsight():
     assert ratios(online, nothing) == {"served_ratio": None, "km_per_passenger_ratio": None}
 
 
-def test_offer_latency_keeps_offers_and_refusals_apart():
-    """Offers of 1, 2 and 3 ms and one refusal of 100 ms: offer p50 2 ms, refusal p99 100 ms."""
-    result = SimulationResult([], ServiceRules(), SimulationConfig(), {},
-                              quotes=[(0.001, True), (0.1, False), (0.002, True), (0.003, True)])
+def test_offer_latency_keeps_immediate_offers_repaired_offers_and_refusals_apart():
+    """Immediate offers of 1, 2 and 3 ms, one repaired offer of 50 ms and one refusal of 100 ms: offer p50
+    2 ms, repaired p99 50 ms, refusal p99 100 ms."""
+    result = SimulationResult([], ServiceRules(), SimulationConfig(), {}, quotes=[
+        (0.001, QuoteOutcome.OFFER), (0.1, QuoteOutcome.REFUSAL), (0.002, QuoteOutcome.OFFER),
+        (0.05, QuoteOutcome.REPAIRED), (0.003, QuoteOutcome.OFFER)])
     latency = offer_latency(result)
-    assert (latency.offers, latency.refusals) == (3, 1)
+    assert (latency.offers, latency.repaired, latency.refusals) == (3, 1, 1)
     assert (latency.offer_p50_ms, latency.refusal_p50_ms, latency.refusal_p99_ms) == (2.0, 100.0, 100.0)
+    assert latency.repaired_p50_ms == latency.repaired_p99_ms == 50.0
     assert latency.offer_p99_ms is not None and 2.9 < latency.offer_p99_ms <= 3.0

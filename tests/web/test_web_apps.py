@@ -327,6 +327,49 @@ def test_every_control_has_a_name_and_the_keyboard_reaches_it(open_page, artifac
         watched.assert_clean()
 
 
+def test_the_operator_closes_a_holiday_and_a_weekday_in_the_calendar(open_page, service: Service,
+                                                                      artifacts: Path):
+    """In the service calendar the operator closes Sundays and adds Wednesday 25 November as a closed
+    holiday: a rider's quote for it is then refused naming the holiday. An exception with hours ending
+    before they start is refused with the problem listed. Removing the holiday and putting Sundays back
+    to the standard hours lets the quote through again (the service is left as it was)."""
+    operator = open_page("/operator", "operator", DESKTOP)
+    page = operator.page
+    page.get_by_text("Betriebskalender").click()
+    sunday = page.locator('#calendar-weekdays tr[data-weekday="sunday"]')
+    sunday.get_by_label("Sonntag: Art").select_option("closed")
+    page.get_by_role("button", name="Wochentage speichern").click()
+    message = page.locator("#calendar-message")
+    expect(message).to_contain_text("Kalender gespeichert.")
+    form = page.locator("#calendar-exception-form")
+    form.get_by_label("Datum").fill("2026-11-25")
+    form.get_by_label("Bezeichnung").fill("Testfeiertag")
+    form.get_by_role("button", name="Ausnahme hinzufügen").click()
+    expect(page.locator('#calendar-exceptions li[data-day="2026-11-25"]')).to_have_text(
+        "2026-11-25 Testfeiertag: geschlossen Entfernen")
+    trip = {"origin": {"lat": 47.1410, "lon": 9.5215}, "destination": {"lat": 47.1650, "lon": 9.5090},
+            "time_type": "leave_after", "time": "2026-11-25T10:00:00+01:00", "seats": 1, "wheelchairs": 0}
+    with service.client("rider") as rider:
+        refused = rider.post("/v1/quotes", json=trip)
+        assert (refused.status_code, refused.json()["code"]) == (409, "outside_hours")
+        assert "Testfeiertag" in refused.json()["message"]
+        form.get_by_label("Datum").fill("2026-12-24")
+        form.get_by_label("Ausnahme: Art").select_option("hours")
+        form.get_by_label("Ausnahme: von").fill("12:00")
+        form.get_by_label("Ausnahme: bis").fill("08:00")
+        form.get_by_role("button", name="Ausnahme hinzufügen").click()
+        expect(message).to_contain_text("Der Kalender wurde nicht übernommen:")
+        expect(message.locator("li").first).to_contain_text("2026-12-24")
+        page.screenshot(path=artifacts / "operator-calendar.png", full_page=True)
+        page.get_by_role("button", name="Entfernen 2026-11-25").click()
+        expect(page.locator("#calendar-exceptions")).to_have_text("Keine Ausnahmen.")
+        sunday.get_by_label("Sonntag: Art").select_option("standard")
+        page.get_by_role("button", name="Wochentage speichern").click()
+        expect(message).to_contain_text("Kalender gespeichert.")
+        assert rider.post("/v1/quotes", json=trip).status_code == 200
+    operator.assert_clean()
+
+
 def test_the_operator_edits_rules_and_fleet_and_runs_a_simulation(open_page, artifacts: Path):
     """(Runs last: it changes the service.) Rules whose service ends before it starts are refused with
     the problems listed; valid rules are saved as a new version. A new bus, bus-9, appears in the vehicle

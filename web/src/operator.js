@@ -2,10 +2,11 @@
 // each from GET /v1/driver/route?vehicle_id=, then WS /v1/operator/stream), the exceptions (GET
 // /v1/operator/exceptions, after live messages and every 30 s), the open rides (pickups still ahead),
 // today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
-// the vehicles (GET/POST /v1/operator/vehicles, out of / back in service, their shifts) and simulations
-// (POST /v1/operator/simulations, its status and report).
+// the service calendar (./calendar.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
+// service, their shifts) and simulations (POST /v1/operator/simulations, its status and report).
 
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn, today } from './api.js';
+import { loadCalendar } from './calendar.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
 
@@ -373,7 +374,8 @@ async function openReport(url) {
 async function main() {
   state.me = await signIn('operator');
   state.map = await baseMap($('map'));
-  await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions()]);
+  await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
+    loadCalendar(state.me.now.slice(0, 10))]);
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);
@@ -384,6 +386,7 @@ async function main() {
     renderKpis();
     renderExceptions();
     loadVehicles();
+    loadCalendar();
   });
   document.body.dataset.ready = 'true';
 }

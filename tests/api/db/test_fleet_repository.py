@@ -86,7 +86,8 @@ def test_a_night_shift_over_the_autumn_change_reads_back_as_its_instants(session
     assert shift.ends_at - shift.starts_at == timedelta(hours=11)
     assert pause.earliest_start - datetime(2026, 10, 25, 2, 30, tzinfo=zone) == timedelta(hours=1)
     clock = ServiceClock(zone)
-    vehicle = dispatch_vehicle(make_vehicle(), [(shift, [pause])], clock, clock.to_seconds(start))
+    vehicle = dispatch_vehicle(make_vehicle(), [(shift, [pause])], clock, clock.to_seconds(start),
+                               ServiceRules().booking_horizon_s)
     assert vehicle is not None and vehicle.breaks[0].earliest_start == clock.to_seconds(second_pass)
     assert vehicle.shift_end - vehicle.shift_start == 11 * 3600
 

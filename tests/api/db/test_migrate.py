@@ -13,7 +13,8 @@ import api.db.models  # noqa: F401  (registers the tables)
 from api.db.migrate import alembic_config, upgrade_database
 from api.db.session import create_db_engine
 
-TABLES = {"vehicles", "shifts", "shift_breaks", "service_rules", "service_areas", "bookings", "planned_stops",
+TABLES = {"vehicles", "shifts", "shift_breaks", "service_rules", "service_areas", "service_weekdays",
+          "service_exceptions", "bookings", "planned_stops",
           "events", "users", "dispatcher_leases"}
 
 
