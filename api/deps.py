@@ -19,6 +19,7 @@ from api.db.models import User, UserRole
 from api.db.session import SessionDep
 from api.errors import Forbidden, Unauthenticated
 from api.services.live_plan import LiveDispatch
+from api.settings import Settings
 from api.stops import StopDirectory
 
 # auto_error=False: a missing or non-Bearer header reaches get_current_user as None, so that every
@@ -77,12 +78,18 @@ def _look_up(engine: Engine, key: str) -> User | None:
         return user
 
 
+async def get_app_settings(request: Request) -> Settings:
+    """The settings the app was built with (``app.state.settings``)."""
+    return request.app.state.settings
+
+
 async def get_stops(request: Request) -> StopDirectory:
     """The named stops the app read at start (``app.state.stops``)."""
     return request.app.state.stops
 
 
 DispatchDep = Annotated[LiveDispatch, Depends(get_live_dispatch)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StopsDep = Annotated[StopDirectory, Depends(get_stops)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 StreamUser = Annotated[User | None, Depends(get_stream_user)]
@@ -110,5 +117,5 @@ DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRol
 Operator = Annotated[User, Depends(require_role(UserRole.OPERATOR))]
 
 __all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator",
-           "SessionDep", "StopsDep", "StreamUser", "get_current_user", "get_live_dispatch", "get_stream_user",
-           "require_role"]
+           "SessionDep", "SettingsDep", "StopsDep", "StreamUser", "get_current_user", "get_live_dispatch",
+           "get_stream_user", "require_role"]

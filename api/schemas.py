@@ -4,6 +4,7 @@ the service's local offset."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -225,6 +226,66 @@ class FleetVehiclePublic(BaseModel):
     load: Load
     next_stops: list[NextStopPublic]
     route_stops: int
+
+
+class ExceptionKind(StrEnum):
+    """What needs an operator's eye (definitions: :mod:`api.services.exceptions`)."""
+
+    LATE_BUS = "late_bus"  # a bus behind what was promised for its stops
+    PROMISE_AT_RISK = "promise_at_risk"  # a planned pickup or arrival close to the end of its promise
+    PROMISE_BROKEN = "promise_broken"  # planned beyond the promise, or the promise was changed
+    BUS_SILENT = "bus_silent"  # a bus in service without a position for a while
+    RIDER_WAITING = "rider_waiting"  # a rider not picked up whose window has ended
+
+
+class Severity(StrEnum):
+    """How urgent an exception is."""
+
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class ActionKind(StrEnum):
+    """What the system did about an exception."""
+
+    MOVED = "moved"  # the rider was moved to another bus
+    PROMISE_CHANGED = "promise_changed"  # a new promise, told to the rider; operators alerted
+
+
+class ExceptionActionPublic(BaseModel):
+    """Something the system did: moved the rider to ``vehicle_id``, or promised a new pickup window ending
+    at ``window_end``."""
+
+    kind: ActionKind
+    time: datetime
+    vehicle_id: str | None = None
+    window_end: datetime | None = None
+
+
+class ExceptionPublic(BaseModel):
+    """One exception: its kind and severity, the bus and booking concerned, ``minutes`` (late_bus: behind
+    the promise; promise_broken: late; promise_at_risk: of slack left; bus_silent: since the last position
+    or, without one, since the shift started; rider_waiting: past the window), the stop concerned with its
+    planned time and the promised time it is judged against (``due_time``), the bus's last position used,
+    and what the system did about it (empty: nothing yet)."""
+
+    kind: ExceptionKind
+    severity: Severity
+    minutes: int
+    vehicle_id: str | None = None
+    booking_id: str | None = None
+    stop: StopKind | None = None
+    planned_time: datetime | None = None
+    due_time: datetime | None = None
+    last_position_at: datetime | None = None
+    actions: list[ExceptionActionPublic] = []
+
+
+class ExceptionsPublic(BaseModel):
+    """The exceptions at ``now``, most urgent first."""
+
+    now: datetime
+    exceptions: list[ExceptionPublic]
 
 
 class ServiceRulesBody(ServiceRulesBase):

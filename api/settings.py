@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.positions import PositionLimits
+from api.services.exceptions import ExceptionThresholds
 from dispatch.reoptimize import ReoptimizationPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,7 @@ DEFAULT_SQLITE_FILE = REPO_ROOT / ".cache" / "rufbus" / "rufbus.sqlite3"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_FILE}"
 POLICY = ReoptimizationPolicy()  # the re-optimization the simulator runs too, unless changed here
 LIMITS = PositionLimits()
+THRESHOLDS = ExceptionThresholds()
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,9 @@ class Settings(BaseSettings):
     ``RUFBUS_AUTH_CACHE_S`` (seconds an authenticated key is trusted without a database read),
     ``RUFBUS_POSITION_SKEW_S``, ``RUFBUS_POSITION_MAX_AGE_S`` (which bus positions are used: see
     :mod:`api.positions`),
+    ``RUFBUS_EXCEPTION_LATE_S``, ``RUFBUS_EXCEPTION_AT_RISK_S``, ``RUFBUS_EXCEPTION_SILENT_S``,
+    ``RUFBUS_EXCEPTION_CRITICAL_S``, ``RUFBUS_EXCEPTION_LOOKBACK_S`` (the operators' exceptions view: see
+    :mod:`api.services.exceptions`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -79,11 +84,26 @@ class Settings(BaseSettings):
     # how old one may be and still move the bus in the plan (older ones are accepted and ignored).
     position_skew_s: int = Field(default=LIMITS.skew_s, ge=0, le=600)
     position_max_age_s: int = Field(default=LIMITS.max_age_s, ge=1, le=3600)
+    # The operators' exceptions (api.services.exceptions): a bus late from this many seconds behind a
+    # promise, a promise at risk this close to its end, a bus silent after this long without a position,
+    # critical from this long; what the system did is looked up this far back in the event log.
+    exception_late_s: int = Field(default=THRESHOLDS.late_s, ge=0, le=3600)
+    exception_at_risk_s: int = Field(default=THRESHOLDS.at_risk_s, ge=0, le=3600)
+    exception_silent_s: int = Field(default=THRESHOLDS.silent_s, ge=1, le=86400)
+    exception_critical_s: int = Field(default=THRESHOLDS.critical_s, ge=1, le=86400)
+    exception_lookback_s: int = Field(default=THRESHOLDS.lookback_s, ge=0, le=7 * 86400)
 
     @property
     def position_limits(self) -> PositionLimits:
         """The limits drivers' positions are judged by."""
         return PositionLimits(self.position_skew_s, self.position_max_age_s)
+
+    @property
+    def exception_thresholds(self) -> ExceptionThresholds:
+        """When the operators' exceptions view counts something as an exception."""
+        return ExceptionThresholds(late_s=self.exception_late_s, at_risk_s=self.exception_at_risk_s,
+                                   silent_s=self.exception_silent_s, critical_s=self.exception_critical_s,
+                                   lookback_s=self.exception_lookback_s)
 
     @property
     def reoptimization(self) -> ReoptimizationPolicy:

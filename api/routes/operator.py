@@ -1,6 +1,7 @@
-"""Operators' endpoints: the fleet, vehicles and shifts, the service rules, withdrawing a bus, key figures.
-Handlers parse, authorise, call :mod:`api.services.operations` or :mod:`api.services.fleet_admin` and
-serialise; errors become answers in :mod:`api.errors`.
+"""Operators' endpoints: the fleet and its exceptions, vehicles and shifts, the service rules, withdrawing
+a bus, key figures. Handlers parse, authorise, call :mod:`api.services.operations`,
+:mod:`api.services.fleet_admin` or :mod:`api.services.exceptions` and serialise; errors become answers in
+:mod:`api.errors`.
 
 Only operators get through (riders and drivers 403, a missing or invalid key 401).
 """
@@ -12,9 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
-from api.deps import DispatchDep, Operator, SessionDep
+from api.deps import DispatchDep, Operator, SessionDep, SettingsDep
 from api.schemas import (
     ErrorPublic,
+    ExceptionsPublic,
     FleetVehiclePublic,
     KpisPublic,
     OutOfServicePublic,
@@ -29,7 +31,7 @@ from api.schemas import (
     VehiclePublic,
     VehicleUpdate,
 )
-from api.services import fleet_admin, kpis, service_area
+from api.services import exceptions, fleet_admin, kpis, service_area
 from api.services import operations as service
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
@@ -42,6 +44,15 @@ AUTH_ERRORS: Responses = {401: {"model": ErrorPublic, "description": "no valid A
 def read_fleet(user: Operator, live: DispatchDep) -> list[FleetVehiclePublic]:
     """Every bus: in service or not, position, load on board, next three stops, stops on its route."""
     return service.fleet(live)
+
+
+@router.get("/exceptions", responses=AUTH_ERRORS)
+def read_exceptions(user: Operator, live: DispatchDep, session: SessionDep, settings: SettingsDep
+                    ) -> ExceptionsPublic:
+    """What needs an operator's eye now, most urgent first: late buses (minutes behind a promise), promises
+    at risk and broken, buses without a position for ``RUFBUS_EXCEPTION_SILENT_S``, riders waiting past
+    their window — each with what the system did about it (definitions: api.services.exceptions)."""
+    return exceptions.exceptions_view(live, session, thresholds=settings.exception_thresholds)
 
 
 @router.get("/rules", responses=AUTH_ERRORS)

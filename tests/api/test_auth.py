@@ -105,6 +105,8 @@ MATRIX = {
               "driver": 403, "operator": 200},
     "rules": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
               "driver": 403, "operator": 200},
+    "exceptions": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 200},
     "put_rules": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                   "driver": 403, "operator": 200},
     "kpis": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
@@ -166,7 +168,8 @@ OPERATIONS = {
     "picked-up": "POST /v1/driver/picked-up", "dropped-off": "POST /v1/driver/dropped-off",
     "no-show": "POST /v1/driver/no-show", "positions": "POST /v1/driver/positions",
     "break_finished": "POST /v1/driver/break-finished", "fleet": "GET /v1/operator/fleet",
-    "rules": "GET /v1/operator/rules", "put_rules": "PUT /v1/operator/rules",
+    "rules": "GET /v1/operator/rules", "exceptions": "GET /v1/operator/exceptions",
+    "put_rules": "PUT /v1/operator/rules",
     "kpis": "GET /v1/operator/kpis",
     "out_of_service": "POST /v1/operator/vehicles/{vehicle_id}/out-of-service",
     "in_service": "POST /v1/operator/vehicles/{vehicle_id}/in-service",
@@ -277,7 +280,7 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = client.post("/v1/driver/arrived", headers=caller)
     elif endpoint in ("picked-up", "dropped-off", "no-show"):
         answer = client.post(f"/v1/driver/{endpoint}", json={"booking_id": "nope"}, headers=caller)
-    elif endpoint in ("fleet", "rules"):
+    elif endpoint in ("fleet", "rules", "exceptions"):
         answer = client.get(f"/v1/operator/{endpoint}", headers=caller)
     elif endpoint == "put_rules":
         answer = client.put("/v1/operator/rules", json=dataclasses.asdict(ServiceRules()), headers=caller)

@@ -265,6 +265,42 @@ def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service,
     rider.assert_clean()
 
 
+def test_the_exceptions_panel_shows_a_late_bus_without_a_reload(open_page, service: Service, artifacts: Path):
+    """With the operator's page open, a rider books a trip from Vaduz at 08:00 (through the API) and both
+    buses' tablets report them in Ruggell, a quarter of an hour away: after the live messages, without a
+    reload, the Exceptions panel lists the late bus with the booking and the minutes it is behind the
+    promise (as GET /v1/operator/exceptions counts them), and that nothing has been done yet."""
+    operator = open_page("/operator", "operator", DESKTOP)
+    page = operator.page
+    expect(page.locator("#exceptions li").first).to_be_visible()
+    expect(page.locator('#exceptions li[data-kind="late_bus"]')).to_have_count(0)
+    now = "2026-11-23T08:00:00+01:00"
+    with service.client("rider") as rider:
+        body = {"origin": {"lat": VADUZ[0], "lon": VADUZ[1]},
+                "destination": {"lat": SCHAAN[0], "lon": SCHAAN[1]}, "time_type": "leave_after", "time": now,
+                "seats": 1, "wheelchairs": 0}
+        offer = rider.post("/v1/quotes", json=body)
+        assert offer.status_code == 200, offer.text
+        booked = rider.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
+                            headers={"Idempotency-Key": "web-test-late-bus"})
+        assert booked.status_code == 201, booked.text
+    booking_id = booked.json()["id"]
+    for role in ("driver", "driver-2"):
+        with service.client(role) as driver:
+            answer = driver.post("/v1/driver/positions", json={"positions": [{**RUGGELL, "at": now}]})
+            assert answer.status_code == 202 and answer.json()["used"], answer.text
+    with service.client("operator") as client:
+        listed = client.get("/v1/operator/exceptions").json()["exceptions"]
+    late = next(item for item in listed if item["kind"] == "late_bus" and item["booking_id"] == booking_id)
+    assert late["minutes"] >= 1
+    row = page.locator(f'#exceptions li[data-kind="late_bus"][data-booking="{booking_id}"]')
+    expect(row).to_contain_text(f"{late['minutes']} min hinter dem Versprechen", timeout=LIVE_TIMEOUT_MS)
+    expect(row).to_contain_text("Getan: noch nichts")
+    page.screenshot(path=artifacts / "operator-exceptions.png")
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
+    operator.assert_clean()
+
+
 def test_every_control_has_a_name_and_the_keyboard_reaches_it(open_page, artifacts: Path):
     """At phone width no page is wider than the screen; on each page every visible input, select and
     button has an accessible name (a label or aria-label), the map is a labelled region with the OSM

@@ -1,6 +1,7 @@
 // The operators' page (/operator): every bus on the live map (GET /v1/operator/fleet, the route ahead of
-// each from GET /v1/driver/route?vehicle_id=, then WS /v1/operator/stream), the open rides (pickups
-// still ahead), today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
+// each from GET /v1/driver/route?vehicle_id=, then WS /v1/operator/stream), the exceptions (GET
+// /v1/operator/exceptions, after live messages and every 30 s), the open rides (pickups still ahead),
+// today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
 // the service calendar (./calendar.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
 // service, their shifts) and simulations (POST /v1/operator/simulations, its status and report).
 
@@ -13,8 +14,9 @@ const $ = (id) => document.getElementById(id);
 const BUS_COLORS = ['#c0392b', '#1d5fa8', '#2e8b57', '#8e44ad', '#d35400', '#16a085', '#7f5f00', '#2c3e50'];
 const state = {
   me: null, map: null, fleet: [], routes: {}, markers: {}, lines: {}, kpis: null, refresh: null, rules: null,
-  shiftsOf: null,
+  shiftsOf: null, exceptions: null,
 };
+const EXCEPTIONS_EVERY_MS = 30_000; // silent buses and waiting riders appear without any live message
 
 function say(text) {
   $('message').textContent = text;
@@ -83,6 +85,41 @@ function renderRequests() {
     el('td', { text: stop.pickup_window ? `${hhmm(stop.pickup_window.start)}–${hhmm(stop.pickup_window.end)}` : '–' }))));
 }
 
+// --- exceptions ------------------------------------------------------------------------------------
+
+async function loadExceptions() {
+  const answer = await api('/v1/operator/exceptions');
+  if (answer.ok) {
+    state.exceptions = answer.body.exceptions;
+    renderExceptions();
+  }
+}
+
+function exceptionText(item) {
+  return t(`exc.${item.kind}`, {
+    bus: item.vehicle_id ?? '–', booking: item.booking_id ? item.booking_id.slice(0, 8) : '–', n: item.minutes,
+    stop: item.stop ? t(`exc.${item.stop}`) : '', planned: hhmm(item.planned_time), due: hhmm(item.due_time),
+    last: hhmm(item.last_position_at),
+  });
+}
+
+function actionText(action) {
+  return t(`exc.${action.kind}`, { bus: action.vehicle_id ?? '–', end: hhmm(action.window_end), time: hhmm(action.time) });
+}
+
+function renderExceptions() {
+  const list = $('exceptions');
+  if (!state.exceptions) return;
+  if (!state.exceptions.length) {
+    list.replaceChildren(el('li', { class: 'none', text: t('op.noExceptions') }));
+    return;
+  }
+  list.replaceChildren(...state.exceptions.map((item) => el('li', {
+    class: item.severity, 'data-kind': item.kind, 'data-vehicle': item.vehicle_id ?? '', 'data-booking': item.booking_id ?? '',
+  }, el('strong', { text: `${t(`exc.${item.severity}`)}: ` }), exceptionText(item),
+  el('span', { class: 'did', text: t('exc.did', { what: item.actions.map(actionText).join('; ') || t('exc.nothing') }) }))));
+}
+
 // --- today's figures -------------------------------------------------------------------------------
 
 async function loadKpis() {
@@ -127,6 +164,7 @@ function refreshSoon() {
   state.refresh = setTimeout(() => {
     loadFleet();
     loadKpis();
+    loadExceptions();
   }, 700);
 }
 
@@ -336,7 +374,9 @@ async function openReport(url) {
 async function main() {
   state.me = await signIn('operator');
   state.map = await baseMap($('map'));
-  await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadCalendar(state.me.now.slice(0, 10))]);
+  await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
+    loadCalendar(state.me.now.slice(0, 10))]);
+  setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);
   $('vehicle-form').addEventListener('submit', addVehicle);
@@ -344,6 +384,7 @@ async function main() {
   onLanguage(() => {
     renderFleet();
     renderKpis();
+    renderExceptions();
     loadVehicles();
     loadCalendar();
   });
