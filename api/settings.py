@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     ``RUFBUS_AUTH_CACHE_S`` (seconds an authenticated key is trusted without a database read),
     ``RUFBUS_POSITION_SKEW_S``, ``RUFBUS_POSITION_MAX_AGE_S`` (which bus positions are used: see
     :mod:`api.positions`),
+    ``RUFBUS_PUBLIC_URL``, ``RUFBUS_AGENCY_NAME``, ``RUFBUS_AGENCY_URL``, ``RUFBUS_AGENCY_PHONE``,
+    ``RUFBUS_AGENCY_LANG``, ``RUFBUS_ROUTE_NAME``, ``RUFBUS_GTFS_DAYS`` (the published GTFS feed, see
+    :mod:`api.services.feeds`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -79,6 +82,17 @@ class Settings(BaseSettings):
     # how old one may be and still move the bus in the plan (older ones are accepted and ignored).
     position_skew_s: int = Field(default=LIMITS.skew_s, ge=0, le=600)
     position_max_age_s: int = Field(default=LIMITS.max_age_s, ge=1, le=3600)
+    # The published GTFS feed (api.services.feeds): where riders reach this service (the feed's booking
+    # link is its /app page), the agency riders deal with and its booking phone, the language and the
+    # route's name riders see, and how many days from today the feed covers. Deployment settings like the
+    # time zone: the operator sets them where the service is deployed, the same for every worker.
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    agency_name: str = Field(default="Rufbus", min_length=1, max_length=200)
+    agency_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")  # default: public_url
+    agency_phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[0-9+() ./-]+$")
+    agency_lang: str = Field(default="de", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    route_name: str = Field(default="Rufbus", min_length=1, max_length=200)
+    gtfs_days: int = Field(default=365, ge=1, le=5 * 366)
 
     @property
     def position_limits(self) -> PositionLimits:
