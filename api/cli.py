@@ -87,6 +87,8 @@ def gtfs_export(
     from api.stops import StopDirectory
     from routing.network import RoadNetwork
 
+    if not file.parent.is_dir():
+        raise typer.BadParameter(f"no such directory: {file.parent}", param_hint="FILE")
     settings = Settings()
     clock = ServiceClock.for_zone(settings.timezone)
     upgrade_database(settings.database_url)

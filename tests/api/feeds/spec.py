@@ -73,14 +73,16 @@ def check_flex_feed(content: bytes, directory: Path, *, on: date) -> Feed:
     # every id a place may have is unique across stops, location groups and zones
     stop_ids = set(kit.stops["stop_id"]) if kit.stops is not None else set()
     group_ids = {row["location_group_id"] for row in feed.flex.get("location_groups.txt", [])}
-    assert not (stop_ids & group_ids) and not (stop_ids & set(feed.zones)) and not (group_ids & set(feed.zones))
+    zone_ids = set(feed.zones)
+    assert not (stop_ids & group_ids) and not (stop_ids & zone_ids) and not (group_ids & zone_ids)
     for member in feed.flex.get("location_group_stops.txt", []):
         assert member["location_group_id"] in group_ids and member["stop_id"] in stop_ids
     # zones: features with an id, valid polygons with a name
     for zone_id, feature in feed.zones.items():
         assert feature["type"] == "Feature" and zone_id
         geometry = shape(feature["geometry"])
-        assert geometry.geom_type in ("Polygon", "MultiPolygon") and geometry.is_valid and not geometry.is_empty
+        assert geometry.geom_type in ("Polygon", "MultiPolygon")
+        assert geometry.is_valid and not geometry.is_empty
         assert feature["properties"]["stop_name"]
     # stop times: a zone or a location group, never a stop; windows instead of times; booking needed
     rules = {row["booking_rule_id"]: row for row in feed.flex["booking_rules.txt"]}
@@ -89,8 +91,8 @@ def check_flex_feed(content: bytes, directory: Path, *, on: date) -> Feed:
     for row in stop_times:
         places = [row.get(name) for name in ("stop_id", "location_id", "location_group_id")]
         assert sum(isinstance(place, str) and place != "" for place in places) == 1, row
-        assert row.get("location_id") in (None, *feed.zones) or row["location_id"] is None
-        assert row.get("location_group_id") in (None, *group_ids)
+        assert pd_missing(row.get("location_id")) or row["location_id"] in zone_ids, row
+        assert pd_missing(row.get("location_group_id")) or row["location_group_id"] in group_ids, row
         assert not isinstance(row.get("arrival_time"), str) and not isinstance(row.get("departure_time"), str)
         start, end = (gtfs_seconds(row[f"{edge}_pickup_drop_off_window"]) for edge in ("start", "end"))
         assert 0 <= start < end
@@ -116,6 +118,11 @@ def check_flex_feed(content: bytes, directory: Path, *, on: date) -> Feed:
         assert first <= row["date"] <= last and row["exception_type"] in (1, 2)
     run_validator(directory / "gtfs.zip", directory / "report", on)
     return feed
+
+
+def pd_missing(value: object) -> bool:
+    """Whether gtfs-kit read an empty field (None or pandas' NA, neither a string)."""
+    return not isinstance(value, str)
 
 
 def check_booking_rule(rule: dict[str, str]) -> None:

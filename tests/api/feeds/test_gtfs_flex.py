@@ -5,7 +5,9 @@ canonical validator accept."""
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from datetime import date
+from itertools import pairwise
 
 import pytest
 
@@ -118,7 +120,7 @@ def test_the_feed_meets_the_flex_rules_and_the_canonical_validator(tmp_path):
     feed = check_flex_feed(feed_zip(SERVICE), tmp_path, on=FIRST)
     assert set(feed.zones) == {AREA_ID}
     ring = feed.zones[AREA_ID]["geometry"]["coordinates"][0]
-    assert sum((x2 - x1) * (y2 + y1) for (x1, y1), (x2, y2) in zip(ring, ring[1:])) < 0  # counterclockwise
+    assert sum((x2 - x1) * (y2 + y1) for (x1, y1), (x2, y2) in pairwise(ring)) < 0  # counterclockwise
     assert sorted(feed.kit.get_active_services(CHRISTMAS_EVE.strftime("%Y%m%d"))) == ["hours-0600-1400"]
     assert feed.kit.get_active_services(CHRISTMAS.strftime("%Y%m%d")) == []
     assert feed.kit.get_active_services("20261129") == []  # a Sunday
@@ -143,3 +145,16 @@ def test_a_period_that_ends_before_it_starts_is_refused():
     """The feed period is checked on construction."""
     with pytest.raises(ValueError, match="ends before it starts"):
         dataclasses.replace(SERVICE, last_day=date(2026, 1, 1))
+
+
+def test_the_checks_catch_a_flex_stop_time_without_booking(tmp_path):
+    """The spec checks can fail: a stop time with regular pickup (pickup_type 0, forbidden with a
+    window) is caught."""
+    files = feed_files(SERVICE)
+    files["stop_times.txt"] = files["stop_times.txt"].replace(b",2,1,booking,", b",0,1,booking,", 1)
+    archive = tmp_path / "broken.zip"
+    with zipfile.ZipFile(archive, "w") as broken:
+        for name, content in files.items():
+            broken.writestr(name, content)
+    with pytest.raises(AssertionError):
+        check_flex_feed(archive.read_bytes(), tmp_path, on=FIRST)
