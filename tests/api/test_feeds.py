@@ -1,6 +1,7 @@
 """The published feeds through the real app, with no key: GET /feeds/gtfs.zip (GTFS with Flex from the
 calendar, rules, area and stops in force, on SQLite and PostgreSQL), the same feed from
-``rufbus gtfs export``, and GET /feeds/gtfs-rt/vehicle-positions from the positions drivers report."""
+``rufbus gtfs export``, and GET /feeds/gtfs-rt/vehicle-positions from the positions drivers report (and
+from a real Redis that several workers share)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from api.cli import app as cli
 from api.clock import ServiceClock
 from api.db.session import create_db_engine
 from api.feeds.gtfs_flex import AREA_ID
+from api.live.store import RedisLiveStore
+from api.services.feeds import vehicle_positions_feed
 from api.settings import Settings
 from tests.api.conftest import DRIVER, NOW, OPERATOR, SCHAAN, ZONE, user_keys
 from tests.api.feeds.spec import check_flex_feed
@@ -186,3 +189,24 @@ def test_an_export_into_a_missing_directory_is_refused_before_any_work(tmp_path:
     result = CliRunner().invoke(cli, ["gtfs", "export", str(tmp_path / "missing" / "gtfs.zip")])
     assert result.exit_code == 2
     assert "no such directory" in result.output
+
+
+@pytest.mark.redis
+def test_vehicle_positions_come_from_the_positions_another_worker_kept_in_redis(redis_url):
+    """With several workers the feed reads the shared store: a position one worker's publisher wrote to
+    a real Redis is in the feed another worker serves; its area's keys are removed afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    area = f"feeds-{secrets.token_hex(4)}"
+    try:
+        writer, reader = RedisLiveStore(client, area), RedisLiveStore(client, area)
+        at = NOW - timedelta(seconds=20)
+        writer.put_position("bus-7", {"lat": 47.16, "lon": 9.51, "at": at.isoformat()})
+        message = decode(vehicle_positions_feed(reader, now=NOW))
+        (entity,) = message.entity
+        assert entity.vehicle.vehicle.id == "bus-7" and entity.vehicle.timestamp == int(at.timestamp())
+        assert abs(entity.vehicle.position.latitude - 47.16) < 1e-5
+    finally:
+        client.delete(*client.keys(f"rufbus:{area}:*") or [f"rufbus:{area}:positions"])
+        client.close()
