@@ -1,5 +1,6 @@
 """The static GTFS feed of the on-demand service, with GTFS-Flex: what a journey planner needs to offer
-the bus (OpenTripPlanner reads it), built from plain values and zipped deterministically.
+the bus (planners such as OpenTripPlanner read GTFS-Flex), built from plain values and zipped
+deterministically.
 
 The feed describes one agency and one route (an on-demand bus, ``route_type`` 3) and, per **service
 pattern** — a set of local dates with the same hours —, trips whose stop times name no stop but a
