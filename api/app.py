@@ -1,6 +1,7 @@
 """The HTTP service: a health page, the riders' API (:mod:`api.routes.rider`), the drivers' API
 (:mod:`api.routes.driver`), the operators' API (:mod:`api.routes.operator`), the live WebSocket streams
-(:mod:`api.routes.live`), named stops and the web apps.
+(:mod:`api.routes.live`), named stops, the open-data feeds (:mod:`api.routes.feeds`: GTFS with Flex and
+GTFS-Realtime) and the web apps.
 
 At start the app migrates the database (``DATABASE_URL``), loads the road network and builds the
 dispatcher from the database (:mod:`api.services.startup`: the fleet and shifts stored — the demo fleet
@@ -31,7 +32,7 @@ from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
 from api.routes import calendar as calendar_routes
-from api.routes import driver, operator, rider
+from api.routes import driver, feeds, operator, rider
 from api.routes import live as live_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.mount("/static", web_routes.static_files(), name="static")
     app.include_router(stops_routes.router)
     app.include_router(simulation_routes.router)
+    app.include_router(feeds.router)
 
     @app.get("/health")
     def health() -> dict:

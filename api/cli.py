@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import typer
 
 from routing.cli import graph_app
@@ -16,6 +19,8 @@ app.command()(simulation_cli.sweep)
 app.command()(simulation_cli.hindsight)
 user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
 app.add_typer(user_app, name="user", help="Users: create riders, drivers and operators with an API key.")
+gtfs_app = typer.Typer(help="The published GTFS feed.", no_args_is_help=True)
+app.add_typer(gtfs_app, name="gtfs", help="GTFS: export the static feed with GTFS-Flex.")
 
 
 @db_app.command("upgrade")
@@ -61,6 +66,45 @@ def user_create(
     typer.echo(f"created {user.role.value} {user.name!r} (id {user.id}{bus})")
     typer.echo("API key (shown only now; send it as Authorization: Bearer <key>):")
     typer.echo(key)
+
+
+@gtfs_app.command("export")
+def gtfs_export(
+    file: Path = typer.Argument(..., help="Where to write the zip (e.g. gtfs.zip).", dir_okay=False),
+    start: datetime | None = typer.Option(None, formats=["%Y-%m-%d"],
+                                          help="The feed's first day (default: today, local time)."),
+) -> None:
+    """Write the GTFS feed with Flex that GET /feeds/gtfs.zip serves, from the DATABASE_URL database and
+    the region's road network (its named stops, and its area where none is stored)."""
+    from sqlmodel import Session
+
+    from api.clock import ServiceClock
+    from api.db.migrate import upgrade_database
+    from api.db.session import create_db_engine
+    from api.services.feeds import gtfs_feed
+    from api.services.service_area import apply_stored_area
+    from api.settings import Settings
+    from api.stops import StopDirectory
+    from routing.network import RoadNetwork
+
+    if not file.parent.is_dir():
+        raise typer.BadParameter(f"no such directory: {file.parent}", param_hint="FILE")
+    settings = Settings()
+    clock = ServiceClock.for_zone(settings.timezone)
+    upgrade_database(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    network = RoadNetwork.load()
+    try:
+        with Session(engine) as session:
+            apply_stored_area(session, network)  # the stops a quote takes are those of the area in force
+            content = gtfs_feed(session, settings=settings, clock=clock,
+                                built_in_area=network.service_area.polygon,
+                                stops=StopDirectory.for_network(network).stops,
+                                first_day=start.date() if start else clock.now_datetime().date())
+    finally:
+        engine.dispose()
+    file.write_bytes(content)
+    typer.echo(f"wrote {file} ({len(content):,} bytes)")
 
 
 def _hide_password(url: str) -> str:

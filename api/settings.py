@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     ``RUFBUS_EXCEPTION_LATE_S``, ``RUFBUS_EXCEPTION_AT_RISK_S``, ``RUFBUS_EXCEPTION_SILENT_S``,
     ``RUFBUS_EXCEPTION_CRITICAL_S``, ``RUFBUS_EXCEPTION_LOOKBACK_S`` (the operators' exceptions view: see
     :mod:`api.services.exceptions`),
+    ``RUFBUS_PUBLIC_URL``, ``RUFBUS_AGENCY_NAME``, ``RUFBUS_AGENCY_URL``, ``RUFBUS_AGENCY_PHONE``,
+    ``RUFBUS_AGENCY_LANG``, ``RUFBUS_ROUTE_NAME``, ``RUFBUS_GTFS_DAYS`` (the published GTFS feed, see
+    :mod:`api.services.feeds`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -92,6 +95,17 @@ class Settings(BaseSettings):
     exception_silent_s: int = Field(default=THRESHOLDS.silent_s, ge=1, le=86400)
     exception_critical_s: int = Field(default=THRESHOLDS.critical_s, ge=1, le=86400)
     exception_lookback_s: int = Field(default=THRESHOLDS.lookback_s, ge=0, le=7 * 86400)
+    # The published GTFS feed (api.services.feeds): where riders reach this service (the feed's booking
+    # link is its /app page), the agency riders deal with and its booking phone, the language and the
+    # route's name riders see, and how many days from today the feed covers. Deployment settings like the
+    # time zone: the operator sets them where the service is deployed, the same for every worker.
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    agency_name: str = Field(default="Rufbus", min_length=1, max_length=200)
+    agency_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")  # default: public_url
+    agency_phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[0-9+() ./-]+$")
+    agency_lang: str = Field(default="de", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    route_name: str = Field(default="Rufbus", min_length=1, max_length=200)
+    gtfs_days: int = Field(default=365, ge=1, le=5 * 366)
 
     @property
     def position_limits(self) -> PositionLimits:

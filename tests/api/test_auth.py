@@ -338,9 +338,10 @@ def test_the_matrix_calls_every_operation_that_needs_a_key(client):
     assert set(OPERATIONS.values()) == secured
 
 
-@pytest.mark.parametrize("path", ["/health", "/", "/docs", "/openapi.json"])
+@pytest.mark.parametrize("path", ["/health", "/", "/docs", "/openapi.json", "/feeds/gtfs.zip",
+                                  "/feeds/gtfs-rt/vehicle-positions"])
 def test_public_pages_need_no_key(client, path):
-    """The health page, the home page and the API documentation stay public."""
+    """The health page, the home page, the API documentation and the open-data feeds stay public."""
     assert client.get(path).status_code == 200
 
 
