@@ -89,8 +89,12 @@ faults: $(VENV)/.installed-test
 	$(BIN)/python -m loadtests.faults --scenario kill-leader --workers 2 --users 50 --duration 60
 	$(BIN)/python -m loadtests.faults --scenario redis-restart --workers 2 --users 50 --duration 60
 
+# Positive and negative requests, on SQLite and (with DATABASE_URL=postgresql+psycopg://…) on PostgreSQL.
+FUZZ_DATABASES ?= $(if $(DATABASE_URL),sqlite$(COMMA)postgresql,sqlite)
+COMMA := ,
 fuzz: $(VENV)/.installed-test
-	$(BIN)/python -m loadtests.fuzz --max-examples 200 --json bench/out/fuzz.json
+	$(BIN)/python -m loadtests.fuzz --max-examples 200 --databases $(FUZZ_DATABASES) --modes positive,negative \
+		--json bench/out/fuzz.json
 
 # Rebuild the web apps' bundle (api/static/web, committed) from web/; needs Node 20 and npm.
 web:

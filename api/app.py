@@ -37,6 +37,7 @@ from api.routes import live as live_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
 from api.routes import web as web_routes
+from api.security import SecurityHeaders
 from api.services.horizon import HorizonTimer
 from api.services.live_plan import LiveDispatch
 from api.services.reoptimizer import BackgroundReoptimizer
@@ -103,10 +104,11 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             await layer.stop()
             engine.dispose()
 
-    app = FastAPI(title="Rufbus", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Rufbus", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Open on-demand rural bus dispatch. Map data " + ATTRIBUTION + ".")
     install_error_handlers(app)
     app.add_middleware(ForwardToDispatcher)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, also those of the middleware above
     app.include_router(rider.router)
     app.include_router(driver.router)
     app.include_router(operator.router)
@@ -133,7 +135,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         figures = health()
         return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Rufbus</title></head>"
                 f"<body><h1>Rufbus</h1><p>Service running on {figures['region']}: {figures['nodes']:,} road "
-                f"nodes, {figures['road_km']:,} km of road.</p><p><a href='/docs'>API documentation</a></p>"
+                f"nodes, {figures['road_km']:,} km of road.</p>"
+                f"<p><a href='/openapi.json'>API schema (OpenAPI)</a></p>"
                 f"<footer>Map data {ATTRIBUTION}</footer></body></html>")
 
     return app

@@ -7,7 +7,7 @@ errors and ``alternatives`` for refused requests):
 |---|---|---|
 | no, an unknown or an inactive user's API key (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
 | the user's role may not do this (:class:`Forbidden`) | 403 | ``forbidden`` |
-| request body/header/path invalid, malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
+| body, header, path or query invalid [4], malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
 | request body over :data:`MAX_BODY_BYTES` (:class:`BodySizeLimit`) | 413 | ``body_too_large`` |
 | :class:`InvalidRequest` [1] | 422 | its code (``invalid_rules`` with ``detail``: the problems) |
 | a depot or bus position outside the service area (trips there are refused: 409) | 422 | ``outside_area`` |
@@ -24,12 +24,16 @@ errors and ``alternatives`` for refused requests):
 [2] No offer (a trip outside the area or off the roads, outside hours, no bus in time, …), or the offer
     expired or is no longer feasible.
 [3] Connection lost, locked, read-only.
+[4] Including NaN and Infinity, times outside the years 2000–2100 and control characters (NUL …) in ids,
+    names and URLs (:class:`ControlCharacterGuard`); ``detail`` says where and what, never echoes the input.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
+from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -104,8 +108,12 @@ def error_response(status: int, code: str, message: str, *, headers: dict[str, s
 
 
 def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
-    errors = error.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
+    # Each problem as where (``loc``), what (``type``) and a message; never the input itself, which may be
+    # a number JSON cannot encode (NaN, Infinity) or text not worth echoing.
+    errors = [{"type": str(e.get("type", "")), "loc": [str(part) if not isinstance(part, int) else part
+                                                      for part in e.get("loc", ())],
+               "msg": str(e.get("msg", ""))} for e in error.errors()]
+    if any(e["type"] == "json_invalid" for e in errors):
         return error_response(422, "malformed_json", "the request body is not valid JSON", detail=errors)
     return error_response(422, "invalid_request", "the request is not valid; see detail", detail=errors)
 
@@ -213,9 +221,37 @@ class BodySizeLimit:
         await answer(scope, receive, send)
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ControlCharacterGuard:
+    """ASGI middleware: a path or query string with a control character once decoded (``%00`` …) is
+    answered 422 ``invalid_request`` (a WebSocket is refused) before any handler sees it — no id or name
+    with one exists, and PostgreSQL cannot even compare text with NUL."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self._has_control_character(scope):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            answer = error_response(422, "invalid_request", "the URL contains a control character")
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _has_control_character(scope: Scope) -> bool:
+        query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
+        return bool(CONTROL_CHARACTERS.search(scope.get("path", "")) or CONTROL_CHARACTERS.search(query))
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register every mapping above on ``app``, and the body size limit."""
+    """Register every mapping above on ``app``, the body size limit and the URL guard."""
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(ControlCharacterGuard)
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(OutsideServiceAreaError, _outside_area)  # type: ignore[arg-type]
     app.add_exception_handler(SnapError, _off_road)  # type: ignore[arg-type]

@@ -5,20 +5,40 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from api.db.models import ServiceRulesBase
 from api.positions import Ignored
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import StopKind, TimeType
 
+# --- what every request body shares -------------------------------------------------------------------
+# Bodies refuse unknown fields and numbers JSON cannot carry (NaN, Infinity, 1e999 read as infinity): every
+# such input is a 422, never a value the dispatcher or the database sees.
+BODY_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # instants outside these years are refused (far from any service day)
+
+
+def _within_service_years(moment: datetime) -> datetime:
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"the time must lie in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return moment
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_within_service_years)]
+"""An aware datetime in the years :data:`FIRST_YEAR` to :data:`LAST_YEAR` (so it converts to any zone
+and to the service clock's seconds without overflow)."""
+
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
+"""A string without control characters (NUL, line breaks, …): ids and names as they are stored."""
+
 
 class Point(BaseModel):
     """A place in WGS 84."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -27,9 +47,9 @@ class Point(BaseModel):
 class StopRef(BaseModel):
     """A named stop, by the id ``GET /v1/stops`` lists."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
-    stop_id: str = Field(min_length=1, max_length=64)
+    stop_id: Text = Field(min_length=1, max_length=64)
 
 
 class StopPublic(BaseModel):
@@ -46,12 +66,12 @@ class QuoteCreate(BaseModel):
     """A rider asks for a trip: from where to where (a point or a stop), leaving after or arriving by
     ``time``, for how many."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     origin: Point | StopRef
     destination: Point | StopRef
     time_type: TimeType
-    time: AwareDatetime
+    time: Instant
     seats: int = Field(default=1, ge=1, le=50)
     wheelchairs: int = Field(default=0, ge=0, le=10)
 
@@ -77,9 +97,9 @@ class OfferPublic(BaseModel):
 class BookingCreate(BaseModel):
     """Book the offer ``quote_id``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
-    quote_id: str = Field(min_length=1, max_length=64)
+    quote_id: Text = Field(min_length=1, max_length=64)
 
 
 class BookingLive(BaseModel):
@@ -166,25 +186,25 @@ class DriverRoutePublic(BaseModel):
 class StopAction(BaseModel):
     """The booking whose rider a driver picks up, drops off or reports as not come."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
-    booking_id: str = Field(min_length=1, max_length=64)
+    booking_id: Text = Field(min_length=1, max_length=64)
 
 
 class PositionReport(BaseModel):
     """Where the bus was, and when."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    at: AwareDatetime
+    at: Instant
 
 
 class PositionsCreate(BaseModel):
     """A batch of positions, oldest first; the last one counts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     positions: list[PositionReport] = Field(min_length=1, max_length=1000)
 
@@ -292,7 +312,7 @@ class ServiceRulesBody(ServiceRulesBase):
     """Every field of the service rules (:class:`dispatch.model.ServiceRules`); durations in seconds,
     times of day as seconds after midnight. The fields are those of the table's base model."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
+    model_config = BODY_CONFIG  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
 
 
 class ServiceRulesPublic(ServiceRulesBody):
@@ -362,10 +382,10 @@ class ServiceAreaBody(BaseModel):
     """A new service area (a GeoJSON Polygon or MultiPolygon, ``[lon, lat]`` in WGS 84) and, optionally,
     new service hours (seconds after midnight: the first and the last pickup time of a day)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
-    name: str = Field(min_length=1, max_length=120)
-    geojson: dict[str, Any]
+    name: Text = Field(min_length=1, max_length=120)
+    geojson: dict[str, JsonValue]
     service_start_s: int | None = Field(default=None, ge=0, le=86_400)
     service_end_s: int | None = Field(default=None, ge=0, le=86_400)
 
@@ -390,10 +410,10 @@ VEHICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 class VehicleCreate(BaseModel):
     """A new bus: its id (letters, digits, ``_.-``), name, capacities and depot (snapped to the roads)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     id: str = Field(pattern=VEHICLE_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     seats: int = Field(ge=1, le=100)
     wheelchair_spaces: int = Field(default=0, ge=0, le=20)
     depot: Point
@@ -402,9 +422,9 @@ class VehicleCreate(BaseModel):
 class VehicleUpdate(BaseModel):
     """A change to a bus; fields left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Text | None = Field(default=None, min_length=1, max_length=120)
     seats: int | None = Field(default=None, ge=1, le=100)
     wheelchair_spaces: int | None = Field(default=None, ge=0, le=20)
     depot: Point | None = None
@@ -426,20 +446,20 @@ class VehiclePublic(BaseModel):
 class BreakBody(BaseModel):
     """A driver's break at the depot: it starts between ``earliest_start`` and ``latest_start``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
-    earliest_start: AwareDatetime
-    latest_start: AwareDatetime
+    earliest_start: Instant
+    latest_start: Instant
     duration_s: int = Field(ge=60, le=4 * 3600)
 
 
 class ShiftBody(BaseModel):
     """A shift of a bus, with its breaks."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     breaks: list[BreakBody] = Field(default=[], max_length=10)
 
 
@@ -459,7 +479,7 @@ class DayHoursBody(BaseModel):
     """A day's service hours: the first and the last pickup time, local seconds after midnight
     (``start_s < end_s``; no overnight service)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     start_s: int = Field(ge=0, le=86_400)
     end_s: int = Field(ge=0, le=86_400)
@@ -469,10 +489,10 @@ class CalendarExceptionBody(BaseModel):
     """A local date that differs from its weekday, e.g. a public holiday: closed (``hours`` null) or open
     at special hours."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     day: date
-    name: str = Field(default="", max_length=120)
+    name: Text = Field(default="", max_length=120)
     hours: DayHoursBody | None = None
 
 
@@ -480,7 +500,7 @@ class ServiceCalendarBody(BaseModel):
     """The service calendar: hours per weekday (a weekday left out has the standard hours of the rules,
     one set to null is closed) and exceptions by date (at most one per date)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     weekdays: dict[Weekday, DayHoursBody | None] = Field(default_factory=dict)
     exceptions: list[CalendarExceptionBody] = Field(default_factory=list, max_length=1000)

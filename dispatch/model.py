@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 DAY_S = 86_400
+MAX_RULE_S = 366 * DAY_S  # the longest duration a service rule may set (keeps every sum far from overflow)
 
 
 class TimeType(StrEnum):
@@ -74,6 +75,11 @@ class ServiceRules:
                      "boarding_s_per_passenger", "min_notice_s", "no_show_wait_s"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative")
+        for name in ("max_wait_s", "pickup_window_s", "ride_beta_s", "max_detour_s", "stop_dwell_s",
+                     "boarding_s_per_passenger", "booking_horizon_s", "min_notice_s", "offer_validity_s",
+                     "no_show_wait_s"):
+            if getattr(self, name) > MAX_RULE_S:
+                problems.append(f"{name} must not exceed {MAX_RULE_S} s (a year)")
         if not 1.0 <= self.ride_alpha <= 5.0:
             problems.append("ride_alpha must lie between 1.0 and 5.0")
         if self.pickup_window_s > self.max_wait_s:

@@ -1,15 +1,20 @@
 """Bad input: schemathesis against the service's own ``/openapi.json``, once per role (a rider, a driver
-bound to bus-1, an operator), on the real service (uvicorn on 127.0.0.1, its own SQLite file).
+bound to bus-1, an operator), on the real service (uvicorn on 127.0.0.1) with its own database: a SQLite
+file, or a schema of its own on the PostgreSQL server of ``DATABASE_URL``.
 
-``python -m loadtests.fuzz [--max-examples N] [--seed S] [--json FILE]`` — every generated request must be
-answered without a server error (5xx) and with a body that matches the schema the endpoint declares
-(checks ``not_a_server_error`` and ``response_schema_conformance``). Exit status 1 otherwise.
+``python -m loadtests.fuzz [--databases sqlite,postgresql] [--modes positive,negative] [--max-examples N]
+[--seed S] [--json FILE]`` — every generated request, valid (positive) and invalid against the schema
+(negative), must be answered without a server error (5xx) and with a body that matches the schema the
+endpoint declares (checks ``not_a_server_error`` and ``response_schema_conformance``). Exit status 1
+otherwise. Numbers JSON cannot carry, NUL in ids and extreme dates are sent by ``tests/api/test_errors.py``
+(schemathesis sends only valid JSON).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,12 +24,16 @@ from pathlib import Path
 from loadtests.service import Database, Service, create_users
 
 CHECKS = "not_a_server_error,response_schema_conformance"
+DATABASES = ("sqlite", "postgresql")
+MODES = ("positive", "negative")
 
 
 @dataclass
 class FuzzResult:
     """Generated test cases and failures, per role and in all."""
 
+    database: str = "sqlite"
+    mode: str = "all"
     generated: dict[str, int] = field(default_factory=dict)
     failures: dict[str, list[dict]] = field(default_factory=dict)
     errors: dict[str, list] = field(default_factory=dict)
@@ -44,20 +53,29 @@ class FuzzResult:
         """Test cases schemathesis could not run (network errors, e.g. a crashed service)."""
         return sum(len(e) for e in self.errors.values())
 
+    @property
+    def server_errors(self) -> int:
+        """Answers with a 5xx status (schemathesis groups them as ``ServerError``, code ST101)."""
+        return sum(int(failure.get("count", 1)) for failures in self.failures.values() for failure in failures
+                   if failure.get("type") == "ServerError" or failure.get("code") == "ST101")
+
     def as_json(self) -> dict:
         """For ``--json``."""
-        return {"generated": self.total_generated, "failures": self.total_failures,
+        return {"database": self.database, "mode": self.mode, "generated": self.total_generated,
+                "server_errors": self.server_errors, "failures": self.total_failures,
                 "errors": self.total_errors, "per_role": self.generated, "failure_details": self.failures,
                 "error_details": self.errors}
 
 
-def fuzz(workdir: Path, *, max_examples: int = 20, seed: int = 1, phases: str = "coverage,fuzzing,stateful"
-         ) -> FuzzResult:
-    """Start the service, make one user per role, run schemathesis as each; the service stops after."""
+def fuzz(workdir: Path, *, max_examples: int = 20, seed: int = 1, phases: str = "coverage,fuzzing,stateful",
+         mode: str = "all", postgres_url: str | None = None) -> FuzzResult:
+    """Start the service on a new SQLite file (or, with ``postgres_url``, a new schema on that PostgreSQL
+    server), make one user per role, run schemathesis in ``mode`` (``positive``, ``negative`` or ``all``)
+    as each; the service stops and the database is dropped after."""
     workdir.mkdir(parents=True, exist_ok=True)
-    database = Database.sqlite(workdir)
+    database = Database.postgres_schema(postgres_url) if postgres_url else Database.sqlite(workdir)
     service = Service(database.url, buses=4, log_path=workdir / "service.log")
-    result = FuzzResult()
+    result = FuzzResult("postgresql" if postgres_url else "sqlite", mode)
     try:
         service.start()
         keys = create_users(database.url, riders=1, drivers=1, operators=1)
@@ -67,7 +85,8 @@ def fuzz(workdir: Path, *, max_examples: int = 20, seed: int = 1, phases: str = 
             command = [sys.executable, "-m", "schemathesis.cli", "run", f"{service.base_url}/openapi.json",
                        "-H", f"Authorization: Bearer {key}", "--checks", CHECKS,
                        "--max-examples", str(max_examples),
-                       "--seed", str(seed), "--phases", phases, "--generation-database", "none", "--no-color",
+                       "--seed", str(seed), "--phases", phases, "--mode", mode,
+                       "--generation-database", "none", "--no-color",
                        "--workers", "1", "--report", "json", "--report-json-path", str(report)]
             with open(workdir / f"schemathesis-{role}.log", "wb") as log:
                 subprocess.run(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, check=False,
@@ -78,30 +97,43 @@ def fuzz(workdir: Path, *, max_examples: int = 20, seed: int = 1, phases: str = 
             result.errors[role] = data["errors"]
     finally:
         service.stop()
+        database.drop()
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run, print the counts, write the JSON; exit status 1 on any failure."""
+    """Run every database × mode, print the counts, write the JSON; exit status 1 on any failure."""
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--max-examples", type=int, default=200, help="test cases per operation and phase")
     arguments.add_argument("--seed", type=int, default=1)
+    arguments.add_argument("--databases", default="sqlite", help="sqlite, postgresql (DATABASE_URL) or both")
+    arguments.add_argument("--modes", default="positive,negative", help="positive, negative, all")
     arguments.add_argument("--json", type=Path, default=None)
     arguments.add_argument("--workdir", type=Path, default=None, help="keep the reports and logs here")
     options = arguments.parse_args(argv)
+    postgres_url = os.environ.get("DATABASE_URL", "")
+    results = []
     with tempfile.TemporaryDirectory(prefix="rufbus-fuzz-") as scratch:
-        result = fuzz(options.workdir or Path(scratch), max_examples=options.max_examples, seed=options.seed)
-    for role, generated in result.generated.items():
-        print(f"{role:<9} {generated:>6} generated, {len(result.failures[role])} failures, "
-              f"{len(result.errors[role])} errors")
-    print(f"all       {result.total_generated:>6} generated, {result.total_failures} failures (5xx or schema "
-          f"violations), {result.total_errors} errors")
-    for role, failures in result.failures.items():
-        for failure in failures[:10]:
-            print(f"  {role}: {json.dumps(failure)[:300]}")
+        for database in options.databases.split(","):
+            if database == "postgresql" and not postgres_url.startswith("postgresql"):
+                arguments.error("--databases postgresql needs DATABASE_URL=postgresql+psycopg://...")
+            for mode in options.modes.split(","):
+                workdir = (options.workdir or Path(scratch)) / f"{database}-{mode}"
+                results.append(fuzz(workdir, max_examples=options.max_examples, seed=options.seed, mode=mode,
+                                    postgres_url=postgres_url if database == "postgresql" else None))
+    for result in results:
+        for role, generated in result.generated.items():
+            print(f"{result.database:<10} {result.mode:<8} {role:<9} {generated:>6} generated, "
+                  f"{len(result.failures[role])} failures, {len(result.errors[role])} errors")
+        print(f"{result.database:<10} {result.mode:<8} all       {result.total_generated:>6} generated, "
+              f"{result.server_errors} server errors, {result.total_failures} failures (5xx or schema "
+              f"violations), {result.total_errors} errors")
+        for role, failures in result.failures.items():
+            for failure in failures[:10]:
+                print(f"  {role}: {json.dumps(failure)[:300]}")
     if options.json:
-        options.json.write_text(json.dumps(result.as_json(), indent=2))
-    return 0 if result.total_failures == 0 and result.total_errors == 0 else 1
+        options.json.write_text(json.dumps([result.as_json() for result in results], indent=2))
+    return 0 if all(r.total_failures == 0 and r.total_errors == 0 for r in results) else 1
 
 
 if __name__ == "__main__":

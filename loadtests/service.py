@@ -65,7 +65,8 @@ class Database:
     """The database of one run; ``drop`` removes it (PostgreSQL) when the run is over."""
 
     url: str
-    admin_url: str | None = None  # PostgreSQL: where the run's database was created
+    admin_url: str | None = None  # PostgreSQL: where the run's database (or schema) was created
+    schema: str | None = None  # PostgreSQL: the run's schema in an existing database, if it has one
 
     @classmethod
     def sqlite(cls, directory: Path) -> Database:
@@ -85,9 +86,32 @@ class Database:
         url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
         return cls(url, admin_url)
 
+    @classmethod
+    def postgres_schema(cls, server_url: str) -> Database:
+        """A new, empty schema ``rufbus_load_<random>`` in the existing database of ``server_url``, used
+        through ``search_path`` (for a server where the run has one database of its own)."""
+        schema = f"rufbus_load_{uuid.uuid4().hex[:12]}"
+        engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        finally:
+            engine.dispose()
+        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        return cls(url.render_as_string(hide_password=False), server_url, schema)
+
     def drop(self) -> None:
-        """Drop a PostgreSQL database made for the run (its connections are ended first)."""
+        """Drop a PostgreSQL database or schema made for the run (a database's connections are ended
+        first)."""
         if self.admin_url is None:
+            return
+        if self.schema is not None:
+            engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            finally:
+                engine.dispose()
             return
         name = make_url(self.url).database
         engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")

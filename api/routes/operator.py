@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 
 from api.deps import DispatchDep, Operator, SessionDep, SettingsDep
 from api.schemas import (
     ErrorPublic,
     ExceptionsPublic,
     FleetVehiclePublic,
+    Instant,
     KpisPublic,
     OutOfServicePublic,
     Responses,
@@ -101,8 +101,8 @@ def change_service_area(body: ServiceAreaBody, user: Operator, live: DispatchDep
 
 @router.get("/kpis", responses={**AUTH_ERRORS, 422: {"model": ErrorPublic}})
 def read_kpis(user: Operator, live: DispatchDep, session: SessionDep,
-              start: Annotated[AwareDatetime, Query(alias="from", description="submitted at or after")],
-              end: Annotated[AwareDatetime, Query(alias="to", description="submitted before")]) -> KpisPublic:
+              start: Annotated[Instant, Query(alias="from", description="submitted at or after")],
+              end: Annotated[Instant, Query(alias="to", description="submitted before")]) -> KpisPublic:
     """Figures over bookings submitted in [from, to): served, rejected and refused by cause, wait and ride
     times (mean, p50, p95), ride-time factor, promised window kept %, pooling rate, occupancy, passengers
     per vehicle-hour, vehicle km (definitions: api.services.kpis)."""

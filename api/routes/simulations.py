@@ -12,10 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.deps import Operator
-from api.schemas import ErrorPublic, Responses
+from api.schemas import BODY_CONFIG, ErrorPublic, Responses
 from api.services import simulations as service
 from api.services.simulations import JobStatus, SimulationJob, SimulationJobs
 from simulation.study import scenario_description
@@ -32,7 +32,7 @@ class SimulationCreate(BaseModel):
     demand as a request count or a level (trips a day per 1,000 inhabitants; exactly one), a seed, and
     how often OR-Tools re-optimizes the simulated plan (0.2 s each time)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY_CONFIG
 
     buses: int = Field(default=10, ge=1, le=100)
     seats: int = Field(default=8, ge=1, le=60)
@@ -40,7 +40,7 @@ class SimulationCreate(BaseModel):
     rules: dict[str, int | float] = Field(default_factory=dict, examples=[{"max_wait_s": 1200}])
     requests: int | None = Field(default=None, ge=0, le=10_000)
     demand_level: float | None = Field(default=None, ge=0, le=1000)
-    seed: int = 1
+    seed: int = Field(default=1, ge=0, le=2**32 - 1)
     reoptimize_every_min: int | None = Field(default=None, ge=0, le=24 * 60,
                                              description="0: never; default: the live service's policy")
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from itertools import count
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -189,6 +192,22 @@ OPERATIONS = {
     "add_exception": "POST /v1/operator/calendar/exceptions",
     "remove_exception": "DELETE /v1/operator/calendar/exceptions/{day}",
 }
+# Operations of the schema that need no key, on purpose: the service's health and home page, the
+# public map data and the named stops.
+PUBLIC = {"GET /health", "GET /", "GET /map/roads", "GET /map/area", "GET /map/places", "GET /v1/stops",
+          "GET /feeds/gtfs.zip", "GET /feeds/gtfs-rt/vehicle-positions"}
+# The WebSocket streams (not in the OpenAPI schema) and how each principal is answered: "open" (the
+# first message arrives) or the close code. The booking followed belongs to "rider".
+STREAMS = {"driver_stream": "/v1/driver/stream", "booking_stream": "/v1/bookings/{booking_id}/stream",
+           "operator_stream": "/v1/operator/stream"}
+STREAM_MATRIX: dict[str, dict[str, int | str]] = {
+    "driver_stream": {"anonymous": 4401, "wrong_token": 4401, "inactive": 4401, "rider": 4403,
+                      "other_rider": 4403, "driver": "open", "operator": "open"},
+    "booking_stream": {"anonymous": 4401, "wrong_token": 4401, "inactive": 4401, "rider": "open",
+                       "other_rider": 4404, "driver": 4403, "operator": "open"},
+    "operator_stream": {"anonymous": 4401, "wrong_token": 4401, "inactive": 4401, "rider": 4403,
+                        "other_rider": 4403, "driver": 4403, "operator": "open"},
+}
 CODES = {401: "unauthenticated", 403: "forbidden"}
 FLEET_ENDPOINTS = ("vehicles", "create_vehicle", "vehicle", "change_vehicle", "in_service", "shifts",
                    "create_shift", "change_shift", "delete_shift", "break_finished")
@@ -328,21 +347,68 @@ def test_role_matrix(client, headers, endpoint, principal):
         assert answer.json()["code"] in ("unknown_offer", "unknown_booking")
 
 
-def test_the_matrix_calls_every_operation_that_needs_a_key(client):
-    """Every operation the OpenAPI schema marks as needing a key is one entry of the role matrix (a new
-    endpoint without its row fails here), and every entry names an operation of the schema."""
+def test_every_operation_is_in_the_matrix_or_on_the_public_list(client):
+    """Every operation of the OpenAPI schema is either one entry of the role matrix or on the explicit
+    public list — a new endpoint, with or without its auth dependency, fails here until it is placed —
+    and every operation the schema marks as needing a key is in the matrix, none on the public list."""
     spec = client.get("/openapi.json").json()
+    every = {f"{method.upper()} {path}"
+             for path, operations in spec["paths"].items() for method in operations}
     secured = {f"{method.upper()} {path}" for path, operations in spec["paths"].items()
                for method, operation in operations.items() if operation.get("security")}
     assert set(OPERATIONS) == set(MATRIX)
     assert set(OPERATIONS.values()) == secured
+    assert not set(OPERATIONS.values()) & PUBLIC
+    assert every == set(OPERATIONS.values()) | PUBLIC
 
 
-@pytest.mark.parametrize("path", ["/health", "/", "/docs", "/openapi.json", "/feeds/gtfs.zip",
-                                  "/feeds/gtfs-rt/vehicle-positions"])
+def _routes(routes: list) -> Iterator[object]:
+    for route in routes:  # FastAPI keeps included routers as one entry each: look inside
+        inner = getattr(route, "original_router", None)
+        yield from _routes(inner.routes) if inner is not None else (route,)
+
+
+def test_every_websocket_is_in_the_stream_matrix(client):
+    """The WebSocket streams are not in the OpenAPI schema: every WebSocket route of the app is one entry
+    of the stream matrix (a new stream without its row fails here), and every entry is a route."""
+    streams = {route.path for route in _routes(client.app.routes) if isinstance(route, WebSocketRoute)}
+    assert streams and streams == set(STREAMS.values())
+    assert set(STREAMS) == set(STREAM_MATRIX)
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("stream", list(STREAM_MATRIX))
+def test_stream_matrix(client, headers, stream, principal):
+    """Each principal × each WebSocket stream: without a valid active key closed with 4401, for a role
+    it is not for 4403, another rider's booking 4404; the roles it is for get its first message (the
+    booking stream's booking belongs to "rider"; operators name the bus of the driver stream)."""
+    path = STREAMS[stream]
+    if stream == "booking_stream":
+        path = path.format(booking_id=book(client, headers["rider"], quote(client, headers["rider"]))["id"])
+    elif principal == "operator":
+        path += "?vehicle_id=bus-1"
+    expected = STREAM_MATRIX[stream][principal]
+    with client.websocket_connect(path, headers=headers[principal]) as websocket:
+        if expected == "open":
+            assert isinstance(websocket.receive_json(), dict)
+            return
+        with pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_json()
+    assert closed.value.code == expected
+
+
+@pytest.mark.parametrize("path", ["/health", "/", "/openapi.json", "/app", "/driver", "/operator",
+                                  "/feeds/gtfs.zip", "/feeds/gtfs-rt/vehicle-positions"])
 def test_public_pages_need_no_key(client, path):
-    """The health page, the home page, the API documentation and the open-data feeds stay public."""
+    """The health page, the home page, the API schema, the web apps' pages and the open-data feeds stay
+    public."""
     assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+def test_the_cdn_api_docs_are_off(client, path):
+    """FastAPI's interactive docs load their scripts from a CDN: they are not served."""
+    assert client.get(path).status_code == 404
 
 
 def test_openapi_declares_the_bearer_scheme(client):

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatch.model import (
+    MAX_RULE_S,
     Request,
     ServiceRules,
     Stop,
@@ -59,6 +60,25 @@ def test_service_hours_outside_one_day_or_reversed_are_refused(start, end):
     """Service hours must satisfy 0 <= start < end <= 24 h; the message says it is about service hours."""
     with pytest.raises(ValueError, match="service hours"):
         ServiceRules(service_start_s=start, service_end_s=end)
+
+
+DURATIONS = ("max_wait_s", "pickup_window_s", "ride_beta_s", "max_detour_s", "stop_dwell_s",
+             "boarding_s_per_passenger", "booking_horizon_s", "min_notice_s", "offer_validity_s",
+             "no_show_wait_s")
+
+
+@pytest.mark.parametrize("field", DURATIONS)
+def test_a_duration_over_a_year_is_refused_naming_the_field(field):
+    """Every duration is at most :data:`MAX_RULE_S` (a year): a second more, or 10**20 s (which no
+    database integer holds), is refused naming the knob."""
+    for value in (MAX_RULE_S + 1, 10**20):
+        with pytest.raises(ValueError, match=f"{field} must not exceed"):
+            ServiceRules(**{"max_wait_s": MAX_RULE_S, "booking_horizon_s": MAX_RULE_S, field: value})
+
+
+def test_durations_of_a_year_are_accepted():
+    """Every duration set to a year (the notice a second less than the horizon) is legal."""
+    ServiceRules(**{field: MAX_RULE_S for field in DURATIONS} | {"min_notice_s": MAX_RULE_S - 1})
 
 
 def test_rules_at_the_edges_of_their_ranges_are_accepted():
