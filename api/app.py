@@ -32,6 +32,7 @@ from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
 from api.routes import calendar as calendar_routes
+from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
 from api.routes import live as live_routes
 from api.routes import simulations as simulation_routes
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(stops_routes.router)
     app.include_router(simulation_routes.router)
     app.include_router(feeds.router)
+    app.include_router(desk_routes.router)
 
     @app.get("/health")
     def health() -> dict:

@@ -64,6 +64,23 @@ def create_user(session: Session, *, name: str, role: UserRole | str, vehicle_id
     return user, key
 
 
+def create_rider(session: Session, *, name: str, phone: str | None = None) -> User:
+    """Create and commit a rider without an API key (a caller an operator books for), ``phone`` kept as
+    digits with an optional leading ``+``. The rider can be given a key later; their id stays."""
+    user = User(name=name, role=UserRole.RIDER, phone=normal_phone(phone) if phone else None)
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    log.info("created rider %d without a key", user.id)
+    return user
+
+
+def normal_phone(phone: str) -> str:
+    """A phone number as stored and searched: its digits, with the leading ``+`` if it has one."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"+{digits}" if phone.strip().startswith("+") else digits
+
+
 def authenticate(session: Session, key: str | None) -> User | None:
     """The active user holding ``key``, or ``None``."""
     if not key:

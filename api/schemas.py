@@ -376,6 +376,8 @@ class KpisPublic(BaseModel):
     passengers_per_vehicle_hour: float | None
     occupancy: float | None
     vehicle_km: float
+    quotes_asked: int = 0  # quotes asked in the range (api.services.demand), offered or refused
+    quotes_refused: int = 0
 
 
 class ServiceAreaBody(BaseModel):
@@ -510,3 +512,106 @@ class ServiceCalendarPublic(ServiceCalendarBody):
     """The calendar in force with the standard hours (the rules' ``service_start_s``/``service_end_s``)."""
 
     standard: DayHoursBody
+
+
+# --- the booking desk and unmet demand (api.services.desk, api.services.demand) ---------------------------
+
+
+class RiderCreate(BaseModel):
+    """A caller an operator records to book for: a name and, optionally, a phone number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^\+?[0-9 ()./-]+$")
+
+
+class RiderPublic(BaseModel):
+    """A rider: id (the same once they get an account), name, phone, and whether they hold an API key."""
+
+    id: int
+    name: str
+    phone: str | None
+    has_key: bool
+
+
+class UserRef(BaseModel):
+    """Who a user is, for display."""
+
+    id: int
+    name: str
+
+
+class DeskBookingPublic(BaseModel):
+    """A booking as the operators' desk lists it: rider, who booked it, bus, places and times."""
+
+    id: str
+    status: RequestStatus
+    rejection_cause: str | None
+    rider: RiderPublic | None
+    booked_by: UserRef | None
+    vehicle_id: str | None
+    origin: Point
+    destination: Point
+    time_type: TimeType
+    requested_time: datetime
+    seats: int
+    wheelchairs: int
+    pickup_window: Window | None
+    latest_arrival: datetime | None
+    submitted_at: datetime
+    booked_at: datetime | None
+    ended_at: datetime | None
+
+
+class DeskBookingsPage(BaseModel):
+    """One page of the desk's search, by pickup time; ``next_offset`` is null on the last page."""
+
+    items: list[DeskBookingPublic]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class EventPublic(BaseModel):
+    """One entry of the event log: what happened, when, caused by whom (``actor``: e.g. ``user:7``,
+    ``dispatcher``; ``actor_name`` for a user), and its details."""
+
+    time: datetime
+    kind: str
+    actor: str | None
+    actor_name: str | None
+    vehicle_id: str | None
+    payload: dict[str, Any]
+
+
+class DeskBookingDetail(DeskBookingPublic):
+    """A booking with every event of the log concerning it, oldest first."""
+
+    events: list[EventPublic]
+
+
+class DemandCellPublic(BaseModel):
+    """What was asked for in one grid cell (centre ``lat``/``lon``) and local hour of the trip: quotes
+    asked, bookings made (served), quotes refused, and refusals by cause."""
+
+    cell: str
+    lat: float
+    lon: float
+    hour: datetime
+    asked: int
+    served: int
+    refused: int
+    refused_by_cause: dict[str, int]
+
+
+class DemandPublic(BaseModel):
+    """Demand over ``[start, end)`` per cell of about ``cell_m`` metres and hour, counted at the trips'
+    ``end`` (origin or destination)."""
+
+    start: datetime
+    end: datetime
+    cell_m: int
+    at: str
+    cells: list[DemandCellPublic]

@@ -216,6 +216,8 @@ class Booking(BookingBase, table=True):
 
     id: str = Field(primary_key=True, max_length=ID_LENGTH)  # the dispatch Request.id
     rider_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    booked_by: int | None = Field(default=None, foreign_key="users.id")  # the rider, or the operator who
+    # booked for a caller who phoned in
     idempotency_key: str | None = Field(default=None, max_length=200)
     status: RequestStatus = Field(sa_type=EnumText(RequestStatus, 16), index=True)
     rejection_cause: RejectionCause | None = Field(default=None, sa_type=EnumText(RejectionCause, 40))
@@ -303,6 +305,7 @@ class Event(SQLModel, table=True):
 
 class UserBase(SQLModel):
     name: str = Field(max_length=120)
+    phone: str | None = Field(default=None, max_length=40, index=True)  # riders: as an operator took it down
     role: UserRole = Field(sa_type=EnumText(UserRole, 16))
     vehicle_id: str | None = Field(default=None, foreign_key="vehicles.id",
                                    max_length=ID_LENGTH)  # drivers: the bus they drive
@@ -310,13 +313,36 @@ class UserBase(SQLModel):
 
 
 class User(UserBase, table=True):
-    """A rider, driver or operator, authenticated by an API key of which only a hash is kept."""
+    """A rider, driver or operator, authenticated by an API key of which only a hash is kept. A rider an
+    operator recorded for a phone booking has no key (yet): the same id keeps their bookings once they
+    get one."""
 
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
-    api_key_hash: str = Field(max_length=128, unique=True, index=True)
+    api_key_hash: str | None = Field(default=None, max_length=128, unique=True, index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+# --- unmet demand -----------------------------------------------------------------------------------------
+
+
+class DemandRecord(SQLModel, table=True):
+    """One quote asked for, kept coarsened for the demand map (:mod:`api.services.demand`): the grid cells
+    of its ends (:mod:`api.grid`, never the exact places), the local hour it was asked in and the hour
+    of the trip asked for (as instants), the seats, and the cause when it was refused (null: offered)."""
+
+    __tablename__ = "demand"
+    __table_args__ = (sa.Index("ix_demand_trip_hour", "trip_hour"),
+                      sa.Index("ix_demand_asked_hour", "asked_hour"))
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
+    asked_hour: datetime = Field(sa_type=UTCDateTime)
+    trip_hour: datetime = Field(sa_type=UTCDateTime)
+    origin_cell: str = Field(max_length=40)
+    destination_cell: str = Field(max_length=40)
+    seats: int = Field(ge=0)
+    cause: RejectionCause | None = Field(default=None, sa_type=EnumText(RejectionCause, 40))
 
 
 # --- the live layer's fencing ------------------------------------------------------------------------

@@ -15,17 +15,15 @@ cannot be probed. Operators may act on every quote and booking.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.clock import ServiceClock
 from api.db.models import Booking, Event, User, UserRole
 from api.db.repository import (
-    append_event,
     bookings_page,
     find_booking_by_idempotency_key,
     move_bookings,
@@ -34,6 +32,7 @@ from api.db.repository import (
 from api.errors import Conflict, Forbidden, NotFound, RequestRefused
 from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
 from api.services.booking_view import booking_public, live_views
+from api.services.demand import demand_record, write_demand
 from api.services.live_plan import LiveDispatch, QuoteContext, actor, plan_change, planned_stops
 from dispatch.events import EventKind
 from dispatch.model import Offer, Rejection, RejectionCause, Request, TimeType
@@ -42,26 +41,30 @@ from routing.errors import OutsideServiceAreaError, SnapError
 
 MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
 
-log = logging.getLogger(__name__)
-
 
 def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Point, destination: Point,
-               time_type: TimeType, time: datetime, seats: int, wheelchairs: int) -> OfferPublic:
+               time_type: TimeType, time: datetime, seats: int, wheelchairs: int, for_rider: int | None = None
+               ) -> OfferPublic:
     """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times.
 
-    Points outside the service area (``outside_area``) or off the roads (``off_road``) are refused like
-    any other trip the service cannot take. Every refusal is logged as a ``request_rejected`` event with
-    its cause, for the key figures.
+    The quote belongs to ``user``, or, when an operator books for a caller, to the rider ``for_rider``
+    (404 ``unknown_rider`` if there is no such active rider; 403 for anyone but an operator): the booking
+    made from it is that rider's. Points outside the service area (``outside_area``) or off the roads
+    (``off_road``) are refused like any other trip the service cannot take. Every quote is recorded,
+    coarsened, for the demand map (:mod:`api.services.demand`), and every refusal logged as a
+    ``request_rejected`` event with its cause, for the key figures — both written after the dispatch
+    lock is released.
     """
+    owner = _owner(session, user, for_rider)
     clock = live.clock
+    asked = partial(_record_quote, live, session, user=user, time=time, origin=origin,
+                    destination=destination, passengers=seats + wheelchairs)
     try:
         snapped = live.network.snap([origin.lat, destination.lat], [origin.lon, destination.lon])
     except (OutsideServiceAreaError, SnapError) as error:
         cause = RejectionCause.OUTSIDE_AREA if isinstance(error, OutsideServiceAreaError) \
             else RejectionCause.OFF_ROAD
-        with live.lock:  # every write goes under the lock: SQLite lets one writer in, and a booking that
-            # read before another write commits could not write any more
-            _log_refusal(session, user, None, cause.value, clock.now_datetime())
+        asked(request_id=None, cause=cause, at=clock.now_datetime())
         raise RequestRefused(Rejection("", cause, str(error))) from error
     with plan_change(live, session) as now:
         request = Request(uuid.uuid4().hex, int(snapped.node[0]), int(snapped.node[1]), time_type,
@@ -71,9 +74,11 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
             if len(live.quotes) >= MAX_OPEN_QUOTES:
                 live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
             live.quotes[request.id] = QuoteContext(origin, destination, request, time, clock.to_datetime(now),
-                                                   result.valid_until, _user_id(user))
-            return _offer_public(clock, result)
-        _log_refusal(session, user, request.id, result.cause.value, clock.to_datetime(now))
+                                                   result.valid_until, owner)
+    asked(request_id=request.id, cause=None if isinstance(result, Offer) else result.cause,
+          at=clock.to_datetime(now))
+    if isinstance(result, Offer):
+        return _offer_public(clock, result)
     raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
 
 
@@ -106,7 +111,7 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
         result = live.dispatcher.book(quote_id, now, give_way=live.lock.others_waiting)
         if isinstance(result, BookedTrip):
-            row = _new_booking_row(live, context, result, idempotency_key, now)
+            row = _new_booking_row(live, context, result, idempotency_key, now, _user_id(user))
             payload: dict[str, object] = {"window": [live.clock.to_datetime(t).isoformat()
                                                      for t in (result.booking.promise.window_start,
                                                                result.booking.promise.window_end)]}
@@ -172,13 +177,30 @@ def list_bookings(live: LiveDispatch, session: Session, *, user: User, rider_id:
 
 # ----- helpers ---------------------------------------------------------------------------------------
 
-def _log_refusal(session: Session, user: User, request_id: str | None, cause: str, moment: datetime) -> None:
-    """Log a refused quote; if the database is away the rider still gets the refusal (a warning is logged)."""
-    try:
-        append_event(session, event=Event(time=moment, kind=EventKind.REQUEST_REJECTED, actor=actor(user),
-                                          request_id=request_id, payload={"cause": cause}))
-    except SQLAlchemyError as error:
-        log.warning("refused quote (%s) not logged: %s", cause, error)
+def _record_quote(live: LiveDispatch, session: Session, *, user: User, request_id: str | None,
+                  cause: RejectionCause | None, at: datetime, time: datetime, origin: Point,
+                  destination: Point, passengers: int) -> None:
+    """Record a quote asked at ``at`` for the demand map and, if refused (``cause``), log the refusal;
+    called after the dispatch lock is released. If the database is away the rider still gets the answer
+    (a warning is logged)."""
+    record = demand_record(asked_at=at, trip_time=time, origin=origin, destination=destination,
+                           passengers=passengers, cause=cause, zone=live.clock.zone)
+    event = None if cause is None else Event(time=at, kind=EventKind.REQUEST_REJECTED, actor=actor(user),
+                                             request_id=request_id, payload={"cause": cause.value})
+    write_demand(live, session, record, event)
+
+
+def _owner(session: Session, user: User, for_rider: int | None) -> int:
+    """Whose quote ``user`` asks for: their own, or an operator's caller ``for_rider`` (an active rider)."""
+    if for_rider is None:
+        return _user_id(user)
+    if not _is_operator(user):
+        raise Forbidden("only operators book for another rider")
+    rider = session.get(User, for_rider)
+    session.commit()  # end the read before waiting for the lock
+    if rider is None or rider.role is not UserRole.RIDER or not rider.active:
+        raise NotFound("unknown_rider", f"no active rider with id {for_rider}")
+    return for_rider
 
 
 def _is_operator(user: User) -> bool:
@@ -210,12 +232,13 @@ def _offer_public(clock: ServiceClock, offer: Offer) -> OfferPublic:
                        latest_arrival=dt(offer.latest_dropoff), valid_until=dt(offer.valid_until))
 
 
-def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTrip, key: str, now: int
-                     ) -> Booking:
+def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTrip, key: str, now: int,
+                     booked_by: int) -> Booking:
     dt = live.clock.to_datetime
     request, bounds, promise = booked.booking.request, booked.booking.bounds, booked.booking.promise
     return Booking(
-        id=request.id, rider_id=context.user_id, origin_lat=context.origin.lat, origin_lon=context.origin.lon,
+        id=request.id, rider_id=context.user_id, booked_by=booked_by, origin_lat=context.origin.lat,
+        origin_lon=context.origin.lon,
         origin_node=request.origin, destination_lat=context.destination.lat,
         destination_lon=context.destination.lon, destination_node=request.destination,
         time_type=request.time_type, requested_time=context.requested_time, seats=request.seats,

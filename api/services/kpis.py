@@ -12,6 +12,8 @@ the live service's own:
 - **served**: bookings completed (dropped off); **rejected**: bookings that ended rejected, by cause;
   **refused quotes**: quotes refused in the range (``request_rejected`` events; points outside the area
   or off the road included), by cause.
+- **quotes asked / refused**: quotes asked in the range (by the local hour they were asked in, from the
+  coarsened demand records of :mod:`api.services.demand`), offered or refused, and those refused.
 - **vehicle-hours**: the shifts' hours inside the range.
 - **vehicle km**: per bus, the length of the fastest roads between its consecutive served stops
   (pickups and drop-offs of the range in the order of their reports); driving from and back to the
@@ -33,6 +35,7 @@ from api.db.repository import bookings_submitted, event_counts, shifts_between
 from api.errors import InvalidRequest
 from api.schemas import Distribution, KpisPublic
 from api.services.booking import LiveDispatch
+from api.services.demand import demand_totals
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.kpis import Summary, TripOutcome, ready_time, trip_figures
@@ -56,8 +59,10 @@ def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime
     arrivals = pickup_arrivals(session, start=start, end=end)
     network = live.network
     zone = live.clock.zone
-    return figures(rows, shifts, start=start.astimezone(zone), end=end.astimezone(zone),
-                   metres=lambda a, b: network.travel(a, b)[1], refused=refused, arrivals=arrivals)
+    result = figures(rows, shifts, start=start.astimezone(zone), end=end.astimezone(zone),
+                     metres=lambda a, b: network.travel(a, b)[1], refused=refused, arrivals=arrivals)
+    result.quotes_asked, result.quotes_refused = demand_totals(session, start=start, end=end)
+    return result
 
 
 def pickup_arrivals(session: Session, *, start: datetime, end: datetime) -> dict[str, datetime]:

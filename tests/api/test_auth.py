@@ -162,6 +162,19 @@ MATRIX = {
                       "other_rider": 403, "driver": 403, "operator": 201},
     "remove_exception": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
                          "other_rider": 403, "driver": 403, "operator": 204},
+    # the booking desk and the demand map: operators only (a quote for "rider", read the booking of "rider")
+    "find_riders": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                    "driver": 403, "operator": 200},
+    "record_rider": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 201},
+    "quote_for_rider": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                        "other_rider": 403, "driver": 403, "operator": 200},
+    "search_bookings": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                        "other_rider": 403, "driver": 403, "operator": 200},
+    "desk_booking": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
+    "demand": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+               "driver": 403, "operator": 200},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -191,6 +204,10 @@ OPERATIONS = {
     "calendar": "GET /v1/operator/calendar", "put_calendar": "PUT /v1/operator/calendar",
     "add_exception": "POST /v1/operator/calendar/exceptions",
     "remove_exception": "DELETE /v1/operator/calendar/exceptions/{day}",
+    "find_riders": "GET /v1/operator/riders", "record_rider": "POST /v1/operator/riders",
+    "quote_for_rider": "POST /v1/operator/riders/{rider_id}/quotes",
+    "search_bookings": "GET /v1/operator/bookings", "desk_booking": "GET /v1/operator/bookings/{booking_id}",
+    "demand": "GET /v1/operator/demand",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
 # public map data and the named stops.
@@ -208,6 +225,8 @@ STREAM_MATRIX: dict[str, dict[str, int | str]] = {
     "operator_stream": {"anonymous": 4401, "wrong_token": 4401, "inactive": 4401, "rider": 4403,
                         "other_rider": 4403, "driver": 4403, "operator": "open"},
 }
+DESK_ENDPOINTS = ("find_riders", "record_rider", "quote_for_rider", "search_bookings", "desk_booking",
+                  "demand")
 CODES = {401: "unauthenticated", 403: "forbidden"}
 FLEET_ENDPOINTS = ("vehicles", "create_vehicle", "vehicle", "change_vehicle", "in_service", "shifts",
                    "create_shift", "change_shift", "delete_shift", "break_finished")
@@ -237,6 +256,27 @@ def calendar_call(client, caller, operator, endpoint):
     made = client.post(f"{url}/exceptions", headers=operator, json={"day": day})
     assert made.status_code == 201, made.text
     return client.delete(f"{url}/exceptions/{day}", headers=caller)
+
+
+def desk_call(client, caller, owner, endpoint):
+    """The answer to ``caller`` calling one of the booking desk's or the demand map's endpoints; the
+    quote and the booking read are for and of the rider ``owner`` names."""
+    desk = "/v1/operator"
+    if endpoint == "find_riders":
+        return client.get(f"{desk}/riders", params={"q": "rider"}, headers=caller)
+    if endpoint == "record_rider":
+        return client.post(f"{desk}/riders", json={"name": "Caller", "phone": "+423 000 00 00"},
+                           headers=caller)
+    if endpoint == "quote_for_rider":
+        rider_id = client.get("/v1/me", headers=owner).json()["id"]
+        return client.post(f"{desk}/riders/{rider_id}/quotes", json=trip(), headers=caller)
+    if endpoint == "search_bookings":
+        return client.get(f"{desk}/bookings", params={"status": "booked"}, headers=caller)
+    if endpoint == "desk_booking":
+        booking_id = book(client, owner, quote(client, owner))["id"]
+        return client.get(f"{desk}/bookings/{booking_id}", headers=caller)
+    return client.get(f"{desk}/demand", headers=caller,
+                      params={"from": NOW.isoformat(), "to": (NOW + timedelta(days=1)).isoformat()})
 
 
 def fleet_call(client, caller, operator, endpoint, principal):
@@ -318,6 +358,8 @@ def test_role_matrix(client, headers, endpoint, principal):
                             json={"name": "same", "geojson": area["geojson"]})
     elif endpoint in CALENDAR_ENDPOINTS:
         answer = calendar_call(client, caller, headers["operator"], endpoint)
+    elif endpoint in DESK_ENDPOINTS:
+        answer = desk_call(client, caller, owner, endpoint)
     elif endpoint in FLEET_ENDPOINTS:
         answer = fleet_call(client, caller, headers["operator"], endpoint, principal)
     elif endpoint == "list_bookings":

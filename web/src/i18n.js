@@ -328,3 +328,8 @@ export function languageSwitch(select) {
   select.value = lang;
   select.addEventListener('change', () => setLanguage(select.value));
 }
+
+/** Add the strings of a page module (`{de: {...}, en: {...}}`); keys already there are kept. */
+export function addStrings(more) {
+  for (const [code, strings] of Object.entries(more)) STRINGS[code] = { ...strings, ...STRINGS[code] };
+}

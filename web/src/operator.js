@@ -7,6 +7,7 @@
 
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn, today } from './api.js';
 import { loadCalendar } from './calendar.js';
+import { initDesk } from './desk.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
 
@@ -375,7 +376,7 @@ async function main() {
   state.me = await signIn('operator');
   state.map = await baseMap($('map'));
   await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
-    loadCalendar(state.me.now.slice(0, 10))]);
+    loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map)]);
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);

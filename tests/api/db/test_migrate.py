@@ -15,7 +15,7 @@ from api.db.session import create_db_engine
 
 TABLES = {"vehicles", "shifts", "shift_breaks", "service_rules", "service_areas", "service_weekdays",
           "service_exceptions", "bookings", "planned_stops",
-          "events", "users", "dispatcher_leases"}
+          "events", "users", "dispatcher_leases", "demand"}
 
 
 def head_revision() -> str:
