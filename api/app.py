@@ -33,6 +33,7 @@ from api.positions import PositionLog
 from api.routes import calendar as calendar_routes
 from api.routes import driver, operator, rider
 from api.routes import live as live_routes
+from api.routes import meeting_points as meeting_point_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
 from api.routes import web as web_routes
@@ -114,6 +115,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(web_routes.router)
     app.mount("/static", web_routes.static_files(), name="static")
     app.include_router(stops_routes.router)
+    app.include_router(meeting_point_routes.operator_router)
+    app.include_router(meeting_point_routes.rider_router)
     app.include_router(simulation_routes.router)
 
     @app.get("/health")

@@ -27,7 +27,8 @@ from routing.osm_import import is_drivable
 from routing.stops import read_places
 
 # Road kinds a bus may stop on, in order of preference (a bigger road's point wins a tie of spacing).
-STOPPABLE_HIGHWAYS: tuple[str, ...] = ("secondary", "tertiary", "unclassified", "residential", "living_street")
+STOPPABLE_HIGHWAYS: tuple[str, ...] = (
+    "secondary", "tertiary", "unclassified", "residential", "living_street")
 SPACING_M = 275.0
 MIN_SEPARATION_M = 200.0
 STOP_CLEARANCE_M = 100.0
@@ -80,7 +81,7 @@ def _read_roads(path: Path, mtime_ns: int, size: int) -> tuple[_Road, ...]:
         if len(points) < 2:
             continue
         lat, lon = np.array(points).T
-        roads.append(_Road(way.id, way.tags["highway"], way.tags.get("name", ""), lat, lon))
+        roads.append(_Road(way.id, way.tags["highway"], way.tags.get("name") or "", lat, lon))
     return tuple(roads)
 
 
@@ -154,6 +155,7 @@ def _usable(network: RoadNetwork, points: Iterable[tuple[str, str, float, float]
     inside = network.in_service_area(lat, lon)
     snap = network.snapper.snap(lat, lon)
     keep = inside & (snap.distance_m <= max_snap_m)
-    return [MeetingPointSeed(pid, name[:120], plat, plon, source, int(node), roads and roads[pid])
+    return [MeetingPointSeed(pid, name[:120], plat, plon, source, int(node),
+                             None if roads is None else roads[pid])
             for (pid, name, plat, plon), node, ok in zip(rows, snap.node.tolist(), keep.tolist(), strict=True)
             if ok]

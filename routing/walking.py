@@ -53,11 +53,11 @@ class Located(Protocol):
     """Anything with an id and a position: a meeting point as far as walking is concerned."""
 
     @property
-    def id(self) -> str: ...  # noqa: D102
+    def id(self) -> str: ...
     @property
-    def lat(self) -> float: ...  # noqa: D102
+    def lat(self) -> float: ...
     @property
-    def lon(self) -> float: ...  # noqa: D102
+    def lon(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,8 @@ def load_or_build_walk(source: Path, settings: RoutingSettings) -> tuple[Compile
             target.unlink(missing_ok=True)
         else:
             return compiled, LoadReport(target, built=False, seconds=time.perf_counter() - started)
-    compiled = compile_graph(build_walk_graph(source), {"source": source.name, "sha256": sha, "network": "walk"})
+    meta = {"source": source.name, "sha256": sha, "network": "walk"}
+    compiled = compile_graph(build_walk_graph(source), meta)
     compiled.meta["build_s"] = time.perf_counter() - started
     save(compiled, target)
     return compiled, LoadReport(target, built=True, seconds=time.perf_counter() - started)
@@ -180,7 +181,8 @@ class WalkNetwork:
         """The walk-graph node each point starts from (the nearer end of the nearest way) and the
         straight-line metres to it."""
         snap = self.snapper.snap(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
-        return snap.node, self.straight_m(lat, lon, self.graph.node_lat[snap.node], self.graph.node_lon[snap.node])
+        g = self.graph
+        return snap.node, self.straight_m(lat, lon, g.node_lat[snap.node], g.node_lon[snap.node])
 
     def straight_m(self, lat1: Sequence[float] | np.ndarray, lon1: Sequence[float] | np.ndarray,
                    lat2: Sequence[float] | np.ndarray, lon2: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -200,10 +202,12 @@ class WalkNetwork:
         """Shortest walks from ``start`` to each goal; None for a goal beyond ``limit_m`` metres."""
         from scipy.sparse.csgraph import dijkstra
 
-        nodes, access = self.nearest_nodes([start[0], *(g[0] for g in goals)], [start[1], *(g[1] for g in goals)])
+        nodes, access = self.nearest_nodes([start[0], *(g[0] for g in goals)],
+                                           [start[1], *(g[1] for g in goals)])
         origin, origin_m = int(nodes[0]), float(access[0])
         limit_dm = np.inf if limit_m is None else max(0.0, (limit_m - origin_m) * 10)
-        dist_dm, predecessors = dijkstra(self._csgraph, indices=origin, return_predecessors=True, limit=limit_dm)
+        dist_dm, predecessors = dijkstra(self._csgraph, indices=origin, return_predecessors=True,
+                                         limit=limit_dm)
         walks: list[WalkPath | None] = []
         for (lat, lon), node, goal_m in zip(goals, nodes[1:].tolist(), access[1:].tolist(), strict=True):
             metres = origin_m + float(dist_dm[node]) / 10 + goal_m
