@@ -7,9 +7,9 @@ walkable both ways — and compiled into the same CSR form (:class:`routing.comp
 travel times at :data:`WALK_SPEED_MPS`). It is cached on disk next to the drive graph, in its own
 file (``<region>-walk-<key>.npz``).
 
-A walk from a point starts with a straight line to the nearest walk-graph node, follows the shortest
-path over the graph and ends with a straight line to the goal: its metres are never below the
-straight-line distance. :func:`candidates` lists the meeting points a rider can walk to within a limit.
+A walk from a point steps straight onto the nearest way, follows it to one of its ends, takes the
+shortest path over the graph and the goal's way, and steps straight off to the goal: its metres are
+never below the straight-line distance. :func:`candidates` lists the meeting points a rider can walk to within a limit.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from routing.settings import RoutingSettings
 if TYPE_CHECKING:
     import networkx as nx
 
-    from routing.snapping import Snapper
+    from routing.snapping import Snapper, SnapResult
 
 WALK_FORMAT_VERSION = 1
 WALK_SPEED_MPS = 1.3  # about 4.7 km/h, an unhurried adult pace
@@ -70,6 +70,22 @@ class WalkPath:
     def geojson(self) -> dict[str, object]:
         """The walk as a GeoJSON LineString."""
         return {"type": "LineString", "coordinates": [list(p) for p in self.positions]}
+
+
+@dataclass(frozen=True)
+class _OnWay:
+    """Where a place meets the walk graph: the way (a directed edge) and its two end nodes, the metres
+    along it from its tail (in the local projection), the straight step onto it, the metres to each end
+    (step included) and the shapes of those two stretches, place first, end node last."""
+
+    edge: int
+    ends: tuple[int, int]
+    along: float
+    length: float
+    step: float
+    metres: tuple[float, float]
+    stretches: tuple[list[tuple[float, float]], list[tuple[float, float]]]
+    inner: tuple[tuple[float, float, float], ...]  # the way's inner shape points: lon, lat, metres along
 
 
 @dataclass(frozen=True)
@@ -177,13 +193,6 @@ class WalkNetwork:
 
         return Snapper(self.graph, self.projection)
 
-    def nearest_nodes(self, lat: Sequence[float], lon: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-        """The walk-graph node each point starts from (the nearer end of the nearest way) and the
-        straight-line metres to it."""
-        snap = self.snapper.snap(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
-        g = self.graph
-        return snap.node, self.straight_m(lat, lon, g.node_lat[snap.node], g.node_lon[snap.node])
-
     def straight_m(self, lat1: Sequence[float] | np.ndarray, lon1: Sequence[float] | np.ndarray,
                    lat2: Sequence[float] | np.ndarray, lon2: Sequence[float] | np.ndarray) -> np.ndarray:
         """Straight-line metres between point pairs (in the network's local projection)."""
@@ -198,28 +207,79 @@ class WalkNetwork:
         return found[0]
 
     def walks(self, start: tuple[float, float], goals: Sequence[tuple[float, float]], limit_m: float | None
-               ) -> list[WalkPath | None]:
-        """Shortest walks from ``start`` to each goal; None for a goal beyond ``limit_m`` metres."""
+              ) -> list[WalkPath | None]:
+        """Shortest walks from ``start`` to each goal (``(lat, lon)``); None for a goal beyond ``limit_m``
+        metres. A walk steps straight onto the nearest way, follows it to either end, the graph, and the
+        goal's way from either end (or, on one way, just along it), and steps straight off."""
         from scipy.sparse.csgraph import dijkstra
 
-        nodes, access = self.nearest_nodes([start[0], *(g[0] for g in goals)],
-                                           [start[1], *(g[1] for g in goals)])
-        origin, origin_m = int(nodes[0]), float(access[0])
-        limit_dm = np.inf if limit_m is None else max(0.0, (limit_m - origin_m) * 10)
-        dist_dm, predecessors = dijkstra(self._csgraph, indices=origin, return_predecessors=True,
-                                         limit=limit_dm)
+        lat = np.array([start[0], *(g[0] for g in goals)])
+        lon = np.array([start[1], *(g[1] for g in goals)])
+        snap = self.snapper.snap(lat, lon)
+        places = [self._on_way(snap, i, (float(lon[i]), float(lat[i]))) for i in range(lat.size)]
+        here = places[0]
+        reach = np.inf if limit_m is None else max(0.0, limit_m - min(here.metres)) * 10
+        dist_dm, predecessors = dijkstra(self._csgraph, indices=list(here.ends), return_predecessors=True,
+                                         limit=reach)
         walks: list[WalkPath | None] = []
-        for (lat, lon), node, goal_m in zip(goals, nodes[1:].tolist(), access[1:].tolist(), strict=True):
-            metres = origin_m + float(dist_dm[node]) / 10 + goal_m
+        for there in places[1:]:
+            options = [(here.metres[i] + float(dist_dm[i, there.ends[j]]) / 10 + there.metres[j], i, j)
+                       for i in (0, 1) for j in (0, 1)]
+            metres, i, j = min(options)
+            along = self._along_same_way(here, there)
+            if along is not None and along[0] <= metres:
+                metres, shape = along
+            elif np.isfinite(metres):
+                tree = self._tree_path(here.ends[i], there.ends[j], predecessors[i])
+                shape = [*here.stretches[i], *tree[1:-1], *reversed(there.stretches[j])]
             if not np.isfinite(metres) or (limit_m is not None and metres > limit_m):
                 walks.append(None)
                 continue
-            shape = [(start[1], start[0]), *self._shape(origin, node, predecessors), (lon, lat)]
             walks.append(WalkPath(round(metres), tuple(shape)))
         return walks
 
-    def _shape(self, origin: int, node: int, predecessors: np.ndarray) -> list[tuple[float, float]]:
-        """The (lon, lat) shape of the tree path from ``origin`` to ``node``."""
+    def _on_way(self, snap: SnapResult, i: int, point: tuple[float, float]) -> _OnWay:
+        """Where point ``i`` of ``snap`` (``point`` is its (lon, lat)) meets its way."""
+        g = self.graph
+        edge = int(snap.edge[i])
+        x, y = self.projection.forward(g.geom_lat[g.geom_ptr[edge]:g.geom_ptr[edge + 1]],
+                                       g.geom_lon[g.geom_ptr[edge]:g.geom_ptr[edge + 1]])
+        cumulative = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+        along = float(snap.fraction[i]) * float(cumulative[-1])
+        step = float(snap.distance_m[i])
+        tail = int(np.searchsorted(g.indptr, edge, side="right") - 1)
+        head = int(g.indices[edge])
+        on_way = (float(snap.lon[i]), float(snap.lat[i]))
+        shape_lon = g.geom_lon[g.geom_ptr[edge]:g.geom_ptr[edge + 1]].tolist()
+        shape_lat = g.geom_lat[g.geom_ptr[edge]:g.geom_ptr[edge + 1]].tolist()
+        inner = list(zip(shape_lon, shape_lat, cumulative.tolist(), strict=True))[1:-1]
+        to_tail = [point, on_way, *((a, b) for a, b, c in reversed(inner) if c < along),
+                   (shape_lon[0], shape_lat[0])]
+        to_head = [point, on_way, *((a, b) for a, b, c in inner if c > along), (shape_lon[-1], shape_lat[-1])]
+        length = float(cumulative[-1])
+        return _OnWay(edge=edge, ends=(tail, head), along=along, length=length, step=step,
+                      metres=(step + along, step + length - along), stretches=(to_tail, to_head),
+                      inner=tuple(inner))
+
+    @staticmethod
+    def _along_same_way(here: _OnWay, there: _OnWay) -> tuple[float, list[tuple[float, float]]] | None:
+        """The walk along one way when both places meet the same way (either direction), else None."""
+        if here.ends == there.ends:
+            goal_along = there.along
+        elif here.ends == there.ends[::-1]:
+            goal_along = here.length - there.along
+        else:
+            return None
+        low, high = sorted((here.along, goal_along))
+        inner = [(a, b) for a, b, c in here.inner if low < c < high]
+        if goal_along < here.along:
+            inner.reverse()
+        metres = here.step + abs(goal_along - here.along) + there.step
+        return metres, [*here.stretches[0][:2], *inner, *reversed(there.stretches[0][:2])]
+
+    def _tree_path(self, origin: int, node: int, predecessors: np.ndarray) -> list[tuple[float, float]]:
+        """The (lon, lat) shape of the shortest-path tree's path from ``origin`` to ``node``, both ends
+        included."""
         g = self.graph
         nodes = [node]
         while nodes[-1] != origin:
@@ -229,7 +289,7 @@ class WalkNetwork:
         for tail, head in itertools.pairwise(nodes):
             edge = g.edge_index(tail, head)
             points = slice(g.geom_ptr[edge] + 1, g.geom_ptr[edge + 1])
-            shape += zip(g.geom_lon[points].tolist(), g.geom_lat[points].tolist())
+            shape += zip(g.geom_lon[points].tolist(), g.geom_lat[points].tolist(), strict=True)
         return shape
 
 
