@@ -9,7 +9,8 @@ file (``<region>-walk-<key>.npz``).
 
 A walk from a point steps straight onto the nearest way, follows it to one of its ends, takes the
 shortest path over the graph and the goal's way, and steps straight off to the goal: its metres are
-never below the straight-line distance. :func:`candidates` lists the meeting points a rider can walk to within a limit.
+never below the straight-line distance. :func:`candidates` lists the meeting points a rider can walk to
+within a limit.
 """
 
 from __future__ import annotations
