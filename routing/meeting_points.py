@@ -50,7 +50,9 @@ class MeetingPointSeed:
 
 
 @dataclass(frozen=True)
-class _Road:
+class StoppableRoad:
+    """A way a bus may stop on: its OSM id, highway kind, name (empty without one) and node positions."""
+
     way_id: int
     highway: str
     name: str
@@ -58,7 +60,7 @@ class _Road:
     lon: np.ndarray
 
 
-def stoppable_roads(osm_file: Path) -> tuple[_Road, ...]:
+def stoppable_roads(osm_file: Path) -> tuple[StoppableRoad, ...]:
     """The ways of ``osm_file`` a bus may stop on, with their node positions (read once per file version)."""
     path = Path(osm_file).resolve()
     status = path.stat()
@@ -66,7 +68,7 @@ def stoppable_roads(osm_file: Path) -> tuple[_Road, ...]:
 
 
 @lru_cache(maxsize=4)
-def _read_roads(path: Path, mtime_ns: int, size: int) -> tuple[_Road, ...]:
+def _read_roads(path: Path, mtime_ns: int, size: int) -> tuple[StoppableRoad, ...]:
     """The work of :func:`stoppable_roads`; ``mtime_ns`` and ``size`` only key the cache."""
     import osmium
 
@@ -81,7 +83,7 @@ def _read_roads(path: Path, mtime_ns: int, size: int) -> tuple[_Road, ...]:
         if len(points) < 2:
             continue
         lat, lon = np.array(points).T
-        roads.append(_Road(way.id, way.tags["highway"], way.tags.get("name") or "", lat, lon))
+        roads.append(StoppableRoad(way.id, way.tags["highway"], way.tags.get("name") or "", lat, lon))
     return tuple(roads)
 
 
