@@ -93,21 +93,26 @@ async def get_stops(request: Request) -> StopDirectory:
 _walk_loading = threading.Lock()
 
 
-def get_walk(request: Request) -> WalkNetwork:
-    """The walk graph of the app's region, loaded (from its cache, or built) on first use and kept in
-    ``app.state.walk``; a worker thread waits for it, never the event loop."""
+async def get_walk(request: Request) -> Callable[[], WalkNetwork]:
+    """A function giving the walk graph of the app's region: loaded (from its cache, or built) the first
+    time it is called and kept in ``app.state.walk``. Call it from a worker thread (a sync handler), never
+    on the event loop; a request that needs no walk never loads it."""
     state = request.app.state
-    with _walk_loading:
-        if getattr(state, "walk", None) is None:
-            network = state.network
-            state.walk = WalkNetwork.load(network.settings.osm_file, network.settings)
-    return state.walk
+
+    def walk() -> WalkNetwork:
+        with _walk_loading:
+            if getattr(state, "walk", None) is None:
+                network = state.network
+                state.walk = WalkNetwork.load(network.settings.osm_file, network.settings)
+        return state.walk
+
+    return walk
 
 
 DispatchDep = Annotated[LiveDispatch, Depends(get_live_dispatch)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StopsDep = Annotated[StopDirectory, Depends(get_stops)]
-WalkDep = Annotated[WalkNetwork, Depends(get_walk)]
+WalkDep = Annotated[Callable[[], WalkNetwork], Depends(get_walk)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 StreamUser = Annotated[User | None, Depends(get_stream_user)]
 

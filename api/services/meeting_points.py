@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -149,10 +149,10 @@ def import_points(session: Session, network: RoadNetwork, geojson: Any) -> Meeti
                                     total=count_meeting_points(session))
 
 
-def candidates_near(session: Session, network: RoadNetwork, walk: WalkNetwork, rules: ServiceRules,
-                    lat: float, lon: float) -> MeetingPointCandidatesPublic:
+def candidates_near(session: Session, network: RoadNetwork, walk: Callable[[], WalkNetwork],
+                    rules: ServiceRules, lat: float, lon: float) -> MeetingPointCandidatesPublic:
     """The active meeting points within the rules' walking limit of ``(lat, lon)``, nearest walk first
-    (none when the area serves door to door)."""
+    (none when the area serves door to door: then the walk graph ``walk()`` gives is not even loaded)."""
     network.service_area.require(np.array([lat]), np.array([lon]))
     found: list[MeetingPointCandidatePublic] = []
     if rules.mode != MeetingMode.DOOR_TO_DOOR:
@@ -160,19 +160,19 @@ def candidates_near(session: Session, network: RoadNetwork, walk: WalkNetwork, r
         points = meeting_points(session, active_only=True)
         by_id = {p.id: p for p in points}
         found = [MeetingPointCandidatePublic(meeting_point=public(by_id[c.point.id]), walk_m=c.metres)
-                 for c in candidates(walk, (lat, lon), points, rules.max_walk_m)]
+                 for c in candidates(walk(), (lat, lon), points, rules.max_walk_m)]
     return MeetingPointCandidatesPublic(mode=rules.mode, max_walk_m=rules.max_walk_m, candidates=found)
 
 
-def walk_to(session: Session, network: RoadNetwork, walk: WalkNetwork, lat: float, lon: float, point_id: str
-            ) -> WalkPublic:
+def walk_to(session: Session, network: RoadNetwork, walk: Callable[[], WalkNetwork], lat: float, lon: float,
+            point_id: str) -> WalkPublic:
     """The walk from ``(lat, lon)`` (in the service area) to the active meeting point ``point_id``."""
     network.service_area.require(np.array([lat]), np.array([lon]))
     ensure_seeded(session, network)
     row = session.get(MeetingPoint, point_id)
     if row is None or not row.active:
         raise NotFound("unknown_meeting_point", f"no active meeting point with id {point_id!r}")
-    path = walk.walk((lat, lon), (row.lat, row.lon))
+    path = walk().walk((lat, lon), (row.lat, row.lon))
     return WalkPublic(meeting_point=public(row), metres=path.metres, path=path.geojson())
 
 

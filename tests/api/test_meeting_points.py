@@ -225,12 +225,14 @@ def test_the_rules_carry_the_meeting_mode_and_walking_limit(open_app) -> None:
 
 
 def test_riders_get_the_points_within_the_walking_limit_nearest_first(client: TestClient) -> None:
-    """Door to door there are no candidates; in hybrid mode with 300 m every candidate is an active point
-    whose walk is at most 300 m, nearest first; with 600 m there are at least as many."""
+    """Door to door there are no candidates (and the walk graph stays unloaded); in hybrid mode with
+    300 m every candidate is an active point whose walk is at most 300 m, nearest first; with 600 m there
+    are at least as many."""
     near = {"near": f"{VADUZ['lat']},{VADUZ['lon']}"}
     answer = client.get("/v1/rider/meeting-points", headers=rider(client), params=near)
     assert answer.status_code == 200
     assert answer.json() == {"mode": "door_to_door", "max_walk_m": 300, "candidates": []}
+    assert getattr(client.app.state, "walk", None) is None  # type: ignore[attr-defined]
     assert put_rules(client, mode="hybrid", max_walk_m=300).status_code == 200
     found = client.get("/v1/rider/meeting-points", headers=rider(client), params=near).json()
     walks = [c["walk_m"] for c in found["candidates"]]
