@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-meeting-points bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -47,6 +47,9 @@ lint: $(VENV)/.installed-test
 
 bench-routing: $(VENV)/.installed
 	$(BIN)/python bench/routing.py --json bench/out/routing.json
+
+bench-meeting-points: $(VENV)/.installed
+	$(BIN)/python bench/meeting_points.py --json
 
 bench-darp: $(VENV)/.installed
 	$(BIN)/python bench/darp.py --instances ../shared/benchmarks/darp/cordeau2006-a --time-limit 30 --out bench/out/darp --json bench/out/darp.json

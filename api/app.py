@@ -35,6 +35,7 @@ from api.routes import calendar as calendar_routes
 from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
 from api.routes import live as live_routes
+from api.routes import meeting_points as meeting_point_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
 from api.routes import web as web_routes
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(web_routes.router)
     app.mount("/static", web_routes.static_files(), name="static")
     app.include_router(stops_routes.router)
+    app.include_router(meeting_point_routes.operator_router)
+    app.include_router(meeting_point_routes.rider_router)
     app.include_router(simulation_routes.router)
     app.include_router(feeds.router)
     app.include_router(desk_routes.router)

@@ -5,6 +5,7 @@ guards (:func:`require_role`)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from api.errors import Forbidden, Unauthenticated
 from api.services.live_plan import LiveDispatch
 from api.settings import Settings
 from api.stops import StopDirectory
+from routing.walking import WalkNetwork
 
 # auto_error=False: a missing or non-Bearer header reaches get_current_user as None, so that every
 # authentication failure is the same 401 answer (code ``unauthenticated``, ``WWW-Authenticate: Bearer``).
@@ -88,9 +90,29 @@ async def get_stops(request: Request) -> StopDirectory:
     return request.app.state.stops
 
 
+_walk_loading = threading.Lock()
+
+
+async def get_walk(request: Request) -> Callable[[], WalkNetwork]:
+    """A function giving the walk graph of the app's region: loaded (from its cache, or built) the first
+    time it is called and kept in ``app.state.walk``. Call it from a worker thread (a sync handler), never
+    on the event loop; a request that needs no walk never loads it."""
+    state = request.app.state
+
+    def walk() -> WalkNetwork:
+        with _walk_loading:
+            if getattr(state, "walk", None) is None:
+                network = state.network
+                state.walk = WalkNetwork.load(network.settings.osm_file, network.settings)
+        return state.walk
+
+    return walk
+
+
 DispatchDep = Annotated[LiveDispatch, Depends(get_live_dispatch)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StopsDep = Annotated[StopDirectory, Depends(get_stops)]
+WalkDep = Annotated[Callable[[], WalkNetwork], Depends(get_walk)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 StreamUser = Annotated[User | None, Depends(get_stream_user)]
 
@@ -117,5 +139,5 @@ DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRol
 Operator = Annotated[User, Depends(require_role(UserRole.OPERATOR))]
 
 __all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator",
-           "SessionDep", "SettingsDep", "StopsDep", "StreamUser", "get_current_user", "get_live_dispatch",
-           "get_stream_user", "require_role"]
+           "SessionDep", "SettingsDep", "StopsDep", "StreamUser", "WalkDep", "get_current_user",
+           "get_live_dispatch", "get_stream_user", "get_walk", "require_role"]

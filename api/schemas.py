@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
-from api.db.models import ServiceRulesBase
+from api.db.models import MEETING_POINT_NAME_LENGTH, MeetingPointSource, ServiceRulesBase
 from api.positions import Ignored
 from dispatch.dispatcher import RequestStatus
-from dispatch.model import StopKind, TimeType
+from dispatch.model import MeetingMode, StopKind, TimeType
 
 # --- what every request body shares -------------------------------------------------------------------
 # Bodies refuse unknown fields and numbers JSON cannot carry (NaN, Infinity, 1e999 read as infinity): every
@@ -615,3 +615,72 @@ class DemandPublic(BaseModel):
     cell_m: int
     at: str
     cells: list[DemandCellPublic]
+# --- meeting points (virtual stops) -------------------------------------------------------------------
+
+MEETING_POINT_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class MeetingPointCreate(BaseModel):
+    """A meeting point an operator adds by hand (an id is made up when none is given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, pattern=MEETING_POINT_ID)
+    name: str = Field(min_length=1, max_length=MEETING_POINT_NAME_LENGTH)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class MeetingPointUpdate(BaseModel):
+    """What an operator changes of one meeting point: its name, its position (moving it), or whether it is
+    offered (``active: false`` deactivates it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=MEETING_POINT_NAME_LENGTH)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    active: bool | None = None
+
+
+class MeetingPointPublic(BaseModel):
+    """A meeting point: where, its name, where it comes from, whether it is offered."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    source: MeetingPointSource
+    active: bool
+
+
+class MeetingPointImportPublic(BaseModel):
+    """What an import did: points added, points changed, and how many are stored now."""
+
+    created: int
+    updated: int
+    total: int
+
+
+class WalkPublic(BaseModel):
+    """A rider's walk to a meeting point: its metres and its path (a GeoJSON LineString, [lon, lat])."""
+
+    meeting_point: MeetingPointPublic
+    metres: int
+    path: dict[str, Any]
+
+
+class MeetingPointCandidatePublic(BaseModel):
+    """A meeting point within walking reach of a place, with the walk's metres."""
+
+    meeting_point: MeetingPointPublic
+    walk_m: int
+
+
+class MeetingPointCandidatesPublic(BaseModel):
+    """The area's meeting mode, its walking limit and the meeting points within it, nearest walk first
+    (none in ``door_to_door`` mode)."""
+
+    mode: MeetingMode
+    max_walk_m: int
+    candidates: list[MeetingPointCandidatePublic]

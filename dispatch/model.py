@@ -30,6 +30,17 @@ class StopKind(StrEnum):
     BREAK = "break"  # the driver's break, taken at the depot with nobody on board
 
 
+class MeetingMode(StrEnum):
+    """Where riders of an area board and alight (their area's rule)."""
+
+    DOOR_TO_DOOR = "door_to_door"  # at the point they ask for
+    STOPS_ONLY = "stops_only"  # only at meeting points (virtual stops)
+    HYBRID = "hybrid"  # at their point, or at a meeting point within max_walk_m if that serves better
+
+
+MAX_WALK_LIMIT_M = 2_000  # the farthest an operator may ask riders to walk to a meeting point
+
+
 class RejectionCause(StrEnum):
     """Why a request cannot be served: a machine-readable code for every refusal."""
 
@@ -68,9 +79,17 @@ class ServiceRules:
     service_end_s: int = 23 * 3600  # differ by weekday or date): first and last pickup
     offer_validity_s: int = 120
     no_show_wait_s: int = 3 * 60
+    mode: MeetingMode = MeetingMode.DOOR_TO_DOOR  # where riders board and alight
+    max_walk_m: int = 300  # farthest walk to a meeting point (stops_only, hybrid)
 
     def __post_init__(self) -> None:
         problems = []
+        if self.mode not in tuple(MeetingMode):
+            problems.append(f"mode must be one of {', '.join(MeetingMode)}")
+        else:
+            object.__setattr__(self, "mode", MeetingMode(self.mode))  # a plain string becomes the enum
+        if not 0 <= self.max_walk_m <= MAX_WALK_LIMIT_M:
+            problems.append(f"max_walk_m must lie between 0 and {MAX_WALK_LIMIT_M}")
         for name in ("max_wait_s", "pickup_window_s", "ride_beta_s", "max_detour_s", "stop_dwell_s",
                      "boarding_s_per_passenger", "min_notice_s", "no_show_wait_s"):
             if getattr(self, name) < 0:

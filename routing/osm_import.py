@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,16 @@ def write_drive_xml(src: Path, dst: Path) -> int:
     Ways cut at the extract border keep their longest run of present nodes. Returns the number
     of ways written.
     """
+    return write_ways_xml(src, dst, is_drivable)
+
+
+def write_ways_xml(src: Path, dst: Path, keep: Callable[[object], bool]) -> int:
+    """Write the ways of ``src`` whose tags pass ``keep`` and their nodes to the OSM XML file ``dst``
+    (the walk graph, :mod:`routing.walking`, keeps other ways than the drive graph).
+
+    Ways cut at the extract border keep their longest run of present nodes. Returns the number
+    of ways written.
+    """
     import osmium
 
     present = {
@@ -62,7 +73,7 @@ def write_drive_xml(src: Path, dst: Path) -> int:
     written = 0
     with osmium.BackReferenceWriter(str(dst), ref_src=str(src), overwrite=True, remove_tags=False) as writer:
         for way in osmium.FileProcessor(str(src), osmium.osm.WAY):
-            if not isinstance(way, osmium.osm.Way) or not is_drivable(way.tags):
+            if not isinstance(way, osmium.osm.Way) or not keep(way.tags):
                 continue
             refs = [r.ref for r in way.nodes]
             best: list[int] = []

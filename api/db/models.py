@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel
 from api.db.types import EnumText, UTCDateTime
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
-from dispatch.model import RejectionCause, ServiceRules, StopKind, TimeType
+from dispatch.model import MeetingMode, RejectionCause, ServiceRules, StopKind, TimeType
 
 ID_LENGTH = 64
 # An integer key that autoincrements everywhere (SQLite only does so for INTEGER PRIMARY KEY).
@@ -120,6 +120,8 @@ class ServiceRulesBase(SQLModel):
     service_end_s: int
     offer_validity_s: int
     no_show_wait_s: int
+    mode: MeetingMode = Field(default=MeetingMode.DOOR_TO_DOOR, sa_type=EnumText(MeetingMode, 16))
+    max_walk_m: int = 300
 
 
 class ServiceRulesVersion(ServiceRulesBase, table=True):
@@ -154,6 +156,39 @@ class ServiceArea(ServiceAreaBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+# --- meeting points (virtual stops) -------------------------------------------------------------------
+
+
+class MeetingPointSource(StrEnum):
+    """Where a meeting point comes from."""
+
+    OSM = "osm"  # a bus stop of the OSM extract
+    GENERATED = "generated"  # a point generated along a road a bus can stop on
+    OPERATOR = "operator"  # added by an operator (by hand or imported)
+
+
+MEETING_POINT_NAME_LENGTH = 120
+
+
+class MeetingPointBase(SQLModel):
+    name: str = Field(max_length=MEETING_POINT_NAME_LENGTH)
+    lat: float
+    lon: float
+    source: MeetingPointSource = Field(sa_type=EnumText(MeetingPointSource, 16))
+    active: bool = True
+    node: int = Field(sa_type=sa.BigInteger)  # the drive node a bus stops at
+
+
+class MeetingPoint(MeetingPointBase, table=True):
+    """A point riders may be asked to walk to, to board or alight (a virtual stop). Rows are never deleted:
+    an operator deactivates a point, and a deactivated point is offered to nobody."""
+
+    __tablename__ = "meeting_points"
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
 # --- the service calendar -----------------------------------------------------------------------------

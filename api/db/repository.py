@@ -19,6 +19,7 @@ from api.db.models import (
     ACTIVE_STATUSES,
     Booking,
     Event,
+    MeetingPoint,
     PlannedStop,
     PlannedStopRow,
     ServiceArea,
@@ -377,3 +378,23 @@ def save_calendar(session: Session, *, weekdays: Sequence[ServiceWeekday],
         session.execute(delete(ServiceException))
         session.add_all([*weekdays, *exceptions])
         session.add(event)
+
+
+def meeting_points(session: Session, *, active_only: bool = False) -> Sequence[MeetingPoint]:
+    """The stored meeting points by id (only the active ones with ``active_only``)."""
+    query = select(MeetingPoint).order_by(col(MeetingPoint.id))
+    if active_only:
+        query = query.where(col(MeetingPoint.active))
+    return session.exec(query).all()
+
+
+def count_meeting_points(session: Session) -> int:
+    """How many meeting points are stored (active or not)."""
+    return int(session.exec(select(func.count()).select_from(MeetingPoint)).one())
+
+
+def save_meeting_points(session: Session, *, points: Sequence[MeetingPoint]) -> None:
+    """Add or replace ``points`` (by id), all in one transaction."""
+    with _atomic(session, "meeting points"):
+        for point in points:
+            session.merge(point)

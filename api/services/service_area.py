@@ -102,7 +102,7 @@ def _validated_area(network: RoadNetwork, geojson: dict[str, Any]) -> AreaShape:
 
 def _rules_with_hours(rules: ServiceRules, hours: dict[str, int]) -> ServiceRules:
     try:
-        return dataclasses.replace(rules, **hours)
+        return ServiceRules(**{**dataclasses.asdict(rules), **hours})
     except ValueError as error:
         problems = str(error).removeprefix("invalid service rules: ").split("; ")
         raise InvalidRequest("invalid_rules", str(error), detail=problems) from error

@@ -175,6 +175,22 @@ MATRIX = {
                      "driver": 403, "operator": 200},
     "demand": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                "driver": 403, "operator": 200},
+    # meeting points: operators edit them (each add names a point of its own; the import is empty, so it
+    # changes nothing); riders and operators ask for the walk to one
+    "meeting_points": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                       "other_rider": 403, "driver": 403, "operator": 200},
+    "export_meeting_points": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                              "other_rider": 403, "driver": 403, "operator": 200},
+    "import_meeting_points": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                              "other_rider": 403, "driver": 403, "operator": 200},
+    "add_meeting_point": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                          "other_rider": 403, "driver": 403, "operator": 201},
+    "change_meeting_point": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                             "other_rider": 403, "driver": 403, "operator": 200},
+    "nearby_meeting_points": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200,
+                              "other_rider": 200, "driver": 403, "operator": 200},
+    "walk": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
+             "driver": 403, "operator": 200},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -208,6 +224,12 @@ OPERATIONS = {
     "quote_for_rider": "POST /v1/operator/riders/{rider_id}/quotes",
     "search_bookings": "GET /v1/operator/bookings", "desk_booking": "GET /v1/operator/bookings/{booking_id}",
     "demand": "GET /v1/operator/demand",
+    "meeting_points": "GET /v1/operator/meeting-points",
+    "export_meeting_points": "GET /v1/operator/meeting-points/export",
+    "import_meeting_points": "POST /v1/operator/meeting-points/import",
+    "add_meeting_point": "POST /v1/operator/meeting-points",
+    "change_meeting_point": "PATCH /v1/operator/meeting-points/{point_id}",
+    "nearby_meeting_points": "GET /v1/rider/meeting-points", "walk": "GET /v1/rider/walk",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
 # public map data and the named stops.
@@ -234,6 +256,9 @@ SIMULATION_ENDPOINTS = ("start_simulation", "simulation", "simulation_report")
 CALENDAR_ENDPOINTS = ("calendar", "put_calendar", "add_exception", "remove_exception")
 EXCEPTION_DAYS = count(10)  # every exception the matrix writes is on a date of its own
 SIMULATION = {"buses": 1, "requests": 5, "reoptimize_every_min": 0, "seed": 3}  # a tiny study
+MEETING_POINT_ENDPOINTS = ("meeting_points", "export_meeting_points", "import_meeting_points",
+                           "add_meeting_point", "change_meeting_point", "nearby_meeting_points", "walk")
+MEETING_POINT_IDS = count(1)  # every point the matrix adds has an id of its own
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 
 
@@ -308,6 +333,32 @@ def fleet_call(client, caller, operator, endpoint, principal):
     return client.delete(path, headers=caller)
 
 
+def meeting_point_call(client, caller, operator, endpoint):
+    """Call a meeting-point endpoint as ``caller``; what it acts on is set up by ``operator``."""
+    if endpoint == "meeting_points":
+        return client.get("/v1/operator/meeting-points", headers=caller)
+    if endpoint == "export_meeting_points":
+        return client.get("/v1/operator/meeting-points/export", headers=caller)
+    if endpoint == "import_meeting_points":
+        return client.post("/v1/operator/meeting-points/import", headers=caller,
+                           json={"type": "FeatureCollection", "features": []})
+    if endpoint == "add_meeting_point":
+        return client.post("/v1/operator/meeting-points", headers=caller,
+                           json={"id": f"matrix-{next(MEETING_POINT_IDS)}", "name": "Matrix", **VADUZ})
+    if endpoint == "change_meeting_point":
+        added = client.post("/v1/operator/meeting-points", headers=operator,
+                            json={"id": f"matrix-{next(MEETING_POINT_IDS)}", "name": "Matrix", **VADUZ})
+        return client.patch(f"/v1/operator/meeting-points/{added.json()['id']}", headers=caller,
+                            json={"name": "Renamed"})
+    if endpoint == "nearby_meeting_points":
+        return client.get("/v1/rider/meeting-points", headers=caller,
+                          params={"near": f"{VADUZ['lat']},{VADUZ['lon']}"})
+    added = client.post("/v1/operator/meeting-points", headers=operator,
+                        json={"id": f"matrix-{next(MEETING_POINT_IDS)}", "name": "Matrix", **SCHAAN})
+    return client.get("/v1/rider/walk", headers=caller,
+                      params={"from": f"{SCHAAN['lat']},{SCHAAN['lon'] + 0.002}", "to": added.json()["id"]})
+
+
 def simulation_call(client, caller, operator, endpoint):
     """The answer to ``caller`` starting a simulation job or reading one the operator started."""
     if endpoint == "start_simulation":
@@ -348,6 +399,8 @@ def test_role_matrix(client, headers, endpoint, principal):
                             params={"from": NOW.isoformat(), "to": (NOW + timedelta(days=1)).isoformat()})
     elif endpoint == "out_of_service":
         answer = client.post("/v1/operator/vehicles/bus-6/out-of-service", headers=caller)
+    elif endpoint in MEETING_POINT_ENDPOINTS:
+        answer = meeting_point_call(client, caller, headers["operator"], endpoint)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
     elif endpoint == "service_area":

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from dispatch.model import (
     MAX_RULE_S,
+    MAX_WALK_LIMIT_M,
+    MeetingMode,
     Request,
     ServiceRules,
     Stop,
@@ -205,3 +207,17 @@ def test_promised_window_lies_in_the_bounds_and_contains_the_planned_pickup(max_
     assert bounds.earliest_pickup <= promise.window_start <= planned
     assert planned <= promise.window_end <= bounds.latest_pickup
     assert promise.window_end - promise.window_start == min(rules.pickup_window_s, span)
+
+
+def test_rules_serve_door_to_door_with_300_m_unless_told_otherwise():
+    """By default riders board where they ask (``door_to_door``) and would walk at most 300 m; a mode given
+    as text becomes the enum; an unknown mode or a walk outside 0..2000 m is refused, naming the field."""
+    rules = ServiceRules()
+    assert (rules.mode, rules.max_walk_m) == (MeetingMode.DOOR_TO_DOOR, 300)
+    hybrid = ServiceRules(mode="hybrid", max_walk_m=0)  # type: ignore[arg-type]
+    assert hybrid.mode is MeetingMode.HYBRID
+    assert ServiceRules(mode=MeetingMode.STOPS_ONLY, max_walk_m=MAX_WALK_LIMIT_M).max_walk_m == 2000
+    for kwargs, field in (({"mode": "anywhere"}, "mode"), ({"max_walk_m": -1}, "max_walk_m"),
+                          ({"max_walk_m": MAX_WALK_LIMIT_M + 1}, "max_walk_m")):
+        with pytest.raises(ValueError, match=field):
+            ServiceRules(**kwargs)  # type: ignore[arg-type]

@@ -370,6 +370,67 @@ def test_the_operator_closes_a_holiday_and_a_weekday_in_the_calendar(open_page, 
     operator.assert_clean()
 
 
+def test_the_operator_places_meeting_points_and_the_rider_sees_the_walk(open_page, service: Service,
+                                                                      artifacts: Path):
+    """The operator's map draws every meeting point of the area (the summary counts the OSM stops and the
+    generated points); "Testpunkt", named in the form and placed by a click on the map, becomes the
+    operator's point, and its popup deactivates it. With the rules on hybrid (300 m), a rider's offer from
+    Vaduz names the nearest meeting point and the map draws the walk there; the rules go back to door to
+    door after."""
+    operator = open_page("/operator", "operator", DESKTOP)
+    page = operator.page
+    page.get_by_text("Treffpunkte", exact=True).click()
+    summary = page.locator("#meeting-points-summary")
+    expect(summary).to_contain_text("OSM-Haltestellen")
+    count = int(summary.get_attribute("data-count") or 0)
+    assert count > 100
+    assert page.evaluate("document.getElementById('map').meetingPoints.getLayers().length") == count
+    page.get_by_label("Name des neuen Treffpunkts").fill("Testpunkt")
+    page.get_by_role("button", name="Auf der Karte setzen").click()
+    click_map_at(page, 47.1395, 9.5225)
+    message = page.locator("#meeting-points-message")
+    expect(message).to_contain_text("Treffpunkt „Testpunkt“ gespeichert.")
+    expect(summary).to_have_attribute("data-count", str(count + 1))
+    with service.client("operator") as client:
+        features = client.get("/v1/operator/meeting-points").json()["features"]
+        mine = next(f for f in features if f["properties"]["name"] == "Testpunkt")
+        assert mine["properties"] == {**mine["properties"], "source": "operator", "active": True}
+        page.evaluate("""(id) => { document.getElementById('map').meetingPoints.eachLayer(
+            (layer) => { if (layer.options.meetingPoint === id) layer.openPopup(); }); }""", mine["id"])
+        popup = page.locator(f'.meeting-point[data-meeting-point="{mine["id"]}"]')
+        popup.get_by_role("button", name="Deaktivieren").click()
+        expect(message).to_contain_text("gespeichert")
+        page.screenshot(path=artifacts / "operator-meeting-points.png")
+        features = client.get("/v1/operator/meeting-points").json()["features"]
+        assert next(f for f in features if f["id"] == mine["id"])["properties"]["active"] is False
+        rules = client.get("/v1/operator/rules").json()
+        door_to_door = {k: v for k, v in rules.items() if k not in ("version", "valid_from")}
+        assert client.put("/v1/operator/rules", json={**door_to_door, "mode": "hybrid"}).status_code == 200
+        try:
+            rider = open_page("/app", "rider", PHONE)
+            ride = rider.page
+            ride.get_by_label("Von", exact=True).select_option(label="Vaduz")
+            ride.get_by_label("Nach", exact=True).select_option(label="Schaan")
+            ride.get_by_role("button", name="Angebot anfragen").click()
+            expect(ride.locator("#offer")).to_be_visible()
+            walk = ride.locator("#offer-details li.walk")
+            expect(walk).to_contain_text("Einstieg am Treffpunkt")
+            assert walk.get_attribute("data-walk") != mine["id"]  # an inactive point is offered to nobody
+            drawn = ride.evaluate("""() => {
+                let points = 0;
+                document.getElementById('map').leafletMap.eachLayer((layer) => {
+                    if (layer.options.walk) points = layer.getLatLngs().length;
+                });
+                return points;
+            }""")
+            assert drawn >= 2
+            ride.screenshot(path=artifacts / "rider-walk.png", full_page=True)
+            rider.assert_clean()
+        finally:
+            client.put("/v1/operator/rules", json=door_to_door)
+    operator.assert_clean()
+
+
 def test_the_operator_edits_rules_and_fleet_and_runs_a_simulation(open_page, artifacts: Path):
     """(Runs last: it changes the service.) Rules whose service ends before it starts are refused with
     the problems listed; valid rules are saved as a new version. A new bus, bus-9, appears in the vehicle

@@ -2,7 +2,7 @@
 // each from GET /v1/driver/route?vehicle_id=, then WS /v1/operator/stream), the exceptions (GET
 // /v1/operator/exceptions, after live messages and every 30 s), the open rides (pickups still ahead),
 // today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
-// the service calendar (./calendar.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
+// the service calendar (./calendar.js), the meeting points (./meeting_points.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
 // service, their shifts) and simulations (POST /v1/operator/simulations, its status and report).
 
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn, today } from './api.js';
@@ -10,9 +10,11 @@ import { loadCalendar } from './calendar.js';
 import { initDesk } from './desk.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
+import { loadMeetingPoints } from './meeting_points.js';
 
 const $ = (id) => document.getElementById(id);
 const BUS_COLORS = ['#c0392b', '#1d5fa8', '#2e8b57', '#8e44ad', '#d35400', '#16a085', '#7f5f00', '#2c3e50'];
+const MODES = ['door_to_door', 'stops_only', 'hybrid'];
 const state = {
   me: null, map: null, fleet: [], routes: {}, markers: {}, lines: {}, kpis: null, refresh: null, rules: null,
   shiftsOf: null, exceptions: null,
@@ -191,9 +193,11 @@ async function loadRules() {
   state.rules = answer.body;
   const form = $('rules');
   const fields = Object.entries(answer.body).filter(([name]) => !['version', 'valid_from'].includes(name));
+  const control = (name, value) => (name === 'mode'
+    ? el('select', { name }, ...MODES.map((mode) => el('option', { value: mode, selected: mode === value, text: t(`mode.${mode}`) })))
+    : el('input', { name, type: 'number', step: 'any', value: String(value) }));
   form.replaceChildren(...fields.map(([name, value]) => el('label', { title: name },
-    el('span', { 'data-i18n': `rule.${name}`, text: t(`rule.${name}`) }),
-    el('input', { name, type: 'number', step: 'any', value: String(value) }))),
+    el('span', { 'data-i18n': `rule.${name}`, text: t(`rule.${name}`) }), control(name, value))),
   el('button', { type: 'submit', 'data-i18n': 'op.save', text: t('op.save') }));
 }
 
@@ -207,7 +211,9 @@ function problems(body) {
 async function saveRules(event) {
   event.preventDefault();
   const body = {};
-  for (const input of $('rules').querySelectorAll('input')) body[input.name] = Number(input.value);
+  for (const input of $('rules').querySelectorAll('input, select')) {
+    body[input.name] = input.tagName === 'SELECT' ? input.value : Number(input.value);
+  }
   const answer = await api('/v1/operator/rules', { method: 'PUT', body });
   const box = $('rules-message');
   if (answer.ok) {
@@ -376,7 +382,7 @@ async function main() {
   state.me = await signIn('operator');
   state.map = await baseMap($('map'));
   await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
-    loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map)]);
+    loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map), loadMeetingPoints(state.map)]);
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);
@@ -388,6 +394,7 @@ async function main() {
     renderExceptions();
     loadVehicles();
     loadCalendar();
+    loadMeetingPoints();
   });
   document.body.dataset.ready = 'true';
 }

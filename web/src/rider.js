@@ -1,9 +1,11 @@
 // The riders' page (/app): choose where from and where to (a list of places or a click on the map), when,
-// how many; get an offer; book it; watch the bus come (WS /v1/bookings/{id}/stream); cancel.
+// how many; get an offer (with the walk to its meeting point, ./walking.js); book it; watch the bus come
+// (WS /v1/bookings/{id}/stream); cancel.
 
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn } from './api.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
+import { drawWalk, pickupPoint } from './walking.js';
 
 const $ = (id) => document.getElementById(id);
 const BOOKING = 'rufbus.booking';
@@ -11,7 +13,7 @@ const ENDED = new Set(['completed', 'cancelled', 'no_show', 'rejected']);
 
 const state = {
   me: null, map: null, places: [], ends: { from: null, to: null }, markers: { from: null, to: null },
-  picking: null, offer: null, offerKey: null, booking: null, live: null, bus: null,
+  picking: null, offer: null, offerKey: null, booking: null, live: null, bus: null, walk: null,
 };
 
 /** A version 4 UUID (the Idempotency-Key of one offer); crypto.randomUUID needs a secure context. */
@@ -100,6 +102,7 @@ async function askForOffer(event) {
   if (answer.ok) {
     state.offer = answer.body;
     state.offerKey = uuid();
+    await showWalk();
     renderOffer();
     showSection('offer');
     $('book').focus();
@@ -120,7 +123,23 @@ function renderOffer() {
     el('li', { text: t('rider.plannedPickup', { time: hhmm(offer.planned_pickup) }) }),
     el('li', { text: t('rider.arrival', { time: hhmm(offer.estimated_arrival), latest: hhmm(offer.latest_arrival) }) }),
     el('li', { class: 'hint', text: t('rider.validUntil', { time: hhmm(offer.valid_until) }) }),
+    ...[walkItem()].filter(Boolean),
   );
+}
+
+/** The walk to the offer's meeting point, drawn on the map (none door to door). */
+async function showWalk() {
+  if (state.walk) state.walk.remove();
+  state.walk = null;
+  const origin = state.ends.from;
+  const point = await pickupPoint(state.offer, origin);
+  if (point && state.map) state.walk = await drawWalk(state.map, origin, point, point.name);
+}
+
+function walkItem() {
+  const walk = state.walk;
+  return walk ? el('li', { class: 'walk', 'data-walk': walk.point.id,
+    text: t('rider.walk', { name: walk.point.name, metres: walk.metres }) }) : null;
 }
 
 function renderRejection(body) {
@@ -182,6 +201,8 @@ function renderBooking() {
     items.push(el('li', { text: t('rider.etaArrival', { time: hhmm(b.estimated_arrival) }) }));
   }
   if (b.vehicle_id) items.push(el('li', { text: t('driver.bus', { bus: b.vehicle_id }) }));
+  const walk = walkItem();
+  if (b.status === 'booked' && walk) items.push(walk);
   $('booking-details').replaceChildren(...items);
   const ended = ENDED.has(b.status);
   $('cancel').hidden = b.status !== 'booked';
@@ -208,6 +229,8 @@ async function cancel() {
 
 function newTrip() {
   state.booking = null;
+  if (state.walk) state.walk.remove();
+  state.walk = null;
   showSection(null);
   say('');
   $('from').focus();
