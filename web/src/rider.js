@@ -118,9 +118,20 @@ function renderOffer() {
   $('offer-details').replaceChildren(
     el('li', { text: t('rider.pickupWindow', { start: hhmm(offer.pickup_window.start), end: hhmm(offer.pickup_window.end) }) }),
     el('li', { text: t('rider.plannedPickup', { time: hhmm(offer.planned_pickup) }) }),
+    ...stopPoints(offer),
     el('li', { text: t('rider.arrival', { time: hhmm(offer.estimated_arrival), latest: hhmm(offer.latest_arrival) }) }),
     el('li', { class: 'hint', text: t('rider.validUntil', { time: hhmm(offer.valid_until) }) }),
   );
+}
+
+/** Where the bus stops for the rider, as list items (none for bookings made before stop points). */
+function stopPoints(trip) {
+  return [['pickup', 'rider.pickupAt'], ['dropoff', 'rider.dropoffAt']]
+    .filter(([end]) => trip[end])
+    .map(([end, key]) => el('li', {
+      class: `stop-point ${end}`,
+      text: t(key, { street: trip[end].street || t('rider.unnamedRoad'), walk: trip[end].walk_m }),
+    }));
 }
 
 function renderRejection(body) {
@@ -177,6 +188,7 @@ function renderBooking() {
   if (b.pickup_window) {
     items.push(el('li', { text: t('rider.pickupWindow', { start: hhmm(b.pickup_window.start), end: hhmm(b.pickup_window.end) }) }));
   }
+  items.push(...stopPoints(b));
   if (b.status === 'booked' && b.planned_pickup) items.push(el('li', { class: 'eta', text: t('rider.eta', { time: hhmm(b.planned_pickup) }) }));
   if (b.estimated_arrival && !ENDED.has(b.status)) {
     items.push(el('li', { text: t('rider.etaArrival', { time: hhmm(b.estimated_arrival) }) }));
