@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -47,6 +47,10 @@ lint: $(VENV)/.installed-test
 
 bench-routing: $(VENV)/.installed
 	$(BIN)/python bench/routing.py --json bench/out/routing.json
+
+# Curbside points: the graph with long edges cut (40/60/80 m) against the uncut one; riders' walks, query times.
+bench-curbside: $(VENV)/.installed
+	$(BIN)/python bench/curbside.py --limits 0,80,60,40 --json bench/out/curbside.json
 
 bench-darp: $(VENV)/.installed
 	$(BIN)/python bench/darp.py --instances ../shared/benchmarks/darp/cordeau2006-a --time-limit 30 --out bench/out/darp --json bench/out/darp.json
