@@ -110,3 +110,12 @@ def test_warm_load_never_imports_osmnx(li_network: RoadNetwork, li_settings: Rou
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "False", "False", str(li_network.node_count)]
+
+
+def test_another_edge_limit_gets_its_own_cache_file(tiny_osm: Path, tmp_path: Path) -> None:
+    """Cut at 60 m and uncut, the same extract gives two cache files, each graph cut as its settings say."""
+    cut, first = load_or_build(tiny_osm, RoutingSettings(cache_dir=tmp_path / "cache"))
+    whole, second = load_or_build(tiny_osm, RoutingSettings(cache_dir=tmp_path / "cache", max_edge_m=None))
+    assert second.built and second.cache_file != first.cache_file
+    assert (whole.node_count, cut.node_count) == (4, 42)
+    assert cut.meta["max_edge_m"] == 60.0 and "max_edge_m" not in whole.meta
