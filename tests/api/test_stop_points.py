@@ -16,7 +16,9 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.clock import ServiceClock
+from api.db.models import Booking
 from api.db.session import create_db_engine
+from api.services.stop_points import kept_points
 from api.settings import Settings
 from routing.geo import EARTH_RADIUS_M
 from tests.api.conftest import DRIVER, NOW, RIDER, VADUZ, ZONE, AppSetup, open_client, user_keys
@@ -114,3 +116,9 @@ def test_a_booking_shows_its_stop_points_after_a_restart(database_url: str) -> N
     assert again.status_code == 200, again.text
     assert again.json()["pickup"] == booking["pickup"] and again.json()["dropoff"] == booking["dropoff"]
     assert again.json()["pickup"]["walk_m"] <= CURB_LIMIT_M + 1
+
+
+def test_a_booking_made_before_stop_points_were_kept_has_none() -> None:
+    """A row without stored points (booked before migration 0006) reads back with no pickup or drop-off
+    point rather than made-up ones."""
+    assert kept_points(Booking(id="older")) == (None, None)
