@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-meeting-points bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-meeting-points bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -50,6 +50,10 @@ bench-routing: $(VENV)/.installed
 
 bench-meeting-points: $(VENV)/.installed
 	$(BIN)/python bench/meeting_points.py --json
+
+# Curbside points: the graph with long edges cut (40/60/80 m) against the uncut one; riders' walks, query times.
+bench-curbside: $(VENV)/.installed
+	$(BIN)/python bench/curbside.py --limits 0,80,60,40 --json bench/out/curbside.json
 
 bench-darp: $(VENV)/.installed
 	$(BIN)/python bench/darp.py --instances ../shared/benchmarks/darp/cordeau2006-a --time-limit 30 --out bench/out/darp --json bench/out/darp.json

@@ -83,10 +83,24 @@ class Window(BaseModel):
     end: datetime
 
 
+class StopPoint(BaseModel):
+    """Where the bus stops for a rider, at the curb of a road buses may stop on: the position, the
+    street (OSM name or ref; ``"A / B"`` at a corner, ``""`` on an unnamed road) and the rider's walk
+    there in metres (to the road, then along it)."""
+
+    lat: float
+    lon: float
+    street: str
+    walk_m: int
+
+
 class OfferPublic(BaseModel):
-    """An offer; book it with ``POST /v1/bookings`` before ``valid_until``."""
+    """An offer; book it with ``POST /v1/bookings`` before ``valid_until``. The bus picks the rider up at
+    ``pickup`` and sets them down at ``dropoff``."""
 
     quote_id: str
+    pickup: StopPoint
+    dropoff: StopPoint
     pickup_window: Window
     planned_pickup: datetime
     estimated_arrival: datetime
@@ -117,8 +131,11 @@ class BookingLive(BaseModel):
 
 
 class BookingPublic(BookingLive):
-    """A booking as its rider sees it: the live part (:class:`BookingLive`) with the promise made."""
+    """A booking as its rider sees it: the live part (:class:`BookingLive`) with the promise made and
+    where the bus stops (null for bookings made before stop points were kept)."""
 
+    pickup: StopPoint | None
+    dropoff: StopPoint | None
     pickup_window: Window
     latest_arrival: datetime
     booked_at: datetime | None
@@ -159,13 +176,14 @@ class LineString(BaseModel):
 
 
 class RouteStopPublic(BaseModel):
-    """One stop a driver serves, in order: where, when (planned), who boards or alights, and for a
-    pickup the window promised to the rider."""
+    """One stop a driver serves, in order: where (and on which street), when (planned), who boards or
+    alights, and for a pickup the window promised to the rider."""
 
     kind: StopKind
     booking_id: str | None
     lat: float
     lon: float
+    street: str
     planned_arrival: datetime
     planned_start: datetime
     planned_departure: datetime

@@ -23,7 +23,7 @@ class StopDirectory:
         usable = []
         for stop in read_places(network.settings.osm_file).stops:
             try:
-                network.snap([stop.lat], [stop.lon])
+                network.snap_to_curb([stop.lat], [stop.lon])
             except (OutsideServiceAreaError, SnapError):
                 continue
             usable.append(stop)

@@ -39,7 +39,7 @@ def info(
     lines = [
         ("source", f"{osm or settings.osm_file}"),
         ("nodes", f"{graph.node_count:,}"),
-        ("edges", f"{graph.edge_count:,} directed"),
+        ("edges", f"{graph.edge_count:,} directed" + _cut(graph.meta.get("max_edge_m"))),
         ("road", f"{graph.meta['road_km']:,.1f} km"),
         (
             "area",
@@ -56,3 +56,8 @@ def info(
     ]
     for key, value in lines:
         typer.echo(f"{key:<7} {value}")
+
+
+def _cut(max_edge_m: float | None) -> str:
+    """How long road edges may be, if they were cut."""
+    return f", cut at most {max_edge_m:g} m long" if max_edge_m else ""

@@ -1,4 +1,5 @@
-"""Queries on the road network: travel times, distances, paths, snapping, service area.
+"""Queries on the road network: travel times, distances, paths, snapping (bus positions to any road,
+riders' points to the curb), service area.
 
 :class:`RoadNetwork` implements ``dispatch.travel.TravelTimes``. Matrices come from scipy's
 Dijkstra over the exact packed weights (see :mod:`routing.compiled`): one run per origin gives the
@@ -145,7 +146,8 @@ class RoadNetwork:
         from routing.osm_import import graph_from_place
 
         settings = settings or RoutingSettings.from_env()
-        return cls(compile_graph(graph_from_place(query, settings.speeds_kmh), {"source": query}), settings)
+        graph = graph_from_place(query, settings.speeds_kmh)
+        return cls(compile_graph(graph, {"source": query}, settings.max_edge_m), settings)
 
     @property
     def node_count(self) -> int:
@@ -165,6 +167,13 @@ class RoadNetwork:
         from routing.snapping import Snapper
 
         return Snapper(self.graph, self.projection)
+
+    @cached_property
+    def curb_snapper(self) -> Snapper:
+        """The nearest-road index over the roads buses may stop on, built on first use."""
+        from routing.snapping import Snapper
+
+        return Snapper(self.graph, self.projection, self.graph.edge_stoppable)
 
     @cached_property
     def service_area(self) -> ServiceArea:
@@ -192,6 +201,15 @@ class RoadNetwork:
         lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         self.service_area.require(lat, lon)
         return self.snapper.snap(lat, lon, self.settings.snap_max_m)
+
+    def snap_to_curb(self, lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray
+                     ) -> SnapResult:
+        """Snap riders' points to where a bus can stop for them: the nearest node of the nearest road
+        buses may stop on (no motorway or trunk road). Raises like :meth:`snap`."""
+        lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        self.service_area.require(lat, lon)
+        return self.curb_snapper.snap(lat, lon, self.settings.snap_max_m)
 
     def matrix(
         self, origins: Sequence[int] | np.ndarray, destinations: Sequence[int] | np.ndarray

@@ -30,6 +30,7 @@ class RoutingSettings:
     speeds_kmh: dict[str, float] | None = None  # None: routing.speeds.RURAL_SPEEDS_KMH
     matrix_workers: int = 0  # 0: one per CPU
     matrix_parallel_rows: int = 64
+    max_edge_m: float | None = 60.0  # None: edges are never cut
 
     @classmethod
     def from_env(cls) -> RoutingSettings:
@@ -45,4 +46,5 @@ class RoutingSettings:
             row_cache_mb=float(env.get("RUFBUS_ROW_CACHE_MB", 256.0)),
             matrix_workers=int(env.get("RUFBUS_MATRIX_WORKERS", 0)),
             matrix_parallel_rows=int(env.get("RUFBUS_MATRIX_PARALLEL_ROWS", 64)),
+            max_edge_m=float(env.get("RUFBUS_MAX_EDGE_M", 60.0)) or None,
         )

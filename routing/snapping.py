@@ -4,7 +4,10 @@ Every edge's shape is sampled at most every :data:`SAMPLE_SPACING_M` metres into
 local metres. A query takes the few nearest samples, projects the point exactly onto their
 segments and keeps the nearest: that gives the position on the edge (fraction along it), the
 snap distance (to the road, not to a junction, which matters on long rural roads), and the
-node a bus drives to, the nearer end of the edge.
+node a bus drives to, the nearer end of the edge. Long edges are cut when the graph is compiled
+(:mod:`routing.curb`), so that node is near the point; the walk to it is the way to the road plus
+the way along the road to the node. A snapper may be limited to some edges (the roads buses may
+stop on).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.compiled import CompiledGraph
-from routing.errors import SnapError
+from routing.errors import RoutingError, SnapError
 from routing.geo import LocalProjection
 
 SAMPLE_SPACING_M = 10.0
@@ -31,12 +34,15 @@ class SnapResult:
     fraction: np.ndarray  # float64: position along that edge, 0 = tail, 1 = head
     lat: np.ndarray  # float64: the projected position on the road
     lon: np.ndarray  # float64
+    walk_m: np.ndarray  # float64: from the point to the road, then along the road to ``node``
 
 
 class Snapper:
     """Nearest-road lookup for one compiled graph; build once, query many times."""
 
-    def __init__(self, graph: CompiledGraph, projection: LocalProjection) -> None:
+    def __init__(self, graph: CompiledGraph, projection: LocalProjection, edges: np.ndarray | None = None
+                 ) -> None:
+        """Index the edges of ``graph`` (those where the boolean mask ``edges`` is true, or all)."""
         from scipy.spatial import cKDTree
 
         self._projection = projection
@@ -54,10 +60,13 @@ class Snapper:
         self._edge_len = np.bincount(self._seg_edge, weights=seg_len, minlength=graph.edge_count)
         self._tail = np.repeat(np.arange(graph.node_count, dtype=np.int64), np.diff(graph.indptr))
         self._head = graph.indices.astype(np.int64)
-        per_seg = np.maximum(1, np.ceil(seg_len / SAMPLE_SPACING_M)).astype(np.int64)
-        self._sample_seg = np.repeat(np.arange(seg.size), per_seg)
+        indexed = np.arange(seg.size) if edges is None else np.flatnonzero(edges[self._seg_edge])
+        if indexed.size == 0:
+            raise RoutingError("no road of the graph is indexed for snapping")
+        per_seg = np.maximum(1, np.ceil(seg_len[indexed] / SAMPLE_SPACING_M)).astype(np.int64)
+        self._sample_seg = np.repeat(indexed, per_seg)
         first = np.repeat(np.cumsum(per_seg) - per_seg, per_seg)
-        frac = (np.arange(self._sample_seg.size) - first + 0.5) / per_seg[self._sample_seg]
+        frac = (np.arange(self._sample_seg.size) - first + 0.5) / np.repeat(per_seg, per_seg)
         sx = self._ax[self._sample_seg] + frac * self._dx[self._sample_seg]
         sy = self._ay[self._sample_seg] + frac * self._dy[self._sample_seg]
         self._tree = cKDTree(np.column_stack([sx, sy]))
@@ -90,5 +99,7 @@ class Snapper:
                 i = int(far[0])
                 raise SnapError(float(lat[i]), float(lon[i]), float(distance[i]), max_distance_m)
         snapped_lat, snapped_lon = self._projection.inverse(qx[rows, best], qy[rows, best])
-        node = np.where(fraction <= 0.5, self._tail[edge], self._head[edge])
-        return SnapResult(node, distance, edge, fraction, snapped_lat, snapped_lon)
+        to_tail = fraction <= 0.5
+        node = np.where(to_tail, self._tail[edge], self._head[edge])
+        walk = distance + np.where(to_tail, fraction, 1.0 - fraction) * self._edge_len[edge]
+        return SnapResult(node, distance, edge, fraction, snapped_lat, snapped_lon, walk)

@@ -1,9 +1,10 @@
 """Scenarios: a region, a fleet, service rules and a day of demand, run through :mod:`simulation.engine`.
 
 Demand comes as :class:`~simulation.demand_csv.Trip` rows (generated or read from a file); their points
-are snapped to the road network here. A point outside the service area or too far from any road becomes
-a rejected request (cause ``outside_area`` or ``off_road``), like the API answers. Dates map to dispatch
-seconds with the service day as day 1, so that pre-bookings of the evening before keep positive times.
+are snapped to the curb of the roads buses may stop on here. A point outside the service area or too far
+from any such road becomes a rejected request (cause ``outside_area`` or ``off_road``), like the API
+answers. Dates map to dispatch seconds with the service day as day 1, so that pre-bookings of the evening
+before keep positive times.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date
     lat = np.array([p for t in trips for p in (t.origin[0], t.destination[0])])
     lon = np.array([p for t in trips for p in (t.origin[1], t.destination[1])])
     inside = network.in_service_area(lat, lon)
-    snapped = network.snapper.snap(lat, lon)
+    snapped = network.curb_snapper.snap(lat, lon)
     near = snapped.distance_m <= network.settings.snap_max_m
     requests, refused = [], {}
     for k, trip in enumerate(trips):

@@ -268,6 +268,15 @@ class Booking(BookingBase, table=True):
     window_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
     latest_dropoff: datetime | None = Field(default=None, sa_type=UTCDateTime)
     offer_valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # where the bus stops (api.schemas.StopPoint); null for bookings made before stop points were kept
+    pickup_lat: float | None = None
+    pickup_lon: float | None = None
+    pickup_street: str | None = Field(default=None, sa_type=sa.Text)
+    pickup_walk_m: int | None = None
+    dropoff_lat: float | None = None
+    dropoff_lon: float | None = None
+    dropoff_street: str | None = Field(default=None, sa_type=sa.Text)
+    dropoff_walk_m: int | None = None
     # lifecycle
     booked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

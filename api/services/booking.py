@@ -34,6 +34,7 @@ from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
 from api.services.booking_view import booking_public, live_views
 from api.services.demand import demand_record, write_demand
 from api.services.live_plan import LiveDispatch, QuoteContext, actor, plan_change, planned_stops
+from api.services.stop_points import keep_dropoff, keep_pickup, snapped_point
 from dispatch.events import EventKind
 from dispatch.model import Offer, Rejection, RejectionCause, Request, TimeType
 from dispatch.plan import BookedTrip, RequestStatus
@@ -46,6 +47,9 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
                time_type: TimeType, time: datetime, seats: int, wheelchairs: int, for_rider: int | None = None
                ) -> OfferPublic:
     """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times.
+
+    Both points are snapped to the curb of a road buses may stop on; the offer says where the bus
+    stops and how far the rider walks there.
 
     The quote belongs to ``user``, or, when an operator books for a caller, to the rider ``for_rider``
     (404 ``unknown_rider`` if there is no such active rider; 403 for anyone but an operator): the booking
@@ -60,7 +64,7 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
     asked = partial(_record_quote, live, session, user=user, time=time, origin=origin,
                     destination=destination, passengers=seats + wheelchairs)
     try:
-        snapped = live.network.snap([origin.lat, destination.lat], [origin.lon, destination.lon])
+        snapped = live.network.snap_to_curb([origin.lat, destination.lat], [origin.lon, destination.lon])
     except (OutsideServiceAreaError, SnapError) as error:
         cause = RejectionCause.OUTSIDE_AREA if isinstance(error, OutsideServiceAreaError) \
             else RejectionCause.OFF_ROAD
@@ -73,12 +77,14 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
         if isinstance(result, Offer):
             if len(live.quotes) >= MAX_OPEN_QUOTES:
                 live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
-            live.quotes[request.id] = QuoteContext(origin, destination, request, time, clock.to_datetime(now),
-                                                   result.valid_until, owner)
+            context = QuoteContext(origin, destination, snapped_point(live.network, snapped, 0),
+                                   snapped_point(live.network, snapped, 1), request, time,
+                                   clock.to_datetime(now), result.valid_until, owner)
+            live.quotes[request.id] = context
     asked(request_id=request.id, cause=None if isinstance(result, Offer) else result.cause,
           at=clock.to_datetime(now))
     if isinstance(result, Offer):
-        return _offer_public(clock, result)
+        return _offer_public(clock, result, context)
     raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
 
 
@@ -224,9 +230,9 @@ def _load(session: Session, user: User, booking_id: str) -> Booking:
     return row
 
 
-def _offer_public(clock: ServiceClock, offer: Offer) -> OfferPublic:
+def _offer_public(clock: ServiceClock, offer: Offer, context: QuoteContext) -> OfferPublic:
     dt = clock.to_datetime
-    return OfferPublic(quote_id=offer.request_id,
+    return OfferPublic(quote_id=offer.request_id, pickup=context.pickup, dropoff=context.dropoff,
                        pickup_window=Window(start=dt(offer.pickup_window[0]), end=dt(offer.pickup_window[1])),
                        planned_pickup=dt(offer.planned_pickup), estimated_arrival=dt(offer.estimated_dropoff),
                        latest_arrival=dt(offer.latest_dropoff), valid_until=dt(offer.valid_until))
@@ -236,7 +242,7 @@ def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTr
                      booked_by: int) -> Booking:
     dt = live.clock.to_datetime
     request, bounds, promise = booked.booking.request, booked.booking.bounds, booked.booking.promise
-    return Booking(
+    row = Booking(
         id=request.id, rider_id=context.user_id, booked_by=booked_by, origin_lat=context.origin.lat,
         origin_lon=context.origin.lon,
         origin_node=request.origin, destination_lat=context.destination.lat,
@@ -248,6 +254,9 @@ def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTr
         max_ride_s=bounds.max_ride_s, window_start=dt(promise.window_start),
         window_end=dt(promise.window_end), latest_dropoff=dt(promise.latest_dropoff),
         offer_valid_until=dt(context.valid_until), booked_at=dt(now))
+    keep_pickup(row, context.pickup)
+    keep_dropoff(row, context.dropoff)
+    return row
 
 
 def _booking_public(live: LiveDispatch, row: Booking) -> BookingPublic:

@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from api.db.models import Booking
 from api.schemas import BookingLive, BookingPublic, Point, Window
 from api.services.live_plan import LiveDispatch
+from api.services.stop_points import kept_points
 from dispatch.dispatcher import DispatchError, RequestStatus
 from dispatch.model import StopKind
 
@@ -51,12 +52,13 @@ def live_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, Book
 
 
 def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo) -> BookingPublic:
-    """The rider's view of ``row``: its status and promise as stored, with the plan's estimates from
-    ``view`` while the booking is booked or on board; times in ``zone``."""
+    """The rider's view of ``row``: its status, promise and stop points as stored, with the plan's
+    estimates from ``view`` while the booking is booked or on board; times in ``zone``."""
     assert row.window_start is not None and row.window_end is not None and row.latest_dropoff is not None
     estimates = view if view is not None and row.status in SERVED and row.vehicle_id is not None else None
+    pickup, dropoff = kept_points(row)
     return BookingPublic(
-        id=row.id, status=row.status, vehicle_id=row.vehicle_id,
+        id=row.id, status=row.status, vehicle_id=row.vehicle_id, pickup=pickup, dropoff=dropoff,
         pickup_window=Window(start=row.window_start.astimezone(zone), end=row.window_end.astimezone(zone)),
         latest_arrival=row.latest_dropoff.astimezone(zone),
         planned_pickup=_local(estimates.planned_pickup, zone) if estimates else None,

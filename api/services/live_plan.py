@@ -22,7 +22,7 @@ from sqlmodel import Session
 from api.clock import ServiceClock
 from api.db.models import PlannedStopRow, User
 from api.positions import PositionLog
-from api.schemas import Point
+from api.schemas import Point, StopPoint
 from dispatch.dispatcher import Dispatcher
 from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent
@@ -38,6 +38,8 @@ class QuoteContext:
 
     origin: Point
     destination: Point
+    pickup: StopPoint  # where the bus stops for the rider at the origin
+    dropoff: StopPoint  # and at the destination
     request: Request
     requested_time: datetime
     submitted_at: datetime

@@ -31,6 +31,7 @@ from api.schemas import (
     ServiceRulesPublic,
 )
 from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
+from api.services.stop_points import at_node, keep_pickup
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import Rejection, RejectionCause, ServiceRules, StopKind
@@ -151,6 +152,7 @@ def _apply_outcome(live: LiveDispatch, row: Booking, request_id: str, rejection:
         row.origin_node = booked.request.origin
         row.origin_lat = float(graph.node_lat[row.origin_node])
         row.origin_lon = float(graph.node_lon[row.origin_node])
+        keep_pickup(row, at_node(live.network, row.origin_node))
     row.earliest_pickup = dt(booked.bounds.earliest_pickup)
     row.latest_pickup = dt(booked.bounds.latest_pickup)
     row.max_ride_s = booked.bounds.max_ride_s

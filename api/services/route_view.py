@@ -60,6 +60,7 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
                 booking_id=None if stop.kind is StopKind.BREAK else stop.request_id,
                 lat=float(graph.node_lat[stop.location]),
                 lon=float(graph.node_lon[stop.location]),
+                street=graph.street(stop.location),
                 planned_arrival=dt(evaluation.arrival[k]),
                 planned_start=dt(evaluation.start[k]),
                 planned_departure=dt(evaluation.departure[k]),

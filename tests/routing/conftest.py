@@ -72,7 +72,8 @@ def li_graph() -> nx.MultiDiGraph:
 def li_network(li_graph: nx.MultiDiGraph, li_settings: RoutingSettings) -> RoadNetwork:
     """The Liechtenstein network, compiled from ``li_graph`` into the session cache and loaded warm."""
     sha = file_sha256(LIECHTENSTEIN)
-    compiled = compile_graph(li_graph, {"source": LIECHTENSTEIN.name, "sha256": sha, "build_s": 0.0})
+    compiled = compile_graph(li_graph, {"source": LIECHTENSTEIN.name, "sha256": sha, "build_s": 0.0},
+                             li_settings.max_edge_m)
     save(compiled, cache_path(LIECHTENSTEIN, li_settings, sha))
     network = RoadNetwork.load(LIECHTENSTEIN, li_settings)
     assert network.report is not None and not network.report.built

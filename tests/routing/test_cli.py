@@ -19,7 +19,8 @@ def test_info_builds_then_loads_warm_and_prints_the_figures(
     cold = runner.invoke(graph_app, ["info", "--osm", str(tiny_osm)])
     warm = runner.invoke(graph_app, ["info", "--osm", str(tiny_osm)])
     assert cold.exit_code == warm.exit_code == 0, cold.output
-    assert "nodes   4\n" in cold.output and "edges   6 directed" in cold.output
+    # 4 junctions and 38 curbside nodes: the 762 m roads are cut into 13 pieces, the 890 m one into 15
+    assert "nodes   42\n" in cold.output and "edges   82 directed, cut at most 60 m long" in cold.output
     assert "road    2.4 km" in cold.output
     assert "(cold: built)" in cold.output and "(warm: from cache)" in warm.output
     assert f"cache   {tmp_path / 'cache'}" in warm.output

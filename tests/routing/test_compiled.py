@@ -92,10 +92,10 @@ def test_changed_speed_table_rebuilds(tiny_osm: Path, tmp_path: Path) -> None:
 def test_unreadable_cache_file_is_rebuilt(tiny_osm: Path, tmp_path: Path) -> None:
     """A truncated cache file is discarded and rebuilt rather than crashing the load."""
     settings = RoutingSettings(cache_dir=tmp_path / "cache")
-    _, first = load_or_build(tiny_osm, settings)
+    graph, first = load_or_build(tiny_osm, settings)
     first.cache_file.write_bytes(b"PK\x03\x04 truncated")
     _, second = load_or_build(tiny_osm, settings)
-    assert second.built and load(second.cache_file).node_count == 4
+    assert second.built and load(second.cache_file).node_count == graph.node_count
 
 
 def test_warm_load_never_imports_osmnx(li_network: RoadNetwork, li_settings: RoutingSettings) -> None:
@@ -110,3 +110,12 @@ def test_warm_load_never_imports_osmnx(li_network: RoadNetwork, li_settings: Rou
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "False", "False", str(li_network.node_count)]
+
+
+def test_another_edge_limit_gets_its_own_cache_file(tiny_osm: Path, tmp_path: Path) -> None:
+    """Cut at 60 m and uncut, the same extract gives two cache files, each graph cut as its settings say."""
+    cut, first = load_or_build(tiny_osm, RoutingSettings(cache_dir=tmp_path / "cache"))
+    whole, second = load_or_build(tiny_osm, RoutingSettings(cache_dir=tmp_path / "cache", max_edge_m=None))
+    assert second.built and second.cache_file != first.cache_file
+    assert (whole.node_count, cut.node_count) == (4, 42)
+    assert cut.meta["max_edge_m"] == 60.0 and "max_edge_m" not in whole.meta

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
 
@@ -10,16 +11,15 @@ from routing.network import RoadNetwork
 from routing.snapping import SAMPLE_SPACING_M
 
 
-def _midpoint_of_longest_edge(network: RoadNetwork) -> tuple[int, float, float]:
-    """Return (edge, lat, lon) of the point halfway along the longest edge's shape."""
-    graph = network.graph
-    edge = int(np.argmax(graph.length_dm))
-    shape = slice(graph.geom_ptr[edge], graph.geom_ptr[edge + 1])
-    x, y = network.projection.forward(graph.geom_lat[shape], graph.geom_lon[shape])
+def _midpoint_of_longest_road(network: RoadNetwork, graph: nx.MultiDiGraph) -> tuple[float, float]:
+    """Return (lat, lon) of the point halfway along the longest edge of the OSM graph (before cutting)."""
+    _, _, data = max(graph.edges(data=True), key=lambda edge: edge[2]["length"])
+    shape = np.asarray(data["geometry"].coords)
+    x, y = network.projection.forward(shape[:, 1], shape[:, 0])
     along = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
     half = along[-1] / 2
     lat, lon = network.projection.inverse(np.interp(half, along, x), np.interp(half, along, y))
-    return edge, float(lat), float(lon)
+    return float(lat), float(lon)
 
 
 def test_point_on_a_node_snaps_to_that_node(li_network: RoadNetwork) -> None:
@@ -31,19 +31,25 @@ def test_point_on_a_node_snaps_to_that_node(li_network: RoadNetwork) -> None:
     assert result.distance_m.max() < 0.01
 
 
-def test_point_mid_edge_snaps_onto_the_edge_far_from_any_junction(li_network: RoadNetwork) -> None:
-    """The middle of the longest road stretch is on the road (distance ~0, fraction ~0.5) although
-    the nearest junction is hundreds of metres away; the location is one of the edge's ends."""
+def test_point_mid_way_along_the_longest_road_snaps_to_a_curb_node_within_half_a_piece(
+        li_network: RoadNetwork, li_graph: nx.MultiDiGraph) -> None:
+    """The middle of the longest road between two junctions (3.2 km) is on the road (distance ~0); the
+    road is cut into pieces of at most ``max_edge_m``, so the node a bus stops at is at most half a
+    piece along the road, and the walk is that far."""
+    lat, lon = _midpoint_of_longest_road(li_network, li_graph)
+    result = li_network.snap_to_curb([lat], [lon])
+    limit = li_network.settings.max_edge_m
+    assert limit is not None
     graph = li_network.graph
-    edge, lat, lon = _midpoint_of_longest_edge(li_network)
-    result = li_network.snap([lat], [lon])
     assert result.distance_m[0] < 1.0
-    assert result.fraction[0] == pytest.approx(0.5, abs=0.01)
-    tail = int(np.searchsorted(graph.indptr, edge, side="right") - 1)
-    assert result.node[0] in (tail, int(graph.indices[edge]))
-    x, y = li_network.projection.forward(graph.node_lat, graph.node_lon)
+    assert result.walk_m[0] <= limit / 2 + 1.0
+    assert graph.osm_id[result.node[0]] < 0  # a curb node, not a junction
+    x, y = li_network.projection.forward(graph.node_lat[result.node], graph.node_lon[result.node])
     px, py = li_network.projection.forward(np.array([lat]), np.array([lon]))
-    assert np.hypot(x - px, y - py).min() > li_network.settings.snap_max_m
+    assert float(np.hypot(x - px, y - py)[0]) <= result.walk_m[0] + 1e-6  # straight line ≤ along the road
+    junctions = np.flatnonzero(graph.osm_id >= 0)
+    jx, jy = li_network.projection.forward(graph.node_lat[junctions], graph.node_lon[junctions])
+    assert np.hypot(jx - px, jy - py).min() > 1000  # before cutting, the bus went to a junction > 1 km away
 
 
 def test_snapped_position_lies_at_the_reported_distance(li_network: RoadNetwork) -> None:

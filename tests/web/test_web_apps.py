@@ -8,6 +8,7 @@ clock stands at 08:00, so the rider's default time is 08:30."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,11 +145,16 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     page.get_by_role("button", name="Angebot anfragen").click()
     expect(page.locator("#offer")).to_be_visible()
     expect(page.locator("#offer-details")).to_contain_text("Abholung zwischen 08:30 und 08:40")
+    boarding = re.fullmatch(r"Einstieg: (.+) \((\d+) m zu Fuss\)",
+                            page.locator("#offer-details .stop-point.pickup").inner_text())
+    assert boarding is not None and int(boarding[2]) < 100  # the street where the bus stops, a short walk
+    expect(page.locator("#offer-details .stop-point.dropoff")).to_contain_text("Ausstieg: ")
     page.screenshot(path=artifacts / "rider-offer.png", full_page=True)
     page.get_by_role("button", name="Verbindlich buchen").click()
     expect(page.locator("#booking-details [data-status]")).to_have_attribute("data-status", "booked")
     expect(page.locator("#booking-details")).to_contain_text("bus-1")
     expect(page.locator("#booking-details .eta")).to_contain_text("Bus kommt ca. 08:3")
+    expect(page.locator("#booking-details .stop-point.pickup")).to_have_text(boarding[0])
     expect(page.locator("#live")).to_have_text("Live verbunden", timeout=LIVE_TIMEOUT_MS)
     booking_id = page.evaluate("localStorage.getItem('rufbus.booking')")
     assert booking_id
@@ -170,6 +176,7 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     expect(next_stop).to_contain_text("1 Pers., 0 Rollstuhl")
     expect(next_stop).to_contain_text("geplant 08:30")
     expect(next_stop).to_contain_text("Fenster 08:30–08:40")
+    expect(next_stop.locator(".street")).to_have_text(boarding[1])  # the rider's boarding street
     expect(driver.page.locator("#manifest li.stop")).to_have_count(2)
     expect(other.page.locator("#manifest li.empty")).to_be_visible()
     expect(other.page.locator("#manifest li.stop")).to_have_count(0)

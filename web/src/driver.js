@@ -67,6 +67,7 @@ function render() {
         el('strong', { class: 'kind', text: index === 0 ? `${t('driver.next')}: ${kind}` : kind }),
         el('span', { class: 'time', text: t('driver.planned', { time: hhmm(stop.planned_start) }) }),
       ];
+      if (stop.street) lines.push(el('span', { class: 'street', text: stop.street }));
       if (stop.booking_id) {
         lines.push(el('span', { class: 'who', text: `${t('driver.booking', { id: shortId(stop.booking_id) })} · ${t('driver.people', { seats: stop.seats, wheelchairs: stop.wheelchairs })}` }));
       }

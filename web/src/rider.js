@@ -121,6 +121,7 @@ function renderOffer() {
   $('offer-details').replaceChildren(
     el('li', { text: t('rider.pickupWindow', { start: hhmm(offer.pickup_window.start), end: hhmm(offer.pickup_window.end) }) }),
     el('li', { text: t('rider.plannedPickup', { time: hhmm(offer.planned_pickup) }) }),
+    ...stopPoints(offer),
     el('li', { text: t('rider.arrival', { time: hhmm(offer.estimated_arrival), latest: hhmm(offer.latest_arrival) }) }),
     el('li', { class: 'hint', text: t('rider.validUntil', { time: hhmm(offer.valid_until) }) }),
     ...[walkItem()].filter(Boolean),
@@ -140,6 +141,16 @@ function walkItem() {
   const walk = state.walk;
   return walk ? el('li', { class: 'walk', 'data-walk': walk.point.id,
     text: t('rider.walk', { name: walk.point.name, metres: walk.metres }) }) : null;
+}
+
+/** Where the bus stops for the rider, as list items (none for bookings made before stop points). */
+function stopPoints(trip) {
+  return [['pickup', 'rider.pickupAt'], ['dropoff', 'rider.dropoffAt']]
+    .filter(([end]) => trip[end])
+    .map(([end, key]) => el('li', {
+      class: `stop-point ${end}`,
+      text: t(key, { street: trip[end].street || t('rider.unnamedRoad'), walk: trip[end].walk_m }),
+    }));
 }
 
 function renderRejection(body) {
@@ -196,6 +207,7 @@ function renderBooking() {
   if (b.pickup_window) {
     items.push(el('li', { text: t('rider.pickupWindow', { start: hhmm(b.pickup_window.start), end: hhmm(b.pickup_window.end) }) }));
   }
+  items.push(...stopPoints(b));
   if (b.status === 'booked' && b.planned_pickup) items.push(el('li', { class: 'eta', text: t('rider.eta', { time: hhmm(b.planned_pickup) }) }));
   if (b.estimated_arrival && !ENDED.has(b.status)) {
     items.push(el('li', { text: t('rider.etaArrival', { time: hhmm(b.estimated_arrival) }) }));

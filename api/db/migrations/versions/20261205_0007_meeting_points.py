@@ -1,10 +1,9 @@
 """Meeting points (virtual stops), and the service rules' meeting mode and walking limit.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05 18:00:00
 
-(0006 is left to the curbside branch; whichever merges second re-links its ``down_revision``.)
 """
 from collections.abc import Sequence
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | Sequence[str] | None = '0005'
+down_revision: str | Sequence[str] | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
