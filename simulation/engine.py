@@ -34,7 +34,7 @@ import math
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from itertools import accumulate
 
@@ -43,9 +43,10 @@ import numpy as np
 from dispatch.dispatcher import Dispatcher, ReoptimizationJob, RequestStatus
 from dispatch.evaluation import Violation, evaluate_route
 from dispatch.events import DomainEvent, EventKind
-from dispatch.model import Offer, Rejection, Request, ServiceRules, Stop, StopKind, Vehicle
+from dispatch.model import Offer, Rejection, Request, ServiceRules, Stop, StopKind, TimeType, Vehicle
 from dispatch.pdptw import PdptwSolution
 from dispatch.reoptimize import NO_BETTER_PLAN, PlanRejectedError, ReoptimizationPolicy, solve_round
+from dispatch.reposition import IdleVehicle, RepositionPolicy, choose_targets, demand_zones
 from dispatch.travel import LegTimes, TravelTimes
 from simulation.street import Breakdown, Disturbances, Street
 
@@ -66,6 +67,7 @@ class SimulationConfig:
     check_every: int = 0  # check every route in force after every n-th event (0: never)
     seed: int = 0
     street: Street = field(default_factory=Street)  # how driving differs from the plan (calm: not at all)
+    reposition: RepositionPolicy | None = None  # idle buses driven towards expected demand (None: they stay)
 
     def __post_init__(self) -> None:
         if not (0 <= self.no_show_p <= 1 and 0 <= self.cancel_p <= 1):
@@ -137,6 +139,7 @@ class SimulationResult:
     reoptimization_iterations: int = 0  # ruin-and-recreate iterations of all rounds
     reoptimizations_skipped: dict[str, int] = field(default_factory=dict)  # rounds without effect, by cause
     breakdowns: list[tuple[int, str, list[Rejection]]] = field(default_factory=list)  # when, bus, refused
+    repositions: int = 0  # drives of idle buses towards expected demand begun
     wall_s: float = 0.0
     quotes: list[tuple[float, QuoteOutcome]] = field(default_factory=list)  # (seconds the quote took, answer)
 
@@ -147,6 +150,7 @@ class _Kind(IntEnum):
     REQUEST = 2
     REOPTIMIZED = 3  # a round's answer comes back
     BREAKDOWN = 4
+    REPOSITION = 5  # idle buses get targets
 
 
 @dataclass
@@ -208,6 +212,9 @@ class _Simulation:
             self._push(breakdown.at, _Kind.BREAKDOWN, k, str(k))
         self.requests = {r.id: r for r in ordered}
         self.steps = 0
+        self.targets: dict[str, tuple[int, Stop | None]] = {}  # vehicle -> (reposition target, its next stop)
+        if config.reposition is not None:
+            self._push(max(self.start, min(v.shift_start for v in vehicles)), _Kind.REPOSITION, 0, "")
 
     def _push(self, at: int, kind: _Kind, order: int, key: str) -> None:
         heapq.heappush(self.events, (at, kind, order, key))
@@ -225,6 +232,8 @@ class _Simulation:
                 self._reoptimize(at)
             elif kind is _Kind.REOPTIMIZED:
                 self._reoptimized(key, at)
+            elif kind is _Kind.REPOSITION:
+                self._reposition(at)
             else:
                 self._break_down(self.config.street.breakdowns[int(key)], at)
             for event in self.dispatcher.drain_events():
@@ -347,6 +356,8 @@ class _Simulation:
                 self.result.riders[request_id].outcome = "no_show"
                 continue
             route = d.plan.route(vehicle_id)
+            if vehicle_id in self.targets and self._drive_to_target(vehicle_id, now):
+                return
             if not route.stops:
                 self.drives.pop(vehicle_id, None)  # under way to a stop no longer planned: stands where seen
                 self._idle(vehicle_id, now)
@@ -423,12 +434,19 @@ class _Simulation:
             if state.available_at < now:
                 d.vehicle_position(vehicle_id, state.location, now)
             return None
-        nodes = list(self.paths(state.location, stop.location))
-        factor = self.disturbances.leg_factor(vehicle_id, leave_at)
-        remaining = self.road.to(nodes, stop.location)
-        times = list(accumulate((leave_at + round(factor * (travel - r)) for r in remaining), max))
-        drive = self.drives[vehicle_id] = _Drive(stop.location, nodes, times)
+        drive = self.drives[vehicle_id] = self._road_drive(vehicle_id, stop.location, leave_at)
         return drive
+
+    def _road_drive(self, vehicle_id: str, target: int, leave_at: int) -> _Drive:
+        """The drive along the road path from where the dispatcher knows the bus to be to ``target``,
+        leaving at ``leave_at``, at the street's speed."""
+        origin = self.dispatcher.plan.state(vehicle_id).location
+        nodes = list(self.paths(origin, target))
+        travel = self.legs.seconds(origin, target)
+        factor = self.disturbances.leg_factor(vehicle_id, leave_at)
+        remaining = self.road.to(nodes, target)
+        times = list(accumulate((leave_at + round(factor * (travel - r)) for r in remaining), max))
+        return _Drive(target, nodes, times)
 
     def _report_progress(self, vehicle_id: str, drive: _Drive, now: int) -> None:
         """Report the last node on the way passed by ``now``, at most every ``position_every_s``."""
@@ -480,6 +498,72 @@ class _Simulation:
             d.vehicle_position(vehicle_id, vehicle.depot, arrival)
         elif state.available_at < now:
             d.vehicle_position(vehicle_id, state.location, now)
+
+    def _reposition(self, now: int) -> None:
+        """Choose targets for the idle buses (:mod:`dispatch.reposition`) from the pickups of the requests
+        seen so far that fall in [now - lookback, now + horizon]; the next choice is ``every_s`` later."""
+        d, policy = self.dispatcher, self.config.reposition
+        assert policy is not None, "repositioning is configured"
+        if now + policy.every_s <= self.end:
+            self._push(now + policy.every_s, _Kind.REPOSITION, 0, "")
+        pickups = [(r.origin, 1.0) for r in self._seen(now)
+                   if now - policy.lookback_s <= self._pickup_estimate(r) <= now + policy.horizon_s]
+        idle = [v for v in (self._idle_vehicle(vid, policy) for vid in d.plan.vehicles)
+                if v is not None and v.free_from <= now]
+        if not idle:
+            return
+        targets = choose_targets([replace(v, free_from=now) for v in idle],
+                                 demand_zones(pickups, policy.radius_s, self.legs), policy, self.legs)
+        for vehicle_id, target in targets.items():
+            stops = d.plan.route(vehicle_id).stops
+            self.drives[vehicle_id] = self._road_drive(vehicle_id, target, now)
+            self.targets[vehicle_id] = (target, stops[0] if stops else None)
+            self.result.repositions += 1
+
+    def _seen(self, now: int) -> list[Request]:
+        return [r for r in self.requests.values() if r.submitted_at <= now]
+
+    def _pickup_estimate(self, request: Request) -> int:
+        if request.time_type is TimeType.LEAVE_AFTER:
+            return request.time
+        return request.time - self.result.riders[request.id].direct_s
+
+    def _idle_vehicle(self, vehicle_id: str, policy: RepositionPolicy) -> IdleVehicle | None:
+        """The bus as an idle one if it stands (no stop committed), is not on its way to a target already
+        and has no rider to serve (or, with ``policy.waiting_buses``, waits for its next stop). It must be at
+        its next stop by the stop's planned start (a break's: its earliest), or home by its shift end."""
+        d = self.dispatcher
+        route, state, vehicle = d.plan.route(vehicle_id), d.plan.state(vehicle_id), d.plan.vehicle(vehicle_id)
+        busy = vehicle_id in self.targets or vehicle_id in self.waiting or route.committed
+        if busy or not state.in_service or (
+                not policy.waiting_buses and any(s.kind is not StopKind.BREAK for s in route.stops)):
+            return None
+        if route.stops:
+            return IdleVehicle(vehicle_id, state.location, state.available_at, route.stops[0].location,
+                               d.plan.evaluation(vehicle_id).start[0])
+        return IdleVehicle(vehicle_id, state.location, state.available_at, vehicle.depot, vehicle.shift_end)
+
+    def _drive_to_target(self, vehicle_id: str, now: int) -> bool:
+        """Drive a repositioning bus towards its target at the street's speed, reporting positions on the
+        way; True while it is still on its way. A new next stop (the plan gave the bus work), or the time
+        to leave for the next stop, ends the drive where the bus last reported its position."""
+        d = self.dispatcher
+        target, first = self.targets[vehicle_id]
+        stops, location = d.plan.route(vehicle_id).stops, d.plan.state(vehicle_id).location
+        leave_by = d.plan.evaluation(vehicle_id).start[0] - self.legs.seconds(location, stops[0].location) \
+            if stops else self.end
+        drive = self.drives.get(vehicle_id)
+        replanned = (stops[0] if stops else None) != first
+        if drive is None or drive.target != target or replanned or leave_by <= now:
+            del self.targets[vehicle_id]  # new work, or time to leave for the next stop
+            return False
+        if drive.times[-1] > now:
+            self._report_progress(vehicle_id, drive, now)
+            return True
+        del self.targets[vehicle_id], self.drives[vehicle_id]
+        self._move(vehicle_id, target, drive.times[-1], self._departed(drive, vehicle_id))
+        d.vehicle_position(vehicle_id, target, drive.times[-1])
+        return False
 
     def _move(self, vehicle_id: str, destination: int, arrive: int, depart: int | None = None) -> None:
         """Record the drive from where the bus is to ``destination``, arriving at ``arrive`` (having left at

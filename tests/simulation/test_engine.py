@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 
 from api.settings import Settings
-from dispatch.model import DAY_S, Request, ServiceRules, TimeType, Vehicle
+from dispatch.model import DAY_S, Break, Request, ServiceRules, TimeType, Vehicle
 from dispatch.reoptimize import ReoptimizationPolicy
-from simulation.engine import SimulationConfig, simulate
+from dispatch.reposition import RepositionPolicy
+from simulation.engine import Leg, SimulationConfig, simulate
 from simulation.kpis import compute_kpis
 from simulation.punctuality import punctuality
 from simulation.runner import Scenario, run_scenario, scenario_trips
@@ -72,6 +73,60 @@ def test_cancelled_riders_are_not_driven():
     never left its depot)."""
     kpis = compute_kpis(hand_made_day(replace(QUIET, cancel_p=1.0)))
     assert (kpis.served, kpis.cancelled, kpis.vehicle_km_empty, kpis.vehicle_km_loaded) == (0, 2, 0.0, 0.0)
+
+
+EAGER = RepositionPolicy(every_s=60, min_expected=1, value_s=600, radius_s=120)
+
+
+def repositioning_day(breaks: tuple[Break, ...] = (), reposition: RepositionPolicy | None = EAGER,
+                      later: tuple[Request, ...] = ()):
+    """One bus at km 0 on a straight road (1 km = 60 s), shift 5:30–9:30; A rides km 8 → 0 leaving after
+    6:00 (pre-booked at 5:00), then the ``later`` requests. Targets are chosen every minute; one expected
+    pickup is worth 10 min of driving."""
+    bus = Vehicle("bus", 8, 1, 0, DAY_S + 5 * H + 1800, DAY_S + 9 * H + 1800, breaks)
+    request = Request("A", 8, 0, TimeType.LEAVE_AFTER, DAY_S + 6 * H, DAY_S + 5 * H)
+    config = replace(QUIET, reposition=reposition)
+    return simulate([bus], ServiceRules(), line_travel(range(11)), [request, *later], config)
+
+
+def test_an_idle_bus_drives_towards_expected_demand_and_home_by_its_shift_end():
+    """After dropping A at the depot at 6:08:45 the bus is idle; at 6:10 the demand seen (A's pickup at km 8,
+    within the last 30 min) draws it to km 8 (8 min of driving against 10 min of worth), where it waits
+    until it drives home at 9:22 to be back by 9:30, its shift end. Without repositioning it stays home."""
+    m = 60
+    result = repositioning_day()
+    served = [Leg("bus", 0, 8, DAY_S + 6 * H - 8 * m, DAY_S + 6 * H, 8000, 0),
+              Leg("bus", 8, 0, DAY_S + 6 * H + 45, DAY_S + 6 * H + 45 + 8 * m, 8000, 1)]
+    assert result.legs == [*served, Leg("bus", 0, 8, DAY_S + 6 * H + 10 * m, DAY_S + 6 * H + 18 * m, 8000, 0),
+                           Leg("bus", 8, 0, DAY_S + 9 * H + 22 * m, DAY_S + 9 * H + 30 * m, 8000, 0)]
+    assert result.repositions == 1 and result.violations == []
+    assert repositioning_day(reposition=None).legs == served
+
+
+def test_a_bus_due_home_for_its_break_is_not_sent_away():
+    """A break from 6:40 at the depot: km 8 and back (16 min) and a 30-min wait there do not fit between 6:10
+    and 6:40, so the bus stays home and takes its break."""
+    result = repositioning_day((Break(DAY_S + 6 * H + 40 * 60, DAY_S + 7 * H, 1800),))
+    assert result.repositions == 0 and [leg.destination for leg in result.legs] == [8, 0]
+    assert result.violations == []
+
+
+def test_a_bus_waiting_for_its_next_stop_repositions_and_still_keeps_it():
+    """B (km 2 → 0 after 8:00, pre-booked) is the bus's next stop after A. Counting buses that wait for
+    their next stop, the bus drives to A's pickup zone at 6:10 (km 8, reached 6:18: 8 + 30 min of stay + 6
+    min to km 2 fit before 8:00); at 7:00 B's pickup comes into the hour ahead and A's has left the
+    half-hour behind, so it moves to km 2 (7:00–7:06) and picks B up at 8:00 as planned. Without it, the
+    bus waits at the depot until 7:58."""
+    m = 60
+    b = Request("B", 2, 0, TimeType.LEAVE_AFTER, DAY_S + 8 * H, DAY_S + 5 * H + 1)
+    result = repositioning_day(reposition=replace(EAGER, waiting_buses=True), later=(b,))
+    moves = [(leg.origin, leg.destination, leg.depart, leg.arrive) for leg in result.legs[2:4]]
+    assert moves == [(0, 8, DAY_S + 6 * H + 10 * m, DAY_S + 6 * H + 18 * m),
+                     (8, 2, DAY_S + 7 * H, DAY_S + 7 * H + 6 * m)]
+    assert result.riders["B"].bus_arrived == DAY_S + 8 * H and result.riders["B"].outcome == "completed"
+    assert result.repositions == 2 and result.violations == []
+    idle_only = repositioning_day(later=(b,))
+    assert idle_only.repositions == 0 and idle_only.legs[2].depart == DAY_S + 7 * H + 58 * m
 
 
 def small_day(**changes) -> Scenario:
