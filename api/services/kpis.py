@@ -65,14 +65,17 @@ def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime
     return result
 
 
-def pickup_arrivals(session: Session, *, start: datetime, end: datetime) -> dict[str, datetime]:
-    """When a bus first reported arriving at the pickup of each booking submitted in ``[start, end)``
+def pickup_arrivals(session: Session, *, start: datetime, end: datetime, by: str = "submitted_at"
+                    ) -> dict[str, datetime]:
+    """When a bus first reported arriving at the pickup of each booking whose ``by`` instant
+    (``submitted_at``, or ``requested_time`` for the reports) lies in ``[start, end)``
     (``vehicle_arrived`` events), by booking id; bookings without such a report are missing."""
     stop_kind = col(Event.payload)["kind"].as_string()
+    moment = col(getattr(Booking, by))
     query = (select(Event.request_id, func.min(Event.time))
              .join(Booking, col(Booking.id) == col(Event.request_id))
              .where(Event.kind == EventKind.VEHICLE_ARRIVED, stop_kind == StopKind.PICKUP.value,
-                    col(Booking.submitted_at) >= start, col(Booking.submitted_at) < end)
+                    moment >= start, moment < end)
              .group_by(Event.request_id))
     return {str(request_id): moment for request_id, moment in session.exec(query).all()}
 
