@@ -253,8 +253,8 @@ def _booking_row(row, zone: tzinfo, planned: dict[StopKind, datetime], canceller
             local(planned.get(StopKind.PICKUP)), local(row.picked_up_at),
             local(planned.get(StopKind.DROPOFF)),
             local(row.dropped_off_at), str(row.seats), str(row.wheelchairs), row.vehicle_id or "",
-            origin.id, _cell(round(origin.lat, 5)), _cell(round(origin.lon, 5)), destination.id,
-            _cell(round(destination.lat, 5)), _cell(round(destination.lon, 5))]
+            origin.id, f"{origin.lat:.5f}", f"{origin.lon:.5f}", destination.id, f"{destination.lat:.5f}",
+            f"{destination.lon:.5f}"]
 
 
 def _cause(row, canceller: str | None) -> str:
