@@ -42,7 +42,7 @@ def change_costs(body: CostSettingsBody, user: Operator, live: DispatchDep, sess
                  ) -> CostSettingsPublic:
     """Set what a vehicle-hour and a vehicle-km cost (EUR or CHF); the reports use the newest settings.
     The previous versions are kept."""
-    return costs.change_costs(session, user=user, body=body, zone=live.clock.zone)
+    return costs.change_costs(session, user=user, body=body, now=live.clock.now_datetime())
 
 
 @router.get("/reports/kpis.csv", response_class=Response, responses={

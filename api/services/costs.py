@@ -8,7 +8,7 @@ the version is ``None``; reports then leave the costs empty rather than claim th
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -27,11 +27,11 @@ def costs_in_force(session: Session, zone: tzinfo) -> CostSettingsPublic:
     return _public(row, zone)
 
 
-def change_costs(session: Session, *, user: User, body: CostSettingsBody, zone: tzinfo
+def change_costs(session: Session, *, user: User, body: CostSettingsBody, now: datetime
                  ) -> CostSettingsPublic:
     """Store ``body`` (validated by its model) as the new version of the cost settings, changed by
-    ``user``."""
-    row = CostSettingsVersion(**body.model_dump(), changed_by=user.id)
+    ``user``, in force from ``now`` (aware, in the service's zone)."""
+    row = CostSettingsVersion(**body.model_dump(), changed_by=user.id, valid_from=now)
     try:
         session.add(row)
         session.commit()
@@ -39,7 +39,7 @@ def change_costs(session: Session, *, user: User, body: CostSettingsBody, zone: 
         session.rollback()
         raise
     session.refresh(row)
-    return _public(row, zone)
+    return _public(row, now.tzinfo or UTC)
 
 
 def _public(row: CostSettingsVersion, zone: tzinfo) -> CostSettingsPublic:

@@ -14,7 +14,8 @@ ISO week (Monday to Sunday), a month a calendar month; periods are cut to the ra
   service): bookings that ended so. **Passengers**: people (seats and wheelchairs) of the served trips.
 - **served %**: served ÷ trips asked × 100.
 - **wait** (mean, 95th percentile) and **ride-time factor**: :mod:`dispatch.kpis`.
-- **vehicle-hours**: the shifts' hours inside the period; **vehicle-km**: the fastest roads between each
+- **vehicle-hours**: the shifts' hours inside the period, up to now (planned shifts still ahead are not
+  counted); **vehicle-km**: the fastest roads between each
   bus's consecutive served stops of the period (from and back to the depot not counted).
 - **cost**: vehicle-hours × cost per vehicle-hour + vehicle-km × cost per vehicle-km (the settings in
   force, :mod:`api.services.costs`; empty while none are set); **cost per trip**: cost ÷ served.
@@ -139,6 +140,7 @@ def period_figures(session: Session, *, clock: ServiceClock, metres: Metres, day
                    costs: CostSettingsPublic) -> list[PeriodFigures]:
     """The figures of every period of ``days`` (one query per table for the whole range)."""
     start, end = days.instants(clock)
+    now = clock.now_datetime()
     zone = clock.zone
     rows = session.execute(select(*(getattr(Booking, name) for name in FIGURE_FIELDS))
                            .where(col(Booking.requested_time) >= start, col(Booking.requested_time) < end)
@@ -154,14 +156,15 @@ def period_figures(session: Session, *, clock: ServiceClock, metres: Metres, day
         period_rows = [row for day in _days(period) for row in by_day.get(day, ())]
         period_refused = sum(refused.get(day, 0) for day in _days(period))
         result.append(_figures(period, period_rows, period_refused, shifts, clock=clock, metres=metres,
-                               arrivals=arrivals, costs=costs))
+                               arrivals=arrivals, costs=costs, now=now))
     return result
 
 
 def _figures(period: DateRange, rows: Sequence, refused: int, shifts: Sequence[Shift], *,
-             clock: ServiceClock, metres: Metres, arrivals: dict[str, datetime], costs: CostSettingsPublic
-             ) -> PeriodFigures:
+             clock: ServiceClock, metres: Metres, arrivals: dict[str, datetime], costs: CostSettingsPublic,
+             now: datetime) -> PeriodFigures:
     start, end = period.instants(clock)
+    end = max(start, min(end, now))  # shifts count as far as they have been driven
     trips = figures(rows, shifts, start=start, end=end, metres=metres, refused={}, arrivals=arrivals)
     status = Counter(row.status for row in rows)
     asked = len(rows) + refused

@@ -270,20 +270,32 @@ def test_the_monthly_report_shows_the_months_figures_days_trends_and_costs(clien
     assert '<tr data-day="2026-10-25">' in october and october.count("<svg") == 9
     trend = re.search(r'<figure data-trend="served">(.*?)</figure>', october, re.S)
     assert trend and trend.group(1).count("<rect") == 2  # September and October
-    trips = re.search(r'data-figure="trips_asked"><th scope="row">Trips asked</th><td>([^<]*)</td>', october)
+    trips = re.search(r'data-figure="trips_asked"><th scope="row">Trips asked</th><td>([^<]*)</td>',
+                      october)
     assert trips and trips.group(1) == str(sum(n for day, n in expected.items() if day.month == 10) + 1)
+
+
+def test_a_shift_counts_only_as_far_as_it_has_been_driven(client, app_clock):
+    """At 12:00 on the tiny fleet's day, its 06:00–14:00 shift counts 6 vehicle-hours, not 8."""
+    tiny_fleet_day(client)
+    app_clock.moment = local(date(2026, 9, 15), 12)
+    [row] = read_csv(client.get(f"{REPORTS}/kpis.csv", headers=client.keys["operator"],
+                                params={"from": "2026-09-15", "to": "2026-09-16"}))[:1]
+    assert float(row["vehicle_hours"]) == 6.0
 
 
 def test_cost_settings_are_kept_as_versions_and_read_back(client):
     """Before any are set: zero, euros, no version; each change a new version, the newest in force."""
     operator = client.keys["operator"]
     assert client.get("/v1/operator/costs", headers=operator).json() == {
-        "per_vehicle_hour": 0.0, "per_vehicle_km": 0.0, "currency": "EUR", "version": None, "valid_from": None}
+        "per_vehicle_hour": 0.0, "per_vehicle_km": 0.0, "currency": "EUR", "version": None,
+        "valid_from": None}
     first = client.put("/v1/operator/costs", headers=operator,
                        json={"per_vehicle_hour": 55.5, "per_vehicle_km": 0.8, "currency": "CHF"}).json()
     second = client.put("/v1/operator/costs", headers=operator,
                         json={"per_vehicle_hour": 60, "per_vehicle_km": 0, "currency": "EUR"}).json()
     assert second["version"] > first["version"]
+    assert first["valid_from"] == "2026-11-23T08:00:00+01:00"  # the service's clock, in its zone
     now = client.get("/v1/operator/costs", headers=operator).json()
     assert (now["per_vehicle_hour"], now["per_vehicle_km"], now["currency"], now["version"]) == (
         60.0, 0.0, "EUR", second["version"])
