@@ -54,8 +54,8 @@ def kpis_csv(user: Operator, live: DispatchDep, session: SessionDep, first: From
     -km, cost and cost per trip (definitions: api.services.reports). ``;``-separated, UTF-8 with BOM."""
     days = reports.DateRange.checked(first, last)
     settings = costs.costs_in_force(session, live.clock.zone)
-    figures = reports.period_figures(session, clock=live.clock, metres=_metres(live), days=days, by=by,
-                                     costs=settings)
+    records = reports.load_records(session, clock=live.clock, days=days)
+    figures = reports.period_figures(records, clock=live.clock, metres=_metres(live), by=by, costs=settings)
     return Response(reports.kpis_csv(figures, settings.currency), media_type=CSV_TYPE,
                     headers=_attachment(f"rufbus-kpis-{first}-{last}-{by}.csv"))
 
@@ -81,9 +81,8 @@ def read_monthly_report(user: Operator, live: DispatchDep, session: SessionDep,
     return HTMLResponse(monthly_report(session, clock=live.clock, metres=_metres(live), month=month))
 
 
-def _metres(live: LiveDispatch) -> reports.Metres:
-    network = live.network
-    return lambda a, b: network.travel(a, b)[1]
+def _metres(live: LiveDispatch) -> reports.RoadMetres:
+    return reports.RoadMetres(live.network)
 
 
 def _attachment(name: str) -> dict[str, str]:

@@ -19,7 +19,15 @@ from sqlmodel import Session
 from api.clock import ServiceClock
 from api.schemas import CostSettingsPublic
 from api.services.costs import costs_in_force
-from api.services.reports import DateRange, Grouping, Metres, PeriodFigures, month_range, period_figures
+from api.services.reports import (
+    DateRange,
+    Grouping,
+    PeriodFigures,
+    RoadMetres,
+    load_records,
+    month_range,
+    period_figures,
+)
 
 TREND_MONTHS = 6  # months before the report's month in its trend charts, at most
 _ONE_DAY = timedelta(days=1)
@@ -96,7 +104,7 @@ $costs
 """)
 
 
-def monthly_report(session: Session, *, clock: ServiceClock, metres: Metres, month: str) -> str:
+def monthly_report(session: Session, *, clock: ServiceClock, metres: RoadMetres, month: str) -> str:
     """The page for ``month`` (``YYYY-MM``; 422 ``invalid_month`` otherwise) with the cost settings in force;
     the trends go back :data:`TREND_MONTHS` months, leaving out those before the service had any booking or
     shift."""
@@ -105,11 +113,11 @@ def monthly_report(session: Session, *, clock: ServiceClock, metres: Metres, mon
     first = days.first
     for _ in range(TREND_MONTHS):
         first = (first.replace(day=1) - _ONE_DAY).replace(day=1)
-    months = period_figures(session, clock=clock, metres=metres, days=DateRange(first, days.last),
-                            by=Grouping.MONTH, costs=costs)
+    records = load_records(session, clock=clock, days=DateRange(first, days.last))
+    months = period_figures(records, clock=clock, metres=metres, by=Grouping.MONTH, costs=costs)
     while len(months) > 1 and months[0].booked == 0 and months[0].vehicle_hours == 0:
         months.pop(0)
-    daily = period_figures(session, clock=clock, metres=metres, days=days, by=Grouping.DAY, costs=costs)
+    daily = period_figures(records, clock=clock, metres=metres, by=Grouping.DAY, costs=costs, days=days)
     generated = clock.now_datetime().isoformat(timespec="minutes")
     return render_monthly_report(month=days.first, days=daily, months=months, costs=costs,
                                  generated=generated)

@@ -29,10 +29,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -43,15 +44,48 @@ from api.db.repository import shifts_between
 from api.errors import InvalidRequest
 from api.grid import cell_of
 from api.schemas import FIRST_YEAR, LAST_YEAR, CostSettingsPublic
-from api.services.kpis import FIGURE_FIELDS, figures, pickup_arrivals
+from api.services.kpis import FIGURE_FIELDS, figures, pickup_arrivals, served_legs
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
+from dispatch.travel import TravelMatrix
 
 MAX_DAYS = 366  # the longest range one report covers
 CSV_DELIMITER = ";"  # Excel in German and Swiss locales splits on ";" (the comma is their decimal mark)
 CSV_BOM = "\ufeff"  # Excel reads a file as UTF-8 (umlauts intact) only when it starts with this mark
-Metres = Callable[[int, int], int]  # road distance between two road nodes
+
+
+class Distances(Protocol):
+    """Road distances, many at a time (:class:`routing.network.RoadNetwork` is one)."""
+
+    def matrix(self, origins: Sequence[int], destinations: Sequence[int]) -> TravelMatrix: ...
+
+
+class RoadMetres:
+    """Metres along the fastest roads between road nodes, fetched a row per origin for many legs at once
+    (:meth:`prefetch`) and kept: a month's vehicle-km needs tens of thousands of legs, and one matrix
+    call per leg costs more than the rest of the report."""
+
+    def __init__(self, roads: Distances) -> None:
+        self.roads = roads
+        self.known: dict[tuple[int, int], int] = {}
+
+    def prefetch(self, legs: Iterable[tuple[int, int]]) -> None:
+        """Fetch the legs not known yet, one matrix row per origin."""
+        missing: dict[int, set[int]] = defaultdict(set)
+        for a, b in legs:
+            if (a, b) not in self.known:
+                missing[a].add(b)
+        for origin, ends in missing.items():
+            destinations = sorted(ends)
+            row = self.roads.matrix([origin], destinations).metres[0]
+            self.known.update(((origin, b), int(m)) for b, m in zip(destinations, row, strict=True))
+
+    def __call__(self, a: int, b: int) -> int:
+        """The metres of the leg ``a`` → ``b``."""
+        if (a, b) not in self.known:
+            self.prefetch([(a, b)])
+        return self.known[(a, b)]
 
 
 class Grouping(StrEnum):
@@ -136,33 +170,53 @@ class PeriodFigures:
     cost_per_trip: float | None
 
 
-def period_figures(session: Session, *, clock: ServiceClock, metres: Metres, days: DateRange, by: Grouping,
-                   costs: CostSettingsPublic) -> list[PeriodFigures]:
-    """The figures of every period of ``days`` (one query per table for the whole range)."""
+@dataclass(frozen=True, slots=True)
+class RangeRecords:
+    """What the figures of a range of days read, loaded once (one query per table): the bookings (the
+    columns of :data:`api.services.kpis.FIGURE_FIELDS`) and the refused quotes by local day, the shifts
+    overlapping the range, and the buses' first arrival at each booking's pickup."""
+
+    days: DateRange
+    bookings: dict[date, list[Any]]
+    refused: dict[date, int]
+    shifts: Sequence[Shift]
+    arrivals: dict[str, datetime]
+
+
+def load_records(session: Session, *, clock: ServiceClock, days: DateRange) -> RangeRecords:
+    """The records of the trips of ``days``."""
     start, end = days.instants(clock)
-    now = clock.now_datetime()
-    zone = clock.zone
     rows = session.execute(select(*(getattr(Booking, name) for name in FIGURE_FIELDS))
                            .where(col(Booking.requested_time) >= start, col(Booking.requested_time) < end)
                            ).all()
-    by_day: dict[date, list] = defaultdict(list)
+    by_day: dict[date, list[Any]] = defaultdict(list)
     for row in rows:
-        by_day[row.requested_time.astimezone(zone).date()].append(row)
-    refused = _refused_by_day(session, start=start, end=end, zone=zone)
-    shifts = shifts_between(session, start=start, end=end)
-    arrivals = pickup_arrivals(session, start=start, end=end, by="requested_time")
+        by_day[row.requested_time.astimezone(clock.zone).date()].append(row)
+    return RangeRecords(days=days, bookings=dict(by_day),
+                        refused=_refused_by_day(session, start=start, end=end, zone=clock.zone),
+                        shifts=shifts_between(session, start=start, end=end),
+                        arrivals=pickup_arrivals(session, start=start, end=end, by="requested_time"))
+
+
+def period_figures(records: RangeRecords, *, clock: ServiceClock, metres: RoadMetres, by: Grouping,
+                   costs: CostSettingsPublic, days: DateRange | None = None) -> list[PeriodFigures]:
+    """The figures of every period of ``days`` (default: the records' whole range; else a part of it),
+    the road distances of every period's legs fetched in one batch."""
+    now = clock.now_datetime()
+    grouped = [(period, [row for day in _days(period) for row in records.bookings.get(day, ())])
+               for period in periods(days or records.days, by)]
+    metres.prefetch(leg for _, period_rows in grouped for leg in served_legs(period_rows))
     result = []
-    for period in periods(days, by):
-        period_rows = [row for day in _days(period) for row in by_day.get(day, ())]
-        period_refused = sum(refused.get(day, 0) for day in _days(period))
-        result.append(_figures(period, period_rows, period_refused, shifts, clock=clock, metres=metres,
-                               arrivals=arrivals, costs=costs, now=now))
+    for period, period_rows in grouped:
+        refused = sum(records.refused.get(day, 0) for day in _days(period))
+        result.append(_figures(period, period_rows, refused, records.shifts, clock=clock, metres=metres,
+                               arrivals=records.arrivals, costs=costs, now=now))
     return result
 
 
-def _figures(period: DateRange, rows: Sequence, refused: int, shifts: Sequence[Shift], *,
-             clock: ServiceClock, metres: Metres, arrivals: dict[str, datetime], costs: CostSettingsPublic,
-             now: datetime) -> PeriodFigures:
+def _figures(period: DateRange, rows: Sequence[Any], refused: int, shifts: Sequence[Shift], *,
+             clock: ServiceClock, metres: RoadMetres, arrivals: dict[str, datetime],
+             costs: CostSettingsPublic, now: datetime) -> PeriodFigures:
     start, end = period.instants(clock)
     end = max(start, min(end, now))  # shifts count as far as they have been driven
     trips = figures(rows, shifts, start=start, end=end, metres=metres, refused={}, arrivals=arrivals)
@@ -244,7 +298,8 @@ def bookings_csv(engine: Engine, *, clock: ServiceClock, days: DateRange) -> Ite
     yield _drain(buffer)
 
 
-def _booking_row(row, zone: tzinfo, planned: dict[StopKind, datetime], canceller: str | None) -> list[str]:
+def _booking_row(row: Any, zone: tzinfo, planned: dict[StopKind, datetime], canceller: str | None
+                 ) -> list[str]:
     def local(moment: datetime | None) -> str:
         return "" if moment is None else moment.astimezone(zone).isoformat()
 
@@ -260,7 +315,7 @@ def _booking_row(row, zone: tzinfo, planned: dict[StopKind, datetime], canceller
             f"{destination.lon:.5f}"]
 
 
-def _cause(row, canceller: str | None) -> str:
+def _cause(row: Any, canceller: str | None) -> str:
     """Why the trip did not happen: the rejection's cause, or who cancelled it."""
     if row.rejection_cause is not None:
         return row.rejection_cause.value
@@ -269,7 +324,7 @@ def _cause(row, canceller: str | None) -> str:
     return ""
 
 
-def _booked_by(row) -> str:
+def _booked_by(row: Any) -> str:
     if row.booked_by is None:
         return ""
     return "rider" if row.booked_by == row.rider_id else "operator"
