@@ -169,7 +169,8 @@ def main() -> None:
     print(f"seeded {written} in {result['seed_s']} s")
     for name, figures in result["reports"].items():
         print(f"{name:20s} min {figures['min_s']:7.3f} s  median {figures['median_s']:7.3f} s  "
-              f"CPU min {figures['min_cpu_s']:7.3f} s  {figures['bytes']:>10,} bytes  {figures['lines']:>6,} lines")
+              f"CPU min {figures['min_cpu_s']:7.3f} s  {figures['bytes']:>10,} bytes  "
+              f"{figures['lines']:>6,} lines")
 
 
 if __name__ == "__main__":
