@@ -75,7 +75,8 @@ def bookings_csv(user: Operator, live: DispatchDep, request: Request, first: Fro
 
 @router.get("/reports/monthly", response_class=HTMLResponse, responses=INVALID)
 def read_monthly_report(user: Operator, live: DispatchDep, session: SessionDep,
-                        month: Annotated[str, Query(max_length=7, description="YYYY-MM")]) -> HTMLResponse:
+                        month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+                        ) -> HTMLResponse:
     """The printable monthly report: the month's figures, a table per day, trend charts over up to six
     months before it, and the cost settings used."""
     return HTMLResponse(monthly_report(session, clock=live.clock, metres=_metres(live), month=month))

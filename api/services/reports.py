@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -123,6 +124,8 @@ class DateRange:
 def month_range(month: str) -> DateRange:
     """The days of ``month`` (``YYYY-MM``); 422 ``invalid_month`` for anything else."""
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise ValueError(month)
         first = datetime.strptime(month + "-01", "%Y-%m-%d").date()
     except ValueError as error:
         raise InvalidRequest("invalid_month", f"{month!r} is no month (YYYY-MM)") from error
