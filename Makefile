@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-meeting-points bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -50,6 +50,10 @@ bench-routing: $(VENV)/.installed
 
 bench-meeting-points: $(VENV)/.installed
 	$(BIN)/python bench/meeting_points.py --json
+
+# The county's reports for a month of 20,000 bookings seeded into SQLite (through the app).
+bench-reports: $(VENV)/.installed
+	$(BIN)/python bench/reports.py
 
 # Curbside points: the graph with long edges cut (40/60/80 m) against the uncut one; riders' walks, query times.
 bench-curbside: $(VENV)/.installed

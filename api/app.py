@@ -1,7 +1,7 @@
 """The HTTP service: a health page, the riders' API (:mod:`api.routes.rider`), the drivers' API
 (:mod:`api.routes.driver`), the operators' API (:mod:`api.routes.operator`), the live WebSocket streams
 (:mod:`api.routes.live`), named stops, the open-data feeds (:mod:`api.routes.feeds`: GTFS with Flex and
-GTFS-Realtime) and the web apps.
+GTFS-Realtime), the county's reports (:mod:`api.routes.reports`) and the web apps.
 
 At start the app migrates the database (``DATABASE_URL``), loads the road network and builds the
 dispatcher from the database (:mod:`api.services.startup`: the fleet and shifts stored — the demo fleet
@@ -36,6 +36,7 @@ from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
 from api.routes import live as live_routes
 from api.routes import meeting_points as meeting_point_routes
+from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
 from api.routes import web as web_routes
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(simulation_routes.router)
     app.include_router(feeds.router)
     app.include_router(desk_routes.router)
+    app.include_router(report_routes.router)
 
     @app.get("/health")
     def health() -> dict:

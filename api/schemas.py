@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
-from api.db.models import MEETING_POINT_NAME_LENGTH, MeetingPointSource, ServiceRulesBase
+from api.db.models import MEETING_POINT_NAME_LENGTH, CostSettingsBase, MeetingPointSource, ServiceRulesBase
 from api.positions import Ignored
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import MeetingMode, StopKind, TimeType
@@ -702,3 +702,20 @@ class MeetingPointCandidatesPublic(BaseModel):
     mode: MeetingMode
     max_walk_m: int
     candidates: list[MeetingPointCandidatePublic]
+
+
+# --- the operator's costs (reports) ------------------------------------------------------------------
+
+
+class CostSettingsBody(CostSettingsBase):
+    """What a vehicle-hour and a vehicle-km cost, and in which currency: finite, at least 0, at most
+    :data:`api.db.models.MAX_COST_PER_VEHICLE_HOUR` and :data:`~api.db.models.MAX_COST_PER_VEHICLE_KM`."""
+
+    model_config = BODY_CONFIG  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
+
+
+class CostSettingsPublic(CostSettingsBody):
+    """The cost settings in force, since when, and which version (``null``: none set yet, all zero)."""
+
+    version: int | None
+    valid_from: datetime | None

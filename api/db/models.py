@@ -158,6 +158,40 @@ class ServiceArea(ServiceAreaBase, table=True):
     valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
+# --- the operator's costs, for the county's reports ---------------------------------------------------
+
+
+class Currency(StrEnum):
+    """The currency the operator's costs are stated in."""
+
+    EUR = "EUR"
+    CHF = "CHF"
+
+
+MAX_COST_PER_VEHICLE_HOUR = 10_000.0  # far above any bus with driver; a larger figure is a typing error
+MAX_COST_PER_VEHICLE_KM = 1_000.0
+
+
+class CostSettingsBase(SQLModel):
+    """What a bus in service costs the operator: per vehicle-hour (driver, vehicle time) and per vehicle-km
+    (fuel, wear), in ``currency``."""
+
+    per_vehicle_hour: float = Field(ge=0, le=MAX_COST_PER_VEHICLE_HOUR)
+    per_vehicle_km: float = Field(ge=0, le=MAX_COST_PER_VEHICLE_KM)
+    currency: Currency = Field(default=Currency.EUR, sa_type=EnumText(Currency, 3))
+
+
+class CostSettingsVersion(CostSettingsBase, table=True):
+    """One version of the cost settings. Rows are only added: the highest ``id`` is in force (reports
+    use it for every period), the others are the history."""
+
+    __tablename__ = "cost_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    changed_by: int | None = Field(default=None, foreign_key="users.id")
+
+
 # --- meeting points (virtual stops) -------------------------------------------------------------------
 
 

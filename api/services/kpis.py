@@ -65,14 +65,17 @@ def kpis(session: Session, *, live: LiveDispatch, start: datetime, end: datetime
     return result
 
 
-def pickup_arrivals(session: Session, *, start: datetime, end: datetime) -> dict[str, datetime]:
-    """When a bus first reported arriving at the pickup of each booking submitted in ``[start, end)``
+def pickup_arrivals(session: Session, *, start: datetime, end: datetime, by: str = "submitted_at"
+                    ) -> dict[str, datetime]:
+    """When a bus first reported arriving at the pickup of each booking whose ``by`` instant
+    (``submitted_at``, or ``requested_time`` for the reports) lies in ``[start, end)``
     (``vehicle_arrived`` events), by booking id; bookings without such a report are missing."""
     stop_kind = col(Event.payload)["kind"].as_string()
+    moment = col(getattr(Booking, by))
     query = (select(Event.request_id, func.min(Event.time))
              .join(Booking, col(Booking.id) == col(Event.request_id))
              .where(Event.kind == EventKind.VEHICLE_ARRIVED, stop_kind == StopKind.PICKUP.value,
-                    col(Booking.submitted_at) >= start, col(Booking.submitted_at) < end)
+                    moment >= start, moment < end)
              .group_by(Event.request_id))
     return {str(request_id): moment for request_id, moment in session.exec(query).all()}
 
@@ -132,6 +135,12 @@ def _distribution(values: Summary | None) -> Distribution | None:
 
 def _vehicle_m(rows: Sequence[Booking], metres: Metres) -> int:
     """Metres along the fastest roads between each bus's consecutive served stops."""
+    return sum(metres(a, b) for a, b in served_legs(rows))
+
+
+def served_legs(rows: Sequence[Booking]) -> list[tuple[int, int]]:
+    """The road nodes each bus drove between: its consecutive served stops (pickups and drop-offs in the
+    order of their reports), legs between two stops at the same node left out."""
     stops: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
     for row in rows:
         if row.vehicle_id is None or row.picked_up_at is None:
@@ -139,8 +148,8 @@ def _vehicle_m(rows: Sequence[Booking], metres: Metres) -> int:
         stops[row.vehicle_id].append((row.picked_up_at, row.origin_node))
         if row.dropped_off_at is not None:
             stops[row.vehicle_id].append((row.dropped_off_at, row.destination_node))
-    total = 0
+    legs: list[tuple[int, int]] = []
     for served in stops.values():
         nodes = [node for _, node in sorted(served)]
-        total += sum(metres(a, b) for a, b in itertools.pairwise(nodes) if a != b)
-    return total
+        legs.extend((a, b) for a, b in itertools.pairwise(nodes) if a != b)
+    return legs

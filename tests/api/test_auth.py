@@ -191,6 +191,17 @@ MATRIX = {
                               "other_rider": 200, "driver": 403, "operator": 200},
     "walk": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
              "driver": 403, "operator": 200},
+    # the county's reports and the cost settings they use: operators only
+    "costs": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+              "driver": 403, "operator": 200},
+    "put_costs": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                  "driver": 403, "operator": 200},
+    "bookings_csv": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
+    "kpis_csv": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                 "driver": 403, "operator": 200},
+    "monthly_report": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                       "other_rider": 403, "driver": 403, "operator": 200},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -230,6 +241,9 @@ OPERATIONS = {
     "add_meeting_point": "POST /v1/operator/meeting-points",
     "change_meeting_point": "PATCH /v1/operator/meeting-points/{point_id}",
     "nearby_meeting_points": "GET /v1/rider/meeting-points", "walk": "GET /v1/rider/walk",
+    "costs": "GET /v1/operator/costs", "put_costs": "PUT /v1/operator/costs",
+    "bookings_csv": "GET /v1/operator/reports/bookings.csv", "kpis_csv": "GET /v1/operator/reports/kpis.csv",
+    "monthly_report": "GET /v1/operator/reports/monthly",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
 # public map data and the named stops.
@@ -259,6 +273,7 @@ SIMULATION = {"buses": 1, "requests": 5, "reoptimize_every_min": 0, "seed": 3}  
 MEETING_POINT_ENDPOINTS = ("meeting_points", "export_meeting_points", "import_meeting_points",
                            "add_meeting_point", "change_meeting_point", "nearby_meeting_points", "walk")
 MEETING_POINT_IDS = count(1)  # every point the matrix adds has an id of its own
+REPORT_ENDPOINTS = ("costs", "put_costs", "bookings_csv", "kpis_csv", "monthly_report")
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 
 
@@ -359,6 +374,20 @@ def meeting_point_call(client, caller, operator, endpoint):
                       params={"from": f"{SCHAAN['lat']},{SCHAAN['lon'] + 0.002}", "to": added.json()["id"]})
 
 
+def report_call(client, caller, endpoint):
+    """The answer to ``caller`` reading or setting the cost settings, or asking for a report."""
+    if endpoint == "costs":
+        return client.get("/v1/operator/costs", headers=caller)
+    if endpoint == "put_costs":
+        return client.put("/v1/operator/costs", headers=caller,
+                          json={"per_vehicle_hour": 50, "per_vehicle_km": 1, "currency": "EUR"})
+    if endpoint == "monthly_report":
+        return client.get("/v1/operator/reports/monthly", headers=caller, params={"month": "2026-11"})
+    path = "bookings.csv" if endpoint == "bookings_csv" else "kpis.csv"
+    return client.get(f"/v1/operator/reports/{path}", headers=caller,
+                      params={"from": "2026-11-01", "to": "2026-11-30"})
+
+
 def simulation_call(client, caller, operator, endpoint):
     """The answer to ``caller`` starting a simulation job or reading one the operator started."""
     if endpoint == "start_simulation":
@@ -401,6 +430,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = client.post("/v1/operator/vehicles/bus-6/out-of-service", headers=caller)
     elif endpoint in MEETING_POINT_ENDPOINTS:
         answer = meeting_point_call(client, caller, headers["operator"], endpoint)
+    elif endpoint in REPORT_ENDPOINTS:
+        answer = report_call(client, caller, endpoint)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
     elif endpoint == "service_area":

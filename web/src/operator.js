@@ -3,11 +3,13 @@
 // /v1/operator/exceptions, after live messages and every 30 s), the open rides (pickups still ahead),
 // today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
 // the service calendar (./calendar.js), the meeting points (./meeting_points.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
-// service, their shifts) and simulations (POST /v1/operator/simulations, its status and report).
+// service, their shifts), simulations (POST /v1/operator/simulations, its status and report) and the
+// county's reports (./reports.js).
 
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn, today } from './api.js';
 import { loadCalendar } from './calendar.js';
 import { initDesk } from './desk.js';
+import { initReports } from './reports.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
 import { loadMeetingPoints } from './meeting_points.js';
@@ -382,7 +384,8 @@ async function main() {
   state.me = await signIn('operator');
   state.map = await baseMap($('map'));
   await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
-    loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map), loadMeetingPoints(state.map)]);
+    loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map), loadMeetingPoints(state.map),
+    initReports(state.me)]);
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);
