@@ -119,6 +119,13 @@ def requeue_of(engine: Engine, worker: str) -> int:
                     "heartbeat_at": None, "requests_simulated": 0})
 
 
+def fail_of(engine: Engine, worker: str, error: str) -> int:
+    """Fail the running jobs of a worker known to have died, with ``error``; how many."""
+    return _change(engine, None, [col(SimulationJob.status) == SimulationStatus.RUNNING,
+                                  col(SimulationJob.worker) == worker],
+                   {"status": SimulationStatus.FAILED, "finished_at": _now(), "error": error})
+
+
 def fail_stale(engine: Engine, stale_s: float) -> int:
     """Fail running jobs whose worker has not beaten for ``stale_s`` seconds (it died); how many."""
     return _change(engine, None, [col(SimulationJob.status) == SimulationStatus.RUNNING,

@@ -15,9 +15,9 @@ What a restart does (the record is the row, not the process):
 * queued jobs stay queued and run when a worker starts again (at the service's next start);
 * a job running when the service stops on purpose is queued again and starts from the beginning
   (seeded, it gives the same results);
-* a job whose worker died (a crash, ``kill -9``) is failed with :data:`~api.services.simulation_store.
-  STALE_ERROR` once its heartbeat is ``stale_s`` seconds old — by any worker between jobs, or by the
-  service at start;
+* a job whose worker died (a crash, ``kill -9``) is failed: by its service when it next needs the
+  worker, or, once its heartbeat is ``stale_s`` seconds old, by any worker between jobs or by a service
+  at start (:data:`~api.services.simulation_store.STALE_ERROR`);
 * finished jobs (done, failed, cancelled) are read back with their results after any restart.
 """
 
@@ -95,6 +95,11 @@ class SimulationWorker:
         self._lock = threading.Lock()
 
     @property
+    def queue(self) -> JobQueue:
+        """The queue job ids go through (Redis, or the process queue to this service's worker)."""
+        return self._queue
+
+    @property
     def pid(self) -> int | None:
         """The worker process's id while it runs."""
         return self._process.pid if self._process is not None and self._process.is_alive() else None
@@ -108,10 +113,13 @@ class SimulationWorker:
             self.ensure_running()
 
     def ensure_running(self) -> None:
-        """Start the worker process unless it runs."""
+        """Start the worker process unless it runs (failing the job of one that died)."""
         with self._lock:
             if self._process is not None and self._process.is_alive():
                 return
+            if self._process is not None and self._process.pid is not None:
+                store.fail_of(self._engine, worker_name(self._process.pid),
+                              f"the simulation worker died (exit code {self._process.exitcode})")
             process = self._context.Process(target=run_worker, args=(self.config, self._channel),
                                             name="rufbus-simulation", daemon=True)
             process.start()
