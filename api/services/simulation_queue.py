@@ -10,11 +10,16 @@ rows whenever the queue stays empty for a moment.
 
 from __future__ import annotations
 
+import logging
 import queue
+import time
 from multiprocessing.queues import Queue as ProcessQueue
 from typing import Protocol
 
 import redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 
 class JobQueue(Protocol):
@@ -43,12 +48,23 @@ class RedisJobQueue:
         self._key = queue_key(area)
 
     def push(self, job_id: str) -> None:
-        """Append ``job_id`` to the area's list."""
-        self._client.rpush(self._key, job_id)
+        """Append ``job_id`` to the area's list; with Redis unreachable the job stays queued in the
+        database, where a worker finds it all the same."""
+        try:
+            self._client.rpush(self._key, job_id)
+        except RedisError as error:
+            log.warning("simulation job %s not pushed to Redis (%s); workers find it in the database",
+                        job_id, error)
 
     def take(self, timeout_s: float) -> str | None:
-        """Pop the oldest id, blocking up to ``timeout_s`` (whole seconds, at least one, for Redis)."""
-        item = self._client.blpop([self._key], timeout=max(1, round(timeout_s)))
+        """Pop the oldest id, blocking up to ``timeout_s`` (whole seconds, at least one, for Redis); with
+        Redis unreachable, wait that long and answer None."""
+        try:
+            item = self._client.blpop([self._key], timeout=max(1, round(timeout_s)))
+        except RedisError as error:
+            log.warning("simulation queue unreachable: %s", error)
+            time.sleep(timeout_s)
+            return None
         if item is None:
             return None
         value = item[1]

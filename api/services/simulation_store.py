@@ -75,16 +75,14 @@ def claim(engine: Engine, job_id: str, worker: str) -> bool:
 
 def beat(engine: Engine, job_id: str, worker: str, requests_simulated: int) -> bool:
     """Record the progress of a running job and that its worker lives; whether the job should stop
-    (cancel asked, or it is no longer this worker's)."""
+    (cancel asked, or it is no longer this worker's). The flag is read before the one-statement write,
+    so the worker (at the lowest priority) holds a write lock as briefly as possible."""
     with Session(engine) as session:
-        changed = cast(CursorResult, session.execute(
-            update(SimulationJob)
-            .where(col(SimulationJob.id) == job_id, col(SimulationJob.worker) == worker,
-                   col(SimulationJob.status) == SimulationStatus.RUNNING)
-            .values(requests_simulated=requests_simulated, heartbeat_at=_now()))).rowcount
         stop = session.execute(select(col(SimulationJob.cancel_requested))
                                .where(col(SimulationJob.id) == job_id)).scalar_one_or_none()
-        session.commit()
+    changed = _change(engine, job_id, [col(SimulationJob.worker) == worker,
+                                       col(SimulationJob.status) == SimulationStatus.RUNNING],
+                      {"requests_simulated": requests_simulated, "heartbeat_at": _now()})
     return changed != 1 or bool(stop)
 
 

@@ -61,7 +61,7 @@ class WorkerConfig:
     routing: RoutingSettings
     stale_s: float = 60.0  # a running job's heartbeat older than this: its worker died
     poll_s: float = 1.0  # the longest wait on an empty queue before looking for queued rows
-    beat_s: float = 0.5  # heartbeat, progress and cancel check of a running job
+    beat_s: float = 1.0  # heartbeat, progress and cancel check of a running job
 
 
 class JobCancelled(Exception):
@@ -144,6 +144,9 @@ class SimulationWorker:
             if process.pid is not None:
                 store.requeue_of(self._engine, worker_name(process.pid))
         self._queue.close()
+        if self._channel is not None:
+            self._channel.close()
+            self._channel.join_thread()
 
 
 def run_worker(config: WorkerConfig, channel: ProcessQueue | None) -> None:
