@@ -150,14 +150,16 @@ class SimulationWorker:
 
 
 def run_worker(config: WorkerConfig, channel: ProcessQueue | None) -> None:
-    """The worker process: run queued jobs one at a time, for ever (the service terminates it)."""
+    """The worker process: run queued jobs one at a time until the service terminates it (or dies: the
+    worker then ends after the job it runs)."""
     os.nice(NICENESS)
     logging.basicConfig(level=logging.INFO)
     network = RoadNetwork.load(settings=replace(config.routing, matrix_workers=1))
     engine = create_db_engine(config.database_url)
     jobs = open_queue(config, channel)
     name = worker_name(os.getpid())
-    while True:
+    service = os.getppid()
+    while os.getppid() == service:  # a service killed outright leaves no orphan looping behind it
         store.fail_stale(engine, config.stale_s)
         job_id = jobs.take(config.poll_s) or next(iter(store.queued_ids(engine, 1)), None)
         if job_id is not None and store.claim(engine, job_id, name):
