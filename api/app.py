@@ -9,7 +9,8 @@ only into an empty table —, the newest service rules and area, and every booki
 live layer (:mod:`api.live`) then publishes the plan's changes; with ``REDIS_URL`` the workers elect one
 dispatcher and forward to it. A background thread re-optimizes the plan
 (:mod:`api.services.reoptimizer`), another keeps every shift within the booking horizon planned
-(:mod:`api.services.horizon`)."""
+(:mod:`api.services.horizon`). Operators' simulations run in a worker process of their own
+(:mod:`api.services.simulation_worker`), started when the first one is submitted."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ from api.security import SecurityHeaders
 from api.services.horizon import HorizonTimer
 from api.services.live_plan import LiveDispatch
 from api.services.reoptimizer import BackgroundReoptimizer
+from api.services.simulation_worker import SimulationWorker, WorkerConfig
 from api.services.startup import build_dispatcher
 from api.settings import Settings
 from api.stops import StopDirectory
@@ -96,12 +98,18 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                session_info={"fence": layer.fence} if layer.fence else None)
         app.state.horizon = horizon
         horizon.start()
+        simulations = SimulationWorker(WorkerConfig(service.database_url, service.redis_url, service.area,
+                                                    network.settings, stale_s=service.simulation_stale_s),
+                                       engine)
+        app.state.simulations = simulations
+        simulations.resume()
         # What start-up built (road network, plan, modules) lives as long as the process: keep it out of the
         # garbage collector's full passes, which otherwise stop every request for a fifth of a second.
         gc.freeze()
         try:
             yield
         finally:
+            await asyncio.to_thread(simulations.stop)
             await asyncio.to_thread(horizon.stop)
             await asyncio.to_thread(reoptimizer.stop)
             await layer.stop()

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     ``RUFBUS_PUBLIC_URL``, ``RUFBUS_AGENCY_NAME``, ``RUFBUS_AGENCY_URL``, ``RUFBUS_AGENCY_PHONE``,
     ``RUFBUS_AGENCY_LANG``, ``RUFBUS_ROUTE_NAME``, ``RUFBUS_GTFS_DAYS`` (the published GTFS feed, see
     :mod:`api.services.feeds`),
+    ``RUFBUS_SIMULATION_MAX_ACTIVE``, ``RUFBUS_SIMULATION_STALE_S`` (operators' simulation jobs, see
+    :mod:`api.services.simulation_worker`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -106,6 +108,11 @@ class Settings(BaseSettings):
     agency_lang: str = Field(default="de", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     route_name: str = Field(default="Rufbus", min_length=1, max_length=200)
     gtfs_days: int = Field(default=365, ge=1, le=5 * 366)
+    # Operators' simulation jobs (api.services.simulations, run by api.services.simulation_worker): how
+    # many one operator may have queued or running at once, and after how many seconds without a
+    # heartbeat a running job counts as orphaned (its worker died) and is failed.
+    simulation_max_active: int = Field(default=2, ge=1, le=100)
+    simulation_stale_s: float = Field(default=60.0, ge=2, le=3600)
 
     @property
     def position_limits(self) -> PositionLimits:

@@ -29,7 +29,8 @@ JSON_HELP = "Also write the day's figures to this JSON file."
 HINDSIGHT_HELP = ("Also plan the day in hindsight (every request known) with this many optimizer seconds and "
                   "set it beside the online result in the report (0: not at all).")
 
-
+JOBS_HELP = ("Processes running the sweep's simulations side by side (1: one after another in this "
+             "process); default: one per CPU, at most one per simulation. The figures are the same.")
 
 # The options every study command shares.
 RegionOption = Annotated[Path | None, typer.Option(help="OSM extract (default: RUFBUS_OSM_FILE).")]
@@ -173,9 +174,13 @@ def sweep(
     seed: int = 1,
     reopt_every: Annotated[float | None, typer.Option(min=0, help=REOPT_EVERY_HELP)] = None,
     reopt_iterations: Annotated[int | None, typer.Option(min=1, help=REOPT_ITERATIONS_HELP)] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help=JOBS_HELP)] = None,
     out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("simulation-sweep"),
 ) -> None:
-    """Simulate one fixed demand with every fleet size under every rules variant; write the report."""
+    """Simulate one fixed demand with every fleet size under every rules variant, in parallel
+    processes; write the report."""
+    import os
+
     from tqdm import tqdm
 
     from simulation.runner import scenario_trips
@@ -187,8 +192,10 @@ def sweep(
                          reopt_iterations)
     variants = {text or "default rules": _rules(text) for text in rules or [""]}
     trips = scenario_trips(scenario, network)
-    with tqdm(total=len(trips) * len(sizes) * len(variants), desc="requests", unit="req") as bar:
-        outcome = run_sweep(scenario, network, sizes, variants, out, bar.update, trips)
+    count = len(sizes) * len(variants)
+    workers = jobs or min(os.cpu_count() or 1, count)
+    with tqdm(total=len(trips) * count, desc="requests", unit="req") as bar:
+        outcome = run_sweep(scenario, network, sizes, variants, out, bar.update, trips, jobs=workers)
     for row in outcome.sweep:
         typer.echo(f"{row['label']:<30} {row['buses']:>3} buses  served {row['served_pct']:6.2f} %  "
                    f"wait {row['wait_mean_min']} min")

@@ -5,15 +5,19 @@ hindsight, or a fleet-size × rules grid on one fixed demand (``sweep``), each w
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
+from routing.settings import RoutingSettings
 from simulation.compare import DayFigures, OfferLatency, offer_latency, online_figures, ratios
 from simulation.demand_csv import Trip
+from simulation.engine import SimulationResult
 from simulation.figures import figure_data
 from simulation.hindsight import HindsightResult, hindsight_day
 from simulation.kpis import Kpis, compute_kpis
@@ -96,25 +100,67 @@ def simulate_day(scenario: Scenario, network: RoadNetwork, out_dir: Path | None 
 
 def sweep(scenario: Scenario, network: RoadNetwork, buses: Sequence[int], rules: Mapping[str, ServiceRules],
           out_dir: Path | None = None, progress: Progress | None = None,
-          trips: Sequence[Trip] | None = None) -> StudyOutcome:
+          trips: Sequence[Trip] | None = None, jobs: int = 1) -> StudyOutcome:
     """Run every fleet size × rules variant on the same demand; the report's detail plots show the
-    largest fleet under the first rules."""
+    largest fleet under the first rules. With ``jobs`` above one the variants run in that many processes
+    (each with its own copy of the network; ``progress`` then hears of a variant's requests when it
+    ends); every variant is seeded, so the figures are the same either way."""
     trips = list(trips) if trips is not None else scenario_trips(scenario, network)
-    rows, shown = [], None
-    for label, variant in rules.items():
-        for size in sorted(buses):
-            result = run_scenario(replace(scenario, buses=size, rules=variant), network, trips, progress)
-            kpis = compute_kpis(result)
-            rows.append({"label": label, "buses": size, "served_pct": kpis.served_pct,
-                         "wait_mean_min": kpis.wait_mean_min, "pooling_pct": kpis.pooling_pct,
-                         "passengers_per_vehicle_hour": kpis.passengers_per_vehicle_hour})
-            if shown is None or (label == next(iter(rules)) and size == max(buses)):
-                shown = (result, kpis)
-    assert shown is not None, "a sweep needs at least one fleet size and one rules variant"
-    result, kpis = shown
+    variants = [(label, replace(scenario, buses=size, rules=variant))
+                for label, variant in rules.items() for size in sorted(buses)]
+    assert variants, "a sweep needs at least one fleet size and one rules variant"
+    shown = (next(iter(rules)), max(buses))
+    keep = [(label, variant.buses) == shown for label, variant in variants]
+    if jobs > 1 and len(variants) > 1:
+        runs = _run_in_processes([v for _, v in variants], keep, network, trips, progress, jobs)
+    else:
+        runs = [_run_variant(variant, network, trips, kept, progress)
+                for (_, variant), kept in zip(variants, keep, strict=True)]
+    rows = [{"label": label, "buses": variant.buses, "served_pct": kpis.served_pct,
+             "wait_mean_min": kpis.wait_mean_min, "pooling_pct": kpis.pooling_pct,
+             "passengers_per_vehicle_hour": kpis.passengers_per_vehicle_hour}
+            for (label, variant), (kpis, _) in zip(variants, runs, strict=True)]
+    kpis, result = next((k, r) for k, r in runs if r is not None)
     figures = figure_data(result, kpis, network, road_paths(network), rows)
     outcome = StudyOutcome(kpis, figures, rows, None, None)
     return _written(outcome, "Rufbus fleet sweep", replace(scenario, buses=max(buses)), out_dir)
+
+
+def _run_variant(variant: Scenario, network: RoadNetwork, trips: Sequence[Trip], keep: bool,
+                 progress: Progress | None = None) -> tuple[Kpis, SimulationResult | None]:
+    """One variant's key figures, and its whole result when ``keep``."""
+    result = run_scenario(variant, network, trips, progress)
+    return compute_kpis(result), result if keep else None
+
+
+_WORKER_NETWORK: list[RoadNetwork] = []  # the network of a sweep's worker process, set as it starts
+
+
+def _start_sweep_worker(graph: Any, settings: RoutingSettings, report: Any) -> None:
+    _WORKER_NETWORK.append(RoadNetwork(graph, settings, report))
+
+
+def _run_variant_in_worker(variant: Scenario, trips: Sequence[Trip], keep: bool
+                           ) -> tuple[Kpis, SimulationResult | None]:
+    return _run_variant(variant, _WORKER_NETWORK[0], trips, keep)
+
+
+def _run_in_processes(variants: list[Scenario], keep: list[bool], network: RoadNetwork,
+                      trips: Sequence[Trip], progress: Progress | None, jobs: int
+                      ) -> list[tuple[Kpis, SimulationResult | None]]:
+    """Run the variants in ``jobs`` spawned processes (each gets the network once, without matrix
+    workers of its own), in order of the variants."""
+    settings = dataclasses.replace(network.settings, matrix_workers=1)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_sweep_worker,
+                             initargs=(network.graph, settings, network.report)) as pool:
+        futures = [pool.submit(_run_variant_in_worker, variant, trips, kept)
+                   for variant, kept in zip(variants, keep, strict=True)]
+        for future in as_completed(futures):
+            future.result()
+            if progress is not None:
+                progress(len(trips))
+        return [future.result() for future in futures]
 
 
 def _written(outcome: StudyOutcome, title: str, scenario: Scenario, out_dir: Path | None) -> StudyOutcome:

@@ -42,6 +42,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class SimulationStatus(StrEnum):
+    """Where an operator's simulation job stands; the last three are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 class UserRole(StrEnum):
     """What a user may do."""
 
@@ -437,3 +447,32 @@ class DispatcherLease(SQLModel, table=True):
     epoch: int = Field(default=0, sa_type=BIG_ID)
     holder: str = Field(default="", max_length=200)
     acquired_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+# --- operators' simulation jobs ------------------------------------------------------------------------
+
+
+class SimulationJob(SQLModel, table=True):
+    """One operator's simulation study: what was asked (``params``, see :mod:`api.services.simulations`),
+    who runs it and how far it got, and its results once done. The durable record of the job queue
+    (:mod:`api.services.simulation_worker`): a worker claims a queued row, beats its heartbeat while it
+    runs, and stores the results here, so they outlive the service."""
+
+    __tablename__ = "simulation_jobs"
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    status: SimulationStatus = Field(sa_type=EnumText(SimulationStatus, 16), index=True)
+    params: dict[str, Any] = Field(sa_type=sa.JSON)
+    requests_total: int = 0
+    requests_simulated: int = 0
+    cancel_requested: bool = False
+    worker: str | None = Field(default=None, max_length=200)  # "host:pid" of the process running it
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    kpis: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    figures: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    report_html: str | None = Field(default=None, sa_type=sa.Text)
+    error: str | None = Field(default=None, sa_type=sa.Text)

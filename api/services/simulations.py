@@ -1,135 +1,115 @@
-"""Simulation jobs for operators: a study runs in a background thread against its own dispatcher and
-its own road-network instance (sharing the app's compiled graph, read only), never the live plan.
+"""Simulation jobs for operators: what a study may ask for, submitting it to the job queue, cancelling
+it, and reading it back.
 
-Jobs run one at a time in submission order and are kept in memory for the life of the process (a restart
-forgets them). The simulation's network never forks matrix workers (``matrix_workers=1``).
+A study never runs in the service's process: it is stored as a queued row of ``simulation_jobs``
+(:mod:`api.services.simulation_store`) and run by the simulation worker, a separate process at the
+lowest priority (:mod:`api.services.simulation_worker`), against its own dispatcher and road network,
+never the live plan. Its results are stored on the row, so they outlive a restart.
+
+Limits: every way of sizing the demand ends in a request count of at most :data:`MAX_REQUESTS` (422
+``demand_too_large``), and an operator has at most ``simulation_max_active`` jobs queued or running at
+once (409 ``too_many_simulations``).
 """
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from enum import StrEnum
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
-from fastapi import Request
+from sqlalchemy import Engine
 
+from api.db.models import SimulationJob, SimulationStatus
 from api.errors import Conflict, InvalidRequest, NotFound
+from api.services import simulation_store as store
 from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
 from simulation.engine import SimulationConfig
-from simulation.report import render_html
 from simulation.runner import Scenario, requests_for_level
-from simulation.study import scenario_description, simulate_day
 
-log = logging.getLogger(__name__)
-_CREATE_LOCK = threading.Lock()
-
-
-class JobStatus(StrEnum):
-    """Where a simulation job stands."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
+MAX_REQUESTS = 10_000  # the largest simulated day, however its demand is given
+_SUBMIT_LOCK = threading.Lock()  # one count-then-insert at a time in this process
 
 
-@dataclass
-class SimulationJob:
-    """One study: what was asked, how far it got, and its results once done."""
-
-    id: str
-    scenario: Scenario
-    created_at: datetime
-    status: JobStatus = JobStatus.QUEUED
-    handled: int = 0  # requests simulated so far
-    total: int = 0
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    kpis: dict | None = None
-    figures: dict | None = None
-    report_html: str | None = None
-    error: str | None = None
-
-
-class SimulationJobs:
-    """The simulation jobs of one app, run one at a time by a background thread."""
-
-    def __init__(self, network: RoadNetwork) -> None:
-        settings = replace(network.settings, matrix_workers=1)
-        self.network = RoadNetwork(network.graph, settings, network.report)
-        self._jobs: dict[str, SimulationJob] = {}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rufbus-simulation")
-
-    def start(self, scenario: Scenario) -> SimulationJob:
-        """Queue a study; it starts when the jobs before it are done."""
-        job = SimulationJob(uuid.uuid4().hex, scenario, datetime.now(UTC), total=scenario.requests)
-        self._jobs[job.id] = job
-        self._pool.submit(self._run, job)
-        return job
-
-    def get(self, job_id: str) -> SimulationJob:
-        """A job by id (404 ``unknown_simulation``)."""
-        job = self._jobs.get(job_id)
-        if job is None:
-            raise NotFound("unknown_simulation", f"no simulation {job_id!r}")
-        return job
-
-    def _run(self, job: SimulationJob) -> None:
-        job.status, job.started_at = JobStatus.RUNNING, datetime.now(UTC)
-
-        def progress(done: int) -> None:
-            job.handled += done
-
-        try:
-            outcome = simulate_day(job.scenario, self.network, progress=progress)
-            page = render_html("Rufbus simulation", scenario_description(job.scenario),
-                               outcome.kpis.as_dict(), outcome.figures)
-            job.kpis, job.figures, job.report_html = outcome.kpis.as_dict(), outcome.figures, page
-            job.status = JobStatus.DONE
-        except Exception as error:  # a failed study is reported on its job, never raised into the pool
-            log.exception("simulation %s failed", job.id)
-            job.status, job.error = JobStatus.FAILED, f"{type(error).__name__}: {error}"
-        job.finished_at = datetime.now(UTC)
-
-
-def simulation_jobs(request: Request) -> SimulationJobs:
-    """The app's simulation jobs, made at first use on ``app.state.simulations`` (using its network)."""
-    state = request.app.state
-    with _CREATE_LOCK:
-        if getattr(state, "simulations", None) is None:
-            state.simulations = SimulationJobs(state.network)
-    return state.simulations
-
-
-def build_scenario(jobs: SimulationJobs, *, buses: int, seats: int, wheelchair_spaces: int, rules: dict,
-                   requests: int | None, demand_level: float | None, seed: int,
-                   reoptimize_every_min: int | None) -> Scenario:
-    """The scenario an operator asked for: rules over the defaults (422 ``invalid_rules``), demand as a
-    request count or a level (trips a day per 1,000 inhabitants; exactly one of them)."""
+def study_params(network: RoadNetwork, *, buses: int, seats: int, wheelchair_spaces: int, rules: dict,
+                 requests: int | None, demand_level: float | None, seed: int,
+                 reoptimize_every_min: int | None) -> dict[str, Any]:
+    """The stored parameters of a study an operator asked for: rules over the defaults (422
+    ``invalid_rules``), demand as a request count or a level (trips a day per 1,000 inhabitants; exactly
+    one of them, 422 ``invalid_request``), at most :data:`MAX_REQUESTS` requests either way (422
+    ``demand_too_large``)."""
     if (requests is None) == (demand_level is None):
         raise InvalidRequest("invalid_request", "give either requests or demand_level")
     try:
         parsed = replace(ServiceRules(), **rules)
     except (TypeError, ValueError) as error:
         raise InvalidRequest("invalid_rules", str(error), [str(error)]) from error
-    count = requests if requests is not None else requests_for_level(jobs.network, demand_level or 0.0)
-    policy = SimulationConfig().reoptimization  # the live service's unless the operator changes the period
-    if reoptimize_every_min is not None:
-        policy = replace(policy, every_s=reoptimize_every_min * 60)
-    return Scenario(buses=buses, seats=seats, wheelchair_spaces=wheelchair_spaces, rules=parsed,
-                    requests=count, seed=seed,
+    count = requests if requests is not None else requests_for_level(network, demand_level or 0.0)
+    if count > MAX_REQUESTS:
+        raise InvalidRequest("demand_too_large",
+                             f"the study would simulate {count:,} requests; at most {MAX_REQUESTS:,}")
+    return {"buses": buses, "seats": seats, "wheelchair_spaces": wheelchair_spaces,
+            "rules": dataclasses.asdict(parsed), "requests": count, "seed": seed,
+            "reoptimize_every_s": None if reoptimize_every_min is None else reoptimize_every_min * 60}
+
+
+def scenario_of(params: dict[str, Any]) -> Scenario:
+    """The scenario stored parameters describe (the live service's re-optimization policy unless the
+    operator changed its period)."""
+    policy = SimulationConfig().reoptimization
+    if params["reoptimize_every_s"] is not None:
+        policy = replace(policy, every_s=params["reoptimize_every_s"])
+    return Scenario(buses=params["buses"], seats=params["seats"],
+                    wheelchair_spaces=params["wheelchair_spaces"], rules=ServiceRules(**params["rules"]),
+                    requests=params["requests"], seed=params["seed"],
                     config=SimulationConfig(reoptimization=policy))
 
 
+def submit(engine: Engine, push: Callable[[str], None], *, owner_id: int, params: dict[str, Any],
+           max_active: int) -> SimulationJob:
+    """Store a study queued for ``owner_id`` and ``push`` its id to the workers (409
+    ``too_many_simulations`` when they already have ``max_active`` queued or running)."""
+    with _SUBMIT_LOCK:
+        active = store.active_jobs_of(engine, owner_id)
+        if active >= max_active:
+            raise Conflict("too_many_simulations",
+                           f"you have {active} simulations queued or running (at most {max_active}); "
+                           "wait for one to end or cancel one")
+        job = store.insert_job(engine, SimulationJob(
+            id=uuid.uuid4().hex, owner_id=owner_id, status=SimulationStatus.QUEUED, params=params,
+            requests_total=params["requests"]))
+    push(job.id)
+    return job
+
+
+def get(engine: Engine, job_id: str) -> SimulationJob:
+    """A job by id (404 ``unknown_simulation``)."""
+    job = store.read_job(engine, job_id)
+    if job is None:
+        raise NotFound("unknown_simulation", f"no simulation {job_id!r}")
+    return job
+
+
+def cancel(engine: Engine, job_id: str) -> SimulationJob:
+    """Cancel a queued job, or ask a running one to stop (404 ``unknown_simulation``, 409
+    ``simulation_finished`` when it has already ended)."""
+    job = get(engine, job_id)
+    if job.status not in store.ACTIVE:
+        raise Conflict("simulation_finished", f"the simulation is already {job.status.value}")
+    store.cancel(engine, job_id)
+    return get(engine, job_id)
+
+
 def report_of(job: SimulationJob) -> str:
-    """The job's HTML report (409 ``simulation_not_finished`` or ``simulation_failed`` before that)."""
-    if job.status is JobStatus.FAILED:
+    """The job's HTML report (409 ``simulation_not_finished``, ``simulation_failed`` or
+    ``simulation_cancelled`` before or instead of that)."""
+    if job.status is SimulationStatus.FAILED:
         raise Conflict("simulation_failed", job.error or "the simulation failed")
+    if job.status is SimulationStatus.CANCELLED:
+        raise Conflict("simulation_cancelled", "the simulation was cancelled")
     if job.report_html is None:
         raise Conflict("simulation_not_finished", f"the simulation is {job.status.value}; try again later")
     return job.report_html

@@ -25,8 +25,9 @@ from api.db.models import Booking, User
 from api.db.session import create_db_engine
 from api.settings import DEFAULT_DATABASE_URL, Settings
 from dispatch.model import ServiceRules
-from tests.api.conftest import NOW, SCHAAN, VADUZ, ZONE
+from tests.api.conftest import NOW, SCHAAN, VADUZ, ZONE, AppSetup
 
+CLIENT = AppSetup(settings={"simulation_max_active": 100})  # the matrix starts a simulation per call
 PRINCIPALS = ("anonymous", "wrong_token", "inactive", "rider", "other_rider", "driver", "operator")
 TRIP_MINUTES = count(0, 7)  # every trip leaves at another time, so that the buses never fill up
 
@@ -151,6 +152,9 @@ MATRIX = {
                    "driver": 403, "operator": 200},
     "simulation_report": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
                           "other_rider": 403, "driver": 403, "operator": (200, 409)},
+    # cancelling: 202, or 409 when the tiny job has already ended
+    "cancel_simulation": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                          "other_rider": 403, "driver": 403, "operator": (202, 409)},
     "me": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
            "driver": 200, "operator": 200},
     # the service calendar: operators only
@@ -227,6 +231,7 @@ OPERATIONS = {
     "start_simulation": "POST /v1/operator/simulations",
     "simulation": "GET /v1/operator/simulations/{simulation_id}",
     "simulation_report": "GET /v1/operator/simulations/{simulation_id}/report",
+    "cancel_simulation": "POST /v1/operator/simulations/{simulation_id}/cancel",
     "me": "GET /v1/me",
     "calendar": "GET /v1/operator/calendar", "put_calendar": "PUT /v1/operator/calendar",
     "add_exception": "POST /v1/operator/calendar/exceptions",
@@ -266,7 +271,7 @@ DESK_ENDPOINTS = ("find_riders", "record_rider", "quote_for_rider", "search_book
 CODES = {401: "unauthenticated", 403: "forbidden"}
 FLEET_ENDPOINTS = ("vehicles", "create_vehicle", "vehicle", "change_vehicle", "in_service", "shifts",
                    "create_shift", "change_shift", "delete_shift", "break_finished")
-SIMULATION_ENDPOINTS = ("start_simulation", "simulation", "simulation_report")
+SIMULATION_ENDPOINTS = ("start_simulation", "simulation", "simulation_report", "cancel_simulation")
 CALENDAR_ENDPOINTS = ("calendar", "put_calendar", "add_exception", "remove_exception")
 EXCEPTION_DAYS = count(10)  # every exception the matrix writes is on a date of its own
 SIMULATION = {"buses": 1, "requests": 5, "reoptimize_every_min": 0, "seed": 3}  # a tiny study
@@ -389,12 +394,15 @@ def report_call(client, caller, endpoint):
 
 
 def simulation_call(client, caller, operator, endpoint):
-    """The answer to ``caller`` starting a simulation job or reading one the operator started."""
+    """The answer to ``caller`` starting a simulation job, or reading or cancelling one the operator
+    started."""
     if endpoint == "start_simulation":
         return client.post("/v1/operator/simulations", headers=caller, json=SIMULATION)
     made = client.post("/v1/operator/simulations", headers=operator, json=SIMULATION)
     assert made.status_code == 202, made.text
     job = made.json()
+    if endpoint == "cancel_simulation":
+        return client.post(f"/v1/operator/simulations/{job['id']}/cancel", headers=caller)
     path = job["report_url"] if endpoint == "simulation_report" else f"/v1/operator/simulations/{job['id']}"
     return client.get(path, headers=caller)
 

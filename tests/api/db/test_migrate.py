@@ -14,6 +14,7 @@ from api.db.migrate import alembic_config, upgrade_database
 from api.db.session import create_db_engine
 
 TABLES = {"vehicles", "shifts", "shift_breaks", "service_rules", "service_areas", "service_weekdays",
+          "simulation_jobs", "cost_settings",
           "service_exceptions", "meeting_points", "bookings", "planned_stops",
           "events", "users", "dispatcher_leases", "demand"}
 

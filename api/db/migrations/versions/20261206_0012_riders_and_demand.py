@@ -6,7 +6,7 @@ Numbered 0012, five above the newest revision seen on other branches (0007), bec
 migrations concurrently; it follows main's head 0005 until the branches are merged and re-chained.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 10:00:00
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | Sequence[str] | None = '0007'
+down_revision: str | Sequence[str] | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
