@@ -16,6 +16,7 @@ from typing import Any
 
 from dispatch.breaks import route_for_changed_vehicle
 from dispatch.calendar import LocalCalendar
+from dispatch.disturbance import Retiming, no_show_wait, retime
 from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent, EventKind
 from dispatch.insertion import CostWeights
@@ -292,6 +293,24 @@ class Dispatcher:
         self._plan = self._plan.with_state(replace(state, location=location, available_at=at))
         self._emit(EventKind.VEHICLE_MOVED, at, vehicle_id, location=location)
 
+    def retime(self, vehicle_id: str, now: int) -> Retiming:
+        """Re-time the plan from the vehicle's reported state (call it after every report of the bus): riders
+        whose promise it can no longer keep move to another bus or place that keeps it, or get a new promise
+        at once — a ``promise_changed`` event each (:func:`dispatch.disturbance.retime`)."""
+        retiming = retime(self._plan, vehicle_id, self.rules)
+        self._plan = self._plan.with_bookings(retiming.bookings)
+        for vid, (stops, evaluation) in retiming.routes.items():
+            self._set_route(replace(self._plan.routes[vid], stops=stops), now, evaluation)
+        for change in retiming.promises:
+            promise = change.booking.promise
+            self._emit(EventKind.PROMISE_CHANGED, now, change.booking.vehicle_id, change.booking.request.id,
+                       window=[promise.window_start, promise.window_end],
+                       latest_dropoff=promise.latest_dropoff,
+                       previous_window=[change.previous.window_start, change.previous.window_end],
+                       previous_latest_dropoff=change.previous.latest_dropoff,
+                       planned_pickup=change.planned_pickup, estimated_dropoff=change.estimated_dropoff)
+        return retiming
+
     def depart(self, vehicle_id: str, now: int) -> None:
         """The vehicle has left for its next stop: nothing may be put before that stop any more."""
         self._next_stop(vehicle_id)
@@ -342,12 +361,14 @@ class Dispatcher:
         self._serve_next(vehicle_id, stop.request_id, StopKind.BREAK, now)
 
     def no_show(self, vehicle_id: str, request_id: str, now: int) -> None:
-        """The rider did not come: allowed once the bus has waited ``no_show_wait_s`` into the window."""
+        """The rider did not come: allowed once the bus has waited ``no_show_wait_s`` into the window, or less
+        when the stops after it cannot absorb that wait (:func:`dispatch.disturbance.no_show_wait`)."""
         stop = self._next_stop(vehicle_id)
         if stop.request_id != request_id or stop.kind is not StopKind.PICKUP:
             raise DispatchError("not_next_stop", f"{request_id!r} is not the next pickup of {vehicle_id!r}")
         state = self._plan.states[vehicle_id]
-        allowed_from = max(stop.earliest, state.available_at) + self.rules.no_show_wait_s
+        wait = no_show_wait(self._plan, vehicle_id, self.rules)
+        allowed_from = max(stop.earliest, state.available_at) + wait
         if now < allowed_from:
             raise DispatchError(
                 "too_early_for_no_show",
