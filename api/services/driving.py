@@ -1,6 +1,11 @@
 """Drivers' work: the route to drive, and what happens at its stops (arrived, picked up, dropped off,
 no-show, break finished) and on the way (positions).
 
+After every report the plan is re-timed from the bus's new state (:meth:`Dispatcher.retime`): riders a
+late bus can no longer serve as promised move to another bus or get a new promise at once; what that
+changes (their bookings, the other buses' routes, a ``promise_changed`` event each) is written in the
+report's transaction, and published with it — to the rider's booking stream and the operators' stream.
+
 Every change is one :func:`~api.services.live_plan.plan_change`: applied to the in-process dispatcher,
 then written — the booking's new status, the bus's new planned stops and an event — in one transaction;
 if that write fails the plan is rolled back, so the plan in force and the database never disagree, and
@@ -18,7 +23,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from api.db.models import Booking, Event, User, UserRole
-from api.db.repository import save_booking, save_route
+from api.db.repository import save_booking, save_route, stage_changes
 from api.errors import Forbidden, InvalidRequest
 from api.positions import Ignored, PositionInFuture
 from api.schemas import PositionReport, PositionsAccepted
@@ -46,6 +51,7 @@ def arrived(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
     """The bus stands at its next stop."""
     with plan_change(live, session) as now:
         stop = live.dispatcher.arrive(vehicle_id, now)
+        _retime(live, session, vehicle_id=vehicle_id, now=now, saved=vehicle_id)
         save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
                    event=Event(time=live.clock.to_datetime(now), kind=EventKind.VEHICLE_ARRIVED,
                                actor=actor(user), vehicle_id=vehicle_id,
@@ -58,6 +64,7 @@ def break_finished(live: LiveDispatch, session: Session, *, user: User, vehicle_
     no break, ``no_next_stop`` without stops)."""
     with plan_change(live, session) as now:
         live.dispatcher.finish_break(vehicle_id, now)
+        _retime(live, session, vehicle_id=vehicle_id, now=now, saved=vehicle_id)
         save_route(session, vehicle_id=vehicle_id, route=planned_stops(live, vehicle_id),
                    event=Event(time=live.clock.to_datetime(now), kind=EventKind.BREAK_FINISHED,
                                actor=actor(user), vehicle_id=vehicle_id))
@@ -69,6 +76,7 @@ def _report_stop(live: LiveDispatch, session: Session, *, user: User, vehicle_id
     """Apply one stop report to the plan and save it, as one unit of work."""
     with plan_change(live, session) as now:
         serve(live.dispatcher, vehicle_id, booking_id, now)
+        _retime(live, session, vehicle_id=vehicle_id, now=now, saved=vehicle_id)
         _record(live, session, user=user, vehicle_id=vehicle_id, booking_id=booking_id, now=now,
                 status=status, kind=kind)
 
@@ -92,15 +100,16 @@ def no_show(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str
                  serve=Dispatcher.no_show, status=RequestStatus.NO_SHOW, kind=EventKind.RIDER_NO_SHOW)
 
 
-def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[PositionReport]
-                     ) -> PositionsAccepted:
+def report_positions(live: LiveDispatch, session: Session, *, vehicle_id: str,
+                     positions: list[PositionReport]) -> PositionsAccepted:
     """The last of a batch of positions, snapped to the roads, is where the bus is, as of when it was
     taken (at most now: a tablet's clock a little ahead moves nothing). A batch with any position stamped
     beyond the allowed clock skew is refused (422 ``position_in_future``); a last position that is stale
-    or older than the last one used is ignored (see :mod:`api.positions`)."""
+    or older than the last one used is ignored (see :mod:`api.positions`). Positions are published, not
+    stored; what re-timing the plan from a used one changes is saved."""
     last = positions[-1]
     snapped = live.network.snap([last.lat], [last.lon])
-    with plan_change(live) as now:  # nothing to save: positions are published, not stored
+    with plan_change(live) as now:  # a position alone is not stored: commit only what re-timing changed
         s = live.clock.to_seconds
         try:
             for position in positions:
@@ -112,7 +121,44 @@ def report_positions(live: LiveDispatch, *, vehicle_id: str, positions: list[Pos
             return PositionsAccepted(used=False, ignored=taken)
         live.dispatcher.vehicle_position(vehicle_id, int(snapped.node[0]), taken)
         live.positions.used(vehicle_id, taken)
+        if _retime(live, session, vehicle_id=vehicle_id, now=now, saved=None):
+            try:
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
     return PositionsAccepted(used=True)
+
+
+def _retime(live: LiveDispatch, session: Session, *, vehicle_id: str, now: int, saved: str | None) -> bool:
+    """Re-time the plan from ``vehicle_id``'s reported state and stage what that changed in the report's
+    transaction: the bookings moved to another bus or promised anew (bus, latest pickup, window end, latest
+    arrival, longest ride), the routes of the buses concerned but ``saved`` (whose route the report writes
+    itself) and a ``promise_changed`` event per new promise. Whether anything changed."""
+    retiming = live.dispatcher.retime(vehicle_id, now)
+    if not retiming.changed:
+        return False
+    dt = live.clock.to_datetime
+    rows = []
+    for booked in retiming.bookings:
+        row = session.get(Booking, booked.request.id)
+        if row is None:
+            raise LookupError(f"booking {booked.request.id!r} is in the plan but not in the database")
+        row.vehicle_id = booked.vehicle_id
+        row.latest_pickup, row.window_end = dt(booked.bounds.latest_pickup), dt(booked.promise.window_end)
+        row.latest_dropoff, row.max_ride_s = dt(booked.promise.latest_dropoff), booked.promise.max_ride_s
+        rows.append(row)
+    events = [Event(time=dt(now), kind=EventKind.PROMISE_CHANGED, actor="dispatcher",
+                    vehicle_id=change.booking.vehicle_id, request_id=change.booking.request.id,
+                    payload={"window_end": dt(change.booking.promise.window_end).isoformat(),
+                             "previous_window_end": dt(change.previous.window_end).isoformat(),
+                             "latest_dropoff": dt(change.booking.promise.latest_dropoff).isoformat(),
+                             "planned_pickup": None if change.planned_pickup is None
+                             else dt(change.planned_pickup).isoformat()})
+              for change in retiming.promises]
+    routes = {vid: planned_stops(live, vid) for vid in sorted(retiming.routes) if vid != saved}
+    stage_changes(session, bookings=rows, routes=routes, events=events)
+    return True
 
 
 def _record(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, booking_id: str, now: int,
