@@ -180,7 +180,9 @@ class LineString(BaseModel):
 
 class RouteStopPublic(BaseModel):
     """One stop a driver serves, in order: where (and on which street), when (planned), who boards or
-    alights, and for a pickup the window promised to the rider."""
+    alights, and for a pickup the window promised to the rider. The next stop, a pickup where the bus
+    stands, says how long to wait for a rider who does not come (``no_show_wait_s``, from the planned
+    start: no longer than the stops after it can absorb, :func:`dispatch.disturbance.no_show_wait`)."""
 
     kind: StopKind
     booking_id: str | None
@@ -193,6 +195,7 @@ class RouteStopPublic(BaseModel):
     seats: int
     wheelchairs: int
     pickup_window: Window | None
+    no_show_wait_s: int | None = None
 
 
 class DriverRoutePublic(BaseModel):
