@@ -423,7 +423,7 @@ class Dispatcher:
         thread or process if need be: it reads nothing of the dispatcher — and hand the solution to
         :meth:`apply_reoptimization`.
 
-        Raises :class:`PlanRejectedError` when the plan in force cannot warm-start the solver."""
+        A late route does not stop it (:func:`dispatch.reoptimize.prepare` relaxes its broken bounds)."""
         routes, _ = self._plan.vehicle_routes()
         return ReoptimizationJob(prepare(routes, self.legs), self._plan.version)
 
