@@ -2,9 +2,10 @@
 waiting a fixed ``no_show_wait_s`` for an absent rider (as ``simulation/engine.py`` does) or the wait the
 dispatcher plans (``dispatch.disturbance.no_show_wait``: capped by what the later stops absorb).
 
-The simulator's driver is changed for the ``capped`` run in memory only (two lines of its ``_drive``:
-wait ``no_show_wait`` and, if the plan grew that wait meanwhile, wait on); once the simulator waits
-``no_show_wait`` itself, the ``fixed`` run measures the same and this script can go.
+The simulator's driver is changed for the ``capped`` run in memory only (two places of its ``_drive``:
+wait ``no_show_wait``, and when the wait is over, wait as long as the plan says then — a driver follows
+the wait the route in force gives, which changes when riders are booked behind the stop or moved away);
+once the simulator waits ``no_show_wait`` itself, this script can go.
 
     python bench/no_show_wait.py --wait fixed --buses 10 --requests 2000 --seed 1 --no-show-rate 0.03
     python bench/no_show_wait.py --wait capped --buses 10 --requests 2000 --seed 1 --no-show-rate 0.03
@@ -33,7 +34,7 @@ _CAPPED = [
      "            allowed = max(d.plan.route(vehicle_id).stops[0].earliest,\n"
      "                          d.plan.state(vehicle_id).available_at)\n"
      "            allowed += no_show_wait(d.plan, vehicle_id, d.rules)\n"
-     "            if allowed > until:\n"
+     "            if allowed != until:\n"
      "                self.waiting[vehicle_id] = (request_id, allowed)\n"
      "                continue\n"
      "            del self.waiting[vehicle_id]\n"),
