@@ -284,19 +284,23 @@ class Dispatcher:
             raise DispatchError("no_next_stop", f"vehicle {vehicle_id!r} has no stop to serve")
         return route.stops[0]
 
-    def vehicle_position(self, vehicle_id: str, location: int, at: int) -> None:
-        """The vehicle reports where it is (or the next node it will reach, and when). A report of the
-        place and time it is known at already changes nothing (its plan stays computed)."""
+    def vehicle_position(self, vehicle_id: str, location: int, at: int, *, retiming: bool = True) -> None:
+        """The vehicle reports where it is (or the next node it will reach, and when), and the plan is
+        re-timed from there (:meth:`retime`; ``retiming=False``: not yet, e.g. while a plan loaded from the
+        database is put back where its buses were). A report of the place and time it is known at already
+        changes nothing (its plan stays computed)."""
         state = self._plan.state(vehicle_id)
         if (state.location, state.available_at) == (location, at):
             return
         self._plan = self._plan.with_state(replace(state, location=location, available_at=at))
         self._emit(EventKind.VEHICLE_MOVED, at, vehicle_id, location=location)
+        if retiming:
+            self.retime(vehicle_id, at)
 
     def retime(self, vehicle_id: str, now: int) -> Retiming:
-        """Re-time the plan from the vehicle's reported state (call it after every report of the bus): riders
-        whose promise it can no longer keep move to another bus or place that keeps it, or get a new promise
-        at once — a ``promise_changed`` event each (:func:`dispatch.disturbance.retime`)."""
+        """Re-time the plan from the vehicle's reported state (every report of the bus does): riders whose
+        promise it can no longer keep move to another bus or place that keeps it, or get a new promise at
+        once — a ``promise_changed`` event each (:func:`dispatch.disturbance.retime`)."""
         retiming = retime(self._plan, vehicle_id, self.rules)
         self._plan = self._plan.with_bookings(retiming.bookings)
         for vid, (stops, evaluation) in retiming.routes.items():
@@ -325,6 +329,7 @@ class Dispatcher:
         route = self._plan.routes[vehicle_id]
         self._set_route(replace(route, committed=max(1, route.committed)), now)
         self._emit(EventKind.VEHICLE_ARRIVED, now, vehicle_id, stop.request_id, kind=stop.kind.value)
+        self.retime(vehicle_id, now)
         return stop
 
     def _serve_next(self, vehicle_id: str, request_id: str, kind: StopKind, now: int) -> Stop:
@@ -348,17 +353,20 @@ class Dispatcher:
         self._serve_next(vehicle_id, request_id, StopKind.PICKUP, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.PICKED_UP))
         self._emit(EventKind.RIDER_PICKED_UP, now, vehicle_id, request_id)
+        self.retime(vehicle_id, now)
 
     def drop_off(self, vehicle_id: str, request_id: str, now: int) -> None:
         """The rider alighted; the vehicle leaves the stop at ``now``."""
         self._serve_next(vehicle_id, request_id, StopKind.DROPOFF, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.COMPLETED))
         self._emit(EventKind.RIDER_DROPPED_OFF, now, vehicle_id, request_id)
+        self.retime(vehicle_id, now)
 
     def finish_break(self, vehicle_id: str, now: int) -> None:
         """The driver's break at the head of the route is over."""
         stop = self._next_stop(vehicle_id)
         self._serve_next(vehicle_id, stop.request_id, StopKind.BREAK, now)
+        self.retime(vehicle_id, now)
 
     def no_show(self, vehicle_id: str, request_id: str, now: int) -> None:
         """The rider did not come: allowed once the bus has waited ``no_show_wait_s`` into the window, or less
@@ -377,6 +385,7 @@ class Dispatcher:
         self._remove_stops(vehicle_id, request_id, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.NO_SHOW))
         self._emit(EventKind.RIDER_NO_SHOW, now, vehicle_id, request_id)
+        self.retime(vehicle_id, now)
 
     def take_out_of_service(self, vehicle_id: str, now: int) -> list[Rejection]:
         """A vehicle breaks down or is withdrawn: its riders are re-planned onto other vehicles.

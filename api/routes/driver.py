@@ -87,4 +87,5 @@ def report_positions(body: PositionsCreate, user: Driver, live: DispatchDep,
     """Positions of the bus, oldest first; the last, snapped to the roads, becomes where the bus is,
     unless it is stale or older than the last one used (then ``used`` is false and ``ignored`` says
     why). Positions stamped more than ``RUFBUS_POSITION_SKEW_S`` in the future are refused."""
-    return service.report_positions(live, session, vehicle_id=service.vehicle_of(user), positions=body.positions)
+    return service.report_positions(live, session, vehicle_id=service.vehicle_of(user),
+                                    positions=body.positions)

@@ -107,9 +107,7 @@ def test_late_bus_rider_moves_to_a_bus_that_keeps_the_promise():
     a = book(d, "A", 2, 4, T0 + 600)
     assert a.vehicle_id == "v1" and (a.promise.window_start, a.promise.window_end) == (T0 + 600, T0 + 1200)
     d.drain_events()
-    d.vehicle_position("v1", 0, T0 + 1200)
-    retiming = d.retime("v1", T0 + 1200)
-    assert retiming.moved == {"A": "v2"} and retiming.promises == ()
+    d.vehicle_position("v1", 0, T0 + 1200)  # re-times the plan at once
     assert d.plan.booking("A").vehicle_id == "v2" and d.plan.booking("A").promise == a.promise
     assert d.plan.route("v1").stops == ()
     assert starts(d, "v2")[("A", P)] == T0 + 600
@@ -127,7 +125,6 @@ def test_late_bus_promise_nobody_can_keep_changes_once_with_the_new_estimate():
     book(d, "A", 2, 4, T0 + 600)
     d.drain_events()
     d.vehicle_position("v1", 0, T0 + 1200)
-    d.retime("v1", T0 + 1200)
     [(rid, data)] = promise_events(d)
     assert rid == "A" and data["planned_pickup"] == T0 + 1320
     assert data["previous_window"] == [T0 + 600, T0 + 1200]
@@ -138,12 +135,10 @@ def test_late_bus_promise_nobody_can_keep_changes_once_with_the_new_estimate():
     assert_promises_kept(d)
 
     d.vehicle_position("v1", 0, T0 + 1260)
-    assert not d.retime("v1", T0 + 1260).changed
     assert promise_events(d) == [] and starts(d, "v1")[("A", P)] == T0 + 1380
     assert_promises_kept(d)
 
     d.vehicle_position("v1", 0, T0 + 1400)
-    d.retime("v1", T0 + 1400)
     [(rid, data)] = promise_events(d)
     assert rid == "A" and data["planned_pickup"] == T0 + 1520 and data["window"][1] == T0 + 1640
     assert_promises_kept(d)
@@ -164,8 +159,7 @@ def test_rider_on_board_keeps_the_late_bus_while_a_waiting_rider_moves():
     d.pick_up("v1", "A", T0)
     d.drain_events()
     d.vehicle_position("v1", 1, T0 + 1500)
-    retiming = d.retime("v1", T0 + 1500)
-    assert retiming.moved == {"B": "v2"}
+    assert d.plan.booking("B").vehicle_id == "v2"
     assert d.plan.booking("A").vehicle_id == "v1" and d.plan.booking("A").status is RequestStatus.PICKED_UP
     assert [r.request_id for r in d.plan.state("v1").onboard] == ["A"]
     [(rid, data)] = promise_events(d)
@@ -252,3 +246,35 @@ def test_bus_on_time_is_not_retimed():
     d.vehicle_position("v1", 1, T0 + 300)
     assert not d.retime("v1", T0 + 300).changed
     assert [e.kind for e in d.drain_events()] == [EventKind.VEHICLE_MOVED]
+    assert d.plan.booking("A").vehicle_id == "v1" and d.plan.route("v1").stops[0].request_id == "A"
+
+
+def test_rider_at_risk_is_reordered_within_the_bus():
+    """One bus at its depot (loc 0) serves B 2→3 (window 08:07–08:30) before A 1→4 (window 08:00–08:07).
+    Reported at loc 0 at 08:01, it would reach A at 08:12 (B first: 2, wait, 3, back to 1), too late.
+    Without A the route keeps B's promise, and A fits before B: 1 at 08:02, then B at 2 at 08:07. A keeps
+    the promise and the bus; nobody hears of a new promise."""
+    d = dispatcher(bus("v1", 0))
+    a = booking("A", 1, 4, (T0, T0 + 420), T0 + 3600, "v1")
+    b = booking("B", 2, 3, (T0 + 420, T0 + 1800), T0 + 3600, "v1")
+    (ap, ad), (bp, bd) = stops_of(a), stops_of(b)
+    problems = d.restore([a, b], {"v1": Route("v1", (bp, bd, ap, ad))}, {"v1": VehicleState("v1", 0, T0)}, T0)
+    assert problems  # A's pickup is late in the plan as restored
+    d.drain_events()
+    d.vehicle_position("v1", 0, T0 + 60)
+    assert [(s.request_id, s.kind) for s in d.plan.route("v1").stops][:2] == [("A", P), ("B", P)]
+    assert starts(d, "v1")[("A", P)] == T0 + 120 and starts(d, "v1")[("B", P)] == T0 + 420
+    assert d.plan.booking("A").promise == a.promise and promise_events(d) == []
+    assert_promises_kept(d)
+
+
+def test_a_resumed_position_is_not_retimed_until_asked():
+    """``retiming=False`` (a plan loaded from the database put back where its buses were) moves the bus
+    but leaves the promises alone; the next re-timing repairs them."""
+    d = dispatcher(bus("v1", 0))
+    book(d, "A", 2, 4, T0 + 600)
+    d.drain_events()
+    d.vehicle_position("v1", 0, T0 + 1200, retiming=False)
+    assert d.plan.booking("A").promise.window_end == T0 + 1200 and promise_events(d) == []
+    assert d.retime("v1", T0 + 1200).promises
+    assert d.plan.booking("A").promise.window_end == T0 + 1320 + PROMISE_MARGIN_S
