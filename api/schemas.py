@@ -119,8 +119,9 @@ class BookingCreate(BaseModel):
 class BookingLive(BaseModel):
     """What changes of a booking while it is served, as the plan in force says: its status, bus, planned
     pickup and arrival (null once passed or over), and where its bus is while it is booked or on board
-    (the bus's last reported position, snapped to the road, or its depot before any report). Pushed to
-    the rider's stream with every change."""
+    (the bus's last reported position, snapped to the road, or its depot before any report), and the
+    promise in force — the pickup window and latest arrival, which change when a late bus cannot keep them
+    (``promise_changed``). Pushed to the rider's stream with every change."""
 
     id: str
     status: RequestStatus
@@ -128,6 +129,8 @@ class BookingLive(BaseModel):
     planned_pickup: datetime | None = None
     estimated_arrival: datetime | None = None
     vehicle_position: Point | None = None
+    pickup_window: Window | None = None
+    latest_arrival: datetime | None = None
 
 
 class BookingPublic(BookingLive):
@@ -177,7 +180,9 @@ class LineString(BaseModel):
 
 class RouteStopPublic(BaseModel):
     """One stop a driver serves, in order: where (and on which street), when (planned), who boards or
-    alights, and for a pickup the window promised to the rider."""
+    alights, and for a pickup the window promised to the rider. The next stop, a pickup where the bus
+    stands, says how long to wait for a rider who does not come (``no_show_wait_s``, from the planned
+    start: no longer than the stops after it can absorb, :func:`dispatch.disturbance.no_show_wait`)."""
 
     kind: StopKind
     booking_id: str | None
@@ -190,6 +195,7 @@ class RouteStopPublic(BaseModel):
     seats: int
     wheelchairs: int
     pickup_window: Window | None
+    no_show_wait_s: int | None = None
 
 
 class DriverRoutePublic(BaseModel):

@@ -11,7 +11,7 @@ is then the plan's own speed). A seed draws the same disturbances, scaled, at ev
 
 Per noise level, over the days pooled (definitions in ``simulation.punctuality``): promised windows
 kept (%), pickup lateness p95 and max (min), broken promises announced before their window opened (%,
-and the median lead time; the dispatcher has no ``promise_changed`` event yet, so none is announced),
+and the median lead time; the dispatcher's re-timing announces them, ``dispatch.disturbance``),
 served (%), re-optimization rounds run, applied and skipped (by cause). Targets at σ = 0.1: ≥ 98 % of
 promised windows kept; every broken promise announced before its window opens, median ≥ 10 min ahead;
 no re-optimization round skipped.

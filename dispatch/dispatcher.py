@@ -16,6 +16,7 @@ from typing import Any
 
 from dispatch.breaks import route_for_changed_vehicle
 from dispatch.calendar import LocalCalendar
+from dispatch.disturbance import Retiming, no_show_wait, retime
 from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent, EventKind
 from dispatch.insertion import CostWeights
@@ -283,14 +284,36 @@ class Dispatcher:
             raise DispatchError("no_next_stop", f"vehicle {vehicle_id!r} has no stop to serve")
         return route.stops[0]
 
-    def vehicle_position(self, vehicle_id: str, location: int, at: int) -> None:
-        """The vehicle reports where it is (or the next node it will reach, and when). A report of the
-        place and time it is known at already changes nothing (its plan stays computed)."""
+    def vehicle_position(self, vehicle_id: str, location: int, at: int, *, retiming: bool = True) -> None:
+        """The vehicle reports where it is (or the next node it will reach, and when), and the plan is
+        re-timed from there (:meth:`retime`; ``retiming=False``: not yet, e.g. while a plan loaded from the
+        database is put back where its buses were). A report of the place and time it is known at already
+        changes nothing (its plan stays computed)."""
         state = self._plan.state(vehicle_id)
         if (state.location, state.available_at) == (location, at):
             return
         self._plan = self._plan.with_state(replace(state, location=location, available_at=at))
         self._emit(EventKind.VEHICLE_MOVED, at, vehicle_id, location=location)
+        if retiming:
+            self.retime(vehicle_id, at)
+
+    def retime(self, vehicle_id: str, now: int) -> Retiming:
+        """Re-time the plan from the vehicle's reported state (every report of the bus does): riders whose
+        promise it can no longer keep move to another bus or place that keeps it, or get a new promise at
+        once — a ``promise_changed`` event each (:func:`dispatch.disturbance.retime`)."""
+        retiming = retime(self._plan, vehicle_id, self.rules)
+        self._plan = self._plan.with_bookings(retiming.bookings)
+        for vid, (stops, evaluation) in retiming.routes.items():
+            self._set_route(replace(self._plan.routes[vid], stops=stops), now, evaluation)
+        for change in retiming.promises:
+            promise = change.booking.promise
+            self._emit(EventKind.PROMISE_CHANGED, now, change.booking.vehicle_id, change.booking.request.id,
+                       window=[promise.window_start, promise.window_end],
+                       latest_dropoff=promise.latest_dropoff,
+                       previous_window=[change.previous.window_start, change.previous.window_end],
+                       previous_latest_dropoff=change.previous.latest_dropoff,
+                       planned_pickup=change.planned_pickup, estimated_dropoff=change.estimated_dropoff)
+        return retiming
 
     def depart(self, vehicle_id: str, now: int) -> None:
         """The vehicle has left for its next stop: nothing may be put before that stop any more."""
@@ -306,6 +329,7 @@ class Dispatcher:
         route = self._plan.routes[vehicle_id]
         self._set_route(replace(route, committed=max(1, route.committed)), now)
         self._emit(EventKind.VEHICLE_ARRIVED, now, vehicle_id, stop.request_id, kind=stop.kind.value)
+        self.retime(vehicle_id, now)
         return stop
 
     def _serve_next(self, vehicle_id: str, request_id: str, kind: StopKind, now: int) -> Stop:
@@ -329,25 +353,30 @@ class Dispatcher:
         self._serve_next(vehicle_id, request_id, StopKind.PICKUP, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.PICKED_UP))
         self._emit(EventKind.RIDER_PICKED_UP, now, vehicle_id, request_id)
+        self.retime(vehicle_id, now)
 
     def drop_off(self, vehicle_id: str, request_id: str, now: int) -> None:
         """The rider alighted; the vehicle leaves the stop at ``now``."""
         self._serve_next(vehicle_id, request_id, StopKind.DROPOFF, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.COMPLETED))
         self._emit(EventKind.RIDER_DROPPED_OFF, now, vehicle_id, request_id)
+        self.retime(vehicle_id, now)
 
     def finish_break(self, vehicle_id: str, now: int) -> None:
         """The driver's break at the head of the route is over."""
         stop = self._next_stop(vehicle_id)
         self._serve_next(vehicle_id, stop.request_id, StopKind.BREAK, now)
+        self.retime(vehicle_id, now)
 
     def no_show(self, vehicle_id: str, request_id: str, now: int) -> None:
-        """The rider did not come: allowed once the bus has waited ``no_show_wait_s`` into the window."""
+        """The rider did not come: allowed once the bus has waited ``no_show_wait_s`` into the window, or less
+        when the stops after it cannot absorb that wait (:func:`dispatch.disturbance.no_show_wait`)."""
         stop = self._next_stop(vehicle_id)
         if stop.request_id != request_id or stop.kind is not StopKind.PICKUP:
             raise DispatchError("not_next_stop", f"{request_id!r} is not the next pickup of {vehicle_id!r}")
         state = self._plan.states[vehicle_id]
-        allowed_from = max(stop.earliest, state.available_at) + self.rules.no_show_wait_s
+        wait = no_show_wait(self._plan, vehicle_id, self.rules)
+        allowed_from = max(stop.earliest, state.available_at) + wait
         if now < allowed_from:
             raise DispatchError(
                 "too_early_for_no_show",
@@ -356,6 +385,7 @@ class Dispatcher:
         self._remove_stops(vehicle_id, request_id, now)
         self._book(replace(self._plan.booking(request_id), status=RequestStatus.NO_SHOW))
         self._emit(EventKind.RIDER_NO_SHOW, now, vehicle_id, request_id)
+        self.retime(vehicle_id, now)
 
     def take_out_of_service(self, vehicle_id: str, now: int) -> list[Rejection]:
         """A vehicle breaks down or is withdrawn: its riders are re-planned onto other vehicles.
@@ -402,7 +432,7 @@ class Dispatcher:
         thread or process if need be: it reads nothing of the dispatcher — and hand the solution to
         :meth:`apply_reoptimization`.
 
-        Raises :class:`PlanRejectedError` when the plan in force cannot warm-start the solver."""
+        A late route does not stop it (:func:`dispatch.reoptimize.prepare` relaxes its broken bounds)."""
         routes, _ = self._plan.vehicle_routes()
         return ReoptimizationJob(prepare(routes, self.legs), self._plan.version)
 

@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     SERVICE_CALENDAR_CHANGED = "service_calendar_changed"  # an operator changed weekday hours or exceptions
     HORIZON_ROLLED = "horizon_rolled"  # the shifts within the booking horizon were planned anew
     BREAK_FINISHED = "break_finished"  # a driver's break is over
+    PROMISE_CHANGED = "promise_changed"  # a late bus cannot keep a rider's promise: a new one is made
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from dispatch.evaluation import RouteEvaluation, evaluate_route
+from dispatch.disturbance import relax_late_routes
+from dispatch.evaluation import RouteEvaluation, ViolationKind, evaluate_route
 from dispatch.improve import LnsSolver
 from dispatch.insertion import VehicleRoute, best_insertion
 from dispatch.model import OnboardRider, Stop, StopKind
@@ -227,12 +228,13 @@ def prepare(routes: Sequence[VehicleRoute], legs: LegTimes, new_requests: Sequen
             ) -> PreparedProblem:
     """The problem that re-optimizes ``routes`` (and fits ``new_requests``), warm-started from them.
 
-    Raises :class:`PlanRejectedError` when the plan in force is itself infeasible.
+    A route of the plan in force that already breaks a time rule (a bus running late that was not
+    re-timed, :mod:`dispatch.disturbance`) does not stop the round: its broken bounds are relaxed to what it
+    achieves now (:func:`~dispatch.disturbance.relax_late_routes`), so the answer makes nobody later than
+    the plan in force does, and every other bound stays.
     """
     before = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in routes]
-    if not all(e.feasible for e in before):
-        raise PlanRejectedError("the plan in force is itself infeasible; it cannot warm-start the optimizer")
-    scratch = list(routes)
+    scratch = relax_late_routes(routes, before)
     unplaced = _insert_greedily(scratch, new_requests, legs)
     evaluations = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in scratch]
     optional = {new.pickup.request_id for new in new_requests}
@@ -441,7 +443,7 @@ def verify_answer(plan: Plan, job: ReoptimizationJob, solution: PdptwSolution) -
         except PlanRejectedError as error:
             return f"the plan changed while the optimizer ran and its answer does not fit it: {error}"
     evaluations = {vid: plan.evaluate(vid, s) for vid, s in stops.items()}
-    broken = next((vid for vid, e in evaluations.items() if not e.feasible), None)
+    broken = next((vid for vid, e in evaluations.items() if not _keeps_rules(plan, vid, e)), None)
     if broken is not None:  # a bus moved, or a booking came, while the optimizer ran
         return f"vehicle {broken}: {evaluations[broken].violations[0].message}"
     if stops == {vid: plan.routes[vid].stops for vid in stops}:
@@ -449,6 +451,14 @@ def verify_answer(plan: Plan, job: ReoptimizationJob, solution: PdptwSolution) -
     return replace(result, stops=stops, evaluations=evaluations,
                    drive_s_before=sum(plan.evaluation(vid).drive_s for vid in stops),
                    drive_s_after=sum(e.drive_s for e in evaluations.values()))
+
+
+def _keeps_rules(plan: Plan, vehicle_id: str, evaluation: RouteEvaluation) -> bool:
+    """Whether a route of an answer keeps every rule — a bus that is late back at its depot in the plan in
+    force (:func:`~dispatch.disturbance.relax_late_routes`) may stay so, but not get back later."""
+    return all(v.kind is ViolationKind.SHIFT_END
+               and evaluation.end_arrival <= plan.evaluation(vehicle_id).end_arrival
+               for v in evaluation.violations)
 
 
 def optimize(routes: Sequence[VehicleRoute], legs: LegTimes, time_limit_s: float,

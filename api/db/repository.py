@@ -348,6 +348,19 @@ def save_plan(session: Session, *, routes: dict[str, Sequence[PlannedStopRow]], 
         session.add(event)
 
 
+def stage_changes(session: Session, *, bookings: Sequence[Booking],
+                  routes: Mapping[str, Sequence[PlannedStopRow]], events: Sequence[Event]) -> None:
+    """Put changed ``bookings``, the new planned stops of every vehicle in ``routes`` and ``events`` into
+    the session's transaction without committing it: the write of the change they belong to (or its unit
+    of work) commits them with its own, or rolls all of it back."""
+    session.add_all(bookings)
+    session.flush()
+    if routes:
+        _replace_routes(session, routes)
+    session.add_all(events)
+    session.flush()
+
+
 def move_bookings(session: Session, moved: Mapping[str, str | None]) -> list[Booking]:
     """The rows of the bookings the plan moved to another bus (request id → new bus), with their bus set,
     in request-id order, for the caller to write with the change that moved them. A booking the plan holds

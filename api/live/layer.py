@@ -186,7 +186,8 @@ def resume_positions(dispatcher: Dispatcher, store: LiveStore, live: LiveDispatc
             continue
         node = int(live.network.snap([position["lat"]], [position["lon"]]).node[0])
         at = live.clock.to_seconds(datetime.fromisoformat(position["at"]))
-        dispatcher.vehicle_position(vehicle_id, node, at)
+        # not re-timed here: the bus's next report re-times the plan and saves what that changes
+        dispatcher.vehicle_position(vehicle_id, node, at, retiming=False)
         taken_at[vehicle_id] = at
     dispatcher.drain_events()  # resuming is not news
     return taken_at

@@ -82,8 +82,10 @@ def break_finished(user: Driver, live: DispatchDep, session: SessionDep) -> None
     **AUTH_ERRORS, 404: {"model": ErrorPublic},
     422: {"model": ErrorPublic, "description": "position_in_future (the tablet's clock is ahead), "
                                                "outside_area, off_road or an invalid body"}})
-def report_positions(body: PositionsCreate, user: Driver, live: DispatchDep) -> PositionsAccepted:
+def report_positions(body: PositionsCreate, user: Driver, live: DispatchDep,
+                     session: SessionDep) -> PositionsAccepted:
     """Positions of the bus, oldest first; the last, snapped to the roads, becomes where the bus is,
     unless it is stale or older than the last one used (then ``used`` is false and ``ignored`` says
     why). Positions stamped more than ``RUFBUS_POSITION_SKEW_S`` in the future are refused."""
-    return service.report_positions(live, vehicle_id=service.vehicle_of(user), positions=body.positions)
+    return service.report_positions(live, session, vehicle_id=service.vehicle_of(user),
+                                    positions=body.positions)

@@ -33,7 +33,11 @@ def live_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, Book
             booked = dispatcher.plan.booking(booking_id)
         except DispatchError:
             continue  # not in the plan (e.g. booked before a restart and already over)
-        views[booking_id] = BookingLive(id=booking_id, status=booked.status, vehicle_id=booked.vehicle_id)
+        promise = booked.promise
+        views[booking_id] = BookingLive(
+            id=booking_id, status=booked.status, vehicle_id=booked.vehicle_id,
+            pickup_window=Window(start=dt(promise.window_start), end=dt(promise.window_end)),
+            latest_arrival=dt(promise.latest_dropoff))
         if booked.vehicle_id is not None and booked.vehicle_id in dispatcher.plan.vehicles:
             riding.setdefault(booked.vehicle_id, set()).add(booking_id)
     graph = live.network.graph

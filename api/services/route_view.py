@@ -16,6 +16,7 @@ import orjson
 
 from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
 from api.services.live_plan import EncodedRoute, LiveDispatch
+from dispatch.disturbance import no_show_wait
 from dispatch.evaluation import RouteEvaluation
 from dispatch.model import Promise, Route, StopKind
 
@@ -29,6 +30,7 @@ class RouteSnapshot:
     evaluation: RouteEvaluation
     location: int  # road node the bus stands at or leaves from
     promises: dict[str, Promise]  # pickup promises of the route's riders
+    no_show_wait_s: int | None = None  # the wait at the next stop, a pickup where the bus stands
 
 
 def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
@@ -42,7 +44,10 @@ def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
             if booking is not None:  # a pickup without a booking has no promise to show
                 promises[stop.request_id] = booking.promise
     location = plan.state(vehicle_id).location
-    return RouteSnapshot(vehicle_id, route, plan.evaluation(vehicle_id), location, promises)
+    wait = None
+    if route.stops and route.stops[0].kind is StopKind.PICKUP and route.stops[0].location == location:
+        wait = no_show_wait(plan, vehicle_id, live.dispatcher.rules)
+    return RouteSnapshot(vehicle_id, route, plan.evaluation(vehicle_id), location, promises, wait)
 
 
 def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePublic:
@@ -67,6 +72,7 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
                 seats=stop.seats,
                 wheelchairs=stop.wheelchairs,
                 pickup_window=window,
+                no_show_wait_s=snapshot.no_show_wait_s if k == 0 else None,
             )
         )
     nodes = [snapshot.location, *(stop.location for stop in route.stops)]

@@ -115,7 +115,8 @@ def test_picking_up_a_rider_who_is_not_next_is_409_not_next_stop(client):
 
 def test_a_no_show_is_refused_until_the_bus_has_waited(client, app_clock):
     """Arrived at the window's start, a no-show at once is 409 too_early_for_no_show; once the bus has
-    waited no_show_wait_s it is accepted and the booking reads back as no_show."""
+    waited no_show_wait_s (the driver's route says so at the stop) it is accepted and the booking reads
+    back as no_show."""
     booking = book(client)
     window_start = datetime.fromisoformat(booking["pickup_window"]["start"])
     app_clock.moment = window_start
@@ -123,6 +124,8 @@ def test_a_no_show_is_refused_until_the_bus_has_waited(client, app_clock):
     early = driver_post(client, "no-show", booking["id"])
     assert early.status_code == 409 and early.json()["code"] == "too_early_for_no_show"
     wait_s = client.app.state.dispatch.dispatcher.rules.no_show_wait_s
+    route = client.get("/v1/driver/route", headers=client.keys["driver"]).json()
+    assert [s["no_show_wait_s"] for s in route["stops"]] == [wait_s, None]  # nobody after: the full wait
     app_clock.moment = window_start + timedelta(seconds=wait_s)
     assert driver_post(client, "no-show", booking["id"]).status_code == 204
     status = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()["status"]
