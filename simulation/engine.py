@@ -5,8 +5,9 @@ re-optimization starts or its answer comes back, a bus breaks down. Before each 
 up to that moment the way a driver follows the plan: it waits where it is until the last moment that still
 reaches its next stop at the planned start, drives there along the road path (reporting positions on the
 way), waits for the stop's window if it came early, arrives, lets riders board or alight (the rules'
-dwell), takes its break, or waits ``no_show_wait_s`` for a rider who does not come. Idle buses report where
-they stand, and drive home when their shift ends. No-shows and cancellations are drawn per request from
+dwell), takes its break, or waits for a rider who does not come as long as the driver's route says
+(``no_show_wait_s``, capped by what the later stops absorb: :func:`dispatch.disturbance.no_show_wait`).
+Idle buses report where they stand, and drive home when their shift ends. No-shows and cancellations are drawn per request from
 the seed before the day starts, so two runs with the same seed (and fleets of different sizes) see the
 same riders behave alike.
 
@@ -41,6 +42,7 @@ from itertools import accumulate
 import numpy as np
 
 from dispatch.dispatcher import Dispatcher, ReoptimizationJob, RequestStatus
+from dispatch.disturbance import no_show_wait
 from dispatch.evaluation import Violation, evaluate_route
 from dispatch.events import DomainEvent, EventKind
 from dispatch.model import Offer, Rejection, Request, ServiceRules, Stop, StopKind, TimeType, Vehicle
@@ -351,6 +353,10 @@ class _Simulation:
                 request_id, until = self.waiting[vehicle_id]
                 if until > now:
                     return
+                allowed = self._no_show_allowed(vehicle_id)  # the plan may have changed while the bus waited
+                if allowed != until:
+                    self.waiting[vehicle_id] = (request_id, allowed)
+                    continue
                 del self.waiting[vehicle_id]
                 d.no_show(vehicle_id, request_id, until)
                 self.result.riders[request_id].outcome = "no_show"
@@ -377,7 +383,7 @@ class _Simulation:
                 if record.bus_arrived is None:  # a rider stranded by a breakdown keeps the first pickup
                     record.bus_arrived = start
                 if stop.request_id in self.no_show:
-                    self.waiting[vehicle_id] = (stop.request_id, start + d.rules.no_show_wait_s)
+                    self.waiting[vehicle_id] = (stop.request_id, self._no_show_allowed(vehicle_id))
                     continue
                 d.pick_up(vehicle_id, stop.request_id, leave)
                 if record.boarded is None:
@@ -385,6 +391,14 @@ class _Simulation:
             else:
                 d.drop_off(vehicle_id, stop.request_id, leave)
                 record.dropped_off, record.outcome = start, "completed"
+
+    def _no_show_allowed(self, vehicle_id: str) -> int:
+        """When the bus standing at a pickup may give its absent rider up: the wait the driver's route shows
+        (:func:`dispatch.disturbance.no_show_wait`, ``no_show_wait_s`` capped by what the later stops absorb)
+        from the start of the pickup's window or the bus's arrival, whichever is later."""
+        d = self.dispatcher
+        start = max(d.plan.route(vehicle_id).stops[0].earliest, d.plan.state(vehicle_id).available_at)
+        return start + no_show_wait(d.plan, vehicle_id, d.rules)
 
     def _approach(self, vehicle_id: str, stop: Stop, now: int) -> int | None:
         """Drive towards the next stop up to ``now`` as a driver follows the plan: wait where the bus stands
