@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.positions import PositionLimits
+from api.rate_limits import Action, ActionLimits
 from api.services.exceptions import ExceptionThresholds
 from dispatch.reoptimize import ReoptimizationPolicy
 
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     ``RUFBUS_PUBLIC_URL``, ``RUFBUS_AGENCY_NAME``, ``RUFBUS_AGENCY_URL``, ``RUFBUS_AGENCY_PHONE``,
     ``RUFBUS_AGENCY_LANG``, ``RUFBUS_ROUTE_NAME``, ``RUFBUS_GTFS_DAYS`` (the published GTFS feed, see
     :mod:`api.services.feeds`),
+    ``RUFBUS_QUOTE_RATE_PER_ACCOUNT``, ``RUFBUS_QUOTE_RATE_PER_ADDRESS``, ``RUFBUS_BOOKING_RATE_PER_ACCOUNT``,
+    ``RUFBUS_BOOKING_RATE_PER_ADDRESS`` (riders' rate limits, e.g. ``2/second;30/minute``, empty for none:
+    see :mod:`api.rate_limits`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -107,6 +111,20 @@ class Settings(BaseSettings):
     route_name: str = Field(default="Rufbus", min_length=1, max_length=200)
     gtfs_days: int = Field(default=365, ge=1, le=5 * 366)
 
+    # Riders' rate limits (api.rate_limits), moving windows in the `limits` notation ("2/second;30/minute",
+    # empty: none): a person asks a few quotes a minute and books fewer; an address may be shared (a
+    # household, a village hall) and gets more. Operators are not limited (they book for callers).
+    quote_rate_per_account: str = "2/second;30/minute"
+    quote_rate_per_address: str = "5/second;120/minute"
+    booking_rate_per_account: str = "2/second;20/minute"
+    booking_rate_per_address: str = "5/second;60/minute"
+
+    @property
+    def rate_limits(self) -> dict[Action, ActionLimits]:
+        """The riders' rate limits per action."""
+        return {Action.QUOTE: ActionLimits(self.quote_rate_per_account, self.quote_rate_per_address),
+                Action.BOOKING: ActionLimits(self.booking_rate_per_account, self.booking_rate_per_address)}
+
     @property
     def position_limits(self) -> PositionLimits:
         """The limits drivers' positions are judged by."""
@@ -132,6 +150,13 @@ class Settings(BaseSettings):
         if self.demo_users is not None:
             return self.demo_users
         return self.database_url == DEFAULT_DATABASE_URL
+
+    @field_validator("quote_rate_per_account", "quote_rate_per_address", "booking_rate_per_account",
+                     "booking_rate_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        ActionLimits(value, "").parsed()
+        return value
 
     @field_validator("timezone")
     @classmethod
