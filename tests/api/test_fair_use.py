@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from api.db.models import Booking, User
 from dispatch.plan import RequestStatus
+from tests.api import test_live_workers as live_workers
 from tests.api.conftest import NOW, SCHAAN, VADUZ, AppSetup
 
+database = live_workers.database  # a PostgreSQL URL with a fresh schema (tests/api/test_live_workers.py)
 CLIENT = AppSetup(users=(("ann", "rider", None), ("bob", "rider", None), ("op", "operator", None)))
 
 
@@ -158,7 +161,7 @@ def test_bookings_an_operator_makes_for_a_caller_count_against_the_caller(client
     assert for_bob.status_code == 201 and booked_seats(client, "bob") == 1
 
 
-def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap(client):
+def burst_of_bookings(client: TestClient) -> None:
     """Six quotes booked at once from six threads with at most 2 open bookings: exactly two are booked,
     the others refused ``too_many_open_bookings`` — each booking's check sees the ones before it."""
     set_caps(client, max_open_bookings=2)
@@ -181,3 +184,15 @@ def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap(client):
         {"too_many_open_bookings"}
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
         assert len(session.exec(select(Booking).where(col(Booking.id).in_(quotes))).all()) == 2
+
+
+def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap(client):
+    """On SQLite: six bookings at once, at most two open — two booked, four refused."""
+    burst_of_bookings(client)
+
+
+@pytest.mark.postgres
+def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap_on_postgresql(client_factory, database):
+    """The same burst on PostgreSQL (a fresh schema): two booked, four refused."""
+    with client_factory(database_url=database) as client:
+        burst_of_bookings(client)
