@@ -10,10 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from api.app import create_app
+from api.clock import ServiceClock
 from api.db.models import Booking, User
+from api.settings import Settings
 from dispatch.plan import RequestStatus
 from tests.api import test_live_workers as live_workers
-from tests.api.conftest import NOW, SCHAAN, VADUZ, AppSetup
+from tests.api.conftest import NOW, SCHAAN, VADUZ, ZONE, AppSetup, user_keys
 
 database = live_workers.database  # a PostgreSQL URL with a fresh schema (tests/api/test_live_workers.py)
 CLIENT = AppSetup(users=(("ann", "rider", None), ("bob", "rider", None), ("op", "operator", None)))
@@ -192,7 +195,9 @@ def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap(client):
 
 
 @pytest.mark.postgres
-def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap_on_postgresql(client_factory, database):
+def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap_on_postgresql(database):
     """The same burst on PostgreSQL (a fresh schema): two booked, four refused."""
-    with client_factory(database_url=database) as client:
+    app = create_app(Settings(database_url=database), clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
+    with TestClient(app) as client:
+        client.keys = user_keys(client, CLIENT.users)  # type: ignore[attr-defined]
         burst_of_bookings(client)
