@@ -342,7 +342,7 @@ class ServiceRulesPublic(ServiceRulesBody):
 
 class FairUseCapsBody(FairUseCapsBase):
     """The caps on what one rider may hold (:mod:`api.services.fair_use`): open bookings, and seats per
-    ``slot_minutes`` of pickup time; a field left out takes its default."""
+    ``slot_minutes`` of pickup time."""
 
     model_config = BODY_CONFIG  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.db.models import FairUseCapsBase
 from api.positions import PositionLimits
 from api.rate_limits import Action, ActionLimits
 from api.services.exceptions import ExceptionThresholds
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     ``RUFBUS_QUOTE_RATE_PER_ACCOUNT``, ``RUFBUS_QUOTE_RATE_PER_ADDRESS``, ``RUFBUS_BOOKING_RATE_PER_ACCOUNT``,
     ``RUFBUS_BOOKING_RATE_PER_ADDRESS`` (riders' rate limits, e.g. ``2/second;30/minute``, empty for none:
     see :mod:`api.rate_limits`),
+    ``RUFBUS_FAIR_USE_MAX_OPEN_BOOKINGS``, ``RUFBUS_FAIR_USE_MAX_SEATS_PER_SLOT``,
+    ``RUFBUS_FAIR_USE_SLOT_MINUTES`` (the caps on what one rider may hold until operators set their own: see
+    :mod:`api.services.fair_use`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -118,6 +122,19 @@ class Settings(BaseSettings):
     quote_rate_per_address: str = "5/second;120/minute"
     booking_rate_per_account: str = "2/second;20/minute"
     booking_rate_per_address: str = "5/second;60/minute"
+
+    # The fair-use caps in force until operators set their own (api.services.fair_use): open bookings per
+    # rider, and seats per rider within `fair_use_slot_minutes` of a pickup.
+    fair_use_max_open_bookings: int = Field(default=10, ge=1, le=1000)
+    fair_use_max_seats_per_slot: int = Field(default=8, ge=1, le=1000)
+    fair_use_slot_minutes: int = Field(default=30, ge=5, le=24 * 60)
+
+    @property
+    def fair_use_caps(self) -> FairUseCapsBase:
+        """The fair-use caps in force while operators have set none."""
+        return FairUseCapsBase(max_open_bookings=self.fair_use_max_open_bookings,
+                               max_seats_per_slot=self.fair_use_max_seats_per_slot,
+                               slot_minutes=self.fair_use_slot_minutes)
 
     @property
     def rate_limits(self) -> dict[Action, ActionLimits]:

@@ -22,6 +22,9 @@ REDIS_URL = os.environ.pop("REDIS_URL", "")
 # apps the tests start have none, unless a test passes its own (tests/api/test_rate_limits.py).
 os.environ.update({f"RUFBUS_{action}_RATE_PER_{scope}": "" for action in ("QUOTE", "BOOKING")
                    for scope in ("ACCOUNT", "ADDRESS")})
+# Likewise the fair-use caps (api.services.fair_use) until operators set their own: tests where one rider
+# books many trips would pass them; tests/api/test_fair_use.py sets its own.
+os.environ.update(RUFBUS_FAIR_USE_MAX_OPEN_BOOKINGS="1000", RUFBUS_FAIR_USE_MAX_SEATS_PER_SLOT="1000")
 
 
 @pytest.fixture(scope="session")

@@ -149,9 +149,9 @@ class FairUseCapsBase(SQLModel):
     (booked, pickup not yet past) and seats (wheelchair spaces included) in bookings whose pickup windows
     start less than ``slot_minutes`` apart."""
 
-    max_open_bookings: int = Field(default=10, ge=1, le=1000)
-    max_seats_per_slot: int = Field(default=8, ge=1, le=1000)
-    slot_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    max_open_bookings: int = Field(ge=1, le=1000)
+    max_seats_per_slot: int = Field(ge=1, le=1000)
+    slot_minutes: int = Field(ge=5, le=24 * 60)
 
 
 class FairUseCaps(FairUseCapsBase, table=True):

@@ -76,9 +76,9 @@ def change_rules(body: ServiceRulesBody, user: Operator, live: DispatchDep, sess
 
 
 @router.get("/fair-use", responses=AUTH_ERRORS)
-def read_fair_use(user: Operator, session: SessionDep) -> FairUseCapsPublic:
+def read_fair_use(user: Operator, session: SessionDep, settings: SettingsDep) -> FairUseCapsPublic:
     """The caps on what one rider may hold in force: open bookings, seats per slot of pickup time."""
-    return fair_use.read_caps(session)
+    return fair_use.read_caps(session, defaults=settings.fair_use_caps)
 
 
 @router.put("/fair-use", responses={**AUTH_ERRORS, 422: {"model": ErrorPublic}})

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import BookingUser, DispatchDep, QuotingUser, RiderOrOperator, SessionDep, StopsDep
+from api.deps import BookingUser, DispatchDep, QuotingUser, RiderOrOperator, SessionDep, SettingsDep, StopsDep
 from api.schemas import (
     BookingCreate,
     BookingPublic,
@@ -64,11 +64,12 @@ def create_quote(body: QuoteCreate, user: QuotingUser, live: DispatchDep, stops:
              responses={200: {"model": BookingPublic, "description": "a retry: the booking made before"},
                         **BOOKING_ERRORS})
 def create_booking(body: BookingCreate, idempotency_key: IdempotencyKey, user: BookingUser,
-                   live: DispatchDep, session: SessionDep, response: Response) -> BookingPublic:
+                   live: DispatchDep, session: SessionDep, settings: SettingsDep, response: Response
+                   ) -> BookingPublic:
     """Book an offer you were quoted (operators: any offer). 201 when booked now, 200 when this
     Idempotency-Key booked it before."""
     booking, created = service.book_trip(live, session, user=user, quote_id=body.quote_id,
-                                         idempotency_key=idempotency_key)
+                                         idempotency_key=idempotency_key, caps=settings.fair_use_caps)
     if not created:
         response.status_code = status.HTTP_200_OK
     return booking

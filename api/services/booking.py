@@ -22,7 +22,7 @@ from functools import partial
 from sqlmodel import Session
 
 from api.clock import ServiceClock
-from api.db.models import Booking, Event, User, UserRole
+from api.db.models import Booking, Event, FairUseCapsBase, User, UserRole
 from api.db.repository import (
     bookings_page,
     find_booking_by_idempotency_key,
@@ -89,16 +89,16 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
     raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
 
 
-def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str, idempotency_key: str
-              ) -> tuple[BookingPublic, bool]:
+def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str, idempotency_key: str,
+              caps: FairUseCapsBase) -> tuple[BookingPublic, bool]:
     """Book the offer ``quote_id``; returns the booking and whether it was created now.
 
     A repeated call with the same ``idempotency_key`` returns the booking made the first time and books
     nothing; the key used by the same rider for another quote is a :class:`Conflict`. Keys belong to the
     booking's rider (the quote's owner): two riders may use the same key. If the booking cannot be
     written, the quote stays open and the plan as it was: the same call succeeds later. A booking that
-    would take its rider over a fair-use cap is a :class:`Conflict` (:mod:`api.services.fair_use`); the
-    quote stays open.
+    would take its rider over a fair-use cap is a :class:`Conflict` (:mod:`api.services.fair_use`; ``caps``:
+    those in force while operators have set none); the quote stays open.
     """
     with plan_change(live, session) as now:
         context = live.quotes.get(quote_id)
@@ -118,7 +118,8 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             return _booking_public(live, existing), False
         if context is None:
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
-        check_caps(session, rider_id=context.user_id, pickup_at=live.clock.to_datetime(context.pickup_at),
+        check_caps(session, defaults=caps, rider_id=context.user_id,
+                   pickup_at=live.clock.to_datetime(context.pickup_at),
                    passengers=context.request.seats + context.request.wheelchairs,
                    now=live.clock.to_datetime(now))
         result = live.dispatcher.book(quote_id, now, give_way=live.lock.others_waiting)

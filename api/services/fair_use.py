@@ -1,7 +1,7 @@
 """Fair use: what one rider may hold at once, and the operators' caps on it.
 
 Two caps, set by operators (``PUT /v1/operator/fair-use``, stored as versions in ``fair_use_caps``; the
-newest is in force, the built-in defaults of :class:`~api.db.models.FairUseCapsBase` before any):
+newest is in force, before any the defaults of the settings, ``RUFBUS_FAIR_USE_*``):
 
 * **open bookings**: bookings booked and not yet picked up whose pickup is not past;
 * **seats per slot**: seats and wheelchair spaces in the rider's active bookings whose pickup windows start
@@ -21,21 +21,21 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from api.db.models import ACTIVE_STATUSES, Booking, FairUseCaps, User
+from api.db.models import ACTIVE_STATUSES, Booking, FairUseCaps, FairUseCapsBase, User
 from api.errors import Conflict
 from api.schemas import FairUseCapsBody, FairUseCapsPublic
 from dispatch.dispatcher import RequestStatus
 
 
-def caps_in_force(session: Session) -> FairUseCaps:
-    """The newest stored caps, or the defaults (``id`` None) when operators never set any."""
+def caps_in_force(session: Session, defaults: FairUseCapsBase) -> FairUseCaps:
+    """The newest stored caps, or ``defaults`` (``id`` None) when operators never set any."""
     row = session.exec(select(FairUseCaps).order_by(col(FairUseCaps.id).desc())).first()
-    return row if row is not None else FairUseCaps()
+    return row if row is not None else FairUseCaps(**defaults.model_dump())
 
 
-def read_caps(session: Session) -> FairUseCapsPublic:
+def read_caps(session: Session, *, defaults: FairUseCapsBase) -> FairUseCapsPublic:
     """The caps in force, with their version (``null`` for the defaults)."""
-    return _public(caps_in_force(session))
+    return _public(caps_in_force(session, defaults))
 
 
 def change_caps(session: Session, *, user: User, body: FairUseCapsBody) -> FairUseCapsPublic:
@@ -47,12 +47,12 @@ def change_caps(session: Session, *, user: User, body: FairUseCapsBody) -> FairU
     return _public(row)
 
 
-def check_caps(session: Session, *, rider_id: int, pickup_at: datetime, passengers: int, now: datetime
-               ) -> None:
+def check_caps(session: Session, *, defaults: FairUseCapsBase, rider_id: int, pickup_at: datetime,
+               passengers: int, now: datetime) -> None:
     """Refuse (:class:`Conflict`) a booking of ``passengers`` picked up from ``pickup_at`` for
-    ``rider_id`` if it would take the rider over a cap in force; call it within the booking's unit of
-    work."""
-    caps = caps_in_force(session)
+    ``rider_id`` if it would take the rider over a cap in force (``defaults`` while operators have set
+    none); call it within the booking's unit of work."""
+    caps = caps_in_force(session, defaults)
     held = session.exec(select(Booking).where(col(Booking.rider_id) == rider_id,
                                               col(Booking.status).in_(ACTIVE_STATUSES))).all()
     open_bookings = sum(1 for b in held if b.status is RequestStatus.BOOKED

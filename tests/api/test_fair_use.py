@@ -19,7 +19,10 @@ from tests.api import test_live_workers as live_workers
 from tests.api.conftest import NOW, SCHAAN, VADUZ, ZONE, AppSetup, user_keys
 
 database = live_workers.database  # a PostgreSQL URL with a fresh schema (tests/api/test_live_workers.py)
-CLIENT = AppSetup(users=(("ann", "rider", None), ("bob", "rider", None), ("op", "operator", None)))
+# The service's default caps (the tests' environment lifts them: tests/conftest.py).
+DEFAULTS = {"fair_use_max_open_bookings": 10, "fair_use_max_seats_per_slot": 8, "fair_use_slot_minutes": 30}
+CLIENT = AppSetup(settings=DEFAULTS,
+                  users=(("ann", "rider", None), ("bob", "rider", None), ("op", "operator", None)))
 
 
 def trip(hour: int = 9, minute: int = 0, seats: int = 1) -> dict:
@@ -34,8 +37,9 @@ def headers(client: TestClient, name: str, **extra: str) -> dict[str, str]:
 
 
 def set_caps(client: TestClient, **caps: int) -> dict:
-    """Put ``caps`` in force as the operator; the answer's body."""
-    answer = client.put("/v1/operator/fair-use", json=caps, headers=headers(client, "op"))
+    """Put ``caps`` (the others as by default) in force as the operator; the answer's body."""
+    body = {"max_open_bookings": 10, "max_seats_per_slot": 8, "slot_minutes": 30, **caps}
+    answer = client.put("/v1/operator/fair-use", json=body, headers=headers(client, "op"))
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -118,8 +122,8 @@ def test_a_refused_booking_keeps_its_quote_open(client):
 
 
 def test_caps_set_by_operators_take_effect_at_once_and_keep_their_history(client):
-    """Before any change the defaults are in force (version null); each change is a new version read
-    back at once, and the very next booking is held to it."""
+    """Before any change the settings' defaults are in force (version null); each change is a new version
+    read back at once, and the very next booking is held to it."""
     first = client.get("/v1/operator/fair-use", headers=headers(client, "op")).json()
     assert first == {"max_open_bookings": 10, "max_seats_per_slot": 8, "slot_minutes": 30, "version": None,
                      "valid_from": None}
@@ -133,15 +137,20 @@ def test_caps_set_by_operators_take_effect_at_once_and_keep_their_history(client
 
 
 def test_bad_caps_are_refused_with_422_and_riders_may_not_set_them(client):
-    """Zero or negative caps, a slot under 5 minutes or over a day, a text, an unknown field: 422
-    ``invalid_request``, nothing stored; a rider gets 403."""
-    for body in ({"max_open_bookings": 0}, {"max_seats_per_slot": -1}, {"slot_minutes": 1},
-                 {"slot_minutes": 24 * 60 + 1}, {"max_open_bookings": "many"}, {"max_rides": 3}):
+    """Zero or negative caps, a slot under 5 minutes or over a day, a text, an unknown field, a missing
+    one: 422 ``invalid_request``, nothing stored; a rider gets 403."""
+    valid = {"max_open_bookings": 10, "max_seats_per_slot": 8, "slot_minutes": 30}
+    for change in ({"max_open_bookings": 0}, {"max_seats_per_slot": -1}, {"slot_minutes": 1},
+                   {"slot_minutes": 24 * 60 + 1}, {"max_open_bookings": "many"}, {"max_rides": 3}):
+        body = {**valid, **change}
         answer = client.put("/v1/operator/fair-use", json=body, headers=headers(client, "op"))
         assert answer.status_code == 422, body
         assert answer.json()["code"] == "invalid_request"
+    missing = client.put("/v1/operator/fair-use", json={"max_open_bookings": 3},
+                         headers=headers(client, "op"))
+    assert missing.status_code == 422
     assert client.get("/v1/operator/fair-use", headers=headers(client, "op")).json()["version"] is None
-    assert client.put("/v1/operator/fair-use", json={}, headers=headers(client, "ann")).status_code == 403
+    assert client.put("/v1/operator/fair-use", json=valid, headers=headers(client, "ann")).status_code == 403
 
 
 def test_bookings_an_operator_makes_for_a_caller_count_against_the_caller(client):
@@ -197,7 +206,8 @@ def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap(client):
 @pytest.mark.postgres
 def test_a_burst_of_bookings_cannot_pass_the_open_bookings_cap_on_postgresql(database):
     """The same burst on PostgreSQL (a fresh schema): two booked, four refused."""
-    app = create_app(Settings(database_url=database), clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
+    app = create_app(Settings(database_url=database, **DEFAULTS),
+                     clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
     with TestClient(app) as client:
         client.keys = user_keys(client, CLIENT.users)  # type: ignore[attr-defined]
         burst_of_bookings(client)
