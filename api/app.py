@@ -32,6 +32,7 @@ from api.errors import install_error_handlers
 from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
+from api.rate_limits import RateLimits
 from api.routes import calendar as calendar_routes
 from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                       pool_size=service.database_pool_size)
             app.state.settings, app.state.network, app.state.engine = service, network, engine
             app.state.keys = KeyCache(service.auth_cache_s)
+            app.state.rate_limits = RateLimits.create(service.rate_limits, redis_url=service.redis_url,
+                                                      area=service.area)
             dispatcher = build_dispatcher(engine, network, service_clock, service)
             if service.demo_users_enabled:
                 log_demo_users(engine)

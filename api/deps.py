@@ -1,6 +1,6 @@
 """FastAPI dependencies as ``Annotated`` aliases: the session, the in-process dispatcher, the caller
-(:data:`CurrentUser` over HTTP, :data:`StreamUser` over WebSocket: one look-up, one key cache) and role
-guards (:func:`require_role`)."""
+(:data:`CurrentUser` over HTTP, :data:`StreamUser` over WebSocket: one look-up, one key cache), role
+guards (:func:`require_role`) and riders' rate limits (:func:`rate_limited`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from api.auth import KeyCache, authenticate
 from api.db.models import User, UserRole
 from api.db.session import SessionDep
 from api.errors import Forbidden, Unauthenticated
+from api.rate_limits import Action, RateLimits
 from api.services.live_plan import LiveDispatch
 from api.settings import Settings
 from api.stops import StopDirectory
@@ -132,12 +133,36 @@ def require_role(*roles: UserRole) -> Callable[[User], Awaitable[User]]:
 
 # Riders act for themselves; operators act for callers who phone in.
 RiderOrOperator = Annotated[User, Depends(require_role(UserRole.RIDER, UserRole.OPERATOR))]
+
 # Drivers report what happens on their bus; operators may read any bus's route.
 Driver = Annotated[User, Depends(require_role(UserRole.DRIVER))]
 DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRole.OPERATOR))]
 # The fleet, the rules and the figures are the operator's alone.
 Operator = Annotated[User, Depends(require_role(UserRole.OPERATOR))]
 
-__all__ = ["CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator", "RiderOrOperator",
-           "SessionDep", "SettingsDep", "StopsDep", "StreamUser", "WalkDep", "get_current_user",
-           "get_live_dispatch", "get_stream_user", "get_walk", "require_role"]
+
+def rate_limited(action: Action) -> Callable[[Request, User], Awaitable[User]]:
+    """A dependency that lets a rider or operator through, counting a rider's ``action`` against the
+    app's rate limits (``app.state.rate_limits``, :mod:`api.rate_limits`; 429 ``rate_limited`` over them).
+    Operators are not counted: they book for callers, whose caps apply to those bookings."""
+
+    async def guard(request: Request, user: RiderOrOperator) -> User:
+        if user.role is not UserRole.OPERATOR:
+            limits: RateLimits = request.app.state.rate_limits
+            assert user.id is not None, "users come from the database"
+            await limits.check(action, account=user.id,
+                               address=request.client.host if request.client else None)
+        return user
+
+    return guard
+
+
+# A rider asking for a quote or booking one, within the rate limits (or an operator, not limited).
+QuotingUser = Annotated[User, Depends(rate_limited(Action.QUOTE))]
+BookingUser = Annotated[User, Depends(rate_limited(Action.BOOKING))]
+
+
+__all__ = ["BookingUser", "CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator",
+           "QuotingUser", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep", "StreamUser", "WalkDep",
+           "get_current_user", "get_live_dispatch", "get_stream_user", "get_walk", "rate_limited",
+           "require_role"]

@@ -14,7 +14,8 @@ errors and ``alternatives`` for refused requests):
 | a depot or bus position too far from any road (trips there are refused: 409) | 422 | ``off_road`` |
 | :class:`RequestRefused` [2] | 409 | the rejection cause |
 | :class:`NotFound`, DispatchError ``unknown_*`` | 404 | e.g. ``unknown_booking``, ``unknown_offer`` |
-| :class:`Conflict`, any other DispatchError (``not_cancellable``, …) | 409 | its code |
+| :class:`Conflict`, any other DispatchError (``not_cancellable``, …) [5] | 409 | its code |
+| :class:`TooManyRequests` (a rate limit, :mod:`api.rate_limits`) | 429 | ``rate_limited``, ``Retry-After`` |
 | DuplicateIdempotencyKey | 409 | ``duplicate_idempotency_key`` |
 | any other PersistenceError | 503 | its code |
 | the database is unreachable or refuses to write [3] | 503 | ``database_unavailable`` (logged; retry later) |
@@ -26,6 +27,9 @@ errors and ``alternatives`` for refused requests):
 [3] Connection lost, locked, read-only.
 [4] Including NaN and Infinity, times outside the years 2000–2100 and control characters (NUL …) in ids,
     names and URLs (:class:`ControlCharacterGuard`); ``detail`` says where and what, never echoes the input.
+[5] Including a fair-use cap (``too_many_open_bookings``, ``too_many_seats_in_slot``,
+    :mod:`api.services.fair_use`): the booking conflicts with what the rider holds, and waiting does not
+    help until a trip ends or is cancelled — so 409, not 429 with a ``Retry-After`` that could not be kept.
 """
 
 from __future__ import annotations
@@ -100,6 +104,14 @@ class RequestRefused(ServiceError):
         self.alternatives = alternatives
 
 
+class TooManyRequests(ServiceError):
+    """Too many requests of one kind from one account or address; ``retry_after_s``: when to try again."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__("rate_limited", message)
+        self.retry_after_s = retry_after_s
+
+
 def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
                    **extra: object) -> JSONResponse:
     """A JSON error answer."""
@@ -136,6 +148,10 @@ def _forbidden(_: Request, error: Forbidden) -> JSONResponse:
 
 def _refused(_: Request, error: RequestRefused) -> JSONResponse:
     return error_response(409, error.code, error.message, alternatives=list(error.alternatives))
+
+
+def _too_many(_: Request, error: TooManyRequests) -> JSONResponse:
+    return error_response(429, error.code, error.message, headers={"Retry-After": str(error.retry_after_s)})
 
 
 def _invalid(_: Request, error: InvalidRequest) -> JSONResponse:
@@ -258,6 +274,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Unauthenticated, _unauthenticated)  # type: ignore[arg-type]
     app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(RequestRefused, _refused)  # type: ignore[arg-type]
+    app.add_exception_handler(TooManyRequests, _too_many)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidRequest, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]

@@ -9,7 +9,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
-from api.db.models import MEETING_POINT_NAME_LENGTH, CostSettingsBase, MeetingPointSource, ServiceRulesBase
+from api.db.models import (
+    MEETING_POINT_NAME_LENGTH,
+    CostSettingsBase,
+    FairUseCapsBase,
+    MeetingPointSource,
+    ServiceRulesBase,
+)
 from api.positions import Ignored
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import MeetingMode, StopKind, TimeType
@@ -341,6 +347,20 @@ class ServiceRulesBody(ServiceRulesBase):
 
 class ServiceRulesPublic(ServiceRulesBody):
     """The rules in force, since when, and which version (``null`` for the built-in defaults)."""
+
+    version: int | None
+    valid_from: datetime | None
+
+
+class FairUseCapsBody(FairUseCapsBase):
+    """The caps on what one rider may hold (:mod:`api.services.fair_use`): open bookings, and seats per
+    ``slot_minutes`` of pickup time."""
+
+    model_config = BODY_CONFIG  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
+
+
+class FairUseCapsPublic(FairUseCapsBody):
+    """The caps in force, since when, and which version (``null`` for the built-in defaults)."""
 
     version: int | None
     valid_from: datetime | None

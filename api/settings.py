@@ -13,7 +13,9 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.db.models import FairUseCapsBase
 from api.positions import PositionLimits
+from api.rate_limits import Action, ActionLimits
 from api.services.exceptions import ExceptionThresholds
 from dispatch.reoptimize import ReoptimizationPolicy
 
@@ -50,6 +52,12 @@ class Settings(BaseSettings):
     :mod:`api.services.feeds`),
     ``RUFBUS_SIMULATION_MAX_ACTIVE``, ``RUFBUS_SIMULATION_STALE_S`` (operators' simulation jobs, see
     :mod:`api.services.simulation_worker`),
+    ``RUFBUS_QUOTE_RATE_PER_ACCOUNT``, ``RUFBUS_QUOTE_RATE_PER_ADDRESS``, ``RUFBUS_BOOKING_RATE_PER_ACCOUNT``,
+    ``RUFBUS_BOOKING_RATE_PER_ADDRESS`` (riders' rate limits, e.g. ``2/second;30/minute``, empty for none:
+    see :mod:`api.rate_limits`),
+    ``RUFBUS_FAIR_USE_MAX_OPEN_BOOKINGS``, ``RUFBUS_FAIR_USE_MAX_SEATS_PER_SLOT``,
+    ``RUFBUS_FAIR_USE_SLOT_MINUTES`` (the caps on what one rider may hold until operators set their own: see
+    :mod:`api.services.fair_use`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -114,6 +122,33 @@ class Settings(BaseSettings):
     simulation_max_active: int = Field(default=2, ge=1, le=100)
     simulation_stale_s: float = Field(default=60.0, ge=2, le=3600)
 
+    # Riders' rate limits (api.rate_limits), moving windows in the `limits` notation ("2/second;30/minute",
+    # empty: none): a person asks a few quotes a minute and books fewer; an address may be shared (a
+    # household, a village hall) and gets more. Operators are not limited (they book for callers).
+    quote_rate_per_account: str = "2/second;30/minute"
+    quote_rate_per_address: str = "5/second;120/minute"
+    booking_rate_per_account: str = "2/second;20/minute"
+    booking_rate_per_address: str = "5/second;60/minute"
+
+    # The fair-use caps in force until operators set their own (api.services.fair_use): open bookings per
+    # rider, and seats per rider within `fair_use_slot_minutes` of a pickup.
+    fair_use_max_open_bookings: int = Field(default=10, ge=1, le=1000)
+    fair_use_max_seats_per_slot: int = Field(default=8, ge=1, le=1000)
+    fair_use_slot_minutes: int = Field(default=30, ge=5, le=24 * 60)
+
+    @property
+    def fair_use_caps(self) -> FairUseCapsBase:
+        """The fair-use caps in force while operators have set none."""
+        return FairUseCapsBase(max_open_bookings=self.fair_use_max_open_bookings,
+                               max_seats_per_slot=self.fair_use_max_seats_per_slot,
+                               slot_minutes=self.fair_use_slot_minutes)
+
+    @property
+    def rate_limits(self) -> dict[Action, ActionLimits]:
+        """The riders' rate limits per action."""
+        return {Action.QUOTE: ActionLimits(self.quote_rate_per_account, self.quote_rate_per_address),
+                Action.BOOKING: ActionLimits(self.booking_rate_per_account, self.booking_rate_per_address)}
+
     @property
     def position_limits(self) -> PositionLimits:
         """The limits drivers' positions are judged by."""
@@ -139,6 +174,13 @@ class Settings(BaseSettings):
         if self.demo_users is not None:
             return self.demo_users
         return self.database_url == DEFAULT_DATABASE_URL
+
+    @field_validator("quote_rate_per_account", "quote_rate_per_address", "booking_rate_per_account",
+                     "booking_rate_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        ActionLimits(value, "").parsed()
+        return value
 
     @field_validator("timezone")
     @classmethod

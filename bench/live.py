@@ -51,8 +51,12 @@ from api.settings import Settings
 database_url, port, redis_url, area, lease_s = sys.argv[1:]
 zone = ZoneInfo("Europe/Vaduz")
 now = datetime(2026, 11, 23, 7, 0, tzinfo=zone)
+# One synthetic rider asks every quote as fast as answers come: a latency benchmark, not fair use, so the
+# riders' rate limits and fair-use caps are lifted.
 settings = Settings(database_url=database_url, redis_url=redis_url, area=area, lease_s=float(lease_s),
-                    demo_buses=6)
+                    demo_buses=6, quote_rate_per_account="", quote_rate_per_address="",
+                    booking_rate_per_account="", booking_rate_per_address="",
+                    fair_use_max_open_bookings=1000, fair_use_max_seats_per_slot=1000)
 uvicorn.run(create_app(settings, clock=ServiceClock(zone, lambda: now)), host="127.0.0.1", port=int(port),
             log_level="warning")
 """

@@ -51,6 +51,7 @@ class ClientRecords:
     bookings_refused: int = 0
     retried_bookings: int = 0  # told on a second or later attempt (the first answer was lost)
     failed_requests: int = 0  # requests Locust counted as failed, over the whole run (ramp-up included)
+    abusive_statuses: list[int] = field(default_factory=list)  # the abusive client's answers (status)
 
     @classmethod
     def read(cls, path: Path) -> ClientRecords:
@@ -83,6 +84,8 @@ class ClientRecords:
                 records.failed_requests += 1
             elif event == "booking_refused":
                 records.bookings_refused += 1
+            elif event == "abusive_quote":
+                records.abusive_statuses.append(int(entry["status"]))
         return records
 
 

@@ -10,9 +10,10 @@ API: it reads its route, moves along the road geometry towards the next stop so 
 planned time (``POST /v1/driver/positions``), and reports arriving, boardings, alightings and the end of
 breaks when they are due. Everything runs in real time on the service's clock.
 
-Keys: ``--rider-key`` and ``--driver-key`` (one per bus, repeatable); without them the demo creates a
-rider and one driver per active bus in the service's database (``DATABASE_URL``, default: the built-in
-SQLite file of ``make run``), which only works on the machine the service runs on.
+Keys: ``--rider-key`` (repeatable: trips go to each rider in turn, so that no rider passes the service's
+fair-use limits) and ``--driver-key`` (one per bus, repeatable); without them the demo creates
+:data:`DEMO_RIDERS` riders and one driver per active bus in the service's database (``DATABASE_URL``,
+default: the built-in SQLite file of ``make run``), which only works on the machine the service runs on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ log = logging.getLogger("rufbus.demo")
 # Simulated buses cover the rest of the way to their next stop twice as fast as planned, then wait there:
 # positions at even speed along the geometry would lag the plan on slow roads and break promises.
 PACE = 2.0
+DEMO_RIDERS = 30  # riders the demo creates: a trip every 10 s is one every 5 minutes per rider
 
 
 @dataclass
@@ -48,9 +50,9 @@ class DemoStats:
 Position = tuple[float, float]  # (lat, lon)
 
 
-def create_demo_users(database_url: str) -> tuple[str, list[tuple[str, Position]]]:
-    """A rider key and, per active bus, a driver key with the bus's depot, created in the service's
-    database."""
+def create_demo_users(database_url: str) -> tuple[list[str], list[tuple[str, Position]]]:
+    """:data:`DEMO_RIDERS` rider keys and, per active bus, a driver key with the bus's depot, created in
+    the service's database."""
     from sqlmodel import Session, col, select
 
     from api.auth import create_user
@@ -61,12 +63,13 @@ def create_demo_users(database_url: str) -> tuple[str, list[tuple[str, Position]
     try:
         with Session(engine) as session:
             buses = session.exec(select(Vehicle).where(col(Vehicle.active)).order_by(col(Vehicle.id))).all()
-            rider = create_user(session, name="Demo simulated rider", role=UserRole.RIDER)[1]
+            riders = [create_user(session, name=f"Demo simulated rider {k}", role=UserRole.RIDER)[1]
+                      for k in range(1, DEMO_RIDERS + 1)]
             drivers = [(create_user(session, name=f"Demo simulated driver {bus.id}", role=UserRole.DRIVER,
                                     vehicle_id=bus.id)[1], (bus.depot_lat, bus.depot_lon)) for bus in buses]
     finally:
         engine.dispose()
-    return rider, drivers
+    return riders, drivers
 
 
 def along(coordinates: list[list[float]], fraction: float) -> tuple[float, float]:
@@ -144,9 +147,9 @@ class DemoDriver:
 
 
 class DemoRiders:
-    """Simulated riders: one trip request at a time, booked when offered."""
+    """Simulated riders: one trip request at a time, booked when offered, each by the next rider."""
 
-    def __init__(self, client: httpx.Client, key: str, stats: DemoStats, seed: int) -> None:
+    def __init__(self, client: httpx.Client, keys: list[str], stats: DemoStats, seed: int) -> None:
         from routing.network import RoadNetwork
         from routing.stops import read_places
         from simulation.generator import DemandProfile, generate_demand
@@ -156,7 +159,8 @@ class DemoRiders:
         self.trips = generate_demand(read_places(network.settings.osm_file), g.node_lat, g.node_lon,
                                      DemandProfile(requests=500), seed, date.today())
         self.rng = np.random.default_rng(seed)
-        self.client, self.headers, self.stats = client, {"Authorization": f"Bearer {key}"}, stats
+        self.client, self.stats = client, stats
+        self.headers = [{"Authorization": f"Bearer {key}"} for key in keys]
         self.next = 0
 
     def tick(self, now: datetime) -> None:
@@ -169,23 +173,25 @@ class DemoRiders:
                 "time_type": "leave_after", "time": leave.isoformat(), "seats": max(1, trip.seats),
                 "wheelchairs": 0}
         self.stats.quotes += 1
-        offer = self.client.post("/v1/quotes", json=body, headers=self.headers)
+        headers = self.headers[self.stats.quotes % len(self.headers)]
+        offer = self.client.post("/v1/quotes", json=body, headers=headers)
         if offer.status_code != 200:
             self.stats.rejections += 1
             return
         booking = self.client.post("/v1/bookings", json={"quote_id": offer.json()["quote_id"]},
-                                   headers=self.headers | {"Idempotency-Key": uuid.uuid4().hex})
+                                   headers=headers | {"Idempotency-Key": uuid.uuid4().hex})
         self.stats.bookings += booking.status_code == 201
 
 
-def run_demo(url: str, rider_key: str, drivers: list[tuple[str, Position | None]], *, duration_s: float,
-             rider_every_s: float, tick_s: float, clock_offset_s: float = 0.0, seed: int = 1) -> DemoStats:
+def run_demo(url: str, rider_keys: list[str], drivers: list[tuple[str, Position | None]], *,
+             duration_s: float, rider_every_s: float, tick_s: float, clock_offset_s: float = 0.0,
+             seed: int = 1) -> DemoStats:
     """Drive riders and drivers (key, where the bus stands if known) against the service at ``url`` for
     ``duration_s`` (0: until interrupted). Idle buses whose position is known report it every tick, as
     tablets do, so that new trips are planned from the present and not from their last report."""
     stats = DemoStats()
     with httpx.Client(base_url=url, timeout=30) as client:
-        riders = DemoRiders(client, rider_key, stats, seed)
+        riders = DemoRiders(client, rider_keys, stats, seed)
         simulated = [DemoDriver(client, key, stats, position) for key, position in drivers]
         started = time.monotonic()
         next_rider = started
@@ -206,7 +212,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--rider-key")
+    parser.add_argument("--rider-key", action="append", default=[], help="repeatable: riders take turns")
     parser.add_argument("--driver-key", action="append", default=[], help="one per bus; repeat")
     parser.add_argument("--database-url",
                         help="where to create demo users (default: the service's DATABASE_URL)")
@@ -217,15 +223,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    rider = args.rider_key
+    riders = args.rider_key
     drivers: list[tuple[str, Position | None]] = [(key, None) for key in args.driver_key]
-    if not rider or not drivers:
+    if not riders or not drivers:
         from api.settings import Settings
 
-        rider, known = create_demo_users(args.database_url or Settings().database_url)
+        riders, known = create_demo_users(args.database_url or Settings().database_url)
         drivers = list(known)
     try:
-        stats = run_demo(args.url, rider, drivers, duration_s=args.duration, rider_every_s=args.rider_every,
+        stats = run_demo(args.url, riders, drivers, duration_s=args.duration, rider_every_s=args.rider_every,
                          tick_s=args.tick, clock_offset_s=args.clock_offset_s, seed=args.seed)
     except KeyboardInterrupt:
         return

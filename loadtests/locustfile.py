@@ -9,6 +9,13 @@
   next (its next stop and the planned arrival there, as a tablet following the plan would), and report
   arrived / picked-up / dropped-off when the plan's time for the next stop has come.
 * Operators watch the fleet and the key figures.
+* With ``abuser`` in the scenario (``python -m loadtests.run --abuser-rate 50``), one abusive client asks
+  for quotes at that many per second under one rider's key, from one address, whatever the answers; its
+  429 answers (rate-limited) are what is expected of it, recorded, not failures.
+
+Each rider comes from an address of its own (``X-Forwarded-For``, which the service's uvicorn believes
+from 127.0.0.1, its trusted proxy): limits per address then count one rider, as in the field, not all the
+simulated users behind Locust's one address.
 
 Every user pauses a random 0–6 s before its first request (people open the app at different moments),
 and every failed request is also written to the records file (Locust's own figures may be reset when
@@ -34,7 +41,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import gevent
-from locust import FastHttpUser, between, events, task
+from gevent.pool import Pool
+from locust import FastHttpUser, between, constant, events, task
 
 from loadtests.trips import random_trip
 
@@ -76,6 +84,11 @@ def first_pause(rng: random.Random) -> None:
     gevent.sleep(rng.uniform(0, MAX_FIRST_PAUSE_S))
 
 
+def rider_address(number: int) -> str:
+    """The client address of rider ``number`` (a private IPv4 address of its own)."""
+    return f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
+
+
 def service_now() -> datetime:
     """The service's current local time (its clock may be shifted, see :mod:`loadtests.server`)."""
     return datetime.now(ZONE) + timedelta(seconds=SCENARIO["clock_offset_s"])
@@ -90,7 +103,7 @@ class Rider(FastHttpUser):
     def on_start(self) -> None:
         number = next(_rider_numbers)
         self.key = KEYS["riders"][number % len(KEYS["riders"])]
-        self.auth = {"Authorization": f"Bearer {self.key}"}
+        self.auth = {"Authorization": f"Bearer {self.key}", "X-Forwarded-For": rider_address(number)}
         self.rng = random.Random(SCENARIO["seed"] * 100_003 + number)
         first_pause(self.rng)
 
@@ -164,6 +177,44 @@ class Rider(FastHttpUser):
                 answer.success()
             else:
                 _fail(answer, f"cancel: {answer.status_code} {_text(answer)}")
+
+
+class AbusiveRider(FastHttpUser):
+    """One client asking for quotes at ``abuser.rate`` per second, open loop: a new request every
+    1/rate seconds whether or not the ones before were answered. Requests are named apart
+    (``POST /v1/quotes (abusive)``) and every answer's status is recorded (``abusive_quote``)."""
+
+    abstract = "abuser" not in SCENARIO  # no abusive client unless the run asks for one
+    fixed_count = 1
+    wait_time = constant(0)
+    concurrency = 200  # connections this client may hold open at once
+
+    def on_start(self) -> None:
+        abuser = SCENARIO["abuser"]
+        self.rate = float(abuser["rate"])
+        self.auth = {"Authorization": f"Bearer {abuser['key']}", "X-Forwarded-For": "192.0.2.1"}
+        self.rng = random.Random(SCENARIO["seed"] * 400_009)
+
+    @task
+    def hammer(self) -> None:
+        """Send quotes at the rate until the run ends."""
+        pool = Pool(self.concurrency)
+        due = time.monotonic()
+        while True:
+            pool.spawn(self.quote)
+            due += 1.0 / self.rate
+            gevent.sleep(max(0.0, due - time.monotonic()))
+
+    def quote(self) -> None:
+        """One quote; 200, 409 (refused) and 429 (rate-limited) are answers, anything else a failure."""
+        body = random_trip(self.rng, SCENARIO["points"], service_now())
+        with self.client.post("/v1/quotes", json=body, headers=self.auth, name="POST /v1/quotes (abusive)",
+                              catch_response=True) as answer:
+            record("abusive_quote", status=answer.status_code)
+            if answer.status_code in (200, 409, 429):
+                answer.success()
+            else:
+                _fail(answer, f"abusive quote: {answer.status_code} {_text(answer)}")
 
 
 class Driver(FastHttpUser):

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from routing.network import RoadNetwork
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 POINTS = 400  # road nodes trips are drawn from
+QUOTES, ABUSIVE_QUOTES = "POST /v1/quotes", "POST /v1/quotes (abusive)"  # the normal users', the abuser's
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class RunConfig:
     # ramp-up, when all users arrive within seconds and ask at once, is left out. Failures and the audit
     # cover the whole run either way.
     steady_state: bool = True
+    abuser_rate: float = 0.0  # quotes/s of one abusive client beside the users (0: none)
 
     @property
     def uses_postgres(self) -> bool:
@@ -70,6 +73,11 @@ class RunConfig:
     def bus_count(self) -> int:
         """Buses in the demo fleet, each with one simulated driver."""
         return self.buses or max(4, self.users // 10)
+
+    @property
+    def locust_users(self) -> int:
+        """Users Locust starts: the run's users, and the abusive client if there is one."""
+        return self.users + (1 if self.abuser_rate > 0 else 0)
 
     def split(self) -> tuple[int, int, int]:
         """Riders, drivers, operators: one driver per bus, one operator per 50 users, the rest ride."""
@@ -123,7 +131,20 @@ class RunResult:
             "capacity_violations": self.report.capacity_violations,
             "window_violations": self.report.window_violations, "plan_problems": self.report.plan_problems,
             "live_plan_differences": len(self.live_differences), "audit_clean": self.report.clean,
+            "quote_p95_ms": self.p95(QUOTES), **self.abuser_figures(),
             "audit_problems": dict(self.report.problems), **self.extra}
+
+    def abuser_figures(self) -> dict:
+        """The abusive client's requests and answers by status, its share of 429 (rate-limited), and the
+        p95 of its quotes; empty without one."""
+        if self.config.abuser_rate <= 0:
+            return {}
+        statuses = Counter(str(status) for status in self.records.abusive_statuses)
+        sent = sum(statuses.values())
+        return {"abuser_rate": self.config.abuser_rate, "abuser_requests": sent,
+                "abuser_statuses": dict(statuses),
+                "abuser_429_share": round(statuses["429"] / sent, 4) if sent else 0.0,
+                "abuser_p95_ms": self.p95(ABUSIVE_QUOTES)}
 
     def summary(self) -> str:
         """For the terminal: the endpoint table, then the audit's counts."""
@@ -140,6 +161,12 @@ class RunResult:
                  f"{data['capacity_violations']}, windows {data['window_violations']}, plan "
                  f"{data['plan_problems']}, live plan differs on {data['live_plan_differences']} bus(es)"
                  f" -> {'clean' if self.report.clean else 'NOT CLEAN'}"]
+        abuser = self.abuser_figures()
+        if abuser:
+            lines.append(f"abusive client at {abuser['abuser_rate']:g} quotes/s: "
+                         f"{abuser['abuser_requests']} requests, answers {abuser['abuser_statuses']}, "
+                         f"429 share {abuser['abuser_429_share']:.1%}; "
+                         f"normal users' quote p95 {data['quote_p95_ms']} ms")
         for kind, problems in self.report.problems.items():
             lines += [f"  {kind}: {p}" for p in problems[:5]]
         lines += [f"  live plan: {d}" for d in self.live_differences[:5]]
@@ -187,7 +214,9 @@ def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, du
             redis.start()
         service.start()
         riders, drivers, operators = config.split()
-        keys = create_users(database.url, riders=riders, drivers=drivers, operators=operators)
+        abusers = 1 if config.abuser_rate > 0 else 0
+        keys = create_users(database.url, riders=riders + abusers, drivers=drivers, operators=operators)
+        abuser = {"abuser": {"rate": config.abuser_rate, "key": keys.riders.pop()}} if abusers else {}
         records = workdir / "records.jsonl"
         records.unlink(missing_ok=True)
         scenario = workdir / "scenario.json"
@@ -196,7 +225,7 @@ def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, du
             "keys": {"riders": keys.riders, "drivers": keys.drivers, "operators": keys.operators},
             "points": points, "clock_offset_s": offset, "started_at": started_at.isoformat(),
             "records": str(records), "seed": config.seed,
-            "tolerate_outages": config.tolerate_outages}))
+            "tolerate_outages": config.tolerate_outages, **abuser}))
         prefix = workdir / "locust"
         stack = Stack(service, database, redis, keys, records)
         hook = None
@@ -223,7 +252,7 @@ def run_load(config: RunConfig, workdir: Path, *, during: Hook | None = None, du
 def _locust(config: RunConfig, host: str, scenario: Path, prefix: Path, log: Path) -> None:
     """Run Locust headless as a child process (gevent stays out of this process)."""
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-               "--users", str(config.users),
+               "--users", str(config.locust_users),
                "--spawn-rate", str(config.spawn_rate), "--run-time", f"{config.duration_s}s", "--host", host,
                "--csv", str(prefix), "--only-summary", "--stop-timeout", "15", "--loglevel", "WARNING",
                "--exit-code-on-error", "0"]
@@ -249,6 +278,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--postgres", action="store_true", help="one worker on PostgreSQL, not SQLite")
     arguments.add_argument("--buses", type=int, default=None, help="demo buses (default: users/10, >= 4)")
     arguments.add_argument("--seed", type=int, default=1)
+    arguments.add_argument("--abuser-rate", type=float, default=0.0,
+                           help="one abusive client beside the users, asking this many quotes/s")
     add_ramp_up_option(arguments)
     arguments.add_argument("--json", type=Path, default=None, help="write the figures and the audit here")
     arguments.add_argument("--workdir", type=Path, default=None, help="keep logs and records here")
@@ -265,7 +296,7 @@ def config_from(options: argparse.Namespace, **overrides: object) -> RunConfig:
     """The run configuration named on the command line."""
     values = dict(users=options.users, spawn_rate=options.spawn_rate, duration_s=options.duration,
                   workers=options.workers, postgres=options.postgres, buses=options.buses, seed=options.seed,
-                  steady_state=not options.include_ramp_up)
+                  steady_state=not options.include_ramp_up, abuser_rate=options.abuser_rate)
     values.update(overrides)
     return RunConfig(**values)
 

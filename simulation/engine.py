@@ -7,9 +7,9 @@ reaches its next stop at the planned start, drives there along the road path (re
 way), waits for the stop's window if it came early, arrives, lets riders board or alight (the rules'
 dwell), takes its break, or waits for a rider who does not come as long as the driver's route says
 (``no_show_wait_s``, capped by what the later stops absorb: :func:`dispatch.disturbance.no_show_wait`).
-Idle buses report where they stand, and drive home when their shift ends. No-shows and cancellations are drawn per request from
-the seed before the day starts, so two runs with the same seed (and fleets of different sizes) see the
-same riders behave alike.
+Idle buses report where they stand, and drive home when their shift ends. No-shows and cancellations
+are drawn per request from the seed before the day starts, so two runs with the same seed (and fleets of
+different sizes) see the same riders behave alike.
 
 The config's :class:`~simulation.street.Street` says how actual driving differs from the plan: each leg at
 its own speed, hour-of-day traffic, varying dwell (calm by default: exactly the plan). The dispatcher

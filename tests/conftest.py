@@ -18,6 +18,13 @@ from tests.services import unavailable
 # and with earlier runs (a bus left there by another test's clock days ahead could not take a trip).
 # Several workers behind Redis are tested with processes that get this URL passed (``redis_url``).
 REDIS_URL = os.environ.pop("REDIS_URL", "")
+# Riders' rate limits (api.rate_limits) count wall-clock seconds, which tests asking in a burst exceed: the
+# apps the tests start have none, unless a test passes its own (tests/api/test_rate_limits.py).
+os.environ.update({f"RUFBUS_{action}_RATE_PER_{scope}": "" for action in ("QUOTE", "BOOKING")
+                   for scope in ("ACCOUNT", "ADDRESS")})
+# Likewise the fair-use caps (api.services.fair_use) until operators set their own: tests where one rider
+# books many trips would pass them; tests/api/test_fair_use.py sets its own.
+os.environ.update(RUFBUS_FAIR_USE_MAX_OPEN_BOOKINGS="1000", RUFBUS_FAIR_USE_MAX_SEATS_PER_SLOT="1000")
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,27 @@ class ServiceRulesVersion(ServiceRulesBase, table=True):
         return ServiceRules(**{f.name: getattr(self, f.name) for f in dataclasses.fields(ServiceRules)})
 
 
+class FairUseCapsBase(SQLModel):
+    """What one rider may hold at once, set by operators (:mod:`api.services.fair_use`): open bookings
+    (booked, pickup not yet past) and seats (wheelchair spaces included) in bookings whose pickup windows
+    start less than ``slot_minutes`` apart."""
+
+    max_open_bookings: int = Field(ge=1, le=1000)
+    max_seats_per_slot: int = Field(ge=1, le=1000)
+    slot_minutes: int = Field(ge=5, le=24 * 60)
+
+
+class FairUseCaps(FairUseCapsBase, table=True):
+    """One version of the fair-use caps. Rows are only added: the highest ``id`` is in force, the others
+    are the history."""
+
+    __tablename__ = "fair_use_caps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    changed_by: int | None = Field(default=None, foreign_key="users.id")
+
+
 class ServiceAreaBase(SQLModel):
     name: str = Field(max_length=120)
     geojson: str = Field(sa_type=sa.Text)  # a GeoJSON Polygon or MultiPolygon (WGS 84)

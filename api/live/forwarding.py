@@ -8,7 +8,8 @@ and pushes the answer back. So every worker answers every endpoint, and all of t
 Requests another worker may serve without the plan (health, documentation, the live WebSocket streams)
 are not forwarded. A request nobody answers within ``forward_timeout_s`` (no dispatcher during a
 take-over) gets 503 ``dispatcher_unavailable`` with ``Retry-After``; retrying a booking with the same
-``Idempotency-Key`` is safe. A request whose waiting client gave up is dropped unexecuted.
+``Idempotency-Key`` is safe. A request whose waiting client gave up is dropped unexecuted. The
+dispatcher sees the follower's client address as the request's client (limits per address).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from api.live.store import key_prefix
 logger = logging.getLogger(__name__)
 
 FORWARDED_HEADER = "x-rufbus-forwarded"
-HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", FORWARDED_HEADER}
+CLIENT_HEADER = "x-rufbus-client"  # the follower's client address, set by the dispatcher's side only
+HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", FORWARDED_HEADER, CLIENT_HEADER}
 MAX_BODY_BYTES = 1 << 20
 REPLY_TTL_S = 60
 
@@ -72,7 +74,7 @@ class Forwarder:
 
     async def serve(self, app: ASGIApp, is_leader: Callable[[], bool]) -> None:
         """While this worker dispatches, run the forwarded requests through ``app``; runs until cancelled."""
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=_with_client_address(app))
         async with httpx.AsyncClient(transport=transport, base_url="http://dispatcher") as client:
             pending: set[asyncio.Task[None]] = set()
             while True:
@@ -96,6 +98,8 @@ class Forwarder:
             return  # its client gave up; do not act on it
         headers = [(k, v) for k, v in envelope["headers"] if k.lower() not in HOP_HEADERS]
         headers.append((FORWARDED_HEADER, "1"))
+        if envelope.get("client"):
+            headers.append((CLIENT_HEADER, envelope["client"]))
         try:
             response = await client.request(
                 envelope["method"],
@@ -149,6 +153,7 @@ class ForwardToDispatcher:
             "query": scope["query_string"].decode("latin-1"),
             "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             "body": base64.b64encode(body).decode(),
+            "client": scope["client"][0] if scope.get("client") else None,
         }
         try:
             reply = await layer.forwarder.forward(envelope)
@@ -166,6 +171,22 @@ class ForwardToDispatcher:
             }
         )
         await send({"type": "http.response.body", "body": base64.b64decode(reply["body"])})
+
+
+def _with_client_address(app: ASGIApp) -> ASGIApp:
+    """``app`` as the dispatcher runs forwarded requests through it: the client address is the one the
+    follower saw (:data:`CLIENT_HEADER`, which the dispatcher sets and a client cannot), so that limits per
+    address (:mod:`api.rate_limits`) count the client, not the forwarding worker."""
+
+    async def run(scope: Scope, receive: Receive, send: Send) -> None:
+        name = CLIENT_HEADER.encode("latin-1")
+        address = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == name), None)
+        if address is not None:
+            scope = {**scope, "client": (address, 0),
+                     "headers": [(k, v) for k, v in scope["headers"] if k != name]}
+        await app(scope, receive, send)
+
+    return run
 
 
 def _unavailable(why: str) -> Any:

@@ -1,7 +1,7 @@
-"""Operators' endpoints: the fleet and its exceptions, vehicles and shifts, the service rules, withdrawing
-a bus, key figures. Handlers parse, authorise, call :mod:`api.services.operations`,
-:mod:`api.services.fleet_admin` or :mod:`api.services.exceptions` and serialise; errors become answers in
-:mod:`api.errors`.
+"""Operators' endpoints: the fleet and its exceptions, vehicles and shifts, the service rules and the
+riders' fair-use caps, withdrawing a bus, key figures. Handlers parse, authorise, call
+:mod:`api.services.operations`, :mod:`api.services.fleet_admin`, :mod:`api.services.fair_use` or
+:mod:`api.services.exceptions` and serialise; errors become answers in :mod:`api.errors`.
 
 Only operators get through (riders and drivers 403, a missing or invalid key 401).
 """
@@ -16,6 +16,8 @@ from api.deps import DispatchDep, Operator, SessionDep, SettingsDep
 from api.schemas import (
     ErrorPublic,
     ExceptionsPublic,
+    FairUseCapsBody,
+    FairUseCapsPublic,
     FleetVehiclePublic,
     Instant,
     KpisPublic,
@@ -31,7 +33,7 @@ from api.schemas import (
     VehiclePublic,
     VehicleUpdate,
 )
-from api.services import exceptions, fleet_admin, kpis, service_area
+from api.services import exceptions, fair_use, fleet_admin, kpis, service_area
 from api.services import operations as service
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
@@ -71,6 +73,19 @@ def change_rules(body: ServiceRulesBody, user: Operator, live: DispatchDep, sess
     """Put new service rules in force for new quotes; promises already made stay. The previous
     versions are kept."""
     return service.change_rules(live, session, user=user, body=body)
+
+
+@router.get("/fair-use", responses=AUTH_ERRORS)
+def read_fair_use(user: Operator, session: SessionDep, settings: SettingsDep) -> FairUseCapsPublic:
+    """The caps on what one rider may hold in force: open bookings, seats per slot of pickup time."""
+    return fair_use.read_caps(session, defaults=settings.fair_use_caps)
+
+
+@router.put("/fair-use", responses={**AUTH_ERRORS, 422: {"model": ErrorPublic}})
+def change_fair_use(body: FairUseCapsBody, user: Operator, session: SessionDep) -> FairUseCapsPublic:
+    """Put new caps in force at once for every booking from now on, those operators make for callers
+    included; bookings already made stay. The previous versions are kept."""
+    return fair_use.change_caps(session, user=user, body=body)
 
 
 @router.post("/vehicles/{vehicle_id}/out-of-service",

@@ -3,7 +3,9 @@ errors become answers in :mod:`api.errors`.
 
 Every endpoint needs an API key of a rider, or of an operator acting for a caller who phones in
 (401 ``unauthenticated`` without a valid key, 403 ``forbidden`` for drivers). Riders see only their own
-quotes and bookings (:mod:`api.services.booking`)."""
+quotes and bookings (:mod:`api.services.booking`). Riders' quotes and bookings are rate-limited per account
+and address (429 ``rate_limited`` with ``Retry-After``, :mod:`api.rate_limits`); a booking over the rider's
+fair-use caps is refused with 409 (:mod:`api.services.fair_use`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import DispatchDep, RiderOrOperator, SessionDep, StopsDep
+from api.deps import BookingUser, DispatchDep, QuotingUser, RiderOrOperator, SessionDep, SettingsDep, StopsDep
 from api.schemas import (
     BookingCreate,
     BookingPublic,
@@ -33,6 +35,11 @@ AUTH_ERRORS: Responses = {401: {"model": ErrorPublic, "description": "no valid A
                403: {"model": ErrorPublic, "description": "a role other than rider or operator"}}
 ERRORS: Responses = {**AUTH_ERRORS, 404: {"model": ErrorPublic}, 409: {"model": ErrorPublic},
           422: {"model": ErrorPublic}}
+RATE_LIMITED: Responses = {429: {"model": ErrorPublic,
+                                 "description": "rate_limited: too many requests; see Retry-After"}}
+BOOKING_ERRORS: Responses = {**ERRORS, **RATE_LIMITED, 409: {
+    "model": ErrorPublic, "description": "the rejection cause, idempotency_key_reused, or a fair-use cap: "
+                                         "too_many_open_bookings, too_many_seats_in_slot"}}
 
 
 QUOTE_ERRORS: Responses = {
@@ -42,8 +49,8 @@ QUOTE_ERRORS: Responses = {
     422: {"model": ErrorPublic}, **AUTH_ERRORS}
 
 
-@router.post("/quotes", responses=QUOTE_ERRORS)
-def create_quote(body: QuoteCreate, user: RiderOrOperator, live: DispatchDep, stops: StopsDep,
+@router.post("/quotes", responses={**QUOTE_ERRORS, **RATE_LIMITED})
+def create_quote(body: QuoteCreate, user: QuotingUser, live: DispatchDep, stops: StopsDep,
                  session: SessionDep) -> OfferPublic:
     """Ask for a trip between two points or named stops (``GET /v1/stops``). 200 with an offer, or 409
     with the rejection cause and alternative times."""
@@ -55,13 +62,14 @@ def create_quote(body: QuoteCreate, user: RiderOrOperator, live: DispatchDep, st
 
 @router.post("/bookings", status_code=status.HTTP_201_CREATED,
              responses={200: {"model": BookingPublic, "description": "a retry: the booking made before"},
-                        **ERRORS})
-def create_booking(body: BookingCreate, idempotency_key: IdempotencyKey, user: RiderOrOperator,
-                   live: DispatchDep, session: SessionDep, response: Response) -> BookingPublic:
+                        **BOOKING_ERRORS})
+def create_booking(body: BookingCreate, idempotency_key: IdempotencyKey, user: BookingUser,
+                   live: DispatchDep, session: SessionDep, settings: SettingsDep, response: Response
+                   ) -> BookingPublic:
     """Book an offer you were quoted (operators: any offer). 201 when booked now, 200 when this
     Idempotency-Key booked it before."""
     booking, created = service.book_trip(live, session, user=user, quote_id=body.quote_id,
-                                         idempotency_key=idempotency_key)
+                                         idempotency_key=idempotency_key, caps=settings.fair_use_caps)
     if not created:
         response.status_code = status.HTTP_200_OK
     return booking

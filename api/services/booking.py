@@ -22,7 +22,7 @@ from functools import partial
 from sqlmodel import Session
 
 from api.clock import ServiceClock
-from api.db.models import Booking, Event, User, UserRole
+from api.db.models import Booking, Event, FairUseCapsBase, User, UserRole
 from api.db.repository import (
     bookings_page,
     find_booking_by_idempotency_key,
@@ -33,6 +33,7 @@ from api.errors import Conflict, Forbidden, NotFound, RequestRefused
 from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
 from api.services.booking_view import booking_public, live_views
 from api.services.demand import demand_record, write_demand
+from api.services.fair_use import check_caps
 from api.services.live_plan import LiveDispatch, QuoteContext, actor, plan_change, planned_stops
 from api.services.stop_points import keep_dropoff, keep_pickup, snapped_point
 from dispatch.events import EventKind
@@ -79,7 +80,7 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
                 live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
             context = QuoteContext(origin, destination, snapped_point(live.network, snapped, 0),
                                    snapped_point(live.network, snapped, 1), request, time,
-                                   clock.to_datetime(now), result.valid_until, owner)
+                                   clock.to_datetime(now), result.valid_until, owner, result.pickup_window[0])
             live.quotes[request.id] = context
     asked(request_id=request.id, cause=None if isinstance(result, Offer) else result.cause,
           at=clock.to_datetime(now))
@@ -88,14 +89,16 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
     raise RequestRefused(result, tuple(clock.to_datetime(t) for t in result.alternatives))
 
 
-def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str, idempotency_key: str
-              ) -> tuple[BookingPublic, bool]:
+def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str, idempotency_key: str,
+              caps: FairUseCapsBase) -> tuple[BookingPublic, bool]:
     """Book the offer ``quote_id``; returns the booking and whether it was created now.
 
     A repeated call with the same ``idempotency_key`` returns the booking made the first time and books
     nothing; the key used by the same rider for another quote is a :class:`Conflict`. Keys belong to the
     booking's rider (the quote's owner): two riders may use the same key. If the booking cannot be
-    written, the quote stays open and the plan as it was: the same call succeeds later.
+    written, the quote stays open and the plan as it was: the same call succeeds later. A booking that
+    would take its rider over a fair-use cap is a :class:`Conflict` (:mod:`api.services.fair_use`; ``caps``:
+    those in force while operators have set none); the quote stays open.
     """
     with plan_change(live, session) as now:
         context = live.quotes.get(quote_id)
@@ -115,6 +118,10 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             return _booking_public(live, existing), False
         if context is None:
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
+        check_caps(session, defaults=caps, rider_id=context.user_id,
+                   pickup_at=live.clock.to_datetime(context.pickup_at),
+                   passengers=context.request.seats + context.request.wheelchairs,
+                   now=live.clock.to_datetime(now))
         result = live.dispatcher.book(quote_id, now, give_way=live.lock.others_waiting)
         if isinstance(result, BookedTrip):
             row = _new_booking_row(live, context, result, idempotency_key, now, _user_id(user))

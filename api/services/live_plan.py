@@ -45,6 +45,7 @@ class QuoteContext:
     submitted_at: datetime
     valid_until: int
     user_id: int  # who asked for it: the booking's rider
+    pickup_at: int  # the start of the offered pickup window
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,11 @@ MATRIX = {
                    "driver": 403, "operator": 200},
     "put_rules": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                   "driver": 403, "operator": 200},
+    # the caps put lift every limit (as the tests' environment does), so nothing changes
+    "fair_use": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                 "driver": 403, "operator": 200},
+    "put_fair_use": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
     "kpis": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
              "driver": 403, "operator": 200},
     "out_of_service": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
@@ -217,6 +222,7 @@ OPERATIONS = {
     "break_finished": "POST /v1/driver/break-finished", "fleet": "GET /v1/operator/fleet",
     "rules": "GET /v1/operator/rules", "exceptions": "GET /v1/operator/exceptions",
     "put_rules": "PUT /v1/operator/rules",
+    "fair_use": "GET /v1/operator/fair-use", "put_fair_use": "PUT /v1/operator/fair-use",
     "kpis": "GET /v1/operator/kpis",
     "out_of_service": "POST /v1/operator/vehicles/{vehicle_id}/out-of-service",
     "in_service": "POST /v1/operator/vehicles/{vehicle_id}/in-service",
@@ -431,6 +437,11 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = client.get(f"/v1/operator/{endpoint}", headers=caller)
     elif endpoint == "put_rules":
         answer = client.put("/v1/operator/rules", json=dataclasses.asdict(ServiceRules()), headers=caller)
+    elif endpoint == "fair_use":
+        answer = client.get("/v1/operator/fair-use", headers=caller)
+    elif endpoint == "put_fair_use":
+        answer = client.put("/v1/operator/fair-use", headers=caller,
+                            json={"max_open_bookings": 1000, "max_seats_per_slot": 1000, "slot_minutes": 30})
     elif endpoint == "kpis":
         answer = client.get("/v1/operator/kpis", headers=caller,
                             params={"from": NOW.isoformat(), "to": (NOW + timedelta(days=1)).isoformat()})

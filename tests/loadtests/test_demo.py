@@ -57,9 +57,9 @@ def test_demo_books_trips_and_drives_the_buses(tmp_path):
                 pass
             assert time.monotonic() < deadline, "the service did not start within 120 s"
             time.sleep(0.2)
-        rider, drivers = create_demo_users(database)
+        riders, drivers = create_demo_users(database)
         assert len(drivers) == 2
-        stats = run_demo(url, rider, drivers, duration_s=8, rider_every_s=1, tick_s=0.5,
+        stats = run_demo(url, riders, drivers, duration_s=8, rider_every_s=1, tick_s=0.5,
                          clock_offset_s=offset)
     finally:
         server.send_signal(signal.SIGKILL)
