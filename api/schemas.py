@@ -83,8 +83,20 @@ class Window(BaseModel):
     end: datetime
 
 
+class ChosenMeetingPoint(BaseModel):
+    """The meeting point a trip boards or alights at, and the rider's walk to or from it (metres)."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    walk_m: int
+
+
 class OfferPublic(BaseModel):
-    """An offer; book it with ``POST /v1/bookings`` before ``valid_until``."""
+    """An offer; book it with ``POST /v1/bookings`` before ``valid_until``. ``pickup_meeting_point`` and
+    ``dropoff_meeting_point``: where the bus picks up and drops off when the area's mode chose a meeting
+    point (null: at the point asked for)."""
 
     quote_id: str
     pickup_window: Window
@@ -92,6 +104,8 @@ class OfferPublic(BaseModel):
     estimated_arrival: datetime
     latest_arrival: datetime
     valid_until: datetime
+    pickup_meeting_point: ChosenMeetingPoint | None = None
+    dropoff_meeting_point: ChosenMeetingPoint | None = None
 
 
 class BookingCreate(BaseModel):
@@ -122,6 +136,8 @@ class BookingPublic(BookingLive):
     pickup_window: Window
     latest_arrival: datetime
     booked_at: datetime | None
+    pickup_meeting_point: ChosenMeetingPoint | None = None  # as offered (null: at the point asked for)
+    dropoff_meeting_point: ChosenMeetingPoint | None = None
 
 
 class BookingsPage(BaseModel):

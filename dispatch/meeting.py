@@ -10,10 +10,20 @@ Insertion ranks every pair's candidates together, each cost plus ``walk_weight``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from dispatch.insertion import CostWeights
-from dispatch.model import PlaceOption, Request, ServiceRules, TimeBounds, time_bounds, walk_s
+from dispatch.model import (
+    MAX_OPTIONS,
+    MeetingMode,
+    PlaceOption,
+    Request,
+    ServiceRules,
+    TimeBounds,
+    time_bounds,
+    walk_s,
+)
 from dispatch.travel import LegTimes
 
 
@@ -25,6 +35,25 @@ class Choice:
     request: Request
     bounds: TimeBounds
     walk_cost: float
+
+
+def place_options(mode: MeetingMode, door: int, reachable: Iterable[tuple[int, int, str]]
+                  ) -> tuple[PlaceOption, ...]:
+    """The options of one side of a trip whose door is location ``door``, from the meeting points within
+    walking reach as (location, walk metres, meeting point id), nearest walk first: none door to door (the
+    door is then the only place); in hybrid the door (no walk) and up to four of them; in stops only up to
+    five of them (none in reach: none at all). One option per location, the shortest walk to it."""
+    if mode is MeetingMode.DOOR_TO_DOOR:
+        return ()
+    found = [PlaceOption(door)] if mode is MeetingMode.HYBRID else []
+    taken = {door} if mode is MeetingMode.HYBRID else set()
+    for location, walk_m, point_id in reachable:
+        if len(found) == MAX_OPTIONS:
+            break
+        if location not in taken:
+            taken.add(location)
+            found.append(PlaceOption(location, walk_m, point_id))
+    return tuple(found)
 
 
 def resolve(request: Request, pickup: PlaceOption, dropoff: PlaceOption) -> Request:

@@ -268,6 +268,10 @@ class Booking(BookingBase, table=True):
     window_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
     latest_dropoff: datetime | None = Field(default=None, sa_type=UTCDateTime)
     offer_valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # where the rider boards and alights when a meeting point (id, name, lat, lon, walk_m) was chosen, as
+    # offered (a point moved or renamed later does not change what the rider was told); null: the door
+    pickup_meeting_point: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    dropoff_meeting_point: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # lifecycle
     booked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from api.clock import ServiceClock
 from api.db.models import PlannedStopRow, User
 from api.positions import PositionLog
-from api.schemas import Point
+from api.schemas import ChosenMeetingPoint, Point
 from dispatch.dispatcher import Dispatcher
 from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent
@@ -43,6 +43,7 @@ class QuoteContext:
     submitted_at: datetime
     valid_until: int
     user_id: int  # who asked for it: the booking's rider
+    meeting_points: tuple[ChosenMeetingPoint | None, ChosenMeetingPoint | None] = (None, None)  # offered
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from dispatch.dispatcher import BookedTrip, Dispatcher
+from dispatch.evaluation import evaluate_route
 from dispatch.insertion import CostWeights, RouteTimes, VehicleRoute, best_insertion, best_option_insertion
 from dispatch.meeting import choices, resolve
 from dispatch.model import (
@@ -24,7 +25,6 @@ from dispatch.model import (
     VehicleState,
     walk_s,
 )
-from dispatch.evaluation import evaluate_route
 from dispatch.rules import request_stops
 from dispatch.travel import LegTimes, MatrixTravelTimes
 from tests.dispatch.scenarios import leave_after
@@ -77,7 +77,8 @@ def test_meeting_point_on_the_way_beats_the_door_when_the_detour_saved_outweighs
 def test_door_wins_when_the_walk_costs_more_than_the_detour_saves():
     """Same trip, but the meeting point is 1,000 m away (834 s of walking): the bus goes to the door."""
     d = dispatcher()
-    offer, _ = quote_and_book(d, with_points(leave_after("A", DOOR, DEST, T0), PlaceOption(ON_THE_WAY, 1000, "far")))
+    far = PlaceOption(ON_THE_WAY, 1000, "far")
+    offer, _ = quote_and_book(d, with_points(leave_after("A", DOOR, DEST, T0), far))
     assert offer.pickup == PlaceOption(DOOR)
     assert [s.location for s in d.plan.route("v1").stops] == [DOOR, DEST]
 
@@ -134,15 +135,16 @@ def test_option_insertion_is_the_cheapest_single_insertion_plus_its_walk():
     vehicle = Vehicle("v1", 4, 0, 0, T0 - 3600, T0 + 7 * 3600)
     booked = resolve(leave_after("B", 0, DEST, T0), PlaceOption(0), PlaceOption(DEST))
     b_options = choices(booked, T0, RULES, legs, CostWeights())
-    b_pick, b_drop = request_stops(b_options[0].request, b_options[0].bounds,
-                                   (b_options[0].bounds.earliest_pickup, b_options[0].bounds.latest_pickup), RULES)
+    bounds = b_options[0].bounds
+    window = (bounds.earliest_pickup, bounds.latest_pickup)
+    b_pick, b_drop = request_stops(b_options[0].request, bounds, window, RULES)
     state = VehicleState("v1", 0, T0)
     route = VehicleRoute(vehicle, state, (b_pick, b_drop))
     times = [RouteTimes(route, evaluate_route(vehicle, state, route.stops, legs), legs)]
     request = with_points(leave_after("A", DOOR, DEST, T0), PlaceOption(ON_THE_WAY, 200, "a"),
                           PlaceOption(NEAR, 50, "b"))
-    options = [(*request_stops(c.request, c.bounds, (c.bounds.earliest_pickup, c.bounds.latest_pickup), RULES),
-                c.walk_cost) for c in choices(request, T0, RULES, legs, CostWeights())]
+    options = [(*request_stops(c.request, c.bounds, (c.bounds.earliest_pickup, c.bounds.latest_pickup),
+                               RULES), c.walk_cost) for c in choices(request, T0, RULES, legs, CostWeights())]
     singles = [best_insertion([route], p, dr, legs, times=times) for p, dr, _ in options]
     expected = min((s.cost + extra, k) for k, (s, (_, _, extra)) in enumerate(zip(singles, options)) if s)
     found = best_option_insertion([route], options, legs, times=times)
