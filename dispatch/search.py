@@ -39,6 +39,7 @@ from dispatch.rules import check_request, keep_promise, request_stops
 
 ALTERNATIVE_STEP_S = 15 * 60
 ALTERNATIVE_STEPS = 4
+BOUND_SLACK_S = 2  # how far a cost bound may err below the truth, travel times being rounded leg by leg
 
 
 def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], rules: ServiceRules,
@@ -56,11 +57,27 @@ def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, 
 def search_options(plan: Plan, options: list[Choice], rules: ServiceRules, weights: CostWeights,
                    prefetched: tuple[list[VehicleRoute], list[RouteTimes]] | None = None) -> Insertion | None:
     """The best insertion of a request over its (pickup, drop-off) ``options`` (each inside its own bounds),
-    walks counted in the cost; the insertion's ``option`` names the one it places."""
+    walks counted in the cost; the insertion's ``option`` names the one it places.
+
+    No insertion of an option costs less than its walks plus ``ride_weight`` × its direct ride (added
+    driving, waits and delays are never negative, no ride is shorter than direct). So the option with the
+    lowest such bound is searched first, and then, together, only the options whose bound is below the
+    cost found (:data:`BOUND_SLACK_S` below, for travel times rounded leg by leg)."""
+    floor = [c.walk_cost + weights.ride_weight * c.bounds.direct_s for c in options]
+    ranked = sorted(range(len(options)), key=floor.__getitem__)
     stops = [(*request_stops(c.request, c.bounds, (c.bounds.earliest_pickup, c.bounds.latest_pickup), rules),
               c.walk_cost) for c in options]
     routes, times = prefetched or plan.vehicle_routes()
-    return best_option_insertion(routes, stops, plan.legs, weights, times, prefetched=prefetched is not None)
+    done = prefetched is not None
+    first = best_option_insertion(routes, [stops[ranked[0]]], plan.legs, weights, times, prefetched=done)
+    best = None if first is None else replace(first, option=ranked[0])
+    rest = [k for k in ranked[1:] if best is None or floor[k] - BOUND_SLACK_S < best.cost]
+    if rest:
+        found = best_option_insertion(routes, [stops[k] for k in rest], plan.legs, weights, times,
+                                      prefetched=done)
+        if found is not None and (best is None or found.cost < best.cost):
+            best = replace(found, option=rest[found.option])
+    return best
 
 
 def place_request(plan: Plan, request: Request, bounds: TimeBounds, now: int, rules: ServiceRules,

@@ -26,6 +26,7 @@ from dispatch.model import (
     walk_s,
 )
 from dispatch.rules import request_stops
+from dispatch.search import search_options
 from dispatch.travel import LegTimes, MatrixTravelTimes
 from tests.dispatch.scenarios import leave_after
 
@@ -151,3 +152,22 @@ def test_option_insertion_is_the_cheapest_single_insertion_plus_its_walk():
     assert found is not None and (found.cost, found.option) == expected
     alone = best_option_insertion([route], [(options[0][0], options[0][1], 0.0)], legs, times=times)
     assert alone == singles[0]
+
+
+def test_searching_the_options_by_their_cost_bounds_finds_the_pooled_optimum():
+    """With a rider booked 0→3, the search that tries the option with the lowest bound (walks + ½ direct
+    ride) first and the others only if their bound could beat it finds the same cost as ranking every
+    option's candidates together, for a far and a near meeting point alike."""
+    for walk_m in (50, 200, 1000):
+        d = dispatcher()
+        quote_and_book(d, leave_after("B", 0, DEST, T0))
+        request = with_points(leave_after("A", DOOR, DEST, T0), PlaceOption(ON_THE_WAY, walk_m, "a"),
+                              PlaceOption(NEAR, walk_m // 2, "b"))
+        every = choices(request, T0, RULES, d.plan.legs, CostWeights())
+        routes, times = d.plan.vehicle_routes()
+        pooled = best_option_insertion(routes, [
+            (*request_stops(c.request, c.bounds, (c.bounds.earliest_pickup, c.bounds.latest_pickup), RULES),
+             c.walk_cost) for c in every], d.plan.legs, CostWeights(), times)
+        found = search_options(d.plan, every, RULES, CostWeights())
+        assert pooled is not None and found is not None
+        assert (found.cost, found.option) == (pooled.cost, pooled.option)
