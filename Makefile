@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-disturbed bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-modes bench-disturbed bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -75,6 +75,10 @@ bench-simulate: $(VENV)/.installed
 # Online against hindsight (issue 15): seeds 1-3 (758 requests) and the shared example day x 6, 8, 10 buses.
 bench-online: $(VENV)/.installed
 	$(BIN)/python bench/online.py --json bench/out/online.json
+
+# Meeting modes (issue 17): seeds 1-3 (758 requests) x 8, 10 buses x door to door, hybrid 300 m, stops only.
+bench-modes: $(VENV)/.installed
+	$(BIN)/python bench/modes.py --json bench/out/modes.json
 
 # Promises on a disturbed street (issue 16): seeds 1-3, travel-time and dwell noise σ 0, 0.1, 0.2, a midday breakdown.
 bench-disturbed: $(VENV)/.installed

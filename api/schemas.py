@@ -100,9 +100,21 @@ class StopPoint(BaseModel):
     walk_m: int
 
 
+class ChosenMeetingPoint(BaseModel):
+    """The meeting point a trip boards or alights at, and the rider's walk to or from it (metres)."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    walk_m: int
+
+
 class OfferPublic(BaseModel):
     """An offer; book it with ``POST /v1/bookings`` before ``valid_until``. The bus picks the rider up at
-    ``pickup`` and sets them down at ``dropoff``."""
+    ``pickup`` and sets them down at ``dropoff`` (the curb nearest the points asked for) — or, when the
+    area's mode chose a meeting point for an end, at ``pickup_meeting_point`` / ``dropoff_meeting_point``
+    (null: at the curb point)."""
 
     quote_id: str
     pickup: StopPoint
@@ -112,6 +124,8 @@ class OfferPublic(BaseModel):
     estimated_arrival: datetime
     latest_arrival: datetime
     valid_until: datetime
+    pickup_meeting_point: ChosenMeetingPoint | None = None
+    dropoff_meeting_point: ChosenMeetingPoint | None = None
 
 
 class BookingCreate(BaseModel):
@@ -148,6 +162,8 @@ class BookingPublic(BookingLive):
     pickup_window: Window
     latest_arrival: datetime
     booked_at: datetime | None
+    pickup_meeting_point: ChosenMeetingPoint | None = None  # as offered (null: at the point asked for)
+    dropoff_meeting_point: ChosenMeetingPoint | None = None
 
 
 class BookingsPage(BaseModel):

@@ -48,7 +48,7 @@ from dispatch.reoptimize import (
 )
 from dispatch.repair import Placement, RepairOptions, revalidate
 from dispatch.rules import check_request, request_stops
-from dispatch.search import alternatives, place, replan_riders
+from dispatch.search import alternatives, place, place_request, replan_riders
 from dispatch.travel import LegTimes, TravelTimes
 
 __all__ = [
@@ -196,20 +196,21 @@ class Dispatcher:
             raise DispatchError("duplicate_request", f"request {request.id!r} exists already")
         bounds = check_request(request, now, self.rules, self._plan.vehicles.values(), self.legs,
                                self.calendar)
-        found = None if isinstance(bounds, Rejection) else place(
-            self._plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), now, self.rules,
-            self.weights, self.repair, give_way)
-        if found is None or isinstance(bounds, Rejection):
+        placed = None if isinstance(bounds, Rejection) else place_request(
+            self._plan, request, bounds, now, self.rules, self.weights, self.repair, give_way)
+        if placed is None or isinstance(bounds, Rejection):
             rejection = bounds if isinstance(bounds, Rejection) else Rejection(
                 request.id, RejectionCause.NO_VEHICLE_IN_TIME, "no bus can take this trip at that time",
                 alternatives(self._plan, request, now, self.rules, self.weights, self.calendar)
                 if with_alternatives else ())
             self._emit(EventKind.REQUEST_REJECTED, now, request_id=request.id, cause=rejection.cause.value)
             return rejection
+        found, request, bounds = placed  # the request resolved to the places the bus serves
         promise = promise_for(bounds, found.pickup_start, self.rules)
         offer = Offer(request.id, found.vehicle_id, (promise.window_start, promise.window_end),
                       found.pickup_start, found.dropoff_start, promise.latest_dropoff,
-                      now + self.rules.offer_validity_s, self._plan.version, found.cost, found.repaired)
+                      now + self.rules.offer_validity_s, self._plan.version, found.cost, found.repaired,
+                      *((request.pickup_options[0], request.dropoff_options[0]) if request.resolved else ()))
         if len(self._offers) >= MAX_OPEN_OFFERS:
             self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
         versions = {vid: self._plan.route_versions[vid] for vid in found.routes}

@@ -33,12 +33,14 @@ from dispatch.evaluation import RouteEvaluation, evaluate_route
 from dispatch.model import Stop, StopKind, Vehicle, VehicleState
 from dispatch.travel import LegTimes
 
-PLACES_KEPT = 8  # per route: the legs to and from the pickup and drop-off places of the last few quotes
+PLACES_KEPT = 16  # per route: the legs to and from the pickup and drop-off places of the last few quotes
+# (a quote with meeting points reads up to 5 places each side)
 
 # An insertion that passed the O(1) checks: (cost, order of its route, i, j, added drive, the new rider's
 # wait, the new rider's ride, how much later the booked drop-offs and all planned stops between pickup and
-# drop-off start, and how much later than planned the bus reaches the stop after the drop-off).
-Candidate = tuple[float, int, int, int, int, int, int, int, int, int]
+# drop-off start, how much later than planned the bus reaches the stop after the drop-off, and which of the
+# request's (pickup, drop-off) options it places).
+Candidate = tuple[float, int, int, int, int, int, int, int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ class CostWeights:
     in the insertion cost.
 
     ``delay_weight``: per second a booked rider is dropped off later than planned (the rider time the
-    insertion costs others). ``slack_weight``: per second any stop already planned starts later than planned
+    insertion costs others). ``walk_weight``: per second the new rider walks to a meeting point and from
+    one (only when the request has options, see :mod:`dispatch.meeting`). ``slack_weight``: per second any
+    stop already planned starts later than planned
     (the slack the insertion burns, which later requests would have used).
 
     Defaults measured on generated days replayed online (758 requests, seeds 1-5 x 8 buses, seed 1 x 6 and
@@ -56,12 +60,17 @@ class CostWeights:
     with fewer vehicle-km per passenger; with repair, +44 riders over the five 8-bus days (-9 to +23 each,
     vehicle-km per passenger -5 % to +4 %), -7 and -3 at 6 and 10 buses. ``slack_weight`` 0.25 or 0.5 did
     not add to it.
+
+    ``walk_weight`` 1.0: twice the weight of a second riding (0.5), as transport studies value walking
+    time at 1.5-2 times in-vehicle time (Wardman 2004, UK meta-analysis: walk 1.66 x in-vehicle); it is a
+    second of the rider's own effort, with no bus or other rider gaining it back.
     """
 
     wait_weight: float = 0.5
     ride_weight: float = 0.5
     delay_weight: float = 0.5
     slack_weight: float = 0.0
+    walk_weight: float = 1.0
 
     @property
     def values_booked(self) -> bool:
@@ -103,6 +112,7 @@ class Insertion:
     dropoff_start: int
     stops: tuple[Stop, ...]  # the vehicle's stops with the request inserted
     evaluation: RouteEvaluation
+    option: int = 0  # which of the (pickup, drop-off) options searched it places
 
 
 def insert_stops(stops: Sequence[Stop], pickup: Stop, dropoff: Stop, i: int, j: int) -> tuple[Stop, ...]:
@@ -210,9 +220,10 @@ def _search_span(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: 
 
 
 def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: Stop, legs: LegTimes,
-                weights: CostWeights, order: int) -> Iterable[Candidate]:
+                weights: CostWeights, order: int, option: int = 0, extra: float = 0.0) -> Iterable[Candidate]:
     """Yield a :data:`Candidate` for every insertion that passes the O(1) checks: its cost counts the delay
-    of the stops between pickup and drop-off, not yet that of the stops after the drop-off."""
+    of the stops between pickup and drop-off, not yet that of the stops after the drop-off, plus ``extra``
+    (the cost of the option's walks)."""
     n = len(route.stops)
     dep, arr, slack = times.dep, times.arr, times.slack
     seats_cap = route.vehicle.seats - pickup.seats
@@ -242,7 +253,8 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
             if delay <= slack[i + 1]:
                 added = to_o[i] + od + from_d[i + 1] - base[i]
                 ride_s = drop_start - pickup_dep
-                yield (weights.cost(added, wait_s, ride_s), order, i, i, added, wait_s, ride_s, 0, 0, delay)
+                yield (weights.cost(added, wait_s, ride_s) + extra, order, i, i, added, wait_s, ride_s, 0, 0,
+                       delay, option)
         if i == n:
             continue
         # Drop-off after a later stop k: walk the stops between, propagating the delay exactly.
@@ -277,8 +289,8 @@ def _candidates(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: S
                 tail_delay = drop_start + dropoff.service_s + from_d[k + 1] - arr[k + 1]
                 if tail_delay <= slack[k + 1]:
                     added = pickup_detour + to_d[k] + from_d[k + 1] - base[k]
-                    yield (weights.cost(added, wait_s, ride_s, dropoffs_late, stops_late), order, i, k, added,
-                           wait_s, ride_s, dropoffs_late, stops_late, tail_delay)
+                    yield (weights.cost(added, wait_s, ride_s, dropoffs_late, stops_late) + extra, order, i,
+                           k, added, wait_s, ride_s, dropoffs_late, stops_late, tail_delay, option)
             delay = leave - dep[k]
 
 
@@ -364,12 +376,19 @@ def prefetch_legs(routes: Sequence[VehicleRoute], times: Sequence[RouteTimes], p
                   legs: LegTimes) -> None:
     """Fetch in two matrix calls the legs between ``pickup``/``dropoff`` and the positions an insertion
     search of them reads in the routes whose arrays are ``times`` (a wider window for a wider pickup)."""
+    prefetch_option_legs(routes, times, ((pickup, dropoff),), legs)
+
+
+def prefetch_option_legs(routes: Sequence[VehicleRoute], times: Sequence[RouteTimes],
+                         options: Sequence[tuple[Stop, Stop]], legs: LegTimes) -> None:
+    """:func:`prefetch_legs` for several (pickup, drop-off) options at once: still two matrix calls."""
     locations: set[int] = set()
     for route, route_times in zip(routes, times):
-        first, last, last_drop = _search_span(route, route_times, pickup, dropoff)
-        if first <= last:
-            locations.update(route_times.loc[first:max(last, last_drop) + 2])
-    places = [pickup.location, dropoff.location]
+        for pickup, dropoff in options:
+            first, last, last_drop = _search_span(route, route_times, pickup, dropoff)
+            if first <= last:
+                locations.update(route_times.loc[first:max(last, last_drop) + 2])
+    places = list(dict.fromkeys(place for pair in options for place in (pair[0].location, pair[1].location)))
     wanted = list(locations)
     legs.prefetch(places, wanted)
     legs.fetch_to(wanted, places)
@@ -384,27 +403,42 @@ def best_insertion(routes: Sequence[VehicleRoute], pickup: Stop, dropoff: Stop, 
     feasible as it stands. ``prefetched``: the caller already ran :func:`prefetch_legs` for these routes
     and places (a search repeated at other times); legs missing after all are still fetched.
     """
+    return best_option_insertion(routes, ((pickup, dropoff, 0.0),), legs, weights, times,
+                                 prefetched=prefetched)
+
+
+def best_option_insertion(routes: Sequence[VehicleRoute], options: Sequence[tuple[Stop, Stop, float]],
+                          legs: LegTimes, weights: CostWeights = CostWeights(),
+                          times: Sequence[RouteTimes] | None = None, *, prefetched: bool = False
+                          ) -> Insertion | None:
+    """The cheapest feasible insertion of one request whose stops may be any of ``options`` — (pickup,
+    drop-off, extra cost) — into any route, or None; its ``option`` says which. Every option's candidates
+    are ranked together, each cost plus its option's extra (the rider's walks), so the answer is the
+    cheapest over every option, as :func:`best_insertion` of each and the minimum would give it."""
     if times is None:
         times = [RouteTimes(r, evaluate_route(r.vehicle, r.state, r.stops, legs), legs) for r in routes]
     if not prefetched:
-        prefetch_legs(routes, times, pickup, dropoff, legs)
+        prefetch_option_legs(routes, times, [(p, d) for p, d, _ in options], legs)
     candidates: list[Candidate] = []
     for order, (route, route_times) in enumerate(zip(routes, times)):
-        if pickup.seats > route.vehicle.seats or pickup.wheelchairs > route.vehicle.wheelchair_spaces:
-            continue
-        candidates.extend(_candidates(route, route_times, pickup, dropoff, legs, weights, order))
+        for option, (pickup, dropoff, extra) in enumerate(options):
+            if pickup.seats > route.vehicle.seats or pickup.wheelchairs > route.vehicle.wheelchair_spaces:
+                break
+            candidates.extend(_candidates(route, route_times, pickup, dropoff, legs, weights, order, option,
+                                          extra))
     if weights.values_booked:
-        return _cheapest_valuing_booked(routes, times, candidates, pickup, dropoff, legs, weights)
+        return _cheapest_valuing_booked(routes, times, candidates, options, legs, weights)
     candidates.sort()
-    for cost, order, i, j, added, *_ in candidates:
-        found = _confirmed(routes[order], times[order], pickup, dropoff, i, j, legs, cost, added)
+    for cost, order, i, j, added, *rest in candidates:
+        pickup, dropoff, _ = options[rest[-1]]
+        found = _confirmed(routes[order], times[order], pickup, dropoff, i, j, legs, cost, added, rest[-1])
         if found is not None:
             return found
     return None
 
 
 def _confirmed(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: Stop, i: int, j: int,
-               legs: LegTimes, cost: float, added: int) -> Insertion | None:
+               legs: LegTimes, cost: float, added: int, option: int = 0) -> Insertion | None:
     """The insertion (i, j) of ``route`` when it keeps every rule, else None."""
     if keeps_every_rule(route, times, pickup, dropoff, i, j, legs) is False:
         return None
@@ -413,12 +447,12 @@ def _confirmed(route: VehicleRoute, times: RouteTimes, pickup: Stop, dropoff: St
     if not evaluation.feasible:
         return None
     return Insertion(route.vehicle.id, i, j, cost, added, evaluation.start[i], evaluation.start[j + 1], stops,
-                     evaluation)
+                     evaluation, option)
 
 
 def _cheapest_valuing_booked(routes: Sequence[VehicleRoute], times: Sequence[RouteTimes],
-                             candidates: list[Candidate], pickup: Stop, dropoff: Stop, legs: LegTimes,
-                             weights: CostWeights) -> Insertion | None:
+                             candidates: list[Candidate], options: Sequence[tuple[Stop, Stop, float]],
+                             legs: LegTimes, weights: CostWeights) -> Insertion | None:
     """The cheapest feasible candidate when the cost counts the delay of the stops after the drop-off too.
 
     A candidate's cost without them is a lower bound (delays are never negative), so candidates are taken
@@ -428,14 +462,16 @@ def _cheapest_valuing_booked(routes: Sequence[VehicleRoute], times: Sequence[Rou
     heapify(heap)
     while heap:
         cost, order, i, j, full, candidate = heappop(heap)
-        _, _, _, _, added, wait_s, ride_s, dropoffs_late, stops_late, tail_delay = candidate
+        _, _, _, _, added, wait_s, ride_s, dropoffs_late, stops_late, tail_delay, option = candidate
+        pickup, dropoff, extra = options[option]
         if full:
-            found = _confirmed(routes[order], times[order], pickup, dropoff, i, j, legs, cost, added)
+            found = _confirmed(routes[order], times[order], pickup, dropoff, i, j, legs, cost, added, option)
             if found is not None:
                 return found
             continue
         more_dropoffs, more_stops = _delays_after(times[order], j + 1, tail_delay)
         if more_dropoffs or more_stops:
-            cost = weights.cost(added, wait_s, ride_s, dropoffs_late + more_dropoffs, stops_late + more_stops)
+            cost = weights.cost(added, wait_s, ride_s, dropoffs_late + more_dropoffs,
+                                stops_late + more_stops) + extra
         heappush(heap, (cost, order, i, j, True, candidate))
     return None

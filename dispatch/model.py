@@ -39,6 +39,13 @@ class MeetingMode(StrEnum):
 
 
 MAX_WALK_LIMIT_M = 2_000  # the farthest an operator may ask riders to walk to a meeting point
+WALK_SPEED_M_S = 1.2  # a rider's walking speed (m/s): the design pace of the Highway Capacity Manual
+MAX_OPTIONS = 5  # most pickup (and drop-off) candidates an insertion weighs per request
+
+
+def walk_s(walk_m: int) -> int:
+    """Seconds a rider takes to walk ``walk_m`` metres (rounded up)."""
+    return -(-walk_m * 10 // round(WALK_SPEED_M_S * 10))
 
 
 class RejectionCause(StrEnum):
@@ -56,6 +63,7 @@ class RejectionCause(StrEnum):
     OFFER_EXPIRED = "offer_expired"
     OFFER_NO_LONGER_FEASIBLE = "offer_no_longer_feasible"
     VEHICLE_OUT_OF_SERVICE = "vehicle_out_of_service"
+    NO_MEETING_POINT = "no_meeting_point"  # stops only, and no meeting point within walking reach
 
 
 @dataclass(frozen=True)
@@ -122,8 +130,28 @@ class ServiceRules:
 
 
 @dataclass(frozen=True)
+class PlaceOption:
+    """A place where a rider may board or alight: a location, the metres the rider walks to or from it,
+    and the meeting point it is (None: the rider's own door)."""
+
+    location: int
+    walk_m: int = 0
+    meeting_point_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.walk_m <= MAX_WALK_LIMIT_M:
+            raise ValueError(f"walk_m must lie between 0 and {MAX_WALK_LIMIT_M}")
+
+
+@dataclass(frozen=True)
 class Request:
-    """A rider's wish: from where to where, when, for how many."""
+    """A rider's wish: from where to where, when, for how many.
+
+    ``pickup_options``/``dropoff_options``: the places the bus may serve instead of ``origin``/``destination``
+    (meeting points within walking reach, the door among them or not); empty means the door only. Insertion
+    weighs every pair (:mod:`dispatch.meeting`); the request it books is *resolved*: its origin and
+    destination are the chosen places, each its only option.
+    """
 
     id: str
     origin: int
@@ -133,10 +161,36 @@ class Request:
     submitted_at: int
     seats: int = 1
     wheelchairs: int = 0
+    pickup_options: tuple[PlaceOption, ...] = ()
+    dropoff_options: tuple[PlaceOption, ...] = ()
 
     def __post_init__(self) -> None:
         if self.seats < 0 or self.wheelchairs < 0 or self.seats + self.wheelchairs < 1:
             raise ValueError("a request needs at least one seat or wheelchair space, none negative")
+        if len(self.pickup_options) > MAX_OPTIONS or len(self.dropoff_options) > MAX_OPTIONS:
+            raise ValueError(f"a request may name at most {MAX_OPTIONS} pickup and drop-off options")
+
+    @property
+    def has_options(self) -> bool:
+        """True when insertion still has to choose where the bus serves the request."""
+        return not self.resolved and bool(self.pickup_options or self.dropoff_options)
+
+    @property
+    def resolved(self) -> bool:
+        """True when each side names one option, the origin and destination themselves."""
+        return (len(self.pickup_options) == 1 and len(self.dropoff_options) == 1
+                and self.pickup_options[0].location == self.origin
+                and self.dropoff_options[0].location == self.destination)
+
+    @property
+    def pickup_walk_m(self) -> int:
+        """Metres the rider walks to the pickup of a resolved request (0: at the door)."""
+        return self.pickup_options[0].walk_m if self.resolved else 0
+
+    @property
+    def dropoff_walk_m(self) -> int:
+        """Metres the rider walks from the drop-off of a resolved request (0: at the door)."""
+        return self.dropoff_options[0].walk_m if self.resolved else 0
 
     @property
     def passengers(self) -> int:
@@ -160,16 +214,18 @@ def time_bounds(request: Request, direct_s: int, rules: ServiceRules) -> TimeBou
 
     Leave after T: picked up in [T, T + max wait]. Arrive by T: dropped off by T, picked up no
     earlier than max wait before the latest pickup that a direct ride would allow.
+    A resolved request's walks shift the times: leave after T with a walk to the pickup: picked up from T +
+    the walk on; arrive by T with a walk from the drop-off: dropped off by T minus that walk.
     """
     max_ride = rules.max_ride_s(direct_s)
     pickup_dwell = rules.dwell_s(request.passengers)
     if request.time_type is TimeType.LEAVE_AFTER:
-        earliest = request.time
-        latest = request.time + rules.max_wait_s
+        earliest = request.time + walk_s(request.pickup_walk_m)
+        latest = earliest + rules.max_wait_s
         latest_dropoff = latest + pickup_dwell + max_ride
     else:
-        latest_dropoff = request.time
-        latest = request.time - direct_s - pickup_dwell
+        latest_dropoff = request.time - walk_s(request.dropoff_walk_m)
+        latest = latest_dropoff - direct_s - pickup_dwell
         earliest = latest - rules.max_wait_s - (max_ride - direct_s)
     return TimeBounds(direct_s, earliest, latest, latest_dropoff, max_ride)
 
@@ -295,6 +351,8 @@ class Offer:
     plan_version: int
     cost: float
     repaired: bool = False  # found by the repair before refusal: booking it moves other booked riders
+    pickup: PlaceOption | None = None  # where the bus picks up and drops off, with the rider's walks
+    dropoff: PlaceOption | None = None  # (None: at the door of a request without options)
 
 
 @dataclass(frozen=True)

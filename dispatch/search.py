@@ -9,7 +9,16 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from dispatch.calendar import LocalCalendar
-from dispatch.insertion import CostWeights, Insertion, RouteTimes, VehicleRoute, best_insertion, prefetch_legs
+from dispatch.insertion import (
+    CostWeights,
+    Insertion,
+    RouteTimes,
+    VehicleRoute,
+    best_insertion,
+    best_option_insertion,
+    prefetch_legs,
+)
+from dispatch.meeting import Choice, choices
 from dispatch.model import (
     Rejection,
     RejectionCause,
@@ -30,6 +39,7 @@ from dispatch.rules import check_request, keep_promise, request_stops
 
 ALTERNATIVE_STEP_S = 15 * 60
 ALTERNATIVE_STEPS = 4
+BOUND_SLACK_S = 2  # how far a cost bound may err below the truth, travel times being rounded leg by leg
 
 
 def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], rules: ServiceRules,
@@ -42,6 +52,59 @@ def search(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, 
     routes, times = prefetched or plan.vehicle_routes()
     return best_insertion(routes, pickup, dropoff, plan.legs, weights, times,
                           prefetched=prefetched is not None)
+
+
+def search_options(plan: Plan, options: list[Choice], rules: ServiceRules, weights: CostWeights,
+                   prefetched: tuple[list[VehicleRoute], list[RouteTimes]] | None = None) -> Insertion | None:
+    """The best insertion of a request over its (pickup, drop-off) ``options`` (each inside its own bounds),
+    walks counted in the cost; the insertion's ``option`` names the one it places.
+
+    No insertion of an option costs less than its walks plus ``ride_weight`` × its direct ride (added
+    driving, waits and delays are never negative, no ride is shorter than direct). So the option with the
+    lowest such bound is searched first, and then, together, only the options whose bound is below the
+    cost found (:data:`BOUND_SLACK_S` below, for travel times rounded leg by leg)."""
+    floor = [c.walk_cost + weights.ride_weight * c.bounds.direct_s for c in options]
+    ranked = sorted(range(len(options)), key=floor.__getitem__)
+    stops = [(*request_stops(c.request, c.bounds, (c.bounds.earliest_pickup, c.bounds.latest_pickup), rules),
+              c.walk_cost) for c in options]
+    routes, times = prefetched or plan.vehicle_routes()
+    done = prefetched is not None
+    first = best_option_insertion(routes, [stops[ranked[0]]], plan.legs, weights, times, prefetched=done)
+    best = None if first is None else replace(first, option=ranked[0])
+    rest = [k for k in ranked[1:] if best is None or floor[k] - BOUND_SLACK_S < best.cost]
+    if rest:
+        found = best_option_insertion(routes, [stops[k] for k in rest], plan.legs, weights, times,
+                                      prefetched=done)
+        if found is not None and (best is None or found.cost < best.cost):
+            best = replace(found, option=rest[found.option])
+    return best
+
+
+def place_request(plan: Plan, request: Request, bounds: TimeBounds, now: int, rules: ServiceRules,
+                  weights: CostWeights, options: RepairOptions, give_way: Callable[[], bool] | None = None
+                  ) -> tuple[Placement, Request, TimeBounds] | None:
+    """Where a new ``request`` (``bounds``: its bounds at the door, from the rule checks) goes, as the request
+    resolved to the places the bus serves and their bounds; None when nothing fits.
+
+    Without options: :func:`place` within its bounds, the request as it is. With options: the best insertion
+    over every (pickup, drop-off) pair (:mod:`dispatch.meeting`); when none fits, the repair is tried for the
+    pair with the shortest walks only (a repair per pair would multiply a refusal's time)."""
+    if not request.has_options:
+        found = place(plan, request, bounds, (bounds.earliest_pickup, bounds.latest_pickup), now, rules,
+                      weights, options, give_way)
+        return None if found is None else (found, request, bounds)
+    every = choices(request, now, rules, plan.legs, weights)
+    if not every:
+        return None
+    inserted = search_options(plan, every, rules, weights)
+    if inserted is not None:
+        choice = every[inserted.option]
+        return Placement.of_insertion(inserted), choice.request, choice.bounds
+    nearest = min(every, key=lambda c: c.walk_cost)
+    window = (nearest.bounds.earliest_pickup, nearest.bounds.latest_pickup)
+    pickup, dropoff = request_stops(nearest.request, nearest.bounds, window, rules)
+    repaired = repair(plan, pickup, dropoff, now, weights, options, give_way)
+    return None if repaired is None else (repaired, nearest.request, nearest.bounds)
 
 
 def place(plan: Plan, request: Request, bounds: TimeBounds, window: tuple[int, int], now: int,
@@ -84,7 +147,8 @@ def alternatives(plan: Plan, request: Request, now: int, rules: ServiceRules, we
     for tries in shifted.values():
         for other, bounds in tries:
             window = (bounds.earliest_pickup, bounds.latest_pickup)
-            if search(plan, other, bounds, window, rules, weights, routes):
+            if (search_options(plan, choices(other, now, rules, plan.legs, weights), rules, weights, routes)
+                    if other.has_options else search(plan, other, bounds, window, rules, weights, routes)):
                 found.append(other.time)
                 break
     return tuple(sorted(found))

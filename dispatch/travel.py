@@ -138,32 +138,47 @@ class LegTimes:
         """Fetch travel times from many origins to a few destinations, kept per destination.
 
         Cheaper than :meth:`prefetch` for that shape: one dict per destination, no per-pair
-        bookkeeping, and a matrix call only for the origins a destination's dict lacks; :meth:`to` and
+        bookkeeping, and one matrix call for the origins the destinations' dicts lack; :meth:`to` and
         :meth:`seconds` read them. At most ``MAX_COLUMNS`` destinations are kept, apart from the pairs
         that ``max_pairs`` bounds (the one used longest ago goes first); a column that would hold more
         than ``max_column_origins`` origins starts afresh.
         """
         rows = list(dict.fromkeys(origins))
-        for b in dict.fromkeys(destinations):
-            self._fill_column(b, rows)
+        gaps = {b: gap for b in dict.fromkeys(destinations) if (gap := self._column_gap(b, rows))}
+        if not gaps:
+            return
+        starts = list(dict.fromkeys(a for gap in gaps.values() for a in gap))
+        ends = list(gaps)
+        result = self.source.matrix(starts, ends)  # one call for every column that lacks something
+        at = {a: k for k, a in enumerate(starts)}
+        for j, (b, gap) in enumerate(gaps.items()):
+            picked = [at[a] for a in gap]
+            self._to[b].update(zip(gap, result.seconds[picked, j].tolist()))
+            self._to_m[b].update(zip(gap, result.metres[picked, j].tolist()))
 
-    def _fill_column(self, destination: int, origins: Sequence[int]) -> None:
-        """Add the travel times from the ``origins`` a destination's column lacks."""
+    def _column_gap(self, destination: int, origins: Sequence[int]) -> list[int]:
+        """The ``origins`` a destination's column lacks (all of them when the column starts afresh); the
+        column becomes the latest used."""
         column, column_m = self._to.pop(destination, {}), self._to_m.pop(destination, {})
         if not column and len(self._to) >= MAX_COLUMNS:  # a new column: the one used longest ago goes
             oldest = next(iter(self._to))
             del self._to[oldest], self._to_m[oldest]
         self._to[destination], self._to_m[destination] = column, column_m  # now the latest used
         missing = [a for a in dict.fromkeys(origins) if a not in column]  # e.g. only the buses that moved
-        if not missing:
-            return
-        if len(column) + len(missing) > self._max_column_origins:
+        if missing and len(column) + len(missing) > self._max_column_origins:
             column.clear()
             column_m.clear()
             missing = list(dict.fromkeys(origins))
+        return missing
+
+    def _fill_column(self, destination: int, origins: Sequence[int]) -> None:
+        """Add the travel times from the ``origins`` a destination's column lacks."""
+        missing = self._column_gap(destination, origins)
+        if not missing:
+            return
         result = self.source.matrix(missing, [destination])
-        column.update(zip(missing, result.seconds[:, 0].tolist()))
-        column_m.update(zip(missing, result.metres[:, 0].tolist()))
+        self._to[destination].update(zip(missing, result.seconds[:, 0].tolist()))
+        self._to_m[destination].update(zip(missing, result.metres[:, 0].tolist()))
 
     def to(self, origins: Sequence[int], destination: int) -> list[int]:
         """Travel times from each of ``origins`` to one destination (the missing ones fetched into its

@@ -93,6 +93,9 @@ class RiderRecord:
     direct_s: int = 0
     direct_m: int = 0
     announced_at: int | None = None  # when the dispatcher first announced a change of the promise
+    pickup_walk_m: int = 0  # the walk to the pickup and from the drop-off the booking chose (meeting points)
+    dropoff_walk_m: int = 0
+    options: tuple[int, int] = (0, 0)  # pickup and drop-off options the quote weighed (0: the door only)
 
 
 class QuoteOutcome(StrEnum):
@@ -256,6 +259,7 @@ class _Simulation:
         record = self.result.riders[request.id]
         record.direct_s = self.legs.seconds(request.origin, request.destination)
         record.direct_m = self.legs.metres(request.origin, request.destination)
+        record.options = (len(request.pickup_options), len(request.dropoff_options))
         asked = time.perf_counter()
         offer = self.dispatcher.quote(request, now, with_alternatives=False)
         self.result.quotes.append((time.perf_counter() - asked, QuoteOutcome.of(offer)))
@@ -266,6 +270,8 @@ class _Simulation:
             record.outcome, record.cause = "rejected", answer.cause.value
             return
         promise = answer.booking.promise
+        booked = answer.booking.request
+        record.pickup_walk_m, record.dropoff_walk_m = booked.pickup_walk_m, booked.dropoff_walk_m
         record.vehicle_id, record.window = answer.vehicle_id, (promise.window_start, promise.window_end)
         share = self.cancel.get(request.id)
         if share is not None:

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dispatch.model import Request, ServiceRules
+from dispatch.model import MeetingMode, RejectionCause, Request, ServiceRules
 from routing.network import RoadNetwork
 from routing.stops import read_places
 from simulation.demand_csv import Trip, read_demand, service_date
 from simulation.engine import RiderRecord, SimulationConfig, SimulationResult, simulate
 from simulation.fleet import central_depot, make_fleet
 from simulation.generator import DemandProfile, generate_demand
+from simulation.meeting import meeting_places
 
 DEFAULT_DAY = date(2026, 12, 1)
 
@@ -67,9 +68,11 @@ def requests_for_level(network: RoadNetwork, trips_per_1000: float) -> int:
     return round(trips_per_1000 * sum(p.weight for p in region.places) / 1000)
 
 
-def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date
+def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date, rules: ServiceRules | None = None
                 ) -> tuple[list[Request], dict[str, str]]:
-    """Snap trips to road nodes: the requests, and the ids of trips refused with their cause."""
+    """Snap trips to road nodes: the requests, and the ids of trips refused with their cause. Under
+    ``rules`` of a meeting-point mode each request carries its pickup and drop-off options
+    (:mod:`simulation.meeting`); in stops-only mode one without a meeting point in reach is refused."""
     if not trips:
         return [], {}
     lat = np.array([p for t in trips for p in (t.origin[0], t.destination[0])])
@@ -78,6 +81,8 @@ def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date
     snapped = network.curb_snapper.snap(lat, lon)
     near = snapped.distance_m <= network.settings.snap_max_m
     requests, refused = [], {}
+    mode = rules.mode if rules is not None else MeetingMode.DOOR_TO_DOOR
+    places = meeting_places(network) if mode is not MeetingMode.DOOR_TO_DOOR else None
     for k, trip in enumerate(trips):
         ends = slice(2 * k, 2 * k + 2)
         if not inside[ends].all():
@@ -85,9 +90,18 @@ def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date
         elif not near[ends].all():
             refused[trip.request_id] = "off_road"
         else:
-            requests.append(Request(trip.request_id, int(snapped.node[2 * k]), int(snapped.node[2 * k + 1]),
-                                    trip.time_type, seconds_of(trip.time, day),
-                                    seconds_of(trip.submitted_at, day), trip.seats, trip.wheelchairs))
+            origin, destination = int(snapped.node[2 * k]), int(snapped.node[2 * k + 1])
+            request = Request(trip.request_id, origin, destination, trip.time_type,
+                              seconds_of(trip.time, day), seconds_of(trip.submitted_at, day), trip.seats,
+                              trip.wheelchairs)
+            if places is not None and rules is not None:
+                pickups = places.options(trip.origin, origin, rules)
+                dropoffs = places.options(trip.destination, destination, rules)
+                if not (pickups and dropoffs):
+                    refused[trip.request_id] = RejectionCause.NO_MEETING_POINT.value
+                    continue
+                request = replace(request, pickup_options=pickups, dropoff_options=dropoffs)
+            requests.append(request)
     return requests, refused
 
 
@@ -105,7 +119,7 @@ def run_scenario(scenario: Scenario, network: RoadNetwork, trips: Sequence[Trip]
     """Simulate the scenario's day on ``network`` (``trips``: its demand, if already drawn)."""
     trips = list(trips) if trips is not None else scenario_trips(scenario, network)
     day = service_date(trips)
-    requests, refused = to_requests(network, trips, day)
+    requests, refused = to_requests(network, trips, day, scenario.rules)
     fleet = make_fleet(central_depot(network), scenario.buses, scenario.seats, scenario.wheelchair_spaces)
     config = replace(scenario.config, seed=scenario.seed)
     result = simulate(fleet, scenario.rules, network, requests, config, road_paths(network), progress)

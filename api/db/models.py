@@ -342,6 +342,10 @@ class Booking(BookingBase, table=True):
     dropoff_lon: float | None = None
     dropoff_street: str | None = Field(default=None, sa_type=sa.Text)
     dropoff_walk_m: int | None = None
+    # where the rider boards and alights when a meeting point (id, name, lat, lon, walk_m) was chosen, as
+    # offered (a point moved or renamed later does not change what the rider was told); null: the door
+    pickup_meeting_point: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    dropoff_meeting_point: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # lifecycle
     booked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime
 
-from api.deps import DispatchDep, Operator, SessionDep, StopsDep
+from api.deps import DispatchDep, Operator, SessionDep, StopsDep, WalkDep
 from api.routes.operator import AUTH_ERRORS
 from api.routes.rider import MAX_ROW_NUMBER, QUOTE_ERRORS
 from api.schemas import (
@@ -55,13 +55,14 @@ def record_rider(body: RiderCreate, user: Operator, session: SessionDep) -> Ride
 @router.post("/riders/{rider_id}/quotes", responses={**QUOTE_ERRORS, 404: {
     "model": ErrorPublic, "description": "unknown_rider"}})
 def quote_for_rider(rider_id: Annotated[int, Path(ge=1, le=MAX_ROW_NUMBER)], body: QuoteCreate,
-                    user: Operator, live: DispatchDep, stops: StopsDep, session: SessionDep) -> OfferPublic:
+                    user: Operator, live: DispatchDep, stops: StopsDep, session: SessionDep,
+                    walk: WalkDep) -> OfferPublic:
     """A quote for a caller, under the same rules as a rider's own; book it with ``POST /v1/bookings``
     and the booking is the rider's, booked by you."""
     return booking.quote_trip(live, session, user=user, origin=stops.point(body.origin),
                               destination=stops.point(body.destination), time_type=body.time_type,
                               time=body.time, seats=body.seats, wheelchairs=body.wheelchairs,
-                              for_rider=rider_id)
+                              for_rider=rider_id, walk=walk)
 
 
 @router.get("/bookings", responses={**AUTH_ERRORS, 422: INVALID})

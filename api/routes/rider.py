@@ -13,7 +13,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import BookingUser, DispatchDep, QuotingUser, RiderOrOperator, SessionDep, SettingsDep, StopsDep
+from api.deps import (
+    BookingUser,
+    DispatchDep,
+    QuotingUser,
+    RiderOrOperator,
+    SessionDep,
+    SettingsDep,
+    StopsDep,
+    WalkDep,
+)
 from api.schemas import (
     BookingCreate,
     BookingPublic,
@@ -51,13 +60,13 @@ QUOTE_ERRORS: Responses = {
 
 @router.post("/quotes", responses={**QUOTE_ERRORS, **RATE_LIMITED})
 def create_quote(body: QuoteCreate, user: QuotingUser, live: DispatchDep, stops: StopsDep,
-                 session: SessionDep) -> OfferPublic:
+                 session: SessionDep, walk: WalkDep) -> OfferPublic:
     """Ask for a trip between two points or named stops (``GET /v1/stops``). 200 with an offer, or 409
     with the rejection cause and alternative times."""
     return service.quote_trip(live, session, user=user, origin=stops.point(body.origin),
                               destination=stops.point(body.destination),
                               time_type=body.time_type, time=body.time, seats=body.seats,
-                              wheelchairs=body.wheelchairs)
+                              wheelchairs=body.wheelchairs, walk=walk)
 
 
 @router.post("/bookings", status_code=status.HTTP_201_CREATED,

@@ -16,8 +16,10 @@ cannot be probed. Operators may act on every quote and booking.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from sqlmodel import Session
 
@@ -30,23 +32,25 @@ from api.db.repository import (
     save_booking,
 )
 from api.errors import Conflict, Forbidden, NotFound, RequestRefused
-from api.schemas import BookingPublic, BookingsPage, OfferPublic, Point, Window
+from api.schemas import BookingPublic, BookingsPage, ChosenMeetingPoint, OfferPublic, Point, Window
 from api.services.booking_view import booking_public, live_views
 from api.services.demand import demand_record, write_demand
 from api.services.fair_use import check_caps
 from api.services.live_plan import LiveDispatch, QuoteContext, actor, plan_change, planned_stops
+from api.services.meeting_points import trip_options
 from api.services.stop_points import keep_dropoff, keep_pickup, snapped_point
 from dispatch.events import EventKind
-from dispatch.model import Offer, Rejection, RejectionCause, Request, TimeType
+from dispatch.model import MeetingMode, Offer, PlaceOption, Rejection, RejectionCause, Request, TimeType
 from dispatch.plan import BookedTrip, RequestStatus
 from routing.errors import OutsideServiceAreaError, SnapError
+from routing.walking import WalkNetwork
 
 MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
 
 
 def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Point, destination: Point,
-               time_type: TimeType, time: datetime, seats: int, wheelchairs: int, for_rider: int | None = None
-               ) -> OfferPublic:
+               time_type: TimeType, time: datetime, seats: int, wheelchairs: int,
+               walk: Callable[[], WalkNetwork], for_rider: int | None = None) -> OfferPublic:
     """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times.
 
     Both points are snapped to the curb of a road buses may stop on; the offer says where the bus
@@ -59,6 +63,11 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
     coarsened, for the demand map (:mod:`api.services.demand`), and every refusal logged as a
     ``request_rejected`` event with its cause, for the key figures — both written after the dispatch
     lock is released.
+
+    In an area whose mode is hybrid or stops only, the bus may serve each end at a meeting point within the
+    walking limit (``walk()``: the walk graph; :func:`~api.services.meeting_points.trip_options`); the
+    dispatcher chooses, and the offer names the points chosen. In stops only, an end without a meeting point
+    in reach is refused (``no_meeting_point``).
     """
     owner = _owner(session, user, for_rider)
     clock = live.clock
@@ -71,16 +80,25 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
             else RejectionCause.OFF_ROAD
         asked(request_id=None, cause=cause, at=clock.now_datetime())
         raise RequestRefused(Rejection("", cause, str(error))) from error
+    pickups, dropoffs, named = _meeting_options(live, session, walk, origin, destination,
+                                                (int(snapped.node[0]), int(snapped.node[1])))
+    if pickups is None or dropoffs is None:
+        end = "origin" if pickups is None else "destination"
+        asked(request_id=None, cause=RejectionCause.NO_MEETING_POINT, at=clock.now_datetime())
+        raise RequestRefused(Rejection("", RejectionCause.NO_MEETING_POINT,
+                                       f"no meeting point within walking reach of the {end}"))
     with plan_change(live, session) as now:
         request = Request(uuid.uuid4().hex, int(snapped.node[0]), int(snapped.node[1]), time_type,
-                          clock.to_seconds(time), now, seats, wheelchairs)
+                          clock.to_seconds(time), now, seats, wheelchairs, pickups, dropoffs)
         result = live.dispatcher.quote(request, now, give_way=live.lock.others_waiting)
         if isinstance(result, Offer):
             if len(live.quotes) >= MAX_OPEN_QUOTES:
                 live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
+            chosen = (_named(named, result.pickup), _named(named, result.dropoff))
             context = QuoteContext(origin, destination, snapped_point(live.network, snapped, 0),
                                    snapped_point(live.network, snapped, 1), request, time,
-                                   clock.to_datetime(now), result.valid_until, owner, result.pickup_window[0])
+                                   clock.to_datetime(now), result.valid_until, owner, result.pickup_window[0],
+                                   chosen)
             live.quotes[request.id] = context
     asked(request_id=request.id, cause=None if isinstance(result, Offer) else result.cause,
           at=clock.to_datetime(now))
@@ -237,12 +255,37 @@ def _load(session: Session, user: User, booking_id: str) -> Booking:
     return row
 
 
+def _meeting_options(live: LiveDispatch, session: Session, walk: Callable[[], WalkNetwork],
+                     origin: Point, destination: Point, doors: tuple[int, int]
+                     ) -> tuple[tuple[PlaceOption, ...] | None, tuple[PlaceOption, ...] | None,
+                                dict[str, ChosenMeetingPoint]]:
+    """The pickup and drop-off options of a trip under the area's mode (None: stops only, and no meeting
+    point in reach of that end), and the meeting points among them by id. Read before the dispatch lock is
+    taken: walks and the meeting points table are not the plan's."""
+    with live.lock:
+        rules = live.dispatcher.rules
+    if rules.mode == MeetingMode.DOOR_TO_DOOR:
+        return (), (), {}
+    pickups, at_origin = trip_options(session, live.network, walk, rules, (origin.lat, origin.lon), doors[0])
+    dropoffs, at_destination = trip_options(session, live.network, walk, rules,
+                                            (destination.lat, destination.lon), doors[1])
+    session.commit()  # end the read before waiting for the lock
+    return pickups or None, dropoffs or None, at_origin | at_destination
+
+
+def _named(named: dict[str, ChosenMeetingPoint], option: PlaceOption | None) -> ChosenMeetingPoint | None:
+    """The meeting point an offer's place is, as offers name it (None: the door)."""
+    return named[option.meeting_point_id] if option is not None and option.meeting_point_id else None
+
+
 def _offer_public(clock: ServiceClock, offer: Offer, context: QuoteContext) -> OfferPublic:
     dt = clock.to_datetime
     return OfferPublic(quote_id=offer.request_id, pickup=context.pickup, dropoff=context.dropoff,
                        pickup_window=Window(start=dt(offer.pickup_window[0]), end=dt(offer.pickup_window[1])),
                        planned_pickup=dt(offer.planned_pickup), estimated_arrival=dt(offer.estimated_dropoff),
-                       latest_arrival=dt(offer.latest_dropoff), valid_until=dt(offer.valid_until))
+                       latest_arrival=dt(offer.latest_dropoff), valid_until=dt(offer.valid_until),
+                       pickup_meeting_point=context.meeting_points[0],
+                       dropoff_meeting_point=context.meeting_points[1])
 
 
 def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTrip, key: str, now: int,
@@ -260,10 +303,16 @@ def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTr
         earliest_pickup=dt(bounds.earliest_pickup), latest_pickup=dt(bounds.latest_pickup),
         max_ride_s=bounds.max_ride_s, window_start=dt(promise.window_start),
         window_end=dt(promise.window_end), latest_dropoff=dt(promise.latest_dropoff),
-        offer_valid_until=dt(context.valid_until), booked_at=dt(now))
+        offer_valid_until=dt(context.valid_until), booked_at=dt(now),
+        pickup_meeting_point=_stored(context.meeting_points[0]),
+        dropoff_meeting_point=_stored(context.meeting_points[1]))
     keep_pickup(row, context.pickup)
     keep_dropoff(row, context.dropoff)
     return row
+
+
+def _stored(point: ChosenMeetingPoint | None) -> dict[str, Any] | None:
+    return point.model_dump() if point is not None else None
 
 
 def _booking_public(live: LiveDispatch, row: Booking) -> BookingPublic:

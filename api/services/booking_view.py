@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
+from typing import Any
 
 from api.db.models import Booking
-from api.schemas import BookingLive, BookingPublic, Point, Window
+from api.schemas import BookingLive, BookingPublic, ChosenMeetingPoint, Point, Window
 from api.services.live_plan import LiveDispatch
 from api.services.stop_points import kept_points
 from dispatch.dispatcher import DispatchError, RequestStatus
@@ -68,7 +69,13 @@ def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo) -> Book
         planned_pickup=_local(estimates.planned_pickup, zone) if estimates else None,
         estimated_arrival=_local(estimates.estimated_arrival, zone) if estimates else None,
         booked_at=row.booked_at.astimezone(zone) if row.booked_at else None,
-        vehicle_position=estimates.vehicle_position if estimates else None)
+        vehicle_position=estimates.vehicle_position if estimates else None,
+        pickup_meeting_point=_chosen(row.pickup_meeting_point),
+        dropoff_meeting_point=_chosen(row.dropoff_meeting_point))
+
+
+def _chosen(stored: dict[str, Any] | None) -> ChosenMeetingPoint | None:
+    return ChosenMeetingPoint.model_validate(stored) if stored is not None else None
 
 
 def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:

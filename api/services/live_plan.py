@@ -22,7 +22,7 @@ from sqlmodel import Session
 from api.clock import ServiceClock
 from api.db.models import PlannedStopRow, User
 from api.positions import PositionLog
-from api.schemas import Point, StopPoint
+from api.schemas import ChosenMeetingPoint, Point, StopPoint
 from dispatch.dispatcher import Dispatcher
 from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent
@@ -46,6 +46,7 @@ class QuoteContext:
     valid_until: int
     user_id: int  # who asked for it: the booking's rider
     pickup_at: int  # the start of the offered pickup window
+    meeting_points: tuple[ChosenMeetingPoint | None, ChosenMeetingPoint | None] = (None, None)  # offered
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from api.db.repository import IntegrityViolation, count_meeting_points, meeting_
 from api.errors import InvalidRequest, NotFound
 from api.schemas import (
     MEETING_POINT_ID,
+    ChosenMeetingPoint,
     MeetingPointCandidatePublic,
     MeetingPointCandidatesPublic,
     MeetingPointCreate,
@@ -35,7 +36,8 @@ from api.schemas import (
     MeetingPointUpdate,
     WalkPublic,
 )
-from dispatch.model import MeetingMode, ServiceRules
+from dispatch.meeting import place_options
+from dispatch.model import MeetingMode, PlaceOption, ServiceRules
 from routing.meeting_points import seed_points
 from routing.network import RoadNetwork
 from routing.walking import WalkNetwork, candidates
@@ -162,6 +164,30 @@ def candidates_near(session: Session, network: RoadNetwork, walk: Callable[[], W
         found = [MeetingPointCandidatePublic(meeting_point=public(by_id[c.point.id]), walk_m=c.metres)
                  for c in candidates(walk(), (lat, lon), points, rules.max_walk_m)]
     return MeetingPointCandidatesPublic(mode=rules.mode, max_walk_m=rules.max_walk_m, candidates=found)
+
+
+def trip_options(session: Session, network: RoadNetwork, walk: Callable[[], WalkNetwork], rules: ServiceRules,
+                 point: tuple[float, float], door: int
+                 ) -> tuple[tuple[PlaceOption, ...], dict[str, ChosenMeetingPoint]]:
+    """Where a bus may serve one end of a trip at ``point`` (``(lat, lon)``, snapped to drive node ``door``)
+    under the area's mode (:func:`dispatch.meeting.place_options`: none door to door; the door and the active
+    meeting points within the walking limit in hybrid; those points only in stops only), and each meeting
+    point among them as an offer names it (by id)."""
+    if rules.mode == MeetingMode.DOOR_TO_DOOR:
+        return (), {}
+    ensure_seeded(session, network)
+    points = meeting_points(session, active_only=True)
+    by_id = {p.id: p for p in points}
+    reachable = candidates(walk(), point, points, rules.max_walk_m)
+    options = place_options(rules.mode, door,
+                            ((by_id[c.point.id].node, c.metres, c.point.id) for c in reachable))
+    named = {}
+    for option in options:
+        if option.meeting_point_id is not None:
+            row = by_id[option.meeting_point_id]
+            named[row.id] = ChosenMeetingPoint(id=row.id, name=row.name, lat=row.lat, lon=row.lon,
+                                               walk_m=option.walk_m)
+    return options, named
 
 
 def walk_to(session: Session, network: RoadNetwork, walk: Callable[[], WalkNetwork], lat: float, lon: float,

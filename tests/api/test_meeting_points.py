@@ -263,3 +263,60 @@ def test_a_rider_gets_the_walk_to_a_point_as_a_linestring(client: TestClient) ->
     assert walk["path"]["coordinates"][-1] == [lon, lat]
     walking: WalkNetwork = client.app.state.walk  # type: ignore[attr-defined]
     assert walk["metres"] >= walking.straight_m([start[0]], [start[1]], [lat], [lon])[0] - 1
+
+
+MOUNTAIN_DOOR = {"lat": 47.09706, "lon": 9.61278}  # Triesenberg: 81 m on foot to Heitastrasse, bends by bus
+AWAY_FROM_STOPS = {"lat": VADUZ["lat"], "lon": VADUZ["lon"] + 0.002}  # no meeting point within 300 m
+
+
+def quote(client: TestClient, origin: dict, destination: dict = SCHAAN):
+    """Ask for a trip leaving after 09:00 today, one seat."""
+    return client.post("/v1/quotes", headers=rider(client), json={
+        "origin": origin, "destination": destination, "time_type": "leave_after",
+        "time": NOW.replace(hour=9).isoformat(), "seats": 1, "wheelchairs": 0})
+
+
+def test_an_offer_names_the_meeting_point_and_the_booking_keeps_it(open_app) -> None:
+    """Stops only, 300 m: from a door in Triesenberg the bus picks up at a meeting point within the walking
+    limit and drops off at one in Schaan (the offer names each with id, name, lat, lon and walk metres, as
+    the rider page reads them); the booking names the same points, also after a restart. (Which point wins
+    in hybrid, where the door is a candidate too, is tested in tests/dispatch/test_meeting.py: on these
+    roads an empty bus goes to the door, since the curb points are never far from it.)"""
+    with open_app() as client:
+        assert put_rules(client, mode="stops_only", max_walk_m=300).status_code == 200
+        offer = quote(client, MOUNTAIN_DOOR)
+        assert offer.status_code == 200, offer.text
+        chosen = offer.json()["pickup_meeting_point"]
+        assert set(chosen) == {"id", "name", "lat", "lon", "walk_m"}
+        assert 0 <= chosen["walk_m"] <= 300 and offer.json()["dropoff_meeting_point"] is not None
+        listed = {f["id"]: f for f in collection(client)["features"]}
+        assert listed[chosen["id"]]["geometry"]["coordinates"] == [chosen["lon"], chosen["lat"]]
+        booked = client.post("/v1/bookings", headers=rider(client) | {"Idempotency-Key": "k-hybrid"},
+                             json={"quote_id": offer.json()["quote_id"]})
+        assert booked.status_code == 201, booked.text
+        assert booked.json()["pickup_meeting_point"] == chosen
+        booking_id, headers = booked.json()["id"], rider(client)
+    with open_app() as client:
+        again = client.get(f"/v1/bookings/{booking_id}", headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.json()["pickup_meeting_point"] == chosen
+
+
+def test_stops_only_serves_only_meeting_points_and_refuses_a_trip_with_none_in_reach(client: TestClient
+                                                                                   ) -> None:
+    """Door to door an offer names no meeting point. Stops only, 300 m: Vaduz → Schaan boards and alights
+    at meeting points within 300 m; from a place with no meeting point within 300 m the quote is 409
+    ``no_meeting_point`` and no booking is made."""
+    door = quote(client, VADUZ)
+    assert door.status_code == 200, door.text
+    assert (door.json()["pickup_meeting_point"], door.json()["dropoff_meeting_point"]) == (None, None)
+    assert put_rules(client, mode="stops_only", max_walk_m=300).status_code == 200
+    offer = quote(client, VADUZ)
+    assert offer.status_code == 200, offer.text
+    for side in ("pickup_meeting_point", "dropoff_meeting_point"):
+        assert 0 <= offer.json()[side]["walk_m"] <= 300
+    refused = quote(client, AWAY_FROM_STOPS)
+    assert (refused.status_code, refused.json()["code"]) == (409, "no_meeting_point")
+    assert "origin" in refused.json()["message"]
+    listed = client.get("/v1/bookings", headers=rider(client)).json()
+    assert listed["total"] == 0

@@ -26,6 +26,7 @@ from api.db import repository
 from api.db.models import Booking, Event, PlannedStop
 from api.settings import Settings
 from dispatch import dispatcher as dispatcher_module
+from dispatch import search as search_module
 from dispatch.events import DomainEvent, EventKind
 from dispatch.insertion import best_insertion
 from dispatch.model import StopKind
@@ -143,7 +144,8 @@ def saved_buses(client: TestClient) -> dict[str, str | None]:
 
 def quote_moving_a_rider(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Placement]:
     """Quote trip 9 with the moving search in place; the quote id and the placement its offer holds."""
-    monkeypatch.setattr(dispatcher_module, "place", moving_placement)
+    monkeypatch.setattr(dispatcher_module, "place", moving_placement)  # a booking that searches again
+    monkeypatch.setattr(search_module, "place", moving_placement)  # a quote (through place_request)
     offer = client.post("/v1/quotes", json=trip(9), headers=client.rider)  # type: ignore[attr-defined]
     assert offer.status_code == 200, offer.text
     quote_id = offer.json()["quote_id"]
