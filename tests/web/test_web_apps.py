@@ -276,7 +276,8 @@ def test_the_exceptions_panel_shows_a_late_bus_without_a_reload(open_page, servi
     """With the operator's page open, a rider books a trip from Vaduz at 08:00 (through the API) and both
     buses' tablets report them in Ruggell, a quarter of an hour away: after the live messages, without a
     reload, the Exceptions panel lists the late bus with the booking and the minutes it is behind the
-    promise (as GET /v1/operator/exceptions counts them), and that nothing has been done yet."""
+    promise (as GET /v1/operator/exceptions counts them), and what the system did: no bus keeps the promise,
+    so the rider was given a new one and told (promise_changed)."""
     operator = open_page("/operator", "operator", DESKTOP)
     page = operator.page
     expect(page.locator("#exceptions li").first).to_be_visible()
@@ -302,7 +303,8 @@ def test_the_exceptions_panel_shows_a_late_bus_without_a_reload(open_page, servi
     assert late["minutes"] >= 1
     row = page.locator(f'#exceptions li[data-kind="late_bus"][data-booking="{booking_id}"]')
     expect(row).to_contain_text(f"{late['minutes']} min hinter dem Versprechen", timeout=LIVE_TIMEOUT_MS)
-    expect(row).to_contain_text("Getan: noch nichts")
+    expect(row).to_contain_text("Getan: neues Versprechen bis")
+    expect(row).to_contain_text("Fahrgast informiert")
     page.screenshot(path=artifacts / "operator-exceptions.png")
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
     operator.assert_clean()
