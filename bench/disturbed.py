@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -90,8 +91,14 @@ def run_all(runs: Sequence[Run], jobs: int) -> list[SimulationResult]:
     """Simulate every run, on ``jobs`` processes (1: in this one), in order."""
     if jobs <= 1:
         return [simulate(run) for run in runs]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_no_matrix_forks) as pool:
         return list(pool.map(simulate, runs))
+
+
+def _no_matrix_forks() -> None:
+    """In a pool worker: compute road matrices in-process. The matrix pool of :mod:`routing.parallel` forks
+    from the worker, and such a run hung with every process waiting on another (seen at --jobs 2)."""
+    os.environ["RUFBUS_MATRIX_WORKERS"] = "1"
 
 
 COLUMNS = (("noise", "σ", 5), ("promised", "promised", 8), ("windows_kept_pct", "kept %", 7),
