@@ -10,6 +10,7 @@ again, on the test's directory.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -20,11 +21,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import make_url, text
 from sqlmodel import Session
 
 from api.app import create_app
 from api.auth import create_user
 from api.clock import ServiceClock
+from api.db.session import create_db_engine
 from api.settings import Settings
 
 ZONE = ZoneInfo("Europe/Vaduz")
@@ -117,3 +120,20 @@ def module_client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     directory = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
     with open_client(directory, module_setup(request)) as test_client:
         yield test_client
+
+
+@contextmanager
+def postgres_schema(server_url: str, prefix: str) -> Iterator[str]:
+    """A fresh schema named ``prefix`` plus a random suffix on the PostgreSQL server at ``server_url``,
+    dropped afterwards; yields a URL whose ``search_path`` is that schema."""
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    admin = create_db_engine(server_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(server_url).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -14,19 +14,16 @@ import pytest
 from fastapi.testclient import TestClient
 from google.transit import gtfs_realtime_pb2
 from shapely.geometry import shape
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
 from api.clock import ServiceClock
-from api.db.session import create_db_engine
 from api.feeds.gtfs_flex import AREA_ID
 from api.live.store import RedisLiveStore
 from api.services.feeds import vehicle_positions_feed
 from api.settings import Settings
-from tests.api.conftest import DRIVER, NOW, OPERATOR, SCHAAN, ZONE, user_keys
+from tests.api.conftest import DRIVER, NOW, OPERATOR, SCHAAN, ZONE, postgres_schema, user_keys
 from tests.api.feeds.spec import check_flex_feed
 
 PUBLIC_URL, PHONE = "https://rufbus.li", "+423 236 00 00"
@@ -46,17 +43,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield f"sqlite:///{tmp_path_factory.mktemp('feeds') / 'rufbus.sqlite3'}"
         return
     server_url = request.getfixturevalue("postgres_url")
-    schema = f"rufbus_feeds_{secrets.token_hex(6)}"
-    admin = create_db_engine(server_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(server_url).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(server_url, "rufbus_feeds") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

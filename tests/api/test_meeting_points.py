@@ -13,16 +13,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.clock import ServiceClock
-from api.db.session import create_db_engine
 from api.settings import Settings
 from dispatch.model import ServiceRules
 from routing.walking import WalkNetwork
-from tests.api.conftest import NOW, OPERATOR, RIDER, SCHAAN, VADUZ, ZONE, ZURICH, user_keys
+from tests.api.conftest import NOW, OPERATOR, RIDER, SCHAAN, VADUZ, ZONE, ZURICH, postgres_schema, user_keys
 
 URL = "/v1/operator/meeting-points"
 
@@ -34,17 +31,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'rufbus.sqlite3'}"
         return
     server_url = request.getfixturevalue("postgres_url")
-    schema = f"rufbus_meeting_{secrets.token_hex(6)}"
-    admin = create_db_engine(server_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(server_url).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(server_url, "rufbus_meeting") as url:
+        yield url
 
 
 @pytest.fixture
