@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.db.models import FairUseCapsBase
+from api.mail import MailServer
 from api.positions import PositionLimits
 from api.rate_limits import Action, ActionLimits
 from api.services.exceptions import ExceptionThresholds
@@ -58,6 +59,9 @@ class Settings(BaseSettings):
     ``RUFBUS_FAIR_USE_MAX_OPEN_BOOKINGS``, ``RUFBUS_FAIR_USE_MAX_SEATS_PER_SLOT``,
     ``RUFBUS_FAIR_USE_SLOT_MINUTES`` (the caps on what one rider may hold until operators set their own: see
     :mod:`api.services.fair_use`),
+    ``RUFBUS_SMTP_HOST``, ``RUFBUS_SMTP_PORT``, ``RUFBUS_SMTP_USER``, ``RUFBUS_SMTP_PASSWORD``,
+    ``RUFBUS_SMTP_STARTTLS``, ``RUFBUS_MAIL_FROM``, ``RUFBUS_SMTP_TIMEOUT_S`` (the mail server riders' mail
+    goes through: see :mod:`api.mail`; no host: no mail is sent),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -135,6 +139,25 @@ class Settings(BaseSettings):
     fair_use_max_open_bookings: int = Field(default=10, ge=1, le=1000)
     fair_use_max_seats_per_slot: int = Field(default=8, ge=1, le=1000)
     fair_use_slot_minutes: int = Field(default=30, ge=5, le=24 * 60)
+
+    # The mail server (api.mail): sign-in codes and riders' notifications go out through it. No host: the
+    # service sends no mail (sign-in by code is then unavailable).
+    smtp_host: str | None = Field(default=None, min_length=1, max_length=253)
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    mail_from: str = Field(default="Rufbus <rufbus@localhost>", min_length=3, max_length=320)
+
+    @property
+    def mail_server(self) -> MailServer | None:
+        """Where mail goes, or None when no SMTP host is set."""
+        if self.smtp_host is None:
+            return None
+        return MailServer(host=self.smtp_host, port=self.smtp_port, user=self.smtp_user,
+                          password=self.smtp_password, starttls=self.smtp_starttls,
+                          timeout_s=self.smtp_timeout_s, sender=self.mail_from)
 
     @property
     def fair_use_caps(self) -> FairUseCapsBase:

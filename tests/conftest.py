@@ -63,3 +63,6 @@ def redis_url() -> str:
         client.close()
     return url
 
+
+
+from tests.smtp import smtp_server  # noqa: E402,F401 - the local SMTP server fixture, for every test
