@@ -108,7 +108,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         outbox = OutboxSender(engine, clock=service_clock, texts=NoticeTexts.of(service, service_clock.zone),
                               mail_server=service.mail_server, policy=service.outbox_retry,
                               push=lambda message: layer.store.publish(NOTICE_KIND, message),
-                              poll_s=service.outbox_poll_s, is_sender=lambda: layer.is_leader)
+                              poll_s=service.outbox_poll_s, is_sender=lambda: layer.is_leader,
+                              write_lock=live.lock)
         app.state.outbox = outbox
         outbox.start()
         simulations = SimulationWorker(WorkerConfig(service.database_url, service.redis_url, service.area,

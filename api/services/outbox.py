@@ -35,6 +35,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,8 +102,13 @@ class OutboxSender:
 
     def __init__(self, engine: Engine, *, clock: ServiceClock, texts: NoticeTexts,
                  mail_server: MailServer | None, push: Push, policy: RetryPolicy, poll_s: float = 5.0,
-                 is_sender: Callable[[], bool] = lambda: True) -> None:
+                 is_sender: Callable[[], bool] = lambda: True,
+                 write_lock: AbstractContextManager[Any] | None = None) -> None:
         self._engine, self._clock, self._texts = engine, clock, texts
+        # SQLite has one writer, and a transaction that read before it writes fails if another wrote in
+        # between: there the sender writes under the dispatch lock, like every change of the plan.
+        self._write_lock = write_lock if write_lock is not None and engine.dialect.name == "sqlite" \
+            else nullcontext()
         self._mail_server, self._push, self._policy = mail_server, push, policy
         self._poll_s, self._is_sender = poll_s, is_sender
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -165,8 +171,13 @@ class OutboxSender:
                          attempts=col(OutboxMessage.attempts) + 1)
                  .returning(col(OutboxMessage.id)))
         with Session(self._engine, expire_on_commit=False) as session:
-            ids = list(session.execute(claim).scalars())
-            session.commit()
+            anything = session.exec(select(OutboxMessage.id).where(due).limit(1)).first()
+            session.commit()  # an idle look only reads: no write transaction, no lock taken
+            if anything is None:
+                return []
+            with self._write_lock:
+                ids = list(session.execute(claim).scalars())
+                session.commit()
             if not ids:
                 return []
             rows = session.exec(select(OutboxMessage, Notice).join(Notice)
@@ -232,7 +243,7 @@ class OutboxSender:
             values["last_error"] = error[:ERROR_LENGTH]
         if next_attempt is not None:
             values["next_attempt_at"] = next_attempt
-        with Session(self._engine) as session:
+        with Session(self._engine) as session, self._write_lock:
             session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message.id,
                                                         col(OutboxMessage.claimed_by) == self.worker_id)
                             .values(**values))
