@@ -33,6 +33,7 @@ from datetime import UTC, datetime, tzinfo
 from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from api.db.models import (
@@ -177,14 +178,15 @@ def list_notices(session: Session, *, user: User, texts: NoticeTexts, unread_onl
 
 def mark_read(session: Session, *, user: User, texts: NoticeTexts, notice_id: str, now: datetime
               ) -> NoticePublic:
-    """Mark ``user``'s notice read (again: no change); another rider's is as unknown as a missing one."""
+    """Mark ``user``'s notice read (again: no change); another rider's is as unknown as a missing one.
+    Written before anything is read: on SQLite a transaction that reads first cannot write once the sender
+    wrote meanwhile."""
+    session.execute(update(Notice).where(col(Notice.id) == notice_id, col(Notice.user_id) == user.id,
+                                         col(Notice.read_at).is_(None)).values(read_at=now))
+    session.commit()
     row = session.get(Notice, notice_id)
     if row is None or row.user_id != user.id:
         raise NotFound("unknown_notice", f"no notice with id {notice_id!r}")
-    if row.read_at is None:
-        row.read_at = now
-        session.add(row)
-        session.commit()
     return notice_public(row, texts, texts.language(session.get(NotificationPreferences, user.id)))
 
 
@@ -204,14 +206,16 @@ def read_settings(session: Session, *, user: User) -> NotificationSettingsPublic
 
 def change_settings(session: Session, *, user: User, body: NotificationSettingsBody
                     ) -> NotificationSettingsPublic:
-    """Store ``user``'s notification choices; they apply to notices written from now on."""
+    """Store ``user``'s notification choices; they apply to notices written from now on (written before
+    anything is read, as :func:`mark_read`)."""
     assert user.id is not None, "users come from the database"
-    row = session.get(NotificationPreferences, user.id) or NotificationPreferences(user_id=user.id)
-    for name, value in body.model_dump().items():
-        setattr(row, name, value)
-    session.add(row)
+    values = body.model_dump()
+    changed = session.execute(update(NotificationPreferences)
+                              .where(col(NotificationPreferences.user_id) == user.id).values(**values))
+    if not getattr(changed, "rowcount", 0):
+        session.add(NotificationPreferences(user_id=user.id, **values))
     session.commit()
-    return _settings_public(row, user)
+    return _settings_public(NotificationPreferences(user_id=user.id, **values), user)
 
 
 def _settings_public(row: NotificationPreferences, user: User) -> NotificationSettingsPublic:
