@@ -153,6 +153,13 @@ def test_a_late_bus_sends_the_new_pickup_time_by_mail_and_on_the_booking_stream(
                 "email_booking_cancelled": True}
     chosen = client.put("/v1/rider/notification-settings", json=settings, headers=keys["rider"])
     assert chosen.status_code == 200 and chosen.json() == settings | {"has_email": True}
+    for bad in ({"language": "fr"}, {"language": "en\u0000"}, {"email": "x@example.org"},
+                {"email_pickup_changed": "sometimes"}):
+        refused = client.put("/v1/rider/notification-settings", json=bad, headers=keys["rider"])
+        assert refused.status_code == 422 and refused.json()["code"] == "invalid_request"
+    too_long = client.post(f"/v1/rider/notices/{'x' * 65}/read", headers=keys["rider"])
+    assert too_long.status_code == 422
+    assert client.get("/v1/rider/notices?limit=1e999", headers=keys["rider"]).status_code == 422
     booking = book(client)
     app_clock.moment = NOW.replace(hour=9, minute=30)
     report = {"positions": [{**SCHAAN, "at": app_clock.moment.isoformat()}]}
