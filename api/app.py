@@ -9,7 +9,8 @@ only into an empty table —, the newest service rules and area, and every booki
 live layer (:mod:`api.live`) then publishes the plan's changes; with ``REDIS_URL`` the workers elect one
 dispatcher and forward to it. A background thread re-optimizes the plan
 (:mod:`api.services.reoptimizer`), another keeps every shift within the booking horizon planned
-(:mod:`api.services.horizon`). Operators' simulations run in a worker process of their own
+(:mod:`api.services.horizon`), another delivers riders' notifications from the outbox
+(:mod:`api.services.outbox`). Operators' simulations run in a worker process of their own
 (:mod:`api.services.simulation_worker`), started when the first one is submitted."""
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
 from api.routes import live as live_routes
 from api.routes import meeting_points as meeting_point_routes
+from api.routes import notices as notice_routes
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
@@ -45,6 +47,8 @@ from api.routes import web as web_routes
 from api.security import SecurityHeaders
 from api.services.horizon import HorizonTimer
 from api.services.live_plan import LiveDispatch
+from api.services.notifications import NoticeTexts
+from api.services.outbox import NOTICE_KIND, OutboxSender
 from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.simulation_worker import SimulationWorker, WorkerConfig
 from api.services.startup import build_dispatcher
@@ -101,6 +105,13 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                session_info={"fence": layer.fence} if layer.fence else None)
         app.state.horizon = horizon
         horizon.start()
+        outbox = OutboxSender(engine, clock=service_clock, texts=NoticeTexts.of(service, service_clock.zone),
+                              mail_server=service.mail_server, policy=service.outbox_retry,
+                              push=lambda message: layer.store.publish(NOTICE_KIND, message),
+                              poll_s=service.outbox_poll_s, is_sender=lambda: layer.is_leader,
+                              write_lock=live.lock)
+        app.state.outbox = outbox
+        outbox.start()
         simulations = SimulationWorker(WorkerConfig(service.database_url, service.redis_url, service.area,
                                                     network.settings, stale_s=service.simulation_stale_s),
                                        engine)
@@ -113,6 +124,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             yield
         finally:
             await asyncio.to_thread(simulations.stop)
+            await asyncio.to_thread(outbox.stop)
             await asyncio.to_thread(horizon.stop)
             await asyncio.to_thread(reoptimizer.stop)
             await layer.stop()
@@ -137,6 +149,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(feeds.router)
     app.include_router(desk_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(notice_routes.rider_router)
+    app.include_router(notice_routes.operator_router)
 
     @app.get("/health")
     def health() -> dict:

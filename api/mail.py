@@ -39,6 +39,7 @@ class Mail:
     subject: str
     text: str
     html: str | None = None
+    message_id: str | None = None  # fixed by the caller (a retried delivery keeps it); None: a new one
 
 
 def build_message(server: MailServer, mail: Mail) -> EmailMessage:
@@ -47,7 +48,7 @@ def build_message(server: MailServer, mail: Mail) -> EmailMessage:
     message["From"] = server.sender
     message["To"] = mail.to
     message["Subject"] = mail.subject
-    message["Message-ID"] = make_msgid(domain="rufbus")
+    message["Message-ID"] = mail.message_id or make_msgid(domain="rufbus")
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")

@@ -11,9 +11,12 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.db.models import (
     MEETING_POINT_NAME_LENGTH,
+    Channel,
     CostSettingsBase,
     FairUseCapsBase,
     MeetingPointSource,
+    NoticeKind,
+    OutboxStatus,
     ServiceRulesBase,
 )
 from api.positions import Ignored
@@ -761,3 +764,69 @@ class CostSettingsPublic(CostSettingsBody):
 
     version: int | None
     valid_from: datetime | None
+
+
+# --- riders' notices and notification settings, the operators' outbox ---------------------------------
+
+
+class NoticePublic(BaseModel):
+    """Something a rider was told about a booking (``kind``: booking_confirmed, pickup_changed,
+    booking_cancelled), in their language: a title and text; ``read`` once marked read."""
+
+    id: str
+    kind: NoticeKind
+    booking_id: str
+    created_at: datetime
+    read: bool
+    title: str
+    text: str
+
+
+class NoticesPage(BaseModel):
+    """One page of a rider's notices, newest first, and how many are unread in all."""
+
+    items: list[NoticePublic]
+    unread: int
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class NotificationSettingsBody(BaseModel):
+    """A rider's notification choices: the language of notices and mails (``de``, ``en``; null: the
+    agency's) and which e-mails they want; in-app notices are always kept."""
+
+    model_config = BODY_CONFIG
+
+    language: Literal["de", "en"] | None = None
+    email_booking_confirmed: bool = True
+    email_pickup_changed: bool = True
+    email_booking_cancelled: bool = True
+
+
+class NotificationSettingsPublic(NotificationSettingsBody):
+    """The rider's choices, and whether an e-mail address is on file (mails go only there; null: in-app
+    notices only)."""
+
+    has_email: bool
+
+
+class OutboxFailure(BaseModel):
+    """An outbox message given up after its last attempt (no address or text: the booking tells whose)."""
+
+    id: int
+    channel: Channel
+    kind: NoticeKind
+    booking_id: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+class OutboxPublic(BaseModel):
+    """The notification outbox at a glance: messages by status (pending, sending, sent, failed) and the
+    newest failed ones."""
+
+    counts: dict[OutboxStatus, int]
+    failed: list[OutboxFailure]

@@ -18,6 +18,7 @@ from api.mail import MailServer
 from api.positions import PositionLimits
 from api.rate_limits import Action, ActionLimits
 from api.services.exceptions import ExceptionThresholds
+from api.services.outbox import RetryPolicy
 from dispatch.reoptimize import ReoptimizationPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,10 @@ class Settings(BaseSettings):
     ``RUFBUS_SMTP_HOST``, ``RUFBUS_SMTP_PORT``, ``RUFBUS_SMTP_USER``, ``RUFBUS_SMTP_PASSWORD``,
     ``RUFBUS_SMTP_STARTTLS``, ``RUFBUS_MAIL_FROM``, ``RUFBUS_SMTP_TIMEOUT_S`` (the mail server riders' mail
     goes through: see :mod:`api.mail`; no host: no mail is sent),
+    ``RUFBUS_OUTBOX_POLL_S``, ``RUFBUS_OUTBOX_RETRY_BASE_S``, ``RUFBUS_OUTBOX_RETRY_CAP_S``,
+    ``RUFBUS_OUTBOX_MAX_ATTEMPTS`` (riders' notifications: how often the sender looks for due messages
+    besides being woken by each change, and the backoff of failed deliveries; see
+    :mod:`api.services.outbox`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
     their API keys; default: on only for the embedded SQLite default database, off for any
     ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
@@ -149,6 +154,21 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
     mail_from: str = Field(default="Rufbus <rufbus@localhost>", min_length=3, max_length=320)
+
+    # Riders' notifications (api.services.outbox): the sender is woken by every change that writes messages
+    # and looks anyway every `outbox_poll_s` seconds (retries, messages of other processes); a failed
+    # delivery is tried again after `outbox_retry_base_s` doubled per attempt (with jitter), at most
+    # `outbox_retry_cap_s`, and is given up (failed, shown to operators) after `outbox_max_attempts`.
+    outbox_poll_s: float = Field(default=5.0, gt=0, le=300)
+    outbox_retry_base_s: float = Field(default=30.0, gt=0, le=3600)
+    outbox_retry_cap_s: float = Field(default=3600.0, gt=0, le=86400)
+    outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+
+    @property
+    def outbox_retry(self) -> RetryPolicy:
+        """The backoff of failed notification deliveries."""
+        return RetryPolicy(base_s=self.outbox_retry_base_s, cap_s=self.outbox_retry_cap_s,
+                           max_attempts=self.outbox_max_attempts)
 
     @property
     def mail_server(self) -> MailServer | None:

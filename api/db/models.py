@@ -21,6 +21,7 @@ from dispatch.events import EventKind
 from dispatch.model import MeetingMode, RejectionCause, ServiceRules, StopKind, TimeType
 
 ID_LENGTH = 64
+EMAIL_LENGTH = 320  # RFC 5321's longest address
 # An integer key that autoincrements everywhere (SQLite only does so for INTEGER PRIMARY KEY).
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -434,6 +435,8 @@ class User(UserBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     api_key_hash: str | None = Field(default=None, max_length=128, unique=True, index=True)
+    # where riders' notifications go (api.services.notifications); set by e-mail sign-in, null: in-app only
+    email: str | None = Field(default=None, max_length=EMAIL_LENGTH, unique=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
@@ -501,3 +504,83 @@ class SimulationJob(SQLModel, table=True):
     figures: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     report_html: str | None = Field(default=None, sa_type=sa.Text)
     error: str | None = Field(default=None, sa_type=sa.Text)
+
+
+# --- riders' notifications ------------------------------------------------------------------------------
+
+
+class NoticeKind(StrEnum):
+    """What a rider is told about (:mod:`api.services.notifications`)."""
+
+    BOOKING_CONFIRMED = "booking_confirmed"
+    PICKUP_CHANGED = "pickup_changed"  # a new promise: the pickup window moved
+    BOOKING_CANCELLED = "booking_cancelled"  # by the service (an operator, a bus withdrawn), not the rider
+
+
+class Channel(StrEnum):
+    """How an outbox message reaches the rider."""
+
+    EMAIL = "email"
+    PUSH = "push"  # the rider's live booking stream
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox message stands: ``sent`` and ``failed`` are final."""
+
+    PENDING = "pending"  # waiting for its next attempt (``next_attempt_at``)
+    SENDING = "sending"  # claimed by a sender until ``claimed_until``
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt; operators see it
+
+
+class NotificationPreferences(SQLModel, table=True):
+    """A rider's choices: the language of their notices and mails (null: the agency's), and which kinds of
+    e-mail they want (in-app notices are always kept). A rider without a row gets the defaults."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    language: str | None = Field(default=None, max_length=8)
+    email_booking_confirmed: bool = True
+    email_pickup_changed: bool = True
+    email_booking_cancelled: bool = True
+
+
+class Notice(SQLModel, table=True):
+    """One thing a rider is told about a booking, written in the transaction of the change that causes it:
+    the kind and what the texts need (``data``: the booking reference, pickup and drop-off places by name,
+    windows as instants — never coordinates). Rendered in the rider's language when read or sent."""
+
+    __tablename__ = "notices"
+    __table_args__ = (sa.Index("ix_notices_user_id_created_at", "user_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    user_id: int = Field(foreign_key="users.id")
+    booking_id: str = Field(max_length=ID_LENGTH)  # plain text like the event log's: notices outlive it
+    kind: NoticeKind = Field(sa_type=EnumText(NoticeKind, 40))
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One delivery of a notice (an e-mail to ``recipient``, or a push to the rider's stream), written with
+    the notice; the sender (:mod:`api.services.outbox`) claims it, delivers it and marks it. ``message_id``
+    is fixed when the row is written, so a delivery repeated after a crash carries the same Message-ID."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
+    notice_id: str = Field(foreign_key="notices.id", index=True, max_length=ID_LENGTH)
+    channel: Channel = Field(sa_type=EnumText(Channel, 16))
+    recipient: str | None = Field(default=None, max_length=EMAIL_LENGTH)  # e-mail only
+    message_id: str = Field(max_length=200)
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=EnumText(OutboxStatus, 16))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -6,7 +6,9 @@ looked up as for HTTP (:data:`api.deps.StreamUser`: the key cache, the database 
 server accepts the connection, then closes it with code 4401 (no valid key), 4403 (wrong role or not
 yours) or 4404 (unknown booking). Each message is a JSON object with ``kind`` — a domain event kind
 (``route_changed``, ``vehicle_moved``, ``booking_confirmed``, ``rider_picked_up``, …) or, first after
-connecting, the current state (``route``, ``booking``, ``fleet``) — and ``plan_version``. Any worker
+connecting, the current state (``route``, ``booking``, ``fleet``) — and ``plan_version``; a rider's
+booking stream also passes on each new notice about the booking (``{"kind": "notice", "notice": …}``,
+:mod:`api.services.notifications`), which the other streams leave out. Any worker
 serves the streams: the messages come from the area's event channels (:mod:`api.live`).
 """
 
@@ -27,6 +29,7 @@ from api.live.layer import LiveLayer
 from api.live.messages import BookingFirst, BookingUpdate, FleetFirst, RouteFirst, VehiclePosition
 from api.schemas import BookingLive
 from api.services.booking_view import booking_public
+from api.services.outbox import NOTICE_KIND
 
 router = APIRouter(tags=["live"])
 
@@ -106,9 +109,13 @@ async def booking_stream(websocket: WebSocket, booking_id: str, caller: StreamUs
     version = await asyncio.to_thread(layer.store.plan_version)
 
     def concerns(message: Message) -> bool:
+        if message.get("kind") == NOTICE_KIND:
+            return message.get("booking_id") == booking_id
         return _view_of(message, booking_id) is not None
 
     def shape(message: Message) -> Message:
+        if message.get("kind") == NOTICE_KIND:
+            return {"kind": NOTICE_KIND, "notice": message["notice"]}
         return BookingUpdate(kind=message["kind"], plan_version=message["plan_version"],
                              booking=BookingLive.model_validate(_view_of(message, booking_id))
                              ).model_dump(mode="json")
@@ -141,4 +148,5 @@ async def operator_stream(websocket: WebSocket, caller: StreamUser) -> None:
     version = await asyncio.to_thread(layer.store.plan_version)
     first = FleetFirst(plan_version=version,
                        positions={vid: VehiclePosition.model_validate(p) for vid, p in positions.items()})
-    await _stream(websocket, first.model_dump(mode="json"), lambda message: True)
+    await _stream(websocket, first.model_dump(mode="json"),
+                  lambda message: message.get("kind") != NOTICE_KIND)  # notices are the riders'

@@ -38,6 +38,7 @@ from api.services.demand import demand_record, write_demand
 from api.services.fair_use import check_caps
 from api.services.live_plan import LiveDispatch, QuoteContext, actor, plan_change, planned_stops
 from api.services.meeting_points import trip_options
+from api.services.notifications import notify
 from api.services.stop_points import keep_dropoff, keep_pickup, snapped_point
 from dispatch.events import EventKind
 from dispatch.model import MeetingMode, Offer, PlaceOption, Rejection, RejectionCause, Request, TimeType
@@ -150,12 +151,13 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             if others or result.moved:  # a repaired offer: riders moved, several routes changed
                 payload |= {"routes_changed": list(result.routes_changed),
                             "bookings_moved": dict(result.moved)}
+            event = Event(time=live.clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
+                          actor=actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
+                          payload=payload)
+            notify(session, [event], [row])  # the rider is told in the booking's own transaction
             save_booking(session, booking=row, route=planned_stops(live, result.vehicle_id),
                          moved=move_bookings(session, result.moved),
-                         other_routes={vid: planned_stops(live, vid) for vid in others},
-                         event=Event(time=live.clock.to_datetime(now), kind=EventKind.BOOKING_CONFIRMED,
-                                     actor=actor(user), vehicle_id=result.vehicle_id, request_id=quote_id,
-                                     payload=payload))
+                         other_routes={vid: planned_stops(live, vid) for vid in others}, event=event)
             del live.quotes[quote_id]  # used up only once the booking is saved
             return _booking_public(live, row), True
         del live.quotes[quote_id]  # refused for good (expired, no longer feasible): ask again
@@ -182,9 +184,11 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
         row.status = RequestStatus.CANCELLED
         row.ended_at = live.clock.to_datetime(now)
         vehicle_id = row.vehicle_id
+        event = Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=actor(user),
+                      vehicle_id=vehicle_id, request_id=booking_id)
+        notify(session, [event], [row])  # an operator's cancellation is told to the rider
         save_booking(session, booking=row, route=planned_stops(live, vehicle_id) if vehicle_id else None,
-                     event=Event(time=row.ended_at, kind=EventKind.BOOKING_CANCELLED, actor=actor(user),
-                                 vehicle_id=vehicle_id, request_id=booking_id))
+                     event=event)
         return _booking_public(live, row)
 
 

@@ -28,6 +28,7 @@ from api.errors import Forbidden, InvalidRequest
 from api.positions import Ignored, PositionInFuture
 from api.schemas import PositionReport, PositionsAccepted
 from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
+from api.services.notifications import notify
 from dispatch.dispatcher import Dispatcher, RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
@@ -173,6 +174,7 @@ def _save_retimed(live: LiveDispatch, session: Session, *, before: Plan, now: in
     if not rows and not routes:
         return False
     stage_changes(session, bookings=rows, routes=routes, events=events)
+    notify(session, events, rows)  # riders with a new promise are told in the same transaction
     return True
 
 

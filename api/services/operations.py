@@ -31,6 +31,7 @@ from api.schemas import (
     ServiceRulesPublic,
 )
 from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
+from api.services.notifications import notify
 from api.services.stop_points import at_node, keep_pickup
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
@@ -128,6 +129,7 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
                       vehicle_id=vehicle_id,
                       payload={"replanned": [r.id for r in rows if r.id not in rejections],
                                "rejected": list(rejections)})
+        notify(session, [event], rows)  # riders no other bus can take are told of the cancellation
         save_out_of_service(session, vehicle_id=vehicle_id, bookings=rows, routes=routes, event=event)
     return OutOfServicePublic(
         vehicle_id=vehicle_id,

@@ -211,6 +211,18 @@ MATRIX = {
                  "driver": 403, "operator": 200},
     "monthly_report": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
                        "other_rider": 403, "driver": 403, "operator": 200},
+    # riders' notices and notification settings: riders only, each their own (the notice marked read is
+    # one of "rider"'s); the outbox view: operators only
+    "notices": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
+                "driver": 403, "operator": 403},
+    "read_notice": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 404,
+                    "driver": 403, "operator": 403},
+    "notification_settings": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200,
+                              "other_rider": 200, "driver": 403, "operator": 403},
+    "put_notification_settings": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200,
+                                  "other_rider": 200, "driver": 403, "operator": 403},
+    "outbox": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+               "driver": 403, "operator": 200},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -255,6 +267,9 @@ OPERATIONS = {
     "costs": "GET /v1/operator/costs", "put_costs": "PUT /v1/operator/costs",
     "bookings_csv": "GET /v1/operator/reports/bookings.csv", "kpis_csv": "GET /v1/operator/reports/kpis.csv",
     "monthly_report": "GET /v1/operator/reports/monthly",
+    "notices": "GET /v1/rider/notices", "read_notice": "POST /v1/rider/notices/{notice_id}/read",
+    "notification_settings": "GET /v1/rider/notification-settings",
+    "put_notification_settings": "PUT /v1/rider/notification-settings", "outbox": "GET /v1/operator/outbox",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
 # public map data and the named stops.
@@ -284,8 +299,26 @@ SIMULATION = {"buses": 1, "requests": 5, "reoptimize_every_min": 0, "seed": 3}  
 MEETING_POINT_ENDPOINTS = ("meeting_points", "export_meeting_points", "import_meeting_points",
                            "add_meeting_point", "change_meeting_point", "nearby_meeting_points", "walk")
 MEETING_POINT_IDS = count(1)  # every point the matrix adds has an id of its own
+NOTICE_ENDPOINTS = ("notices", "read_notice", "notification_settings", "put_notification_settings", "outbox")
 REPORT_ENDPOINTS = ("costs", "put_costs", "bookings_csv", "kpis_csv", "monthly_report")
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
+
+
+def notice_call(client, caller, owner, endpoint):
+    """The answer to ``caller`` calling one of the notices' endpoints (marking read a notice of the owner's
+    newest booking), or the outbox view."""
+    if endpoint == "notices":
+        return client.get("/v1/rider/notices", headers=caller)
+    if endpoint == "read_notice":
+        booking_id = book(client, owner, quote(client, owner))["id"]
+        notices = client.get("/v1/rider/notices", headers=owner).json()["items"]
+        notice_id = next(n["id"] for n in notices if n["booking_id"] == booking_id)
+        return client.post(f"/v1/rider/notices/{notice_id}/read", headers=caller)
+    if endpoint == "notification_settings":
+        return client.get("/v1/rider/notification-settings", headers=caller)
+    if endpoint == "put_notification_settings":
+        return client.put("/v1/rider/notification-settings", headers=caller, json={"language": "en"})
+    return client.get("/v1/operator/outbox", headers=caller)
 
 
 def shift_body() -> dict:
@@ -465,6 +498,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = desk_call(client, caller, owner, endpoint)
     elif endpoint in FLEET_ENDPOINTS:
         answer = fleet_call(client, caller, headers["operator"], endpoint, principal)
+    elif endpoint in NOTICE_ENDPOINTS:
+        answer = notice_call(client, caller, owner, endpoint)
     elif endpoint == "list_bookings":
         answer = client.get("/v1/bookings", headers=caller)
     elif endpoint == "me":
@@ -489,7 +524,7 @@ def test_role_matrix(client, headers, endpoint, principal):
     if expected == 401:
         assert answer.headers["WWW-Authenticate"] == "Bearer"
     if expected == 404:
-        assert answer.json()["code"] in ("unknown_offer", "unknown_booking")
+        assert answer.json()["code"] in ("unknown_offer", "unknown_booking", "unknown_notice")
 
 
 def test_every_operation_is_in_the_matrix_or_on_the_public_list(client):
