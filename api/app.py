@@ -37,11 +37,10 @@ from api.positions import PositionLog
 from api.rate_limits import RateLimits
 from api.routes import calendar as calendar_routes
 from api.routes import desk as desk_routes
-from api.routes import driver, feeds, operator, rider
+from api.routes import driver, feeds, operator, rider, rider_profile
 from api.routes import live as live_routes
 from api.routes import meeting_points as meeting_point_routes
 from api.routes import reports as report_routes
-from api.routes import rider_profile
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
 from api.routes import web as web_routes
