@@ -104,7 +104,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                session_info={"fence": layer.fence} if layer.fence else None)
         app.state.horizon = horizon
         horizon.start()
-        recurring = RecurringBooker(live, engine, every_s=service.recurring_every_s, poll_s=service.replan_poll_s,
+        recurring = RecurringBooker(live, engine, every_s=service.recurring_every_s,
+                                    poll_s=service.replan_poll_s,
                                     caps=service.fair_use_caps, walk=walk_loader(app.state),
                                     is_dispatcher=lambda: layer.is_leader,
                                     session_info={"fence": layer.fence} if layer.fence else None)

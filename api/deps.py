@@ -171,6 +171,7 @@ BookingUser = Annotated[User, Depends(rate_limited(Action.BOOKING))]
 
 
 __all__ = ["BookingUser", "CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator",
-           "QuotingUser", "Rider", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep", "StreamUser", "WalkDep",
+           "QuotingUser", "Rider", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep", "StreamUser",
+           "WalkDep",
            "get_current_user", "get_live_dispatch", "get_stream_user", "get_walk", "rate_limited",
            "require_role", "walk_loader"]

@@ -777,7 +777,8 @@ class CostSettingsPublic(CostSettingsBody):
 
 # --- riders' favourite places, companions and recurring trips (api.services.favourites, .recurring) -------
 
-ProfileName = Annotated[Text, StringConstraints(min_length=1, max_length=PROFILE_NAME_LENGTH, strip_whitespace=True)]
+ProfileName = Annotated[Text, StringConstraints(min_length=1, max_length=PROFILE_NAME_LENGTH,
+                                                strip_whitespace=True)]
 PlaceLabel = Annotated[Text, StringConstraints(max_length=PROFILE_NAME_LENGTH, strip_whitespace=True)]
 MAX_RECURRING_DAYS = 366  # a pattern runs at most a year; the rider renews it
 
@@ -840,7 +841,7 @@ class RecurringTripBody(BaseModel):
     def _check(self) -> RecurringTripBody:
         if len(set(self.weekdays)) != len(self.weekdays):
             raise ValueError("weekdays must not repeat")
-        if not FIRST_YEAR <= self.first_day.year <= LAST_YEAR or not FIRST_YEAR <= self.last_day.year <= LAST_YEAR:
+        if not all(FIRST_YEAR <= day.year <= LAST_YEAR for day in (self.first_day, self.last_day)):
             raise ValueError(f"the days must lie in the years {FIRST_YEAR} to {LAST_YEAR}")
         if self.last_day < self.first_day:
             raise ValueError("last_day must not be before first_day")

@@ -78,6 +78,9 @@ def remove_companion(session: Session, *, rider: User, companion_id: int) -> Non
 
 
 # ----- helpers ---------------------------------------------------------------------------------------
+# Each check reads in a transaction of its own and the write follows in another: on SQLite (WAL) a read
+# transaction that later writes fails at once ("database is locked") if anybody wrote in between, while
+# a transaction that starts by writing waits its turn.
 
 def _id(rider: User) -> int:
     assert rider.id is not None, "users come from the database"
@@ -87,6 +90,7 @@ def _id(rider: User) -> int:
 def _owned(session: Session, model: type[Owned], rider: User, row_id: int, code: str) -> Owned:
     """The row ``row_id`` of ``model`` if it is ``rider``'s; 404 ``code`` otherwise."""
     row = session.get(model, row_id)
+    session.commit()  # end the read: the write that follows has a transaction of its own (note above)
     if row is None or row.rider_id != rider.id:
         raise NotFound(code, f"no such entry with id {row_id}")
     return row
@@ -94,6 +98,7 @@ def _owned(session: Session, model: type[Owned], rider: User, row_id: int, code:
 
 def _check_room(session: Session, model: type[Owned], rider: User, most: int, code: str) -> None:
     held = session.exec(select(func.count()).select_from(model).where(col(model.rider_id) == rider.id)).one()
+    session.commit()  # end the read (see the note above)
     if held >= most:
         raise Conflict(code, f"you keep at most {most} of these; remove one first")
 

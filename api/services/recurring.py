@@ -15,8 +15,9 @@ the booking), refused (with the refusal's cause and message: shown to the rider 
 A day whose time has passed before it could be tried is left out. :class:`RecurringBooker` runs it on the
 worker that dispatches every ``every_s`` seconds of service time, like the horizon timer.
 
-The CRUD functions act for ``rider`` on their own patterns (times shown in ``zone``, the service's): another rider's id answers 404
-``unknown_recurring_trip``. A rider keeps at most :data:`MAX_RECURRING_TRIPS` patterns.
+The CRUD functions act for ``rider`` on their own patterns (times shown in ``zone``, the service's):
+another rider's id answers 404 ``unknown_recurring_trip``. A rider keeps at most
+:data:`MAX_RECURRING_TRIPS` patterns.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from api.clock import ServiceClock
 from api.db.models import (
@@ -63,10 +65,12 @@ def list_trips(session: Session, *, rider: User, zone: ZoneInfo) -> list[Recurri
     return [_public(session, row, zone) for row in rows]
 
 
-def create_trip(session: Session, *, rider: User, zone: ZoneInfo, body: RecurringTripBody) -> RecurringTripPublic:
+def create_trip(session: Session, *, rider: User, zone: ZoneInfo, body: RecurringTripBody
+                ) -> RecurringTripPublic:
     """Save a recurring trip; its days are booked as they come into the booking horizon."""
     held = session.exec(select(func.count()).select_from(RecurringTrip)
                         .where(RecurringTrip.rider_id == rider.id)).one()
+    session.commit()  # end the read: the write starts a transaction of its own (api.services.favourites)
     if held >= MAX_RECURRING_TRIPS:
         raise Conflict("too_many_recurring_trips",
                        f"you keep at most {MAX_RECURRING_TRIPS} recurring trips; remove one first")
@@ -98,9 +102,7 @@ def change_trip(session: Session, *, rider: User, zone: ZoneInfo, trip_id: int, 
 def delete_trip(session: Session, *, rider: User, trip_id: int) -> None:
     """Remove a recurring trip and the record of its days; bookings it made stay (cancel them as any)."""
     row = _owned(session, rider, trip_id)
-    for occurrence in session.exec(select(RecurringOccurrence)
-                                   .where(RecurringOccurrence.recurring_trip_id == row.id)).all():
-        session.delete(occurrence)
+    session.exec(delete(RecurringOccurrence).where(col(RecurringOccurrence.recurring_trip_id) == row.id))
     session.delete(row)
     session.commit()
 
@@ -143,7 +145,7 @@ def book_due_days(live: LiveDispatch, session: Session, *, caps: FairUseCapsBase
         rider = session.get(User, trip.rider_id)
         if rider is None or rider.role is not UserRole.RIDER or not rider.active:
             continue
-        tried = set(session.exec(select(RecurringOccurrence.day).where(
+        tried = set(session.exec(select(col(RecurringOccurrence.day)).where(
             RecurringOccurrence.recurring_trip_id == trip.id, col(RecurringOccurrence.day) >= today)).all())
         session.commit()
         for day, at in list(due_days(trip, tried, clock, now, rules)):
@@ -249,12 +251,13 @@ class RecurringBooker:
 
 def _owned(session: Session, rider: User, trip_id: int) -> RecurringTrip:
     row = session.get(RecurringTrip, trip_id)
+    session.commit()  # end the read: the write starts a transaction of its own (api.services.favourites)
     if row is None or row.rider_id != rider.id:
         raise NotFound("unknown_recurring_trip", f"no recurring trip with id {trip_id}")
     return row
 
 
-def _columns(body: RecurringTripBody) -> dict[str, object]:
+def _columns(body: RecurringTripBody) -> dict[str, Any]:
     return {"name": body.name, "origin_lat": body.origin.lat, "origin_lon": body.origin.lon,
             "origin_name": body.origin_name, "destination_lat": body.destination.lat,
             "destination_lon": body.destination.lon, "destination_name": body.destination_name,
@@ -265,7 +268,8 @@ def _columns(body: RecurringTripBody) -> dict[str, object]:
 
 def _public(session: Session, row: RecurringTrip, zone: ZoneInfo) -> RecurringTripPublic:
     assert row.id is not None
-    occurrences = session.exec(select(RecurringOccurrence).where(RecurringOccurrence.recurring_trip_id == row.id)
+    occurrences = session.exec(select(RecurringOccurrence)
+                               .where(RecurringOccurrence.recurring_trip_id == row.id)
                                .order_by(col(RecurringOccurrence.day).desc()).limit(OCCURRENCES_SHOWN)).all()
     return RecurringTripPublic(
         id=row.id, name=row.name, origin=Point(lat=row.origin_lat, lon=row.origin_lon),
@@ -275,4 +279,5 @@ def _public(session: Session, row: RecurringTrip, zone: ZoneInfo) -> RecurringTr
         last_day=row.last_day, active=row.active,
         occurrences=[OccurrencePublic(day=o.day, trip_time=o.trip_time.astimezone(zone),
                                       outcome=o.outcome, booking_id=o.booking_id, cause=o.cause,
-                                      message=o.message, tried_at=o.tried_at.astimezone(zone)) for o in occurrences])
+                                      message=o.message, tried_at=o.tried_at.astimezone(zone))
+                     for o in occurrences])

@@ -55,7 +55,8 @@ def test_a_rider_saves_renames_and_removes_a_favourite_place_and_another_rider_n
     assert client.put(f"/v1/rider/favourites/{place['id']}", json={"name": "Bob's", **SCHAAN},
                       headers=bob).status_code == 404
     assert client.delete(f"/v1/rider/favourites/{place['id']}", headers=bob).status_code == 404
-    renamed = client.put(f"/v1/rider/favourites/{place['id']}", json={"name": "Zuhause", **VADUZ}, headers=ann)
+    renamed = client.put(f"/v1/rider/favourites/{place['id']}", json={"name": "Zuhause", **VADUZ},
+                         headers=ann)
     assert renamed.status_code == 200 and renamed.json()["name"] == "Zuhause"
     assert [p["name"] for p in client.get("/v1/rider/favourites", headers=ann).json()] == ["Zuhause"]
     assert client.delete(f"/v1/rider/favourites/{place['id']}", headers=ann).status_code == 204
@@ -76,7 +77,8 @@ def test_a_bad_favourite_is_422_and_nothing_is_stored(client, body):
     """NaN, numbers past any coordinate, empty or control-character names are 422, never stored."""
     ann = keys(client, "ann")
     before = client.get("/v1/rider/favourites", headers=ann).json()
-    answer = client.post("/v1/rider/favourites", content=_json(body), headers=ann | {"Content-Type": "application/json"})
+    answer = client.post("/v1/rider/favourites", content=_json(body),
+                         headers=ann | {"Content-Type": "application/json"})
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] in ("invalid_request", "malformed_json")
     assert client.get("/v1/rider/favourites", headers=ann).json() == before
@@ -101,11 +103,12 @@ def test_companions_keep_their_category_and_the_list_is_capped(client):
     made = [client.post("/v1/rider/companions", json={"name": f"C{k:02d}", "category": "child"}, headers=bob)
             for k in range(MAX_COMPANIONS)]
     assert all(answer.status_code == 201 for answer in made)
-    over = client.post("/v1/rider/companions", json={"name": "One too many", "category": "adult"}, headers=bob)
+    over = client.post("/v1/rider/companions", json={"name": "One too many", "category": "adult"},
+                       headers=bob)
     assert over.status_code == 409 and over.json()["code"] == "too_many_companions"
     first = made[0].json()
-    changed = client.put(f"/v1/rider/companions/{first['id']}", json={"name": "Oma", "category": "wheelchair"},
-                         headers=bob)
+    changed = client.put(f"/v1/rider/companions/{first['id']}",
+                         json={"name": "Oma", "category": "wheelchair"}, headers=bob)
     assert changed.json() == {"id": first["id"], "name": "Oma", "category": "wheelchair"}
     assert client.get(f"/v1/rider/companions/{first['id']}", headers=bob).status_code == 405
     assert client.put(f"/v1/rider/companions/{first['id']}", json={"name": "Mine", "category": "adult"},
@@ -115,7 +118,8 @@ def test_companions_keep_their_category_and_the_list_is_capped(client):
 
 
 def test_a_recurring_trip_is_stored_as_given_read_changed_and_removed_by_its_rider_only(client):
-    """The pattern comes back as given (weekdays sorted); Bob gets 404 for Ann's; Ann pauses and removes it."""
+    """The pattern comes back as given (weekdays sorted); Bob gets 404 for Ann's; Ann pauses and removes
+    it."""
     ann, bob = keys(client, "ann"), keys(client, "bob")
     made = client.post("/v1/rider/recurring-trips", json=PATTERN | {"weekdays": [4, 0, 2]}, headers=ann)
     assert made.status_code == 201, made.text
@@ -152,7 +156,8 @@ def test_a_bad_recurring_trip_is_422_and_nothing_is_stored(client, change):
     assert client.get("/v1/rider/recurring-trips", headers=ann).json() == []
 
 
-@pytest.mark.parametrize("path", ["/v1/rider/favourites", "/v1/rider/companions", "/v1/rider/recurring-trips"])
+@pytest.mark.parametrize("path", ["/v1/rider/favourites", "/v1/rider/companions",
+                                  "/v1/rider/recurring-trips"])
 def test_the_rider_lists_are_the_riders_own_operators_get_403(client, path):
     """Favourites, companions and recurring trips are a rider's own: an operator is 403, no key 401."""
     assert client.get(path, headers=keys(client, "op")).status_code == 403

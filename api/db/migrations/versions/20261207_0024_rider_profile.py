@@ -79,7 +79,8 @@ def upgrade() -> None:
                             name=op.f('fk_recurring_occurrences_recurring_trip_id_recurring_trips'),
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recurring_occurrences')),
-    sa.UniqueConstraint('recurring_trip_id', 'day', name=op.f('uq_recurring_occurrences_recurring_trip_id_day'))
+    sa.UniqueConstraint('recurring_trip_id', 'day',
+                        name=op.f('uq_recurring_occurrences_recurring_trip_id_day'))
     )
     op.create_index(op.f('ix_recurring_occurrences_recurring_trip_id'), 'recurring_occurrences',
                     ['recurring_trip_id'], unique=False)
