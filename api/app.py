@@ -10,7 +10,8 @@ live layer (:mod:`api.live`) then publishes the plan's changes; with ``REDIS_URL
 dispatcher and forward to it. A background thread re-optimizes the plan
 (:mod:`api.services.reoptimizer`), another keeps every shift within the booking horizon planned
 (:mod:`api.services.horizon`), another delivers riders' notifications from the outbox
-(:mod:`api.services.outbox`). Operators' simulations run in a worker process of their own
+(:mod:`api.services.outbox`), another books the days of riders' recurring trips as they come into the
+booking horizon (:mod:`api.services.recurring`). Operators' simulations run in a worker process of their own
 (:mod:`api.services.simulation_worker`), started when the first one is submitted."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from api.auth import KeyCache, log_demo_users
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
 from api.db.session import create_db_engine
+from api.deps import walk_loader
 from api.errors import install_error_handlers
 from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
@@ -36,7 +38,7 @@ from api.positions import PositionLog
 from api.rate_limits import RateLimits
 from api.routes import calendar as calendar_routes
 from api.routes import desk as desk_routes
-from api.routes import driver, feeds, operator, rider
+from api.routes import driver, feeds, operator, rider, rider_profile
 from api.routes import live as live_routes
 from api.routes import meeting_points as meeting_point_routes
 from api.routes import notices as notice_routes
@@ -49,6 +51,7 @@ from api.services.horizon import HorizonTimer
 from api.services.live_plan import LiveDispatch
 from api.services.notifications import NoticeTexts
 from api.services.outbox import NOTICE_KIND, OutboxSender
+from api.services.recurring import RecurringBooker
 from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.simulation_worker import SimulationWorker, WorkerConfig
 from api.services.startup import build_dispatcher
@@ -112,6 +115,14 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                               write_lock=live.lock)
         app.state.outbox = outbox
         outbox.start()
+        recurring = RecurringBooker(live, engine, every_s=service.recurring_every_s,
+                                    poll_s=service.replan_poll_s,
+                                    caps=service.fair_use_caps, walk=walk_loader(app.state),
+                                    is_dispatcher=lambda: layer.is_leader,
+                                    session_info={"fence": layer.fence} if layer.fence else None)
+        app.state.recurring = recurring
+        if service.recurring_every_s > 0:
+            recurring.start()
         simulations = SimulationWorker(WorkerConfig(service.database_url, service.redis_url, service.area,
                                                     network.settings, stale_s=service.simulation_stale_s),
                                        engine)
@@ -125,6 +136,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         finally:
             await asyncio.to_thread(simulations.stop)
             await asyncio.to_thread(outbox.stop)
+            await asyncio.to_thread(recurring.stop)
             await asyncio.to_thread(horizon.stop)
             await asyncio.to_thread(reoptimizer.stop)
             await layer.stop()
@@ -136,6 +148,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.add_middleware(ForwardToDispatcher)
     app.add_middleware(SecurityHeaders)  # outermost: every answer, also those of the middleware above
     app.include_router(rider.router)
+    app.include_router(rider_profile.router)
     app.include_router(driver.router)
     app.include_router(operator.router)
     app.include_router(calendar_routes.router)

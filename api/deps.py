@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -98,7 +98,12 @@ async def get_walk(request: Request) -> Callable[[], WalkNetwork]:
     """A function giving the walk graph of the app's region: loaded (from its cache, or built) the first
     time it is called and kept in ``app.state.walk``. Call it from a worker thread (a sync handler), never
     on the event loop; a request that needs no walk never loads it."""
-    state = request.app.state
+    return walk_loader(request.app.state)
+
+
+def walk_loader(state: Any) -> Callable[[], WalkNetwork]:
+    """The walk graph loader of the app whose ``app.state`` is ``state`` (see :func:`get_walk`); also for
+    the app's background jobs."""
 
     def walk() -> WalkNetwork:
         with _walk_loading:
@@ -134,6 +139,9 @@ def require_role(*roles: UserRole) -> Callable[[User], Awaitable[User]]:
 # Riders act for themselves; operators act for callers who phone in.
 RiderOrOperator = Annotated[User, Depends(require_role(UserRole.RIDER, UserRole.OPERATOR))]
 
+# A rider's own things (favourite places, companions, recurring trips) are theirs alone.
+Rider = Annotated[User, Depends(require_role(UserRole.RIDER))]
+
 # Drivers report what happens on their bus; operators may read any bus's route.
 Driver = Annotated[User, Depends(require_role(UserRole.DRIVER))]
 DriverOrOperator = Annotated[User, Depends(require_role(UserRole.DRIVER, UserRole.OPERATOR))]
@@ -163,6 +171,7 @@ BookingUser = Annotated[User, Depends(rate_limited(Action.BOOKING))]
 
 
 __all__ = ["BookingUser", "CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator",
-           "QuotingUser", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep", "StreamUser", "WalkDep",
+           "QuotingUser", "Rider", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep", "StreamUser",
+           "WalkDep",
            "get_current_user", "get_live_dispatch", "get_stream_user", "get_walk", "rate_limited",
-           "require_role"]
+           "require_role", "walk_loader"]

@@ -7,16 +7,28 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    model_validator,
+)
 
 from api.db.models import (
     MEETING_POINT_NAME_LENGTH,
+    PROFILE_NAME_LENGTH,
     Channel,
     CostSettingsBase,
     FairUseCapsBase,
     MeetingPointSource,
     NoticeKind,
+    OccurrenceOutcome,
     OutboxStatus,
+    PassengerCategory,
     ServiceRulesBase,
 )
 from api.positions import Ignored
@@ -830,3 +842,98 @@ class OutboxPublic(BaseModel):
 
     counts: dict[OutboxStatus, int]
     failed: list[OutboxFailure]
+# --- riders' favourite places, companions and recurring trips (api.services.favourites, .recurring) -------
+
+ProfileName = Annotated[Text, StringConstraints(min_length=1, max_length=PROFILE_NAME_LENGTH,
+                                                strip_whitespace=True)]
+PlaceLabel = Annotated[Text, StringConstraints(max_length=PROFILE_NAME_LENGTH, strip_whitespace=True)]
+MAX_RECURRING_DAYS = 366  # a pattern runs at most a year; the rider renews it
+
+
+class FavouritePlaceBody(BaseModel):
+    """A place the rider names (home, the doctor's)."""
+
+    model_config = BODY_CONFIG
+
+    name: ProfileName
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class FavouritePlacePublic(FavouritePlaceBody):
+    """A favourite place with its id."""
+
+    id: int
+
+
+class CompanionBody(BaseModel):
+    """A fellow traveller the rider often takes along, and their passenger category."""
+
+    model_config = BODY_CONFIG
+
+    name: ProfileName
+    category: PassengerCategory
+
+
+class CompanionPublic(CompanionBody):
+    """A companion with its id."""
+
+    id: int
+
+
+class RecurringTripBody(BaseModel):
+    """A weekly trip: on each of ``weekdays`` (0 = Monday … 6 = Sunday) from ``first_day`` to ``last_day``
+    (local dates, at most a year apart), from ``origin`` to ``destination`` leaving after or arriving by
+    the local wall-clock ``time`` ("HH:MM"; the same on both sides of a daylight-saving change), for
+    ``seats`` and ``wheelchairs``. Each day is booked for the rider when it comes into the booking
+    horizon."""
+
+    model_config = BODY_CONFIG
+
+    name: PlaceLabel = ""
+    origin: Point
+    origin_name: PlaceLabel = ""
+    destination: Point
+    destination_name: PlaceLabel = ""
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1, max_length=7)
+    time_type: TimeType
+    time: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="local wall-clock HH:MM")
+    seats: int = Field(default=1, ge=1, le=50)
+    wheelchairs: int = Field(default=0, ge=0, le=10)
+    first_day: date
+    last_day: date
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> RecurringTripBody:
+        if len(set(self.weekdays)) != len(self.weekdays):
+            raise ValueError("weekdays must not repeat")
+        if not all(FIRST_YEAR <= day.year <= LAST_YEAR for day in (self.first_day, self.last_day)):
+            raise ValueError(f"the days must lie in the years {FIRST_YEAR} to {LAST_YEAR}")
+        if self.last_day < self.first_day:
+            raise ValueError("last_day must not be before first_day")
+        if (self.last_day - self.first_day).days >= MAX_RECURRING_DAYS:
+            raise ValueError(f"a recurring trip spans at most {MAX_RECURRING_DAYS} days")
+        return self
+
+
+class OccurrencePublic(BaseModel):
+    """One day of a recurring trip as it was tried: ``booked`` (``booking_id``), ``refused`` (``cause``: the
+    refusal's code, e.g. ``no_vehicle_in_time`` or ``too_many_open_bookings``, and ``message``), or
+    ``no_service`` that day."""
+
+    day: date
+    trip_time: datetime
+    outcome: OccurrenceOutcome
+    booking_id: str | None
+    cause: str | None
+    message: str | None
+    tried_at: datetime
+
+
+class RecurringTripPublic(RecurringTripBody):
+    """A recurring trip with its id and its days tried so far, newest first (at most
+    :data:`~api.services.recurring.OCCURRENCES_SHOWN`)."""
+
+    id: int
+    occurrences: list[OccurrencePublic] = []

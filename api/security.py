@@ -5,7 +5,8 @@ The web apps (``/app``, ``/driver``, ``/operator``) load only their own scripts 
 Leaflet positions map elements with style attributes, and the simulation report (opened by the operator
 page as a ``blob:`` document, which inherits this policy) carries its own ``<style>``. Images may be
 ``data:`` and ``blob:`` URLs (the report's figures, Leaflet's icons); connections (``fetch`` and the
-live WebSockets) go to the origin only. No page may be framed.
+live WebSockets) go to the origin only, and so do the riders' app's service worker and manifest. No page may
+be framed.
 
 The interactive API docs (``/docs``, ``/redoc``) are off: FastAPI's pages load Swagger UI and ReDoc from a
 CDN, and no installed package ships those assets. The schema stays at ``/openapi.json``.
@@ -21,6 +22,8 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

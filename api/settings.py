@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # every `replan_poll_s` wall-clock seconds.
     replan_every_s: float = Field(default=3600, gt=0, le=3600)
     replan_poll_s: float = Field(default=30, gt=0, le=3600)
+    # Riders' recurring trips (api.services.recurring): the days that came into the booking horizon are
+    # booked every `recurring_every_s` seconds of service time (looked at every `replan_poll_s`); 0: never.
+    recurring_every_s: float = Field(default=900, ge=0, le=86_400)
     # How long an authenticated API key is trusted without reading the database again (api.auth.KeyCache):
     # a user deactivated meanwhile keeps access at most this long; 0 reads the database on every request.
     auth_cache_s: float = Field(default=5.0, ge=0, le=300)

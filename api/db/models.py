@@ -584,3 +584,103 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+# --- riders' own things: favourite places, companions, recurring trips ---------------------------------
+
+PROFILE_NAME_LENGTH = 120
+
+
+class FavouritePlaceBase(SQLModel):
+    name: str = Field(max_length=PROFILE_NAME_LENGTH)
+    lat: float
+    lon: float
+
+
+class FavouritePlace(FavouritePlaceBase, table=True):
+    """A place a rider saved under a name of their own (home, the doctor's), to pick when asking for a
+    trip. Only its rider sees it."""
+
+    __tablename__ = "favourite_places"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rider_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class PassengerCategory(StrEnum):
+    """Who a fellow traveller is, for seats and (later) fares; a wheelchair user takes a wheelchair space."""
+
+    ADULT = "adult"
+    CHILD = "child"
+    SENIOR = "senior"
+    WHEELCHAIR = "wheelchair"
+    COMPANION = "companion"  # an escort travelling with a rider who needs one
+
+
+class CompanionBase(SQLModel):
+    name: str = Field(max_length=PROFILE_NAME_LENGTH)
+    category: PassengerCategory = Field(sa_type=EnumText(PassengerCategory, 16))
+
+
+class Companion(CompanionBase, table=True):
+    """A fellow traveller a rider often takes along; choosing companions when booking sets the seats."""
+
+    __tablename__ = "companions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rider_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class RecurringTrip(SQLModel, table=True):
+    """A rider's weekly trip: on each of ``weekdays`` (0 = Monday) from ``first_day`` to ``last_day``
+    (local dates), the trip at the local wall-clock ``local_time`` (leaving after or arriving by it), for
+    ``seats`` and ``wheelchairs``. Each day's trip is quoted and booked for the rider once its day comes
+    into the booking horizon (:mod:`api.services.recurring`); what happened is a
+    :class:`RecurringOccurrence`."""
+
+    __tablename__ = "recurring_trips"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rider_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(default="", max_length=PROFILE_NAME_LENGTH)
+    origin_lat: float
+    origin_lon: float
+    origin_name: str = Field(default="", max_length=PROFILE_NAME_LENGTH)
+    destination_lat: float
+    destination_lon: float
+    destination_name: str = Field(default="", max_length=PROFILE_NAME_LENGTH)
+    weekdays: list[int] = Field(sa_type=sa.JSON)
+    time_type: TimeType = Field(sa_type=EnumText(TimeType, 16))
+    local_time: str = Field(max_length=5)  # "HH:MM", the pattern's wall-clock time in the service's zone
+    seats: int = Field(ge=0)
+    wheelchairs: int = Field(ge=0)
+    first_day: date
+    last_day: date
+    active: bool = True
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class OccurrenceOutcome(StrEnum):
+    """What became of one day of a recurring trip."""
+
+    BOOKED = "booked"  # quoted and booked: ``booking_id``
+    REFUSED = "refused"  # no offer, or the booking was refused: ``cause`` and ``message`` say why
+    NO_SERVICE = "no_service"  # the service does not run that day (a closed weekday or holiday)
+
+
+class RecurringOccurrence(SQLModel, table=True):
+    """One day of a recurring trip, once it was tried: booked, refused (with the refusal's cause), or
+    skipped for want of service. One per trip and day: a day is tried once."""
+
+    __tablename__ = "recurring_occurrences"
+    __table_args__ = (sa.UniqueConstraint("recurring_trip_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recurring_trip_id: int = Field(foreign_key="recurring_trips.id", index=True, ondelete="CASCADE")
+    day: date
+    trip_time: datetime = Field(sa_type=UTCDateTime)  # the instant of the pattern's time on that day
+    outcome: OccurrenceOutcome = Field(sa_type=EnumText(OccurrenceOutcome, 16))
+    booking_id: str | None = Field(default=None, max_length=ID_LENGTH)  # not a foreign key: kept as told
+    cause: str | None = Field(default=None, max_length=40)
+    message: str | None = Field(default=None, sa_type=sa.Text)
+    tried_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,5 +1,6 @@
 """The web apps' side of the service: the three pages (riders ``/app``, drivers ``/driver``, operators
-``/operator``), their base map and who a key belongs to.
+``/operator``), the riders' app's manifest and service worker (``/app.webmanifest``, ``/app-sw.js``), their
+base map and who a key belongs to.
 
 The pages are static files built from ``web/`` (``make web``) into ``api/static/web/`` and committed, so
 running the service needs no Node. The map data is public and the same on every worker, so it lives
@@ -59,6 +60,21 @@ def _page(name: str) -> FileResponse:
 def rider_page() -> FileResponse:
     """The riders' page (phone-sized): ask for a trip, book it, watch the bus come."""
     return _page("rider")
+
+
+@router.get("/app.webmanifest", include_in_schema=False)
+def rider_manifest() -> FileResponse:
+    """The riders' app's web app manifest (name, icons, ``start_url`` and ``scope`` /app, standalone)."""
+    return FileResponse(PAGES_DIR / "rider.webmanifest", media_type="application/manifest+json",
+                        headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/app-sw.js", include_in_schema=False)
+def rider_service_worker() -> FileResponse:
+    """The riders' app's service worker, served from the root so that it may control ``/app`` (it registers
+    with scope /app); never cached by the browser's HTTP cache, so a new version is found at once."""
+    return FileResponse(PAGES_DIR / "sw.js", media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/driver", include_in_schema=False)

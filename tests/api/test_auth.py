@@ -223,6 +223,17 @@ MATRIX = {
                                   "other_rider": 200, "driver": 403, "operator": 403},
     "outbox": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                "driver": 403, "operator": 200},
+    # a rider's own favourite places, companions and recurring trips: riders only; the entry acted on
+    # belongs to "rider" (another rider: 404), operators and drivers 403
+    **{name: {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": ok, "other_rider": mine,
+              "driver": 403, "operator": 403}
+       for name, ok, mine in (
+           ("favourites", 200, 200), ("add_favourite", 201, 201), ("change_favourite", 200, 404),
+           ("remove_favourite", 204, 404), ("companions", 200, 200), ("add_companion", 201, 201),
+           ("change_companion", 200, 404), ("remove_companion", 204, 404), ("recurring_trips", 200, 200),
+           ("add_recurring_trip", 201, 201), ("recurring_trip", 200, 404),
+           ("change_recurring_trip", 200, 404),
+           ("remove_recurring_trip", 204, 404))},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -270,6 +281,17 @@ OPERATIONS = {
     "notices": "GET /v1/rider/notices", "read_notice": "POST /v1/rider/notices/{notice_id}/read",
     "notification_settings": "GET /v1/rider/notification-settings",
     "put_notification_settings": "PUT /v1/rider/notification-settings", "outbox": "GET /v1/operator/outbox",
+    "favourites": "GET /v1/rider/favourites", "add_favourite": "POST /v1/rider/favourites",
+    "change_favourite": "PUT /v1/rider/favourites/{favourite_id}",
+    "remove_favourite": "DELETE /v1/rider/favourites/{favourite_id}",
+    "companions": "GET /v1/rider/companions", "add_companion": "POST /v1/rider/companions",
+    "change_companion": "PUT /v1/rider/companions/{companion_id}",
+    "remove_companion": "DELETE /v1/rider/companions/{companion_id}",
+    "recurring_trips": "GET /v1/rider/recurring-trips",
+    "add_recurring_trip": "POST /v1/rider/recurring-trips",
+    "recurring_trip": "GET /v1/rider/recurring-trips/{trip_id}",
+    "change_recurring_trip": "PUT /v1/rider/recurring-trips/{trip_id}",
+    "remove_recurring_trip": "DELETE /v1/rider/recurring-trips/{trip_id}",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
 # public map data and the named stops.
@@ -302,6 +324,15 @@ MEETING_POINT_IDS = count(1)  # every point the matrix adds has an id of its own
 NOTICE_ENDPOINTS = ("notices", "read_notice", "notification_settings", "put_notification_settings", "outbox")
 REPORT_ENDPOINTS = ("costs", "put_costs", "bookings_csv", "kpis_csv", "monthly_report")
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
+# the rider's own things: (collection URL, a valid body) by the matrix entry's stem
+PROFILE = {"favourite": ("/v1/rider/favourites", {"name": "Home", **VADUZ}),
+           "companion": ("/v1/rider/companions", {"name": "Kim", "category": "child"}),
+           "recurring_trip": ("/v1/rider/recurring-trips", {
+               "origin": VADUZ, "destination": SCHAAN, "weekdays": [0], "time_type": "leave_after",
+               "time": "09:00", "first_day": "2027-01-04", "last_day": "2027-01-31"})}
+PROFILE_ENDPOINTS = {f"{verb}{stem}{plural}": (verb, stem) for stem in PROFILE
+                     for verb, plural in (("", "s"), ("add_", ""), ("change_", ""), ("remove_", ""), ("", ""))
+                     if f"{verb}{stem}{plural}" in MATRIX}
 
 
 def notice_call(client, caller, owner, endpoint):
@@ -432,6 +463,28 @@ def report_call(client, caller, endpoint):
                       params={"from": "2026-11-01", "to": "2026-11-30"})
 
 
+def profile_call(client, caller, owner, endpoint):
+    """Call one of the endpoints of a rider's own things as ``caller``; an entry acted on by id is made
+    by ``owner`` first (and removed after)."""
+    verb, stem = PROFILE_ENDPOINTS[endpoint]
+    url, body = PROFILE[stem]
+    if endpoint.endswith("s") and not verb:
+        return client.get(url, headers=caller)
+    if verb == "add_":
+        return client.post(url, json=body, headers=caller)
+    made = client.post(url, json=body, headers=owner)
+    assert made.status_code == 201, made.text
+    path = f"{url}/{made.json()['id']}"
+    if verb == "remove_":
+        return client.delete(path, headers=caller)
+    if verb == "change_":
+        answer = client.put(path, json=body, headers=caller)
+    else:
+        answer = client.get(path, headers=caller)
+    client.delete(path, headers=owner)  # the owner's lists are capped: keep them short
+    return answer
+
+
 def simulation_call(client, caller, operator, endpoint):
     """The answer to ``caller`` starting a simulation job, or reading or cancelling one the operator
     started."""
@@ -484,6 +537,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = meeting_point_call(client, caller, headers["operator"], endpoint)
     elif endpoint in REPORT_ENDPOINTS:
         answer = report_call(client, caller, endpoint)
+    elif endpoint in PROFILE_ENDPOINTS:
+        answer = profile_call(client, caller, owner, endpoint)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
     elif endpoint == "service_area":
@@ -524,7 +579,8 @@ def test_role_matrix(client, headers, endpoint, principal):
     if expected == 401:
         assert answer.headers["WWW-Authenticate"] == "Bearer"
     if expected == 404:
-        assert answer.json()["code"] in ("unknown_offer", "unknown_booking", "unknown_notice")
+        assert answer.json()["code"] in ("unknown_offer", "unknown_booking", "unknown_notice",
+                                         "unknown_favourite", "unknown_companion", "unknown_recurring_trip")
 
 
 def test_every_operation_is_in_the_matrix_or_on_the_public_list(client):

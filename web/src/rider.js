@@ -1,10 +1,17 @@
-// The riders' page (/app): choose where from and where to (a list of places or a click on the map), when,
-// how many; get an offer (with the walk to its meeting point, ./walking.js); book it; watch the bus come
-// (WS /v1/bookings/{id}/stream); cancel.
+// The riders' page (/app), an installable web app (./pwa.js): choose where from and where to (a favourite
+// place, a list of places or a click on the map), when, how many (or with which companions); get an offer
+// (with the walk to its meeting point, ./walking.js); book it; watch the bus come
+// (WS /v1/bookings/{id}/stream); cancel. Other tabs: my trips (./trips.js), recurring trips
+// (./recurring.js), favourite places and companions (./favourites.js).
 
+import './rider_strings.js';
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn } from './api.js';
+import { favouritePlaces, initProfile, refreshProfile, renderProfile, seatsWithCompanions } from './favourites.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
+import { installApp } from './pwa.js';
+import { initRecurring, refreshRecurring, renderRecurring } from './recurring.js';
+import { initTrips, refreshTrips, renderTrips } from './trips.js';
 import { drawWalk, pickupPoint } from './walking.js';
 
 const $ = (id) => document.getElementById(id);
@@ -43,7 +50,8 @@ function fillPlaceLists() {
   for (const which of ['from', 'to']) {
     const select = $(which);
     const chosen = state.ends[which];
-    const groups = { places: el('optgroup', { label: t('rider.places') }), stops: el('optgroup', { label: t('rider.stops') }) };
+    const groups = { favourites: el('optgroup', { label: t('fav.group') }), places: el('optgroup', { label: t('rider.places') }),
+      stops: el('optgroup', { label: t('rider.stops') }) };
     state.places.forEach((place, index) => groups[place.group].append(el('option', { value: String(index), text: place.name })));
     select.replaceChildren(el('option', { value: '', text: t('rider.choosePlace') }),
       ...Object.values(groups).filter((group) => group.children.length));
@@ -248,7 +256,42 @@ function newTrip() {
   $('from').focus();
 }
 
+/** Put the favourite places at the head of the place lists (after they changed), keeping the chosen ends. */
+function useFavourites() {
+  const rest = state.places.filter((p) => p.group !== 'favourites');
+  state.places = [...favouritePlaces(), ...rest];
+  for (const which of ['from', 'to']) {
+    const end = state.ends[which];
+    if (end && end.index !== undefined) end.index = state.places.findIndex((p) => p.name === end.name && p.lat === end.lat && p.lon === end.lon);
+    if (end && end.index === -1) delete end.index;
+  }
+  fillPlaceLists();
+  renderRecurring();
+  renderProfile();
+}
+
+/** Seats and wheelchair spaces follow the companions ticked (the fields stay editable). */
+function useCompanions() {
+  const chosen = seatsWithCompanions();
+  $('seats').value = String(chosen.seats);
+  $('wheelchairs').value = String(chosen.wheelchairs);
+}
+
+/** Show one tab ("book", "trips", "recurring", "profile") and load what it lists. */
+function showTab(name) {
+  for (const button of document.querySelectorAll('.tab-button')) {
+    if (button.dataset.tab === name) button.setAttribute('aria-current', 'page');
+    else button.removeAttribute('aria-current');
+  }
+  for (const tab of ['book', 'trips', 'recurring', 'profile']) $(`tab-${tab}`).hidden = tab !== name;
+  if (name === 'book' && state.map) state.map.invalidateSize();
+  if (name === 'trips') refreshTrips();
+  if (name === 'recurring') refreshRecurring();
+  if (name === 'profile') refreshProfile();
+}
+
 async function main() {
+  installApp();
   state.me = await signIn('rider');
   defaultTime(state.me.now);
   state.map = await baseMap($('map'));
@@ -270,6 +313,16 @@ async function main() {
     startPicking(null);
     say('');
   });
+  initTrips({ follow: (booking) => {
+    showTab('book');
+    follow(booking);
+  }, say });
+  initRecurring({ places: () => state.places, me: state.me });
+  initProfile({ places: () => state.places, ends: () => state.ends, say,
+    changed: (what) => (what === 'companions' ? useCompanions() : useFavourites()) });
+  for (const button of document.querySelectorAll('.tab-button')) button.addEventListener('click', () => showTab(button.dataset.tab));
+  await refreshProfile();
+  refreshRecurring();
   $('trip').addEventListener('submit', askForOffer);
   $('book').addEventListener('click', book);
   $('cancel').addEventListener('click', cancel);
@@ -278,6 +331,9 @@ async function main() {
     fillPlaceLists();
     renderOffer();
     renderBooking();
+    renderTrips();
+    renderRecurring();
+    renderProfile();
   });
   const earlier = localStorage.getItem(BOOKING);
   if (earlier) {
