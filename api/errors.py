@@ -18,6 +18,7 @@ errors and ``alternatives`` for refused requests):
 | :class:`TooManyRequests` (a rate limit, :mod:`api.rate_limits`) | 429 | ``rate_limited``, ``Retry-After`` |
 | DuplicateIdempotencyKey | 409 | ``duplicate_idempotency_key`` |
 | any other PersistenceError | 503 | its code |
+| :class:`Unavailable` (e.g. sign-in codes without a mail server) | 503 | its code (``mail_unavailable``) |
 | the database is unreachable or refuses to write [3] | 503 | ``database_unavailable`` (logged; retry later) |
 | anything unexpected | 500 | ``internal_error`` (logged) |
 
@@ -104,6 +105,10 @@ class RequestRefused(ServiceError):
         self.alternatives = alternatives
 
 
+class Unavailable(ServiceError):
+    """A part the request needs is not configured or not reachable (e.g. no mail server for codes)."""
+
+
 class TooManyRequests(ServiceError):
     """Too many requests of one kind from one account or address; ``retry_after_s``: when to try again."""
 
@@ -170,6 +175,10 @@ def _conflict(_: Request, error: Conflict) -> JSONResponse:
 
 def _dispatch(_: Request, error: DispatchError) -> JSONResponse:
     return error_response(404 if error.code.startswith("unknown_") else 409, error.code, error.message)
+
+
+def _unavailable(_: Request, error: Unavailable) -> JSONResponse:
+    return error_response(503, error.code, error.message)
 
 
 def _persistence(_: Request, error: PersistenceError) -> JSONResponse:
@@ -279,6 +288,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(DispatchError, _dispatch)  # type: ignore[arg-type]
+    app.add_exception_handler(Unavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(PersistenceError, _persistence)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(InterfaceError, _database_unavailable)  # type: ignore[arg-type]

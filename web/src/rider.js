@@ -2,7 +2,8 @@
 // how many; get an offer (with the walk to its meeting point, ./walking.js); book it; watch the bus come
 // (WS /v1/bookings/{id}/stream); cancel.
 
-import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn } from './api.js';
+import { api, el, errorText, hhmm, liveStream, serviceTime, showLive } from './api.js';
+import { signIn } from './signin.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
 import { drawWalk, pickupPoint } from './walking.js';
