@@ -28,9 +28,9 @@ from api.accounts import redaction
 from api.accounts.identity import EmailCodeProvider
 from api.accounts.revocation import RevocationBoard
 from api.auth import KeyCache, print_demo_users
-from api.db.models import utc_now
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
+from api.db.models import utc_now
 from api.db.session import create_db_engine
 from api.errors import install_error_handlers
 from api.live.forwarding import ForwardToDispatcher

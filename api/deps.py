@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, WebSocket

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from api.accounts.otp import CodePolicy, Signup, issue_code, normal_email, redeem_code
+from api.auth import normal_phone
 from api.db.models import User, UserRole
 from api.mail import Mail, MailError, MailServer, send_mail
 
@@ -82,7 +83,8 @@ class EmailCodeProvider:
             return None
         user = session.exec(select(User).where(col(User.email) == email)).first()
         if user is None and row.signup_name is not None:
-            user = User(name=row.signup_name, phone=row.signup_phone, role=UserRole.RIDER, email=email)
+            phone = normal_phone(row.signup_phone) if row.signup_phone else None
+            user = User(name=row.signup_name, phone=phone, role=UserRole.RIDER, email=email)
             session.add(user)
             session.commit()
             session.refresh(user)

@@ -5,7 +5,6 @@ those of tests/api/test_driver_api.py."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.websockets import WebSocketDisconnect
 
