@@ -109,9 +109,9 @@ def look_ups(monkeypatch) -> list[str]:
     seen: list[str] = []
     real = api.deps._look_up
 
-    def counting(engine, key):
+    def counting(engine, key, now):
         seen.append(key)
-        return real(engine, key)
+        return real(engine, key, now)
 
     monkeypatch.setattr(api.deps, "_look_up", counting)
     return seen
