@@ -43,11 +43,19 @@ class Watched:
         assert self.outside == [], self.outside
 
 
+def sign_in_with_key(page, key: str) -> None:
+    """Sign in through the page's own form with a device key (the page exchanges it for a session)."""
+    expect(page.locator("#login")).to_be_visible()
+    page.get_by_text("Mit Geräteschlüssel anmelden").click()
+    page.get_by_label("API-Schlüssel").fill(key)
+    page.locator("#signin-device-form").get_by_role("button", name="Anmelden").click()
+
+
 @pytest.fixture
 def open_page(browser, service: Service) -> Iterator:
     """``open_page(path, role, viewport, geolocation=None)``: a new browser context on ``path`` (with a GPS
-    position if given), signed in with the key of ``role`` through the page's own form, once the page says
-    it is ready."""
+    position if given), signed in with the device key of ``role`` through the page's own form, once the
+    page says it is ready."""
     contexts = []
 
     def opener(path: str, role: str, viewport: dict[str, int], geolocation: dict | None = None) -> Watched:
@@ -65,9 +73,7 @@ def open_page(browser, service: Service) -> Iterator:
             (service.base_url, service.base_url.replace("http", "ws"), "data:", "blob:"))
             else watched.outside.append(request.url))
         page.goto(service.base_url + path)
-        expect(page.locator("#login")).to_be_visible()
-        page.get_by_label("API-Schlüssel").fill(service.keys[role])
-        page.get_by_role("button", name="Anmelden").click()
+        sign_in_with_key(page, service.keys[role])
         expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=20_000)
         expect(page.locator("#login")).to_be_hidden()
         page.evaluate("window.__sameDocument = true")  # gone if the page reloads
