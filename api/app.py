@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             dispatcher = build_dispatcher(engine, network, service_clock, service)
             if service.demo_users_enabled:
                 print_demo_users(engine)
-        app.state.revocations = RevocationBoard(app.state.keys, redis_url=service.redis_url, area=service.area)
+        app.state.revocations = RevocationBoard(app.state.keys, redis_url=service.redis_url,
+                                                area=service.area)
         app.state.revocations.start()
         mail_server = service.mail_server
         app.state.email_codes = None if mail_server is None else EmailCodeProvider(

@@ -26,7 +26,8 @@ app.add_typer(db_app, name="db", help="Service database: migrate the schema.")
 app.command()(simulation_cli.simulate)
 app.command()(simulation_cli.sweep)
 app.command()(simulation_cli.hindsight)
-user_app = typer.Typer(help="Users: create them, set their e-mail address, sign them out.", no_args_is_help=True)
+user_app = typer.Typer(help="Users: create them, set their e-mail address, sign them out.",
+                       no_args_is_help=True)
 app.add_typer(user_app, name="user", help="Users: create riders, drivers and operators, sign them out.")
 key_app = typer.Typer(help="API keys of machine clients and drivers' tablets.", no_args_is_help=True)
 app.add_typer(key_app, name="key", help="API keys: rotate or revoke a user's key.")
@@ -107,8 +108,8 @@ def user_revoke(user_id: int = typer.Argument(..., help="The user's id.")) -> No
 
 @key_app.command("rotate")
 def key_rotate(user_id: int = typer.Argument(..., help="The user's id."),
-               expires_in_days: int | None = typer.Option(None, min=1, max=3660,
-                                                          help="Days the new key is valid (default: until rotated).")
+               expires_in_days: int | None = typer.Option(
+                   None, min=1, max=3660, help="Days the new key is valid (default: until rotated).")
                ) -> None:
     """Give a user a new API key and print it (shown only now); the old key stops at once."""
     from datetime import timedelta
@@ -121,8 +122,9 @@ def key_rotate(user_id: int = typer.Argument(..., help="The user's id."),
     with _database() as session:
         made, revocations = rotate_user_key(session, _user(session, user_id), expires_at=expires, now=now)
     _announce(revocations)
-    typer.echo(f"new API key of user {user_id}" + (f", valid until {expires:%Y-%m-%d %H:%M} UTC" if expires else "")
-               + " (shown only now; send it as Authorization: Bearer <key>):")
+    until = f", valid until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    typer.echo(f"new API key of user {user_id}{until}")
+    typer.echo("(shown only now; send it as Authorization: Bearer <key>):")
     typer.echo(made)
 
 

@@ -32,7 +32,8 @@ from routing.walking import WalkNetwork
 # auto_error=False: a missing or non-Bearer header reaches get_caller as None, so that every
 # authentication failure is the same 401 answer (code ``unauthenticated``, ``WWW-Authenticate: Bearer``).
 bearer_scheme = HTTPBearer(auto_error=False,
-                           description="an access token (POST /v1/auth/verify) or an API key (`rufbus key rotate`)")
+                           description="an access token (POST /v1/auth/verify) or an API key "
+                                       "(`rufbus key rotate`)")
 
 
 # The light dependencies are ``async``: FastAPI runs them on the event loop instead of handing each to a
@@ -51,7 +52,8 @@ async def get_caller(request: Request,
         raise Unauthenticated()
     caller = await caller_of(request, credentials.credentials)
     if caller is None:
-        raise Unauthenticated("the access token or API key is unknown, expired or revoked, or its user inactive")
+        raise Unauthenticated("the access token or API key is unknown, expired or revoked, or its user "
+                              "inactive")
     return caller
 
 
@@ -67,7 +69,8 @@ async def get_stream_caller(websocket: WebSocket) -> Caller | None:
     closes with its own code, after accepting)."""
     ticket = websocket.query_params.get("ticket")
     if ticket:
-        return await asyncio.to_thread(_redeem, websocket.app.state.engine, ticket, websocket.app.state.auth_clock())
+        state = websocket.app.state
+        return await asyncio.to_thread(_redeem, state.engine, ticket, state.auth_clock())
     scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
     key = credentials.strip() if scheme.lower() == "bearer" and credentials else None
     return await caller_of(websocket, key)
@@ -108,7 +111,8 @@ def _redeem(engine: Engine, ticket: str, now: datetime) -> Caller | None:
             return None
         user_id, session_id = redeemed
         user = session.get(User, user_id)
-        alive = user is not None and user.active and (session_id is None or session_alive(session, session_id, now=now))
+        alive = user is not None and user.active and (
+            session_id is None or session_alive(session, session_id, now=now))
         session.commit()
         return Caller(user, session_id or KEY) if alive and user is not None else None
 
@@ -196,6 +200,6 @@ BookingUser = Annotated[User, Depends(rate_limited(Action.BOOKING))]
 
 
 __all__ = ["BookingUser", "CurrentCaller", "CurrentUser", "DispatchDep", "Driver", "DriverOrOperator",
-           "Operator", "QuotingUser", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep", "StreamCaller",
-           "WalkDep", "get_caller", "get_current_user", "get_live_dispatch", "get_stream_caller", "get_walk",
-           "rate_limited", "require_role"]
+           "Operator", "QuotingUser", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep",
+           "StreamCaller", "WalkDep", "get_caller", "get_current_user", "get_live_dispatch",
+           "get_stream_caller", "get_walk", "rate_limited", "require_role"]

@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     ``RUFBUS_SIGN_IN_CODE_TTL_S``, ``RUFBUS_SIGN_IN_CODE_ATTEMPTS``, ``RUFBUS_ACCESS_TOKEN_TTL_S``,
     ``RUFBUS_SESSION_TTL_S``, ``RUFBUS_WS_TICKET_TTL_S``, ``RUFBUS_STREAM_RECHECK_S``,
     ``RUFBUS_SIGN_IN_CODE_RATE_PER_EMAIL``, ``RUFBUS_SIGN_IN_CODE_RATE_PER_ADDRESS``,
-    ``RUFBUS_SIGN_IN_RATE_PER_EMAIL``, ``RUFBUS_SIGN_IN_RATE_PER_ADDRESS`` (accounts: see :mod:`api.accounts`),
+    ``RUFBUS_SIGN_IN_RATE_PER_EMAIL``, ``RUFBUS_SIGN_IN_RATE_PER_ADDRESS`` (accounts: see
+    :mod:`api.accounts`),
     ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and print
     their API keys to the console once; off unless asked for, also by ``rufbus serve --demo-users``).
     """
@@ -230,8 +231,8 @@ class Settings(BaseSettings):
                            ticket_ttl_s=self.ws_ticket_ttl_s)
 
     @field_validator("quote_rate_per_account", "quote_rate_per_address", "booking_rate_per_account",
-                     "booking_rate_per_address", "sign_in_code_rate_per_email", "sign_in_code_rate_per_address",
-                     "sign_in_rate_per_email", "sign_in_rate_per_address")
+                     "booking_rate_per_address", "sign_in_code_rate_per_email",
+                     "sign_in_code_rate_per_address", "sign_in_rate_per_email", "sign_in_rate_per_address")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         ActionLimits(value, "").parsed()

@@ -47,6 +47,7 @@ def publish(redis_url: str, area: str, revocations: list[Revocation]) -> None:
     client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
     try:
         for revocation in revocations:
-            client.publish(channel(area), json.dumps({"user_id": revocation.user_id, "scope": revocation.scope}))
+            message = {"user_id": revocation.user_id, "scope": revocation.scope}
+            client.publish(channel(area), json.dumps(message))
     finally:
         client.close()

@@ -110,7 +110,8 @@ def code_mail(email: str, code: str | None, policy: CodePolicy, public_url: str,
     app = public_url.rstrip("/") + "/app"
     if code is None:
         return Mail(to=email, subject="Rufbus: kein Konto / no account",
-                    text=(f"Für diese Adresse gibt es kein Rufbus-Konto. Registrieren Sie sich unter {app}.\n\n"
+                    text=("Für diese Adresse gibt es kein Rufbus-Konto. "
+                          f"Registrieren Sie sich unter {app}.\n\n"
                           f"There is no Rufbus account for this address. Sign up at {app}.\n\n"
                           "Wenn Sie das nicht waren, ignorieren Sie diese Nachricht. / "
                           "If this was not you, ignore this message.\n"))

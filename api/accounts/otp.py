@@ -62,8 +62,10 @@ def issue_code(session: Session, email: str, *, policy: CodePolicy, now: datetim
     """A new code for ``email`` (normalised), stored hashed and committed; the earlier codes of the
     address end now. Returns the code, to be mailed and forgotten."""
     email = normal_email(email)
-    changed(session, update(SignInCode).where(col(SignInCode.email) == email, col(SignInCode.used_at).is_(None),
-                                              col(SignInCode.expires_at) > now).values(expires_at=now))
+    changed(session, update(SignInCode)
+            .where(col(SignInCode.email) == email, col(SignInCode.used_at).is_(None),
+                   col(SignInCode.expires_at) > now)
+            .values(expires_at=now))
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     salt = secrets.token_hex(16)
     session.add(SignInCode(email=email, code_hash=_hash(code, salt), salt=salt, created_at=now,
@@ -93,6 +95,7 @@ def redeem_code(session: Session, email: str, code: str, *, policy: CodePolicy, 
         session.commit()
         return None
     used = changed(session, update(SignInCode)
-                   .where(col(SignInCode.id) == row.id, col(SignInCode.used_at).is_(None)).values(used_at=now))
+                   .where(col(SignInCode.id) == row.id, col(SignInCode.used_at).is_(None))
+                   .values(used_at=now))
     session.commit()
     return row if used == 1 else None

@@ -106,7 +106,7 @@ class RevocationBoard:
                 self._redis.publish(self._channel, json.dumps({"user_id": revocation.user_id,
                                                                 "scope": revocation.scope}))
             except redis.RedisError as error:
-                log.warning("revocation not published (other workers notice within their re-check): %s", error)
+                log.warning("revocation not published (other workers notice at their re-check): %s", error)
 
     def apply(self, revocation: Revocation) -> None:
         """Forget the revoked credentials' cache entries and close this process's streams that used them."""

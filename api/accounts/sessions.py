@@ -135,7 +135,8 @@ def revoke_user_sessions(session: Session, user_id: int, *, reason: str, now: da
                          provider: str | None = None) -> list[str]:
     """End every live session of the user now — only those ``provider`` signed in, if given —
     (committed); their ids."""
-    query = select(AuthSession.id).where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+    query = select(AuthSession.id).where(col(AuthSession.user_id) == user_id,
+                                         col(AuthSession.revoked_at).is_(None))
     if provider is not None:
         query = query.where(col(AuthSession.provider) == provider)
     ids = list(session.exec(query))

@@ -163,7 +163,8 @@ def ws_ticket(caller: CurrentCaller, request: Request, session: SessionDep, sett
               ) -> TicketPublic:
     """A single-use ticket that opens one live stream (``?ticket=``) within seconds, as the caller."""
     assert caller.user.id is not None, "users come from the database"
-    ticket = issue_ticket(session, user_id=caller.user.id, session_id=None if caller.scope == KEY else caller.scope,
+    ticket = issue_ticket(session, user_id=caller.user.id,
+                          session_id=None if caller.scope == KEY else caller.scope,
                           policy=settings.token_policy, now=request.app.state.auth_clock())
     return TicketPublic(ticket=ticket, expires_in=settings.token_policy.ticket_ttl_s)
 
@@ -173,7 +174,8 @@ def list_sessions(user_id: int, _: Operator, session: SessionDep) -> list[Sessio
     """A user's sessions (signed-in devices), newest first, ended ones included."""
     if session.get(User, user_id) is None:
         raise NotFound("unknown_user", f"no user with id {user_id}")
-    return [SessionPublic.model_validate(row, from_attributes=True) for row in user_sessions(session, user_id)]
+    rows = user_sessions(session, user_id)
+    return [SessionPublic.model_validate(row, from_attributes=True) for row in rows]
 
 
 @operator_router.post("/{user_id}/sessions/{session_id}/revoke", status_code=status.HTTP_204_NO_CONTENT)
@@ -195,6 +197,7 @@ def revoke_all(user_id: int, _: Operator, request: Request, session: SessionDep)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("unknown_user", f"no user with id {user_id}")
-    for revocation in sign_out_everywhere(session, user, reason="operator", now=request.app.state.auth_clock()):
+    now = request.app.state.auth_clock()
+    for revocation in sign_out_everywhere(session, user, reason="operator", now=now):
         _board(request).announce(revocation)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,8 @@ Authenticate with a single-use ticket, ``?ticket=<ticket>`` (POST /v1/auth/ws-ti
 (:data:`api.deps.StreamCaller`). The server accepts the connection, then closes it with code 4401 (no
 valid credentials), 4403 (wrong role or not yours) or 4404 (unknown booking). A stream lives as long as
 the credential that opened it: when its session or key is revoked the stream closes with 4401 at once
-(:mod:`api.accounts.revocation`), or at the latest at its next re-check (``stream_recheck_s``). Each message is a JSON object with ``kind`` — a domain event kind
+(:mod:`api.accounts.revocation`), or at the latest at its next re-check (``stream_recheck_s``). Each
+message is a JSON object with ``kind`` — a domain event kind
 (``route_changed``, ``vehicle_moved``, ``booking_confirmed``, ``rider_picked_up``, …) or, first after
 connecting, the current state (``route``, ``booking``, ``fleet``) — and ``plan_version``. Any worker
 serves the streams: the messages come from the area's event channels (:mod:`api.live`).
@@ -158,8 +159,8 @@ async def booking_stream(websocket: WebSocket, booking_id: str, caller: StreamCa
                              booking=BookingLive.model_validate(_view_of(message, booking_id))
                              ).model_dump(mode="json")
 
-    await _stream(websocket, admitted, BookingFirst(plan_version=version, booking=view).model_dump(mode="json"),
-                  concerns, shape)
+    first = BookingFirst(plan_version=version, booking=view).model_dump(mode="json")
+    await _stream(websocket, admitted, first, concerns, shape)
 
 
 def _load_booking(engine: Engine, booking_id: str) -> Booking | None:

@@ -42,7 +42,8 @@ def smtp() -> Iterator[LocalSmtp]:
     try:
         from api.mail import MailServer
 
-        yield LocalSmtp(MailServer(host="127.0.0.1", port=port, sender="Rufbus <rufbus@test.invalid>"), mailbox)
+        server = MailServer(host="127.0.0.1", port=port, sender="Rufbus <rufbus@test.invalid>")
+        yield LocalSmtp(server, mailbox)
     finally:
         controller.stop()
 
@@ -161,8 +162,8 @@ def test_a_code_signs_in_once(client, smtp):
     assert client.post("/v1/auth/verify", json={"email": email, "code": code}).status_code == 401
 
 
-@pytest.mark.parametrize("body", [{"email": "not an address"}, {"email": "a@b"}, {"email": "x\x00@example.org"},
-                                  {"email": "a@example.org", "extra": 1}, {}])
+@pytest.mark.parametrize("body", [{"email": "not an address"}, {"email": "a@b"},
+                                  {"email": "x\x00@example.org"}, {"email": "a@example.org", "extra": 1}, {}])
 def test_a_malformed_address_is_422(client, body):
     """Addresses that are no addresses, NUL, unknown fields: 422, never a 500, no mail."""
     answer = client.post("/v1/auth/code", json=body)
@@ -190,7 +191,8 @@ def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_session(client, 
 
     reused = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reused.status_code == 401
-    assert client.post("/v1/auth/refresh", json={"refresh_token": renewed["refresh_token"]}).status_code == 401
+    again = client.post("/v1/auth/refresh", json={"refresh_token": renewed["refresh_token"]})
+    assert again.status_code == 401
     assert client.get("/v1/me", headers=bearer(renewed["access_token"])).status_code == 401
     with Session(client.app.state.engine) as session:
         assert session.get(AuthSession, first["session_id"]).revoked_reason == "refresh_reused"
@@ -212,7 +214,8 @@ def test_a_ticket_opens_one_stream_once(client, smtp):
     with Session(client.app.state.engine) as session:
         create_account(session, name="Otto", role="operator", email=email)
     client.post("/v1/auth/code", json={"email": email})
-    tokens = client.post("/v1/auth/verify", json={"email": email, "code": code_in(mail_to(smtp, email))}).json()
+    code = code_in(mail_to(smtp, email))
+    tokens = client.post("/v1/auth/verify", json={"email": email, "code": code}).json()
     ticket = client.post("/v1/auth/ws-ticket", headers=bearer(tokens["access_token"]))
     assert ticket.status_code == 201 and ticket.json()["expires_in"] == 30
     path = f"/v1/operator/stream?ticket={ticket.json()['ticket']}"
@@ -280,11 +283,13 @@ def test_a_device_key_is_exchanged_for_a_session(client):
     assert client.post("/v1/auth/device", json={"api_key": "x" * 43}).status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/v1/operator/users/999999/sessions", "/v1/operator/users/1/sessions/nope/revoke"])
+@pytest.mark.parametrize("path", ["/v1/operator/users/999999/sessions",
+                                  "/v1/operator/users/1/sessions/nope/revoke"])
 def test_unknown_users_and_sessions_are_404_or_422(client, path):
     """An unknown user is 404 ``unknown_user``; a session id that is no id is 422."""
     staff = operator(client)
-    answer = client.get(path, headers=staff) if path.endswith("sessions") else client.post(path, headers=staff)
+    call = client.get if path.endswith("sessions") else client.post
+    answer = call(path, headers=staff)
     assert answer.status_code in (404, 422) and answer.status_code != 500
     if answer.status_code == 404:
         assert answer.json()["code"] == "unknown_user"

@@ -94,7 +94,8 @@ def test_a_new_code_ends_the_earlier_one(session):
 def test_an_access_token_expires_and_renewing_gives_a_fresh_one(session):
     """An access token works for 15 minutes, not after; the refresh token then gives a new one that
     works, and the old refresh token, shown again, revokes the session."""
-    issued = start_session(session, rider(session, "tok@example.org"), policy=TOKENS, now=T0, provider="email")
+    issued = start_session(session, rider(session, "tok@example.org"), policy=TOKENS, now=T0,
+                           provider="email")
     assert holder_of_access_token(session, issued.access_token, now=T0 + timedelta(minutes=14)) is not None
     later = T0 + timedelta(minutes=16)
     assert holder_of_access_token(session, issued.access_token, now=later) is None
@@ -144,7 +145,8 @@ def test_the_cli_sets_an_address_rotates_a_key_and_signs_a_user_out(tmp_path, mo
     engine = create_db_engine(url)
     try:
         with Session(engine) as session:
-            assert authenticate(session, old) is None and authenticate(session, new).email == "otto@example.org"
+            assert authenticate(session, old) is None
+            assert authenticate(session, new).email == "otto@example.org"
             issued = start_session(session, session.get(User, 1), policy=TOKENS, now=datetime.now(UTC),
                                    provider="email")
         assert CliRunner().invoke(cli, ["user", "revoke", "1"]).exit_code == 0
@@ -153,7 +155,8 @@ def test_the_cli_sets_an_address_rotates_a_key_and_signs_a_user_out(tmp_path, mo
             assert session.get(AuthSession, issued.session_id).revoked_reason == "cli"
     finally:
         engine.dispose()
-    CliRunner().invoke(cli, ["user", "create", "--name", "Ida", "--role", "rider", "--email", "ida@example.org"])
+    CliRunner().invoke(cli, ["user", "create", "--name", "Ida", "--role", "rider",
+                             "--email", "ida@example.org"])
     taken = CliRunner().invoke(cli, ["user", "email", "2", "otto@example.org"])
     assert taken.exit_code == 2 and "another user" in taken.output
     assert CliRunner().invoke(cli, ["key", "rotate", "99"]).exit_code == 2

@@ -75,7 +75,8 @@ def test_a_stream_notices_a_revocation_it_was_not_told_of_at_its_re_check(tmp_pa
     with open_client(tmp_path, setup) as client:
         with Session(client.app.state.engine) as session:
             driver, key = create_user(session, name="Dana", role="driver", vehicle_id="bus-1")
-        with client.websocket_connect("/v1/driver/stream", headers={"Authorization": f"Bearer {key}"}) as socket:
+        auth = {"Authorization": f"Bearer {key}"}
+        with client.websocket_connect("/v1/driver/stream", headers=auth) as socket:
             assert socket.receive_json()["kind"] == "route"
             with Session(client.app.state.engine) as session:
                 revoke_key(session, session.get(User, driver.id))
