@@ -5,7 +5,7 @@ errors and ``alternatives`` for refused requests):
 
 | error | status | code |
 |---|---|---|
-| no, an unknown or an inactive user's API key (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
+| no valid access token or API key, a wrong code [6] (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
 | the user's role may not do this (:class:`Forbidden`) | 403 | ``forbidden`` |
 | body, header, path or query invalid [4], malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
 | request body over :data:`MAX_BODY_BYTES` (:class:`BodySizeLimit`) | 413 | ``body_too_large`` |
@@ -31,6 +31,8 @@ errors and ``alternatives`` for refused requests):
 [5] Including a fair-use cap (``too_many_open_bookings``, ``too_many_seats_in_slot``,
     :mod:`api.services.fair_use`): the booking conflicts with what the rider holds, and waiting does not
     help until a trip ends or is cancelled — so 409, not 429 with a ``Retry-After`` that could not be kept.
+[6] Unknown, expired or revoked credentials, an inactive user, a wrong, used up or expired code or refresh
+    token (:mod:`api.accounts`).
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ class ServiceError(Exception):
 class Unauthenticated(ServiceError):
     """No valid credentials; answered with ``WWW-Authenticate: Bearer``."""
 
-    def __init__(self, message: str = "send a valid API key: Authorization: Bearer <key>") -> None:
+    def __init__(self, message: str = "send a valid access token or API key: Authorization: Bearer <token>"
+                 ) -> None:
         super().__init__("unauthenticated", message)
 
 

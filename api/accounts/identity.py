@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.accounts.otp import CodePolicy, Signup, issue_code, normal_email, redeem_code
@@ -86,9 +87,14 @@ class EmailCodeProvider:
             phone = normal_phone(row.signup_phone) if row.signup_phone else None
             user = User(name=row.signup_name, phone=phone, role=UserRole.RIDER, email=email)
             session.add(user)
-            session.commit()
-            session.refresh(user)
-            log.info("rider %d signed up", user.id)
+            try:
+                session.commit()
+            except IntegrityError:  # the same address signed up a moment ago: sign in to that account
+                session.rollback()
+                user = session.exec(select(User).where(col(User.email) == email)).first()
+            else:
+                session.refresh(user)
+                log.info("rider %d signed up", user.id)
         return user if user is not None and user.active else None
 
     def _send(self, email: str, mail: Mail) -> None:
