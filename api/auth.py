@@ -186,14 +186,15 @@ class KeyCache:
             self._callers.move_to_end(digest)
             return found[1]
 
-    def put(self, key: str, user: User, scope: str = KEY) -> None:
+    def put(self, key: str, user: User, scope: str = KEY, *, valid_s: float | None = None) -> None:
         """Keep ``user`` (detached from its session) as the holder of ``key`` in ``scope`` (a session id,
-        or :data:`KEY`)."""
-        if self.ttl_s <= 0:
+        or :data:`KEY`) for ``ttl_s``, or less when the credential itself expires in ``valid_s``."""
+        keep_s = self.ttl_s if valid_s is None else min(self.ttl_s, valid_s)
+        if keep_s <= 0:
             return
         digest = hash_key(key)
         with self._lock:
-            self._callers[digest] = (self._clock() + self.ttl_s, Caller(user, scope))
+            self._callers[digest] = (self._clock() + keep_s, Caller(user, scope))
             self._callers.move_to_end(digest)
             while len(self._callers) > self.capacity:
                 self._callers.popitem(last=False)

@@ -85,23 +85,29 @@ async def caller_of(connection: HTTPConnection, key: str | None) -> Caller | Non
     keys: KeyCache = connection.app.state.keys
     caller = keys.caller(key)
     if caller is None:
-        caller = await asyncio.to_thread(_look_up, connection.app.state.engine, key,
-                                         connection.app.state.auth_clock())
-        if caller is not None:
-            keys.put(key, caller.user, caller.scope)
+        now = connection.app.state.auth_clock()
+        found = await asyncio.to_thread(_look_up, connection.app.state.engine, key, now)
+        if found is not None:
+            caller, expires = found
+            keys.put(key, caller.user, caller.scope,
+                     valid_s=(expires - now).total_seconds() if expires is not None else None)
     return caller
 
 
-def _look_up(engine: Engine, key: str, now: datetime) -> Caller | None:
+def _look_up(engine: Engine, key: str, now: datetime) -> tuple[Caller, datetime | None] | None:
+    """The caller holding ``key`` and when the credential expires (None: an API key without expiry)."""
     with Session(engine, expire_on_commit=False) as session:
+        found: tuple[Caller, datetime | None] | None = None
         if key.startswith(ACCESS):
-            found = holder_of_access_token(session, key, now=now)
-            caller = Caller(*found) if found else None
+            holder = holder_of_access_token(session, key, now=now)
+            if holder is not None:
+                found = Caller(holder[0], holder[1]), holder[2]
         else:
             user = authenticate(session, key, now=now)
-            caller = Caller(user, KEY) if user else None
+            if user is not None:
+                found = Caller(user, KEY), user.api_key_expires_at
         session.commit()  # end the read: on SQLite an open read would hold up writers
-        return caller
+        return found
 
 
 def _redeem(engine: Engine, ticket: str, now: datetime) -> Caller | None:

@@ -97,8 +97,10 @@ def renew(session: Session, refresh_token: str, *, policy: TokenPolicy, now: dat
     return IssuedTokens(row.id, row.user_id, access, refresh, policy.access_ttl_s)
 
 
-def holder_of_access_token(session: Session, token: str, *, now: datetime) -> tuple[User, str] | None:
-    """The active user and session id whose current, unexpired access token ``token`` is, or None."""
+def holder_of_access_token(session: Session, token: str, *, now: datetime
+                           ) -> tuple[User, str, datetime] | None:
+    """The active user and session id whose current, unexpired access token ``token`` is, and when it
+    expires; or None."""
     found = session.exec(select(User, AuthSession).join(AuthSession, col(AuthSession.user_id) == col(User.id))
                          .where(col(AuthSession.access_hash) == digest(token))).first()
     if found is None:
@@ -106,7 +108,7 @@ def holder_of_access_token(session: Session, token: str, *, now: datetime) -> tu
     user, row = found
     if row.revoked_at is not None or row.access_expires_at <= now or row.expires_at <= now or not user.active:
         return None
-    return user, row.id
+    return user, row.id, min(row.access_expires_at, row.expires_at)
 
 
 def session_alive(session: Session, session_id: str, *, now: datetime) -> bool:
