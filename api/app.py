@@ -26,9 +26,13 @@ import anyio
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from api.auth import KeyCache, log_demo_users
+from api.accounts import redaction
+from api.accounts.identity import EmailCodeProvider
+from api.accounts.revocation import RevocationBoard
+from api.auth import KeyCache, print_demo_users
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
+from api.db.models import utc_now
 from api.db.session import create_db_engine
 from api.deps import walk_loader
 from api.errors import install_error_handlers
@@ -36,6 +40,7 @@ from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
 from api.rate_limits import RateLimits
+from api.routes import auth as auth_routes
 from api.routes import calendar as calendar_routes
 from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider, rider_profile
@@ -74,6 +79,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = settings or Settings()
+        redaction.install()  # WebSocket tickets travel in URLs, which uvicorn logs
         # Sync handlers queue on the dispatch lock in worker threads, and FastAPI needs another thread to
         # validate each answer: with too few threads, finished requests keep their connections (load tests).
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
@@ -85,11 +91,18 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                       pool_size=service.database_pool_size)
             app.state.settings, app.state.network, app.state.engine = service, network, engine
             app.state.keys = KeyCache(service.auth_cache_s)
+            app.state.auth_clock = utc_now  # accounts run on real time, whatever the service clock says
             app.state.rate_limits = RateLimits.create(service.rate_limits, redis_url=service.redis_url,
                                                       area=service.area)
             dispatcher = build_dispatcher(engine, network, service_clock, service)
             if service.demo_users_enabled:
-                log_demo_users(engine)
+                print_demo_users(engine)
+        app.state.revocations = RevocationBoard(app.state.keys, redis_url=service.redis_url,
+                                                area=service.area)
+        app.state.revocations.start()
+        mail_server = service.mail_server
+        app.state.email_codes = None if mail_server is None else EmailCodeProvider(
+            engine, mail_server, service.code_policy, lambda: app.state.auth_clock(), service.public_url)
         app.state.stops = StopDirectory.for_network(network)
         live = LiveDispatch(dispatcher, network, service_clock,
                             positions=PositionLog(service.position_limits))
@@ -140,6 +153,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             await asyncio.to_thread(horizon.stop)
             await asyncio.to_thread(reoptimizer.stop)
             await layer.stop()
+            await asyncio.to_thread(app.state.revocations.stop)
             engine.dispose()
 
     app = FastAPI(title="Rufbus", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -147,6 +161,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     install_error_handlers(app)
     app.add_middleware(ForwardToDispatcher)
     app.add_middleware(SecurityHeaders)  # outermost: every answer, also those of the middleware above
+    app.include_router(auth_routes.router)
+    app.include_router(auth_routes.operator_router)
     app.include_router(rider.router)
     app.include_router(rider_profile.router)
     app.include_router(driver.router)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from routing.cli import graph_app
 from simulation import cli as simulation_cli
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from api.accounts.revocation import Revocation
+    from api.db.models import User
 
 app = typer.Typer(help="Rufbus: open on-demand rural bus dispatch.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph", help="Road network: build, inspect and cache the drivable graph.")
@@ -17,8 +26,11 @@ app.add_typer(db_app, name="db", help="Service database: migrate the schema.")
 app.command()(simulation_cli.simulate)
 app.command()(simulation_cli.sweep)
 app.command()(simulation_cli.hindsight)
-user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
-app.add_typer(user_app, name="user", help="Users: create riders, drivers and operators with an API key.")
+user_app = typer.Typer(help="Users: create them, set their e-mail address, sign them out.",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user", help="Users: create riders, drivers and operators, sign them out.")
+key_app = typer.Typer(help="API keys of machine clients and drivers' tablets.", no_args_is_help=True)
+app.add_typer(key_app, name="key", help="API keys: rotate or revoke a user's key.")
 gtfs_app = typer.Typer(help="The published GTFS feed.", no_args_is_help=True)
 app.add_typer(gtfs_app, name="gtfs", help="GTFS: export the static feed with GTFS-Flex.")
 
@@ -39,33 +51,132 @@ def user_create(
     name: str = typer.Option(..., help="The user's name."),
     role: str = typer.Option(..., help="rider, driver or operator."),
     vehicle: str | None = typer.Option(None, help="Drivers: the id of the bus they drive (e.g. bus-1)."),
+    email: str | None = typer.Option(None, help="The address they sign in with (a code is mailed to it)."),
+    key: bool | None = typer.Option(None, "--key/--no-key",
+                                    help="Make an API key too (default: only without --email)."),
 ) -> None:
-    """Create a user in the DATABASE_URL database and print their API key; it is shown only this once."""
-    from sqlmodel import Session
-
-    from api.auth import InvalidUser, create_user
-    from api.db.migrate import upgrade_database
+    """Create a user in the DATABASE_URL database; with an API key, print it (shown only this once)."""
+    from api.auth import InvalidUser, create_account, rotate_key
     from api.db.models import UserRole
-    from api.db.session import create_db_engine
-    from api.settings import Settings
 
     if role not in {r.value for r in UserRole}:
         choices = ", ".join(r.value for r in UserRole)
         raise typer.BadParameter(f"must be one of {choices}", param_hint="--role")
+    with _database() as session:
+        try:
+            user = create_account(session, name=name, role=UserRole(role), vehicle_id=vehicle, email=email)
+        except InvalidUser as error:
+            raise typer.BadParameter(str(error)) from error
+        made = rotate_key(session, user) if (key if key is not None else email is None) else None
+    bus = f", drives {user.vehicle_id}" if user.vehicle_id else ""
+    typer.echo(f"created {user.role.value} {user.name!r} (id {user.id}{bus})")
+    if user.email:
+        typer.echo("signs in with a code mailed to their e-mail address")
+    if made is not None:
+        typer.echo("API key (shown only now; send it as Authorization: Bearer <key>):")
+        typer.echo(made)
+
+
+@user_app.command("email")
+def user_email(user_id: int = typer.Argument(..., help="The user's id."),
+               email: str = typer.Argument(..., help="The address they sign in with.")) -> None:
+    """Set the address a user signs in with (drivers and operators: set by an operator)."""
+    from api.auth import InvalidUser, set_email
+
+    with _database() as session:
+        user = _user(session, user_id)
+        try:
+            set_email(session, user, email)
+        except InvalidUser as error:
+            raise typer.BadParameter(str(error)) from error
+        session.add(user)
+        session.commit()
+    typer.echo(f"user {user_id} signs in with their new address")
+
+
+@user_app.command("revoke")
+def user_revoke(user_id: int = typer.Argument(..., help="The user's id.")) -> None:
+    """Sign a user out everywhere: end every session, take their API key away, close their streams."""
+    from api.accounts.admin import sign_out_everywhere
+    from api.db.models import utc_now
+
+    with _database() as session:
+        revocations = sign_out_everywhere(session, _user(session, user_id), reason="cli", now=utc_now())
+    _announce(revocations)
+    typer.echo(f"user {user_id} is signed out everywhere")
+
+
+@key_app.command("rotate")
+def key_rotate(user_id: int = typer.Argument(..., help="The user's id."),
+               expires_in_days: int | None = typer.Option(
+                   None, min=1, max=3660, help="Days the new key is valid (default: until rotated).")
+               ) -> None:
+    """Give a user a new API key and print it (shown only now); the old key stops at once."""
+    from datetime import timedelta
+
+    from api.accounts.admin import rotate_user_key
+    from api.db.models import utc_now
+
+    now = utc_now()
+    expires = now + timedelta(days=expires_in_days) if expires_in_days else None
+    with _database() as session:
+        made, revocations = rotate_user_key(session, _user(session, user_id), expires_at=expires, now=now)
+    _announce(revocations)
+    until = f", valid until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    typer.echo(f"new API key of user {user_id}{until}")
+    typer.echo("(shown only now; send it as Authorization: Bearer <key>):")
+    typer.echo(made)
+
+
+@key_app.command("revoke")
+def key_revoke(user_id: int = typer.Argument(..., help="The user's id.")) -> None:
+    """Take a user's API key away (and end the sessions it opened)."""
+    from api.accounts.admin import revoke_user_key
+    from api.db.models import utc_now
+
+    with _database() as session:
+        revocations = revoke_user_key(session, _user(session, user_id), now=utc_now())
+    _announce(revocations)
+    typer.echo(f"user {user_id} has no API key now")
+
+
+@contextmanager
+def _database() -> Iterator[Session]:
+    """A session on the DATABASE_URL database, migrated to the newest schema first."""
+    from sqlmodel import Session
+
+    from api.db.migrate import upgrade_database
+    from api.db.session import create_db_engine
+    from api.settings import Settings
+
     settings = Settings()
     upgrade_database(settings.database_url)
     engine = create_db_engine(settings.database_url)
     try:
         with Session(engine) as session:
-            user, key = create_user(session, name=name, role=UserRole(role), vehicle_id=vehicle)
-    except InvalidUser as error:
-        raise typer.BadParameter(str(error)) from error
+            yield session
     finally:
         engine.dispose()
-    bus = f", drives {user.vehicle_id}" if user.vehicle_id else ""
-    typer.echo(f"created {user.role.value} {user.name!r} (id {user.id}{bus})")
-    typer.echo("API key (shown only now; send it as Authorization: Bearer <key>):")
-    typer.echo(key)
+
+
+def _user(session: Session, user_id: int) -> User:
+    from api.db.models import User
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise typer.BadParameter(f"no user with id {user_id}", param_hint="USER_ID")
+    return user
+
+
+def _announce(revocations: list[Revocation]) -> None:
+    """With REDIS_URL, tell the running workers at once; without, their streams notice within
+    RUFBUS_STREAM_RECHECK_S."""
+    from api.accounts.admin import publish
+    from api.settings import Settings
+
+    settings = Settings()
+    if settings.redis_url:
+        publish(settings.redis_url, settings.area, revocations)
 
 
 @gtfs_app.command("export")
@@ -118,8 +229,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="Worker processes; more than one needs REDIS_URL."),
+    demo_users: bool = typer.Option(False, "--demo-users",
+                                    help="Into an empty users table, put a demo rider, driver and operator "
+                                         "and print their API keys here once."),
 ) -> None:
     """Start the HTTP service (several workers share one dispatcher through Redis: see api.live)."""
+    import os
+
     import uvicorn
 
     from api.settings import Settings
@@ -127,6 +243,8 @@ def serve(
     if workers > 1 and Settings().redis_url is None:
         raise typer.BadParameter("several workers share one dispatcher through Redis: set REDIS_URL",
                                  param_hint="--workers")
+    if demo_users:
+        os.environ["RUFBUS_DEMO_USERS"] = "true"  # read by every worker's Settings
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 

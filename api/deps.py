@@ -1,5 +1,6 @@
 """FastAPI dependencies as ``Annotated`` aliases: the session, the in-process dispatcher, the caller
-(:data:`CurrentUser` over HTTP, :data:`StreamUser` over WebSocket: one look-up, one key cache), role
+(:data:`CurrentCaller`/:data:`CurrentUser` over HTTP, :data:`StreamCaller` over WebSocket: one look-up of
+access tokens and API keys, one key cache; tickets for streams), role
 guards (:func:`require_role`) and riders' rate limits (:func:`rate_limited`)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
@@ -15,7 +17,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
-from api.auth import KeyCache, authenticate
+from api.accounts.sessions import holder_of_access_token, redeem_ticket, session_alive
+from api.accounts.tokens import ACCESS
+from api.auth import KEY, Caller, KeyCache, authenticate
 from api.db.models import User, UserRole
 from api.db.session import SessionDep
 from api.errors import Forbidden, Unauthenticated
@@ -25,9 +29,11 @@ from api.settings import Settings
 from api.stops import StopDirectory
 from routing.walking import WalkNetwork
 
-# auto_error=False: a missing or non-Bearer header reaches get_current_user as None, so that every
+# auto_error=False: a missing or non-Bearer header reaches get_caller as None, so that every
 # authentication failure is the same 401 answer (code ``unauthenticated``, ``WWW-Authenticate: Bearer``).
-bearer_scheme = HTTPBearer(auto_error=False, description="an API key (`rufbus user create`)")
+bearer_scheme = HTTPBearer(auto_error=False,
+                           description="an access token (POST /v1/auth/verify) or an API key "
+                                       "(`rufbus key rotate`)")
 
 
 # The light dependencies are ``async``: FastAPI runs them on the event loop instead of handing each to a
@@ -38,47 +44,83 @@ async def get_live_dispatch(request: Request) -> LiveDispatch:
     return request.app.state.dispatch
 
 
-async def get_current_user(request: Request,
-                           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-                           ) -> User:
-    """The active user whose API key is the bearer token; 401 ``unauthenticated`` otherwise."""
+async def get_caller(request: Request,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+                     ) -> Caller:
+    """The caller whose access token or API key is the bearer token; 401 ``unauthenticated`` otherwise."""
     if credentials is None:
         raise Unauthenticated()
-    user = await user_of_key(request, credentials.credentials)
-    if user is None:
-        raise Unauthenticated("the API key is unknown or its user inactive")
-    return user
+    caller = await caller_of(request, credentials.credentials)
+    if caller is None:
+        raise Unauthenticated("the access token or API key is unknown, expired or revoked, or its user "
+                              "inactive")
+    return caller
 
 
-async def get_stream_user(websocket: WebSocket) -> User | None:
-    """The active user whose API key a WebSocket connection sends — ``Authorization: Bearer <key>`` or,
-    from a browser, ``?access_token=<key>`` — found as for HTTP (:func:`user_of_key`); ``None`` without a
-    valid key (the stream then closes with its own code, after accepting)."""
+async def get_current_user(caller: Annotated[Caller, Depends(get_caller)]) -> User:
+    """The active user who sent the request (:func:`get_caller`)."""
+    return caller.user
+
+
+async def get_stream_caller(websocket: WebSocket) -> Caller | None:
+    """The caller of a WebSocket connection: a single-use ticket in ``?ticket=`` (browsers: POST
+    /v1/auth/ws-ticket first) or ``Authorization: Bearer`` with an access token or API key (other
+    clients). Never a key or token in the URL. ``None`` without valid credentials (the stream then
+    closes with its own code, after accepting)."""
+    ticket = websocket.query_params.get("ticket")
+    if ticket:
+        state = websocket.app.state
+        return await asyncio.to_thread(_redeem, state.engine, ticket, state.auth_clock())
     scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
     key = credentials.strip() if scheme.lower() == "bearer" and credentials else None
-    return await user_of_key(websocket, key or websocket.query_params.get("access_token"))
+    return await caller_of(websocket, key)
 
 
-async def user_of_key(connection: HTTPConnection, key: str | None) -> User | None:
-    """The active user holding ``key``, or ``None``. Users are kept a few seconds in the app's
-    :class:`~api.auth.KeyCache` (``app.state.keys``); a key not kept there is looked up in the database
-    on a worker thread, never on the event loop."""
+async def caller_of(connection: HTTPConnection, key: str | None) -> Caller | None:
+    """The caller holding ``key`` (an access token or an API key), or ``None``. Callers are kept a few
+    seconds in the app's :class:`~api.auth.KeyCache` (``app.state.keys``); a credential not kept there is
+    looked up in the database on a worker thread, never on the event loop."""
     if not key:
         return None
     keys: KeyCache = connection.app.state.keys
-    user = keys.get(key)
-    if user is None:
-        user = await asyncio.to_thread(_look_up, connection.app.state.engine, key)
-        if user is not None:
-            keys.put(key, user)
-    return user
+    caller = keys.caller(key)
+    if caller is None:
+        now = connection.app.state.auth_clock()
+        found = await asyncio.to_thread(_look_up, connection.app.state.engine, key, now)
+        if found is not None:
+            caller, expires = found
+            keys.put(key, caller.user, caller.scope,
+                     valid_s=(expires - now).total_seconds() if expires is not None else None)
+    return caller
 
 
-def _look_up(engine: Engine, key: str) -> User | None:
+def _look_up(engine: Engine, key: str, now: datetime) -> tuple[Caller, datetime | None] | None:
+    """The caller holding ``key`` and when the credential expires (None: an API key without expiry)."""
     with Session(engine, expire_on_commit=False) as session:
-        user = authenticate(session, key)
+        found: tuple[Caller, datetime | None] | None = None
+        if key.startswith(ACCESS):
+            holder = holder_of_access_token(session, key, now=now)
+            if holder is not None:
+                found = Caller(holder[0], holder[1]), holder[2]
+        else:
+            user = authenticate(session, key, now=now)
+            if user is not None:
+                found = Caller(user, KEY), user.api_key_expires_at
         session.commit()  # end the read: on SQLite an open read would hold up writers
-        return user
+        return found
+
+
+def _redeem(engine: Engine, ticket: str, now: datetime) -> Caller | None:
+    with Session(engine, expire_on_commit=False) as session:
+        redeemed = redeem_ticket(session, ticket, now=now)
+        if redeemed is None:
+            return None
+        user_id, session_id = redeemed
+        user = session.get(User, user_id)
+        alive = user is not None and user.active and (
+            session_id is None or session_alive(session, session_id, now=now))
+        session.commit()
+        return Caller(user, session_id or KEY) if alive and user is not None else None
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -119,8 +161,9 @@ DispatchDep = Annotated[LiveDispatch, Depends(get_live_dispatch)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StopsDep = Annotated[StopDirectory, Depends(get_stops)]
 WalkDep = Annotated[Callable[[], WalkNetwork], Depends(get_walk)]
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
-StreamUser = Annotated[User | None, Depends(get_stream_user)]
+StreamCaller = Annotated[Caller | None, Depends(get_stream_caller)]
 
 
 def require_role(*roles: UserRole) -> Callable[[User], Awaitable[User]]:
@@ -170,8 +213,7 @@ QuotingUser = Annotated[User, Depends(rate_limited(Action.QUOTE))]
 BookingUser = Annotated[User, Depends(rate_limited(Action.BOOKING))]
 
 
-__all__ = ["BookingUser", "CurrentUser", "DispatchDep", "Driver", "DriverOrOperator", "Operator",
-           "QuotingUser", "Rider", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep", "StreamUser",
-           "WalkDep",
-           "get_current_user", "get_live_dispatch", "get_stream_user", "get_walk", "rate_limited",
-           "require_role", "walk_loader"]
+__all__ = ["BookingUser", "CurrentCaller", "CurrentUser", "DispatchDep", "Driver", "DriverOrOperator",
+           "Operator", "QuotingUser", "Rider", "RiderOrOperator", "SessionDep", "SettingsDep", "StopsDep",
+           "StreamCaller", "WalkDep", "get_caller", "get_current_user", "get_live_dispatch",
+           "get_stream_caller", "get_walk", "rate_limited", "require_role", "walk_loader"]

@@ -5,7 +5,7 @@ errors and ``alternatives`` for refused requests):
 
 | error | status | code |
 |---|---|---|
-| no, an unknown or an inactive user's API key (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
+| no valid access token or API key, a wrong code [6] (:class:`Unauthenticated`) | 401 | ``unauthenticated`` |
 | the user's role may not do this (:class:`Forbidden`) | 403 | ``forbidden`` |
 | body, header, path or query invalid [4], malformed JSON | 422 | ``invalid_request`` / ``malformed_json`` |
 | request body over :data:`MAX_BODY_BYTES` (:class:`BodySizeLimit`) | 413 | ``body_too_large`` |
@@ -18,6 +18,7 @@ errors and ``alternatives`` for refused requests):
 | :class:`TooManyRequests` (a rate limit, :mod:`api.rate_limits`) | 429 | ``rate_limited``, ``Retry-After`` |
 | DuplicateIdempotencyKey | 409 | ``duplicate_idempotency_key`` |
 | any other PersistenceError | 503 | its code |
+| :class:`Unavailable` (e.g. sign-in codes without a mail server) | 503 | its code (``mail_unavailable``) |
 | the database is unreachable or refuses to write [3] | 503 | ``database_unavailable`` (logged; retry later) |
 | anything unexpected | 500 | ``internal_error`` (logged) |
 
@@ -30,6 +31,8 @@ errors and ``alternatives`` for refused requests):
 [5] Including a fair-use cap (``too_many_open_bookings``, ``too_many_seats_in_slot``,
     :mod:`api.services.fair_use`): the booking conflicts with what the rider holds, and waiting does not
     help until a trip ends or is cancelled — so 409, not 429 with a ``Retry-After`` that could not be kept.
+[6] Unknown, expired or revoked credentials, an inactive user, a wrong, used up or expired code or refresh
+    token (:mod:`api.accounts`).
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ class ServiceError(Exception):
 class Unauthenticated(ServiceError):
     """No valid credentials; answered with ``WWW-Authenticate: Bearer``."""
 
-    def __init__(self, message: str = "send a valid API key: Authorization: Bearer <key>") -> None:
+    def __init__(self, message: str = "send a valid access token or API key: Authorization: Bearer <token>"
+                 ) -> None:
         super().__init__("unauthenticated", message)
 
 
@@ -102,6 +106,10 @@ class RequestRefused(ServiceError):
     def __init__(self, rejection: Rejection, alternatives: tuple[datetime, ...] = ()) -> None:
         super().__init__(rejection.cause.value, rejection.message)
         self.alternatives = alternatives
+
+
+class Unavailable(ServiceError):
+    """A part the request needs is not configured or not reachable (e.g. no mail server for codes)."""
 
 
 class TooManyRequests(ServiceError):
@@ -170,6 +178,10 @@ def _conflict(_: Request, error: Conflict) -> JSONResponse:
 
 def _dispatch(_: Request, error: DispatchError) -> JSONResponse:
     return error_response(404 if error.code.startswith("unknown_") else 409, error.code, error.message)
+
+
+def _unavailable(_: Request, error: Unavailable) -> JSONResponse:
+    return error_response(503, error.code, error.message)
 
 
 def _persistence(_: Request, error: PersistenceError) -> JSONResponse:
@@ -279,6 +291,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(DispatchError, _dispatch)  # type: ignore[arg-type]
+    app.add_exception_handler(Unavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(PersistenceError, _persistence)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(InterfaceError, _database_unavailable)  # type: ignore[arg-type]

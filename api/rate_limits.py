@@ -40,6 +40,8 @@ class Action(StrEnum):
 
     QUOTE = "quote"
     BOOKING = "booking"
+    SIGN_IN_CODE = "sign_in_code"  # a code mailed (sign-in or sign-up); the account is the address's digest
+    SIGN_IN = "sign_in"  # a code tried (POST /v1/auth/verify)
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,9 @@ class RateLimits:
             storage = MemoryStorage()
         return cls(limits, storage)
 
-    async def check(self, action: Action, *, account: int, address: str | None) -> None:
-        """Count one ``action`` of ``account`` from ``address``; :class:`TooManyRequests` if that is over a
+    async def check(self, action: Action, *, account: int | str, address: str | None) -> None:
+        """Count one ``action`` of ``account`` (a user id, or a digest naming an e-mail address) from
+        ``address``; :class:`TooManyRequests` if that is over a
         limit (the request is then not counted). Account limits are checked first: one abusive account
         does not use up the limits of the address it shares with others."""
         per_account, per_address = self._limits.get(action, ([], []))

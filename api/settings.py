@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.accounts.otp import CodePolicy
+from api.accounts.sessions import TokenPolicy
 from api.db.models import FairUseCapsBase
 from api.mail import MailServer
 from api.positions import PositionLimits
@@ -67,9 +69,13 @@ class Settings(BaseSettings):
     ``RUFBUS_OUTBOX_MAX_ATTEMPTS`` (riders' notifications: how often the sender looks for due messages
     besides being woken by each change, and the backoff of failed deliveries; see
     :mod:`api.services.outbox`),
-    ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and log
-    their API keys; default: on only for the embedded SQLite default database, off for any
-    ``DATABASE_URL`` — so never for a real deployment or a test unless asked).
+    ``RUFBUS_SIGN_IN_CODE_TTL_S``, ``RUFBUS_SIGN_IN_CODE_ATTEMPTS``, ``RUFBUS_ACCESS_TOKEN_TTL_S``,
+    ``RUFBUS_SESSION_TTL_S``, ``RUFBUS_WS_TICKET_TTL_S``, ``RUFBUS_STREAM_RECHECK_S``,
+    ``RUFBUS_SIGN_IN_CODE_RATE_PER_EMAIL``, ``RUFBUS_SIGN_IN_CODE_RATE_PER_ADDRESS``,
+    ``RUFBUS_SIGN_IN_RATE_PER_EMAIL``, ``RUFBUS_SIGN_IN_RATE_PER_ADDRESS`` (accounts: see
+    :mod:`api.accounts`),
+    ``RUFBUS_DEMO_USERS`` (at start, with an empty users table, create one demo user per role and print
+    their API keys to the console once; off unless asked for, also by ``rufbus serve --demo-users``).
     """
 
     model_config = SettingsConfigDict(env_prefix="RUFBUS_", extra="ignore", frozen=True)
@@ -81,7 +87,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=5, ge=1)
     timezone: str = "Europe/Vaduz"
     demo_buses: int = Field(default=6, ge=1)  # RUFBUS_DEMO_BUSES: size of the demo fleet (api.fleet)
-    demo_users: bool | None = None  # None: decided by demo_users_enabled
+    demo_users: bool = False  # RUFBUS_DEMO_USERS: only when asked for
     # The live layer (api.live), used only with REDIS_URL: the service area's name (keys and channels),
     # how long a dispatcher's lease lasts unless renewed, and how long a worker waits for the
     # dispatcher's answer to a request it forwarded.
@@ -173,6 +179,21 @@ class Settings(BaseSettings):
         return RetryPolicy(base_s=self.outbox_retry_base_s, cap_s=self.outbox_retry_cap_s,
                            max_attempts=self.outbox_max_attempts)
 
+    # Accounts (api.accounts): a sign-in code lives 10 minutes and takes 5 guesses; an access token lives
+    # 15 minutes, a session 30 days after its last renewal, a WebSocket ticket 30 seconds; open streams
+    # re-check their credential every `stream_recheck_s` (the bound when a revocation message is lost).
+    # Codes mailed per address (its digest) and per client address, and codes tried, are rate-limited.
+    sign_in_code_ttl_s: int = Field(default=600, ge=60, le=3600)
+    sign_in_code_attempts: int = Field(default=5, ge=1, le=20)
+    access_token_ttl_s: int = Field(default=900, ge=30, le=86400)
+    session_ttl_s: int = Field(default=30 * 86400, ge=300, le=366 * 86400)
+    ws_ticket_ttl_s: int = Field(default=30, ge=5, le=300)
+    stream_recheck_s: float = Field(default=30.0, gt=0, le=3600)
+    sign_in_code_rate_per_email: str = "3/minute;10/hour"
+    sign_in_code_rate_per_address: str = "10/minute;60/hour"
+    sign_in_rate_per_email: str = "10/minute;30/hour"
+    sign_in_rate_per_address: str = "30/minute;300/hour"
+
     @property
     def mail_server(self) -> MailServer | None:
         """Where mail goes, or None when no SMTP host is set."""
@@ -193,7 +214,10 @@ class Settings(BaseSettings):
     def rate_limits(self) -> dict[Action, ActionLimits]:
         """The riders' rate limits per action."""
         return {Action.QUOTE: ActionLimits(self.quote_rate_per_account, self.quote_rate_per_address),
-                Action.BOOKING: ActionLimits(self.booking_rate_per_account, self.booking_rate_per_address)}
+                Action.BOOKING: ActionLimits(self.booking_rate_per_account, self.booking_rate_per_address),
+                Action.SIGN_IN_CODE: ActionLimits(self.sign_in_code_rate_per_email,
+                                                  self.sign_in_code_rate_per_address),
+                Action.SIGN_IN: ActionLimits(self.sign_in_rate_per_email, self.sign_in_rate_per_address)}
 
     @property
     def position_limits(self) -> PositionLimits:
@@ -215,14 +239,23 @@ class Settings(BaseSettings):
 
     @property
     def demo_users_enabled(self) -> bool:
-        """Whether demo users are created at start: ``demo_users`` if set, else whether the database is
-        the embedded SQLite default (``make run`` on a laptop)."""
-        if self.demo_users is not None:
-            return self.demo_users
-        return self.database_url == DEFAULT_DATABASE_URL
+        """Whether demo users are created at start (only when asked for: ``RUFBUS_DEMO_USERS``)."""
+        return self.demo_users
+
+    @property
+    def code_policy(self) -> CodePolicy:
+        """How long a sign-in code lives and how many guesses it takes."""
+        return CodePolicy(ttl_s=self.sign_in_code_ttl_s, max_attempts=self.sign_in_code_attempts)
+
+    @property
+    def token_policy(self) -> TokenPolicy:
+        """How long access tokens, sessions and WebSocket tickets live."""
+        return TokenPolicy(access_ttl_s=self.access_token_ttl_s, session_ttl_s=self.session_ttl_s,
+                           ticket_ttl_s=self.ws_ticket_ttl_s)
 
     @field_validator("quote_rate_per_account", "quote_rate_per_address", "booking_rate_per_account",
-                     "booking_rate_per_address")
+                     "booking_rate_per_address", "sign_in_code_rate_per_email",
+                     "sign_in_code_rate_per_address", "sign_in_rate_per_email", "sign_in_rate_per_address")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         ActionLimits(value, "").parsed()

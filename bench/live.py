@@ -176,7 +176,8 @@ def main() -> None:
         }
         push = []
         port = follower[1].base_url.port
-        with connect(f"ws://127.0.0.1:{port}/v1/driver/stream?access_token={driver}") as websocket:
+        with connect(f"ws://127.0.0.1:{port}/v1/driver/stream",
+                     additional_headers={"Authorization": f"Bearer {driver}"}) as websocket:
             websocket.recv(timeout=10)
             for k in range(20_000, 20_060):
                 started = time.perf_counter()

@@ -427,17 +427,86 @@ class UserBase(SQLModel):
 
 
 class User(UserBase, table=True):
-    """A rider, driver or operator, authenticated by an API key of which only a hash is kept. A rider an
-    operator recorded for a phone booking has no key (yet): the same id keeps their bookings once they
+    """A rider, driver or operator. People sign in with their ``email`` and a one-time code
+    (:mod:`api.accounts`); machine clients and drivers' tablets may hold an API key instead, of which only
+    a hash is kept, valid until ``api_key_expires_at`` (null: until rotated or revoked). A rider an
+    operator recorded for a phone booking has neither (yet): the same id keeps their bookings once they
     get one."""
 
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
+    # sign-in (api.accounts) and where riders' notifications go (api.services.notifications); lower case;
+    # null: no e-mail sign-in, notices in the app only
+    email: str | None = Field(default=None, max_length=254, unique=True, index=True)
     api_key_hash: str | None = Field(default=None, max_length=128, unique=True, index=True)
-    # where riders' notifications go (api.services.notifications); set by e-mail sign-in, null: in-app only
-    email: str | None = Field(default=None, max_length=EMAIL_LENGTH, unique=True)
+    api_key_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+# --- sign-in: one-time codes, sessions, refresh tokens, WebSocket tickets (api.accounts) ---------------
+
+
+class SignInCode(SQLModel, table=True):
+    """A one-time code mailed to ``email``: only its salted hash is kept; it signs in once, before
+    ``expires_at``, within a few ``attempts``. A code asked for at sign-up carries the new rider's name
+    and phone, and makes the account when it is confirmed."""
+
+    __tablename__ = "sign_in_codes"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
+    email: str = Field(max_length=254, index=True)
+    code_hash: str = Field(max_length=128)
+    salt: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signup_name: str | None = Field(default=None, max_length=120)
+    signup_phone: str | None = Field(default=None, max_length=40)
+
+
+class AuthSession(SQLModel, table=True):
+    """One signed-in device: its current short-lived access token (hash) and the family of refresh
+    tokens (:class:`RefreshToken`) that renew it, until ``expires_at`` or until revoked."""
+
+    __tablename__ = "auth_sessions"
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    last_used_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    access_hash: str = Field(max_length=64, unique=True, index=True)
+    access_expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=40)
+    provider: str = Field(default="email", max_length=40)  # the identity provider that signed it in
+    device: str | None = Field(default=None, max_length=200)  # the browser's User-Agent, shortened
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token of a session (hash only). It renews the session once: a token shown again after
+    it was used is a stolen copy or a replay, and revokes the whole session."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    session_id: str = Field(foreign_key="auth_sessions.id", index=True, max_length=32)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSocketTicket(SQLModel, table=True):
+    """A single-use ticket that opens one live stream (``?ticket=``) within seconds of being issued, for
+    the user and session (or API key: no session) that asked for it. Only its hash is kept."""
+
+    __tablename__ = "ws_tickets"
+
+    ticket_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id")
+    session_id: str | None = Field(default=None, max_length=32)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 # --- unmet demand -----------------------------------------------------------------------------------------

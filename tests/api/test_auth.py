@@ -234,6 +234,19 @@ MATRIX = {
            ("add_recurring_trip", 201, 201), ("recurring_trip", 200, 404),
            ("change_recurring_trip", 200, 404),
            ("remove_recurring_trip", 204, 404))},
+    # accounts: everyone signed in gets stream tickets and may sign out (with an API key there is no
+    # session to end: 204, nothing changes); operators list and revoke a user's sessions (each call acts
+    # on a user of its own, so no principal's key is revoked)
+    "ws_ticket": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 201, "other_rider": 201,
+                  "driver": 201, "operator": 201},
+    "sign_out": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 204, "other_rider": 204,
+                 "driver": 204, "operator": 204},
+    "user_sessions": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                      "driver": 403, "operator": 200},
+    "revoke_session": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                       "other_rider": 403, "driver": 403, "operator": 204},
+    "revoke_user": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                    "driver": 403, "operator": 204},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -292,11 +305,16 @@ OPERATIONS = {
     "recurring_trip": "GET /v1/rider/recurring-trips/{trip_id}",
     "change_recurring_trip": "PUT /v1/rider/recurring-trips/{trip_id}",
     "remove_recurring_trip": "DELETE /v1/rider/recurring-trips/{trip_id}",
+    "ws_ticket": "POST /v1/auth/ws-ticket", "sign_out": "POST /v1/auth/sign-out",
+    "user_sessions": "GET /v1/operator/users/{user_id}/sessions",
+    "revoke_session": "POST /v1/operator/users/{user_id}/sessions/{session_id}/revoke",
+    "revoke_user": "POST /v1/operator/users/{user_id}/revoke",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
-# public map data and the named stops.
+# public map data and the named stops, and signing up and in (tests/api/test_accounts.py).
 PUBLIC = {"GET /health", "GET /", "GET /map/roads", "GET /map/area", "GET /map/places", "GET /v1/stops",
-          "GET /feeds/gtfs.zip", "GET /feeds/gtfs-rt/vehicle-positions"}
+          "GET /feeds/gtfs.zip", "GET /feeds/gtfs-rt/vehicle-positions", "POST /v1/auth/code",
+          "POST /v1/auth/sign-up", "POST /v1/auth/verify", "POST /v1/auth/refresh", "POST /v1/auth/device"}
 # The WebSocket streams (not in the OpenAPI schema) and how each principal is answered: "open" (the
 # first message arrives) or the close code. The booking followed belongs to "rider".
 STREAMS = {"driver_stream": "/v1/driver/stream", "booking_stream": "/v1/bookings/{booking_id}/stream",
@@ -323,6 +341,7 @@ MEETING_POINT_ENDPOINTS = ("meeting_points", "export_meeting_points", "import_me
 MEETING_POINT_IDS = count(1)  # every point the matrix adds has an id of its own
 NOTICE_ENDPOINTS = ("notices", "read_notice", "notification_settings", "put_notification_settings", "outbox")
 REPORT_ENDPOINTS = ("costs", "put_costs", "bookings_csv", "kpis_csv", "monthly_report")
+ACCOUNT_ENDPOINTS = ("ws_ticket", "sign_out", "user_sessions", "revoke_session", "revoke_user")
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 # the rider's own things: (collection URL, a valid body) by the matrix entry's stem
 PROFILE = {"favourite": ("/v1/rider/favourites", {"name": "Home", **VADUZ}),
@@ -489,6 +508,23 @@ def profile_call(client, caller, owner, endpoint):
         answer = client.get(path, headers=caller)
     client.delete(path, headers=owner)  # the owner's lists are capped: keep them short
     return answer
+def account_call(client, caller, endpoint):
+    """The answer to ``caller`` asking for a stream ticket, signing out, or listing or revoking the
+    sessions of a user of its own (who holds one session, from their API key)."""
+    if endpoint == "ws_ticket":
+        return client.post("/v1/auth/ws-ticket", headers=caller)
+    if endpoint == "sign_out":
+        return client.post("/v1/auth/sign-out", headers=caller)
+    with Session(client.app.state.engine) as session:
+        user, key = create_user(session, name="Sessions", role="rider")
+    made = client.post("/v1/auth/device", json={"api_key": key})
+    assert made.status_code == 200, made.text
+    if endpoint == "user_sessions":
+        return client.get(f"/v1/operator/users/{user.id}/sessions", headers=caller)
+    if endpoint == "revoke_session":
+        return client.post(f"/v1/operator/users/{user.id}/sessions/{made.json()['session_id']}/revoke",
+                           headers=caller)
+    return client.post(f"/v1/operator/users/{user.id}/revoke", headers=caller)
 
 
 def simulation_call(client, caller, operator, endpoint):
@@ -545,6 +581,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = report_call(client, caller, endpoint)
     elif endpoint in PROFILE_ENDPOINTS:
         answer = profile_call(client, caller, owner, endpoint)
+    elif endpoint in ACCOUNT_ENDPOINTS:
+        answer = account_call(client, caller, endpoint)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
     elif endpoint == "service_area":
@@ -751,28 +789,31 @@ def test_cli_creates_a_user_and_prints_the_key_once(tmp_path, monkeypatch):
     assert no_bus.exit_code == 2
 
 
-def test_demo_users_are_on_only_for_the_embedded_default_database():
-    """RUFBUS_DEMO_USERS defaults to on for the embedded SQLite file and off for any DATABASE_URL."""
-    assert Settings(database_url=DEFAULT_DATABASE_URL).demo_users_enabled
+def test_demo_users_are_off_unless_asked_for(monkeypatch):
+    """RUFBUS_DEMO_USERS is off by default, also for the embedded SQLite file (``make run``)."""
+    monkeypatch.delenv("RUFBUS_DEMO_USERS", raising=False)
+    assert not Settings(database_url=DEFAULT_DATABASE_URL).demo_users_enabled
     assert not Settings(database_url="sqlite:////tmp/elsewhere.sqlite3").demo_users_enabled
     assert Settings(database_url="sqlite:////tmp/elsewhere.sqlite3", demo_users=True).demo_users_enabled
 
 
-def test_demo_users_are_created_once_at_start_when_asked(tmp_path, caplog):
-    """With demo_users on, the first start creates a rider, a driver of bus-1 and an operator and logs
-    their keys, which work; a second start on the same database creates nobody."""
+def test_demo_users_are_created_once_at_start_when_asked(tmp_path, caplog, capsys):
+    """With demo_users on, the first start creates a rider, a driver of bus-1 and an operator and prints
+    their keys to the console (never to the log), which work; a second start on the same database
+    creates nobody and prints nothing."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_users=True)
     clock = ServiceClock(ZONE, wall_clock=lambda: NOW)
     with (
-        caplog.at_level(logging.WARNING, logger="api.auth"),
+        caplog.at_level(logging.DEBUG),
         TestClient(create_app(settings, clock=clock)) as first,
     ):
         with Session(first.app.state.engine) as session:
             users = session.exec(select(User)).all()
             assert sorted((u.role.value, u.vehicle_id) for u in users) == [
                 ("driver", "bus-1"), ("operator", None), ("rider", None)]
-        keys = [r.getMessage().rsplit(" ", 1)[-1] for r in caplog.records if "Bearer" in r.getMessage()]
+        keys = [line.rsplit(" ", 1)[-1] for line in capsys.readouterr().out.splitlines() if "API key" in line]
         assert len(keys) == 3
+        assert not any(key in record.getMessage() for record in caplog.records for key in keys)
         assert first.post("/v1/quotes", json=trip(),
                           headers={"Authorization": f"Bearer {keys[0]}"}).status_code == 200
     with (
@@ -780,3 +821,4 @@ def test_demo_users_are_created_once_at_start_when_asked(tmp_path, caplog):
         Session(second.app.state.engine) as session,
     ):
         assert len(session.exec(select(User)).all()) == 3
+    assert "API key" not in capsys.readouterr().out

@@ -1,6 +1,7 @@
-"""The cache of authenticated API keys (api.auth.KeyCache) on its own, and as the app uses it
-(api.deps.get_current_user): a deactivated user keeps access at most ``auth_cache_s``; a failing key is
-looked up every time and never kept."""
+"""The cache of authenticated API keys and access tokens (api.auth.KeyCache) on its own, and as the app
+uses it (api.deps.get_current_user): a deactivated user keeps access at most ``auth_cache_s``, an expiring
+token no longer than it is valid, a revoked session not at all; a failing key is looked up every time and
+never kept."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 import api.deps
-from api.auth import KeyCache, create_user
+from api.auth import EVERYTHING, KeyCache, create_user
 from api.db.models import User, UserRole
 from api.settings import Settings
 from tests.api.conftest import AppSetup, open_client
@@ -50,6 +51,29 @@ def test_putting_a_key_again_replaces_its_user_and_its_expiry():
     cache.put("key", new)
     time.sleep(0.25)  # past the first put's expiry, within the second's
     assert cache.get("key") is new
+
+
+def test_a_credential_expiring_sooner_is_kept_only_until_it_expires():
+    """An access token valid 0.1 s more is not trusted from the cache after that, though ttl_s is 60."""
+    cache, alice = KeyCache(60), user("alice")
+    cache.put("at_short", alice, "session-1", valid_s=0.1)
+    cache.put("at_long", alice, "session-2", valid_s=30)
+    time.sleep(0.2)
+    assert cache.get("at_short") is None and cache.get("at_long") is alice
+
+
+def test_forgetting_a_session_drops_only_its_credentials():
+    """forget(user, session) drops that session's tokens; the user's other session and key stay;
+    forget(user, EVERYTHING) drops them all."""
+    cache, alice = KeyCache(60), user("alice")
+    alice.id = 1
+    cache.put("at_1", alice, "s1")
+    cache.put("at_2", alice, "s2")
+    cache.put("key", alice)
+    cache.forget(1, "s1")
+    assert (cache.get("at_1"), cache.get("at_2"), cache.get("key")) == (None, alice, alice)
+    cache.forget(1, EVERYTHING)
+    assert (cache.get("at_2"), cache.get("key")) == (None, None)
 
 
 @pytest.mark.parametrize("ttl_s", [0, -1])
@@ -109,9 +133,9 @@ def look_ups(monkeypatch) -> list[str]:
     seen: list[str] = []
     real = api.deps._look_up
 
-    def counting(engine, key):
+    def counting(engine, key, now):
         seen.append(key)
-        return real(engine, key)
+        return real(engine, key, now)
 
     monkeypatch.setattr(api.deps, "_look_up", counting)
     return seen

@@ -5,7 +5,6 @@ those of tests/api/test_driver_api.py."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.websockets import WebSocketDisconnect
 
@@ -26,11 +25,6 @@ def until(websocket, kind: str) -> dict:
         if message["kind"] == kind:
             return message
     raise AssertionError(f"no {kind} message among {MAX_MESSAGES}")
-
-
-def key(client: TestClient, name: str) -> str:
-    """The bare API key of the test user ``name``."""
-    return client.keys[name]["Authorization"].removeprefix("Bearer ")
 
 
 def test_a_booking_pushes_the_new_route_to_the_driver(client):
@@ -54,10 +48,11 @@ def test_a_booking_pushes_the_new_route_to_the_driver(client):
 
 
 def test_a_reconnecting_driver_gets_the_route_in_force_first(client):
-    """After a booking, a driver who connects (key in the query, as browsers send it) gets the route with
-    the booking's stops as the first message."""
+    """After a booking, a driver who connects with a ticket (as browsers do: POST /v1/auth/ws-ticket, then
+    ``?ticket=``) gets the route with the booking's stops as the first message."""
     booking = book(client)
-    with client.websocket_connect(f"/v1/driver/stream?access_token={key(client, 'driver')}") as websocket:
+    ticket = client.post("/v1/auth/ws-ticket", headers=client.keys["driver"]).json()["ticket"]
+    with client.websocket_connect(f"/v1/driver/stream?ticket={ticket}") as websocket:
         first = websocket.receive_json()
     assert first["kind"] == "route"
     assert {s["booking_id"] for s in first["route"]["stops"]} == {booking["id"]}

@@ -23,6 +23,7 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from api.auth import create_user
@@ -251,3 +252,30 @@ def test_the_lease_moves_when_the_dispatching_worker_is_killed(database, redis_u
             headers=rider | {"Idempotency-Key": "k-after"},
         )
         assert after.status_code == 201, after.text
+
+
+def test_revoking_a_drivers_key_closes_their_streams_on_both_workers(database, redis_url, area):
+    """The driver's tablet streams from each worker with its API key; an operator signs the driver out
+    everywhere through one worker: both streams close with 4401 within two seconds (the other worker is
+    told through Redis; streams re-check on their own only every 30 s), and the key is refused."""
+    with two_workers(database, redis_url, area) as workers:
+        keys = users(database)
+        driver = {"Authorization": f"Bearer {keys['driver']}"}
+        driver_id = workers[0].http.get("/v1/me", headers=driver).json()["id"]
+        with (
+            workers[0].stream("/v1/driver/stream", keys["driver"]) as first,
+            workers[1].stream("/v1/driver/stream", keys["driver"]) as second,
+        ):
+            for websocket in (first, second):
+                assert json.loads(websocket.recv(timeout=10))["kind"] == "route"
+            revoked = workers[0].http.post(f"/v1/operator/users/{driver_id}/revoke",
+                                           headers={"Authorization": f"Bearer {keys['operator']}"})
+            assert revoked.status_code == 204, revoked.text
+            started = time.monotonic()
+            for websocket in (first, second):
+                with pytest.raises(ConnectionClosed) as closed:
+                    while True:
+                        websocket.recv(timeout=max(0.1, 2 - (time.monotonic() - started)))
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        for worker in workers:
+            assert worker.http.get("/v1/me", headers=driver).status_code == 401

@@ -46,7 +46,8 @@ def test_a_stream_finds_its_caller_through_the_http_key_cache(client: TestClient
     keys: KeyCache = client.app.state.keys  # type: ignore[attr-defined]
     driver = bare_key(client, "driver")
     assert keys.get(driver) is None
-    with client.websocket_connect(f"/v1/driver/stream?access_token={driver}") as websocket:
+    auth = {"Authorization": f"Bearer {driver}"}
+    with client.websocket_connect("/v1/driver/stream", headers=auth) as websocket:
         assert websocket.receive_json()["kind"] == "route"
     cached = keys.get(driver)
     assert cached is not None and cached.vehicle_id == "bus-1"

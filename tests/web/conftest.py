@@ -1,6 +1,8 @@
 """Fixtures of the browser tests: the service as a real uvicorn process (temporary SQLite database, two
-8-seat buses, the clock standing at 08:00 local on 23 November 2026), its users' keys, and Debian's headless
-Chromium driven by Playwright (never a downloaded browser: ``executable_path`` is ``/usr/bin/chromium``).
+8-seat buses, the clock standing at 08:00 local on 23 November 2026, its mail going to a real local SMTP
+server whose mailbox the tests read), its users' keys, and Debian's headless Chromium driven by
+Playwright (never a downloaded browser: ``executable_path`` is ``/usr/bin/chromium``). Pages are signed
+in through their own form: with a user's device key (exchanged for a session), or with an e-mail code.
 
 Screenshots go to ``test-artifacts/web/`` in the repository (git-ignored); the path is printed.
 Without ``/usr/bin/chromium`` the tests are skipped, except with ``CI=true`` where they fail (``.ci/run``
@@ -18,11 +20,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import Page, expect
 from sqlmodel import Session, create_engine
 
 from api.auth import create_user
 from tests.api.test_recovery import free_port
 from tests.services import unavailable
+from tests.smtp import Mailbox
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,11 +54,12 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 
 @dataclass(frozen=True)
 class Service:
-    """A running service: its base URL and one API key per role; ``driver`` drives ``bus-1``,
-    ``driver-2`` drives ``bus-2``."""
+    """A running service: its base URL, one API key per role (``driver`` drives ``bus-1``, ``driver-2``
+    drives ``bus-2``), and the mailbox its mail arrives in."""
 
     base_url: str
     keys: dict[str, str]
+    mailbox: Mailbox
 
     def client(self, role: str) -> httpx.Client:
         """An HTTP client with the key of ``role``."""
@@ -78,9 +84,12 @@ def _add_users(database: Path) -> dict[str, str]:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The service in its own process for the module's tests, killed afterwards."""
     database = tmp_path_factory.mktemp("web") / "rufbus.sqlite3"
-    port = free_port()
+    port, smtp_port, mailbox = free_port(), free_port(), Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    mail_env = {"RUFBUS_SMTP_HOST": "127.0.0.1", "RUFBUS_SMTP_PORT": str(smtp_port)}
     process = subprocess.Popen([sys.executable, "-c", SERVER, f"sqlite:///{database}", str(port)], cwd=REPO,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
+                               env={**os.environ, **mail_env, "PYTHONPATH": str(REPO)})
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -93,10 +102,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                 pass
             assert time.monotonic() < deadline, "the service did not start within 120 s"
             time.sleep(0.2)
-        yield Service(base_url, _add_users(database))
+        yield Service(base_url, _add_users(database), mailbox)
     finally:
         process.kill()
         process.wait(timeout=30)
+        smtp.stop()
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +130,11 @@ def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     print(f"\nweb test screenshots: {ARTIFACTS}")
     return ARTIFACTS
+
+
+def sign_in_with_key(page: Page, key: str) -> None:
+    """Sign in through the page's own form with a device key (the page exchanges it for a session)."""
+    expect(page.locator("#login")).to_be_visible()
+    page.get_by_text("Mit Geräteschlüssel anmelden").click()
+    page.get_by_label("API-Schlüssel").fill(key)
+    page.locator("#signin-device-form").get_by_role("button", name="Anmelden").click()

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Service
+from tests.web.conftest import Service, sign_in_with_key
 
 PHONE = {"width": 390, "height": 844}
 VADUZ = {"lat": 47.1410, "lon": 9.5215}
@@ -37,8 +37,7 @@ def signed_in(context, service: Service) -> Page:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(service.base_url + "/app")
-    page.get_by_label("API-Schlüssel").fill(service.keys["rider"])
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in_with_key(page, service.keys["rider"])
     expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=20_000)
     page.errors = errors  # type: ignore[attr-defined]
     return page

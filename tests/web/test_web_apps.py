@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Service
+from tests.web.conftest import Service, sign_in_with_key
 
 VADUZ = (47.1410, 9.5215)
 SCHAAN = (47.1650, 9.5090)
@@ -46,8 +46,8 @@ class Watched:
 @pytest.fixture
 def open_page(browser, service: Service) -> Iterator:
     """``open_page(path, role, viewport, geolocation=None)``: a new browser context on ``path`` (with a GPS
-    position if given), signed in with the key of ``role`` through the page's own form, once the page says
-    it is ready."""
+    position if given), signed in with the device key of ``role`` through the page's own form, once the
+    page says it is ready."""
     contexts = []
 
     def opener(path: str, role: str, viewport: dict[str, int], geolocation: dict | None = None) -> Watched:
@@ -65,9 +65,7 @@ def open_page(browser, service: Service) -> Iterator:
             (service.base_url, service.base_url.replace("http", "ws"), "data:", "blob:"))
             else watched.outside.append(request.url))
         page.goto(service.base_url + path)
-        expect(page.locator("#login")).to_be_visible()
-        page.get_by_label("API-Schlüssel").fill(service.keys[role])
-        page.get_by_role("button", name="Anmelden").click()
+        sign_in_with_key(page, service.keys[role])
         expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=20_000)
         expect(page.locator("#login")).to_be_hidden()
         page.evaluate("window.__sameDocument = true")  # gone if the page reloads

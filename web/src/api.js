@@ -1,30 +1,127 @@
-// Talking to the Rufbus API: the API key (localStorage), JSON requests, live WebSocket streams with
-// reconnection, the sign-in form every page shares, and small formatting helpers.
+// Talking to the Rufbus API: the session's tokens, JSON requests, live WebSocket streams with
+// reconnection, and small formatting helpers. Signing in is web/src/signin.js.
+//
+// Tokens: the short-lived access token lives in this page's memory only; the refresh token is kept in
+// localStorage so that a reload or a new tab stays signed in. (An HttpOnly cookie would hide it from
+// scripts, but then the refresh endpoint would need CSRF protection and cookie handling through the
+// workers' forwarding; with bearer tokens only, no request is sent with ambient credentials, so there is
+// no CSRF at all. The page's strict Content-Security-Policy keeps foreign scripts out, the refresh token
+// rotates on every use — a stolen copy that is used revokes the session — and operators can revoke it.)
+// No permanent key is ever stored: a device key typed into the sign-in form is exchanged for a session.
 
-import { has, t, translate, languageSwitch } from './i18n.js';
+import { has, t } from './i18n.js';
 
-const KEY = 'rufbus.key';
+const REFRESH = 'rufbus.refresh';
+const SIGNED_OUT = 'rufbus:signed-out';
+let access = null;
+let accessUntil = 0;
+let renewing = null;
 
-/** The stored API key, or null. */
-export function apiKey() {
-  return localStorage.getItem(KEY);
+/** Whether this browser holds a session (a refresh token). */
+export function hasSession() {
+  return localStorage.getItem(REFRESH) !== null;
+}
+
+/** Keep the tokens of a new or renewed session (POST /v1/auth/verify, /refresh, /device answers). */
+export function keepTokens(tokens) {
+  access = tokens.access_token;
+  accessUntil = Date.now() + Math.max(0, tokens.expires_in - 30) * 1000; // renew a little early
+  localStorage.setItem(REFRESH, tokens.refresh_token);
+}
+
+/** Forget the session here and tell the page (signin.js shows the sign-in form again). */
+export function forgetSession() {
+  const had = access !== null || hasSession();
+  access = null;
+  localStorage.removeItem(REFRESH);
+  if (had) window.dispatchEvent(new Event(SIGNED_OUT));
+}
+
+/** Call `handler` when the session ends (signed out, revoked, expired). */
+export function onSignedOut(handler) {
+  window.addEventListener(SIGNED_OUT, handler);
+}
+
+async function renewOnce() {
+  const token = localStorage.getItem(REFRESH); // read inside the lock: another tab may have renewed
+  if (!token) return false;
+  let response;
+  try {
+    response = await fetch('/v1/auth/refresh', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ refresh_token: token }),
+    });
+  } catch {
+    return false; // offline: keep the session, try again later
+  }
+  if (response.ok) {
+    keepTokens(await response.json());
+    return true;
+  }
+  if (response.status === 401) forgetSession();
+  return false;
 }
 
 /**
- * A JSON request to the API with the stored key. Resolves to {status, ok, body}; body is the parsed
- * JSON answer (or null). Network failures resolve to status 0 so pages can show one message for them.
+ * Renew the access token with the refresh token, once at a time in this tab, and one tab at a time
+ * (navigator.locks): a refresh token works once, so two tabs renewing with the same one would look like
+ * theft and revoke the session.
  */
-export async function api(path, { method = 'GET', body, headers = {} } = {}) {
+function renew() {
+  if (!renewing) {
+    const run = navigator.locks ? navigator.locks.request('rufbus-refresh', renewOnce) : renewOnce();
+    renewing = run.finally(() => { renewing = null; });
+  }
+  return renewing;
+}
+
+/** The current access token (renewed when it is about to expire), or null without a session. */
+export async function accessToken() {
+  if (access && Date.now() < accessUntil) return access;
+  return (await renew()) ? access : null;
+}
+
+/** The Authorization header of the session, for fetches that are not JSON (CSV, reports). */
+export async function authHeaders() {
+  const token = await accessToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/** End the session: on the server (its tokens and streams stop) and here. */
+export async function signOut() {
+  const token = access;
+  if (token) {
+    try {
+      await fetch('/v1/auth/sign-out', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    } catch {
+      // offline: the session ends here anyway and expires there
+    }
+  }
+  forgetSession();
+}
+
+async function send(path, method, body, headers) {
   const init = { method, headers: { Accept: 'application/json', ...headers } };
-  const key = apiKey();
-  if (key) init.headers.Authorization = `Bearer ${key}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
+  return fetch(path, init);
+}
+
+/**
+ * A JSON request to the API with the session's access token. Resolves to {status, ok, body}; body is the
+ * parsed JSON answer (or null). A 401 renews the access token once and tries again; if that fails the
+ * session is over. Network failures resolve to status 0 so pages can show one message for them.
+ */
+export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   let response;
   try {
-    response = await fetch(path, init);
+    response = await send(path, method, body, { ...headers, ...(await authHeaders()) });
+    if (response.status === 401 && hasSession()) {
+      access = null;
+      if (await renew()) response = await send(path, method, body, { ...headers, ...(await authHeaders()) });
+    }
   } catch {
     return { status: 0, ok: false, body: { code: 'network', message: t('net.error') } };
   }
@@ -39,25 +136,41 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
 }
 
 /**
- * Keep a WebSocket to `path` open (key in ?access_token=), calling `onMessage(json)` for each message
- * and `onState(connected)` when it opens or drops; reconnects after 2 s. Returns {close()}.
+ * Keep a WebSocket to `path` open, calling `onMessage(json)` for each message and `onState(connected)`
+ * when it opens or drops; reconnects after 2 s. Each connection opens with a fresh single-use ticket
+ * (POST /v1/auth/ws-ticket, `?ticket=`): no key or token ever goes into a URL. Closed with 4401 (the
+ * session was revoked) it renews the session or, failing that, ends it. Returns {close()}.
  */
 export function liveStream(path, onMessage, onState = () => {}) {
   let socket = null;
   let closed = false;
   let retry = null;
-  const open = () => {
+  const later = () => { if (!closed) retry = setTimeout(open, 2000); };
+  async function open() {
+    const ticket = await api('/v1/auth/ws-ticket', { method: 'POST' });
+    if (closed) return;
+    if (!ticket.ok) {
+      onState(false);
+      if (ticket.status !== 401) later();
+      return;
+    }
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const sep = path.includes('?') ? '&' : '?';
-    socket = new WebSocket(`${scheme}://${location.host}${path}${sep}access_token=${encodeURIComponent(apiKey())}`);
+    socket = new WebSocket(`${scheme}://${location.host}${path}${sep}ticket=${encodeURIComponent(ticket.body.ticket)}`);
     socket.onopen = () => onState(true);
     socket.onmessage = (event) => onMessage(JSON.parse(event.data));
-    socket.onclose = (event) => {
+    socket.onclose = async (event) => {
       onState(false);
-      // 4401/4403/4404: the key or the booking is wrong; retrying would not help.
-      if (!closed && event.code < 4400) retry = setTimeout(open, 2000);
+      if (closed) return;
+      if (event.code === 4401) {
+        access = null;
+        if (await renew()) later(); // the stream's session ended, but this one lives on
+        return;
+      }
+      // 4403/4404: the role or the booking is wrong; retrying would not help.
+      if (event.code < 4400) later();
     };
-  };
+  }
   open();
   return {
     close() {
@@ -72,50 +185,6 @@ export function liveStream(path, onMessage, onState = () => {}) {
 export function showLive(el, connected) {
   el.textContent = connected ? t('live.on') : t('live.off');
   el.classList.toggle('live-on', connected);
-}
-
-/**
- * The sign-in flow every page shares: translate the page, wire the language switch and sign-out, and
- * resolve with the user (GET /v1/me) once a key of `role` is stored. The form stays until then.
- */
-export function signIn(role) {
-  translate();
-  const select = document.getElementById('lang');
-  if (select) languageSwitch(select);
-  const form = document.getElementById('login');
-  const message = document.getElementById('login-message');
-  const logout = document.getElementById('logout');
-  logout.addEventListener('click', () => {
-    localStorage.removeItem(KEY);
-    location.reload();
-  });
-  return new Promise((resolve) => {
-    const check = async () => {
-      const me = await api('/v1/me');
-      if (me.ok && me.body.role === role) {
-        form.hidden = true;
-        logout.hidden = false;
-        document.body.classList.add('signed-in');
-        resolve(me.body);
-        return;
-      }
-      form.hidden = false;
-      if (me.status === 0) message.textContent = t('net.error');
-      else if (me.ok) message.textContent = t('login.wrongRole', { role: me.body.role, wanted: t(`role.${role}`) });
-      else if (apiKey()) message.textContent = t('login.invalid');
-      document.getElementById('login-key').focus();
-    };
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      localStorage.setItem(KEY, document.getElementById('login-key').value.trim());
-      check();
-    });
-    if (apiKey()) check();
-    else {
-      form.hidden = false;
-      document.getElementById('login-key').focus();
-    }
-  });
 }
 
 /** "HH:MM" of an ISO datetime, read in the service's own local time (the offset the API sent). */

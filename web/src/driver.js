@@ -4,7 +4,8 @@
 // WS /v1/driver/stream; after every report the page also reads GET /v1/driver/route. The tablet's GPS
 // positions go to POST /v1/driver/positions.
 
-import { api, el, errorText, hhmm, liveStream, showLive, signIn } from './api.js';
+import { api, el, errorText, hhmm, liveStream, showLive } from './api.js';
+import { signIn } from './signin.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, pointMarker, routeLine } from './map.js';
 

@@ -3,7 +3,7 @@
 // hollow), a popup per point to move it (the next click on the map) or (de)activate it (PATCH), a form to
 // add one (a name, then a click on the map; POST), and GeoJSON export and import (…/export, …/import).
 
-import { api, el, errorText } from './api.js';
+import { api, authHeaders, el, errorText } from './api.js';
 import { t } from './i18n.js';
 import { L } from './map.js';
 
@@ -116,9 +116,9 @@ function report(answer, name) {
   if (answer.ok) loadMeetingPoints();
 }
 
-/** The export needs the API key, so it is fetched here and saved from a blob URL. */
+/** The export needs the access token, so it is fetched here and saved from a blob URL. */
 async function exportPoints() {
-  const response = await fetch(`${BASE}/export`, { headers: { Authorization: `Bearer ${localStorage.getItem('rufbus.key')}` } });
+  const response = await fetch(`${BASE}/export`, { headers: await authHeaders() });
   const link = el('a', { href: URL.createObjectURL(await response.blob()), download: 'meeting-points.geojson' });
   link.click();
   URL.revokeObjectURL(link.href);

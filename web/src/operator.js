@@ -6,7 +6,8 @@
 // service, their shifts), simulations (POST /v1/operator/simulations, its status and report) and the
 // county's reports (./reports.js).
 
-import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn, today } from './api.js';
+import { api, authHeaders, el, errorText, hhmm, liveStream, serviceTime, showLive, today } from './api.js';
+import { signIn } from './signin.js';
 import { loadCalendar } from './calendar.js';
 import { initDesk } from './desk.js';
 import { initReports } from './reports.js';
@@ -373,9 +374,9 @@ async function followSimulation(id) {
   box.replaceChildren(...parts);
 }
 
-/** The report needs the API key, so it is fetched here and shown from a blob URL. */
+/** The report needs the access token, so it is fetched here and shown from a blob URL. */
 async function openReport(url) {
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${localStorage.getItem('rufbus.key')}` } });
+  const response = await fetch(url, { headers: await authHeaders() });
   const blob = new Blob([await response.text()], { type: 'text/html' });
   window.open(URL.createObjectURL(blob), '_blank', 'noopener');
 }

@@ -1,10 +1,10 @@
 // Reports for the county on /operator: the cost settings (GET/PUT /v1/operator/costs: per vehicle-hour,
 // per vehicle-km, EUR or CHF), a date range whose bookings and key figures (per day, week or month)
 // download as CSV (GET /v1/operator/reports/bookings.csv, …/kpis.csv), and a month whose printable report
-// (GET /v1/operator/reports/monthly) opens in a new window. The answers need the API key, so they are
+// (GET /v1/operator/reports/monthly) opens in a new window. The answers need the access token, so they are
 // fetched here and handed to the browser as blob URLs (the report inherits the page's security policy).
 
-import { api, apiKey, el, errorText } from './api.js';
+import { api, authHeaders, el, errorText } from './api.js';
 import { addStrings, onLanguage, t } from './i18n.js';
 
 addStrings({
@@ -88,9 +88,9 @@ async function saveCosts(event) {
   tell([el('p', { class: 'ok', text: t('rep.saved', { version: answer.body.version }) })]);
 }
 
-/** Fetch with the key; the response, or null after telling what went wrong. */
+/** Fetch with the access token; the response, or null after telling what went wrong. */
 async function fetchWithKey(url) {
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${apiKey()}` } });
+  const response = await fetch(url, { headers: await authHeaders() });
   if (!response.ok) {
     let body = null;
     try { body = await response.json(); } catch { body = { message: response.statusText }; }

@@ -5,8 +5,9 @@
 // (./recurring.js), favourite places and companions (./favourites.js).
 
 import './rider_strings.js';
-import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn } from './api.js';
+import { api, el, errorText, hhmm, liveStream, serviceTime, showLive } from './api.js';
 import { favouritePlaces, initProfile, refreshProfile, renderProfile, seatsWithCompanions } from './favourites.js';
+import { signIn } from './signin.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
 import { installApp } from './pwa.js';

@@ -5,7 +5,7 @@ Numbered 0024 (issue 19) because other branches add migrations concurrently; it 
 until the branches are merged and re-chained.
 
 Revision ID: 0024
-Revises: 0017
+Revises: 0025
 Create Date: 2026-12-07 20:30:00
 """
 from collections.abc import Sequence

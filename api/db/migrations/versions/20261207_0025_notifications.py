@@ -1,13 +1,9 @@
 """Riders' notifications: ``notices`` (what a rider is told about a booking), the ``outbox`` of their
 deliveries (e-mail, push) that the sender works through, ``notification_preferences`` (language, e-mail
-opt-outs), and ``users.email`` (nullable, unique where set) — the accounts branch may bring the same
-column: the lead reconciles.
-
-Numbered 0025 (issue 19) because other branches add migrations concurrently; it follows 0017 until the
-branches are merged and re-chained.
+opt-outs). Notices go to ``users.email``, which the accounts migration (0023) brings.
 
 Revision ID: 0025
-Revises: 0017
+Revises: 0023
 Create Date: 2026-12-07 12:00:00
 """
 from collections.abc import Sequence
@@ -16,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0025'
-down_revision: str | Sequence[str] | None = '0017'
+down_revision: str | Sequence[str] | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -66,17 +62,9 @@ def upgrade() -> None:
     op.create_index(op.f('ix_outbox_notice_id'), 'outbox', ['notice_id'], unique=False)
     op.create_index('ix_outbox_status_next_attempt_at', 'outbox', ['status', 'next_attempt_at'], unique=False)
 
-    with op.batch_alter_table('users') as batch_op:
-        batch_op.add_column(sa.Column('email', sa.String(length=320), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_users_email'), ['email'])
-
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('users') as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_users_email'), type_='unique')
-        batch_op.drop_column('email')
-
     op.drop_table('outbox')
     op.drop_table('notification_preferences')
     op.drop_table('notices')
