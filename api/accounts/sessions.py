@@ -122,29 +122,25 @@ def session_alive(session: Session, session_id: str, *, now: datetime) -> bool:
 
 def revoke_session(session: Session, session_id: str, *, reason: str, now: datetime) -> AuthSession | None:
     """End the session ``session_id`` now (committed); it, or None if there is no live one."""
-    row = session.get(AuthSession, session_id)
-    if row is None or row.revoked_at is not None:
-        session.commit()
-        return None
-    row.revoked_at, row.revoked_reason = now, reason
-    session.add(row)
+    session.commit()  # write first: on SQLite a read transaction cannot always be upgraded to a write
+    live = update(AuthSession).where(col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None))
+    ended = session.execute(live.values(revoked_at=now, revoked_reason=reason)
+                            .returning(col(AuthSession.id))).scalar()
     session.commit()
-    session.refresh(row)
-    return row
+    return None if ended is None else session.get(AuthSession, session_id, populate_existing=True)
 
 
 def revoke_user_sessions(session: Session, user_id: int, *, reason: str, now: datetime,
                          provider: str | None = None) -> list[str]:
     """End every live session of the user now — only those ``provider`` signed in, if given —
     (committed); their ids."""
-    query = select(AuthSession.id).where(col(AuthSession.user_id) == user_id,
-                                         col(AuthSession.revoked_at).is_(None))
+    session.commit()  # one statement that writes first: on SQLite a read before it could not be upgraded
+    query = update(AuthSession).where(col(AuthSession.user_id) == user_id,
+                                      col(AuthSession.revoked_at).is_(None))
     if provider is not None:
         query = query.where(col(AuthSession.provider) == provider)
-    ids = list(session.exec(query))
-    if ids:
-        session.execute(update(AuthSession).where(col(AuthSession.id).in_(ids))
-                        .values(revoked_at=now, revoked_reason=reason))
+    revoked = query.values(revoked_at=now, revoked_reason=reason).returning(col(AuthSession.id))
+    ids = list(session.execute(revoked).scalars())
     session.commit()
     return ids
 
