@@ -34,6 +34,7 @@ from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
 from api.rate_limits import RateLimits
 from api.routes import calendar as calendar_routes
+from api.routes import control as control_routes
 from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
 from api.routes import live as live_routes
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(feeds.router)
     app.include_router(desk_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(control_routes.router)
 
     @app.get("/health")
     def health() -> dict:
