@@ -182,7 +182,7 @@ def add_break(plan: Plan, vehicle_id: str, pause: Break, now: int, *, move_rider
 def _place_break(plan: Plan, vehicle_id: str, route: Route, stop: Stop, first: int
                  ) -> tuple[Route, RouteEvaluation] | list[Violation]:
     """The route with ``stop`` at its best feasible place from position ``first``, or the violations of
-    the nearest miss."""
+    the nearest miss (a place where the break starts in its window, if there is one)."""
     best: tuple[tuple[int, int], Route, RouteEvaluation] | None = None
     misses: list[tuple[Violation, ...]] = []
     for k in range(first, len(route.stops) + 1):
@@ -194,7 +194,9 @@ def _place_break(plan: Plan, vehicle_id: str, route: Route, stop: Stop, first: i
             best = ((evaluation.drive_s, k), replace(route, stops=stops), evaluation)
     if best is not None:
         return best[1], best[2]
-    return list(min(misses, key=len)) if misses else []
+    # the nearest miss: where the break itself holds, breaking the fewest rules (to name the riders)
+    return list(min(misses, key=lambda vs: (any(v.request_id == stop.request_id for v in vs), len(vs)))
+                ) if misses else []
 
 
 def _break_moving_riders(plan: Plan, vehicle_id: str, stop: Stop, first: int, refused: ControlRefused

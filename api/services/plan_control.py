@@ -116,7 +116,8 @@ def add_break(live: LiveDispatch, session: Session, *, user: User, vehicle_id: s
     with plan_change(live, session) as now:
         dispatcher = live.dispatcher
         before = dispatcher.plan
-        node = before.state(vehicle_id).location if body.at == "here" else None
+        state = before.state(vehicle_id)  # 404 unknown_vehicle before anything else
+        node = state.location if body.at == "here" else None
         dt = live.clock.to_datetime
         shift = _shift_holding(session, vehicle_id, dt(earliest), dt(latest + body.duration_s))
         moved = dispatcher.add_break(vehicle_id, Break(earliest, latest, body.duration_s, node), now,
