@@ -211,6 +211,23 @@ MATRIX = {
                  "driver": 403, "operator": 200},
     "monthly_report": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
                        "other_rider": 403, "driver": 403, "operator": 200},
+    # manual control of the plan: operators only (on a booking of "rider", on bus-4); a move may not fit
+    "move_booking": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": (200, 409)},
+    "pin_booking": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                    "driver": 403, "operator": 200},
+    "unpin_booking": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                      "driver": 403, "operator": 200},
+    "route_plan": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 200},
+    "lock_route": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 200},
+    "unlock_route": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
+    "add_break": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                  "driver": 403, "operator": (201, 409)},
+    "audit": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+              "driver": 403, "operator": 200},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -255,6 +272,13 @@ OPERATIONS = {
     "costs": "GET /v1/operator/costs", "put_costs": "PUT /v1/operator/costs",
     "bookings_csv": "GET /v1/operator/reports/bookings.csv", "kpis_csv": "GET /v1/operator/reports/kpis.csv",
     "monthly_report": "GET /v1/operator/reports/monthly",
+    "move_booking": "POST /v1/operator/bookings/{booking_id}/move",
+    "pin_booking": "POST /v1/operator/bookings/{booking_id}/pin",
+    "unpin_booking": "DELETE /v1/operator/bookings/{booking_id}/pin",
+    "route_plan": "GET /v1/operator/vehicles/{vehicle_id}/plan",
+    "lock_route": "POST /v1/operator/vehicles/{vehicle_id}/lock",
+    "unlock_route": "DELETE /v1/operator/vehicles/{vehicle_id}/lock",
+    "add_break": "POST /v1/operator/vehicles/{vehicle_id}/breaks", "audit": "GET /v1/operator/audit",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
 # public map data and the named stops.
@@ -285,6 +309,8 @@ MEETING_POINT_ENDPOINTS = ("meeting_points", "export_meeting_points", "import_me
                            "add_meeting_point", "change_meeting_point", "nearby_meeting_points", "walk")
 MEETING_POINT_IDS = count(1)  # every point the matrix adds has an id of its own
 REPORT_ENDPOINTS = ("costs", "put_costs", "bookings_csv", "kpis_csv", "monthly_report")
+CONTROL_ENDPOINTS = ("move_booking", "pin_booking", "unpin_booking", "route_plan", "lock_route",
+                     "unlock_route", "add_break", "audit")
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 
 
@@ -399,6 +425,29 @@ def report_call(client, caller, endpoint):
                       params={"from": "2026-11-01", "to": "2026-11-30"})
 
 
+def control_call(client, caller, owner, endpoint):
+    """The answer to ``caller`` calling one of the manual-control endpoints: on a booking of the rider
+    ``owner`` names, or on bus-4 (a 10-min break this evening)."""
+    if endpoint in ("move_booking", "pin_booking", "unpin_booking"):
+        path = f"/v1/operator/bookings/{book(client, owner, quote(client, owner))['id']}"
+        if endpoint == "move_booking":
+            return client.post(f"{path}/move", headers=caller, json={"vehicle_id": "bus-4"})
+        return (client.post if endpoint == "pin_booking" else client.delete)(f"{path}/pin", headers=caller)
+    vehicle = "/v1/operator/vehicles/bus-4"
+    if endpoint == "route_plan":
+        return client.get(f"{vehicle}/plan", headers=caller)
+    if endpoint == "lock_route":
+        return client.post(f"{vehicle}/lock", headers=caller, json={"allow_insertions": True})
+    if endpoint == "unlock_route":
+        return client.delete(f"{vehicle}/lock", headers=caller)
+    if endpoint == "add_break":
+        start = NOW.replace(hour=20)
+        return client.post(f"{vehicle}/breaks", headers=caller, json={
+            "earliest_start": start.isoformat(), "latest_start": (start + timedelta(minutes=30)).isoformat(),
+            "duration_s": 600})
+    return client.get("/v1/operator/audit", headers=caller)
+
+
 def simulation_call(client, caller, operator, endpoint):
     """The answer to ``caller`` starting a simulation job, or reading or cancelling one the operator
     started."""
@@ -451,6 +500,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = meeting_point_call(client, caller, headers["operator"], endpoint)
     elif endpoint in REPORT_ENDPOINTS:
         answer = report_call(client, caller, endpoint)
+    elif endpoint in CONTROL_ENDPOINTS:
+        answer = control_call(client, caller, owner, endpoint)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
     elif endpoint == "service_area":
