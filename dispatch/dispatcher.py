@@ -130,8 +130,9 @@ class Dispatcher:
             raise DispatchError("duplicate_vehicle", f"vehicle {vehicle.id!r} exists already")
         state = VehicleState(vehicle.id, vehicle.depot, max(now, vehicle.shift_start))
         self._plan = self._plan.with_vehicle(vehicle, state)
-        breaks = tuple(Stop(f"break:{vehicle.id}:{k}", StopKind.BREAK, b.place(vehicle.depot), b.earliest_start,
-                            b.latest_start, b.duration_s) for k, b in enumerate(vehicle.breaks))
+        breaks = tuple(Stop(f"break:{vehicle.id}:{k}", StopKind.BREAK, b.place(vehicle.depot),
+                            b.earliest_start, b.latest_start, b.duration_s)
+                       for k, b in enumerate(vehicle.breaks))
         self._set_route(Route(vehicle.id, breaks), now)
 
     def replace_vehicle(self, vehicle: Vehicle, now: int) -> None:

@@ -8,7 +8,8 @@ yet on board and whose pickup is not committed are taken out, one after the othe
 back by best insertion (:func:`dispatch.insertion.best_insertion`) into any route that keeps their promise:
 another bus, or another place in their own route (re-ordering; only while the route without them keeps
 every promise). An operator's pin keeps a rider on the bus (re-ordering only), a locked route's order is
-never changed (its riders may only move to another bus), so a pinned rider of a locked route is not moved. A rider whose promise is still broken after that gets a new one at once: the bus's
+never changed (its riders may only move to another bus), so a pinned rider of a locked route is not moved.
+A rider whose promise is still broken after that gets a new one at once: the bus's
 estimate plus ``PROMISE_MARGIN_S`` as the end of the pickup window (its start stays: the rider is there
 already), and likewise the latest arrival and the longest ride where those are broken. Riders on board
 keep their bus; only their arrival promise moves. A break the late bus cannot start in its window starts

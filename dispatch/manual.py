@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from dispatch.evaluation import RouteEvaluation, Violation, ViolationKind, evaluate_route
+from dispatch.evaluation import RouteEvaluation, Violation, ViolationKind
 from dispatch.insertion import VehicleRoute, best_insertion, insert_stops
 from dispatch.model import Break, Route, RouteLock, Stop, StopKind
 from dispatch.plan import Booking, DispatchError, Plan, RequestStatus
@@ -80,8 +80,16 @@ def refusal(violations: Sequence[Violation], what: str) -> ControlRefused:
 
 def _least_broken(plan: Plan, vehicle_id: str, trials: Sequence[tuple[Stop, ...]]) -> list[Violation]:
     """The violations of the trial route that breaks the fewest rules (the nearest miss, to name)."""
-    found = [plan.evaluate(vehicle_id, stops).violations for stops in trials]
-    return list(min(found, key=len)) if found else []
+    found: list[tuple[Violation, ...]] = [plan.evaluate(vehicle_id, stops).violations for stops in trials]
+    if not found:
+        return []
+    nearest = min(found, key=_broken_rules)
+    return list(nearest)
+
+
+def _broken_rules(violations: tuple[Violation, ...]) -> int:
+    """How many rules a trial breaks."""
+    return len(violations)
 
 
 def _open_booking(plan: Plan, request_id: str) -> Booking:
@@ -112,7 +120,8 @@ def move_booking(plan: Plan, request_id: str, vehicle_id: str, now: int, *, pin:
     vehicle = plan.vehicle(vehicle_id)
     if pickup.seats > vehicle.seats or pickup.wheelchairs > vehicle.wheelchair_spaces:
         raise ControlRefused("capacity", f"{vehicle_id!r} has {vehicle.seats} seats and "
-                                         f"{vehicle.wheelchair_spaces} wheelchair spaces: too few for {request_id}")
+                                         f"{vehicle.wheelchair_spaces} wheelchair spaces: too few for "
+                                         f"{request_id}")
     into = VehicleRoute(vehicle, plan.state(vehicle_id), target.stops, target.committed)  # by hand: any lock
     found = best_insertion([into], pickup, dropoff, plan.legs)
     if found is None:
@@ -165,7 +174,8 @@ def add_break(plan: Plan, vehicle_id: str, pause: Break, now: int, *, move_rider
         raise ControlRefused("vehicle_out_of_service", f"vehicle {vehicle_id!r} is out of service")
     if pause.latest_start < now:
         raise ControlRefused("break", "the break's latest start has passed")
-    if pause.earliest_start < vehicle.shift_start or pause.latest_start + pause.duration_s > vehicle.shift_end:
+    ends = pause.latest_start + pause.duration_s
+    if pause.earliest_start < vehicle.shift_start or ends > vehicle.shift_end:
         raise ControlRefused("shift_end", f"the break does not lie within the shift of {vehicle_id!r}")
     stop = Stop(f"break:{vehicle_id}:adhoc:{pause.earliest_start}:{plan.version}", StopKind.BREAK,
                 pause.place(vehicle.depot), pause.earliest_start, pause.latest_start, pause.duration_s)
@@ -184,7 +194,7 @@ def _place_break(plan: Plan, vehicle_id: str, route: Route, stop: Stop, first: i
     """The route with ``stop`` at its best feasible place from position ``first``, or the violations of
     the nearest miss (a place where the break starts in its window, if there is one)."""
     best: tuple[tuple[int, int], Route, RouteEvaluation] | None = None
-    misses: list[tuple[Violation, ...]] = []
+    misses: list[tuple[Violation, ...]] = []  # the violations of each place that breaks a rule
     for k in range(first, len(route.stops) + 1):
         stops = (*route.stops[:k], stop, *route.stops[k:])
         evaluation = plan.evaluate(vehicle_id, stops)
@@ -195,8 +205,13 @@ def _place_break(plan: Plan, vehicle_id: str, route: Route, stop: Stop, first: i
     if best is not None:
         return best[1], best[2]
     # the nearest miss: where the break itself holds, breaking the fewest rules (to name the riders)
-    return list(min(misses, key=lambda vs: (any(v.request_id == stop.request_id for v in vs), len(vs)))
-                ) if misses else []
+    def nearness(violations: tuple[Violation, ...]) -> tuple[bool, int]:
+        return any(v.request_id == stop.request_id for v in violations), len(violations)
+
+    if not misses:
+        return []
+    nearest = min(misses, key=nearness)
+    return list(nearest)
 
 
 def _break_moving_riders(plan: Plan, vehicle_id: str, stop: Stop, first: int, refused: ControlRefused

@@ -256,7 +256,8 @@ class Plan:
             if not state.in_service:
                 continue
             route = self.routes[vehicle_id]
-            routes.append(VehicleRoute(vehicle, state, route.stops, route.committed, route.pinned, route.lock))
+            routes.append(VehicleRoute(vehicle, state, route.stops, route.committed, route.pinned,
+                                       route.lock))
             cached = self._route_times.get(vehicle_id)
             if cached is None:
                 cached = self._route_times[vehicle_id] = RouteTimes(routes[-1], self.evaluation(vehicle_id),

@@ -453,9 +453,9 @@ def verify_answer(plan: Plan, job: ReoptimizationJob, solution: PdptwSolution) -
             stops = rebase(result.stops, job.prepared.routes, plan.vehicle_routes()[0], plan.legs)
         except PlanRejectedError as error:
             return f"the plan changed while the optimizer ran and its answer does not fit it: {error}"
-        broken_control = control_broken(plan.vehicle_routes()[0], stops)
+        broken_control = control_broken(plan.vehicle_routes()[0], stops)  # pinned or locked meanwhile
         if broken_control is not None:
-            return f"the plan changed while the optimizer ran and its answer does not fit it: {broken_control}"
+            return f"the plan changed while the optimizer ran and its answer breaks {broken_control}"
     evaluations = {vid: plan.evaluate(vid, s) for vid, s in stops.items()}
     broken = next((vid for vid, e in evaluations.items() if not _keeps_rules(plan, vid, e)), None)
     if broken is not None:  # a bus moved, or a booking came, while the optimizer ran

@@ -22,7 +22,8 @@ from api.schemas import AuditEntryPublic
 
 def stage_entry(session: Session, *, at: datetime, operator: User, action: str, booking_id: str | None = None,
                 vehicle_id: str | None = None, from_vehicle_id: str | None = None,
-                before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None) -> AuditEntry:
+                before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None
+                ) -> AuditEntry:
     """Add an entry to the session's transaction (committed, or rolled back, with the change it records)."""
     assert operator.id is not None
     entry = AuditEntry(time=at, operator_id=operator.id, operator_name=operator.name, action=action,

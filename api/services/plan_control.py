@@ -83,7 +83,8 @@ def pin(live: LiveDispatch, session: Session, *, user: User, booking_id: str, pi
                             booking_id=booking_id, vehicle_id=vehicle_id,
                             before={"pinned": before.pinned(booking_id)},
                             after={"pinned": dispatcher.plan.pinned(booking_id)})
-        return ControlChangePublic(action=action, routes_changed=[], bookings_moved={}, audit_id=entry.id or 0)
+        return ControlChangePublic(action=action, routes_changed=[], bookings_moved={},
+                                   audit_id=entry.id or 0)
 
 
 def lock(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, body: LockBody | None
@@ -102,7 +103,8 @@ def lock(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, b
         session.add(row)
         entry = stage_entry(session, at=live.clock.to_datetime(now), operator=user, action=action,
                             vehicle_id=vehicle_id, before={"lock": was.value}, after={"lock": state.value})
-        return ControlChangePublic(action=action, routes_changed=[], bookings_moved={}, audit_id=entry.id or 0)
+        return ControlChangePublic(action=action, routes_changed=[], bookings_moved={},
+                                   audit_id=entry.id or 0)
 
 
 def add_break(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, body: AdHocBreakBody
@@ -112,7 +114,8 @@ def add_break(live: LiveDispatch, session: Session, *, user: User, vehicle_id: s
     s = live.clock.to_seconds
     earliest, latest = s(body.earliest_start), s(body.latest_start)
     if not 0 <= latest - earliest <= MAX_BREAK_WINDOW_S:
-        raise InvalidRequest("invalid_break", "the break's latest start must lie 0 to 12 h after its earliest")
+        raise InvalidRequest("invalid_break",
+                             "the break's latest start must lie 0 to 12 h after its earliest")
     with plan_change(live, session) as now:
         dispatcher = live.dispatcher
         before = dispatcher.plan
@@ -129,7 +132,8 @@ def add_break(live: LiveDispatch, session: Session, *, user: User, vehicle_id: s
         changed = _stage(live, session, before, bookings=ids)
         bus = {b.request.id: b.vehicle_id or "" for b in moved}
         entry = stage_entry(session, at=dt(now), operator=user, action="add_break", vehicle_id=vehicle_id,
-                            before={"breaks": sum(st.kind is StopKind.BREAK for st in before.route(vehicle_id).stops)},
+                            before={"breaks": sum(st.kind is StopKind.BREAK
+                                                  for st in before.route(vehicle_id).stops)},
                             after={"earliest_start": dt(earliest).isoformat(),
                                    "latest_start": dt(latest).isoformat(), "duration_s": body.duration_s,
                                    "at": body.at, "riders_moved": bus})
@@ -158,7 +162,8 @@ def _stage(live: LiveDispatch, session: Session, before: Plan, *, bookings: Iter
     """Stage what the change made of ``before``: the bookings' bus and pin, and the planned stops of every
     bus whose route changed; those buses, by id."""
     plan = live.dispatcher.plan
-    buses = sorted(vid for vid in plan.routes if plan.route_versions.get(vid) != before.route_versions.get(vid))
+    buses = sorted(vid for vid in plan.routes
+                   if plan.route_versions.get(vid) != before.route_versions.get(vid))
     rows = []
     for booking_id in bookings:
         row = session.get(Booking, booking_id)

@@ -34,9 +34,10 @@ def two_buses(url: str, app_clock: MovableClock) -> Iterator[TestClient]:
              ("bus-2", "driver", "bus-2")]
     with TestClient(app) as test_client:
         with Session(app.state.engine) as session:
-            test_client.keys = {  # type: ignore[attr-defined]
-                name: {"Authorization": f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
-                for name, role, bus in users}
+            keys = {name: create_user(session, name=name, role=role, vehicle_id=bus)[1]
+                    for name, role, bus in users}
+            test_client.keys = {name: {"Authorization": f"Bearer {key}"}  # type: ignore[attr-defined]
+                                for name, key in keys.items()}
         yield test_client
 
 
@@ -55,7 +56,8 @@ def book(client: TestClient, hour: int = 9) -> dict:
     offer = client.post("/v1/quotes", json=body, headers=rider)
     assert offer.status_code == 200, offer.text
     quote_id = offer.json()["quote_id"]
-    booked = client.post("/v1/bookings", json={"quote_id": quote_id}, headers=rider | {"Idempotency-Key": quote_id})
+    booked = client.post("/v1/bookings", json={"quote_id": quote_id},
+                         headers=rider | {"Idempotency-Key": quote_id})
     assert booked.status_code == 201, booked.text
     return booked.json()
 
@@ -80,8 +82,8 @@ def test_a_booking_moved_to_the_other_bus_reaches_its_driver_the_database_and_th
     bus, other = booking["vehicle_id"], ({"bus-1", "bus-2"} - {booking["vehicle_id"]}).pop()
     with client.websocket_connect("/v1/driver/stream", headers=keys[other]) as websocket:
         assert websocket.receive_json()["route"]["stops"] == []
-        moved = client.post(f"{OPERATOR}/bookings/{booking['id']}/move", json={"vehicle_id": other, "pin": True},
-                            headers=olga)
+        moved = client.post(f"{OPERATOR}/bookings/{booking['id']}/move",
+                            json={"vehicle_id": other, "pin": True}, headers=olga)
         assert moved.status_code == 200, moved.text
         changed = until(websocket, "route_changed")
     assert [s["booking_id"] for s in changed["route"]["stops"]] == [booking["id"]] * 2
@@ -97,13 +99,15 @@ def test_a_booking_moved_to_the_other_bus_reaches_its_driver_the_database_and_th
         planned = session.exec(select(PlannedStop).where(PlannedStop.booking_id == booking["id"])).all()
         assert {stop.vehicle_id for stop in planned} == {other}
     [entry] = client.get(f"{OPERATOR}/audit", headers=olga).json()
-    assert (entry["operator_name"], entry["action"], entry["booking_id"]) == ("Olga Operator", "move", booking["id"])
+    assert (entry["operator_name"], entry["action"]) == ("Olga Operator", "move")
+    assert entry["booking_id"] == booking["id"]
     assert (entry["from_vehicle_id"], entry["vehicle_id"]) == (bus, other)
     assert entry["before"]["vehicle_id"] == bus and entry["after"] == {**entry["after"], "vehicle_id": other,
                                                                        "pinned": True}
     for params in ({"day": NOW.date().isoformat()}, {"booking_id": booking["id"]}, {"vehicle_id": bus},
                    {"vehicle_id": other}):
-        assert [e["id"] for e in client.get(f"{OPERATOR}/audit", params=params, headers=olga).json()] == [entry["id"]]
+        found = client.get(f"{OPERATOR}/audit", params=params, headers=olga).json()
+        assert [e["id"] for e in found] == [entry["id"]]
     for params in ({"day": (NOW + timedelta(days=1)).date().isoformat()}, {"booking_id": "nope"}):
         assert client.get(f"{OPERATOR}/audit", params=params, headers=olga).json() == []
 
@@ -125,14 +129,16 @@ def test_refusals_name_the_rule_unknown_ids_are_404_and_bad_input_422(client):
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "time_window" and refused.json()["bookings"] == [booking["id"]]
     assert booking["id"] in refused.json()["message"]
-    added = client.post(f"{OPERATOR}/vehicles/{bus}/breaks", json={**pause, "move_riders": True}, headers=olga)
+    added = client.post(f"{OPERATOR}/vehicles/{bus}/breaks", json={**pause, "move_riders": True},
+                        headers=olga)
     assert added.status_code == 201, added.text
     assert added.json()["bookings_moved"] == {booking["id"]: other}
     stops = client.get(f"{OPERATOR}/vehicles/{bus}/plan", headers=olga).json()["stops"]
     assert [s["kind"] for s in stops] == ["break"]
     late = {"earliest_start": (NOW + timedelta(days=30)).isoformat(),
             "latest_start": (NOW + timedelta(days=30, minutes=5)).isoformat(), "duration_s": 600}
-    assert client.post(f"{OPERATOR}/vehicles/{bus}/breaks", json=late, headers=olga).json()["code"] == "shift_end"
+    outside = client.post(f"{OPERATOR}/vehicles/{bus}/breaks", json=late, headers=olga)
+    assert outside.status_code == 409 and outside.json()["code"] == "shift_end"
     for path, body in ((f"{OPERATOR}/bookings/nope/move", {"vehicle_id": bus}),
                        (f"{OPERATOR}/bookings/{booking['id']}/move", {"vehicle_id": "bus-99"}),
                        (f"{OPERATOR}/bookings/nope/pin", None), (f"{OPERATOR}/vehicles/bus-99/lock", {}),
@@ -142,8 +148,10 @@ def test_refusals_name_the_rule_unknown_ids_are_404_and_bad_input_422(client):
     for path, body in ((f"{OPERATOR}/bookings/{booking['id']}/move", {"vehicle_id": "bus\x001"}),
                        (f"{OPERATOR}/bookings/{booking['id']}/move", {"vehicle_id": bus, "extra": 1}),
                        (f"{OPERATOR}/vehicles/{bus}/breaks", {**pause, "duration_s": 10**12}),
-                       (f"{OPERATOR}/vehicles/{bus}/breaks", {**pause, "earliest_start": "9999-01-01T00:00:00Z"}),
-                       (f"{OPERATOR}/vehicles/{bus}/breaks", {**pause, "latest_start": NOW.replace(hour=7).isoformat()}),
+                       (f"{OPERATOR}/vehicles/{bus}/breaks",
+                        {**pause, "earliest_start": "9999-01-01T00:00Z"}),
+                       (f"{OPERATOR}/vehicles/{bus}/breaks",
+                        {**pause, "latest_start": NOW.replace(hour=7).isoformat()}),
                        (f"{OPERATOR}/vehicles/{bus}/lock", {"allow_insertions": "maybe"})):
         answer = client.post(path, json=body, headers=olga)
         assert answer.status_code == 422, (body, answer.text)
@@ -163,7 +171,8 @@ def test_pins_and_locks_survive_a_restart_and_a_closed_route_takes_no_new_rider(
         booking = book(client)
         bus = booking["vehicle_id"]
         assert client.post(f"{OPERATOR}/bookings/{booking['id']}/pin", headers=olga).status_code == 200
-        locked = client.post(f"{OPERATOR}/vehicles/{bus}/lock", json={"allow_insertions": False}, headers=olga)
+        locked = client.post(f"{OPERATOR}/vehicles/{bus}/lock", json={"allow_insertions": False},
+                             headers=olga)
         assert locked.status_code == 200, locked.text
         assert book(client, hour=9)["vehicle_id"] != bus
     with two_buses(database_url, app_clock) as client:

@@ -15,8 +15,20 @@ from dispatch.dispatcher import Booking, Dispatcher, RequestStatus
 from dispatch.evaluation import evaluate_route
 from dispatch.insertion import CostWeights
 from dispatch.manual import ControlRefused, control_broken
-from dispatch.model import Break, Offer, Promise, Rejection, Route, RouteLock, ServiceRules, Stop, StopKind
-from dispatch.model import TimeBounds, Vehicle, VehicleState
+from dispatch.model import (
+    Break,
+    Offer,
+    Promise,
+    Rejection,
+    Route,
+    RouteLock,
+    ServiceRules,
+    Stop,
+    StopKind,
+    TimeBounds,
+    Vehicle,
+    VehicleState,
+)
 from dispatch.reoptimize import ReoptimizationPolicy, solve_round
 from dispatch.repair import RepairOptions, repair
 from tests.dispatch.scenarios import leave_after, line_travel
@@ -152,7 +164,8 @@ def test_a_rider_on_board_cannot_be_moved_or_pinned():
 def far_rider_on_the_wrong_bus(pinned: bool) -> Dispatcher:
     """A 9→10 rides v1 (depot 0) though v2 stands at loc 10: any re-optimization moves A to v2 — unless A
     is pinned to v1."""
-    d = installed([bus("v1", 0), bus("v2", 10)], [booking("A", 9, 10, (T0 + 1200, T0 + 2400), T0 + 5400, "v1")])
+    a = booking("A", 9, 10, (T0 + 1200, T0 + 2400), T0 + 5400, "v1")
+    d = installed([bus("v1", 0), bus("v2", 10)], [a])
     if pinned:
         d.pin_booking("A", T0)
     return d
