@@ -49,4 +49,5 @@ def read_log(session: Session, clock: ServiceClock, *, day: date | None = None, 
         query = query.where(or_(col(AuditEntry.vehicle_id) == vehicle_id,
                                 col(AuditEntry.from_vehicle_id) == vehicle_id))
     rows = session.exec(query.order_by(col(AuditEntry.time).desc(), col(AuditEntry.id).desc()).limit(limit))
-    return [AuditEntryPublic.model_validate(row, from_attributes=True) for row in rows]
+    return [AuditEntryPublic.model_validate(row, from_attributes=True).model_copy(
+        update={"time": row.time.astimezone(clock.zone)}) for row in rows]  # instants in the service's zone
