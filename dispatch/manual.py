@@ -125,9 +125,8 @@ def move_booking(plan: Plan, request_id: str, vehicle_id: str, now: int, *, pin:
     into = VehicleRoute(vehicle, plan.state(vehicle_id), target.stops, target.committed)  # by hand: any lock
     found = best_insertion([into], pickup, dropoff, plan.legs)
     if found is None:
-        n = len(target.stops)
         trials = [insert_stops(target.stops, pickup, dropoff, i, j)
-                  for i in range(target.committed, n + 1) for j in range(i, n + 1)]
+                  for i, j in _near_places(plan, vehicle_id, pickup, target.committed)]
         raise refusal(_least_broken(plan, vehicle_id, trials), f"{request_id} does not fit on {vehicle_id}")
     left = plan.route_without(source, request_id)
     left = replace(left, pinned=left.pinned - {request_id})
@@ -135,6 +134,22 @@ def move_booking(plan: Plan, request_id: str, vehicle_id: str, now: int, *, pin:
     return Moved({source: (left, plan.evaluate(source, left.stops)),
                   vehicle_id: (replace(target, stops=found.stops, pinned=pinned), found.evaluation)},
                  replace(booking, vehicle_id=vehicle_id))
+
+
+NEAR_STOPS = 6  # a refused move is diagnosed at the places within this many stops of the pickup window
+
+
+def _near_places(plan: Plan, vehicle_id: str, pickup: Stop, first: int) -> list[tuple[int, int]]:
+    """The (pickup, drop-off) positions a refused move is diagnosed at: pickups around the stops planned
+    in the pickup window (from ``first``), drop-offs up to :data:`NEAR_STOPS` stops later — a few dozen
+    evaluations instead of every pair on a day-long route."""
+    starts, n = plan.evaluation(vehicle_id).start, len(plan.route(vehicle_id).stops)
+    inside = [k for k in range(first, n) if pickup.earliest <= starts[k] <= pickup.latest]
+    after = next((k for k in range(first, n) if starts[k] > pickup.latest), n)
+    before = max((k for k in range(first, n) if starts[k] < pickup.earliest), default=first - 1) + 1
+    lo = max(first, min([before, *inside]) - NEAR_STOPS // 2)
+    hi = min(n, max([after, *inside]) + NEAR_STOPS // 2)
+    return [(i, j) for i in range(lo, hi + 1) for j in range(i, min(n, i + NEAR_STOPS) + 1)]
 
 
 def _first_movable(plan: Plan, vehicle_id: str, now: int) -> int:
