@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-modes bench-disturbed bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -73,6 +73,10 @@ bench-simulate: $(VENV)/.installed
 	$(BIN)/python bench/simulate.py --buses 10 --requests 2000 --seed 1 --json bench/out/simulate.json
 
 # Online against hindsight (issue 15): seeds 1-3 (758 requests) and the shared example day x 6, 8, 10 buses.
+# Manual control: latency of an operator's move of a booking on a full day's plan.
+bench-manual-control: $(VENV)/.installed
+	$(BIN)/python bench/manual_control.py --buses 10 --requests 600 --moves 300 --seed 1 --json bench/out/manual_control.json
+
 bench-online: $(VENV)/.installed
 	$(BIN)/python bench/online.py --json bench/out/online.json
 

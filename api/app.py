@@ -42,6 +42,7 @@ from api.positions import PositionLog
 from api.rate_limits import RateLimits
 from api.routes import auth as auth_routes
 from api.routes import calendar as calendar_routes
+from api.routes import control as control_routes
 from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider, rider_profile
 from api.routes import live as live_routes
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(report_routes.router)
     app.include_router(notice_routes.rider_router)
     app.include_router(notice_routes.operator_router)
+    app.include_router(control_routes.router)
 
     @app.get("/health")
     def health() -> dict:

@@ -15,6 +15,7 @@ errors and ``alternatives`` for refused requests):
 | :class:`RequestRefused` [2] | 409 | the rejection cause |
 | :class:`NotFound`, DispatchError ``unknown_*`` | 404 | e.g. ``unknown_booking``, ``unknown_offer`` |
 | :class:`Conflict`, any other DispatchError (``not_cancellable``, …) [5] | 409 | its code |
+| a manual change refused (:class:`~dispatch.manual.ControlRefused`) | 409 | the rule, with ``bookings`` |
 | :class:`TooManyRequests` (a rate limit, :mod:`api.rate_limits`) | 429 | ``rate_limited``, ``Retry-After`` |
 | DuplicateIdempotencyKey | 409 | ``duplicate_idempotency_key`` |
 | any other PersistenceError | 503 | its code |
@@ -51,6 +52,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.repository import DuplicateIdempotencyKey, PersistenceError
 from dispatch.dispatcher import DispatchError
+from dispatch.manual import ControlRefused
 from dispatch.model import Rejection
 from routing.errors import OutsideServiceAreaError, SnapError
 
@@ -177,7 +179,10 @@ def _conflict(_: Request, error: Conflict) -> JSONResponse:
 
 
 def _dispatch(_: Request, error: DispatchError) -> JSONResponse:
-    return error_response(404 if error.code.startswith("unknown_") else 409, error.code, error.message)
+    status = 404 if error.code.startswith("unknown_") else 409
+    if isinstance(error, ControlRefused):
+        return error_response(status, error.code, error.message, bookings=list(error.bookings))
+    return error_response(status, error.code, error.message)
 
 
 def _unavailable(_: Request, error: Unavailable) -> JSONResponse:

@@ -71,7 +71,7 @@ def dispatch_vehicle(row: models.Vehicle, shifts: Sequence[ShiftWithBreaks], clo
         return None
     planned = [Break(end, end, start - end)  # off duty between two shifts
                for (_, end, _), (start, _, _) in pairwise(spans) if start > end]
-    planned += [Break(s(b.earliest_start), s(b.latest_start), b.duration_s)
+    planned += [Break(s(b.earliest_start), s(b.latest_start), b.duration_s, b.node)
                 for _, _, breaks in spans for b in breaks if s(b.latest_start) >= now]
     return Vehicle(row.id, row.seats, row.wheelchair_spaces, row.depot_node, spans[0][0], spans[-1][1],
                    tuple(sorted(planned, key=lambda b: b.earliest_start)))

@@ -937,3 +937,84 @@ class RecurringTripPublic(RecurringTripBody):
 
     id: int
     occurrences: list[OccurrencePublic] = []
+# --- operators' manual control of the plan (api.services.plan_control) --------------------------------
+
+
+class MoveBody(BaseModel):
+    """Move a booking not yet picked up to another bus; ``pin`` keeps it there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vehicle_id: Text = Field(min_length=1, max_length=64)
+    pin: bool = False
+
+
+class LockBody(BaseModel):
+    """Lock a route's order; ``allow_insertions``: new riders may still be put between its stops."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allow_insertions: bool = False
+
+
+class AdHocBreakBody(BaseModel):
+    """An ad-hoc break for a bus: its start window and length, taken at the depot or where the bus stands
+    now (``here``); ``move_riders``: riders whose promise the break would break go to other buses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    earliest_start: Instant
+    latest_start: Instant
+    duration_s: int = Field(ge=60, le=4 * 3600)
+    at: Literal["depot", "here"] = "depot"
+    move_riders: bool = False
+
+
+class ControlRefusedPublic(ErrorPublic):
+    """A manual change refused: ``code`` names the broken rule (capacity, time_window, ride_time,
+    shift_end, break, …), ``bookings`` the riders whose promise it would break."""
+
+    bookings: list[str] = []
+
+
+class ControlledStopPublic(BaseModel):
+    """A stop of a route as the control room sees it."""
+
+    kind: StopKind
+    booking_id: str | None
+    planned_start: datetime
+    pinned: bool
+
+
+class ControlledRoutePublic(BaseModel):
+    """A bus's route with the operator's lock and pins."""
+
+    vehicle_id: str
+    in_service: bool
+    lock: str  # none, order (new riders may still be inserted), closed
+    stops: list[ControlledStopPublic]
+
+
+class ControlChangePublic(BaseModel):
+    """What a manual change did: the buses whose routes changed, the bookings moved (id → bus), and the
+    audit entry that records it."""
+
+    action: str
+    routes_changed: list[str]
+    bookings_moved: dict[str, str]
+    audit_id: int
+
+
+class AuditEntryPublic(BaseModel):
+    """One manual change of the plan: when, by whom, what, on which booking and buses, before and after."""
+
+    id: int
+    time: datetime
+    operator_id: int
+    operator_name: str
+    action: str
+    booking_id: str | None
+    vehicle_id: str | None
+    from_vehicle_id: str | None
+    before: dict[str, Any]
+    after: dict[str, Any]

@@ -39,7 +39,7 @@ def route_for_changed_vehicle(old: Vehicle, vehicle: Vehicle, state: VehicleStat
     for k, b in enumerate(new_breaks):
         if (b.earliest_start, b.latest_start, b.duration_s) in taken or b.latest_start < now:
             continue
-        stop = Stop(f"break:{vehicle.id}:v{version}:{k}", StopKind.BREAK, vehicle.depot,
+        stop = Stop(f"break:{vehicle.id}:v{version}:{k}", StopKind.BREAK, b.place(vehicle.depot),
                     b.earliest_start, b.latest_start, b.duration_s)  # ids unique across changes
         place = next((i for i in range(len(head), len(stops) + 1) if evaluate_route(
             vehicle, state, (*stops[:i], stop, *stops[i:]), legs).feasible), None)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dispatch import manual
 from dispatch.breaks import route_for_changed_vehicle
 from dispatch.calendar import LocalCalendar
 from dispatch.disturbance import Retiming, no_show_wait, retime
@@ -21,6 +22,7 @@ from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent, EventKind
 from dispatch.insertion import CostWeights
 from dispatch.model import (
+    Break,
     Offer,
     OnboardRider,
     Promise,
@@ -28,6 +30,7 @@ from dispatch.model import (
     RejectionCause,
     Request,
     Route,
+    RouteLock,
     ServiceRules,
     Stop,
     StopKind,
@@ -127,8 +130,9 @@ class Dispatcher:
             raise DispatchError("duplicate_vehicle", f"vehicle {vehicle.id!r} exists already")
         state = VehicleState(vehicle.id, vehicle.depot, max(now, vehicle.shift_start))
         self._plan = self._plan.with_vehicle(vehicle, state)
-        breaks = tuple(Stop(f"break:{vehicle.id}:{k}", StopKind.BREAK, vehicle.depot, b.earliest_start,
-                            b.latest_start, b.duration_s) for k, b in enumerate(vehicle.breaks))
+        breaks = tuple(Stop(f"break:{vehicle.id}:{k}", StopKind.BREAK, b.place(vehicle.depot),
+                            b.earliest_start, b.latest_start, b.duration_s)
+                       for k, b in enumerate(vehicle.breaks))
         self._set_route(Route(vehicle.id, breaks), now)
 
     def replace_vehicle(self, vehicle: Vehicle, now: int) -> None:
@@ -409,6 +413,41 @@ class Dispatcher:
         rejections = [rejection for _, rejection in refused]
         self._plan = self._plan.with_bookings((booking for booking, _ in refused), rejections)
         return rejections
+
+    # ----- operators' manual control (dispatch.manual) -----------------------------------------
+    def move_booking(self, request_id: str, vehicle_id: str, now: int, *, pin: bool = False) -> Booking:
+        """Move a booking not yet picked up to ``vehicle_id`` (pinned there with ``pin``), keeping its
+        promise; :class:`~dispatch.manual.ControlRefused` names the rule its best place there breaks."""
+        moved = manual.move_booking(self._plan, request_id, vehicle_id, now, pin=pin)
+        self._book(moved.booking)
+        for route, evaluation in moved.routes.values():
+            self._set_route(route, now, evaluation)
+        return moved.booking
+
+    def pin_booking(self, request_id: str, now: int, *, pinned: bool = True) -> None:
+        """Pin a booking to its bus (``pinned=False``: unpin it): nothing automatic moves it to another."""
+        route = manual.pin_booking(self._plan, request_id, pinned)
+        if route != self._plan.routes[route.vehicle_id]:
+            self._set_route(route, now, self._plan.evaluation(route.vehicle_id))
+
+    def lock_route(self, vehicle_id: str, lock: RouteLock, now: int) -> None:
+        """Lock a route's order as ``lock`` (``RouteLock.NONE``: unlock it)."""
+        route = manual.set_lock(self._plan, vehicle_id, lock)
+        if route != self._plan.routes[vehicle_id]:
+            self._set_route(route, now, self._plan.evaluation(vehicle_id))
+
+    def add_break(self, vehicle_id: str, pause: Break, now: int, *, move_riders: bool = False
+                  ) -> tuple[Booking, ...]:
+        """Add an ad-hoc break to a bus's shift at its best feasible place; with ``move_riders`` the riders
+        whose promise it would break go to other buses. Returns their bookings as they become."""
+        placed = manual.add_break(self._plan, vehicle_id, pause, now, move_riders=move_riders)
+        vehicle = self._plan.vehicle(vehicle_id)
+        breaks = tuple(sorted((*vehicle.breaks, pause), key=lambda b: b.earliest_start))
+        self._plan = self._plan.with_vehicle(replace(vehicle, breaks=breaks), self._plan.states[vehicle_id])
+        self._plan = self._plan.with_bookings(placed.moved)
+        for route, evaluation in placed.routes.values():
+            self._set_route(route, now, evaluation)
+        return placed.moved
 
     # ----- the slow path ----------------------------------------------------------------------
     def reoptimize(self, now: int, time_limit_s: float, solution_limit: int | None = None

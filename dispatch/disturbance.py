@@ -7,7 +7,9 @@ longest ride). A rider whose promise the bus can no longer keep is *at risk*. Ri
 yet on board and whose pickup is not committed are taken out, one after the other in route order, and put
 back by best insertion (:func:`dispatch.insertion.best_insertion`) into any route that keeps their promise:
 another bus, or another place in their own route (re-ordering; only while the route without them keeps
-every promise). A rider whose promise is still broken after that gets a new one at once: the bus's
+every promise). An operator's pin keeps a rider on the bus (re-ordering only), a locked route's order is
+never changed (its riders may only move to another bus), so a pinned rider of a locked route is not moved.
+A rider whose promise is still broken after that gets a new one at once: the bus's
 estimate plus ``PROMISE_MARGIN_S`` as the end of the pickup window (its start stays: the rider is there
 already), and likewise the latest arrival and the longest ride where those are broken. Riders on board
 keep their bus; only their arrival promise moves. A break the late bus cannot start in its window starts
@@ -129,9 +131,14 @@ def _move(plan: Plan, vehicle_id: str, booking: Booking, rules: ServiceRules) ->
     old = plan.route(vehicle_id)
     without = replace(old, stops=tuple(s for s in old.stops if s.request_id != rid))
     trial = plan.with_route(without)
+    # an operator's pin keeps the rider on this bus; a locked order, from another place in this route
+    pinned, locked = rid in old.pinned, old.locked
     routes = [r for r in trial.vehicle_routes()[0]
-              if trial.evaluation(r.vehicle.id).feasible and (r.vehicle.id != vehicle_id
-                                                              or not broken_promises(trial, vehicle_id))]
+              if trial.evaluation(r.vehicle.id).feasible and (
+                  not pinned if r.vehicle.id != vehicle_id
+                  else not locked and not broken_promises(trial, vehicle_id))]
+    if not routes:
+        return None
     window = (booking.promise.window_start, booking.promise.window_end)
     pickup, dropoff = request_stops(booking.request, booking.bounds, window, rules)
     found = best_insertion(routes, pickup, dropoff, plan.legs)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
 
 from dispatch.evaluation import RouteEvaluation, evaluate_route
-from dispatch.model import Stop, StopKind, Vehicle, VehicleState
+from dispatch.model import RouteLock, Stop, StopKind, Vehicle, VehicleState
 from dispatch.travel import LegTimes
 
 PLACES_KEPT = 16  # per route: the legs to and from the pickup and drop-off places of the last few quotes
@@ -93,6 +93,13 @@ class VehicleRoute:
     state: VehicleState
     stops: tuple[Stop, ...]
     committed: int = 0  # leading stops that nothing may be inserted before
+    pinned: frozenset[str] = frozenset()  # riders an operator pinned to this bus (Route.pinned)
+    lock: RouteLock = RouteLock.NONE  # how an operator locked the order (Route.lock)
+
+    @property
+    def takes_riders(self) -> bool:
+        """True when insertion may add new riders (a route closed by an operator takes none)."""
+        return self.lock is not RouteLock.CLOSED
 
 
 @dataclass(frozen=True)
@@ -421,6 +428,8 @@ def best_option_insertion(routes: Sequence[VehicleRoute], options: Sequence[tupl
         prefetch_option_legs(routes, times, [(p, d) for p, d, _ in options], legs)
     candidates: list[Candidate] = []
     for order, (route, route_times) in enumerate(zip(routes, times)):
+        if not route.takes_riders:
+            continue
         for option, (pickup, dropoff, extra) in enumerate(options):
             if pickup.seats > route.vehicle.seats or pickup.wheelchairs > route.vehicle.wheelchair_spaces:
                 break

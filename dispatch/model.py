@@ -250,11 +250,17 @@ def promise_for(bounds: TimeBounds, planned_pickup: int, rules: ServiceRules) ->
 
 @dataclass(frozen=True)
 class Break:
-    """A driver's break: starts in [earliest_start, latest_start] at the depot, lasts ``duration_s``."""
+    """A driver's break: starts in [earliest_start, latest_start], lasts ``duration_s``; taken at
+    ``location`` (None: the depot), with nobody on board."""
 
     earliest_start: int
     latest_start: int
     duration_s: int
+    location: int | None = None
+
+    def place(self, depot: int) -> int:
+        """Where the break is taken by a bus based at ``depot``."""
+        return depot if self.location is None else self.location
 
 
 @dataclass(frozen=True)
@@ -328,13 +334,36 @@ class Stop:
         return (sign * self.seats, sign * self.wheelchairs)
 
 
+class RouteLock(StrEnum):
+    """How an operator locked a route's stop order (:mod:`dispatch.manual`)."""
+
+    NONE = "none"  # nothing locked: everything automatic may change the route
+    ORDER = "order"  # its stops keep their order; new riders may still be inserted between them
+    CLOSED = "closed"  # its stops keep their order, and it takes no new riders
+
+
 @dataclass(frozen=True)
 class Route:
-    """One vehicle's ordered future stops. The first ``committed`` stops may not be reordered."""
+    """One vehicle's ordered future stops. The first ``committed`` stops may not be reordered.
+
+    ``pinned``: the booked riders an operator pinned to this bus — nothing automatic moves them to another
+    (ids of riders no longer in the route mean nothing). ``lock``: how the operator locked its order."""
 
     vehicle_id: str
     stops: tuple[Stop, ...] = ()
     committed: int = 0
+    pinned: frozenset[str] = frozenset()
+    lock: RouteLock = RouteLock.NONE
+
+    @property
+    def locked(self) -> bool:
+        """True when the operator locked the route's order."""
+        return self.lock is not RouteLock.NONE
+
+    @property
+    def takes_riders(self) -> bool:
+        """True when insertion may add new riders to the route."""
+        return self.lock is not RouteLock.CLOSED
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,18 @@ class Plan:
         plan."""
         return evaluate_route(self.vehicles[vehicle_id], self.states[vehicle_id], stops, self.legs)
 
+    def pinned(self, request_id: str) -> bool:
+        """True when an operator pinned the booking ``request_id`` to its bus (:mod:`dispatch.manual`)."""
+        booking = self.booking_table.get(request_id)
+        route = None if booking is None or booking.vehicle_id is None else self.routes.get(booking.vehicle_id)
+        return route is not None and request_id in route.pinned
+
+    def movable(self, request_id: str, vehicle_id: str) -> bool:
+        """True when something automatic may take ``request_id`` off ``vehicle_id``'s route: the rider is
+        not pinned and the route's order is not locked by an operator."""
+        route = self.routes[vehicle_id]
+        return request_id not in route.pinned and not route.locked
+
     def booking(self, request_id: str) -> Booking:
         """A booked request; :class:`DispatchError` ``unknown_request`` if there is none."""
         booking = self.booking_table.get(request_id)
@@ -233,7 +245,7 @@ class Plan:
             planned = {(s.request_id, s.kind): start for s, start in zip(route.stops, starts)}
             kept = tuple(replace(s, earliest=max(s.earliest, planned[(s.request_id, s.kind)]))
                          if s.kind is StopKind.PICKUP else s for s in kept)
-        return Route(vehicle_id, kept, committed)
+        return replace(route, stops=kept, committed=committed)
 
     def vehicle_routes(self) -> tuple[list[VehicleRoute], list[RouteTimes]]:
         """The in-service vehicles' routes as insertion works on them, with their insertion arrays
@@ -244,7 +256,8 @@ class Plan:
             if not state.in_service:
                 continue
             route = self.routes[vehicle_id]
-            routes.append(VehicleRoute(vehicle, state, route.stops, route.committed))
+            routes.append(VehicleRoute(vehicle, state, route.stops, route.committed, route.pinned,
+                                       route.lock))
             cached = self._route_times.get(vehicle_id)
             if cached is None:
                 cached = self._route_times[vehicle_id] = RouteTimes(routes[-1], self.evaluation(vehicle_id),

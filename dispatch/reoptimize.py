@@ -30,7 +30,8 @@ from dispatch.disturbance import relax_late_routes
 from dispatch.evaluation import RouteEvaluation, ViolationKind, evaluate_route
 from dispatch.improve import LnsSolver
 from dispatch.insertion import VehicleRoute, best_insertion
-from dispatch.model import OnboardRider, Stop, StopKind
+from dispatch.manual import control_broken
+from dispatch.model import OnboardRider, RouteLock, Stop, StopKind
 from dispatch.ortools_adapter import OrToolsSolver
 from dispatch.pdptw import (
     PdptwProblem,
@@ -156,8 +157,9 @@ def build_problem(routes: Sequence[VehicleRoute], evaluations: Sequence[RouteEva
             elif stop.kind is StopKind.DROPOFF and stop.request_id in pickups:
                 index = builder.visit(stop)
                 penalty = UNSERVED_PENALTY_S if stop.request_id in optional else None
+                bus = v if stop.request_id in route.pinned else None  # an operator's pin
                 builder.requests.append(RequestSpec(pickups.pop(stop.request_id), index, stop.max_ride_s,
-                                                    drop_penalty=penalty))
+                                                    vehicle=bus, drop_penalty=penalty))
                 request_ids.append(stop.request_id)
                 order.append(index)
             else:  # a rider on board, or a break: only this vehicle can serve it
@@ -170,9 +172,12 @@ def build_problem(routes: Sequence[VehicleRoute], evaluations: Sequence[RouteEva
                 order.append(index)
         initial.append(order)
         vehicle = route.vehicle
+        end_latest = vehicle.shift_end
+        if not route.takes_riders:  # closed by an operator: back to the depot from its last stop, no detour
+            end_latest = min(end_latest, time + legs.seconds(location, vehicle.depot))
         vehicles.append(VehicleSpec(
             start_location=builder.location(location), start_time=time,
-            end_location=builder.location(vehicle.depot), end_latest=vehicle.shift_end,
+            end_location=builder.location(vehicle.depot), end_latest=end_latest,
             capacity=vehicle.capacity,
             initial_load=(sum(r.seats for r in onboard), sum(r.wheelchairs for r in onboard))))
     for new in unplaced:
@@ -228,13 +233,16 @@ def prepare(routes: Sequence[VehicleRoute], legs: LegTimes, new_requests: Sequen
             ) -> PreparedProblem:
     """The problem that re-optimizes ``routes`` (and fits ``new_requests``), warm-started from them.
 
+    An operator's pins and locks hold (:mod:`dispatch.manual`): a pinned rider may be served by its bus
+    only, a locked route is kept whole (as if every stop were committed), a closed one gets nothing new.
     A route of the plan in force that already breaks a time rule (a bus running late that was not
     re-timed, :mod:`dispatch.disturbance`) does not stop the round: its broken bounds are relaxed to what it
     achieves now (:func:`~dispatch.disturbance.relax_late_routes`), so the answer makes nobody later than
     the plan in force does, and every other bound stays.
     """
     before = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in routes]
-    scratch = relax_late_routes(routes, before)
+    scratch = [replace(r, committed=len(r.stops)) if r.lock is not RouteLock.NONE else r  # an operator's
+               for r in relax_late_routes(routes, before)]  # locked order: the optimizer keeps all of it
     unplaced = _insert_greedily(scratch, new_requests, legs)
     evaluations = [evaluate_route(r.vehicle, r.state, r.stops, legs) for r in scratch]
     optional = {new.pickup.request_id for new in new_requests}
@@ -301,7 +309,7 @@ def rebase(solved: Mapping[str, Sequence[Stop]], solved_from: Sequence[VehicleRo
 
     Raises :class:`PlanRejectedError` naming the request that fits nowhere any more.
     """
-    kept: set[str] = set()
+    kept = {r.vehicle.id for r in routes if r.lock is not RouteLock.NONE}  # locked by an operator
     while True:
         try:
             return _rebase(solved, solved_from, routes, legs, kept)
@@ -333,7 +341,7 @@ def _rebase(solved: Mapping[str, Sequence[Stop]], solved_from: Sequence[VehicleR
         for stop in route.stops[route.committed:]:
             now_stops[(stop.request_id, stop.kind)] = stop
             owner[(stop.request_id, stop.kind)] = vid
-            if stop.kind is StopKind.BREAK or vid in kept:
+            if stop.kind is StopKind.BREAK or vid in kept or stop.request_id in route.pinned:
                 pinned[stop.request_id] = vid
     placed: set[tuple[str, StopKind]] = set()
     scratch: list[VehicleRoute] = []
@@ -415,6 +423,9 @@ def finish(prepared: PreparedProblem, solution: PdptwSolution, legs: LegTimes) -
             raise PlanRejectedError(f"vehicle {route.vehicle.id}: {evaluation.violations[0].message}")
         new_stops[route.vehicle.id] = sequence
         new_evaluations[route.vehicle.id] = evaluation
+    broken = control_broken(prepared.routes, new_stops)
+    if broken is not None:
+        raise PlanRejectedError(broken)
     unserved = tuple(prepared.request_ids[r] for r in solution.unserved)
     kept = {s.request_id for seq in new_stops.values() for s in seq}
     if not prepared.kept <= kept or kept & set(unserved):
@@ -442,6 +453,9 @@ def verify_answer(plan: Plan, job: ReoptimizationJob, solution: PdptwSolution) -
             stops = rebase(result.stops, job.prepared.routes, plan.vehicle_routes()[0], plan.legs)
         except PlanRejectedError as error:
             return f"the plan changed while the optimizer ran and its answer does not fit it: {error}"
+        broken_control = control_broken(plan.vehicle_routes()[0], stops)  # pinned or locked meanwhile
+        if broken_control is not None:
+            return f"the plan changed while the optimizer ran and its answer breaks {broken_control}"
     evaluations = {vid: plan.evaluate(vid, s) for vid, s in stops.items()}
     broken = next((vid for vid, e in evaluations.items() if not _keeps_rules(plan, vid, e)), None)
     if broken is not None:  # a bus moved, or a booking came, while the optimizer ran

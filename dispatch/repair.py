@@ -170,7 +170,8 @@ def _related(plan: Plan, pickup: Stop, dropoff: Stop, now: int, options: RepairO
                 if start[k] < span_start or start[k_pickup] > span_end:
                     continue
                 booking = plan.booking_table.get(stop.request_id)
-                if booking is None or booking.status is not RequestStatus.BOOKED:
+                if (booking is None or booking.status is not RequestStatus.BOOKED
+                        or not plan.movable(stop.request_id, vehicle_id)):
                     continue
                 found.append((stop.request_id, vehicle_id, route.stops[k_pickup].location, stop.location))
                 starts[stop.request_id] = start[k_pickup]
@@ -239,7 +240,7 @@ def _ruin(plan: Plan, vehicle_id: str, removed: frozenset[str], pickup: Stop, dr
     evaluation = plan.evaluate(vehicle_id, stops)
     if not evaluation.feasible:
         return None
-    shorter = Route(vehicle_id, stops, route.committed)
+    shorter = replace(route, stops=stops)
     vehicle_route = VehicleRoute(plan.vehicles[vehicle_id], plan.states[vehicle_id], stops, route.committed)
     times = RouteTimes(vehicle_route, evaluation, plan.legs)
     insertion = best_insertion([vehicle_route], pickup, dropoff, plan.legs, weights, [times])

@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel
 from api.db.types import EnumText, UTCDateTime
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
-from dispatch.model import MeetingMode, RejectionCause, ServiceRules, StopKind, TimeType
+from dispatch.model import MeetingMode, RejectionCause, RouteLock, ServiceRules, StopKind, TimeType
 
 ID_LENGTH = 64
 EMAIL_LENGTH = 320  # RFC 5321's longest address
@@ -80,6 +80,8 @@ class Vehicle(VehicleBase, table=True):
     __tablename__ = "vehicles"
 
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    route_lock: RouteLock = Field(default=RouteLock.NONE, sa_type=EnumText(RouteLock, 16))  # an operator's
+    # lock of its route's order (dispatch.manual)
 
 
 class ShiftBase(SQLModel):
@@ -110,6 +112,8 @@ class ShiftBreak(ShiftBreakBase, table=True):
     __tablename__ = "shift_breaks"
 
     id: int | None = Field(default=None, primary_key=True)
+    node: int | None = Field(default=None, sa_type=sa.BigInteger)  # where it is taken (None: the depot),
+    # e.g. where the bus stood when an operator added it
 
 
 # --- the operator's rules and area ------------------------------------------------------------------
@@ -323,6 +327,7 @@ class Booking(BookingBase, table=True):
     status: RequestStatus = Field(sa_type=EnumText(RequestStatus, 16), index=True)
     rejection_cause: RejectionCause | None = Field(default=None, sa_type=EnumText(RejectionCause, 40))
     vehicle_id: str | None = Field(default=None, foreign_key="vehicles.id", index=True, max_length=ID_LENGTH)
+    pinned: bool = False  # an operator pinned it to its bus (dispatch.manual)
     submitted_at: datetime = Field(sa_type=UTCDateTime)
     # bounds (dispatch.model.TimeBounds)
     direct_s: int | None = None
@@ -753,3 +758,21 @@ class RecurringOccurrence(SQLModel, table=True):
     cause: str | None = Field(default=None, max_length=40)
     message: str | None = Field(default=None, sa_type=sa.Text)
     tried_at: datetime = Field(sa_type=UTCDateTime)
+class AuditEntry(SQLModel, table=True):
+    """One manual change of the plan by an operator (:mod:`api.services.audit`): when, who (id and name as
+    they were then), what, on which booking and buses, and a summary of before and after.
+
+    Ids are plain text, not foreign keys: the log outlives what it mentions."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
+    time: datetime = Field(sa_type=UTCDateTime, index=True)
+    operator_id: int = Field(index=True)
+    operator_name: str = Field(max_length=120)
+    action: str = Field(max_length=40, index=True)
+    booking_id: str | None = Field(default=None, index=True, max_length=ID_LENGTH)
+    vehicle_id: str | None = Field(default=None, index=True, max_length=ID_LENGTH)  # the bus it concerns
+    from_vehicle_id: str | None = Field(default=None, index=True, max_length=ID_LENGTH)  # a move's old bus
+    before: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    after: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)

@@ -7,7 +7,8 @@ A pickup is bound by the promised window again, a drop-off by the latest arrival
 time; riders already picked up are put on board their bus. Nothing is dropped silently: whatever cannot
 be restored, or breaks a rule once restored, is returned as a problem (and logged by the app).
 
-Not stored yet, so not restored: where a vehicle stands, and pickups held to an earlier planned time
+An operator's pins (``bookings.pinned``) and route locks (``vehicles.route_lock``) come back with their
+routes. Not stored yet, so not restored: where a vehicle stands, and pickups held to an earlier planned time
 after a cancellation (they get their promised window). A vehicle restarts at its depot, as having left
 it in time for its first planned stop (drivers follow their last route while the service is down), until
 its next GPS report says where it is; without that, a plan with no slack would come back seconds late
@@ -25,9 +26,19 @@ from sqlmodel import Session
 
 from api.clock import ServiceClock
 from api.db import models
-from api.db.repository import load_active_plan
+from api.db.repository import list_vehicles, load_active_plan
 from dispatch.dispatcher import Booking, Dispatcher, RequestStatus
-from dispatch.model import OnboardRider, Promise, Request, Route, Stop, StopKind, TimeBounds, VehicleState
+from dispatch.model import (
+    OnboardRider,
+    Promise,
+    Request,
+    Route,
+    RouteLock,
+    Stop,
+    StopKind,
+    TimeBounds,
+    VehicleState,
+)
 
 _PROMISE_FIELDS = ("direct_s", "earliest_pickup", "latest_pickup", "max_ride_s", "window_start", "window_end",
                    "latest_dropoff", "vehicle_id")
@@ -40,12 +51,15 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
     problems: list[str] = []
     bookings: dict[str, Booking] = {}
     picked_up_at: dict[str, int] = {}
+    pinned: dict[str, set[str]] = defaultdict(set)  # bus -> the bookings an operator pinned to it
     for row in plan.bookings:
         missing = [name for name in _PROMISE_FIELDS if getattr(row, name) is None]
         if missing:
             problems.append(f"{row.id}: not restored, {', '.join(missing)} not stored")
             continue
         bookings[row.id] = booking_from_row(row, clock)
+        if row.pinned and row.vehicle_id is not None:
+            pinned[row.vehicle_id].add(row.id)
         if row.picked_up_at is not None:
             picked_up_at[row.id] = clock.to_seconds(row.picked_up_at)
 
@@ -67,7 +81,11 @@ def recover_plan(session: Session, *, dispatcher: Dispatcher, clock: ServiceCloc
                                 f"of {planned.booking_id or 'a break'} has nothing to serve")
             else:
                 stops.append(stop)
-        routes[vehicle_id] = Route(vehicle_id, tuple(stops))
+        routes[vehicle_id] = Route(vehicle_id, tuple(stops), pinned=frozenset(pinned[vehicle_id]))
+    for vehicle in list_vehicles(session):  # an operator's lock of a route's order
+        if vehicle.route_lock is not RouteLock.NONE and vehicle.id in dispatcher.plan.vehicles:
+            route = routes.get(vehicle.id, dispatcher.plan.route(vehicle.id))
+            routes[vehicle.id] = replace(route, lock=vehicle.route_lock)
 
     onboard: dict[str, list[OnboardRider]] = defaultdict(list)
     for booking in bookings.values():

@@ -247,6 +247,23 @@ MATRIX = {
                        "other_rider": 403, "driver": 403, "operator": 204},
     "revoke_user": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                     "driver": 403, "operator": 204},
+    # manual control of the plan: operators only (on a booking of "rider", on bus-4); a move may not fit
+    "move_booking": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": (200, 409)},
+    "pin_booking": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                    "driver": 403, "operator": 200},
+    "unpin_booking": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                      "driver": 403, "operator": 200},
+    "route_plan": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 200},
+    "lock_route": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 200},
+    "unlock_route": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
+    "add_break": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                  "driver": 403, "operator": (201, 409)},
+    "audit": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+              "driver": 403, "operator": 200},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -309,6 +326,13 @@ OPERATIONS = {
     "user_sessions": "GET /v1/operator/users/{user_id}/sessions",
     "revoke_session": "POST /v1/operator/users/{user_id}/sessions/{session_id}/revoke",
     "revoke_user": "POST /v1/operator/users/{user_id}/revoke",
+    "move_booking": "POST /v1/operator/bookings/{booking_id}/move",
+    "pin_booking": "POST /v1/operator/bookings/{booking_id}/pin",
+    "unpin_booking": "DELETE /v1/operator/bookings/{booking_id}/pin",
+    "route_plan": "GET /v1/operator/vehicles/{vehicle_id}/plan",
+    "lock_route": "POST /v1/operator/vehicles/{vehicle_id}/lock",
+    "unlock_route": "DELETE /v1/operator/vehicles/{vehicle_id}/lock",
+    "add_break": "POST /v1/operator/vehicles/{vehicle_id}/breaks", "audit": "GET /v1/operator/audit",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
 # public map data and the named stops, and signing up and in (tests/api/test_accounts.py).
@@ -342,6 +366,8 @@ MEETING_POINT_IDS = count(1)  # every point the matrix adds has an id of its own
 NOTICE_ENDPOINTS = ("notices", "read_notice", "notification_settings", "put_notification_settings", "outbox")
 REPORT_ENDPOINTS = ("costs", "put_costs", "bookings_csv", "kpis_csv", "monthly_report")
 ACCOUNT_ENDPOINTS = ("ws_ticket", "sign_out", "user_sessions", "revoke_session", "revoke_user")
+CONTROL_ENDPOINTS = ("move_booking", "pin_booking", "unpin_booking", "route_plan", "lock_route",
+                     "unlock_route", "add_break", "audit")
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 # the rider's own things: (collection URL, a valid body) by the matrix entry's stem
 PROFILE = {"favourite": ("/v1/rider/favourites", {"name": "Home", **VADUZ}),
@@ -525,6 +551,27 @@ def account_call(client, caller, endpoint):
         return client.post(f"/v1/operator/users/{user.id}/sessions/{made.json()['session_id']}/revoke",
                            headers=caller)
     return client.post(f"/v1/operator/users/{user.id}/revoke", headers=caller)
+def control_call(client, caller, owner, endpoint):
+    """The answer to ``caller`` calling one of the manual-control endpoints: on a booking of the rider
+    ``owner`` names, or on bus-4 (a 10-min break this evening)."""
+    if endpoint in ("move_booking", "pin_booking", "unpin_booking"):
+        path = f"/v1/operator/bookings/{book(client, owner, quote(client, owner))['id']}"
+        if endpoint == "move_booking":
+            return client.post(f"{path}/move", headers=caller, json={"vehicle_id": "bus-4"})
+        return (client.post if endpoint == "pin_booking" else client.delete)(f"{path}/pin", headers=caller)
+    vehicle = "/v1/operator/vehicles/bus-4"
+    if endpoint == "route_plan":
+        return client.get(f"{vehicle}/plan", headers=caller)
+    if endpoint == "lock_route":
+        return client.post(f"{vehicle}/lock", headers=caller, json={"allow_insertions": True})
+    if endpoint == "unlock_route":
+        return client.delete(f"{vehicle}/lock", headers=caller)
+    if endpoint == "add_break":
+        start = NOW.replace(hour=20)
+        return client.post(f"{vehicle}/breaks", headers=caller, json={
+            "earliest_start": start.isoformat(), "latest_start": (start + timedelta(minutes=30)).isoformat(),
+            "duration_s": 600})
+    return client.get("/v1/operator/audit", headers=caller)
 
 
 def simulation_call(client, caller, operator, endpoint):
@@ -583,6 +630,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = profile_call(client, caller, owner, endpoint)
     elif endpoint in ACCOUNT_ENDPOINTS:
         answer = account_call(client, caller, endpoint)
+    elif endpoint in CONTROL_ENDPOINTS:
+        answer = control_call(client, caller, owner, endpoint)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
     elif endpoint == "service_area":

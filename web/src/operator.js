@@ -4,11 +4,12 @@
 // today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
 // the service calendar (./calendar.js), the meeting points (./meeting_points.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
 // service, their shifts), simulations (POST /v1/operator/simulations, its status and report) and the
-// county's reports (./reports.js).
+// county's reports (./reports.js), manual control of the plan with its audit log (./control.js).
 
 import { api, authHeaders, el, errorText, hhmm, liveStream, serviceTime, showLive, today } from './api.js';
 import { signIn } from './signin.js';
 import { loadCalendar } from './calendar.js';
+import { initControl, refreshControl } from './control.js';
 import { initDesk } from './desk.js';
 import { initReports } from './reports.js';
 import { onLanguage, t } from './i18n.js';
@@ -184,6 +185,7 @@ function onLive(message) {
     state.routes[message.vehicle_id] = message.route;
     drawRoute(message.vehicle_id);
     renderRequests();
+    refreshControl();
   }
   refreshSoon();
 }
@@ -386,7 +388,7 @@ async function main() {
   state.map = await baseMap($('map'));
   await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
     loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map), loadMeetingPoints(state.map),
-    initReports(state.me)]);
+    initReports(state.me), initControl(state.me)]);
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);

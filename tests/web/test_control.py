@@ -1,0 +1,45 @@
+"""Manual control on /operator in a real browser (headless Chromium, Playwright) against a real service
+process (tests/web/conftest.py: two buses, the clock at 08:00): the operator moves a booking to the other
+bus; the route shown changes and the audit log names the operator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.api.conftest import NOW, SCHAAN, VADUZ
+from tests.web.test_web_apps import DESKTOP, open_page  # noqa: F401 (fixture)
+
+
+def test_an_operator_moves_a_booking_to_the_other_bus_and_sees_route_and_audit_entry(open_page, service,  # noqa: F811
+                                                                                    artifacts: Path):
+    """Rita books Vaduz → Schaan at 10:00. Otto picks her bus in the control panel, moves the booking to
+    the other bus: the panel says it is done, her bus's route is empty, the other bus's route holds her
+    pickup, and today's log reads "Otto Operator: move <booking> <bus> → <other>"."""
+    with service.client("rider") as rider:
+        quote = rider.post("/v1/quotes", json={"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
+                                               "time": NOW.replace(hour=10).isoformat(), "seats": 1,
+                                               "wheelchairs": 0})
+        assert quote.status_code == 200, quote.text
+        quote_id = quote.json()["quote_id"]
+        booked = rider.post("/v1/bookings", json={"quote_id": quote_id}, headers={"Idempotency-Key": quote_id})
+        assert booked.status_code == 201, booked.text
+    booking, bus = booked.json()["id"], booked.json()["vehicle_id"]
+    other = "bus-2" if bus == "bus-1" else "bus-1"
+    watched = open_page("/operator", "operator", DESKTOP)
+    page = watched.page
+    panel = page.locator("#control")
+    panel.get_by_label("Bus", exact=True).select_option(bus)
+    row = panel.locator(f'tr[data-booking="{booking}"][data-kind="pickup"]')
+    expect(row).to_be_visible()
+    row.get_by_label("Verschieben auf").select_option(other)
+    row.get_by_role("button", name="Verschieben").click()
+    expect(page.locator("#control-message")).to_have_text("Erledigt: move")
+    expect(panel.locator("#control-route")).to_have_text("Keine Halte.")
+    expect(panel.locator("#control-audit li")).to_have_text(
+        [f"08:00 Otto Operator: move {booking} {bus} → {other}"])
+    panel.get_by_label("Bus", exact=True).select_option(other)
+    expect(panel.locator(f'tr[data-booking="{booking}"][data-kind="pickup"]')).to_be_visible()
+    page.screenshot(path=artifacts / "operator-control.png", full_page=True)
+    assert watched.errors == [] and watched.outside == []
