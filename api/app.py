@@ -30,6 +30,7 @@ from api.accounts import redaction
 from api.accounts.identity import EmailCodeProvider
 from api.accounts.revocation import RevocationBoard
 from api.auth import KeyCache, print_demo_users
+from api.busy_retry import RetryLockedDatabase
 from api.clock import ServiceClock
 from api.db.migrate import upgrade_database
 from api.db.models import utc_now
@@ -159,7 +160,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
 
     app = FastAPI(title="Rufbus", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Open on-demand rural bus dispatch. Map data " + ATTRIBUTION + ".")
-    install_error_handlers(app)
+    app.add_middleware(RetryLockedDatabase)  # innermost: SQLite's lock contention is retried in this worker
+    install_error_handlers(app)  # its body size limit goes round the retry, which keeps the body
     app.add_middleware(ForwardToDispatcher)
     app.add_middleware(SecurityHeaders)  # outermost: every answer, also those of the middleware above
     app.include_router(auth_routes.router)

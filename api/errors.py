@@ -50,6 +50,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.busy_retry import mark_contended
 from api.db.repository import DuplicateIdempotencyKey, PersistenceError
 from dispatch.dispatcher import DispatchError
 from dispatch.manual import ControlRefused
@@ -195,6 +196,8 @@ def _persistence(_: Request, error: PersistenceError) -> JSONResponse:
 
 
 def _database_unavailable(request: Request, error: OperationalError | InterfaceError) -> JSONResponse:
+    if "database is locked" in str(error.orig):  # SQLite, lock contention: api.busy_retry runs it again
+        mark_contended(request.state)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
     return error_response(503, "database_unavailable",
                           "the database is unavailable; nothing was changed, try again shortly",

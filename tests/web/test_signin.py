@@ -31,7 +31,7 @@ def test_a_rider_signs_up_books_and_is_signed_out_when_an_operator_revokes_the_s
         page.goto(service.base_url + "/app")
         expect(page.locator("#login")).to_be_visible()
         page.get_by_role("button", name="Neu hier? Registrieren").click()
-        page.get_by_label("Name").fill("Selma Signup")
+        page.locator("#signup-name").fill("Selma Signup")
         page.locator("#signup-email").fill("Selma@Example.org")
         page.get_by_label("Telefon (freiwillig)").fill("+423 555 12 12")
         page.get_by_role("button", name="Registrieren", exact=True).click()
