@@ -9,12 +9,14 @@ only into an empty table —, the newest service rules and area, and every booki
 live layer (:mod:`api.live`) then publishes the plan's changes; with ``REDIS_URL`` the workers elect one
 dispatcher and forward to it. A background thread re-optimizes the plan
 (:mod:`api.services.reoptimizer`), another keeps every shift within the booking horizon planned
-(:mod:`api.services.horizon`). Operators' simulations run in a worker process of their own
+(:mod:`api.services.horizon`), a third coarsens and prunes riders' data as the operators' retention
+settings say (:mod:`api.services.retention`). Operators' simulations run in a worker process of their own
 (:mod:`api.services.simulation_worker`), started when the first one is submitted."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -38,6 +40,7 @@ from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
 from api.routes import live as live_routes
 from api.routes import meeting_points as meeting_point_routes
+from api.routes import privacy as privacy_routes
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
@@ -46,6 +49,7 @@ from api.security import SecurityHeaders
 from api.services.horizon import HorizonTimer
 from api.services.live_plan import LiveDispatch
 from api.services.reoptimizer import BackgroundReoptimizer
+from api.services.retention import RetentionTimer, road_cells
 from api.services.simulation_worker import SimulationWorker, WorkerConfig
 from api.services.startup import build_dispatcher
 from api.settings import Settings
@@ -101,6 +105,12 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                session_info={"fence": layer.fence} if layer.fence else None)
         app.state.horizon = horizon
         horizon.start()
+        retention = RetentionTimer(engine, every_s=service.retention_every_s, now=service_clock.now_datetime,
+                                   cell_node=road_cells(network), is_dispatcher=lambda: layer.is_leader,
+                                   lock=(lambda: live.lock) if engine.dialect.name == "sqlite"
+                                   else contextlib.nullcontext)
+        app.state.retention = retention
+        retention.start()
         simulations = SimulationWorker(WorkerConfig(service.database_url, service.redis_url, service.area,
                                                     network.settings, stale_s=service.simulation_stale_s),
                                        engine)
@@ -114,6 +124,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         finally:
             await asyncio.to_thread(simulations.stop)
             await asyncio.to_thread(horizon.stop)
+            await asyncio.to_thread(retention.stop)
             await asyncio.to_thread(reoptimizer.stop)
             await layer.stop()
             engine.dispose()
@@ -137,6 +148,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(feeds.router)
     app.include_router(desk_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(privacy_routes.router)
 
     @app.get("/health")
     def health() -> dict:

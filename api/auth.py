@@ -125,6 +125,13 @@ class KeyCache:
                 self._users.popitem(last=False)
 
 
+    def forget(self, user_id: int) -> None:
+        """Drop every key of user ``user_id`` (their key was revoked: the next request reads the database)."""
+        with self._lock:
+            for digest in [d for d, (_, user) in self._users.items() if user.id == user_id]:
+                del self._users[digest]
+
+
 def seed_demo_users(session: Session) -> list[tuple[User, str]]:
     """With an empty users table: one demo user per role (the driver bound to the first active bus)
     and their keys; otherwise nothing."""

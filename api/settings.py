@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # every `replan_poll_s` wall-clock seconds.
     replan_every_s: float = Field(default=3600, gt=0, le=3600)
     replan_poll_s: float = Field(default=30, gt=0, le=3600)
+    # The retention job (api.services.retention) runs every `retention_every_s` wall seconds on the worker
+    # that dispatches (0: never; `rufbus retention run` runs it by hand).
+    retention_every_s: float = Field(default=3600, ge=0, le=7 * 24 * 3600)
     # How long an authenticated API key is trusted without reading the database again (api.auth.KeyCache):
     # a user deactivated meanwhile keeps access at most this long; 0 reads the database on every request.
     auth_cache_s: float = Field(default=5.0, ge=0, le=300)

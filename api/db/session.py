@@ -61,7 +61,7 @@ def scrub_database_error(context: ExceptionContext) -> None:
         return  # not a server's error (SQLite, or a client-side failure without values)
     if sqlstate is None or sqlstate[:2] in _PLAIN_CLASSES:
         return
-    diag = original.diag
+    diag = original.diag  # type: ignore[attr-defined]  # a psycopg error: checked above
     named = [f"{what} {value}" for what, value in (("constraint", diag.constraint_name),
                                                    ("table", diag.table_name),
                                                    ("column", diag.column_name)) if value]

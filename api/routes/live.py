@@ -1,5 +1,7 @@
 """Live streams over WebSocket: drivers get their route whenever the plan changes, riders their
-booking's estimates and bus position, operators every change of the fleet.
+booking's estimates and bus position (the bus only from the operators' ``bus_visible_minutes`` before
+the pickup until drop-off, :func:`api.services.booking_view.for_rider`), operators every change of the
+fleet.
 
 Authenticate with ``Authorization: Bearer <key>`` or, from a browser, ``?access_token=<key>``; keys are
 looked up as for HTTP (:data:`api.deps.StreamUser`: the key cache, the database off the event loop). The
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -26,7 +29,8 @@ from api.live.hub import Message
 from api.live.layer import LiveLayer
 from api.live.messages import BookingFirst, BookingUpdate, FleetFirst, RouteFirst, VehiclePosition
 from api.schemas import BookingLive
-from api.services.booking_view import booking_public
+from api.services.booking_view import booking_public, for_rider
+from api.services.privacy_settings import settings_in_force
 
 router = APIRouter(tags=["live"])
 
@@ -95,33 +99,37 @@ async def booking_stream(websocket: WebSocket, booking_id: str, caller: StreamUs
     user = await _admit(websocket, caller, UserRole.RIDER, UserRole.OPERATOR)
     if user is None:
         return
-    row = await asyncio.to_thread(_load_booking, websocket.app.state.engine, booking_id)
+    row, bus_visible = await asyncio.to_thread(_load_booking, websocket.app.state.engine, booking_id)
     if row is None or (user.role is UserRole.RIDER and row.rider_id != user.id):
         await websocket.close(NOT_FOUND, f"no booking with id {booking_id!r}")
         return
     layer: LiveLayer = websocket.app.state.live
     stored = await asyncio.to_thread(layer.store.booking, booking_id)
-    view = booking_public(row, BookingLive.model_validate(stored) if stored else None,
-                          websocket.app.state.dispatch.clock.zone)
+    clock = websocket.app.state.dispatch.clock
+    view = booking_public(row, BookingLive.model_validate(stored) if stored else None, clock.zone,
+                          now=clock.now_datetime(), bus_visible=bus_visible)
     version = await asyncio.to_thread(layer.store.plan_version)
 
     def concerns(message: Message) -> bool:
         return _view_of(message, booking_id) is not None
 
-    def shape(message: Message) -> Message:
+    def shape(message: Message) -> Message:  # the bus only within the rider's window (booking_view)
+        update = for_rider(BookingLive.model_validate(_view_of(message, booking_id)),
+                           now=clock.now_datetime(), bus_visible=bus_visible)
         return BookingUpdate(kind=message["kind"], plan_version=message["plan_version"],
-                             booking=BookingLive.model_validate(_view_of(message, booking_id))
-                             ).model_dump(mode="json")
+                             booking=update).model_dump(mode="json")
 
     await _stream(websocket, BookingFirst(plan_version=version, booking=view).model_dump(mode="json"),
                   concerns, shape)
 
 
-def _load_booking(engine: Engine, booking_id: str) -> Booking | None:
+def _load_booking(engine: Engine, booking_id: str) -> tuple[Booking | None, timedelta]:
+    """The booking, and how long before a pickup its rider sees the bus (as the stream starts)."""
     with Session(engine, expire_on_commit=False) as session:
         row = session.get(Booking, booking_id)
+        bus_visible = timedelta(minutes=settings_in_force(session).bus_visible_minutes)
         session.commit()  # end the read: on SQLite an open read would hold up writers
-        return row
+        return row, bus_visible
 
 
 def _view_of(message: Message, booking_id: str) -> dict[str, Any] | None:

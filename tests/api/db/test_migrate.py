@@ -16,7 +16,8 @@ from api.db.session import create_db_engine
 TABLES = {"vehicles", "shifts", "shift_breaks", "service_rules", "service_areas", "service_weekdays",
           "simulation_jobs", "cost_settings",
           "service_exceptions", "meeting_points", "bookings", "planned_stops",
-          "events", "users", "dispatcher_leases", "demand"}
+          "events", "users", "dispatcher_leases", "demand", "privacy_settings", "retention_runs",
+          "erasures"}
 
 
 def head_revision() -> str:

@@ -1,0 +1,202 @@
+"""A rider's rights over their data: a copy of everything kept about them (export) and its erasure.
+
+Both work through registries, so that every table holding riders' data takes part by adding itself where
+it is defined (a module registers at import):
+
+* :func:`exporter` ``("name")`` registers ``f(session, rider_id) -> JSON-ready data``; the export is one
+  JSON object with a key per exporter (:func:`export_rider`).
+* :func:`eraser` ``("name")`` registers ``f(erasing) -> rows changed``, run in registration order in one
+  transaction (:func:`erase_rider`); ``erasing`` (:class:`Erasing`) says whose data, when, and how to
+  coarsen a place.
+
+**Erasure**, on the rider's request (``DELETE /v1/rider/me``) or an operator's for a rider who asked them
+(``DELETE /v1/operator/riders/{id}``): first the account is closed (deactivated, its key revoked, so no
+new booking can come in), then the rider's open bookings are cancelled through the normal cancel path (the
+plan in force no longer holds them, the buses' routes close the gaps), then in one transaction every
+eraser runs: bookings lose the link to the rider and their exact places (:mod:`api.services.retention`'s
+coarsening), the event log names the rider's own acts ``rider`` instead of their user id, the account
+loses name and phone. An :class:`~api.db.models.Erasure` row records when and the counts; erasing again
+changes nothing and answers that record. A rider on board is erased after the trip (409 ``rider_on_board``).
+
+Quotes are recorded only coarsened and without who asked (:mod:`api.services.demand`): there is nothing
+of a rider to export or erase there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from api.auth import KeyCache
+from api.db.models import Booking, Erasure, Event, User, UserRole
+from api.errors import Conflict, NotFound
+from api.schemas import ErasurePublic
+from api.services.booking import cancel_booking
+from api.services.live_plan import ERASED_RIDER, LiveDispatch, actor
+from api.services.retention import CellNode, coarsen_booking
+from dispatch.dispatcher import RequestStatus
+
+Exporter = Callable[[Session, int], Any]
+
+
+@dataclass(frozen=True)
+class Erasing:
+    """One rider's erasure under way: the session to write with, the rider, the time, the cells' nodes."""
+
+    session: Session
+    rider_id: int
+    now: datetime
+    cell_node: CellNode
+
+
+Eraser = Callable[[Erasing], int]
+
+EXPORTERS: dict[str, Exporter] = {}
+ERASERS: dict[str, Eraser] = {}
+
+
+def exporter(name: str) -> Callable[[Exporter], Exporter]:
+    """Register the decorated function as the export of ``name`` (a key of the export's JSON)."""
+    def register(function: Exporter) -> Exporter:
+        EXPORTERS[name] = function
+        return function
+    return register
+
+
+def eraser(name: str) -> Callable[[Eraser], Eraser]:
+    """Register the decorated function as the erasure of ``name`` (a key of the erasure's counts)."""
+    def register(function: Eraser) -> Eraser:
+        ERASERS[name] = function
+        return function
+    return register
+
+
+def export_rider(session: Session, *, rider_id: int, now: datetime) -> dict[str, Any]:
+    """Everything kept about rider ``rider_id``, by exporter, as JSON-ready values."""
+    _rider(session, rider_id)
+    data: dict[str, Any] = {"exported_at": now.isoformat()}
+    data |= {name: export(session, rider_id) for name, export in EXPORTERS.items()}
+    session.commit()  # end the read
+    return data
+
+
+def erase_rider(live: LiveDispatch, session: Session, *, rider_id: int, by: User, cell_node: CellNode,
+                keys: KeyCache | None = None) -> ErasurePublic:
+    """Erase rider ``rider_id``'s data on the request of ``by`` (the rider, or an operator): close the
+    account, cancel the open bookings through the normal cancel path, then run every eraser in one
+    transaction; idempotent."""
+    rider = _rider(session, rider_id)
+    done = session.get(Erasure, rider_id)
+    if done is not None:
+        session.commit()
+        return _public(done, erased_now=False)
+    statuses = session.exec(select(Booking.status).where(col(Booking.rider_id) == rider_id)).all()
+    if RequestStatus.PICKED_UP in statuses:
+        raise Conflict("rider_on_board", "the rider is on board: erase their data after the trip")
+    rider.active, rider.api_key_hash = False, None  # no new booking, no key, from now on
+    session.add(rider)
+    session.commit()
+    if keys is not None:
+        keys.forget(rider_id)
+    open_bookings = session.exec(select(Booking.id).where(col(Booking.rider_id) == rider_id,
+                                                          col(Booking.status) == RequestStatus.BOOKED)).all()
+    session.commit()
+    cancelled = 0
+    for booking_id in open_bookings:
+        try:
+            cancel_booking(live, session, user=by, booking_id=booking_id)
+            cancelled += 1
+        except Conflict as error:  # booked in the database but no longer in the plan: over already
+            if error.code != "not_in_plan":
+                raise
+    now = live.clock.now_datetime()
+    erasing = Erasing(session, rider_id, now, cell_node)
+    counts = {"bookings_cancelled": cancelled} | {name: erase(erasing) for name, erase in ERASERS.items()}
+    record = Erasure(user_id=rider_id, erased_at=now, counts=counts,
+                     requested_by="rider" if by.id == rider_id else actor(by))
+    session.add(record)
+    session.commit()
+    return _public(record, erased_now=True)
+
+
+def _rider(session: Session, rider_id: int) -> User:
+    user = session.get(User, rider_id)
+    if user is None or user.role is not UserRole.RIDER:
+        raise NotFound("unknown_rider", f"no rider with id {rider_id}")
+    return user
+
+
+def _public(record: Erasure, *, erased_now: bool) -> ErasurePublic:
+    return ErasurePublic(rider_id=record.user_id, erased_at=record.erased_at,
+                         requested_by=record.requested_by, counts=dict(record.counts), erased_now=erased_now)
+
+
+def _rider_bookings(session: Session, rider_id: int) -> list[Booking]:
+    return list(session.exec(select(Booking).where(col(Booking.rider_id) == rider_id)
+                             .order_by(col(Booking.submitted_at))).all())
+
+
+# --- the service's own tables -------------------------------------------------------------------------
+
+
+@exporter("rider")
+def export_profile(session: Session, rider_id: int) -> dict[str, Any]:
+    """The account: name, phone, since when, active (never the key, of which only a hash is kept)."""
+    user = _rider(session, rider_id)
+    return {"id": user.id, "name": user.name, "phone": user.phone, "role": user.role.value,
+            "active": user.active, "created_at": user.created_at.isoformat()}
+
+
+@exporter("bookings")
+def export_bookings(session: Session, rider_id: int) -> list[dict[str, Any]]:
+    """Every booking of the rider with every stored field."""
+    return [row.model_dump(mode="json") for row in _rider_bookings(session, rider_id)]
+
+
+@exporter("events")
+def export_events(session: Session, rider_id: int) -> list[dict[str, Any]]:
+    """The event log's entries about the rider's bookings or caused by the rider, oldest first."""
+    ids = [row.id for row in _rider_bookings(session, rider_id)]
+    rows = session.exec(select(Event).where(or_(col(Event.request_id).in_(ids),
+                                                col(Event.actor) == f"user:{rider_id}"))
+                        .order_by(col(Event.time), col(Event.id))).all()
+    return [{"time": row.time.isoformat(), "kind": row.kind.value, "actor": row.actor,
+             "vehicle_id": row.vehicle_id, "booking_id": row.request_id, "data": row.payload} for row in rows]
+
+
+@eraser("events")
+def erase_events(erasing: Erasing) -> int:
+    """The rider's own acts in the event log name ``rider`` instead of their user id (run before the
+    bookings lose their link, so the reports still tell a rider's cancellation from an operator's)."""
+    statement = update(Event).where(col(Event.actor) == f"user:{erasing.rider_id}").values(actor=ERASED_RIDER)
+    result = erasing.session.exec(statement)
+    return int(result.rowcount)
+
+
+@eraser("bookings")
+def erase_bookings(erasing: Erasing) -> int:
+    """The rider's bookings lose the link to them and their exact places (coarsened to grid cells)."""
+    rows = _rider_bookings(erasing.session, erasing.rider_id)
+    for row in rows:
+        if row.coarsened_at is None:
+            coarsen_booking(row, erasing.cell_node, erasing.now)
+        if row.booked_by == erasing.rider_id:
+            row.booked_by = None
+        row.rider_id = None
+        erasing.session.add(row)
+    return len(rows)
+
+
+@eraser("account")
+def erase_account(erasing: Erasing) -> int:
+    """The account keeps no name and no phone (it stays, closed, as the record's anchor)."""
+    user = erasing.session.get(User, erasing.rider_id)
+    assert user is not None, "checked before"
+    user.name, user.phone, user.active, user.api_key_hash = "", None, False, None
+    erasing.session.add(user)
+    return 1
