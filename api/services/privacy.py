@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -94,7 +94,7 @@ def erase_rider(live: LiveDispatch, session: Session, *, rider_id: int, by: User
     done = session.get(Erasure, rider_id)
     if done is not None:
         session.commit()
-        return _public(done, erased_now=False)
+        return _public(done, erased_now=False, zone=live.clock.zone)
     statuses = session.exec(select(Booking.status).where(col(Booking.rider_id) == rider_id)).all()
     if RequestStatus.PICKED_UP in statuses:
         raise Conflict("rider_on_board", "the rider is on board: erase their data after the trip")
@@ -121,7 +121,7 @@ def erase_rider(live: LiveDispatch, session: Session, *, rider_id: int, by: User
                      requested_by="rider" if by.id == rider_id else actor(by))
     session.add(record)
     session.commit()
-    return _public(record, erased_now=True)
+    return _public(record, erased_now=True, zone=live.clock.zone)
 
 
 def _rider(session: Session, rider_id: int) -> User:
@@ -131,8 +131,8 @@ def _rider(session: Session, rider_id: int) -> User:
     return user
 
 
-def _public(record: Erasure, *, erased_now: bool) -> ErasurePublic:
-    return ErasurePublic(rider_id=record.user_id, erased_at=record.erased_at,
+def _public(record: Erasure, *, erased_now: bool, zone: tzinfo) -> ErasurePublic:
+    return ErasurePublic(rider_id=record.user_id, erased_at=record.erased_at.astimezone(zone),
                          requested_by=record.requested_by, counts=dict(record.counts), erased_now=erased_now)
 
 

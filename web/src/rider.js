@@ -1,10 +1,11 @@
 // The riders' page (/app): choose where from and where to (a list of places or a click on the map), when,
 // how many; get an offer (with the walk to its meeting point, ./walking.js); book it; watch the bus come
-// (WS /v1/bookings/{id}/stream); cancel.
+// (WS /v1/bookings/{id}/stream); cancel; download or erase one's data (./privacy.js, /privacy).
 
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn } from './api.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
+import { installPrivacy } from './privacy.js';
 import { drawWalk, pickupPoint } from './walking.js';
 
 const $ = (id) => document.getElementById(id);
@@ -274,6 +275,7 @@ async function main() {
   $('book').addEventListener('click', book);
   $('cancel').addEventListener('click', cancel);
   $('new-trip').addEventListener('click', newTrip);
+  installPrivacy(say);
   onLanguage(() => {
     fillPlaceLists();
     renderOffer();
