@@ -90,16 +90,16 @@ def erase_rider(live: LiveDispatch, session: Session, *, rider_id: int, by: User
     """Erase rider ``rider_id``'s data on the request of ``by`` (the rider, or an operator): close the
     account, cancel the open bookings through the normal cancel path, then run every eraser in one
     transaction; idempotent."""
-    rider = _rider(session, rider_id)
+    _rider(session, rider_id)
     done = session.get(Erasure, rider_id)
-    if done is not None:
-        session.commit()
-        return _public(done, erased_now=False, zone=live.clock.zone)
     statuses = session.exec(select(Booking.status).where(col(Booking.rider_id) == rider_id)).all()
+    session.commit()  # end the reads: on SQLite a transaction that read cannot write once another wrote
+    if done is not None:
+        return _public(done, erased_now=False, zone=live.clock.zone)
     if RequestStatus.PICKED_UP in statuses:
         raise Conflict("rider_on_board", "the rider is on board: erase their data after the trip")
-    rider.active, rider.api_key_hash = False, None  # no new booking, no key, from now on
-    session.add(rider)
+    session.exec(update(User).where(col(User.id) == rider_id)
+                 .values(active=False, api_key_hash=None))  # no new booking, no key, from now on
     session.commit()
     if keys is not None:
         keys.forget(rider_id)
@@ -115,10 +115,13 @@ def erase_rider(live: LiveDispatch, session: Session, *, rider_id: int, by: User
             if error.code != "not_in_plan":
                 raise
     now = live.clock.now_datetime()
-    erasing = Erasing(session, rider_id, now, cell_node)
-    counts = {"bookings_cancelled": cancelled} | {name: erase(erasing) for name, erase in ERASERS.items()}
-    record = Erasure(user_id=rider_id, erased_at=now, counts=counts,
+    record = Erasure(user_id=rider_id, erased_at=now,
                      requested_by="rider" if by.id == rider_id else actor(by))
+    session.add(record)
+    session.flush()  # written first, so that the erasers' reads and writes are one writer's transaction
+    erasing = Erasing(session, rider_id, now, cell_node)
+    counts = {name: erase(erasing) for name, erase in ERASERS.items()}
+    record.counts = {"bookings_cancelled": cancelled} | counts
     session.add(record)
     session.commit()
     return _public(record, erased_now=True, zone=live.clock.zone)

@@ -32,7 +32,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, func, select
 
 from api.db.models import ACTIVE_STATUSES, Booking, Event, RetentionRun
@@ -104,12 +104,16 @@ def run_retention(session: Session, *, now: datetime, cell_node: CellNode | None
         coarsened = 0
         while True:
             with lock():
-                rows = session.exec(select(Booking).where(*due).order_by(col(Booking.id)).limit(CHUNK)).all()
-                for row in rows:
-                    coarsen_booking(row, cell_node, now)
-                session.commit()
-            coarsened += len(rows)
-            if len(rows) < CHUNK:
+                ids = session.exec(select(Booking.id).where(*due).order_by(col(Booking.id))
+                                   .limit(CHUNK)).all()
+                session.commit()  # end the read: on SQLite a reader cannot write once another has
+                if ids:  # the chunk's first statement writes, so that its reads and writes are one writer's
+                    session.exec(update(Booking).where(col(Booking.id).in_(ids)).values(coarsened_at=now))
+                    for row in session.exec(select(Booking).where(col(Booking.id).in_(ids))).all():
+                        coarsen_booking(row, cell_node, now)
+                    session.commit()
+            coarsened += len(ids)
+            if len(ids) < CHUNK:
                 break
         with lock():
             pruned = session.exec(delete(Event).where(*old_events)).rowcount

@@ -8,8 +8,9 @@ import { t } from './i18n.js';
 
 const KEY = 'rufbus.key'; // where ./api.js keeps the key
 
-/** Wire the buttons ``#my-data`` and ``#erase-me``; ``say`` shows a status line. */
-export function installPrivacy(say) {
+/** Wire the buttons ``#my-data`` and ``#erase-me``; what they did is said in ``#privacy-message``. */
+export function installPrivacy() {
+  const say = (text) => { document.getElementById('privacy-message').textContent = text; };
   document.getElementById('my-data').addEventListener('click', async () => {
     const answer = await api('/v1/rider/me/export');
     if (!answer.ok) {
@@ -35,5 +36,6 @@ export function installPrivacy(say) {
     localStorage.removeItem('rufbus.booking');
     say(t('privacy.erased'));
     document.body.classList.remove('signed-in');
+    document.getElementById('logout').hidden = true;
   });
 }

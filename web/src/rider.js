@@ -275,7 +275,7 @@ async function main() {
   $('book').addEventListener('click', book);
   $('cancel').addEventListener('click', cancel);
   $('new-trip').addEventListener('click', newTrip);
-  installPrivacy(say);
+  installPrivacy();
   onLanguage(() => {
     fillPlaceLists();
     renderOffer();
