@@ -1,13 +1,15 @@
 """The three web apps in a real browser (headless Chromium, Playwright) against a real service process:
 a rider books on /app, the trip appears on the bus's /driver page without a reload, the driver reports
 arrival, pickup and drop-off, the rider's page follows live, and /operator shows the bus and today's
-figures changing. Every page must load nothing from outside the service and raise no script error.
+figures changing; a rider downloads their data and deletes their account. Every page must load nothing
+from outside the service and raise no script error.
 
 The service (tests/web/conftest.py) has two 8-seat buses, bus-1 and bus-2, at their depot in Vaduz; the
 clock stands at 08:00, so the rider's default time is 08:30."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -498,3 +500,23 @@ def test_the_operator_edits_rules_and_fleet_and_runs_a_simulation(open_page, art
     expect(page.locator("#simulation-status")).to_contain_text("fertig (10/10)")
     page.screenshot(path=artifacts / "operator-simulation.png", full_page=True)
     operator.assert_clean()
+
+
+def test_the_rider_downloads_their_data_and_deletes_the_account(open_page, service: Service, artifacts: Path):
+    """On /app the footer links the privacy notice (/privacy); "Meine Daten" downloads the rider's
+    export (their name); after confirming "Konto löschen" the page says so and the key is refused (401).
+    (A rider of their own: the other tests keep theirs.)"""
+    watched = open_page("/app", "leaving-rider", PHONE)
+    page = watched.page
+    expect(page.get_by_role("link", name="Datenschutz")).to_have_attribute("href", "/privacy")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Meine Daten").click()
+    data = json.loads(Path(download.value.path()).read_text())
+    assert data["rider"]["name"] == "Lea Leaving" and data["bookings"] == []
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Konto löschen").click()
+    expect(page.locator("#privacy-message")).to_have_text("Ihr Konto und Ihre Daten wurden gelöscht.")
+    page.screenshot(path=str(artifacts / "rider-erased.png"))
+    with service.client("leaving-rider") as client:
+        assert client.get("/v1/me").status_code == 401
+    watched.assert_clean()
