@@ -109,7 +109,7 @@ def kpi(page: Page, name: str):
     return page.locator(f'#kpis dd[data-kpi="{name}"]')
 
 
-def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifacts: Path):
+def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, service: Service, artifacts: Path):
     """bus-1's tablet reports a GPS position on the road to Schaan, where the operator's map draws it;
     bus-2 stays at the depot in Vaduz. A rider asks for Schaan (from the list of places) to Vaduz (clicked
     on the map), leaving after 08:30: the offer's window starts at 08:30 and bus-1, the nearer, gets the
@@ -117,7 +117,12 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     empty; the rider's map shows bus-1 where its tablet is; the operator sees one booking and bus-1's two
     stops; arrived + picked up turns the rider's status to on board, arrived + dropped off to arrived,
     the driver's manifest empties and the operator's figures count one completed trip. A no-show reported
-    long before the window is refused with the reason in German."""
+    long before the window is refused with the reason in German. (Riders see their bus from an hour
+    before the pickup here, not the default ten minutes.)"""
+    with service.client("operator") as client:
+        assert client.put("/v1/operator/retention", json={
+            "coarsen_after_days": 90, "prune_after_days": 365, "bus_visible_minutes": 60,
+            "driver_contact_stops": 2, "driver_contact_minutes": 30}).status_code == 200
     operator = open_page("/operator", "operator", DESKTOP)
     expect(kpi(operator.page, "bookings")).to_have_text("0")
     expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"]')).to_be_visible()
