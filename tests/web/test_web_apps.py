@@ -117,12 +117,13 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, service:
     empty; the rider's map shows bus-1 where its tablet is; the operator sees one booking and bus-1's two
     stops; arrived + picked up turns the rider's status to on board, arrived + dropped off to arrived,
     the driver's manifest empties and the operator's figures count one completed trip. A no-show reported
-    long before the window is refused with the reason in German. (Riders see their bus from an hour
-    before the pickup here, not the default ten minutes.)"""
+    long before the window is refused with the reason in German. The driver sees the rider's name at
+    the next stop only (the operators' privacy settings here: riders see their bus and drivers their
+    next stop's rider from an hour before, not the default ten and thirty minutes)."""
     with service.client("operator") as client:
         assert client.put("/v1/operator/retention", json={
             "coarsen_after_days": 90, "prune_after_days": 365, "bus_visible_minutes": 60,
-            "driver_contact_stops": 2, "driver_contact_minutes": 30}).status_code == 200
+            "driver_contact_stops": 1, "driver_contact_minutes": 60}).status_code == 200
     operator = open_page("/operator", "operator", DESKTOP)
     expect(kpi(operator.page, "bookings")).to_have_text("0")
     expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"]')).to_be_visible()
@@ -185,6 +186,8 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, service:
     expect(next_stop).to_contain_text("Fenster 08:30–08:40")
     expect(next_stop.locator(".street")).to_have_text(boarding[1])  # the rider's boarding street
     expect(driver.page.locator("#manifest li.stop")).to_have_count(2)
+    expect(next_stop.locator(".contact")).to_have_text("Rita Rider")  # whom to call: the next stops only
+    expect(driver.page.locator("#manifest li.stop .contact")).to_have_count(1)  # not at the drop-off after
     expect(other.page.locator("#manifest li.empty")).to_be_visible()
     expect(other.page.locator("#manifest li.stop")).to_have_count(0)
     driver.page.screenshot(path=artifacts / "driver-pickup-next.png")
