@@ -11,12 +11,15 @@ dispatcher and forward to it. A background thread re-optimizes the plan
 (:mod:`api.services.reoptimizer`), another keeps every shift within the booking horizon planned
 (:mod:`api.services.horizon`), another delivers riders' notifications from the outbox
 (:mod:`api.services.outbox`), another books the days of riders' recurring trips as they come into the
-booking horizon (:mod:`api.services.recurring`). Operators' simulations run in a worker process of their own
+booking horizon (:mod:`api.services.recurring`), another coarsens and prunes riders' data as the operators'
+retention settings say (:mod:`api.services.retention`). Operators' simulations run in a worker process of
+their own
 (:mod:`api.services.simulation_worker`), started when the first one is submitted."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -49,6 +52,7 @@ from api.routes import driver, feeds, operator, rider, rider_profile
 from api.routes import live as live_routes
 from api.routes import meeting_points as meeting_point_routes
 from api.routes import notices as notice_routes
+from api.routes import privacy as privacy_routes
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
@@ -60,6 +64,7 @@ from api.services.notifications import NoticeTexts
 from api.services.outbox import NOTICE_KIND, OutboxSender
 from api.services.recurring import RecurringBooker
 from api.services.reoptimizer import BackgroundReoptimizer
+from api.services.retention import RetentionTimer, road_cells
 from api.services.simulation_worker import SimulationWorker, WorkerConfig
 from api.services.startup import build_dispatcher
 from api.settings import Settings
@@ -138,6 +143,12 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         app.state.recurring = recurring
         if service.recurring_every_s > 0:
             recurring.start()
+        retention = RetentionTimer(engine, every_s=service.retention_every_s, now=service_clock.now_datetime,
+                                   cell_node=road_cells(network), is_dispatcher=lambda: layer.is_leader,
+                                   lock=(lambda: live.lock) if engine.dialect.name == "sqlite"
+                                   else contextlib.nullcontext)
+        app.state.retention = retention
+        retention.start()
         simulations = SimulationWorker(WorkerConfig(service.database_url, service.redis_url, service.area,
                                                     network.settings, stale_s=service.simulation_stale_s),
                                        engine)
@@ -153,6 +164,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             await asyncio.to_thread(outbox.stop)
             await asyncio.to_thread(recurring.stop)
             await asyncio.to_thread(horizon.stop)
+            await asyncio.to_thread(retention.stop)
             await asyncio.to_thread(reoptimizer.stop)
             await layer.stop()
             await asyncio.to_thread(app.state.revocations.stop)
@@ -184,6 +196,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(notice_routes.rider_router)
     app.include_router(notice_routes.operator_router)
     app.include_router(control_routes.router)
+    app.include_router(privacy_routes.router)
 
     @app.get("/health")
     def health() -> dict:

@@ -31,6 +31,8 @@ user_app = typer.Typer(help="Users: create them, set their e-mail address, sign 
 app.add_typer(user_app, name="user", help="Users: create riders, drivers and operators, sign them out.")
 key_app = typer.Typer(help="API keys of machine clients and drivers' tablets.", no_args_is_help=True)
 app.add_typer(key_app, name="key", help="API keys: rotate or revoke a user's key.")
+retention_app = typer.Typer(help="Riders' data: coarsen and prune what is due.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention", help="Retention: coarsen old trips' places, prune old events.")
 gtfs_app = typer.Typer(help="The published GTFS feed.", no_args_is_help=True)
 app.add_typer(gtfs_app, name="gtfs", help="GTFS: export the static feed with GTFS-Flex.")
 
@@ -177,6 +179,37 @@ def _announce(revocations: list[Revocation]) -> None:
     settings = Settings()
     if settings.redis_url:
         publish(settings.redis_url, settings.area, revocations)
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only count what is due; change nothing."),
+) -> None:
+    """Coarsen the places of trips and prune the events older than the operators' retention settings say,
+    in the DATABASE_URL database, as the service does every RUFBUS_RETENTION_EVERY_S; print the counts."""
+    from sqlmodel import Session
+
+    from api.clock import ServiceClock
+    from api.db.migrate import upgrade_database
+    from api.db.session import create_db_engine
+    from api.services.retention import road_cells, run_retention
+    from api.settings import Settings
+    from routing.network import RoadNetwork
+
+    settings = Settings()
+    upgrade_database(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            cells = None if dry_run else road_cells(RoadNetwork.load())
+            done = run_retention(session, now=ServiceClock.for_zone(settings.timezone).now_datetime(),
+                                 cell_node=cells, dry_run=dry_run)
+    finally:
+        engine.dispose()
+    verb = ("would coarsen", "would prune") if dry_run else ("coarsened", "pruned")
+    typer.echo(f"{verb[0]} {done.bookings_coarsened} bookings "
+               f"(trips before {done.coarsened_before:%Y-%m-%d}), "
+               f"{verb[1]} {done.events_pruned} events (before {done.pruned_before:%Y-%m-%d})")
 
 
 @gtfs_app.command("export")

@@ -29,6 +29,7 @@ from api.db.models import (
     OccurrenceOutcome,
     OutboxStatus,
     PassengerCategory,
+    PrivacySettingsBase,
     ServiceRulesBase,
 )
 from api.positions import Ignored
@@ -1018,3 +1019,55 @@ class AuditEntryPublic(BaseModel):
     from_vehicle_id: str | None
     before: dict[str, Any]
     after: dict[str, Any]
+# --- data protection (api.services.retention, api.services.privacy) ---------------------------------------
+
+
+class PrivacySettingsBody(PrivacySettingsBase):
+    """How long riders' data is kept exactly, and who sees what when
+    (:class:`api.db.models.PrivacySettingsBase`): days until bookings' places are coarsened and until
+    events are pruned; minutes before a pickup from which the rider sees the bus; the next stops (and
+    minutes) for which a driver sees riders' contacts."""
+
+    model_config = BODY_CONFIG  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
+
+
+class RetentionRunPublic(BaseModel):
+    """What one retention run did (or, dry, would do): counts only."""
+
+    ran_at: datetime
+    dry_run: bool
+    coarsened_before: datetime
+    pruned_before: datetime
+    bookings_coarsened: int
+    events_pruned: int
+
+
+class RetentionPublic(PrivacySettingsBody):
+    """The privacy settings in force, since when, which version (``null``: the built-in defaults), and
+    the last retention run (``null`` before the first)."""
+
+    version: int | None
+    valid_from: datetime | None
+    last_run: RetentionRunPublic | None
+
+
+class ErasurePublic(BaseModel):
+    """A rider's data erased: when, on whose request, the rows changed by kind (bookings cancelled and
+    anonymised, events unlinked, …), and whether this call did it (``false``: erased before)."""
+
+    rider_id: int
+    erased_at: datetime
+    requested_by: str
+    counts: dict[str, int]
+    erased_now: bool
+
+
+class DriverContactPublic(BaseModel):
+    """Whom a driver may call about one of the next stops: the rider's name and phone (``null`` when
+    not known), for that stop only."""
+
+    booking_id: str
+    kind: StopKind
+    planned_start: datetime
+    name: str
+    phone: str | None

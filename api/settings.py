@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     # Riders' recurring trips (api.services.recurring): the days that came into the booking horizon are
     # booked every `recurring_every_s` seconds of service time (looked at every `replan_poll_s`); 0: never.
     recurring_every_s: float = Field(default=900, ge=0, le=86_400)
+    # The retention job (api.services.retention) runs every `retention_every_s` wall seconds on the worker
+    # that dispatches (0: never; `rufbus retention run` runs it by hand).
+    retention_every_s: float = Field(default=3600, ge=0, le=7 * 24 * 3600)
     # How long an authenticated API key is trusted without reading the database again (api.auth.KeyCache):
     # a user deactivated meanwhile keeps access at most this long; 0 reads the database on every request.
     auth_cache_s: float = Field(default=5.0, ge=0, le=300)

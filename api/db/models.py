@@ -357,6 +357,8 @@ class Booking(BookingBase, table=True):
     picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dropped_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # cancelled, no-show, rejected
+    # when its places were coarsened to grid cells (api.services.retention, or the rider's erasure)
+    coarsened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime,
                                  sa_column_kwargs={"onupdate": utc_now})
@@ -533,6 +535,60 @@ class DemandRecord(SQLModel, table=True):
     destination_cell: str = Field(max_length=40)
     seats: int = Field(ge=0)
     cause: RejectionCause | None = Field(default=None, sa_type=EnumText(RejectionCause, 40))
+
+
+# --- data protection ----------------------------------------------------------------------------------
+
+
+class PrivacySettingsBase(SQLModel):
+    """How long riders' data is kept exactly and who sees what when (:mod:`api.services.retention`,
+    :mod:`api.services.booking_view`, :mod:`api.services.route_view`): bookings' places are coarsened
+    to grid cells ``coarsen_after_days`` after the trip, the event log pruned after ``prune_after_days``;
+    a rider sees their bus from ``bus_visible_minutes`` before their pickup until drop-off; a driver sees
+    riders' names and phones for the next ``driver_contact_stops`` stops planned within
+    ``driver_contact_minutes``."""
+
+    coarsen_after_days: int = Field(ge=1, le=3650)
+    prune_after_days: int = Field(ge=1, le=3650)
+    bus_visible_minutes: int = Field(ge=0, le=240)
+    driver_contact_stops: int = Field(ge=0, le=20)
+    driver_contact_minutes: int = Field(ge=0, le=240)
+
+
+class PrivacySettings(PrivacySettingsBase, table=True):
+    """One version of the privacy settings. Rows are only added: the highest ``id`` is in force, the
+    others are the history."""
+
+    __tablename__ = "privacy_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    changed_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class RetentionRun(SQLModel, table=True):
+    """What one run of the retention job did: counts only, never whose data."""
+
+    __tablename__ = "retention_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ran_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    coarsened_before: datetime = Field(sa_type=UTCDateTime)  # trips before this instant were coarsened
+    pruned_before: datetime = Field(sa_type=UTCDateTime)  # events before this instant were pruned
+    bookings_coarsened: int = 0
+    events_pruned: int = 0
+
+
+class Erasure(SQLModel, table=True):
+    """A rider's data erased (:mod:`api.services.privacy`): when, on whose request, and how much; one per
+    rider, so that erasing again changes nothing."""
+
+    __tablename__ = "erasures"
+
+    user_id: int = Field(primary_key=True, foreign_key="users.id", sa_column_kwargs={"autoincrement": False})
+    erased_at: datetime = Field(sa_type=UTCDateTime)
+    requested_by: str = Field(max_length=120)  # "rider" (themself) or "user:<operator id>"
+    counts: dict[str, int] = Field(default_factory=dict, sa_type=sa.JSON)  # rows changed, by kind
 
 
 # --- the live layer's fencing ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import DispatchDep, Driver, DriverOrOperator, SessionDep
 from api.schemas import (
+    DriverContactPublic,
     DriverRoutePublic,
     ErrorPublic,
     PositionsAccepted,
@@ -22,7 +23,7 @@ from api.schemas import (
     StopAction,
 )
 from api.services import driving as service
-from api.services.route_view import encoded_route
+from api.services.route_view import driver_contacts, encoded_route
 
 router = APIRouter(prefix="/v1/driver", tags=["driver"])
 
@@ -44,6 +45,15 @@ def read_route(user: DriverOrOperator, live: DispatchDep,
     # Valid by construction; its thousands of road positions are encoded by orjson, not walked by pydantic.
     body = encoded_route(live, service.vehicle_of(user, vehicle_id))
     return Response(body, media_type="application/json")
+
+
+@router.get("/contacts", responses={**AUTH_ERRORS, 404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}})
+def read_contacts(user: DriverOrOperator, live: DispatchDep, session: SessionDep,
+                  vehicle_id: Annotated[str | None, Query(description="operators: the bus to show")] = None
+                  ) -> list[DriverContactPublic]:
+    """Whom to call about your next stops: the riders' names and phones, only for the next stops the
+    operators' privacy settings allow (``driver_contact_stops`` within ``driver_contact_minutes``)."""
+    return driver_contacts(live, session, vehicle_id=service.vehicle_of(user, vehicle_id))
 
 
 @router.post("/arrived", status_code=status.HTTP_204_NO_CONTENT, responses=STOP_ERRORS)

@@ -1,5 +1,7 @@
 """Live streams over WebSocket: drivers get their route whenever the plan changes, riders their
-booking's estimates and bus position, operators every change of the fleet.
+booking's estimates and bus position (the bus only from the operators' ``bus_visible_minutes`` before
+the pickup until drop-off, :func:`api.services.booking_view.for_rider`), operators every change of the
+fleet.
 
 Authenticate with a single-use ticket, ``?ticket=<ticket>`` (POST /v1/auth/ws-ticket: browsers), or
 ``Authorization: Bearer <access token or API key>`` (other clients) — never a key or token in the URL
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -35,8 +37,9 @@ from api.live.hub import Message
 from api.live.layer import LiveLayer
 from api.live.messages import BookingFirst, BookingUpdate, FleetFirst, RouteFirst, VehiclePosition
 from api.schemas import BookingLive
-from api.services.booking_view import booking_public
+from api.services.booking_view import booking_public, for_rider
 from api.services.outbox import NOTICE_KIND
+from api.services.privacy_settings import settings_in_force
 
 router = APIRouter(tags=["live"])
 
@@ -144,14 +147,15 @@ async def booking_stream(websocket: WebSocket, booking_id: str, caller: StreamCa
     if admitted is None:
         return
     user = admitted.user
-    row = await asyncio.to_thread(_load_booking, websocket.app.state.engine, booking_id)
+    row, bus_visible = await asyncio.to_thread(_load_booking, websocket.app.state.engine, booking_id)
     if row is None or (user.role is UserRole.RIDER and row.rider_id != user.id):
         await websocket.close(NOT_FOUND, f"no booking with id {booking_id!r}")
         return
     layer: LiveLayer = websocket.app.state.live
     stored = await asyncio.to_thread(layer.store.booking, booking_id)
-    view = booking_public(row, BookingLive.model_validate(stored) if stored else None,
-                          websocket.app.state.dispatch.clock.zone)
+    clock = websocket.app.state.dispatch.clock
+    view = booking_public(row, BookingLive.model_validate(stored) if stored else None, clock.zone,
+                          now=clock.now_datetime(), bus_visible=bus_visible)
     version = await asyncio.to_thread(layer.store.plan_version)
 
     def concerns(message: Message) -> bool:
@@ -159,22 +163,25 @@ async def booking_stream(websocket: WebSocket, booking_id: str, caller: StreamCa
             return message.get("booking_id") == booking_id
         return _view_of(message, booking_id) is not None
 
-    def shape(message: Message) -> Message:
+    def shape(message: Message) -> Message:  # the bus only within the rider's window (booking_view)
         if message.get("kind") == NOTICE_KIND:
             return {"kind": NOTICE_KIND, "notice": message["notice"]}
+        update = for_rider(BookingLive.model_validate(_view_of(message, booking_id)),
+                           now=clock.now_datetime(), bus_visible=bus_visible)
         return BookingUpdate(kind=message["kind"], plan_version=message["plan_version"],
-                             booking=BookingLive.model_validate(_view_of(message, booking_id))
-                             ).model_dump(mode="json")
+                             booking=update).model_dump(mode="json")
 
     first = BookingFirst(plan_version=version, booking=view).model_dump(mode="json")
     await _stream(websocket, admitted, first, concerns, shape)
 
 
-def _load_booking(engine: Engine, booking_id: str) -> Booking | None:
+def _load_booking(engine: Engine, booking_id: str) -> tuple[Booking | None, timedelta]:
+    """The booking, and how long before a pickup its rider sees the bus (as the stream starts)."""
     with Session(engine, expire_on_commit=False) as session:
         row = session.get(Booking, booking_id)
+        bus_visible = timedelta(minutes=settings_in_force(session).bus_visible_minutes)
         session.commit()  # end the read: on SQLite an open read would hold up writers
-        return row
+        return row, bus_visible
 
 
 def _view_of(message: Message, booking_id: str) -> dict[str, Any] | None:

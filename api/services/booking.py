@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -39,6 +39,7 @@ from api.services.fair_use import check_caps
 from api.services.live_plan import LiveDispatch, QuoteContext, actor, plan_change, planned_stops
 from api.services.meeting_points import trip_options
 from api.services.notifications import notify
+from api.services.privacy_settings import settings_in_force
 from api.services.stop_points import keep_dropoff, keep_pickup, snapped_point
 from dispatch.events import EventKind
 from dispatch.model import MeetingMode, Offer, PlaceOption, Rejection, RejectionCause, Request, TimeType
@@ -119,6 +120,8 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
     would take its rider over a fair-use cap is a :class:`Conflict` (:mod:`api.services.fair_use`; ``caps``:
     those in force while operators have set none); the quote stays open.
     """
+    bus_visible = _bus_visible(session)
+    session.commit()  # end the read before waiting for the lock
     with plan_change(live, session) as now:
         context = live.quotes.get(quote_id)
         if context is not None and not (_is_operator(user) or context.user_id == user.id):
@@ -134,7 +137,7 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
             if existing.id != quote_id:
                 raise Conflict("idempotency_key_reused",
                                "this Idempotency-Key was already used to book another quote")
-            return _booking_public(live, existing), False
+            return _booking_public(live, existing, bus_visible), False
         if context is None:
             raise NotFound("unknown_offer", f"no open quote {quote_id!r}; ask for a quote first")
         check_caps(session, defaults=caps, rider_id=context.user_id,
@@ -159,7 +162,7 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
                          moved=move_bookings(session, result.moved),
                          other_routes={vid: planned_stops(live, vid) for vid in others}, event=event)
             del live.quotes[quote_id]  # used up only once the booking is saved
-            return _booking_public(live, row), True
+            return _booking_public(live, row, bus_visible), True
         del live.quotes[quote_id]  # refused for good (expired, no longer feasible): ask again
     raise RequestRefused(result)
 
@@ -167,13 +170,16 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
 def get_booking(live: LiveDispatch, session: Session, *, user: User, booking_id: str) -> BookingPublic:
     """A booking with its promise and the plan's current estimates."""
     row = _load(session, user, booking_id)  # the read needs no lock; the plan's estimates do
+    bus_visible = _bus_visible(session)
     session.commit()  # end the read before waiting for the lock (the row stays loaded)
     with live.lock:
-        return _booking_public(live, row)
+        return _booking_public(live, row, bus_visible)
 
 
 def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_id: str) -> BookingPublic:
     """Cancel a booking whose rider has not been picked up; its bus's route closes the gap."""
+    bus_visible = _bus_visible(session)
+    session.commit()  # end the read before waiting for the lock
     with plan_change(live, session) as now:
         row = _load(session, user, booking_id)
         if row.status is not RequestStatus.BOOKED:
@@ -189,7 +195,7 @@ def cancel_booking(live: LiveDispatch, session: Session, *, user: User, booking_
         notify(session, [event], [row])  # an operator's cancellation is told to the rider
         save_booking(session, booking=row, route=planned_stops(live, vehicle_id) if vehicle_id else None,
                      event=event)
-        return _booking_public(live, row)
+        return _booking_public(live, row, bus_visible)
 
 
 def list_bookings(live: LiveDispatch, session: Session, *, user: User, rider_id: int | None, limit: int,
@@ -201,12 +207,14 @@ def list_bookings(live: LiveDispatch, session: Session, *, user: User, rider_id:
             raise Forbidden("riders list only their own bookings")
         rider_id = _user_id(user)
     rows, total = bookings_page(session, rider_id=rider_id, limit=limit, offset=offset)
+    bus_visible = _bus_visible(session)
     session.commit()  # end the read before waiting for the lock (the rows stay loaded)
     with live.lock:
         views = live_views(live, (row.id for row in rows))
-    zone = live.clock.zone
+    zone, now = live.clock.zone, live.clock.now_datetime()
     following = offset + len(rows)
-    return BookingsPage(items=[booking_public(row, views.get(row.id), zone) for row in rows], total=total,
+    return BookingsPage(items=[booking_public(row, views.get(row.id), zone, now=now, bus_visible=bus_visible)
+                               for row in rows], total=total,
                         limit=limit, offset=offset, next_offset=following if following < total else None)
 
 
@@ -319,6 +327,12 @@ def _stored(point: ChosenMeetingPoint | None) -> dict[str, Any] | None:
     return point.model_dump() if point is not None else None
 
 
-def _booking_public(live: LiveDispatch, row: Booking) -> BookingPublic:
+def _booking_public(live: LiveDispatch, row: Booking, bus_visible: timedelta) -> BookingPublic:
     """The rider's view of ``row`` with the plan's estimates; the caller holds ``live.lock``."""
-    return booking_public(row, live_views(live, (row.id,)).get(row.id), live.clock.zone)
+    return booking_public(row, live_views(live, (row.id,)).get(row.id), live.clock.zone,
+                          now=live.clock.now_datetime(), bus_visible=bus_visible)
+
+
+def _bus_visible(session: Session) -> timedelta:
+    """How long before a pickup its rider sees the bus (the operators' privacy settings)."""
+    return timedelta(minutes=settings_in_force(session).bus_visible_minutes)

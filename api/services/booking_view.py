@@ -5,12 +5,17 @@ Two steps: :func:`live_views` reads what the plan in force says of bookings (sta
 and arrival, where the bus is: :class:`~api.schemas.BookingLive`), and :func:`booking_public` joins one
 such view with the promise stored with the booking (:class:`~api.schemas.BookingPublic`). The database
 row decides the status; the plan's estimates count only while the row is booked or on board.
+
+Where the bus is, is shown to the rider only from ``bus_visible`` before their pickup (the earlier of the
+planned pickup and the promised window's start; the operators' ``bus_visible_minutes``,
+:mod:`api.services.privacy_settings`) until they are dropped off (:func:`rider_sees_bus`): a booking for
+tomorrow does not let anyone follow the bus, and with it other riders' pickups, all day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from api.db.models import Booking
@@ -56,11 +61,34 @@ def live_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, Book
     return views
 
 
-def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo) -> BookingPublic:
+def rider_sees_bus(view: BookingLive, *, now: datetime, bus_visible: timedelta) -> bool:
+    """Whether the rider of ``view`` may see their bus at ``now``: on board, or booked and less than
+    ``bus_visible`` before their pickup (the earlier of the planned pickup and the window's start)."""
+    if view.status is RequestStatus.PICKED_UP:
+        return True
+    if view.status is not RequestStatus.BOOKED:
+        return False
+    starts = [t for t in (view.planned_pickup, view.pickup_window.start if view.pickup_window else None) if t]
+    return bool(starts) and now >= min(starts) - bus_visible
+
+
+def for_rider(view: BookingLive, *, now: datetime, bus_visible: timedelta) -> BookingLive:
+    """``view`` as its rider may see it at ``now``: without the bus's position outside their window."""
+    if view.vehicle_position is None or rider_sees_bus(view, now=now, bus_visible=bus_visible):
+        return view
+    return view.model_copy(update={"vehicle_position": None})
+
+
+def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo, *, now: datetime,
+                   bus_visible: timedelta) -> BookingPublic:
     """The rider's view of ``row``: its status, promise and stop points as stored, with the plan's
-    estimates from ``view`` while the booking is booked or on board; times in ``zone``."""
+    estimates from ``view`` while the booking is booked or on board (the bus's position only as
+    :func:`for_rider` lets it through at ``now``); times in ``zone``."""
     assert row.window_start is not None and row.window_end is not None and row.latest_dropoff is not None
     estimates = view if view is not None and row.status in SERVED and row.vehicle_id is not None else None
+    if estimates is not None:
+        estimates = for_rider(estimates.model_copy(update={"status": row.status}), now=now,
+                              bus_visible=bus_visible)
     pickup, dropoff = kept_points(row)
     return BookingPublic(
         id=row.id, status=row.status, vehicle_id=row.vehicle_id, pickup=pickup, dropoff=dropoff,

@@ -163,6 +163,9 @@ def planned_stops(live: LiveDispatch, vehicle_id: str) -> list[PlannedStopRow]:
             for k, (stop, start) in enumerate(zip(route.stops, evaluation.start))]
 
 
+ERASED_RIDER = "rider"  # the actor of an erased rider's own acts, once the link to them is removed
+
+
 def actor(user: User) -> str:
     """How ``user`` is named as the actor of an event."""
     return f"user:{user.id}"

@@ -46,6 +46,7 @@ from api.errors import InvalidRequest
 from api.grid import cell_of
 from api.schemas import FIRST_YEAR, LAST_YEAR, CostSettingsPublic
 from api.services.kpis import FIGURE_FIELDS, figures, pickup_arrivals, served_legs
+from api.services.live_plan import ERASED_RIDER
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
 from dispatch.model import StopKind
@@ -323,7 +324,8 @@ def _cause(row: Any, canceller: str | None) -> str:
     if row.rejection_cause is not None:
         return row.rejection_cause.value
     if row.status is RequestStatus.CANCELLED and canceller is not None:
-        return "cancelled_by_rider" if canceller == f"user:{row.rider_id}" else "cancelled_by_operator"
+        by_rider = canceller in (f"user:{row.rider_id}", ERASED_RIDER)
+        return "cancelled_by_rider" if by_rider else "cancelled_by_operator"
     return ""
 
 

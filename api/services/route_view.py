@@ -4,6 +4,12 @@ roads to drive (GeoJSON LineString).
 Built in two steps so that the dispatcher's lock is held only for the first: :func:`route_snapshot`
 copies what the plan says (immutable values, cheap) and :func:`route_public` adds the road geometry,
 which takes shortest-path work, outside the lock. The drivers' API and the live layer's pushes share it.
+
+The route names no rider: a stop is a booking id at a stop point (the curb node or meeting point where
+the bus stops, never the place the rider sent), and passed stops leave the route. Whom to call about a
+stop — the rider's name and phone — is :func:`driver_contacts`: only for the next stops the operators'
+privacy settings allow (``driver_contact_stops``, planned within ``driver_contact_minutes``), asked for
+when needed and never pushed or kept in the live layer.
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ from itertools import pairwise
 from typing import Any
 
 import orjson
+from sqlmodel import Session, col, select
 
-from api.schemas import DriverRoutePublic, LineString, RouteStopPublic, Window
+from api.db.models import Booking, User
+from api.schemas import DriverContactPublic, DriverRoutePublic, LineString, RouteStopPublic, Window
 from api.services.live_plan import EncodedRoute, LiveDispatch
+from api.services.privacy_settings import settings_in_force
 from dispatch.disturbance import no_show_wait
 from dispatch.evaluation import RouteEvaluation
 from dispatch.model import Promise, Route, StopKind
@@ -122,3 +131,26 @@ def road_geometry(live: LiveDispatch, nodes: list[int]) -> LineString:
     if len(coordinates) == 1:  # already standing at every stop: a LineString needs two positions
         coordinates.append(coordinates[0])
     return LineString.model_construct(type="LineString", coordinates=coordinates)  # valid by construction
+
+
+def driver_contacts(live: LiveDispatch, session: Session, *, vehicle_id: str) -> list[DriverContactPublic]:
+    """The riders' names and phones for the next ``driver_contact_stops`` pickups and drop-offs of
+    ``vehicle_id``'s route that are planned to start within ``driver_contact_minutes`` of now (the
+    privacy settings in force), in route order; a rider without a name on record (erased) is left out."""
+    settings = settings_in_force(session)
+    session.commit()  # end the read before waiting for the lock
+    with live.lock:
+        plan = live.dispatcher.plan
+        route, evaluation = plan.route(vehicle_id), plan.evaluation(vehicle_id)
+        now = live.clock.now()
+    horizon = now + settings.driver_contact_minutes * 60
+    upcoming = [(stop, start) for k, (stop, start) in enumerate(zip(route.stops, evaluation.start))
+                if k < settings.driver_contact_stops and start <= horizon and stop.kind is not StopKind.BREAK]
+    ids = [stop.request_id for stop, _ in upcoming]
+    riders = dict(session.exec(select(Booking.id, User).join(User, col(User.id) == col(Booking.rider_id))
+                               .where(col(Booking.id).in_(ids))).all())
+    session.commit()  # end the read
+    dt = live.clock.to_datetime
+    return [DriverContactPublic(booking_id=stop.request_id, kind=stop.kind, planned_start=dt(start),
+                                name=riders[stop.request_id].name, phone=riders[stop.request_id].phone)
+            for stop, start in upcoming if stop.request_id in riders and riders[stop.request_id].name]

@@ -264,6 +264,23 @@ MATRIX = {
                   "driver": 403, "operator": (201, 409)},
     "audit": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
               "driver": 403, "operator": 200},
+    # data protection: a rider's own copy and erasure (a rider principal erases a rider made for the call,
+    # so that the module's riders stay), operators' copy and erasure on a rider's request, the retention
+    # settings (the put is the defaults: nothing changes), the drivers' contacts of their next stops
+    "export_me": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
+                  "driver": 403, "operator": 403},
+    "erase_me": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 200, "other_rider": 200,
+                 "driver": 403, "operator": 403},
+    "export_rider": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 200},
+    "erase_rider": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                    "driver": 403, "operator": 200},
+    "retention": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                  "driver": 403, "operator": 200},
+    "put_retention": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                      "driver": 403, "operator": 200},
+    "driver_contacts": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
+                        "other_rider": 403, "driver": 200, "operator": 200},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -292,6 +309,11 @@ OPERATIONS = {
     "simulation_report": "GET /v1/operator/simulations/{simulation_id}/report",
     "cancel_simulation": "POST /v1/operator/simulations/{simulation_id}/cancel",
     "me": "GET /v1/me",
+    "export_me": "GET /v1/rider/me/export", "erase_me": "DELETE /v1/rider/me",
+    "export_rider": "GET /v1/operator/riders/{rider_id}/export",
+    "erase_rider": "DELETE /v1/operator/riders/{rider_id}",
+    "retention": "GET /v1/operator/retention", "put_retention": "PUT /v1/operator/retention",
+    "driver_contacts": "GET /v1/driver/contacts",
     "calendar": "GET /v1/operator/calendar", "put_calendar": "PUT /v1/operator/calendar",
     "add_exception": "POST /v1/operator/calendar/exceptions",
     "remove_exception": "DELETE /v1/operator/calendar/exceptions/{day}",
@@ -368,6 +390,8 @@ REPORT_ENDPOINTS = ("costs", "put_costs", "bookings_csv", "kpis_csv", "monthly_r
 ACCOUNT_ENDPOINTS = ("ws_ticket", "sign_out", "user_sessions", "revoke_session", "revoke_user")
 CONTROL_ENDPOINTS = ("move_booking", "pin_booking", "unpin_booking", "route_plan", "lock_route",
                      "unlock_route", "add_break", "audit")
+PRIVACY_ENDPOINTS = ("export_me", "erase_me", "export_rider", "erase_rider", "retention", "put_retention",
+                     "driver_contacts")
 SHIFT_DAYS = count(3)  # every shift the matrix writes is on a day of its own, three or more days ahead
 # the rider's own things: (collection URL, a valid body) by the matrix entry's stem
 PROFILE = {"favourite": ("/v1/rider/favourites", {"name": "Home", **VADUZ}),
@@ -588,6 +612,31 @@ def simulation_call(client, caller, operator, endpoint):
     return client.get(path, headers=caller)
 
 
+def privacy_call(client, caller, owner, principal, endpoint):
+    """Call a data-protection endpoint as ``caller``; a rider principal erasing themself, and an operator
+    erasing a rider, erase a rider made for the call instead."""
+    if endpoint == "driver_contacts":
+        return client.get("/v1/driver/contacts", headers=caller,
+                          params={"vehicle_id": "bus-1"} if principal == "operator" else {})
+    if endpoint == "retention":
+        return client.get("/v1/operator/retention", headers=caller)
+    if endpoint == "put_retention":
+        return client.put("/v1/operator/retention", headers=caller, json={
+            "coarsen_after_days": 90, "prune_after_days": 365, "bus_visible_minutes": 10,
+            "driver_contact_stops": 2, "driver_contact_minutes": 30})
+    if endpoint == "export_me":
+        return client.get("/v1/rider/me/export", headers=caller)
+    if endpoint == "export_rider":
+        rider_id = client.get("/v1/me", headers=owner).json()["id"]
+        return client.get(f"/v1/operator/riders/{rider_id}/export", headers=caller)
+    with Session(client.app.state.engine) as session:
+        throwaway, key = create_user(session, name=f"leaving {principal}", role="rider")
+    if endpoint == "erase_me":
+        mine = {"Authorization": f"Bearer {key}"} if principal in ("rider", "other_rider") else caller
+        return client.delete("/v1/rider/me", headers=mine)
+    return client.delete(f"/v1/operator/riders/{throwaway.id}", headers=caller)
+
+
 @pytest.mark.parametrize("principal", PRINCIPALS)
 @pytest.mark.parametrize("endpoint", list(MATRIX))
 def test_role_matrix(client, headers, endpoint, principal):
@@ -632,6 +681,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = account_call(client, caller, endpoint)
     elif endpoint in CONTROL_ENDPOINTS:
         answer = control_call(client, caller, owner, endpoint)
+    elif endpoint in PRIVACY_ENDPOINTS:
+        answer = privacy_call(client, caller, owner, principal, endpoint)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
     elif endpoint == "service_area":
@@ -727,10 +778,10 @@ def test_stream_matrix(client, headers, stream, principal):
 
 
 @pytest.mark.parametrize("path", ["/health", "/", "/openapi.json", "/app", "/driver", "/operator",
-                                  "/feeds/gtfs.zip", "/feeds/gtfs-rt/vehicle-positions"])
+                                  "/feeds/gtfs.zip", "/feeds/gtfs-rt/vehicle-positions", "/privacy"])
 def test_public_pages_need_no_key(client, path):
-    """The health page, the home page, the API schema, the web apps' pages and the open-data feeds stay
-    public."""
+    """The health page, the home page, the API schema, the web apps' pages, the open-data feeds and the
+    privacy notice stay public."""
     assert client.get(path).status_code == 200
 
 

@@ -19,6 +19,14 @@ from tests.api.conftest import NOW as START
 CLIENT = AppSetup({"demo_buses": 1}, (RIDER, DRIVER, OPERATOR))
 
 
+def show_riders_the_bus_from(client: TestClient, minutes: int) -> None:
+    """The operator lets riders see their bus from ``minutes`` before their pickup (privacy settings)."""
+    answer = client.put("/v1/operator/retention", headers=client.keys["operator"], json={
+        "coarsen_after_days": 90, "prune_after_days": 365, "bus_visible_minutes": minutes,
+        "driver_contact_stops": 2, "driver_contact_minutes": 30})
+    assert answer.status_code == 200, answer.text
+
+
 def book(client: TestClient, hour: int = 9, minute: int = 0) -> dict:
     """The rider books Vaduz → Schaan leaving after hour:minute today."""
     rider = client.keys["rider"]
@@ -212,7 +220,9 @@ def test_stale_and_out_of_order_positions_are_accepted_but_ignored(client):
 
 def test_the_rider_sees_the_bus_where_the_driver_last_reported_it(client):
     """After a booking the rider reads the bus at its depot in Vaduz; after the driver reports a position
-    in Schaan, the booking shows the bus there (snapped to the road)."""
+    in Schaan, the booking shows the bus there (snapped to the road). (The bus is shown from two hours
+    before the pickup here.)"""
+    show_riders_the_bus_from(client, 120)
     booking = book(client)
     read = client.get(f"/v1/bookings/{booking['id']}", headers=client.keys["rider"]).json()
     assert read["vehicle_position"] == pytest.approx(VADUZ, abs=0.01)

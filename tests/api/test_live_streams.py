@@ -13,7 +13,12 @@ from api.live import store as store_module
 from api.live.forwarding import forwardable
 from api.live.hub import Hub
 from api.live.store import MemoryLiveStore
-from tests.api.test_driver_api import CLIENT, book, driver_post  # noqa: F401 (CLIENT: the drivers' tests' app)
+from tests.api.test_driver_api import (  # noqa: F401 (CLIENT: the drivers' tests' app)
+    CLIENT,
+    book,
+    driver_post,
+    show_riders_the_bus_from,
+)
 
 MAX_MESSAGES = 20
 
@@ -60,7 +65,9 @@ def test_a_reconnecting_driver_gets_the_route_in_force_first(client):
 
 def test_the_rider_sees_the_booking_move_through_the_day(client, app_clock):
     """The rider's booking stream starts with the booked view (planned pickup, bus position); when the
-    driver reports the pickup the stream says rider_picked_up with the status picked_up."""
+    driver reports the pickup the stream says rider_picked_up with the status picked_up. (The bus is
+    shown from two hours before the pickup here.)"""
+    show_riders_the_bus_from(client, 120)
     booking = book(client)
     with client.websocket_connect(
         f"/v1/bookings/{booking['id']}/stream", headers=client.keys["rider"]

@@ -239,7 +239,7 @@ def test_my_bookings_are_listed_newest_first_a_page_at_a_time(tmp_path):
     """A rider with three bookings (submitted 08:00, 08:01, 08:02) lists them newest first; limit 2 gives
     two and next_offset 2, offset 2 the oldest and no next page; another rider sees none of them and may
     not ask for the first rider's (403); an operator sees all and can filter by rider_id. A booked
-    booking shows its bus's position (the demo depot in Vaduz)."""
+    booking shows its bus's position (the demo depot in Vaduz) only from ten minutes before its pickup."""
     moment = {"now": NOW}
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rufbus.sqlite3'}", demo_buses=2),
                      clock=ServiceClock(ZONE, wall_clock=lambda: moment["now"]))
@@ -259,7 +259,12 @@ def test_my_bookings_are_listed_newest_first_a_page_at_a_time(tmp_path):
         first = client.get("/v1/bookings", params={"limit": 2}, headers=auth["ann"]).json()
         assert [b["id"] for b in first["items"]] == made[::-1][:2]
         assert (first["total"], first["next_offset"]) == (3, 2)
-        assert first["items"][0]["vehicle_position"] == pytest.approx(VADUZ, abs=0.01)
+        assert first["items"][0]["vehicle_position"] is None  # hours before the pickup: not yet shown
+        window_start = datetime.fromisoformat(first["items"][0]["pickup_window"]["start"])
+        moment["now"] = window_start - timedelta(minutes=5)  # within the default 10 minutes before it
+        again = client.get("/v1/bookings", params={"limit": 2}, headers=auth["ann"]).json()
+        assert again["items"][0]["vehicle_position"] == pytest.approx(VADUZ, abs=0.01)
+        moment["now"] = NOW + timedelta(minutes=3)
         rest = client.get("/v1/bookings", params={"limit": 2, "offset": 2}, headers=auth["ann"]).json()
         assert [b["id"] for b in rest["items"]] == made[:1] and rest["next_offset"] is None
         assert client.get("/v1/bookings", headers=auth["bob"]).json()["items"] == []

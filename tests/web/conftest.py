@@ -55,7 +55,8 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 @dataclass(frozen=True)
 class Service:
     """A running service: its base URL, one API key per role (``driver`` drives ``bus-1``, ``driver-2``
-    drives ``bus-2``), and the mailbox its mail arrives in."""
+    drives ``bus-2``; ``leaving-rider`` is a rider whom a test may erase), and the mailbox its mail
+    arrives in."""
 
     base_url: str
     keys: dict[str, str]
@@ -72,6 +73,7 @@ def _add_users(database: Path) -> dict[str, str]:
     try:
         with Session(engine) as session:
             return {"rider": create_user(session, name="Rita Rider", role="rider")[1],
+                    "leaving-rider": create_user(session, name="Lea Leaving", role="rider")[1],
                     "driver": create_user(session, name="Dana Driver", role="driver", vehicle_id="bus-1")[1],
                     "driver-2": create_user(session, name="Dirk Driver", role="driver",
                                             vehicle_id="bus-2")[1],

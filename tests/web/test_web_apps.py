@@ -1,13 +1,15 @@
 """The three web apps in a real browser (headless Chromium, Playwright) against a real service process:
 a rider books on /app, the trip appears on the bus's /driver page without a reload, the driver reports
 arrival, pickup and drop-off, the rider's page follows live, and /operator shows the bus and today's
-figures changing. Every page must load nothing from outside the service and raise no script error.
+figures changing; a rider downloads their data and deletes their account. Every page must load nothing
+from outside the service and raise no script error.
 
 The service (tests/web/conftest.py) has two 8-seat buses, bus-1 and bus-2, at their depot in Vaduz; the
 clock stands at 08:00, so the rider's default time is 08:30."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,7 +107,7 @@ def kpi(page: Page, name: str):
     return page.locator(f'#kpis dd[data-kpi="{name}"]')
 
 
-def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifacts: Path):
+def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, service: Service, artifacts: Path):
     """bus-1's tablet reports a GPS position on the road to Schaan, where the operator's map draws it;
     bus-2 stays at the depot in Vaduz. A rider asks for Schaan (from the list of places) to Vaduz (clicked
     on the map), leaving after 08:30: the offer's window starts at 08:30 and bus-1, the nearer, gets the
@@ -113,7 +115,13 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     empty; the rider's map shows bus-1 where its tablet is; the operator sees one booking and bus-1's two
     stops; arrived + picked up turns the rider's status to on board, arrived + dropped off to arrived,
     the driver's manifest empties and the operator's figures count one completed trip. A no-show reported
-    long before the window is refused with the reason in German."""
+    long before the window is refused with the reason in German. The driver sees the rider's name at
+    the next stop only (the operators' privacy settings here: riders see their bus and drivers their
+    next stop's rider from an hour before, not the default ten and thirty minutes)."""
+    with service.client("operator") as client:
+        assert client.put("/v1/operator/retention", json={
+            "coarsen_after_days": 90, "prune_after_days": 365, "bus_visible_minutes": 60,
+            "driver_contact_stops": 1, "driver_contact_minutes": 60}).status_code == 200
     operator = open_page("/operator", "operator", DESKTOP)
     expect(kpi(operator.page, "bookings")).to_have_text("0")
     expect(operator.page.locator('#fleet tr[data-vehicle="bus-1"]')).to_be_visible()
@@ -176,6 +184,8 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, artifact
     expect(next_stop).to_contain_text("Fenster 08:30–08:40")
     expect(next_stop.locator(".street")).to_have_text(boarding[1])  # the rider's boarding street
     expect(driver.page.locator("#manifest li.stop")).to_have_count(2)
+    expect(next_stop.locator(".contact")).to_have_text("Rita Rider")  # whom to call: the next stops only
+    expect(driver.page.locator("#manifest li.stop .contact")).to_have_count(1)  # not at the drop-off after
     expect(other.page.locator("#manifest li.empty")).to_be_visible()
     expect(other.page.locator("#manifest li.stop")).to_have_count(0)
     driver.page.screenshot(path=artifacts / "driver-pickup-next.png")
@@ -496,3 +506,23 @@ def test_the_operator_edits_rules_and_fleet_and_runs_a_simulation(open_page, art
     expect(page.locator("#simulation-status")).to_contain_text("fertig (10/10)")
     page.screenshot(path=artifacts / "operator-simulation.png", full_page=True)
     operator.assert_clean()
+
+
+def test_the_rider_downloads_their_data_and_deletes_the_account(open_page, service: Service, artifacts: Path):
+    """On /app the footer links the privacy notice (/privacy); "Meine Daten" downloads the rider's
+    export (their name); after confirming "Konto löschen" the page says so and the key is refused (401).
+    (A rider of their own: the other tests keep theirs.)"""
+    watched = open_page("/app", "leaving-rider", PHONE)
+    page = watched.page
+    expect(page.get_by_role("link", name="Datenschutz")).to_have_attribute("href", "/privacy")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Meine Daten").click()
+    data = json.loads(Path(download.value.path()).read_text())
+    assert data["rider"]["name"] == "Lea Leaving" and data["bookings"] == []
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Konto löschen").click()
+    expect(page.locator("#privacy-message")).to_have_text("Ihr Konto und Ihre Daten wurden gelöscht.")
+    page.screenshot(path=str(artifacts / "rider-erased.png"))
+    with service.client("leaving-rider") as client:
+        assert client.get("/v1/me").status_code == 401
+    watched.assert_clean()

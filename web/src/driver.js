@@ -1,8 +1,9 @@
 // The drivers' page (/driver, tablet): the bus's manifest (next stop first: who boards or alights, seats
 // and wheelchairs, planned times, promised windows), the road to drive on the map, and the buttons that
 // report arrived / picked up / dropped off / no-show / break finished. The route comes live from
-// WS /v1/driver/stream; after every report the page also reads GET /v1/driver/route. The tablet's GPS
-// positions go to POST /v1/driver/positions.
+// WS /v1/driver/stream; after every report the page also reads GET /v1/driver/route. The riders' names
+// and phones come apart (GET /v1/driver/contacts), only for the next stops the operators allow. The
+// tablet's GPS positions go to POST /v1/driver/positions.
 
 import { api, el, errorText, hhmm, liveStream, showLive } from './api.js';
 import { signIn } from './signin.js';
@@ -12,7 +13,8 @@ import { baseMap, pointMarker, routeLine } from './map.js';
 const $ = (id) => document.getElementById(id);
 const COLORS = { pickup: '#2e8b57', dropoff: '#c0392b', break: '#7f8c8d' };
 const POSITIONS_EVERY_MS = 5000;
-const state = { me: null, map: null, route: null, layers: [], arrivedAt: null, updated: null };
+const CONTACTS_EVERY_MS = 60_000; // the next stops' window moves with time
+const state = { me: null, map: null, route: null, layers: [], arrivedAt: null, updated: null, contacts: new Map() };
 
 function say(text) {
   $('message').textContent = text;
@@ -72,6 +74,10 @@ function render() {
       if (stop.booking_id) {
         lines.push(el('span', { class: 'who', text: `${t('driver.booking', { id: shortId(stop.booking_id) })} · ${t('driver.people', { seats: stop.seats, wheelchairs: stop.wheelchairs })}` }));
       }
+      const contact = state.contacts.get(`${stop.kind}:${stop.booking_id}`);
+      if (contact) {
+        lines.push(el('span', { class: 'contact', text: contact.phone ? `${contact.name} · ${contact.phone}` : contact.name }));
+      }
       if (stop.pickup_window) {
         lines.push(el('span', { class: 'window', text: t('driver.window', { start: hhmm(stop.pickup_window.start), end: hhmm(stop.pickup_window.end) }) }));
       }
@@ -98,6 +104,15 @@ function drawMap() {
 
 function show(route) {
   state.route = route;
+  render();
+  loadContacts();
+}
+
+/** Whom to call about the next stops (names and phones, as far as the operators' settings allow). */
+async function loadContacts() {
+  const answer = await api('/v1/driver/contacts');
+  if (!answer.ok) return;
+  state.contacts = new Map(answer.body.map((c) => [`${c.kind}:${c.booking_id}`, c]));
   render();
 }
 
@@ -148,6 +163,7 @@ async function main() {
   }, (connected) => showLive($('live'), connected));
   onLanguage(render);
   reportPositions();
+  setInterval(loadContacts, CONTACTS_EVERY_MS);
   document.body.dataset.ready = 'true';
 }
 

@@ -2,7 +2,8 @@
 // place, a list of places or a click on the map), when, how many (or with which companions); get an offer
 // (with the walk to its meeting point, ./walking.js); book it; watch the bus come
 // (WS /v1/bookings/{id}/stream); cancel. Other tabs: my trips (./trips.js), recurring trips
-// (./recurring.js), favourite places and companions (./favourites.js).
+// (./recurring.js), favourite places and companions (./favourites.js); download or erase one's data
+// (./privacy.js, /privacy).
 
 import './rider_strings.js';
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive } from './api.js';
@@ -13,6 +14,7 @@ import { baseMap, busMarker, pointMarker } from './map.js';
 import { installApp } from './pwa.js';
 import { initRecurring, refreshRecurring, renderRecurring } from './recurring.js';
 import { initTrips, refreshTrips, renderTrips } from './trips.js';
+import { installPrivacy } from './privacy.js';
 import { drawWalk, pickupPoint } from './walking.js';
 
 const $ = (id) => document.getElementById(id);
@@ -328,6 +330,7 @@ async function main() {
   $('book').addEventListener('click', book);
   $('cancel').addEventListener('click', cancel);
   $('new-trip').addEventListener('click', newTrip);
+  installPrivacy();
   onLanguage(() => {
     fillPlaceLists();
     renderOffer();

@@ -17,7 +17,7 @@ TABLES = {"vehicles", "shifts", "shift_breaks", "service_rules", "service_areas"
           "simulation_jobs", "cost_settings",
           "service_exceptions", "meeting_points", "bookings", "planned_stops",
           "events", "users", "dispatcher_leases", "demand", "notices", "outbox",
-          "notification_preferences"}
+          "notification_preferences", "privacy_settings", "retention_runs", "erasures"}
 
 
 def head_revision() -> str:
