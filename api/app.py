@@ -41,6 +41,7 @@ from api.routes import meeting_points as meeting_point_routes
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
+from api.routes import tariff as tariff_routes
 from api.routes import web as web_routes
 from api.security import SecurityHeaders
 from api.services.horizon import HorizonTimer
@@ -48,6 +49,7 @@ from api.services.live_plan import LiveDispatch
 from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.simulation_worker import SimulationWorker, WorkerConfig
 from api.services.startup import build_dispatcher
+from api.services.tariff import FaresDue
 from api.settings import Settings
 from api.stops import StopDirectory
 from routing.network import RoadNetwork
@@ -85,7 +87,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                 log_demo_users(engine)
         app.state.stops = StopDirectory.for_network(network)
         live = LiveDispatch(dispatcher, network, service_clock,
-                            positions=PositionLog(service.position_limits))
+                            positions=PositionLog(service.position_limits), fares=FaresDue(engine))
         app.state.dispatch = live
         layer = LiveLayer.start(settings=service, live=live, engine=engine,
                                 rebuild=lambda: build_dispatcher(engine, network, service_clock, service))
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(feeds.router)
     app.include_router(desk_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(tariff_routes.router)
 
     @app.get("/health")
     def health() -> dict:

@@ -17,6 +17,7 @@ from api.db.models import Booking
 from api.schemas import BookingLive, BookingPublic, ChosenMeetingPoint, Point, Window
 from api.services.live_plan import LiveDispatch
 from api.services.stop_points import kept_points
+from api.services.tariff import stored_fare
 from dispatch.dispatcher import DispatchError, RequestStatus
 from dispatch.model import StopKind
 
@@ -57,7 +58,7 @@ def live_views(live: LiveDispatch, booking_ids: Iterable[str]) -> dict[str, Book
 
 
 def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo) -> BookingPublic:
-    """The rider's view of ``row``: its status, promise and stop points as stored, with the plan's
+    """The rider's view of ``row``: its status, promise, stop points and fare as stored, with the plan's
     estimates from ``view`` while the booking is booked or on board; times in ``zone``."""
     assert row.window_start is not None and row.window_end is not None and row.latest_dropoff is not None
     estimates = view if view is not None and row.status in SERVED and row.vehicle_id is not None else None
@@ -71,7 +72,7 @@ def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo) -> Book
         booked_at=row.booked_at.astimezone(zone) if row.booked_at else None,
         vehicle_position=estimates.vehicle_position if estimates else None,
         pickup_meeting_point=_chosen(row.pickup_meeting_point),
-        dropoff_meeting_point=_chosen(row.dropoff_meeting_point))
+        dropoff_meeting_point=_chosen(row.dropoff_meeting_point), fare=stored_fare(row.fare))
 
 
 def _chosen(stored: dict[str, Any] | None) -> ChosenMeetingPoint | None:
