@@ -167,7 +167,8 @@ def zones_touched(zones: tuple[Zone, ...], start: Place, end: Place) -> list[str
     touched: list[str] = []
     for k in range(samples):
         share = k / (samples - 1)
-        name = zone_of(zones, (start[0] + (end[0] - start[0]) * share, start[1] + (end[1] - start[1]) * share))
+        place = (start[0] + (end[0] - start[0]) * share, start[1] + (end[1] - start[1]) * share)
+        name = zone_of(zones, place)
         if name is not None and name not in touched:
             touched.append(name)
     return touched

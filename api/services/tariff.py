@@ -82,7 +82,8 @@ def dispatch_tariff(body: TariffBody) -> Tariff:
     scheme = body.scheme
     priced: DistanceScheme | ZoneScheme
     if isinstance(scheme, DistanceSchemeBody):
-        priced = DistanceScheme(scheme.base_cents, scheme.per_km_cents, scheme.minimum_cents, scheme.cap_cents)
+        priced = DistanceScheme(scheme.base_cents, scheme.per_km_cents, scheme.minimum_cents,
+                                scheme.cap_cents)
     else:
         zones = tuple(Zone(zone.name, tuple(zone.polygon)) for zone in scheme.zones)
         matrix = None if scheme.matrix is None else {
@@ -121,7 +122,8 @@ class FaresDue:
             missing = [b for b in wanted if b not in self._known]
         if missing and self._engine is not None:
             with Session(self._engine) as session:
-                rows = session.exec(select(Booking.id, Booking.fare).where(col(Booking.id).in_(missing))).all()
+                rows = session.exec(select(Booking.id, Booking.fare)
+                                    .where(col(Booking.id).in_(missing))).all()
             for booking_id, stored in rows:
                 self.remember(booking_id, stored_fare(stored))
         with self._lock:

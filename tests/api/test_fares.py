@@ -52,7 +52,8 @@ def open_app(database_url: str) -> Callable[[], AbstractContextManager[TestClien
                          clock=ServiceClock(ZONE, wall_clock=lambda: NOW))
         with TestClient(app) as test_client, Session(app.state.engine) as session:
             test_client.keys = {  # type: ignore[attr-defined]
-                name: {"Authorization": f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
+                name: {"Authorization":
+                       f"Bearer {create_user(session, name=name, role=role, vehicle_id=bus)[1]}"}
                 for name, role, bus in (("rider", "rider", None), ("driver", "driver", "bus-1"),
                                         ("operator", "operator", None))}
             yield test_client
@@ -127,7 +128,8 @@ def test_a_zone_tariff_prices_by_the_matrix_and_leaves_a_trip_out_of_its_zones_u
     body = {"currency": "CHF", "scheme": {"kind": "zones", "zones": zones, "matrix": matrix},
             "concessions": {"senior": 20}}
     assert module_client.put(TARIFF, json=body, headers=operator).status_code == 200
-    fare = module_client.post("/v1/quotes", json=trip(60, senior=2, wheelchair=1), headers=rider).json()["fare"]
+    offer = module_client.post("/v1/quotes", json=trip(60, senior=2, wheelchair=1), headers=rider).json()
+    fare = offer["fare"]
     assert fare["currency"] == "CHF"
     assert [(line["category"], line["unit_cents"], line["total_cents"]) for line in fare["lines"]] == [
         ("senior", 335, 670), ("wheelchair", 420, 420)]  # 420 × 0.8 = 336 → 335 (5 Rappen)
@@ -153,7 +155,8 @@ BAD_TARIFFS = {
                                                             "per_km_cents": 1, "minimum_cents": 302}},
     "step below the coin": {"currency": "CHF", "rounding_cents": 3,
                             "scheme": {"kind": "distance", "base_cents": 1, "per_km_cents": 1}},
-    "unknown currency": {"currency": "XYZ", "scheme": {"kind": "distance", "base_cents": 1, "per_km_cents": 1}},
+    "unknown currency": {"currency": "XYZ",
+                         "scheme": {"kind": "distance", "base_cents": 1, "per_km_cents": 1}},
     "unknown scheme": {"scheme": {"kind": "weather", "base_cents": 1}},
     "incomplete matrix": {"scheme": {"kind": "zones", "zones": [_square("A", VADUZ), _square("B", SCHAAN)],
                                      "matrix": {"A": {"A": 100, "B": 200}}}},
@@ -180,7 +183,8 @@ def test_an_invalid_tariff_is_refused_with_422_and_changes_nothing(module_client
 
 
 @pytest.mark.parametrize("raw", ['{"scheme": {"kind": "distance", "base_cents": NaN, "per_km_cents": 1}}',
-                                 '{"scheme": {"kind": "distance", "base_cents": 1, "per_km_cents": Infinity}}',
+                                 '{"scheme": {"kind": "distance", "base_cents": 1, '
+                                 '"per_km_cents": Infinity}}',
                                  '{"scheme": {"kind": "distance", "base_cents": 1e999, "per_km_cents": 1}}'])
 def test_a_tariff_with_a_number_json_cannot_carry_is_refused_with_422(module_client, raw):
     """NaN, Infinity and 1e999 are 422, never a stored price."""

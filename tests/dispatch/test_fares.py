@@ -135,7 +135,8 @@ def test_a_longer_trip_never_costs_less_under_a_distance_tariff(base, per_km, st
 
 
 @settings(max_examples=300, deadline=None)
-@given(full=st.integers(min_value=0, max_value=100_000), step=steps, off=st.integers(min_value=0, max_value=100))
+@given(full=st.integers(min_value=0, max_value=100_000), step=steps,
+       off=st.integers(min_value=0, max_value=100))
 def test_a_concession_never_raises_a_price(full, step, off):
     """Of a full fare on the step, any concession pays at most the full fare, at least nothing, on the
     step; 100 % off is free and 0 % off the full fare."""

@@ -7,13 +7,13 @@ import { addStrings, language, t } from './i18n.js';
 
 addStrings({
   de: {
-    'fare.total': 'Preis: {amount}', 'fare.none': 'Preis: nach Tarif im Bus',
+    'fare.total': 'Preis: {amount}',
     'fare.line': '{count} × {category} à {amount}', 'fare.collect': 'Kassieren: {amount}',
     'cat.adult': 'Erwachsene', 'cat.child': 'Kinder', 'cat.senior': 'Senioren',
     'cat.wheelchair': 'Rollstuhlfahrende', 'cat.companion': 'Begleitpersonen',
   },
   en: {
-    'fare.total': 'Price: {amount}', 'fare.none': 'Price: by tariff on the bus',
+    'fare.total': 'Price: {amount}',
     'fare.line': '{count} × {category} at {amount}', 'fare.collect': 'Collect: {amount}',
     'cat.adult': 'adults', 'cat.child': 'children', 'cat.senior': 'seniors',
     'cat.wheelchair': 'wheelchair users', 'cat.companion': 'companions',
@@ -27,9 +27,9 @@ export function formatPrice(cents, currency) {
 }
 
 /** A list item with `fare`'s total and, for more than one passenger, a line per category; without a
-fare (no tariff, or a trip the tariff cannot price) the item says so. */
+fare (no tariff, or a trip the tariff cannot price) a hidden item. */
 export function fareItem(fare) {
-  if (!fare) return el('li', { class: 'fare', text: t('fare.none') });
+  if (!fare) return el('li', { class: 'fare none', hidden: true });
   const people = fare.lines.reduce((sum, line) => sum + line.count, 0);
   const lines = people > 1 ? fare.lines.map((line) => el('li', {
     text: t('fare.line', { count: line.count, category: t(`cat.${line.category}`), amount: formatPrice(line.unit_cents, fare.currency) }),
