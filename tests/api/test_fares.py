@@ -64,8 +64,8 @@ def open_app(database_url: str) -> Callable[[], AbstractContextManager[TestClien
 def test_a_booking_keeps_the_fare_it_was_offered_through_a_tariff_change_and_a_restart(open_app):
     """No tariff: the offer has no fare. With 2.00 + 1.00/km, a child at 50 % and a companion free, the
     offer prices each category by the direct road distance; the booking keeps that fare after the tariff
-    doubles (a new offer costs the new price) — in the rider's booking, the list, the desk's detail and
-    the driver's manifest at the pickup, also after a restart."""
+    doubles (a new offer costs the new price) — in the rider's booking, its stream's first message, the
+    list, the desk's detail and the driver's manifest at the pickup, also after a restart."""
     with open_app() as client:
         rider, operator, driver = (client.keys[n] for n in ("rider", "operator", "driver"))
         unpriced = client.post("/v1/quotes", json=trip(0), headers=rider)
@@ -94,6 +94,8 @@ def test_a_booking_keeps_the_fare_it_was_offered_through_a_tariff_change_and_a_r
 
         booking_id = booked.json()["id"]
         assert client.get(f"/v1/bookings/{booking_id}", headers=rider).json()["fare"] == fare
+        with client.websocket_connect(f"/v1/bookings/{booking_id}/stream", headers=rider) as stream:
+            assert stream.receive_json()["booking"]["fare"] == fare
         assert client.get("/v1/bookings", headers=rider).json()["items"][0]["fare"] == fare
         assert client.get(f"/v1/operator/bookings/{booking_id}", headers=operator).json()["fare"] == fare
         assert pickup_fare(client, driver, booking_id) == fare
