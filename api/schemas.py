@@ -823,6 +823,7 @@ class CostSettingsPublic(CostSettingsBody):
 
 # --- the operator's tariff (api.services.tariff, dispatch.fares) -------------------------------------------
 
+MAX_ZONE_CORNERS = 5000  # corners of all zones together: every offer looks its places up in them
 MAX_PRICE_CENTS = 1_000_000  # 10,000.00: far above any bus fare; a larger figure is a typing error
 Cents = Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS)]
 """A price in minor units (cents, Rappen): a whole number from 0 to :data:`MAX_PRICE_CENTS`."""
@@ -875,6 +876,8 @@ class ZoneSchemeBody(BaseModel):
         names = [zone.name for zone in self.zones]
         if len(set(names)) != len(names):
             raise ValueError("zone names must be unique")
+        if sum(len(zone.polygon) for zone in self.zones) > MAX_ZONE_CORNERS:
+            raise ValueError(f"the zones may have at most {MAX_ZONE_CORNERS} corners in all")
         if (self.matrix is None) == (self.by_count_cents is None):
             raise ValueError("give either matrix or by_count_cents")
         if self.matrix is not None:

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-MAX_ZONE_SAMPLES = 2000  # points a straight line is sampled at to find the zones it passes through
-ZONE_SAMPLE_M = 50.0  # metres between two of them (fewer on a long line: at most MAX_ZONE_SAMPLES)
+MAX_ZONE_SAMPLES = 300  # points a straight line is sampled at to find the zones it passes through
+ZONE_SAMPLE_M = 100.0  # metres between two of them (farther apart on a line over 30 km)
 EARTH_RADIUS_M = 6_371_000.0
 
 
@@ -52,6 +52,17 @@ class Zone:
 
     name: str
     ring: tuple[tuple[float, float], ...]
+    box: tuple[float, float, float, float] = field(init=False, repr=False)  # west, south, east, north
+
+    def __post_init__(self) -> None:
+        lons, lats = [x for x, _ in self.ring], [y for _, y in self.ring]
+        object.__setattr__(self, "box", (min(lons), min(lats), max(lons), max(lats)))
+
+    def contains(self, place: Place) -> bool:
+        """Whether ``place`` lies inside the zone (even-odd rule; the bounding box first)."""
+        lat, lon = place
+        west, south, east, north = self.box
+        return west <= lon <= east and south <= lat <= north and _inside(self.ring, lon, lat)
 
 
 @dataclass(frozen=True)
@@ -153,11 +164,7 @@ def fare(tariff: Tariff, trip: Trip, passengers: Mapping[PassengerCategory, int]
 
 def zone_of(zones: tuple[Zone, ...], place: Place) -> str | None:
     """The name of the first zone containing ``place``; None outside every zone."""
-    lat, lon = place
-    for zone in zones:
-        if _inside(zone.ring, lon, lat):
-            return zone.name
-    return None
+    return next((zone.name for zone in zones if zone.contains(place)), None)
 
 
 def zones_touched(zones: tuple[Zone, ...], start: Place, end: Place) -> list[str]:

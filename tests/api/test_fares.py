@@ -168,6 +168,9 @@ BAD_TARIFFS = {
                               "by_count_cents": [100]}},
     "NUL in a zone name": {"scheme": {"kind": "zones", "zones": [_square("A\u0000", VADUZ)],
                                       "by_count_cents": [100]}},
+    "too many corners": {"scheme": {"kind": "zones", "by_count_cents": [100], "zones": [
+        {"name": f"Z{k}", "polygon": [[9.5 + i / 1e4, 47.1 + (i % 2) / 1e3] for i in range(1000)]}
+        for k in range(6)]}},
     "corner off the globe": {"scheme": {"kind": "zones", "zones": [
         {"name": "A", "polygon": [[0, 0], [1, 0], [500, 1]]}], "by_count_cents": [100]}},
 }
