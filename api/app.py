@@ -56,6 +56,7 @@ from api.routes import privacy as privacy_routes
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
+from api.routes import tariff as tariff_routes
 from api.routes import web as web_routes
 from api.security import SecurityHeaders
 from api.services.horizon import HorizonTimer
@@ -67,6 +68,7 @@ from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.retention import RetentionTimer, road_cells
 from api.services.simulation_worker import SimulationWorker, WorkerConfig
 from api.services.startup import build_dispatcher
+from api.services.tariff import FaresDue
 from api.settings import Settings
 from api.stops import StopDirectory
 from routing.network import RoadNetwork
@@ -112,7 +114,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             engine, mail_server, service.code_policy, lambda: app.state.auth_clock(), service.public_url)
         app.state.stops = StopDirectory.for_network(network)
         live = LiveDispatch(dispatcher, network, service_clock,
-                            positions=PositionLog(service.position_limits))
+                            positions=PositionLog(service.position_limits), fares=FaresDue(engine))
         app.state.dispatch = live
         layer = LiveLayer.start(settings=service, live=live, engine=engine,
                                 rebuild=lambda: build_dispatcher(engine, network, service_clock, service))
@@ -197,6 +199,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(notice_routes.operator_router)
     app.include_router(control_routes.router)
     app.include_router(privacy_routes.router)
+    app.include_router(tariff_routes.router)
 
     @app.get("/health")
     def health() -> dict:

@@ -23,17 +23,18 @@ from api.db.models import (
     PROFILE_NAME_LENGTH,
     Channel,
     CostSettingsBase,
+    Currency,
     FairUseCapsBase,
     MeetingPointSource,
     NoticeKind,
     OccurrenceOutcome,
     OutboxStatus,
-    PassengerCategory,
     PrivacySettingsBase,
     ServiceRulesBase,
 )
 from api.positions import Ignored
 from dispatch.dispatcher import RequestStatus
+from dispatch.fares import PassengerCategory
 from dispatch.model import MeetingMode, StopKind, TimeType
 
 # --- what every request body shares -------------------------------------------------------------------
@@ -96,6 +97,49 @@ class QuoteCreate(BaseModel):
     time: Instant
     seats: int = Field(default=1, ge=1, le=50)
     wheelchairs: int = Field(default=0, ge=0, le=10)
+    passengers: dict[PassengerCategory, Annotated[int, Field(ge=0, le=50)]] | None = Field(
+        default=None, description="who travels, by category; sets seats (all but wheelchair users) and "
+                                  "wheelchairs. Without it: seats adults and wheelchairs wheelchair users")
+
+    @model_validator(mode="after")
+    def _seats_from_passengers(self) -> QuoteCreate:
+        if self.passengers is None:
+            return self
+        wheelchairs = self.passengers.get(PassengerCategory.WHEELCHAIR, 0)
+        seats = sum(self.passengers.values()) - wheelchairs
+        if not 1 <= seats + wheelchairs <= 50 or wheelchairs > 10:
+            raise ValueError("passengers must count 1 to 50 people, at most 10 wheelchair users")
+        if ("seats" in self.model_fields_set and self.seats != seats) or \
+                ("wheelchairs" in self.model_fields_set and self.wheelchairs != wheelchairs):
+            raise ValueError("seats and wheelchairs must agree with passengers (or be left out)")
+        self.seats, self.wheelchairs = seats, wheelchairs
+        return self
+
+    def categories(self) -> dict[PassengerCategory, int]:
+        """Who travels, by category (only categories with someone)."""
+        counts = self.passengers if self.passengers is not None else {
+            PassengerCategory.ADULT: self.seats, PassengerCategory.WHEELCHAIR: self.wheelchairs}
+        return {category: n for category, n in counts.items() if n > 0}
+
+
+class FareLinePublic(BaseModel):
+    """The passengers of one category: how many, what one pays and what they pay together (minor units:
+    cents, Rappen)."""
+
+    category: PassengerCategory
+    count: int
+    unit_cents: int
+    total_cents: int
+
+
+class FarePublic(BaseModel):
+    """What a trip costs under the tariff ``tariff_version``: the total and one line per passenger
+    category, in minor units of ``currency``. A booking keeps the fare it was offered."""
+
+    currency: Currency
+    total_cents: int
+    lines: list[FareLinePublic]
+    tariff_version: int
 
 
 class Window(BaseModel):
@@ -142,6 +186,7 @@ class OfferPublic(BaseModel):
     valid_until: datetime
     pickup_meeting_point: ChosenMeetingPoint | None = None
     dropoff_meeting_point: ChosenMeetingPoint | None = None
+    fare: FarePublic | None = None  # null: no tariff set, or the tariff cannot price this trip
 
 
 class BookingCreate(BaseModel):
@@ -180,6 +225,7 @@ class BookingPublic(BookingLive):
     booked_at: datetime | None
     pickup_meeting_point: ChosenMeetingPoint | None = None  # as offered (null: at the point asked for)
     dropoff_meeting_point: ChosenMeetingPoint | None = None
+    fare: FarePublic | None = None  # as offered (null: not priced)
 
 
 class BookingsPage(BaseModel):
@@ -234,6 +280,7 @@ class RouteStopPublic(BaseModel):
     wheelchairs: int
     pickup_window: Window | None
     no_show_wait_s: int | None = None
+    fare: FarePublic | None = None  # a pickup's: what to collect from its riders (null: not priced)
 
 
 class DriverRoutePublic(BaseModel):
@@ -638,6 +685,7 @@ class DeskBookingPublic(BaseModel):
     submitted_at: datetime
     booked_at: datetime | None
     ended_at: datetime | None
+    fare: FarePublic | None = None  # as offered (null: not priced)
 
 
 class DeskBookingsPage(BaseModel):
@@ -1071,3 +1119,116 @@ class DriverContactPublic(BaseModel):
     planned_start: datetime
     name: str
     phone: str | None
+# --- the operator's tariff (api.services.tariff, dispatch.fares) -------------------------------------------
+
+MAX_ZONE_CORNERS = 5000  # corners of all zones together: every offer looks its places up in them
+MAX_PRICE_CENTS = 1_000_000  # 10,000.00: far above any bus fare; a larger figure is a typing error
+Cents = Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS)]
+"""A price in minor units (cents, Rappen): a whole number from 0 to :data:`MAX_PRICE_CENTS`."""
+ZoneName = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Corner = tuple[Annotated[float, Field(ge=-180, le=180)], Annotated[float, Field(ge=-90, le=90)]]
+
+
+class DistanceSchemeBody(BaseModel):
+    """Full fare = ``base_cents`` + ``per_km_cents`` per km of the direct road distance from pickup to
+    drop-off, rounded, at least ``minimum_cents`` and at most ``cap_cents`` (null: no cap)."""
+
+    model_config = BODY_CONFIG
+
+    kind: Literal["distance"]
+    base_cents: Cents
+    per_km_cents: Cents
+    minimum_cents: Cents = 0
+    cap_cents: Cents | None = None
+
+    @model_validator(mode="after")
+    def _cap_above_minimum(self) -> DistanceSchemeBody:
+        if self.cap_cents is not None and self.cap_cents < self.minimum_cents:
+            raise ValueError("cap_cents must not be below minimum_cents")
+        return self
+
+
+class ZoneBody(BaseModel):
+    """A fare zone: its name and its outline, a ring of ``[lon, lat]`` corners (WGS 84)."""
+
+    model_config = BODY_CONFIG
+
+    name: ZoneName
+    polygon: list[Corner] = Field(min_length=3, max_length=1000)
+
+
+class ZoneSchemeBody(BaseModel):
+    """Full fare by zones: ``matrix[from][to]`` for a trip from the pickup's zone to the drop-off's (every
+    pair of zones), or ``by_count_cents[n - 1]`` for a trip whose straight line touches ``n`` zones (the last
+    entry for more). A trip with an end outside every zone is offered without a fare."""
+
+    model_config = BODY_CONFIG
+
+    kind: Literal["zones"]
+    zones: list[ZoneBody] = Field(min_length=1, max_length=50)
+    matrix: dict[ZoneName, dict[ZoneName, Cents]] | None = None
+    by_count_cents: list[Cents] | None = Field(default=None, min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _prices_for_every_zone(self) -> ZoneSchemeBody:
+        names = [zone.name for zone in self.zones]
+        if len(set(names)) != len(names):
+            raise ValueError("zone names must be unique")
+        if sum(len(zone.polygon) for zone in self.zones) > MAX_ZONE_CORNERS:
+            raise ValueError(f"the zones may have at most {MAX_ZONE_CORNERS} corners in all")
+        if (self.matrix is None) == (self.by_count_cents is None):
+            raise ValueError("give either matrix or by_count_cents")
+        if self.matrix is not None:
+            pairs = {(a, b) for a, row in self.matrix.items() for b in row}
+            if pairs != {(a, b) for a in names for b in names}:
+                raise ValueError("matrix must price every pair of zones, and only zones named in zones")
+        return self
+
+
+class TariffBody(BaseModel):
+    """The operator's tariff: the scheme of the full (adult) fare, concessions in percent off by passenger
+    category (0–100; 100: free; adults always pay the full fare), the currency and the rounding step in
+    its minor units (null: the currency's smallest coin, 1 cent or 5 Rappen). Every price must be a
+    multiple of the step."""
+
+    model_config = BODY_CONFIG
+
+    currency: Currency = Currency.EUR
+    rounding_cents: int | None = Field(default=None, ge=1, le=10_000)
+    scheme: DistanceSchemeBody | ZoneSchemeBody = Field(discriminator="kind")
+    concessions: dict[PassengerCategory, Annotated[int, Field(ge=0, le=100)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TariffBody:
+        if PassengerCategory.ADULT in self.concessions:
+            raise ValueError("adults pay the full fare: no concession for adult")
+        coin = CURRENCY_STEP_CENTS[self.currency]
+        step = self.step()
+        if step % coin:
+            raise ValueError(f"rounding_cents must be a multiple of {coin} for {self.currency.value}")
+        if any(price % step for price in self._prices()):
+            raise ValueError(f"every price must be a multiple of the rounding step ({step})")
+        return self
+
+    def step(self) -> int:
+        """The rounding step in minor units."""
+        return self.rounding_cents or CURRENCY_STEP_CENTS[self.currency]
+
+    def _prices(self) -> list[int]:
+        scheme = self.scheme
+        if isinstance(scheme, DistanceSchemeBody):
+            return [scheme.minimum_cents, *([scheme.cap_cents] if scheme.cap_cents is not None else [])]
+        if scheme.matrix is not None:
+            return [price for row in scheme.matrix.values() for price in row.values()]
+        return list(scheme.by_count_cents or [])
+
+
+CURRENCY_STEP_CENTS = {Currency.EUR: 1, Currency.CHF: 5}  # the smallest coin, in minor units
+
+
+class TariffPublic(BaseModel):
+    """The tariff in force (null: none set, offers carry no fare), since when, and which version."""
+
+    tariff: TariffBody | None
+    version: int | None
+    valid_from: datetime | None

@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 from api.db.types import EnumText, UTCDateTime
 from dispatch.dispatcher import RequestStatus
 from dispatch.events import EventKind
+from dispatch.fares import PassengerCategory  # companions are told apart as tariffs tell passengers
 from dispatch.model import MeetingMode, RejectionCause, RouteLock, ServiceRules, StopKind, TimeType
 
 ID_LENGTH = 64
@@ -261,6 +262,22 @@ class MeetingPoint(MeetingPointBase, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
+# --- the operator's tariff (fares) ---------------------------------------------------------------------
+
+
+class TariffVersion(SQLModel, table=True):
+    """One version of the operator's tariff (:mod:`api.services.tariff`): the whole tariff as validated
+    JSON (:class:`api.schemas.TariffBody`). Rows are only added: the highest ``id`` is in force for new
+    offers, the others are the history; a booking keeps the fare it was offered."""
+
+    __tablename__ = "tariffs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tariff: dict[str, Any] = Field(sa_type=sa.JSON)
+    valid_from: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    changed_by: int | None = Field(default=None, foreign_key="users.id")
+
+
 # --- the service calendar -----------------------------------------------------------------------------
 
 # Both hours set within one day (no overnight service), or neither (closed).
@@ -352,6 +369,10 @@ class Booking(BookingBase, table=True):
     # offered (a point moved or renamed later does not change what the rider was told); null: the door
     pickup_meeting_point: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     dropoff_meeting_point: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    # the fare offered, which the rider pays (api.schemas.FarePublic: currency, total, lines per passenger
+    # category, tariff version), and its total in minor units; null: no tariff priced the trip
+    fare: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    fare_total: int | None = None
     # lifecycle
     booked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -734,16 +755,6 @@ class FavouritePlace(FavouritePlaceBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     rider_id: int = Field(foreign_key="users.id", index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
-
-
-class PassengerCategory(StrEnum):
-    """Who a fellow traveller is, for seats and (later) fares; a wheelchair user takes a wheelchair space."""
-
-    ADULT = "adult"
-    CHILD = "child"
-    SENIOR = "senior"
-    WHEELCHAIR = "wheelchair"
-    COMPANION = "companion"  # an escort travelling with a rider who needs one
 
 
 class CompanionBase(SQLModel):

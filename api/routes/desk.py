@@ -62,7 +62,7 @@ def quote_for_rider(rider_id: Annotated[int, Path(ge=1, le=MAX_ROW_NUMBER)], bod
     return booking.quote_trip(live, session, user=user, origin=stops.point(body.origin),
                               destination=stops.point(body.destination), time_type=body.time_type,
                               time=body.time, seats=body.seats, wheelchairs=body.wheelchairs,
-                              for_rider=rider_id, walk=walk)
+                              for_rider=rider_id, walk=walk, passengers=body.categories())
 
 
 @router.get("/bookings", responses={**AUTH_ERRORS, 422: INVALID})

@@ -66,7 +66,7 @@ def create_quote(body: QuoteCreate, user: QuotingUser, live: DispatchDep, stops:
     return service.quote_trip(live, session, user=user, origin=stops.point(body.origin),
                               destination=stops.point(body.destination),
                               time_type=body.time_type, time=body.time, seats=body.seats,
-                              wheelchairs=body.wheelchairs, walk=walk)
+                              wheelchairs=body.wheelchairs, walk=walk, passengers=body.categories())
 
 
 @router.post("/bookings", status_code=status.HTTP_201_CREATED,

@@ -16,7 +16,7 @@ cannot be probed. Operators may act on every quote and booking.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -41,7 +41,9 @@ from api.services.meeting_points import trip_options
 from api.services.notifications import notify
 from api.services.privacy_settings import settings_in_force
 from api.services.stop_points import keep_dropoff, keep_pickup, snapped_point
+from api.services.tariff import offer_fare, tariff_in_force
 from dispatch.events import EventKind
+from dispatch.fares import PassengerCategory
 from dispatch.model import MeetingMode, Offer, PlaceOption, Rejection, RejectionCause, Request, TimeType
 from dispatch.plan import BookedTrip, RequestStatus
 from routing.errors import OutsideServiceAreaError, SnapError
@@ -52,7 +54,8 @@ MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
 
 def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Point, destination: Point,
                time_type: TimeType, time: datetime, seats: int, wheelchairs: int,
-               walk: Callable[[], WalkNetwork], for_rider: int | None = None) -> OfferPublic:
+               walk: Callable[[], WalkNetwork], for_rider: int | None = None,
+               passengers: Mapping[PassengerCategory, int] | None = None) -> OfferPublic:
     """An offer for the trip, or :class:`RequestRefused` with the cause and alternative times.
 
     Both points are snapped to the curb of a road buses may stop on; the offer says where the bus
@@ -70,8 +73,15 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
     walking limit (``walk()``: the walk graph; :func:`~api.services.meeting_points.trip_options`); the
     dispatcher chooses, and the offer names the points chosen. In stops only, an end without a meeting point
     in reach is refused (``no_meeting_point``).
+
+    The offer carries its fare under the tariff in force (:mod:`api.services.tariff`) for ``passengers``
+    by category (default: ``seats`` adults and ``wheelchairs`` wheelchair users); the booking keeps it.
     """
     owner = _owner(session, user, for_rider)
+    tariff = tariff_in_force(session, live.clock.zone)
+    session.commit()  # end the read before waiting for the lock
+    if passengers is None:
+        passengers = {PassengerCategory.ADULT: seats, PassengerCategory.WHEELCHAIR: wheelchairs}
     clock = live.clock
     asked = partial(_record_quote, live, session, user=user, time=time, origin=origin,
                     destination=destination, passengers=seats + wheelchairs)
@@ -97,10 +107,13 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
             if len(live.quotes) >= MAX_OPEN_QUOTES:
                 live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
             chosen = (_named(named, result.pickup), _named(named, result.dropoff))
+            fare = offer_fare(tariff, live.network, passengers=passengers,
+                              pickup=result.pickup.location if result.pickup else request.origin,
+                              dropoff=result.dropoff.location if result.dropoff else request.destination)
             context = QuoteContext(origin, destination, snapped_point(live.network, snapped, 0),
                                    snapped_point(live.network, snapped, 1), request, time,
                                    clock.to_datetime(now), result.valid_until, owner, result.pickup_window[0],
-                                   chosen)
+                                   chosen, fare)
             live.quotes[request.id] = context
     asked(request_id=request.id, cause=None if isinstance(result, Offer) else result.cause,
           at=clock.to_datetime(now))
@@ -162,6 +175,7 @@ def book_trip(live: LiveDispatch, session: Session, *, user: User, quote_id: str
                          moved=move_bookings(session, result.moved),
                          other_routes={vid: planned_stops(live, vid) for vid in others}, event=event)
             del live.quotes[quote_id]  # used up only once the booking is saved
+            live.fares.remember(row.id, context.fare)
             return _booking_public(live, row, bus_visible), True
         del live.quotes[quote_id]  # refused for good (expired, no longer feasible): ask again
     raise RequestRefused(result)
@@ -297,7 +311,7 @@ def _offer_public(clock: ServiceClock, offer: Offer, context: QuoteContext) -> O
                        planned_pickup=dt(offer.planned_pickup), estimated_arrival=dt(offer.estimated_dropoff),
                        latest_arrival=dt(offer.latest_dropoff), valid_until=dt(offer.valid_until),
                        pickup_meeting_point=context.meeting_points[0],
-                       dropoff_meeting_point=context.meeting_points[1])
+                       dropoff_meeting_point=context.meeting_points[1], fare=context.fare)
 
 
 def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTrip, key: str, now: int,
@@ -317,7 +331,9 @@ def _new_booking_row(live: LiveDispatch, context: QuoteContext, booked: BookedTr
         window_end=dt(promise.window_end), latest_dropoff=dt(promise.latest_dropoff),
         offer_valid_until=dt(context.valid_until), booked_at=dt(now),
         pickup_meeting_point=_stored(context.meeting_points[0]),
-        dropoff_meeting_point=_stored(context.meeting_points[1]))
+        dropoff_meeting_point=_stored(context.meeting_points[1]),
+        fare=context.fare.model_dump(mode="json") if context.fare else None,
+        fare_total=context.fare.total_cents if context.fare else None)
     keep_pickup(row, context.pickup)
     keep_dropoff(row, context.dropoff)
     return row

@@ -22,6 +22,7 @@ from api.db.models import Booking
 from api.schemas import BookingLive, BookingPublic, ChosenMeetingPoint, Point, Window
 from api.services.live_plan import LiveDispatch
 from api.services.stop_points import kept_points
+from api.services.tariff import stored_fare
 from dispatch.dispatcher import DispatchError, RequestStatus
 from dispatch.model import StopKind
 
@@ -81,7 +82,7 @@ def for_rider(view: BookingLive, *, now: datetime, bus_visible: timedelta) -> Bo
 
 def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo, *, now: datetime,
                    bus_visible: timedelta) -> BookingPublic:
-    """The rider's view of ``row``: its status, promise and stop points as stored, with the plan's
+    """The rider's view of ``row``: its status, promise, stop points and fare as stored, with the plan's
     estimates from ``view`` while the booking is booked or on board (the bus's position only as
     :func:`for_rider` lets it through at ``now``); times in ``zone``."""
     assert row.window_start is not None and row.window_end is not None and row.latest_dropoff is not None
@@ -99,7 +100,7 @@ def booking_public(row: Booking, view: BookingLive | None, zone: tzinfo, *, now:
         booked_at=row.booked_at.astimezone(zone) if row.booked_at else None,
         vehicle_position=estimates.vehicle_position if estimates else None,
         pickup_meeting_point=_chosen(row.pickup_meeting_point),
-        dropoff_meeting_point=_chosen(row.dropoff_meeting_point))
+        dropoff_meeting_point=_chosen(row.dropoff_meeting_point), fare=stored_fare(row.fare))
 
 
 def _chosen(stored: dict[str, Any] | None) -> ChosenMeetingPoint | None:

@@ -28,6 +28,7 @@ from api.schemas import (
     Window,
 )
 from api.services.live_plan import LiveDispatch
+from api.services.tariff import stored_fare
 from dispatch.dispatcher import RequestStatus
 
 MAX_RIDERS = 20  # riders a search lists at most
@@ -123,7 +124,7 @@ def desk_booking(row: Booking, users: dict[int, User], zone: tzinfo) -> DeskBook
         requested_time=row.requested_time.astimezone(zone), seats=row.seats, wheelchairs=row.wheelchairs,
         pickup_window=window, latest_arrival=_local(row.latest_dropoff, zone),
         submitted_at=row.submitted_at.astimezone(zone), booked_at=_local(row.booked_at, zone),
-        ended_at=_local(row.ended_at, zone))
+        ended_at=_local(row.ended_at, zone), fare=stored_fare(row.fare))
 
 
 def _users(session: Session, ids: Iterable[int | None]) -> dict[int, User]:

@@ -22,7 +22,8 @@ from sqlmodel import Session
 from api.clock import ServiceClock
 from api.db.models import PlannedStopRow, User
 from api.positions import PositionLog
-from api.schemas import ChosenMeetingPoint, Point, StopPoint
+from api.schemas import ChosenMeetingPoint, FarePublic, Point, StopPoint
+from api.services.tariff import FaresDue
 from dispatch.dispatcher import Dispatcher
 from dispatch.evaluation import RouteEvaluation
 from dispatch.events import DomainEvent
@@ -47,6 +48,7 @@ class QuoteContext:
     user_id: int  # who asked for it: the booking's rider
     pickup_at: int  # the start of the offered pickup window
     meeting_points: tuple[ChosenMeetingPoint | None, ChosenMeetingPoint | None] = (None, None)  # offered
+    fare: FarePublic | None = None  # offered: what the rider pays when booking it
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ class LiveDispatch:
     encoded_routes: dict[str, EncodedRoute] = field(default_factory=dict)
     # When each bus's last position used was taken, and the limits drivers' reports are judged by.
     positions: PositionLog = field(default_factory=PositionLog)
+    # What each booking's riders pay, for the drivers' manifests (api.services.route_view).
+    fares: FaresDue = field(default_factory=FaresDue)
 
 
 @contextmanager

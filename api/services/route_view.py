@@ -60,11 +60,12 @@ def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
 
 
 def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePublic:
-    """The drivers' view of ``snapshot``: stops with times and windows, and the geometry from the bus's
-    location through every stop (none for an empty route)."""
+    """The drivers' view of ``snapshot``: stops with times, windows and, at pickups, the fare to collect,
+    and the geometry from the bus's location through every stop (none for an empty route)."""
     graph, dt = live.network.graph, live.clock.to_datetime
     route, evaluation = snapshot.route, snapshot.evaluation
     stops = []
+    fares = live.fares.of(stop.request_id for stop in route.stops if stop.kind is StopKind.PICKUP)
     for k, stop in enumerate(route.stops):
         promise = snapshot.promises.get(stop.request_id) if stop.kind is StopKind.PICKUP else None
         window = Window(start=dt(promise.window_start), end=dt(promise.window_end)) if promise else None
@@ -82,6 +83,7 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
                 wheelchairs=stop.wheelchairs,
                 pickup_window=window,
                 no_show_wait_s=snapshot.no_show_wait_s if k == 0 else None,
+                fare=fares.get(stop.request_id) if stop.kind is StopKind.PICKUP else None,
             )
         )
     nodes = [snapshot.location, *(stop.location for stop in route.stops)]

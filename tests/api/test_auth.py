@@ -281,6 +281,11 @@ MATRIX = {
                       "driver": 403, "operator": 200},
     "driver_contacts": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
                         "other_rider": 403, "driver": 200, "operator": 200},
+    # the tariff: operators only (riders see fares in their offers and bookings)
+    "tariff": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+               "driver": 403, "operator": 200},
+    "put_tariff": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 200},
 }
 # The operation of the OpenAPI schema each matrix entry calls.
 OPERATIONS = {
@@ -355,6 +360,7 @@ OPERATIONS = {
     "lock_route": "POST /v1/operator/vehicles/{vehicle_id}/lock",
     "unlock_route": "DELETE /v1/operator/vehicles/{vehicle_id}/lock",
     "add_break": "POST /v1/operator/vehicles/{vehicle_id}/breaks", "audit": "GET /v1/operator/audit",
+    "tariff": "GET /v1/operator/tariff", "put_tariff": "PUT /v1/operator/tariff",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
 # public map data and the named stops, and signing up and in (tests/api/test_accounts.py).
@@ -685,6 +691,11 @@ def test_role_matrix(client, headers, endpoint, principal):
         answer = privacy_call(client, caller, owner, principal, endpoint)
     elif endpoint in SIMULATION_ENDPOINTS:
         answer = simulation_call(client, caller, headers["operator"], endpoint)
+    elif endpoint == "tariff":
+        answer = client.get("/v1/operator/tariff", headers=caller)
+    elif endpoint == "put_tariff":
+        answer = client.put("/v1/operator/tariff", headers=caller,
+                            json={"scheme": {"kind": "distance", "base_cents": 200, "per_km_cents": 50}})
     elif endpoint == "service_area":
         answer = client.get("/v1/operator/service-area", headers=caller)
     elif endpoint == "put_service_area":

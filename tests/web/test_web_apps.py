@@ -233,9 +233,11 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, service:
 def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service, artifacts: Path):
     """With both buses full from Ruggell to Triesen around 14:00 (booked through the API), a rider in
     English asking for 8 seats on the same trip at 14:00 is told no bus is free then, with alternative
-    times as buttons; choosing one asks again and shows an offer for that time, which the rider books and
-    then cancels."""
+    times as buttons; choosing one asks again and shows an offer for that time — with its price under the
+    operator's tariff (CHF 5.00 a person: 8 adults, CHF 40.00) — which the rider books and then cancels."""
     with service.client("operator") as client:
+        tariff = {"currency": "CHF", "scheme": {"kind": "distance", "base_cents": 500, "per_km_cents": 0}}
+        assert client.put("/v1/operator/tariff", json=tariff).status_code == 200
         body = {"origin": RUGGELL, "destination": TRIESEN, "time_type": "leave_after",
                 "time": "2026-11-23T14:00:00+01:00", "seats": 8, "wheelchairs": 0}
         buses = set()
@@ -270,6 +272,9 @@ def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service,
     expect(page.locator("#offer")).to_be_visible()
     expect(page.get_by_label("Time", exact=True)).to_have_value(chosen)
     expect(page.locator("#rejection")).to_be_hidden()
+    expect(page.locator("#offer-details .fare")).to_contain_text("Price: CHF 40.00")
+    expect(page.locator("#offer-details .fare")).to_contain_text("8 × adults at CHF 5.00")
+    page.locator("#offer").screenshot(path=artifacts / "rider-offer-price.png")
     page.get_by_role("button", name="Book this ride").click()
     expect(page.locator("#booking-details [data-status]")).to_have_attribute("data-status", "booked")
     page.get_by_role("button", name="Cancel ride").click()
@@ -471,6 +476,23 @@ def test_the_operator_edits_rules_and_fleet_and_runs_a_simulation(open_page, art
     end.fill("79200")
     page.locator("#rules").get_by_role("button", name="Speichern").click()
     expect(problems).to_contain_text("Gespeichert (Version")
+
+    page.get_by_text("Tarif", exact=True).click()
+    tariff = page.locator("#tariff-form")
+    tariff.get_by_label("Grundpreis").fill("2.50")
+    tariff.get_by_label("pro km").fill("1.20")
+    tariff.get_by_label("Mindestpreis").fill("9")
+    tariff.get_by_label("Höchstpreis (leer: keiner)").fill("8")
+    tariff.get_by_label("Kinder").fill("50")
+    tariff.get_by_role("button", name="Tarif speichern").click()
+    expect(page.locator("#tariff-message")).to_contain_text("Fehler")  # a cap below the minimum
+    page.locator("#tariff-form").get_by_label("Höchstpreis (leer: keiner)").fill("")
+    page.locator("#tariff-form").get_by_role("button", name="Tarif speichern").click()
+    expect(page.locator("#tariff-message")).to_contain_text("Gespeichert (Version")
+    expect(page.locator("#tariff-status")).to_contain_text("gültig seit")
+    expect(page.locator("#tariff-form").get_by_label("Kinder")).to_have_value("50")
+    page.locator("#tariff-box").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "operator-tariff.png")
 
     page.get_by_text("Fahrzeuge", exact=True).click()
     vehicles = page.locator("#vehicles")

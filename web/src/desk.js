@@ -8,6 +8,7 @@
 import { api, el, errorText, hhmm, serviceTime, today } from './api.js';
 import { addStrings, onLanguage, t } from './i18n.js';
 import { L } from './map.js';
+import { fareItem } from './price.js';
 
 addStrings({
   de: {
@@ -185,6 +186,7 @@ async function quote(event) {
   $('desk-offer').replaceChildren(
     el('p', { text: t('desk.offer', { start: hhmm(offer.pickup_window.start), end: hhmm(offer.pickup_window.end),
       arrival: hhmm(offer.estimated_arrival) }) }),
+    el('ul', { class: 'plain' }, fareItem(offer.fare)),
     el('button', { type: 'button', text: t('desk.book'), onclick: () => book(offer.quote_id) }));
 }
 

@@ -9,6 +9,7 @@ import { api, el, errorText, hhmm, liveStream, showLive } from './api.js';
 import { signIn } from './signin.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, pointMarker, routeLine } from './map.js';
+import { collectText } from './price.js';
 
 const $ = (id) => document.getElementById(id);
 const COLORS = { pickup: '#2e8b57', dropoff: '#c0392b', break: '#7f8c8d' };
@@ -81,6 +82,7 @@ function render() {
       if (stop.pickup_window) {
         lines.push(el('span', { class: 'window', text: t('driver.window', { start: hhmm(stop.pickup_window.start), end: hhmm(stop.pickup_window.end) }) }));
       }
+      if (stop.fare) lines.push(el('span', { class: 'fare', text: collectText(stop.fare) }));
       const item = el('li', { class: `stop stop-${stop.kind}${index === 0 ? ' next' : ''}`, 'data-booking': stop.booking_id ?? '', 'data-kind': stop.kind }, ...lines);
       if (index === 0) item.append(actions(stop));
       return item;

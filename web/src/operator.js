@@ -12,6 +12,7 @@ import { loadCalendar } from './calendar.js';
 import { initControl, refreshControl } from './control.js';
 import { initDesk } from './desk.js';
 import { initReports } from './reports.js';
+import { initTariff } from './tariff.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
 import { loadMeetingPoints } from './meeting_points.js';
@@ -388,7 +389,7 @@ async function main() {
   state.map = await baseMap($('map'));
   await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
     loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map), loadMeetingPoints(state.map),
-    initReports(state.me), initControl(state.me)]);
+    initReports(state.me), initControl(state.me), initTariff()]);
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);

@@ -11,10 +11,11 @@ import { favouritePlaces, initProfile, refreshProfile, renderProfile, seatsWithC
 import { signIn } from './signin.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
+import { fareItem } from './price.js';
+import { installPrivacy } from './privacy.js';
 import { installApp } from './pwa.js';
 import { initRecurring, refreshRecurring, renderRecurring } from './recurring.js';
 import { initTrips, refreshTrips, renderTrips } from './trips.js';
-import { installPrivacy } from './privacy.js';
 import { drawWalk, pickupPoint } from './walking.js';
 
 const $ = (id) => document.getElementById(id);
@@ -134,6 +135,7 @@ function renderOffer() {
     el('li', { text: t('rider.plannedPickup', { time: hhmm(offer.planned_pickup) }) }),
     ...stopPoints(offer),
     el('li', { text: t('rider.arrival', { time: hhmm(offer.estimated_arrival), latest: hhmm(offer.latest_arrival) }) }),
+    fareItem(offer.fare),
     el('li', { class: 'hint', text: t('rider.validUntil', { time: hhmm(offer.valid_until) }) }),
     ...[walkItem()].filter(Boolean),
   );
@@ -224,6 +226,7 @@ function renderBooking() {
     items.push(el('li', { text: t('rider.etaArrival', { time: hhmm(b.estimated_arrival) }) }));
   }
   if (b.vehicle_id) items.push(el('li', { text: t('driver.bus', { bus: b.vehicle_id }) }));
+  if (b.fare) items.push(fareItem(b.fare));
   const walk = walkItem();
   if (b.status === 'booked' && walk) items.push(walk);
   $('booking-details').replaceChildren(...items);
