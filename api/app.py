@@ -38,6 +38,7 @@ from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
 from api.routes import live as live_routes
 from api.routes import meeting_points as meeting_point_routes
+from api.routes import places as place_routes
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(web_routes.router)
     app.mount("/static", web_routes.static_files(), name="static")
     app.include_router(stops_routes.router)
+    app.include_router(place_routes.router)
     app.include_router(meeting_point_routes.operator_router)
     app.include_router(meeting_point_routes.rider_router)
     app.include_router(simulation_routes.router)

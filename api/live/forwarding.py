@@ -41,7 +41,7 @@ REPLY_TTL_S = 60
 
 
 # Under /v1/ but answered by every worker alone: read-only data that does not depend on the plan.
-LOCAL_PREFIXES = ("/v1/stops", "/v1/me")
+LOCAL_PREFIXES = ("/v1/stops", "/v1/places", "/v1/me")
 
 
 def forwardable(scope: Scope) -> bool:

@@ -257,8 +257,9 @@ OPERATIONS = {
     "monthly_report": "GET /v1/operator/reports/monthly",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
-# public map data and the named stops.
+# public map data (the basemap's tiles), the named stops and the place search.
 PUBLIC = {"GET /health", "GET /", "GET /map/roads", "GET /map/area", "GET /map/places", "GET /v1/stops",
+          "GET /v1/places/search", "GET /map/tiles/{z}/{x}/{y}.pbf",
           "GET /feeds/gtfs.zip", "GET /feeds/gtfs-rt/vehicle-positions"}
 # The WebSocket streams (not in the OpenAPI schema) and how each principal is answered: "open" (the
 # first message arrives) or the close code. The booking followed belongs to "rider".
