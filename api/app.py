@@ -33,6 +33,7 @@ from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
 from api.rate_limits import RateLimits
+from api.routes import basemap as basemap_routes
 from api.routes import calendar as calendar_routes
 from api.routes import desk as desk_routes
 from api.routes import driver, feeds, operator, rider
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.mount("/static", web_routes.static_files(), name="static")
     app.include_router(stops_routes.router)
     app.include_router(place_routes.router)
+    app.include_router(basemap_routes.router)
     app.include_router(meeting_point_routes.operator_router)
     app.include_router(meeting_point_routes.rider_router)
     app.include_router(simulation_routes.router)

@@ -1,7 +1,9 @@
-// The riders' page (/app): choose where from and where to (a list of places or a click on the map), when,
+// The riders' page (/app): choose where from and where to (an address search, ./address_search.js, a list
+// of places or a click on the map), when,
 // how many; get an offer (with the walk to its meeting point, ./walking.js); book it; watch the bus come
 // (WS /v1/bookings/{id}/stream); cancel.
 
+import { addressSearch } from './address_search.js';
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn } from './api.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
@@ -13,7 +15,7 @@ const ENDED = new Set(['completed', 'cancelled', 'no_show', 'rejected']);
 
 const state = {
   me: null, map: null, places: [], ends: { from: null, to: null }, markers: { from: null, to: null },
-  picking: null, offer: null, offerKey: null, booking: null, live: null, bus: null, walk: null,
+  search: { from: null, to: null }, picking: null, offer: null, offerKey: null, booking: null, live: null, bus: null, walk: null,
 };
 
 /** A version 4 UUID (the Idempotency-Key of one offer); crypto.randomUUID needs a secure context. */
@@ -48,7 +50,7 @@ function fillPlaceLists() {
     select.replaceChildren(el('option', { value: '', text: t('rider.choosePlace') }),
       ...Object.values(groups).filter((group) => group.children.length));
     if (chosen && chosen.index === undefined) {
-      select.append(el('option', { value: 'map', text: t('rider.mapPoint', { lat: chosen.lat.toFixed(4), lon: chosen.lon.toFixed(4) }) }));
+      select.append(el('option', { value: 'map', text: chosen.name || t('rider.mapPoint', { lat: chosen.lat.toFixed(4), lon: chosen.lon.toFixed(4) }) }));
       select.value = 'map';
     } else if (chosen) select.value = String(chosen.index);
   }
@@ -58,8 +60,9 @@ function setEnd(which, point) {
   state.ends[which] = point;
   if (state.markers[which]) state.markers[which].remove();
   state.markers[which] = point && state.map
-    ? pointMarker(state.map, point, t(which === 'from' ? 'rider.from' : 'rider.to'), which === 'from' ? '#2e8b57' : '#c0392b')
+    ? pointMarker(state.map, point, point.name || t(which === 'from' ? 'rider.from' : 'rider.to'), which === 'from' ? '#2e8b57' : '#c0392b')
     : null;
+  state.search[which]?.set(point?.name || '');
   fillPlaceLists();
 }
 
@@ -255,6 +258,12 @@ async function main() {
   state.places = await loadPlaces();
   fillPlaceLists();
   for (const which of ['from', 'to']) {
+    state.search[which] = addressSearch($(`${which}-search`), {
+      onPick: (hit) => {
+        setEnd(which, { lat: hit.lat, lon: hit.lon, name: hit.label });
+        state.map.setView([hit.lat, hit.lon], Math.max(state.map.getZoom(), 15));
+      },
+    });
     $(which).addEventListener('change', () => {
       const value = $(which).value;
       if (value === 'map') return;
