@@ -11,7 +11,7 @@ in Web Mercator metres, into these layers (each feature with the zoom it appears
 | ``building`` | buildings (from zoom 14) | |
 | ``road`` | roads and paths | ``class`` (motorway … minor, service, path), ``name`` (or ``ref``) |
 | ``rail`` | railways | ``class`` |
-| ``place`` | named towns, villages, hamlets, localities | ``class``, ``name``, ``rank`` (0 = most important) |
+| ``place`` | named towns, villages, hamlets, localities | ``class``, ``name``, ``rank`` (0: most important) |
 
 A tile (:meth:`Basemap.tile`) holds the features that reach into it, clipped to the tile with a small
 buffer, simplified to half a pixel and quantised to :data:`EXTENT` units; place points reach
@@ -195,7 +195,8 @@ class Basemap:
             geometries = layer.geometries[hits]
             if layer.name != "place":
                 geometries = shapely.simplify(shapely.clip_by_rect(geometries, *box), pixel / 2)
-                tiny = np.isin(shapely.get_type_id(geometries), POLYGON_TYPES) & (shapely.area(geometries) < pixel**2)
+                polygons = np.isin(shapely.get_type_id(geometries), POLYGON_TYPES)
+                tiny = polygons & (shapely.area(geometries) < pixel**2)
                 keep = ~shapely.is_empty(geometries) & ~tiny
                 hits, geometries = hits[keep], geometries[keep]
             local = shapely.transform(geometries, lambda xy: np.column_stack(
@@ -210,14 +211,16 @@ class Basemap:
                 layers.append({"name": layer.name, "features": features})
         if not layers:
             return b""
-        return bytes(mapbox_vector_tile.encode(layers, default_options={"y_coord_down": True, "extents": EXTENT}))
+        options = {"y_coord_down": True, "extents": EXTENT}
+        return bytes(mapbox_vector_tile.encode(layers, default_options=options))
 
 
 def _only_kind(geometry: shapely.Geometry, source_type: int) -> shapely.Geometry | None:
     """``geometry`` reduced to parts of its source's kind (clipping may add points or lines to areas)."""
     if geometry.geom_type != "GeometryCollection":
         return geometry
-    family = "Polygon" if source_type in POLYGON_TYPES else "LineString" if source_type in LINE_TYPES else "Point"
+    family = ("Polygon" if source_type in POLYGON_TYPES
+              else "LineString" if source_type in LINE_TYPES else "Point")
     parts = [part for part in shapely.get_parts(geometry) if part.geom_type.endswith(family)]
     return shapely.union_all(parts) if parts else None
 
@@ -286,12 +289,13 @@ class TileReport:
 class TileCache:
     """Tiles of one extract as files under the cache directory, made on first request."""
 
-    def __init__(self, osm_file: Path, settings: RoutingSettings) -> None:
+    def __init__(self, osm_file: Path, settings: RoutingSettings, basemap: Basemap | None = None) -> None:
+        """Tiles of ``osm_file`` under ``settings.cache_dir``; ``basemap``: its features if already read."""
         check_osm_path(osm_file)
         self.osm_file = osm_file
         key = hashlib.sha256(f"{file_sha256(osm_file)}:tiles:v{FORMAT_VERSION}".encode()).hexdigest()[:20]
         self.directory = settings.cache_dir / f"{osm_file.name.split('.')[0]}-tiles-{key}"
-        self._basemap: Basemap | None = None
+        self._basemap = basemap
         self._loading = threading.Lock()
 
     @property

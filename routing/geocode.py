@@ -94,7 +94,7 @@ def words(text: str) -> list[str]:
 
 
 def index_words(text: str) -> set[str]:
-    """The words an entry is found by: :func:`words`, plus each word with umlauts spelt ``ae``/``oe``/``ue``."""
+    """The words an entry is found by: :func:`words`, and each with umlauts spelt ``ae``/``oe``/``ue``."""
     return set(words(text)) | set(words(text.translate(_UMLAUTS)))
 
 
@@ -119,6 +119,7 @@ def read_entries(osm_file: Path) -> list[PlaceEntry]:
                 if obj.location.valid():
                     raw.append(("n", tags, obj.location.lat, obj.location.lon, f"n{obj.id}"))
                 continue
+            assert isinstance(obj, osmium.osm.Way), "the processor reads nodes and ways"
             points = [(n.lat, n.lon) for n in obj.nodes if n.location.valid()]
             if not points:
                 continue
@@ -160,7 +161,8 @@ def _poi_kind(tags: dict[str, str]) -> str | None:
                 next((key for key in POI_KEYS if key in tags), None))
 
 
-def _entries_of(tags: dict[str, str], lat: float, lon: float, osm: str, towns: _Towns) -> Iterable[PlaceEntry]:
+def _entries_of(tags: dict[str, str], lat: float, lon: float, osm: str, towns: _Towns
+                ) -> Iterable[PlaceEntry]:
     """The entries one object gives: an address, a place, a stop and/or a point of interest."""
     name = tags.get("name", "").strip()
     town = tags.get("addr:city") or towns.nearest(lat, lon)
@@ -181,7 +183,8 @@ def _entries_of(tags: dict[str, str], lat: float, lon: float, osm: str, towns: _
         return
     poi = _poi_kind(tags)
     if poi:
-        yield PlaceEntry("poi", name, f"{poi.replace('_', ' ')}, {town}" if town else poi, "", lat, lon, 0.0, osm)
+        what = poi.replace("_", " ")
+        yield PlaceEntry("poi", name, f"{what}, {town}" if town else what, "", lat, lon, 0.0, osm)
 
 
 def _streets(points: dict[str, list[tuple[float, float]]], towns: _Towns) -> Iterable[PlaceEntry]:
@@ -272,8 +275,8 @@ class PlaceIndex:
         self._postings = [postings[word] for word in self._words]
         self.lat = np.array([e.lat for e in entries], dtype=np.float64)
         self.lon = np.array([e.lon for e in entries], dtype=np.float64)
-        self._importance = np.array([KIND_POINTS[e.kind] + (0.5 * math.log10(e.weight) if e.weight >= 1 else 0)
-                                     for e in entries], dtype=np.float64)
+        self._importance = np.array([KIND_POINTS[e.kind] + 0.5 * math.log10(max(e.weight, 1.0)) for e in entries],
+                                    dtype=np.float64)
         self._name_keys = np.array([name_key(e.name) for e in entries], dtype=np.str_)
         self._name_rank = np.argsort(np.argsort(self._name_keys, kind="stable"), kind="stable")
         self._numbers = np.array([name_key(e.housenumber) for e in entries], dtype=np.str_)
@@ -330,4 +333,5 @@ class PlaceIndex:
         total -= KM_PENALTY * km + np.where(within, 0.0, OUTSIDE_PENALTY)
         total = np.round(total, 3)
         order = np.lexsort((self._name_rank[ids], -total))[:limit]
-        return [PlaceMatch(self.entries[int(ids[k])], float(total[k]), bool(within[k])) for k in order.tolist()]
+        return [PlaceMatch(self.entries[int(ids[k])], float(total[k]), bool(within[k]))
+                for k in order.tolist()]

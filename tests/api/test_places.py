@@ -45,8 +45,8 @@ def test_limit_bounds_the_answer(module_client):
 
 
 @pytest.mark.parametrize("params", [{"q": ""}, {"q": "\x00"}, {"q": "vaduz\x00"}, {"q": "a" * 101},
-                                    {"q": " -- "}, {}, {"q": "vaduz", "limit": 0}, {"q": "vaduz", "limit": 21},
-                                    {"q": "vaduz", "limit": "many"}])
+                                    {"q": " -- "}, {}, {"q": "vaduz", "limit": 0},
+                                    {"q": "vaduz", "limit": 21}, {"q": "vaduz", "limit": "many"}])
 def test_an_empty_or_oversized_query_or_a_limit_out_of_range_is_422(module_client, params):
     """No words, a control character, over 100 characters, no q at all or a limit outside 1..20:
     422 ``invalid_request``, never a 500."""
