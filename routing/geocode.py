@@ -275,8 +275,8 @@ class PlaceIndex:
         self._postings = [postings[word] for word in self._words]
         self.lat = np.array([e.lat for e in entries], dtype=np.float64)
         self.lon = np.array([e.lon for e in entries], dtype=np.float64)
-        self._importance = np.array([KIND_POINTS[e.kind] + 0.5 * math.log10(max(e.weight, 1.0)) for e in entries],
-                                    dtype=np.float64)
+        importance = [KIND_POINTS[e.kind] + 0.5 * math.log10(max(e.weight, 1.0)) for e in entries]
+        self._importance = np.array(importance, dtype=np.float64)
         self._name_keys = np.array([name_key(e.name) for e in entries], dtype=np.str_)
         self._name_rank = np.argsort(np.argsort(self._name_keys, kind="stable"), kind="stable")
         self._numbers = np.array([name_key(e.housenumber) for e in entries], dtype=np.str_)
