@@ -17,7 +17,8 @@ A tile (:meth:`Basemap.tile`) holds the features that reach into it, clipped to 
 buffer, simplified to half a pixel and quantised to :data:`EXTENT` units; place points reach
 :data:`LABEL_BUFFER` units beyond the tile, so a label across a tile edge is drawn whole by both tiles.
 :class:`TileCache` keeps every tile made as a file under the cache directory
-(``<region>-tiles-<key>/z/x/y.pbf``); the extract is read only when a tile is not there yet.
+(``<region>-tiles-<key>/z/x/y.pbf``; empty tiles are not kept, so the files never outgrow the region's
+tiles whatever clients ask for); the extract is read only when a tile is not there yet.
 """
 
 from __future__ import annotations
@@ -317,10 +318,11 @@ class TileCache:
         else:
             return data, TileReport(True, time.perf_counter() - started, len(data))
         data = self.basemap.tile(z, x, y)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        if data:  # empty tiles are not kept: the files stay bounded by the region's tiles, whatever is asked
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
         return data, TileReport(False, time.perf_counter() - started, len(data))
 
 

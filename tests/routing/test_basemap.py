@@ -67,3 +67,12 @@ def test_the_tile_cache_keeps_a_made_tile_as_a_file_and_reads_it_back(tmp_path: 
     again, kept = cache.tile(*NENDELN)
     assert not made.cached and kept.cached and first == again and made.size == len(first) > 1000
     assert (cache.directory / "14" / "8626" / "5749.pbf").read_bytes() == first
+
+
+def test_an_empty_tile_is_not_kept_as_a_file(tmp_path: Path, basemap):
+    """Tiles away from the region are answered empty and leave no file: asking the whole world for tiles
+    cannot fill the disk."""
+    cache = TileCache(DEFAULT_OSM, RoutingSettings(cache_dir=tmp_path), basemap)
+    data, report = cache.tile(18, 1000, 1000)
+    assert data == b"" and not report.cached
+    assert not cache.directory.exists() or not any(cache.directory.rglob("*.pbf"))
