@@ -73,7 +73,8 @@ def measure(osm: Path, count: int, seed: int) -> dict[str, object]:
         empty += not hits
     array = np.array(times)
     figures["search_ms"] = {"p50": round(float(np.percentile(array, 50)), 3),
-                            "p99": round(float(np.percentile(array, 99)), 3), "max": round(float(array.max()), 3)}
+                            "p99": round(float(np.percentile(array, 99)), 3),
+                            "max": round(float(array.max()), 3)}
     figures["queries_without_hits"] = empty
     figures["load_avg_1m"] = round(os.getloadavg()[0], 1)  # a shared machine's load shows in the tail
     return figures

@@ -17,13 +17,15 @@ A tile (:meth:`Basemap.tile`) holds the features that reach into it, clipped to 
 buffer, simplified to half a pixel and quantised to :data:`EXTENT` units; place points reach
 :data:`LABEL_BUFFER` units beyond the tile, so a label across a tile edge is drawn whole by both tiles.
 :class:`TileCache` keeps every tile made as a file under the cache directory
-(``<region>-tiles-<key>/z/x/y.pbf``; empty tiles are not kept, so the files never outgrow the region's
-tiles whatever clients ask for); the extract is read only when a tile is not there yet.
+(``<region>-tiles-<key>/z/x/y.pbf``); a tile outside the region's extent is empty without a file, so the
+files never outgrow the region's tiles whatever clients ask for. The extract is read only when a tile
+inside is not there yet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import threading
@@ -178,6 +180,13 @@ class Basemap:
             raise OsmFileError(osm_file, f"cannot read the file ({exc})") from exc
         return cls({name: MapLayer(name, layer) for name, layer in built.items()})
 
+    def extent(self) -> tuple[float, float, float, float]:
+        """The bounds of every feature (west, south, east, north in Web Mercator metres)."""
+        layers = [layer for layer in self.layers.values() if len(layer)]
+        bounds = np.array([shapely.total_bounds(layer.geometries) for layer in layers])
+        return (float(bounds[:, 0].min()), float(bounds[:, 1].min()), float(bounds[:, 2].max()),
+                float(bounds[:, 3].max()))
+
     def tile(self, z: int, x: int, y: int) -> bytes:
         """The vector tile ``z/x/y`` (MVT, :data:`EXTENT` units, y down); b"" where the map has nothing."""
         import mapbox_vector_tile
@@ -288,7 +297,12 @@ class TileReport:
 
 
 class TileCache:
-    """Tiles of one extract as files under the cache directory, made on first request."""
+    """Tiles of one extract as files under the cache directory, made on first request.
+
+    The region's extent (Web Mercator, with the label buffer of the widest tile) is kept beside the tiles
+    (``extent.json``): a tile outside it is answered empty at once — no file, and in a new process without
+    reading the extract — so that the files never outgrow the region's tiles whatever clients ask for.
+    """
 
     def __init__(self, osm_file: Path, settings: RoutingSettings, basemap: Basemap | None = None) -> None:
         """Tiles of ``osm_file`` under ``settings.cache_dir``; ``basemap``: its features if already read."""
@@ -297,6 +311,7 @@ class TileCache:
         key = hashlib.sha256(f"{file_sha256(osm_file)}:tiles:v{FORMAT_VERSION}".encode()).hexdigest()[:20]
         self.directory = settings.cache_dir / f"{osm_file.name.split('.')[0]}-tiles-{key}"
         self._basemap = basemap
+        self._extent: tuple[float, float, float, float] | None = None
         self._loading = threading.Lock()
 
     @property
@@ -307,9 +322,29 @@ class TileCache:
                 self._basemap = Basemap.read(self.osm_file)
             return self._basemap
 
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """Where the region has map features (west, south, east, north in Web Mercator metres, grown by
+        the label buffer of a tile at :data:`MIN_ZOOM`), from its file or from the features."""
+        if self._extent is None:
+            path = self.directory / "extent.json"
+            try:
+                west, south, east, north = json.loads(path.read_text())
+            except (OSError, ValueError, TypeError):
+                west, south, east, north = self.basemap.extent()
+                grow = LABEL_BUFFER / EXTENT * 2 * HALF_WORLD / (1 << MIN_ZOOM)
+                west, south, east, north = west - grow, south - grow, east + grow, north + grow
+                _write(path, json.dumps([west, south, east, north]).encode())
+            self._extent = (float(west), float(south), float(east), float(north))
+        return self._extent
+
     def tile(self, z: int, x: int, y: int) -> tuple[bytes, TileReport]:
-        """Tile ``z/x/y`` from its file, or made from the extract and kept."""
+        """Tile ``z/x/y`` from its file, or made from the extract and kept; b"" outside the region."""
         started = time.perf_counter()
+        west, south, east, north = tile_bounds(z, x, y)
+        region = self.extent
+        if west > region[2] or east < region[0] or south > region[3] or north < region[1]:
+            return b"", TileReport(False, time.perf_counter() - started, 0)
         path = self.directory / str(z) / str(x) / f"{y}.pbf"
         try:
             data = path.read_bytes()
@@ -318,12 +353,16 @@ class TileCache:
         else:
             return data, TileReport(True, time.perf_counter() - started, len(data))
         data = self.basemap.tile(z, x, y)
-        if data:  # empty tiles are not kept: the files stay bounded by the region's tiles, whatever is asked
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+        _write(path, data)
         return data, TileReport(False, time.perf_counter() - started, len(data))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write a file atomically (a temporary file, then a rename), making its directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def tiles_covering(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int]]:

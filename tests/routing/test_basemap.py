@@ -69,10 +69,13 @@ def test_the_tile_cache_keeps_a_made_tile_as_a_file_and_reads_it_back(tmp_path: 
     assert (cache.directory / "14" / "8626" / "5749.pbf").read_bytes() == first
 
 
-def test_an_empty_tile_is_not_kept_as_a_file(tmp_path: Path, basemap):
-    """Tiles away from the region are answered empty and leave no file: asking the whole world for tiles
-    cannot fill the disk."""
+def test_a_tile_away_from_the_region_is_empty_leaves_no_file_and_needs_no_reading(tmp_path: Path, basemap):
+    """Tiles away from the region are answered empty and leave no file (asking the whole world for tiles
+    cannot fill the disk); the region's extent is kept beside the tiles, so a new process answers them
+    without reading the extract."""
     cache = TileCache(DEFAULT_OSM, RoutingSettings(cache_dir=tmp_path), basemap)
-    data, report = cache.tile(18, 1000, 1000)
-    assert data == b"" and not report.cached
-    assert not cache.directory.exists() or not any(cache.directory.rglob("*.pbf"))
+    assert cache.tile(18, 1000, 1000)[0] == b""
+    assert not any(cache.directory.rglob("*.pbf"))
+    fresh = TileCache(DEFAULT_OSM, RoutingSettings(cache_dir=tmp_path))
+    assert fresh.tile(14, 7000, 6000)[0] == b""
+    assert fresh._basemap is None  # the extent came from its file
