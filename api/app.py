@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             await asyncio.to_thread(simulations.stop)
             await asyncio.to_thread(horizon.stop)
             await asyncio.to_thread(reoptimizer.stop)
+            await asyncio.to_thread(basemap_routes.close_tiles, app.state)
             await layer.stop()
             engine.dispose()
 

@@ -27,10 +27,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -302,9 +305,14 @@ class TileCache:
     The region's extent (Web Mercator, with the label buffer of the widest tile) is kept beside the tiles
     (``extent.json``): a tile outside it is answered empty at once — no file, and in a new process without
     reading the extract — so that the files never outgrow the region's tiles whatever clients ask for.
+
+    With ``separate_process``, tiles are made (and the extract read) in one worker process of their own,
+    started on the first tile not yet on disk: making a tile is Python work that would otherwise hold up
+    the service's other requests. :meth:`close` stops it.
     """
 
-    def __init__(self, osm_file: Path, settings: RoutingSettings, basemap: Basemap | None = None) -> None:
+    def __init__(self, osm_file: Path, settings: RoutingSettings, basemap: Basemap | None = None, *,
+                 separate_process: bool = False) -> None:
         """Tiles of ``osm_file`` under ``settings.cache_dir``; ``basemap``: its features if already read."""
         check_osm_path(osm_file)
         self.osm_file = osm_file
@@ -313,14 +321,41 @@ class TileCache:
         self._basemap = basemap
         self._extent: tuple[float, float, float, float] | None = None
         self._loading = threading.Lock()
+        self._separate = separate_process and basemap is None
+        self._pool: ProcessPoolExecutor | None = None
 
     @property
     def basemap(self) -> Basemap:
-        """The extract's map features, read on first use."""
+        """The extract's map features, read on first use (in this process)."""
         with self._loading:
             if self._basemap is None:
                 self._basemap = Basemap.read(self.osm_file)
             return self._basemap
+
+    def _run(self, task: Callable[..., Any], *args: int) -> Any:
+        """``task(basemap, *args)`` here, or in the worker process (started again once if it died)."""
+        if not self._separate:
+            return task(self.basemap, *args)
+        try:
+            return self._worker().submit(_in_worker, task, *args).result()
+        except BrokenProcessPool:
+            self.close()
+            return self._worker().submit(_in_worker, task, *args).result()
+
+    def _worker(self) -> ProcessPoolExecutor:
+        """The worker process, started on first use (it reads the extract as it starts)."""
+        with self._loading:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_start_worker, initargs=(str(self.osm_file),))
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        with self._loading:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     @property
     def extent(self) -> tuple[float, float, float, float]:
@@ -331,7 +366,7 @@ class TileCache:
             try:
                 west, south, east, north = json.loads(path.read_text())
             except (OSError, ValueError, TypeError):
-                west, south, east, north = self.basemap.extent()
+                west, south, east, north = self._run(Basemap.extent)
                 grow = LABEL_BUFFER / EXTENT * 2 * HALF_WORLD / (1 << MIN_ZOOM)
                 west, south, east, north = west - grow, south - grow, east + grow, north + grow
                 _write(path, json.dumps([west, south, east, north]).encode())
@@ -352,9 +387,24 @@ class TileCache:
             pass
         else:
             return data, TileReport(True, time.perf_counter() - started, len(data))
-        data = self.basemap.tile(z, x, y)
+        data = self._run(Basemap.tile, z, x, y)
         _write(path, data)
         return data, TileReport(False, time.perf_counter() - started, len(data))
+
+
+_WORKER_BASEMAP: Basemap | None = None  # the worker process's features (see TileCache)
+
+
+def _start_worker(osm_file: str) -> None:
+    """Read the extract once in a new worker process."""
+    global _WORKER_BASEMAP
+    _WORKER_BASEMAP = Basemap.read(Path(osm_file))
+
+
+def _in_worker(task: Callable[..., Any], *args: int) -> Any:
+    """Run ``task(basemap, *args)`` on the worker's features."""
+    assert _WORKER_BASEMAP is not None, "the worker reads the extract when it starts"
+    return task(_WORKER_BASEMAP, *args)
 
 
 def _write(path: Path, data: bytes) -> None:

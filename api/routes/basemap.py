@@ -1,6 +1,8 @@
 """The basemap's vector tiles (public, like the rest of the map data): ``GET /map/tiles/{z}/{x}/{y}.pbf``,
 Mapbox vector tiles made from the region's OSM extract on first request and kept on disk
-(:mod:`routing.basemap`); the web apps draw them (web/src/map.js). Map data © OpenStreetMap contributors.
+(:mod:`routing.basemap`; tiles not yet on disk are made in a worker process of their own, so that the
+service's other requests do not wait for them); the web apps draw them (web/src/map.js). Map data
+© OpenStreetMap contributors.
 """
 
 from __future__ import annotations
@@ -26,8 +28,15 @@ def get_tiles(request: Request) -> TileCache:
     with _opening:
         if getattr(state, "tiles", None) is None:
             settings = state.network.settings
-            state.tiles = TileCache(settings.osm_file, settings)
+            state.tiles = TileCache(settings.osm_file, settings, separate_process=True)
     return state.tiles
+
+
+def close_tiles(state: object) -> None:
+    """Stop the tile cache's worker process, if the app opened the cache (at shutdown)."""
+    tiles: TileCache | None = getattr(state, "tiles", None)
+    if tiles is not None:
+        tiles.close()
 
 
 @router.get("/tiles/{z}/{x}/{y}.pbf", response_class=Response,

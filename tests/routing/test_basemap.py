@@ -79,3 +79,16 @@ def test_a_tile_away_from_the_region_is_empty_leaves_no_file_and_needs_no_readin
     fresh = TileCache(DEFAULT_OSM, RoutingSettings(cache_dir=tmp_path))
     assert fresh.tile(14, 7000, 6000)[0] == b""
     assert fresh._basemap is None  # the extent came from its file
+
+
+def test_a_worker_process_makes_the_same_tiles_and_stops_on_close(tmp_path: Path, basemap):
+    """With ``separate_process`` the tile is made in a worker process (which reads the extract itself):
+    the same bytes as made here; ``close`` stops the worker."""
+    cache = TileCache(DEFAULT_OSM, RoutingSettings(cache_dir=tmp_path), separate_process=True)
+    try:
+        data, report = cache.tile(*NENDELN)
+        assert not report.cached and data == basemap.tile(*NENDELN)
+        assert cache._basemap is None  # read in the worker, not here
+    finally:
+        cache.close()
+    assert cache._pool is None
