@@ -58,3 +58,12 @@ def test_an_empty_or_oversized_query_or_a_limit_out_of_range_is_422(module_clien
 def test_a_query_matching_nothing_is_an_empty_list(module_client):
     """Words nothing starts with: 200 and no hits."""
     assert found(module_client, "qqxz") == []
+
+
+def test_every_worker_answers_the_search_itself():
+    """The search does not act on the plan: a follower worker answers it without forwarding it to the
+    dispatcher (tiles are outside /v1/ anyway)."""
+    from api.live.forwarding import forwardable
+
+    assert not forwardable({"type": "http", "path": "/v1/places/search"})
+    assert not forwardable({"type": "http", "path": "/map/tiles/14/8626/5749.pbf"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.web.test_web_apps import PHONE, open_page  # noqa: F401 (the fixture)
+from tests.web.test_web_apps import PHONE, open_page  # noqa: F401 (the fixture, asked for by name)
 
 MARKERS = """(map) => {
   const found = [];
@@ -16,11 +16,12 @@ MARKERS = """(map) => {
 }"""
 
 
-def test_a_rider_types_an_address_picks_a_suggestion_and_sees_it_on_the_basemap(open_page, service, artifacts):
+def test_a_rider_types_an_address_picks_a_suggestion_and_sees_it_on_the_basemap(request, service, artifacts):
     """'stadtle 43' in the origin's search offers Städtle 43 in Vaduz; ↓ and Enter pick it: the field shows
     it, a marker stands there, the map has zoomed in onto tiles with buildings and roads, and nothing was
     fetched from anywhere but the service."""
-    watched = open_page("/app", "rider", PHONE)
+    hit = service.client("rider").get("/v1/places/search", params={"q": "stadtle 43"}).json()[0]  # warm
+    watched = request.getfixturevalue("open_page")("/app", "rider", PHONE)
     page = watched.page
     search = page.get_by_role("combobox", name="Von: Adresse oder Ort suchen")
     search.fill("stadtle 43")
@@ -33,7 +34,6 @@ def test_a_rider_types_an_address_picks_a_suggestion_and_sees_it_on_the_basemap(
     expect(search).to_have_value("Städtle 43, 9490 Vaduz")
     expect(search).to_have_attribute("aria-expanded", "false")
     expect(page.locator("#from")).to_contain_text("Städtle 43, 9490 Vaduz")
-    hit = service.client("rider").get("/v1/places/search", params={"q": "stadtle 43"}).json()[0]
     markers = page.locator("#map").evaluate(f"(element) => ({MARKERS})(element.leafletMap)")
     assert [round(c, 5) for c in markers[0]] == [round(hit["lat"], 5), round(hit["lon"], 5)]
     drawn = page.locator("#map canvas.leaflet-tile[data-layers*='building']")
@@ -43,10 +43,10 @@ def test_a_rider_types_an_address_picks_a_suggestion_and_sees_it_on_the_basemap(
     watched.assert_clean()
 
 
-def test_escape_closes_the_suggestions_and_a_place_outside_the_area_cannot_be_picked(open_page):
+def test_escape_closes_the_suggestions_and_a_place_outside_the_area_cannot_be_picked(request):
     """'Balzers' (south of the area) is suggested but marked outside and not taken on a click; Escape
     closes the list and leaves the field as typed."""
-    watched = open_page("/app", "rider", PHONE)
+    watched = request.getfixturevalue("open_page")("/app", "rider", PHONE)
     page = watched.page
     search = page.get_by_role("combobox", name="Nach: Adresse oder Ort suchen")
     search.fill("balzers")
