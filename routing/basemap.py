@@ -393,12 +393,23 @@ class TileCache:
 
 
 _WORKER_BASEMAP: Basemap | None = None  # the worker process's features (see TileCache)
+PARENT_POLL_S = 1.0
 
 
 def _start_worker(osm_file: str) -> None:
-    """Read the extract once in a new worker process."""
+    """Read the extract once in a new worker process, which ends when the service's process does (also
+    when that one is killed and cannot stop it)."""
     global _WORKER_BASEMAP
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="tiles-parent-watch").start()
     _WORKER_BASEMAP = Basemap.read(Path(osm_file))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker process once its parent is gone (it is then re-parented)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 def _in_worker(task: Callable[..., Any], *args: int) -> Any:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import mapbox_vector_tile
@@ -92,3 +96,40 @@ def test_a_worker_process_makes_the_same_tiles_and_stops_on_close(tmp_path: Path
     finally:
         cache.close()
     assert cache._pool is None
+
+
+def test_the_worker_process_ends_when_the_service_is_killed(tmp_path: Path):
+    """A service killed outright (SIGKILL: no shutdown) leaves no tile worker behind: the worker sees its
+    parent gone within seconds and ends."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from routing.basemap import TileCache\n"
+        "from routing.settings import DEFAULT_OSM, RoutingSettings\n"
+        "settings = RoutingSettings(cache_dir=Path(sys.argv[1]))\n"
+        "cache = TileCache(DEFAULT_OSM, settings, separate_process=True)\n"
+        "cache.tile(14, 8626, 5749)\n"
+        "print(next(iter(cache._pool._processes)), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    service = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    worker = int(service.stdout.readline())
+    os.kill(worker, 0)  # alive
+    service.kill()
+    service.wait(timeout=30)
+    service.stdin.close()
+    service.stdout.close()
+    deadline = time.monotonic() + 20
+    while _alive(worker):
+        assert time.monotonic() < deadline, "the tile worker outlived its service"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie does not count)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
