@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-search bench-basemap bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -47,6 +47,14 @@ lint: $(VENV)/.installed-test
 
 bench-routing: $(VENV)/.installed
 	$(BIN)/python bench/routing.py --json bench/out/routing.json
+
+# The riders' place search (issue 19): index build cold and warm, 2,000 typed queries (p50/p99 ms).
+bench-search: $(VENV)/.installed
+	$(BIN)/python bench/search.py --json
+
+# The basemap's vector tiles (issue 19): read the extract, make every tile of zooms 8-16 over the area.
+bench-basemap: $(VENV)/.installed
+	$(BIN)/python bench/basemap.py --json
 
 bench-meeting-points: $(VENV)/.installed
 	$(BIN)/python bench/meeting_points.py --json

@@ -45,6 +45,7 @@ from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
 from api.rate_limits import RateLimits
 from api.routes import auth as auth_routes
+from api.routes import basemap as basemap_routes
 from api.routes import calendar as calendar_routes
 from api.routes import control as control_routes
 from api.routes import desk as desk_routes
@@ -52,6 +53,7 @@ from api.routes import driver, feeds, operator, rider, rider_profile
 from api.routes import live as live_routes
 from api.routes import meeting_points as meeting_point_routes
 from api.routes import notices as notice_routes
+from api.routes import places as place_routes
 from api.routes import privacy as privacy_routes
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
@@ -168,6 +170,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             await asyncio.to_thread(horizon.stop)
             await asyncio.to_thread(retention.stop)
             await asyncio.to_thread(reoptimizer.stop)
+            await asyncio.to_thread(basemap_routes.close_tiles, app.state)
             await layer.stop()
             await asyncio.to_thread(app.state.revocations.stop)
             engine.dispose()
@@ -189,6 +192,8 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(web_routes.router)
     app.mount("/static", web_routes.static_files(), name="static")
     app.include_router(stops_routes.router)
+    app.include_router(place_routes.router)
+    app.include_router(basemap_routes.router)
     app.include_router(meeting_point_routes.operator_router)
     app.include_router(meeting_point_routes.rider_router)
     app.include_router(simulation_routes.router)

@@ -1232,3 +1232,21 @@ class TariffPublic(BaseModel):
     tariff: TariffBody | None
     version: int | None
     valid_from: datetime | None
+# --- the riders' address and place search ----------------------------------------------------------------
+
+
+class PlaceHitPublic(BaseModel):
+    """A place found by the search: what it is (``address``, ``place``, ``stop``, ``poi``, ``street``),
+    its name and where (``detail``: postcode and town), its position, whether it lies in the service area,
+    and where the bus would stop for it — the position snapped to the curb as a quote snaps it (``null``
+    outside the area or too far from a road buses may stop on)."""
+
+    id: str
+    kind: Literal["address", "place", "stop", "poi", "street"]
+    name: str
+    detail: str
+    label: str
+    lat: float
+    lon: float
+    in_area: bool
+    stop_point: StopPoint | None

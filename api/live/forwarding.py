@@ -40,9 +40,10 @@ MAX_BODY_BYTES = 1 << 20
 REPLY_TTL_S = 60
 
 
-# Under /v1/ but answered by every worker alone: read-only data that does not depend on the plan, and the
-# accounts (sign-in, sessions, stream tickets: the database and Redis, never the plan).
-LOCAL_PREFIXES = ("/v1/stops", "/v1/me", "/v1/auth/")
+# Under /v1/ but answered by every worker alone: read-only data that does not depend on the plan (stops,
+# the place search), and the accounts (sign-in, sessions, stream tickets: the database and Redis, never
+# the plan).
+LOCAL_PREFIXES = ("/v1/stops", "/v1/places", "/v1/me", "/v1/auth/")
 
 
 def forwardable(scope: Scope) -> bool:

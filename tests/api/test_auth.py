@@ -363,8 +363,10 @@ OPERATIONS = {
     "tariff": "GET /v1/operator/tariff", "put_tariff": "PUT /v1/operator/tariff",
 }
 # Operations of the schema that need no key, on purpose: the service's health and home page, the
-# public map data and the named stops, and signing up and in (tests/api/test_accounts.py).
+# public map data (the basemap's tiles), the named stops, the place search, and signing up and in
+# (tests/api/test_accounts.py).
 PUBLIC = {"GET /health", "GET /", "GET /map/roads", "GET /map/area", "GET /map/places", "GET /v1/stops",
+          "GET /v1/places/search", "GET /map/tiles/{z}/{x}/{y}.pbf",
           "GET /feeds/gtfs.zip", "GET /feeds/gtfs-rt/vehicle-positions", "POST /v1/auth/code",
           "POST /v1/auth/sign-up", "POST /v1/auth/verify", "POST /v1/auth/refresh", "POST /v1/auth/device"}
 # The WebSocket streams (not in the OpenAPI schema) and how each principal is answered: "open" (the

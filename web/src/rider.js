@@ -1,11 +1,12 @@
-// The riders' page (/app), an installable web app (./pwa.js): choose where from and where to (a favourite
-// place, a list of places or a click on the map), when, how many (or with which companions); get an offer
-// (with the walk to its meeting point, ./walking.js); book it; watch the bus come
-// (WS /v1/bookings/{id}/stream); cancel. Other tabs: my trips (./trips.js), recurring trips
-// (./recurring.js), favourite places and companions (./favourites.js); download or erase one's data
+// The riders' page (/app), an installable web app (./pwa.js): choose where from and where to (an address
+// search, ./address_search.js, a favourite place, a list of places or a click on the map), when, how many
+// (or with which companions); get an offer (with the walk to its meeting point, ./walking.js); book it;
+// watch the bus come (WS /v1/bookings/{id}/stream); cancel. Other tabs: my trips (./trips.js), recurring
+// trips (./recurring.js), favourite places and companions (./favourites.js); download or erase one's data
 // (./privacy.js, /privacy).
 
 import './rider_strings.js';
+import { addressSearch } from './address_search.js';
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive } from './api.js';
 import { favouritePlaces, initProfile, refreshProfile, renderProfile, seatsWithCompanions } from './favourites.js';
 import { signIn } from './signin.js';
@@ -24,7 +25,7 @@ const ENDED = new Set(['completed', 'cancelled', 'no_show', 'rejected']);
 
 const state = {
   me: null, map: null, places: [], ends: { from: null, to: null }, markers: { from: null, to: null },
-  picking: null, offer: null, offerKey: null, booking: null, live: null, bus: null, walk: null,
+  search: { from: null, to: null }, picking: null, offer: null, offerKey: null, booking: null, live: null, bus: null, walk: null,
 };
 
 /** A version 4 UUID (the Idempotency-Key of one offer); crypto.randomUUID needs a secure context. */
@@ -60,7 +61,7 @@ function fillPlaceLists() {
     select.replaceChildren(el('option', { value: '', text: t('rider.choosePlace') }),
       ...Object.values(groups).filter((group) => group.children.length));
     if (chosen && chosen.index === undefined) {
-      select.append(el('option', { value: 'map', text: t('rider.mapPoint', { lat: chosen.lat.toFixed(4), lon: chosen.lon.toFixed(4) }) }));
+      select.append(el('option', { value: 'map', text: chosen.name || t('rider.mapPoint', { lat: chosen.lat.toFixed(4), lon: chosen.lon.toFixed(4) }) }));
       select.value = 'map';
     } else if (chosen) select.value = String(chosen.index);
   }
@@ -70,8 +71,9 @@ function setEnd(which, point) {
   state.ends[which] = point;
   if (state.markers[which]) state.markers[which].remove();
   state.markers[which] = point && state.map
-    ? pointMarker(state.map, point, t(which === 'from' ? 'rider.from' : 'rider.to'), which === 'from' ? '#2e8b57' : '#c0392b')
+    ? pointMarker(state.map, point, point.name || t(which === 'from' ? 'rider.from' : 'rider.to'), which === 'from' ? '#2e8b57' : '#c0392b')
     : null;
+  state.search[which]?.set(point?.name || '');
   fillPlaceLists();
 }
 
@@ -304,6 +306,12 @@ async function main() {
   state.places = await loadPlaces();
   fillPlaceLists();
   for (const which of ['from', 'to']) {
+    state.search[which] = addressSearch($(`${which}-search`), {
+      onPick: (hit) => {
+        setEnd(which, { lat: hit.lat, lon: hit.lon, name: hit.label });
+        state.map.setView([hit.lat, hit.lon], Math.max(state.map.getZoom(), 15));
+      },
+    });
     $(which).addEventListener('change', () => {
       const value = $(which).value;
       if (value === 'map') return;
