@@ -245,3 +245,51 @@ def test_the_privacy_page_says_what_is_kept_how_long_and_whom_to_ask_in_german_a
     assert '<section lang="de">' in page.text and '<section lang="en">' in page.text
     assert "42 Tage" in page.text and "42 days" in page.text and "Rufbus" in page.text
     assert 'href="/privacy"' in client.get("/app").text
+
+
+def test_erasure_takes_the_riders_own_things_notices_and_sessions_and_ends_their_sign_in(client, app_clock):
+    """Ann has a favourite place, a companion, a recurring trip, a booking's notice, an e-mail address and a
+    signed-in session: her export shows them all; after her erasure they are gone (her recurring trip
+    books nothing more), her session's token no longer works, and Bob's things stay."""
+    book(client, "ann", NOW + timedelta(hours=2))
+    for who in ("ann", "bob"):
+        headers = client.keys[who]  # type: ignore[attr-defined]
+        assert client.post("/v1/rider/favourites", json={"name": "Home", **VADUZ},
+                           headers=headers).status_code == 201
+        assert client.post("/v1/rider/companions", json={"name": "Kim", "category": "child"},
+                           headers=headers).status_code == 201
+        trip = {"origin": VADUZ, "destination": SCHAAN, "weekdays": [0], "time_type": "leave_after",
+                "time": "09:00", "first_day": "2027-01-04", "last_day": "2027-01-31"}
+        assert client.post("/v1/rider/recurring-trips", json=trip, headers=headers).status_code == 201
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        ann = session.get(User, client.ids["ann"])  # type: ignore[attr-defined]
+        assert ann is not None
+        ann.email = "ann@example.org"
+        session.add(ann)
+        session.commit()
+    ann_key = client.keys["ann"]["Authorization"].removeprefix("Bearer ")  # type: ignore[attr-defined]
+    device = client.post("/v1/auth/device", json={"api_key": ann_key})
+    assert device.status_code == 200, device.text
+    token = {"Authorization": f"Bearer {device.json()['access_token']}"}
+    assert client.get("/v1/me", headers=token).status_code == 200
+
+    export = client.get("/v1/rider/me/export", headers=token).json()
+    assert export["sign_in"]["email"] == "ann@example.org" and len(export["sign_in"]["sessions"]) == 1
+    assert [p["name"] for p in export["favourite_places"]] == ["Home"]
+    assert [c["category"] for c in export["companions"]] == ["child"]
+    assert len(export["recurring_trips"]) == 1
+    assert [n["kind"] for n in export["notices"]["notices"]] == ["booking_confirmed"]
+
+    erased = client.delete("/v1/rider/me", headers=token)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["counts"]["recurring_trips"] == 1
+    assert erased.json()["counts"]["favourites_and_companions"] == 2
+    assert client.get("/v1/me", headers=token).status_code == 401
+    operator = client.keys["op"]  # type: ignore[attr-defined]
+    after = client.get(f"/v1/operator/riders/{client.ids['ann']}/export", headers=operator).json()  # type: ignore[attr-defined]
+    assert after["sign_in"] == {"email": None, "sessions": []}
+    assert after["favourite_places"] == [] and after["companions"] == [] and after["recurring_trips"] == []
+    assert after["notices"] == {"notices": [], "settings": None}
+    bob = client.get("/v1/rider/favourites", headers=client.keys["bob"])  # type: ignore[attr-defined]
+    assert [p["name"] for p in bob.json()] == ["Home"]
