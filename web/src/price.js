@@ -9,14 +9,14 @@ addStrings({
   de: {
     'fare.total': 'Preis: {amount}',
     'fare.line': '{count} × {category} à {amount}', 'fare.collect': 'Kassieren: {amount}',
-    'cat.adult': 'Erwachsene', 'cat.child': 'Kinder', 'cat.senior': 'Senioren',
-    'cat.wheelchair': 'Rollstuhlfahrende', 'cat.companion': 'Begleitpersonen',
+    'fare.cat.adult': 'Erwachsene', 'fare.cat.child': 'Kinder', 'fare.cat.senior': 'Senioren',
+    'fare.cat.wheelchair': 'Rollstuhlfahrende', 'fare.cat.companion': 'Begleitpersonen',
   },
   en: {
     'fare.total': 'Price: {amount}',
     'fare.line': '{count} × {category} at {amount}', 'fare.collect': 'Collect: {amount}',
-    'cat.adult': 'adults', 'cat.child': 'children', 'cat.senior': 'seniors',
-    'cat.wheelchair': 'wheelchair users', 'cat.companion': 'companions',
+    'fare.cat.adult': 'adults', 'fare.cat.child': 'children', 'fare.cat.senior': 'seniors',
+    'fare.cat.wheelchair': 'wheelchair users', 'fare.cat.companion': 'companions',
   },
 });
 
@@ -32,7 +32,7 @@ export function fareItem(fare) {
   if (!fare) return el('li', { class: 'fare none', hidden: true });
   const people = fare.lines.reduce((sum, line) => sum + line.count, 0);
   const lines = people > 1 ? fare.lines.map((line) => el('li', {
-    text: t('fare.line', { count: line.count, category: t(`cat.${line.category}`), amount: formatPrice(line.unit_cents, fare.currency) }),
+    text: t('fare.line', { count: line.count, category: t(`fare.cat.${line.category}`), amount: formatPrice(line.unit_cents, fare.currency) }),
   })) : [];
   return el('li', { class: 'fare', 'data-total-cents': String(fare.total_cents) },
     t('fare.total', { amount: formatPrice(fare.total_cents, fare.currency) }),

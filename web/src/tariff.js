@@ -85,7 +85,7 @@ function build() {
     el('fieldset', { id: 'tariff-zones' },
       field(t('tar.zoneJson'), el('textarea', { name: 'zones', rows: '6', cols: '60', text: JSON.stringify(zones, null, 1) }))),
     el('fieldset', {}, el('legend', { text: t('tar.concessions') }),
-      ...CATEGORIES.map((category) => field(t(`cat.${category}`), number(`off_${category}`, String(tariff?.concessions?.[category] ?? 0), '1')))),
+      ...CATEGORIES.map((category) => field(t(`fare.cat.${category}`), number(`off_${category}`, String(tariff?.concessions?.[category] ?? 0), '1')))),
     el('button', { type: 'submit', text: t('tar.save') }));
   const status = state.version === null ? t('tar.none')
     : t('tar.version', { version: state.version, since: state.since.slice(0, 16).replace('T', ' ') });
