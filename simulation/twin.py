@@ -28,6 +28,7 @@ from typing import Any
 from dispatch.calendar import LocalCalendar, ServiceCalendar
 from dispatch.kpis import trip_figures
 from dispatch.model import Break, MeetingMode, ServiceRules, Vehicle
+from dispatch.reoptimize import ReoptimizationPolicy
 from routing.network import RoadNetwork
 from simulation.demand_csv import Trip
 from simulation.engine import RecordedBehaviour, SimulationConfig, SimulationResult, simulate
@@ -249,12 +250,15 @@ def figures_of(results: Sequence[SimulationResult], costs: tuple[float, float] |
 
 
 def run_twin(days: Sequence[RecordedDay], service: TwinService, change: ProposedChange, network: RoadNetwork,
-             progress: Callable[[int], None] | None = None, seed: int = 1) -> TwinOutcome:
+             progress: Callable[[int], None] | None = None, seed: int = 1,
+             reoptimization: ReoptimizationPolicy | None = None) -> TwinOutcome:
     """Replay ``days`` as recorded and with ``change``; ``progress(n)`` hears of every request handled
-    (each request twice: once per side). ValueError when the change's rules are invalid."""
+    (each request twice: once per side). ``reoptimization``: the live service's policy unless given.
+    ValueError when the change's rules are invalid."""
     proposed_rules = change.applied_to(service.rules)
     proposed = replace(service, rules=proposed_rules)
-    config = SimulationConfig(no_show_p=0.0, cancel_p=0.0, seed=seed)
+    config = SimulationConfig(no_show_p=0.0, cancel_p=0.0, seed=seed,
+                              reoptimization=reoptimization or ReoptimizationPolicy())
     baseline = [simulate_recorded_day(day, fleet_of(day), service, network, config, progress) for day in days]
     proposal = [simulate_recorded_day(day, fleet_of(day, change), proposed, network, config, progress)
                 for day in days]

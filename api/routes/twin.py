@@ -61,6 +61,8 @@ class TwinCreate(BaseModel):
     shift_start_s: int | None = Field(default=None, ge=0, le=DAY_S)
     shift_end_s: int | None = Field(default=None, ge=0, le=DAY_S)
     mode: MeetingMode | None = None
+    reoptimize_every_min: int | None = Field(default=None, ge=0, le=24 * 60,
+                                             description="0: never; default: the live service's policy")
 
     @model_validator(mode="after")
     def _shift_given_whole(self) -> TwinCreate:
@@ -130,7 +132,9 @@ def start_twin(body: TwinCreate, user: Operator, request: Request, live: Dispatc
     """Queue a twin of the recorded days for the simulation worker; follow it at
     ``GET /v1/operator/twin/{id}``."""
     params = service.twin_params(session, clock=live.clock, first=body.from_, last=body.to or body.from_,
-                                 change=body.change())
+                                 change=body.change(),
+                                 reoptimize_every_s=None if body.reoptimize_every_min is None
+                                 else body.reoptimize_every_min * 60)
     assert user.id is not None, "a stored user has an id"
     job = simulations.submit(engine, worker.push, owner_id=user.id, params=params,
                              max_active=request.app.state.settings.simulation_max_active)

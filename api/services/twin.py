@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ from api.services.service_calendar import stored_calendar
 from api.services.simulations import MAX_REQUESTS
 from dispatch.dispatcher import RequestStatus
 from dispatch.model import MeetingMode, ServiceRules, TimeType
+from dispatch.reoptimize import ReoptimizationPolicy
 from routing.meeting_points import MeetingPointSeed
 from routing.network import RoadNetwork
 from routing.walking import WalkNetwork
@@ -83,8 +84,8 @@ def is_twin(job: SimulationJob) -> bool:
     return job.params.get("kind") == KIND
 
 
-def twin_params(session: Session, *, clock: ServiceClock, first: date, last: date, change: ProposedChange
-                ) -> dict[str, Any]:
+def twin_params(session: Session, *, clock: ServiceClock, first: date, last: date, change: ProposedChange,
+                reoptimize_every_s: int | None = None) -> dict[str, Any]:
     """The stored parameters of a twin of the days ``first`` to ``last`` with ``change``: 422
     ``invalid_range`` (more than :data:`MAX_DAYS` days, ``last`` before ``first``), ``invalid_rules``
     (the change's rules over the defaults are invalid), ``demand_too_large`` (more than
@@ -104,7 +105,8 @@ def twin_params(session: Session, *, clock: ServiceClock, first: date, last: dat
     if count == 0:
         raise InvalidRequest("nothing_recorded", "no booking or refused quote is recorded for these days")
     return {"kind": KIND, "from": first.isoformat(), "to": last.isoformat(), "zone": clock.zone.key,
-            "change": change.as_dict(), "recorded_requests": count, "requests": 2 * count}
+            "change": change.as_dict(), "recorded_requests": count, "requests": 2 * count,
+            "reoptimize_every_s": reoptimize_every_s}
 
 
 def recorded_count(session: Session, *, start: datetime, end: datetime) -> int:
@@ -239,7 +241,10 @@ def run_twin_job(engine: Engine, network: RoadNetwork, params: dict[str, Any],
                               mode=change.mode or MeetingMode.DOOR_TO_DOOR)
         days = recorded_days(session, clock=clock, first=first, last=last)
         recorded = recorded_figures(session, clock=clock, network=network, first=first, last=last)
-    outcome = run_twin(days, setup, change, network, progress)
+    policy = ReoptimizationPolicy()
+    if params.get("reoptimize_every_s") is not None:
+        policy = replace(policy, every_s=params["reoptimize_every_s"])
+    outcome = run_twin(days, setup, change, network, progress, reoptimization=policy)
     results = outcome.as_dict() | {"recorded": recorded, "from": params["from"], "to": params["to"]}
     return results, comparison_html(results)
 
