@@ -117,6 +117,8 @@ def twin(
     mode: str | None = typer.Option(None, help="Proposed meeting-point mode: door_to_door, hybrid, "
                                                "stops_only."),
     shift: str | None = typer.Option(None, help="Proposed shift for every bus, HH:MM-HH:MM (local)."),
+    reopt_every_min: int | None = typer.Option(None, "--reopt-every-min", min=0, max=24 * 60,
+                                               help=simulation_cli.REOPT_EVERY_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
 ) -> None:
     """Digital twin: replay the recorded days of the DATABASE_URL service as they were and with the
@@ -146,7 +148,8 @@ def twin(
     try:
         with Session(engine) as session:
             params = twin_params(session, clock=clock, first=start.date(),
-                                 last=(end or start).date(), change=change)
+                                 last=(end or start).date(), change=change,
+                                 reoptimize_every_s=None if reopt_every_min is None else reopt_every_min * 60)
         results, _ = run_twin_job(engine, RoadNetwork.load(), params)
     except ServiceError as error:
         raise typer.BadParameter(error.message) from error

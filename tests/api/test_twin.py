@@ -5,6 +5,7 @@ the proposed rules are put in force from the comparison; bad input is a clear 42
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from api import cli
 from api.db.models import Event, ServiceRulesVersion, User
 from api.services.twin import run_twin_job, twin_params
 from dispatch.events import EventKind
@@ -190,6 +193,22 @@ def test_a_proposal_of_fleet_only_has_no_rules_to_apply(recorded: RecordedApp) -
     assert job["status"] == "done", job["error"]
     answer = client.post(f"/v1/operator/twin/{job['id']}/apply", headers=client.keys["op"])  # type: ignore
     assert answer.status_code == 409 and answer.json()["code"] == "nothing_to_apply"
+
+
+def test_rufbus_twin_prints_the_comparison_of_the_recorded_day(recorded: RecordedApp, monkeypatch) -> None:
+    """``rufbus twin --from DAY --buses 2 --rule max_wait_s=1200 --json`` on the service's database prints
+    recorded, baseline and proposal; a bad rule is a usage error naming it."""
+    engine = recorded.client.app.state.engine  # type: ignore[attr-defined]
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+    answer = runner.invoke(cli.app, ["twin", "--from", DAY.isoformat(), "--buses", "2", "--rule",
+                                     "max_wait_s=1200", "--reopt-every-min", "0", "--json"])
+    assert answer.exit_code == 0, answer.output
+    results = json.loads(answer.output)
+    assert results["proposal"]["buses"] == 2 and results["proposed_rules"]["max_wait_s"] == 1200
+    assert results["baseline"]["requests"] == results["recorded"]["requests"]
+    bad = runner.invoke(cli.app, ["twin", "--from", DAY.isoformat(), "--rule", "max_wait=nan"])
+    assert bad.exit_code == 2 and "max_wait" in bad.output
 
 
 def test_proposed_changes_keep_their_values_through_storage() -> None:
