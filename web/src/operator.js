@@ -4,12 +4,13 @@
 // today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
 // the service calendar (./calendar.js), the meeting points (./meeting_points.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
 // service, their shifts), simulations (POST /v1/operator/simulations, its status and report) and the
-// county's reports (./reports.js).
+// county's reports (./reports.js) and the digital twin (./twin.js).
 
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive, signIn, today } from './api.js';
 import { loadCalendar } from './calendar.js';
 import { initDesk } from './desk.js';
 import { initReports } from './reports.js';
+import { initTwin } from './twin.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
 import { loadMeetingPoints } from './meeting_points.js';
@@ -386,6 +387,7 @@ async function main() {
   await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
     loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map), loadMeetingPoints(state.map),
     initReports(state.me)]);
+  initTwin(state.me);
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);
