@@ -18,8 +18,11 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from api import cli
+from api.app import create_app
+from api.clock import ServiceClock
 from api.db.models import Event, ServiceRulesVersion, User
 from api.services.twin import run_twin_job, twin_params
+from api.settings import Settings
 from dispatch.events import EventKind
 from dispatch.model import TimeType
 from loadtests.recorded_day import RecordedCounts, record_day
@@ -27,7 +30,18 @@ from routing.stops import read_places
 from simulation.demand_csv import Trip
 from simulation.generator import DemandProfile, generate_demand
 from simulation.twin import ProposedChange
-from tests.api.conftest import NOW, ZONE, ZURICH, AppSetup, MovableClock, open_client
+from tests.api.conftest import (
+    NOW,
+    SCHAAN,
+    VADUZ,
+    ZONE,
+    ZURICH,
+    AppSetup,
+    MovableClock,
+    open_client,
+    postgres_schema,
+    user_keys,
+)
 
 RIDERS = tuple((f"rider{k}", "rider", None) for k in range(4))
 CLIENT = AppSetup(settings={"quote_rate_per_account": "", "quote_rate_per_address": "",
@@ -216,3 +230,31 @@ def test_proposed_changes_keep_their_values_through_storage() -> None:
     change = ProposedChange({"max_wait_s": 1200, "ride_alpha": 1.8}, 4, (6 * 3600, 20 * 3600), None)
     assert ProposedChange.from_dict(change.as_dict()) == change
     assert replace(change, buses=None).as_dict()["buses"] is None
+
+
+def test_a_day_recorded_on_postgresql_is_replayed_alike(postgres_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL: six trips Vaduz–Schaan booked through the API and one refused (Zurich) are replayed —
+    seven requests, the six booked ones served, the refused one refused again; the counts and the
+    recorded figures are read from PostgreSQL."""
+    with postgres_schema(postgres_url, "rufbus_twin") as url:
+        clock = MovableClock(NOW)
+        settings = Settings(database_url=url, demo_buses=2, **CLIENT.settings)
+        app = create_app(settings, clock=ServiceClock(ZONE, wall_clock=clock))
+        with TestClient(app) as client:
+            client.keys = user_keys(client, RIDERS[:1])  # type: ignore[attr-defined]
+            asked = NOW.replace(tzinfo=None)
+            trips = [Trip(f"t{k}", asked + timedelta(minutes=5 * k), (VADUZ["lat"], VADUZ["lon"]),
+                          (SCHAAN["lat"], SCHAAN["lon"]), TimeType.LEAVE_AFTER,
+                          asked + timedelta(hours=1 + k)) for k in range(6)]
+            trips.append(Trip("zurich", asked, (VADUZ["lat"], VADUZ["lon"]), (ZURICH["lat"], ZURICH["lon"]),
+                              TimeType.LEAVE_AFTER, asked + timedelta(hours=1)))
+            counts = record_day(client, [client.keys["rider0"]], trips, ZONE,  # type: ignore[attr-defined]
+                                lambda moment: setattr(clock, "moment", max(clock.moment, moment)))
+            assert counts.booked == 6 and counts.refused["outside_area"] == 1
+            with Session(app.state.engine) as session:
+                params = twin_params(session, clock=app.state.dispatch.clock, first=DAY, last=DAY,
+                                     change=ProposedChange(), reoptimize_every_s=0)
+            results, _ = run_twin_job(app.state.engine, app.state.network, params)
+    assert results["baseline"]["requests"] == 7 == results["recorded"]["requests"]
+    assert results["baseline"]["served"] == 6 and results["baseline"]["rejected"] == 1
+    assert results["recorded"]["booked"] == 6
