@@ -28,6 +28,7 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -69,9 +70,9 @@ settings = Settings(database_url=database_url, demo_buses=int(buses), quote_rate
 uvicorn.run(create_app(settings, clock=ServiceClock(zone, lambda: now)), host="127.0.0.1", port=int(port),
             log_level="warning")
 """
-OPEN_LIMITS = {"quote_rate_per_account": "", "quote_rate_per_address": "", "booking_rate_per_account": "",
-               "booking_rate_per_address": "", "fair_use_max_open_bookings": 1000,
-               "fair_use_max_seats_per_slot": 1000}
+OPEN_LIMITS: dict[str, Any] = {"quote_rate_per_account": "", "quote_rate_per_address": "",
+                                "booking_rate_per_account": "", "booking_rate_per_address": "",
+                                "fair_use_max_open_bookings": 1000, "fair_use_max_seats_per_slot": 1000}
 
 
 class Clock:
