@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-search bench-basemap bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-search bench-basemap bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-twin bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -95,6 +95,9 @@ bench-modes: $(VENV)/.installed
 # Promises on a disturbed street (issue 16): seeds 1-3, travel-time and dwell noise σ 0, 0.1, 0.2, a midday breakdown.
 bench-disturbed: $(VENV)/.installed
 	$(BIN)/python bench/disturbed.py --seeds 1,2,3 --buses 10 --noise 0,0.1,0.2 --json bench/out/disturbed.json
+
+bench-twin: $(VENV)/.installed
+	$(BIN)/python bench/twin.py --json bench/out/twin.json
 
 # Two workers behind Redis and PostgreSQL (DATABASE_URL, REDIS_URL as .ci/run sets them).
 bench-live: $(VENV)/.installed-test

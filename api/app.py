@@ -59,6 +59,7 @@ from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import stops as stops_routes
 from api.routes import tariff as tariff_routes
+from api.routes import twin as twin_routes
 from api.routes import web as web_routes
 from api.security import SecurityHeaders
 from api.services.horizon import HorizonTimer
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.include_router(meeting_point_routes.operator_router)
     app.include_router(meeting_point_routes.rider_router)
     app.include_router(simulation_routes.router)
+    app.include_router(twin_routes.router)
     app.include_router(feeds.router)
     app.include_router(desk_routes.router)
     app.include_router(report_routes.router)

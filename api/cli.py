@@ -251,6 +251,66 @@ def gtfs_export(
     typer.echo(f"wrote {file} ({len(content):,} bytes)")
 
 
+@app.command()
+def twin(
+    start: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="The first recorded day."),
+    end: datetime | None = typer.Option(None, "--to", formats=["%Y-%m-%d"],
+                                        help="The last recorded day (default: --from)."),
+    buses: int | None = typer.Option(None, min=1, help="Proposed fleet size."),
+    rule: list[str] = typer.Option([], help="Proposed rule, key=value (repeatable), e.g. max_wait_s=1200."),
+    mode: str | None = typer.Option(None, help="Proposed meeting-point mode: door_to_door, hybrid, "
+                                               "stops_only."),
+    shift: str | None = typer.Option(None, help="Proposed shift for every bus, HH:MM-HH:MM (local)."),
+    reopt_every_min: int | None = typer.Option(None, "--reopt-every-min", min=0, max=24 * 60,
+                                               help=simulation_cli.REOPT_EVERY_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Digital twin: replay the recorded days of the DATABASE_URL service as they were and with the
+    proposed change, and print recorded, baseline and proposal side by side."""
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
+    from api.clock import ServiceClock
+    from api.db.migrate import upgrade_database
+    from api.db.session import create_db_engine
+    from api.errors import ServiceError
+    from api.services.twin import ROWS, run_twin_job, twin_params
+    from api.settings import Settings
+    from routing.network import RoadNetwork
+    from simulation.twin import change_from_text
+
+    try:
+        change = change_from_text(rule, buses=buses, mode=mode, shift=shift)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    settings = Settings()
+    clock = ServiceClock.for_zone(settings.timezone)
+    upgrade_database(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            params = twin_params(session, clock=clock, first=start.date(),
+                                 last=(end or start).date(), change=change,
+                                 reoptimize_every_s=None if reopt_every_min is None else reopt_every_min * 60)
+        results, _ = run_twin_job(engine, RoadNetwork.load(), params)
+    except ServiceError as error:
+        raise typer.BadParameter(error.message) from error
+    except SQLAlchemyError as error:
+        raise typer.BadParameter(f"the database could not be read: {type(error).__name__}") from error
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(results, indent=2, default=str))
+        return
+    typer.echo(f"{'':20}{'recorded':>12}{'as recorded':>14}{'proposal':>12}")
+    for key, label in ROWS:
+        values = [results[side].get(key) for side in ("recorded", "baseline", "proposal")]
+        typer.echo(f"{label:20}" + "".join(f"{'-' if v is None else v!s:>{w}}"
+                                           for v, w in zip(values, (12, 14, 12), strict=True)))
+
+
 def _hide_password(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -9,7 +9,10 @@ workers are done; its memory goes when the block does. There is one pool per pro
 graph last used: switching graphs forks a new one.
 
 Where a fork would break, :func:`one_to_all` returns None and the caller computes in-process: no
-``fork`` start method, inside a pool worker, in a daemonic process (which may not have children).
+``fork`` start method, inside a pool worker, in a daemonic process (which may not have children), or in
+any child started by :mod:`multiprocessing` (a ``ProcessPoolExecutor`` worker of ``rufbus sweep --jobs``,
+the simulation worker): forking a pool there ran into the parent's pool machinery and hung, every process
+waiting on another; such a child already is one of several processes sharing the cores.
 A process forked from one that owns a pool (a pre-fork server) gets its own pool. Forking a
 multi-threaded process is only safe if no other thread holds a lock the workers need (they run
 nothing but scipy and ``os.pwrite``); set ``RUFBUS_MATRIX_WORKERS=1`` to never fork. A broken pool
@@ -90,7 +93,10 @@ def shutdown() -> None:
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+    """Whether this process may fork a pool: the start method exists, and it is neither daemonic nor a
+    child started by :mod:`multiprocessing` (``parent_process()`` is set in those)."""
+    return ("fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+            and multiprocessing.parent_process() is None)
 
 
 def _get_pool(graph: object, workers: int) -> ProcessPoolExecutor:

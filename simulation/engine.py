@@ -41,6 +41,7 @@ from itertools import accumulate
 
 import numpy as np
 
+from dispatch.calendar import LocalCalendar
 from dispatch.dispatcher import Dispatcher, ReoptimizationJob, RequestStatus
 from dispatch.disturbance import no_show_wait
 from dispatch.evaluation import Violation, evaluate_route
@@ -76,6 +77,16 @@ class SimulationConfig:
             raise ValueError("no_show_p and cancel_p must lie in [0, 1]")
         if min(self.position_every_s, self.check_every) < 0:
             raise ValueError("intervals must not be negative")
+
+
+@dataclass(frozen=True)
+class RecordedBehaviour:
+    """What riders did on a recorded day, replayed instead of the config's random draws: who did not come
+    (``no_shows``) and when a booking was cancelled (``cancelled_at``, simulation seconds; a cancellation
+    before the booking is replayed right after it)."""
+
+    no_shows: frozenset[str] = frozenset()
+    cancelled_at: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -173,20 +184,24 @@ class _Drive:
 
 def simulate(vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes,
              requests: Sequence[Request], config: SimulationConfig = SimulationConfig(),
-             paths: PathFinder | None = None, progress: Callable[[int], None] | None = None
+             paths: PathFinder | None = None, progress: Callable[[int], None] | None = None,
+             calendar: LocalCalendar | None = None, behaviour: RecordedBehaviour | None = None
              ) -> SimulationResult:
-    """Run the day of ``requests`` with ``vehicles``; ``progress(n)`` is told of each handled request."""
-    return _Simulation(vehicles, rules, travel, requests, config, paths, progress).run()
+    """Run the day of ``requests`` with ``vehicles``; ``progress(n)`` is told of each handled request.
+    ``calendar``: the service calendar the dispatcher reads (None: the rules' hours); ``behaviour``:
+    riders' recorded no-shows and cancellations, replayed on top of the config's random ones."""
+    return _Simulation(vehicles, rules, travel, requests, config, paths, progress, calendar, behaviour).run()
 
 
 class _Simulation:
     def __init__(self, vehicles: Sequence[Vehicle], rules: ServiceRules, travel: TravelTimes,
                  requests: Sequence[Request], config: SimulationConfig, paths: PathFinder | None,
-                 progress: Callable[[int], None] | None) -> None:
+                 progress: Callable[[int], None] | None, calendar: LocalCalendar | None = None,
+                 behaviour: RecordedBehaviour | None = None) -> None:
         ordered = sorted(requests, key=lambda r: (r.submitted_at, r.id))
         self.start = min([r.submitted_at for r in ordered] + [v.shift_start for v in vehicles])
         self.end = max(v.shift_end for v in vehicles)
-        self.dispatcher = Dispatcher(vehicles, rules, travel, self.start)
+        self.dispatcher = Dispatcher(vehicles, rules, travel, self.start, calendar=calendar)
         self.legs = self.dispatcher.legs
         self.check_legs = LegTimes(travel)  # the checker's own memo: independent of the dispatcher's
         self.road = LegTimes(travel)  # the drivers' own memo, for their times on the way
@@ -199,6 +214,8 @@ class _Simulation:
         cancel_at = rng.random(len(ordered))
         self.no_show = {r.id for r, flag in zip(ordered, no_show) if flag}
         self.cancel = {r.id: float(u) for r, flag, u in zip(ordered, cancel, cancel_at) if flag}
+        self.recorded = behaviour or RecordedBehaviour()
+        self.no_show |= self.recorded.no_shows
         self.result = SimulationResult(list(vehicles), rules, config, {r.id: RiderRecord(r) for r in ordered})
         self.waiting: dict[str, tuple[str, int]] = {}  # vehicle -> (no-show rider, when the wait is over)
         self.drives: dict[str, _Drive] = {}  # vehicle -> where it is driving now
@@ -276,6 +293,8 @@ class _Simulation:
         share = self.cancel.get(request.id)
         if share is not None:
             self._push(now + int(share * max(0, promise.window_start - now)), _Kind.CANCEL, 0, request.id)
+        elif request.id in self.recorded.cancelled_at:
+            self._push(max(now, self.recorded.cancelled_at[request.id]), _Kind.CANCEL, 0, request.id)
 
     def _cancel(self, request_id: str, now: int) -> None:
         waited_for = {rider for rider, _ in self.waiting.values()}  # already a no-show at the stop

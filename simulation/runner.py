@@ -24,7 +24,7 @@ from simulation.demand_csv import Trip, read_demand, service_date
 from simulation.engine import RiderRecord, SimulationConfig, SimulationResult, simulate
 from simulation.fleet import central_depot, make_fleet
 from simulation.generator import DemandProfile, generate_demand
-from simulation.meeting import meeting_places
+from simulation.meeting import MeetingPlaces, meeting_places
 
 DEFAULT_DAY = date(2026, 12, 1)
 
@@ -68,11 +68,12 @@ def requests_for_level(network: RoadNetwork, trips_per_1000: float) -> int:
     return round(trips_per_1000 * sum(p.weight for p in region.places) / 1000)
 
 
-def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date, rules: ServiceRules | None = None
-                ) -> tuple[list[Request], dict[str, str]]:
+def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date, rules: ServiceRules | None = None,
+                places: MeetingPlaces | None = None) -> tuple[list[Request], dict[str, str]]:
     """Snap trips to road nodes: the requests, and the ids of trips refused with their cause. Under
     ``rules`` of a meeting-point mode each request carries its pickup and drop-off options
-    (:mod:`simulation.meeting`); in stops-only mode one without a meeting point in reach is refused."""
+    (:mod:`simulation.meeting`; ``places``: the meeting points to use, by default the area's seeded ones);
+    in stops-only mode one without a meeting point in reach is refused."""
     if not trips:
         return [], {}
     lat = np.array([p for t in trips for p in (t.origin[0], t.destination[0])])
@@ -82,7 +83,10 @@ def to_requests(network: RoadNetwork, trips: Sequence[Trip], day: date, rules: S
     near = snapped.distance_m <= network.settings.snap_max_m
     requests, refused = [], {}
     mode = rules.mode if rules is not None else MeetingMode.DOOR_TO_DOOR
-    places = meeting_places(network) if mode is not MeetingMode.DOOR_TO_DOOR else None
+    if mode is MeetingMode.DOOR_TO_DOOR:
+        places = None
+    elif places is None:
+        places = meeting_places(network)
     for k, trip in enumerate(trips):
         ends = slice(2 * k, 2 * k + 2)
         if not inside[ends].all():
@@ -123,6 +127,13 @@ def run_scenario(scenario: Scenario, network: RoadNetwork, trips: Sequence[Trip]
     fleet = make_fleet(central_depot(network), scenario.buses, scenario.seats, scenario.wheelchair_spaces)
     config = replace(scenario.config, seed=scenario.seed)
     result = simulate(fleet, scenario.rules, network, requests, config, road_paths(network), progress)
+    record_refusals(result, trips, refused, day)
+    return result
+
+
+def record_refusals(result: SimulationResult, trips: Sequence[Trip], refused: dict[str, str], day: date
+                    ) -> None:
+    """Add the trips refused before dispatch (``refused``: id -> cause) to ``result``'s riders."""
     by_id = {t.request_id: t for t in trips}
     for request_id, cause in refused.items():
         trip = by_id[request_id]
@@ -130,5 +141,4 @@ def run_scenario(scenario: Scenario, network: RoadNetwork, trips: Sequence[Trip]
         request = Request(request_id, 0, 1, trip.time_type, seconds_of(trip.time, day),
                           seconds_of(trip.submitted_at, day), trip.seats, trip.wheelchairs)
         result.riders[request_id] = RiderRecord(request, outcome="rejected", cause=cause)
-    return result
 

@@ -21,7 +21,6 @@ from api.deps import Operator
 from api.schemas import BODY_CONFIG, ErrorPublic, Responses
 from api.services import simulations as service
 from api.services.simulation_worker import SimulationWorker
-from simulation.study import scenario_description
 
 router = APIRouter(prefix="/v1/operator/simulations", tags=["operator"])
 
@@ -86,7 +85,7 @@ def _public(job: SimulationJob, with_figures: bool = True) -> SimulationPublic:
                             started_at=job.started_at, finished_at=job.finished_at,
                             requests_simulated=job.requests_simulated, requests_total=job.requests_total,
                             cancel_requested=job.cancel_requested,
-                            scenario=scenario_description(service.scenario_of(job.params)), kpis=job.kpis,
+                            scenario=service.description_of(job.params), kpis=job.kpis,
                             figures=job.figures if with_figures else None, error=job.error,
                             report_url=f"{router.prefix}/{job.id}/report")
 

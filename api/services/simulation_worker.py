@@ -39,6 +39,7 @@ from api.db.session import create_db_engine
 from api.services import simulation_store as store
 from api.services.simulation_queue import JobQueue, LocalJobQueue, RedisJobQueue
 from api.services.simulations import scenario_of
+from api.services.twin import is_twin, run_twin_job
 from routing.network import RoadNetwork
 from routing.settings import RoutingSettings
 from simulation.report import render_html
@@ -170,7 +171,6 @@ def run_job(engine: Engine, network: RoadNetwork, job_id: str, worker: str, beat
     """Run one claimed job and store how it ended: done with its results, cancelled, or failed."""
     job = store.read_job(engine, job_id)
     assert job is not None, "a claimed job exists"
-    scenario = scenario_of(job.params)
     handled = 0
     stop, ended = threading.Event(), threading.Event()
 
@@ -191,13 +191,18 @@ def run_job(engine: Engine, network: RoadNetwork, job_id: str, worker: str, beat
     beating = threading.Thread(target=beat, name="simulation-heartbeat", daemon=True)
     beating.start()
     try:
-        outcome = simulate_day(scenario, network, progress=progress)
+        if is_twin(job):  # a digital twin of recorded days (api.services.twin)
+            kpis, page = run_twin_job(engine, network, job.params, progress)
+            figures = None
+        else:
+            scenario = scenario_of(job.params)
+            outcome = simulate_day(scenario, network, progress=progress)
+            kpis, figures = outcome.kpis.as_dict(), outcome.figures
+            page = render_html("Rufbus simulation", scenario_description(scenario), kpis, outcome.figures)
         if stop.is_set():
             raise JobCancelled
-        kpis = outcome.kpis.as_dict()
-        page = render_html("Rufbus simulation", scenario_description(scenario), kpis, outcome.figures)
         store.finish(engine, job_id, worker, SimulationStatus.DONE, requests_simulated=handled, kpis=kpis,
-                     figures=outcome.figures, report_html=page)
+                     figures=figures, report_html=page)
     except JobCancelled:
         store.finish(engine, job_id, worker, SimulationStatus.CANCELLED, requests_simulated=handled)
     except Exception as error:  # a failed study is reported on its job; the worker goes on

@@ -29,6 +29,7 @@ from dispatch.model import ServiceRules
 from routing.network import RoadNetwork
 from simulation.engine import SimulationConfig
 from simulation.runner import Scenario, requests_for_level
+from simulation.study import scenario_description
 
 MAX_REQUESTS = 10_000  # the largest simulated day, however its demand is given
 _SUBMIT_LOCK = threading.Lock()  # one count-then-insert at a time in this process
@@ -66,6 +67,14 @@ def scenario_of(params: dict[str, Any]) -> Scenario:
                     wheelchair_spaces=params["wheelchair_spaces"], rules=ServiceRules(**params["rules"]),
                     requests=params["requests"], seed=params["seed"],
                     config=SimulationConfig(reoptimization=policy))
+
+
+def description_of(params: dict[str, Any]) -> dict[str, Any]:
+    """What a job simulates, as JSON-ready values: a study's scenario, or a digital twin's days and change
+    (:mod:`api.services.twin`)."""
+    if params.get("kind") == "twin":
+        return {key: params[key] for key in ("kind", "from", "to", "change", "recorded_requests")}
+    return scenario_description(scenario_of(params))
 
 
 def submit(engine: Engine, push: Callable[[str], None], *, owner_id: int, params: dict[str, Any],

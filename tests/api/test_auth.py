@@ -155,6 +155,13 @@ MATRIX = {
                          "other_rider": 403, "driver": 403, "operator": 202},
     "simulation": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                    "driver": 403, "operator": 200},
+    # the digital twin: operators only (on a day with nothing recorded, 422; an unknown twin, 404)
+    "start_twin": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 422},
+    "twin": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+             "driver": 403, "operator": 404},
+    "apply_twin": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                   "driver": 403, "operator": 404},
     "simulation_report": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403,
                           "other_rider": 403, "driver": 403, "operator": (200, 409)},
     # cancelling: 202, or 409 when the tiny job has already ended
@@ -313,6 +320,8 @@ OPERATIONS = {
     "simulation": "GET /v1/operator/simulations/{simulation_id}",
     "simulation_report": "GET /v1/operator/simulations/{simulation_id}/report",
     "cancel_simulation": "POST /v1/operator/simulations/{simulation_id}/cancel",
+    "start_twin": "POST /v1/operator/twin", "twin": "GET /v1/operator/twin/{twin_id}",
+    "apply_twin": "POST /v1/operator/twin/{twin_id}/apply",
     "me": "GET /v1/me",
     "export_me": "GET /v1/rider/me/export", "erase_me": "DELETE /v1/rider/me",
     "export_rider": "GET /v1/operator/riders/{rider_id}/export",
@@ -698,6 +707,11 @@ def test_role_matrix(client, headers, endpoint, principal):
     elif endpoint == "put_tariff":
         answer = client.put("/v1/operator/tariff", headers=caller,
                             json={"scheme": {"kind": "distance", "base_cents": 200, "per_km_cents": 50}})
+    elif endpoint == "start_twin":
+        answer = client.post("/v1/operator/twin", headers=caller, json={"from": "2030-01-01"})
+    elif endpoint in ("twin", "apply_twin"):
+        path = "/v1/operator/twin/nope" + ("/apply" if endpoint == "apply_twin" else "")
+        answer = client.get(path, headers=caller) if endpoint == "twin" else client.post(path, headers=caller)
     elif endpoint == "service_area":
         answer = client.get("/v1/operator/service-area", headers=caller)
     elif endpoint == "put_service_area":
@@ -737,7 +751,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         assert answer.headers["WWW-Authenticate"] == "Bearer"
     if expected == 404:
         assert answer.json()["code"] in ("unknown_offer", "unknown_booking", "unknown_notice",
-                                         "unknown_favourite", "unknown_companion", "unknown_recurring_trip")
+                                         "unknown_favourite", "unknown_companion", "unknown_recurring_trip",
+                                         "unknown_twin")
 
 
 def test_every_operation_is_in_the_matrix_or_on_the_public_list(client):

@@ -4,7 +4,8 @@
 // today's figures (GET /v1/operator/kpis), the service rules (GET/PUT /v1/operator/rules),
 // the service calendar (./calendar.js), the meeting points (./meeting_points.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
 // service, their shifts), simulations (POST /v1/operator/simulations, its status and report) and the
-// county's reports (./reports.js), manual control of the plan with its audit log (./control.js).
+// county's reports (./reports.js), manual control of the plan with its audit log (./control.js), the
+// tariff (./tariff.js) and the digital twin (./twin.js).
 
 import { api, authHeaders, el, errorText, hhmm, liveStream, serviceTime, showLive, today } from './api.js';
 import { signIn } from './signin.js';
@@ -13,6 +14,7 @@ import { initControl, refreshControl } from './control.js';
 import { initDesk } from './desk.js';
 import { initReports } from './reports.js';
 import { initTariff } from './tariff.js';
+import { initTwin } from './twin.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, routeLine } from './map.js';
 import { loadMeetingPoints } from './meeting_points.js';
@@ -390,6 +392,7 @@ async function main() {
   await Promise.all([loadFleet(), loadKpis(), loadRules(), loadVehicles(), loadExceptions(),
     loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map), loadMeetingPoints(state.map),
     initReports(state.me), initControl(state.me), initTariff()]);
+  initTwin(state.me);
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);
