@@ -158,6 +158,10 @@ def test_a_booking_travels_from_rider_to_driver_and_operator(open_page, service:
     page.screenshot(path=artifacts / "rider-offer.png", full_page=True)
     page.get_by_role("button", name="Verbindlich buchen").click()
     expect(page.locator("#booking-details [data-status]")).to_have_attribute("data-status", "booked")
+    confirmed = page.locator("#inbox li[data-kind=booking_confirmed]")  # the service's notice, in the app
+    expect(confirmed).to_contain_text("Buchung bestätigt")
+    confirmed.get_by_role("button", name="Gelesen").click()
+    expect(page.locator("#inbox")).to_be_hidden()
     expect(page.locator("#booking-details")).to_contain_text("bus-1")
     expect(page.locator("#booking-details .eta")).to_contain_text("Bus kommt ca. 08:3")
     expect(page.locator("#booking-details .stop-point.pickup")).to_have_text(boarding[0])

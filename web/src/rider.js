@@ -13,6 +13,7 @@ import { signIn } from './signin.js';
 import { onLanguage, t } from './i18n.js';
 import { baseMap, busMarker, pointMarker } from './map.js';
 import { fareItem } from './price.js';
+import { addNotice, refreshInbox, renderInbox } from './inbox.js';
 import { installPrivacy } from './privacy.js';
 import { installApp } from './pwa.js';
 import { initRecurring, refreshRecurring, renderRecurring } from './recurring.js';
@@ -212,7 +213,9 @@ function follow(booking) {
       state.booking = { ...state.booking, ...message.booking };
       renderBooking();
     }
+    if (message.kind === 'notice') addNotice(message.notice);
   }, (connected) => showLive($('live'), connected));
+  refreshInbox();  // the booking's confirmation (or what was told before the stream opened)
 }
 
 function renderBooking() {
@@ -337,6 +340,7 @@ async function main() {
   for (const button of document.querySelectorAll('.tab-button')) button.addEventListener('click', () => showTab(button.dataset.tab));
   await refreshProfile();
   refreshRecurring();
+  refreshInbox(say);
   $('trip').addEventListener('submit', askForOffer);
   $('book').addEventListener('click', book);
   $('cancel').addEventListener('click', cancel);
@@ -348,6 +352,7 @@ async function main() {
     renderBooking();
     renderTrips();
     renderRecurring();
+    renderInbox();
     renderProfile();
   });
   const earlier = localStorage.getItem(BOOKING);
