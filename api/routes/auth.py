@@ -47,6 +47,7 @@ from api.db.models import AuthSession, User
 from api.deps import CurrentCaller, Operator, SessionDep, SettingsDep
 from api.errors import NotFound, Unauthenticated, Unavailable
 from api.rate_limits import Action, RateLimits
+from api.routes.rider import MAX_ROW_NUMBER
 
 router = APIRouter(prefix="/v1/auth", tags=["accounts"])
 operator_router = APIRouter(prefix="/v1/operator/users", tags=["accounts"])
@@ -54,6 +55,7 @@ operator_router = APIRouter(prefix="/v1/operator/users", tags=["accounts"])
 ACCEPTED = ("If the address can be used, a message with a code is on its way to it. "
             "The code is valid for a few minutes.")
 SESSION_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+USER_ID = Annotated[int, Path(ge=1, le=MAX_ROW_NUMBER)]  # a database integer (bigger: 422, not a 500)
 
 
 def _provider(request: Request) -> EmailCodeProvider:
@@ -170,7 +172,7 @@ def ws_ticket(caller: CurrentCaller, request: Request, session: SessionDep, sett
 
 
 @operator_router.get("/{user_id}/sessions")
-def list_sessions(user_id: int, _: Operator, session: SessionDep) -> list[SessionPublic]:
+def list_sessions(user_id: USER_ID, _: Operator, session: SessionDep) -> list[SessionPublic]:
     """A user's sessions (signed-in devices), newest first, ended ones included."""
     if session.get(User, user_id) is None:
         raise NotFound("unknown_user", f"no user with id {user_id}")
@@ -179,7 +181,7 @@ def list_sessions(user_id: int, _: Operator, session: SessionDep) -> list[Sessio
 
 
 @operator_router.post("/{user_id}/sessions/{session_id}/revoke", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_one(user_id: int, session_id: SESSION_ID, _: Operator, request: Request, session: SessionDep
+def revoke_one(user_id: USER_ID, session_id: SESSION_ID, _: Operator, request: Request, session: SessionDep
                ) -> Response:
     """End one session of a user now: its tokens stop working and its open streams close."""
     row = session.get(AuthSession, session_id)
@@ -191,7 +193,7 @@ def revoke_one(user_id: int, session_id: SESSION_ID, _: Operator, request: Reque
 
 
 @operator_router.post("/{user_id}/revoke", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_all(user_id: int, _: Operator, request: Request, session: SessionDep) -> Response:
+def revoke_all(user_id: USER_ID, _: Operator, request: Request, session: SessionDep) -> Response:
     """Sign a user out everywhere: every session ends and their API key is taken away; their open
     streams close. They can sign in again with a code (deactivate them to stop that)."""
     user = session.get(User, user_id)

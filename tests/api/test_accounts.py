@@ -295,6 +295,15 @@ def test_unknown_users_and_sessions_are_404_or_422(client, path):
         assert answer.json()["code"] == "unknown_user"
 
 
+@pytest.mark.parametrize("path", ["/v1/operator/users/4294967296/sessions", "/v1/operator/users/0/revoke",
+                                  "/v1/operator/users/99999999999999999999999/revoke"])
+def test_a_user_id_that_is_no_database_integer_is_422(client, path):
+    """A user id outside a database integer (the fuzzer sent them: PostgreSQL answered 500) is 422."""
+    call = client.get if path.endswith("sessions") else client.post
+    answer = call(path, headers=operator(client))
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_request"
+
+
 def book(client: TestClient, auth: dict[str, str]) -> str:
     """A booking of the rider ``auth``; its id."""
     from tests.api.test_auth import trip
