@@ -405,7 +405,7 @@ def test_the_operator_places_meeting_points_and_the_rider_sees_the_walk(open_pag
     door after."""
     operator = open_page("/operator", "operator", DESKTOP)
     page = operator.page
-    page.get_by_text("Treffpunkte", exact=True).click()
+    page.locator("#meeting-points-box").get_by_text("Treffpunkte", exact=True).click()
     summary = page.locator("#meeting-points-summary")
     expect(summary).to_contain_text("OSM-Haltestellen")
     count = int(summary.get_attribute("data-count") or 0)
