@@ -19,7 +19,7 @@ function render() {
   const list = $('inbox');
   list.setAttribute('aria-label', t('inbox.label'));
   list.replaceChildren(...unread.map((notice) => el('li', { class: 'notice', 'data-kind': notice.kind },
-    el('strong', { text: notice.title }), ' ', el('span', { text: notice.text }),
+    el('div', { class: 'notice-text' }, el('strong', { text: notice.title }), ' ', el('span', { text: notice.text })),
     el('button', { type: 'button', class: 'secondary', text: t('inbox.read'), onclick: () => markRead(notice) }))));
   list.hidden = unread.length === 0;
 }
