@@ -64,8 +64,9 @@ from api.routes import web as web_routes
 from api.security import SecurityHeaders
 from api.services.horizon import HorizonTimer
 from api.services.live_plan import LiveDispatch
-from api.services.notifications import NoticeTexts
-from api.services.outbox import NOTICE_KIND, OutboxSender
+from api.services.notice_push import NOTICE_KIND, NoticePublisher, publish_notices
+from api.services.notice_texts import NoticeTexts
+from api.services.outbox import OutboxSender
 from api.services.recurring import RecurringBooker
 from api.services.reoptimizer import BackgroundReoptimizer
 from api.services.retention import RetentionTimer, road_cells
@@ -133,9 +134,11 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
                                session_info={"fence": layer.fence} if layer.fence else None)
         app.state.horizon = horizon
         horizon.start()
-        outbox = OutboxSender(engine, clock=service_clock, texts=NoticeTexts.of(service, service_clock.zone),
+        texts = NoticeTexts.of(service, service_clock.zone)
+        stop_pushing = publish_notices(engine, NoticePublisher(
+            texts, push=lambda message: layer.store.publish(NOTICE_KIND, message)))
+        outbox = OutboxSender(engine, clock=service_clock, texts=texts,
                               mail_server=service.mail_server, policy=service.outbox_retry,
-                              push=lambda message: layer.store.publish(NOTICE_KIND, message),
                               poll_s=service.outbox_poll_s, is_sender=lambda: layer.is_leader,
                               write_lock=live.lock)
         app.state.outbox = outbox
@@ -167,6 +170,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
         finally:
             await asyncio.to_thread(simulations.stop)
             await asyncio.to_thread(outbox.stop)
+            stop_pushing()
             await asyncio.to_thread(recurring.stop)
             await asyncio.to_thread(horizon.stop)
             await asyncio.to_thread(retention.stop)

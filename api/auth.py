@@ -21,8 +21,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, inspect, update
 from sqlmodel import Session, col, select
 
 from api.db.models import User, UserRole, Vehicle, utc_now
@@ -101,20 +102,32 @@ def rotate_key(session: Session, user: User, *, expires_at: datetime | None = No
     working at once. Returns the new key, shown only now. Announce the rotation to the open streams
     (:mod:`api.accounts.revocation`)."""
     key = new_key()
-    user.api_key_hash, user.api_key_expires_at = hash_key(key), expires_at
-    session.add(user)
-    session.commit()
-    session.refresh(user)
+    _write_first(session, user, api_key_hash=hash_key(key), api_key_expires_at=expires_at)
     return key
 
 
 def revoke_key(session: Session, user: User) -> bool:
     """Take ``user``'s API key away (committed); whether they had one."""
     had = user.api_key_hash is not None
-    user.api_key_hash, user.api_key_expires_at = None, None
-    session.add(user)
-    session.commit()
+    _write_first(session, user, api_key_hash=None, api_key_expires_at=None)
     return had
+
+
+def _write_first(session: Session, user: User, **values: Any) -> None:
+    """Set ``values`` on ``user``'s row in a transaction of its own whose first statement is the write,
+    committed, with ``user`` loaded afresh (usable after the session closes). On SQLite a transaction that
+    read first is refused its write when another connection wrote in between; one that writes first waits
+    for its turn."""
+    session.commit()  # end whatever this session read
+    state = inspect(user)  # the id without loading the expired user (a read before the write)
+    assert state is not None and state.identity is not None, "the user is stored"
+    session.execute(update(User).where(col(User.id) == state.identity[0]).values(**values))
+    session.refresh(user)
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
 
 
 def create_rider(session: Session, *, name: str, phone: str | None = None) -> User:

@@ -40,7 +40,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Request
@@ -48,7 +50,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketState
 
 from api.busy_retry import mark_contended
 from api.db.repository import DuplicateIdempotencyKey, PersistenceError
@@ -195,6 +199,10 @@ def _persistence(_: Request, error: PersistenceError) -> JSONResponse:
     return error_response(status, error.code, error.message)
 
 
+# WebSocket close codes of a stream that failed before it could send anything (RFC 6455, 7.4.1)
+STREAM_TRY_AGAIN, STREAM_INTERNAL_ERROR = 1013, 1011
+
+
 def _database_unavailable(request: Request, error: OperationalError | InterfaceError) -> JSONResponse:
     if "database is locked" in str(error.orig):  # SQLite, lock contention: api.busy_retry runs it again
         mark_contended(request.state)
@@ -284,23 +292,49 @@ class ControlCharacterGuard:
         return bool(CONTROL_CHARACTERS.search(scope.get("path", "")) or CONTROL_CHARACTERS.search(query))
 
 
+Handler = Callable[[Any, Any], JSONResponse]
+
+
+def _also_for_streams(handler: Handler) -> Callable[[HTTPConnection, Exception], Any]:
+    """``handler`` for HTTP requests; a WebSocket that fails with the same error is closed instead (an
+    HTTP answer cannot go down a WebSocket): 1013 "try again later" when the database is unavailable, 1011
+    otherwise, accepted first if it was not yet so that the client sees the code."""
+
+    async def handle(connection: HTTPConnection, error: Exception) -> JSONResponse | None:
+        if not isinstance(connection, WebSocket):
+            return handler(connection, error)
+        unavailable = isinstance(error, OperationalError | InterfaceError)
+        if unavailable:
+            log.warning("database unavailable on the stream %s: %s", connection.url.path, error)
+        else:
+            log.error("stream %s failed: %s: %s", connection.url.path, type(error).__name__, error)
+        if connection.client_state is WebSocketState.CONNECTING:
+            await connection.accept()
+        if connection.client_state is WebSocketState.CONNECTED:
+            await connection.close(STREAM_TRY_AGAIN if unavailable else STREAM_INTERNAL_ERROR)
+        return None
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register every mapping above on ``app``, the body size limit and the URL guard."""
+    """Register every mapping above on ``app`` (for WebSockets too), the body size limit and the URL
+    guard."""
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(ControlCharacterGuard)
-    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
-    app.add_exception_handler(OutsideServiceAreaError, _outside_area)  # type: ignore[arg-type]
-    app.add_exception_handler(SnapError, _off_road)  # type: ignore[arg-type]
-    app.add_exception_handler(Unauthenticated, _unauthenticated)  # type: ignore[arg-type]
-    app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestRefused, _refused)  # type: ignore[arg-type]
-    app.add_exception_handler(TooManyRequests, _too_many)  # type: ignore[arg-type]
-    app.add_exception_handler(InvalidRequest, _invalid)  # type: ignore[arg-type]
-    app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
-    app.add_exception_handler(DispatchError, _dispatch)  # type: ignore[arg-type]
-    app.add_exception_handler(Unavailable, _unavailable)  # type: ignore[arg-type]
-    app.add_exception_handler(PersistenceError, _persistence)  # type: ignore[arg-type]
-    app.add_exception_handler(OperationalError, _database_unavailable)  # type: ignore[arg-type]
-    app.add_exception_handler(InterfaceError, _database_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _also_for_streams(_validation))
+    app.add_exception_handler(OutsideServiceAreaError, _also_for_streams(_outside_area))
+    app.add_exception_handler(SnapError, _also_for_streams(_off_road))
+    app.add_exception_handler(Unauthenticated, _also_for_streams(_unauthenticated))
+    app.add_exception_handler(Forbidden, _also_for_streams(_forbidden))
+    app.add_exception_handler(RequestRefused, _also_for_streams(_refused))
+    app.add_exception_handler(TooManyRequests, _also_for_streams(_too_many))
+    app.add_exception_handler(InvalidRequest, _also_for_streams(_invalid))
+    app.add_exception_handler(NotFound, _also_for_streams(_not_found))
+    app.add_exception_handler(Conflict, _also_for_streams(_conflict))
+    app.add_exception_handler(DispatchError, _also_for_streams(_dispatch))
+    app.add_exception_handler(Unavailable, _also_for_streams(_unavailable))
+    app.add_exception_handler(PersistenceError, _also_for_streams(_persistence))
+    app.add_exception_handler(OperationalError, _also_for_streams(_database_unavailable))
+    app.add_exception_handler(InterfaceError, _also_for_streams(_database_unavailable))
     app.add_exception_handler(Exception, _unexpected)

@@ -165,13 +165,13 @@ def issue_ticket(session: Session, *, user_id: int, session_id: str | None, poli
 
 def redeem_ticket(session: Session, ticket: str, *, now: datetime) -> tuple[int, str | None] | None:
     """Use ``ticket`` up (it is deleted, whatever the outcome): the user id and session id it was issued
-    for, or None when it is unknown, used or expired. Of two parallel redemptions only one wins."""
-    row = session.get(WebSocketTicket, digest(ticket))
-    if row is None:
-        session.commit()
-        return None
-    won = changed(session, delete(WebSocketTicket).where(col(WebSocketTicket.ticket_hash) == row.ticket_hash))
+    for, or None when it is unknown, used or expired. Of two parallel redemptions only one wins. The
+    delete is the transaction's first statement: on SQLite a transaction that read first may be refused
+    its write when another connection wrote in between, one that writes first waits for its turn."""
+    won = session.execute(delete(WebSocketTicket).where(col(WebSocketTicket.ticket_hash) == digest(ticket))
+                          .returning(col(WebSocketTicket.user_id), col(WebSocketTicket.session_id),
+                                     col(WebSocketTicket.expires_at))).first()
     session.commit()
-    if won != 1 or row.expires_at <= now:
+    if won is None or won.expires_at <= now:
         return None
-    return row.user_id, row.session_id
+    return won.user_id, won.session_id

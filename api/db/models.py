@@ -671,8 +671,7 @@ class NoticeKind(StrEnum):
 class Channel(StrEnum):
     """How an outbox message reaches the rider."""
 
-    EMAIL = "email"
-    PUSH = "push"  # the rider's live booking stream
+    EMAIL = "email"  # (a notice's push to the app goes out at its commit: api.services.notice_push)
 
 
 class OutboxStatus(StrEnum):
@@ -715,9 +714,9 @@ class Notice(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One delivery of a notice (an e-mail to ``recipient``, or a push to the rider's stream), written with
-    the notice; the sender (:mod:`api.services.outbox`) claims it, delivers it and marks it. ``message_id``
-    is fixed when the row is written, so a delivery repeated after a crash carries the same Message-ID."""
+    """One e-mail of a notice to ``recipient``, written with the notice; the sender
+    (:mod:`api.services.outbox`) claims it, delivers it and marks it. ``message_id`` is fixed when the row
+    is written, so a delivery repeated after a crash carries the same Message-ID."""
 
     __tablename__ = "outbox"
     __table_args__ = (sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
@@ -725,7 +724,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     notice_id: str = Field(foreign_key="notices.id", index=True, max_length=ID_LENGTH)
     channel: Channel = Field(sa_type=EnumText(Channel, 16))
-    recipient: str | None = Field(default=None, max_length=EMAIL_LENGTH)  # e-mail only
+    recipient: str = Field(max_length=EMAIL_LENGTH)
     message_id: str = Field(max_length=200)
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=EnumText(OutboxStatus, 16))
     attempts: int = 0

@@ -38,7 +38,7 @@ from api.live.layer import LiveLayer
 from api.live.messages import BookingFirst, BookingUpdate, FleetFirst, RouteFirst, VehiclePosition
 from api.schemas import BookingLive
 from api.services.booking_view import booking_public, for_rider
-from api.services.outbox import NOTICE_KIND
+from api.services.notice_push import NOTICE_KIND
 from api.services.privacy_settings import settings_in_force
 
 router = APIRouter(tags=["live"])

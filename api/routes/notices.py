@@ -26,7 +26,7 @@ from api.schemas import (
     Responses,
 )
 from api.services import notifications as service
-from api.services.notifications import NoticeTexts
+from api.services.notice_texts import NoticeTexts
 from api.services.outbox import outbox_overview
 
 rider_router = APIRouter(prefix="/v1/rider", tags=["rider"])

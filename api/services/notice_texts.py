@@ -9,9 +9,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.db.models import NoticeKind
+from api.db.models import Notice, NoticeKind, NotificationPreferences
+from api.schemas import NoticePublic
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 LANGUAGES = ("de", "en")
 _WEEKDAYS = {"de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
@@ -145,3 +149,35 @@ class _Words:
     def reference(self, booking_id: str) -> str:
         label = "Buchungsnummer" if self.language == "de" else "Booking reference"
         return f"{label}: {booking_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeTexts:
+    """How notices are put into words in this deployment: the service's zone, the agency's language
+    (riders who chose none are written to in it) and the agency as the texts name it."""
+
+    zone: tzinfo
+    agency_lang: str
+    agency: Agency
+
+    @classmethod
+    def of(cls, settings: Settings, zone: tzinfo) -> NoticeTexts:
+        """The texts of the deployment ``settings`` describe, with times in ``zone``."""
+        return cls(zone, settings.agency_lang, Agency(settings.agency_name, settings.agency_phone,
+                                                      settings.public_url))
+
+    def language(self, preferences: NotificationPreferences | None) -> str:
+        """The language a rider with ``preferences`` is written to."""
+        return language_of(preferences.language if preferences is not None else None, self.agency_lang)
+
+    def text(self, notice: Notice, language: str) -> NoticeText:
+        """``notice`` in words, in ``language``."""
+        return notice_text(notice.kind, notice.data, language=language, zone=self.zone, agency=self.agency)
+
+
+def notice_public(row: Notice, texts: NoticeTexts, language: str) -> NoticePublic:
+    """``row`` as the rider sees it, in ``language``."""
+    words = texts.text(row, language)
+    return NoticePublic(id=row.id, kind=row.kind, booking_id=row.booking_id,
+                        created_at=row.created_at.astimezone(texts.zone), read=row.read_at is not None,
+                        title=words.title, text=words.summary)

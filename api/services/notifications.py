@@ -1,12 +1,13 @@
 """Riders' notifications: what a rider is told about their bookings, in the app and by e-mail.
 
 A change that concerns a rider logs an event (:class:`api.db.models.Event`); :func:`notify` turns the
-events of one change into :class:`~api.db.models.Notice` rows and their deliveries — a push to the rider's
-booking stream, and an e-mail when the rider has an address on file and has not opted out of that kind —
-as :class:`~api.db.models.OutboxMessage` rows, in the change's own transaction (the caller's unit of work,
-:func:`~api.services.live_plan.plan_change`, commits them with the change or rolls them back with it).
-So a committed change always has its notices, and a rolled-back one has none. The sender
-(:mod:`api.services.outbox`) delivers them afterwards.
+events of one change into :class:`~api.db.models.Notice` rows and their deliveries, in the change's own
+transaction (the caller's unit of work, :func:`~api.services.live_plan.plan_change`, commits them with the
+change or rolls them back with it): an e-mail, when the rider has an address on file and has not opted out
+of that kind, as an :class:`~api.db.models.OutboxMessage` row that the sender (:mod:`api.services.outbox`)
+delivers afterwards; and a push to the rider's booking stream, published the moment the change commits
+(:mod:`api.services.notice_push`). So a committed change always has its notices, and a rolled-back one has
+none.
 
 What riders are told:
 
@@ -28,10 +29,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from email.utils import make_msgid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
@@ -48,40 +48,14 @@ from api.db.models import (
 from api.db.models import OutboxMessage as Outbox
 from api.errors import NotFound
 from api.schemas import NoticePublic, NoticesPage, NotificationSettingsBody, NotificationSettingsPublic
-from api.services.notice_texts import Agency, NoticeText, language_of, notice_text
+from api.services.notice_push import stage_push
+from api.services.notice_texts import NoticeTexts, notice_public
 from dispatch.events import EventKind
 
-if TYPE_CHECKING:
-    from api.settings import Settings
-
-STAGED = "rufbus.notices_staged"  # session.info key: this transaction wrote outbox messages
+STAGED = "rufbus.notices_staged"  # session.info key: this transaction wrote e-mails to the outbox
 _WANTS = {NoticeKind.BOOKING_CONFIRMED: "email_booking_confirmed",
           NoticeKind.PICKUP_CHANGED: "email_pickup_changed",
           NoticeKind.BOOKING_CANCELLED: "email_booking_cancelled"}
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeTexts:
-    """How notices are put into words in this deployment: the service's zone, the agency's language
-    (riders who chose none are written to in it) and the agency as the texts name it."""
-
-    zone: tzinfo
-    agency_lang: str
-    agency: Agency
-
-    @classmethod
-    def of(cls, settings: Settings, zone: tzinfo) -> NoticeTexts:
-        """The texts of the deployment ``settings`` describe, with times in ``zone``."""
-        return cls(zone, settings.agency_lang, Agency(settings.agency_name, settings.agency_phone,
-                                                      settings.public_url))
-
-    def language(self, preferences: NotificationPreferences | None) -> str:
-        """The language a rider with ``preferences`` is written to."""
-        return language_of(preferences.language if preferences is not None else None, self.agency_lang)
-
-    def text(self, notice: Notice, language: str) -> NoticeText:
-        """``notice`` in words, in ``language``."""
-        return notice_text(notice.kind, notice.data, language=language, zone=self.zone, agency=self.agency)
 
 
 def notify(session: Session, events: Sequence[Event], bookings: Iterable[Booking]) -> list[Notice]:
@@ -89,7 +63,7 @@ def notify(session: Session, events: Sequence[Event], bookings: Iterable[Booking
     their deliveries, in ``session``'s open transaction — call it before the change commits. The notices
     staged (none for events that tell riders nothing)."""
     rows = {row.id: row for row in bookings}
-    staged = []
+    staged, mailed = [], False
     for event in events:
         for booking_id, kind, extra in _notices_of(event):
             row = rows.get(booking_id)
@@ -98,8 +72,10 @@ def notify(session: Session, events: Sequence[Event], bookings: Iterable[Booking
             if kind is NoticeKind.BOOKING_CANCELLED and event.actor == f"user:{row.rider_id}":
                 continue  # riders who cancel know it
             if row.rider_id is not None:
-                staged.append(_stage(session, row, kind, extra, event.time))
-    if staged:
+                notice, mail = _stage(session, row, kind, extra, event.time)
+                staged.append(notice)
+                mailed = mailed or mail
+    if mailed:
         session.info[STAGED] = True
     return staged
 
@@ -120,21 +96,24 @@ def _notices_of(event: Event) -> Iterator[tuple[str, NoticeKind, dict[str, Any]]
             yield booking_id, NoticeKind.BOOKING_CANCELLED, {"reason": "vehicle_out_of_service"}
 
 
-def _stage(session: Session, row: Booking, kind: NoticeKind, extra: dict[str, Any], at: datetime) -> Notice:
-    """Add the notice of ``kind`` about ``row`` and its deliveries to the session."""
+def _stage(session: Session, row: Booking, kind: NoticeKind, extra: dict[str, Any], at: datetime
+           ) -> tuple[Notice, bool]:
+    """Add the notice of ``kind`` about ``row`` to the session, its push to the commit and its e-mail (if
+    the rider has an address and wants this kind by mail) to the outbox; the notice, and whether it is
+    mailed."""
     assert row.rider_id is not None
     rider = session.get(User, row.rider_id)
     preferences = session.get(NotificationPreferences, row.rider_id)
     notice = Notice(id=uuid.uuid4().hex, user_id=row.rider_id, booking_id=row.id, kind=kind,
                     data=booking_data(row) | extra, created_at=at)
-    channels: list[tuple[Channel, str | None]] = [(Channel.PUSH, None)]
-    if rider is not None and rider.email and getattr(preferences, _WANTS[kind], True):
-        channels.append((Channel.EMAIL, rider.email))
     session.add(notice)
-    session.add_all(Outbox(notice_id=notice.id, channel=channel, recipient=recipient,
-                           message_id=make_msgid(domain="rufbus"), next_attempt_at=at, created_at=at)
-                    for channel, recipient in channels)
-    return notice
+    stage_push(session, notice, preferences.language if preferences is not None else None)
+    address = rider.email if rider is not None else None
+    if not address or not getattr(preferences, _WANTS[kind], True):
+        return notice, False
+    session.add(Outbox(notice_id=notice.id, channel=Channel.EMAIL, recipient=address,
+                       message_id=make_msgid(domain="rufbus"), next_attempt_at=at, created_at=at))
+    return notice, True
 
 
 def booking_data(row: Booking) -> dict[str, Any]:
@@ -188,14 +167,6 @@ def mark_read(session: Session, *, user: User, texts: NoticeTexts, notice_id: st
     if row is None or row.user_id != user.id:
         raise NotFound("unknown_notice", f"no notice with id {notice_id!r}")
     return notice_public(row, texts, texts.language(session.get(NotificationPreferences, user.id)))
-
-
-def notice_public(row: Notice, texts: NoticeTexts, language: str) -> NoticePublic:
-    """``row`` as the rider sees it, in ``language``."""
-    words = texts.text(row, language)
-    return NoticePublic(id=row.id, kind=row.kind, booking_id=row.booking_id,
-                        created_at=row.created_at.astimezone(texts.zone), read=row.read_at is not None,
-                        title=words.title, text=words.summary)
 
 
 def read_settings(session: Session, *, user: User) -> NotificationSettingsPublic:

@@ -1,6 +1,8 @@
 """The sender: delivers the outbox's messages (:mod:`api.services.notifications` writes them with the
-change that causes them) — e-mails through :func:`api.mail.send_mail`, pushes to the rider's booking
-stream — and keeps each message's state.
+change that causes them) — e-mails through :func:`api.mail.send_mail` — and keeps each message's state.
+(A notice's push to the rider's open app goes out when its change commits, :mod:`api.services.notice_push`:
+a push later is no use.) Without a mail server (no ``RUFBUS_SMTP_HOST``) the sender does not run, and
+e-mails wait, pending, until one is set.
 
 **Claiming.** A sender takes a batch of due messages (pending and due, or claimed by a sender whose claim
 ran out) with one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id`` that marks them
@@ -12,7 +14,7 @@ dispatches runs the sender (with Redis: the lease holder), so normally there is 
 two harmless.
 
 **Delivering.** After a delivery the sender marks the message ``sent`` — only if its claim is still its
-own. On a :class:`~api.mail.MailError` (or a failed push) the message goes back to ``pending`` with its
+own. On a :class:`~api.mail.MailError` the message goes back to ``pending`` with its
 next attempt after an exponential backoff with jitter, capped (:class:`RetryPolicy`); after the last
 attempt it is ``failed``, which operators see (``GET /v1/operator/outbox``). Times are the service
 clock's instants (:mod:`api.clock`).
@@ -22,7 +24,7 @@ marked sent right after the server accepted it. If the process dies between the 
 that mark, the claim runs out and the message is sent again — with the same ``Message-ID`` (fixed when
 the row was written), by which mail clients and servers drop the duplicate. Nothing is lost: a change's
 messages are committed with the change, and a message leaves ``pending``/``sending`` only as ``sent`` or
-``failed``. Without a mail server (no ``RUFBUS_SMTP_HOST``) e-mails wait, pending, until one is set.
+``failed``.
 """
 
 from __future__ import annotations
@@ -45,21 +47,17 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, func, select
 
 from api.clock import ServiceClock
-from api.db.models import Channel, Notice, NotificationPreferences, OutboxMessage, OutboxStatus
+from api.db.models import Notice, NotificationPreferences, OutboxMessage, OutboxStatus
 from api.mail import Mail, MailError, MailServer, send_mail
 from api.schemas import OutboxFailure, OutboxPublic
-from api.services.notice_texts import mail_text
-from api.services.notifications import STAGED, NoticeTexts, notice_public
+from api.services.notice_texts import NoticeTexts, mail_text
+from api.services.notifications import STAGED
 
 logger = logging.getLogger(__name__)
 
 CLAIM_S = 120  # how long a claim holds: longer than any delivery (the SMTP timeout is at most 120 s)
 BATCH = 20  # messages claimed at once
-NOTICE_KIND = "notice"  # the kind of the live message a push publishes (api.routes.live passes it on)
 ERROR_LENGTH = 500
-
-Push = Callable[[dict[str, Any]], None]  # publishes one live message to the riders' streams
-
 
 class DeliveryError(Exception):
     """A message could not be delivered this time (it is tried again)."""
@@ -87,8 +85,7 @@ class Claimed:
     """A message claimed for delivery, with its notice and the rider's language."""
 
     id: int
-    channel: Channel
-    recipient: str | None
+    recipient: str
     message_id: str
     attempts: int
     notice: Notice
@@ -96,12 +93,12 @@ class Claimed:
 
 
 class OutboxSender:
-    """Delivers the outbox of ``engine`` on a thread of its own while ``is_sender()``: whenever a change
-    wrote messages (woken at its commit), and every ``poll_s`` seconds for retries and other processes'
-    messages."""
+    """Delivers the outbox of ``engine`` through ``mail_server`` on a thread of its own while
+    ``is_sender()``: whenever a change wrote messages (woken at its commit), and every ``poll_s`` seconds
+    for retries and other processes' messages."""
 
     def __init__(self, engine: Engine, *, clock: ServiceClock, texts: NoticeTexts,
-                 mail_server: MailServer | None, push: Push, policy: RetryPolicy, poll_s: float = 5.0,
+                 mail_server: MailServer | None, policy: RetryPolicy, poll_s: float = 5.0,
                  is_sender: Callable[[], bool] = lambda: True,
                  write_lock: AbstractContextManager[Any] | None = None) -> None:
         self._engine, self._clock, self._texts = engine, clock, texts
@@ -109,14 +106,17 @@ class OutboxSender:
         # between: there the sender writes under the dispatch lock, like every change of the plan.
         self._write_lock = write_lock if write_lock is not None and engine.dialect.name == "sqlite" \
             else nullcontext()
-        self._mail_server, self._push, self._policy = mail_server, push, policy
+        self._mail_server, self._policy = mail_server, policy
         self._poll_s, self._is_sender = poll_s, is_sender
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._run, name="rufbus-outbox", daemon=True)
 
     def start(self) -> None:
-        """Start delivering; changes committed from now on wake the sender."""
+        """Start delivering (without a mail server: nothing to do); changes committed from now on wake the
+        sender."""
+        if self._mail_server is None:
+            return
         _listen_for_commits()
         _senders.add(self)
         self._thread.start()
@@ -126,14 +126,17 @@ class OutboxSender:
         _senders.discard(self)
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
 
     def wake(self) -> None:
         """Look for due messages now."""
         self._wake.set()
 
     def run_once(self) -> int:
-        """Claim the due messages and deliver them; how many were claimed."""
+        """Claim the due messages and deliver them; how many were claimed (none without a mail server)."""
+        if self._mail_server is None:
+            return 0
         claimed = self._claim()
         for message in claimed:
             self._deliver(message)
@@ -151,12 +154,12 @@ class OutboxSender:
             except Exception:  # a lost database must not stop the thread: the messages wait in the outbox
                 logger.exception("delivering the outbox failed; trying again")
 
-    def _due(self, now: datetime) -> ColumnElement[bool]:
-        channels = [Channel.PUSH] + ([Channel.EMAIL] if self._mail_server is not None else [])
-        return and_(col(OutboxMessage.channel).in_(channels), or_(
-            and_(col(OutboxMessage.status) == OutboxStatus.PENDING,
-                 col(OutboxMessage.next_attempt_at) <= now),
-            and_(col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.claimed_until) < now)))
+    @staticmethod
+    def _due(now: datetime) -> ColumnElement[bool]:
+        return or_(and_(col(OutboxMessage.status) == OutboxStatus.PENDING,
+                        col(OutboxMessage.next_attempt_at) <= now),
+                   and_(col(OutboxMessage.status) == OutboxStatus.SENDING,
+                        col(OutboxMessage.claimed_until) < now))
 
     def _claim(self) -> list[Claimed]:
         """Mark a batch of due messages as this sender's (committed), and read what delivering needs."""
@@ -186,24 +189,21 @@ class OutboxSender:
             preferences = {p.user_id: p for p in session.exec(
                 select(NotificationPreferences).where(col(NotificationPreferences.user_id).in_(users)))}
             session.commit()
-            return [Claimed(message.id or 0, message.channel, message.recipient, message.message_id,
+            return [Claimed(message.id or 0, message.recipient, message.message_id,
                             message.attempts, notice, self._texts.language(preferences.get(notice.user_id)))
                     for message, notice in sorted(rows, key=lambda pair: pair[0].id or 0)]
 
     def _deliver(self, message: Claimed) -> None:
         """Deliver one claimed message and record how it went."""
         try:
-            if message.channel is Channel.EMAIL:
-                self._send_mail(message)
-            else:
-                self._send_push(message)
+            self._send_mail(message)
         except DeliveryError as error:
             self._failed(message, str(error))
             return
         self._finish(message, status=OutboxStatus.SENT, sent=True)
 
     def _send_mail(self, message: Claimed) -> None:
-        assert self._mail_server is not None and message.recipient is not None
+        assert self._mail_server is not None
         texts = self._texts
         words = mail_text(texts.text(message.notice, message.language), language=message.language,
                           agency=texts.agency)
@@ -212,14 +212,6 @@ class OutboxSender:
                                               html=words.html, message_id=message.message_id))
         except MailError as error:
             raise DeliveryError(str(error)) from error
-
-    def _send_push(self, message: Claimed) -> None:
-        notice = notice_public(message.notice, self._texts, message.language)
-        try:
-            self._push({"kind": NOTICE_KIND, "booking_id": notice.booking_id,
-                        "notice": notice.model_dump(mode="json")})
-        except Exception as error:  # the live store (Redis) is away: the notice waits in the outbox
-            raise DeliveryError(f"push not published: {type(error).__name__}") from error
 
     def _failed(self, message: Claimed, reason: str) -> None:
         if message.attempts >= self._policy.max_attempts:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sqlite3
 from collections.abc import Iterator
 from itertools import count
 
@@ -225,6 +226,26 @@ def test_a_ticket_opens_one_stream_once(client, smtp):
         with client.websocket_connect(url) as websocket, pytest.raises(WebSocketDisconnect) as closed:
             websocket.receive_json()
         assert closed.value.code == 4401
+
+
+def test_a_stream_the_database_cannot_serve_closes_with_try_again_and_keeps_its_ticket(client):
+    """While another connection holds SQLite's write lock, redeeming a ticket fails: the stream is
+    closed with 1013 (try again later), not broken off; the ticket was not used up, and opens the stream
+    once the lock is gone."""
+    staff = operator(client)
+    ticket = client.post("/v1/auth/ws-ticket", headers=staff).json()["ticket"]
+    blocker = sqlite3.connect(client.app.state.engine.url.database, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        with client.websocket_connect(f"/v1/operator/stream?ticket={ticket}") as websocket, \
+                pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_json()
+        assert closed.value.code == 1013
+    finally:
+        blocker.rollback()
+        blocker.close()
+    with client.websocket_connect(f"/v1/operator/stream?ticket={ticket}") as websocket:
+        assert websocket.receive_json()["kind"] == "fleet"
 
 
 def closed_code(websocket) -> int:

@@ -23,8 +23,7 @@ from api.db.migrate import upgrade_database
 from api.db.models import Channel, Notice, NoticeKind, OutboxMessage, OutboxStatus
 from api.db.session import create_db_engine
 from api.mail import MailServer
-from api.services.notice_texts import Agency
-from api.services.notifications import NoticeTexts
+from api.services.notice_texts import Agency, NoticeTexts
 from api.services.outbox import CLAIM_S, OutboxSender, RetryPolicy, outbox_overview
 from tests.api.conftest import NOW, ZONE, MovableClock
 from tests.api.test_plan_change import database_url  # noqa: F401 (fixture: SQLite file or PostgreSQL schema)
@@ -66,7 +65,7 @@ def sender(engine: Engine, server: MailServer, clock: MovableClock, policy: Retr
            ) -> OutboxSender:
     """A sender (not started: the test calls ``run_once``) mailing through ``server``."""
     return OutboxSender(engine, clock=ServiceClock(ZONE, wall_clock=clock), texts=TEXTS, mail_server=server,
-                        push=lambda message: None, policy=policy or RetryPolicy())
+                        policy=policy or RetryPolicy())
 
 
 def messages(engine: Engine) -> list[OutboxMessage]:
