@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-search bench-basemap bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-twin bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-search bench-basemap bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-twin bench-fair-use bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -98,6 +98,10 @@ bench-disturbed: $(VENV)/.installed
 
 bench-twin: $(VENV)/.installed
 	$(BIN)/python bench/twin.py --json bench/out/twin.json
+
+# Fair use under load (issue 19): 200 users with and without one client asking 50 quotes/s, in ABBA blocks.
+bench-fair-use: $(VENV)/.installed-test
+	$(BIN)/python bench/fair_use.py --blocks 2 --duration 60 --json bench/out/fair_use.json
 
 # Two workers behind Redis and PostgreSQL (DATABASE_URL, REDIS_URL as .ci/run sets them).
 bench-live: $(VENV)/.installed-test
