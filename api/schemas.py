@@ -885,6 +885,14 @@ class OutboxFailure(BaseModel):
     created_at: datetime
 
 
+class OutboxRetried(BaseModel):
+    """A failed message queued again: its state and when it is tried next."""
+
+    id: int
+    status: OutboxStatus
+    next_attempt_at: datetime
+
+
 class OutboxPublic(BaseModel):
     """The notification outbox at a glance: messages by status (pending, sending, sent, failed) and the
     newest failed ones."""

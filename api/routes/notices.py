@@ -3,7 +3,8 @@ authorise, call :mod:`api.services.notifications` or :mod:`api.services.outbox` 
 
 Notices and settings are a rider's own (operators and drivers 403, a missing or invalid key 401; another
 rider's notice answers 404 like an unknown one). New notices are also pushed on the rider's booking stream
-(``/v1/bookings/{id}/stream``, message kind ``notice``). The outbox view is the operators' alone.
+(``/v1/bookings/{id}/stream``, message kind ``notice``). The outbox view, and sending a failed e-mail
+again, are the operators' alone.
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ from api.schemas import (
     NotificationSettingsBody,
     NotificationSettingsPublic,
     OutboxPublic,
+    OutboxRetried,
     Responses,
 )
 from api.services import notifications as service
 from api.services.notice_texts import NoticeTexts
-from api.services.outbox import outbox_overview
+from api.services.outbox import outbox_overview, retry_failed
 
 rider_router = APIRouter(prefix="/v1/rider", tags=["rider"])
 operator_router = APIRouter(prefix="/v1/operator", tags=["operator"])
 
 Rider = Annotated[User, Depends(require_role(UserRole.RIDER))]
+MAX_MESSAGE_ID = 2**63 - 1  # outbox ids are 64-bit: a larger one is 422, not a database error
 AUTH_ERRORS: Responses = {401: {"model": ErrorPublic, "description": "no valid API key"},
                           403: {"model": ErrorPublic, "description": "not a rider"},
                           422: {"model": ErrorPublic}}
@@ -77,3 +80,14 @@ def read_outbox(user: Operator, live: DispatchDep, session: SessionDep,
     """Riders' notification messages by status (pending, sending, sent, failed), and the newest failed
     ones with their last error."""
     return outbox_overview(session, zone=live.clock.zone, limit=limit)
+
+
+@operator_router.post("/outbox/{message_id}/retry",
+                      responses={**OPERATOR_ERRORS, 422: {"model": ErrorPublic},
+                                 404: {"model": ErrorPublic, "description": "unknown_message"},
+                                 409: {"model": ErrorPublic, "description": "not_failed"}})
+def retry_outbox_message(message_id: Annotated[int, Path(ge=1, le=MAX_MESSAGE_ID)], user: Operator,
+                         live: DispatchDep, session: SessionDep) -> OutboxRetried:
+    """Send a failed message again (once the mail server is mended): it is queued, due now, with a fresh
+    round of attempts."""
+    return retry_failed(session, message_id=message_id, now=live.clock.now_datetime(), zone=live.clock.zone)

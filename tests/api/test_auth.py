@@ -230,6 +230,9 @@ MATRIX = {
                                   "other_rider": 200, "driver": 403, "operator": 403},
     "outbox": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
                "driver": 403, "operator": 200},
+    # sending a failed mail again: operators only (the matrix's message id is unknown: 404 once let in)
+    "retry_outbox": {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": 403, "other_rider": 403,
+                     "driver": 403, "operator": 404},
     # a rider's own favourite places, companions and recurring trips: riders only; the entry acted on
     # belongs to "rider" (another rider: 404), operators and drivers 403
     **{name: {"anonymous": 401, "wrong_token": 401, "inactive": 401, "rider": ok, "other_rider": mine,
@@ -347,6 +350,7 @@ OPERATIONS = {
     "notices": "GET /v1/rider/notices", "read_notice": "POST /v1/rider/notices/{notice_id}/read",
     "notification_settings": "GET /v1/rider/notification-settings",
     "put_notification_settings": "PUT /v1/rider/notification-settings", "outbox": "GET /v1/operator/outbox",
+    "retry_outbox": "POST /v1/operator/outbox/{message_id}/retry",
     "favourites": "GET /v1/rider/favourites", "add_favourite": "POST /v1/rider/favourites",
     "change_favourite": "PUT /v1/rider/favourites/{favourite_id}",
     "remove_favourite": "DELETE /v1/rider/favourites/{favourite_id}",
@@ -402,7 +406,8 @@ SIMULATION = {"buses": 1, "requests": 5, "reoptimize_every_min": 0, "seed": 3}  
 MEETING_POINT_ENDPOINTS = ("meeting_points", "export_meeting_points", "import_meeting_points",
                            "add_meeting_point", "change_meeting_point", "nearby_meeting_points", "walk")
 MEETING_POINT_IDS = count(1)  # every point the matrix adds has an id of its own
-NOTICE_ENDPOINTS = ("notices", "read_notice", "notification_settings", "put_notification_settings", "outbox")
+NOTICE_ENDPOINTS = ("notices", "read_notice", "notification_settings", "put_notification_settings", "outbox",
+                    "retry_outbox")
 REPORT_ENDPOINTS = ("costs", "put_costs", "bookings_csv", "kpis_csv", "monthly_report")
 ACCOUNT_ENDPOINTS = ("ws_ticket", "sign_out", "user_sessions", "revoke_session", "revoke_user")
 CONTROL_ENDPOINTS = ("move_booking", "pin_booking", "unpin_booking", "route_plan", "lock_route",
@@ -441,6 +446,8 @@ def notice_call(client, caller, owner, endpoint):
         return client.get("/v1/rider/notification-settings", headers=caller)
     if endpoint == "put_notification_settings":
         return client.put("/v1/rider/notification-settings", headers=caller, json={"language": "en"})
+    if endpoint == "retry_outbox":
+        return client.post(f"/v1/operator/outbox/{2**62}/retry", headers=caller)
     return client.get("/v1/operator/outbox", headers=caller)
 
 
@@ -751,8 +758,8 @@ def test_role_matrix(client, headers, endpoint, principal):
         assert answer.headers["WWW-Authenticate"] == "Bearer"
     if expected == 404:
         assert answer.json()["code"] in ("unknown_offer", "unknown_booking", "unknown_notice",
-                                         "unknown_favourite", "unknown_companion", "unknown_recurring_trip",
-                                         "unknown_twin")
+                                         "unknown_message", "unknown_favourite", "unknown_companion",
+                                         "unknown_recurring_trip", "unknown_twin")
 
 
 def test_every_operation_is_in_the_matrix_or_on_the_public_list(client):

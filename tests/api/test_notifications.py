@@ -235,3 +235,36 @@ def test_riders_no_other_bus_can_take_are_told_their_ride_is_cancelled_when_the_
             ("booking_cancelled", "vehicle_out_of_service"), ("booking_confirmed", None)]
         rider = session.exec(select(User).where(User.email == RIDER_MAIL)).one()
         assert {n.user_id for n in notices} == {rider.id}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_an_operator_sends_a_failed_mail_again_once_the_server_takes_mail(
+        database_url: str, app_clock: MovableClock, smtp_server: LocalSmtp) -> None:  # noqa: F811
+    """With one attempt allowed, a refused confirmation fails at once and operators see it failed. An
+    operator sends it again: it is due now, arrives once with its Message-ID, and is sent; sending it again
+    then is 409, an unknown id 404, an id past 64 bits 422, and riders may not (403)."""
+    with app_with(database_url, app_clock, smtp_server, outbox_max_attempts=1) as client:
+        keys = client.keys  # type: ignore[attr-defined]
+        smtp_server.mailbox.refuse = True
+        book(client)
+        wait_until(lambda: outbox(client)[0].status is OutboxStatus.FAILED)
+        [failed] = outbox(client)
+        view = client.get("/v1/operator/outbox", headers=keys["operator"]).json()
+        assert [m["id"] for m in view["failed"]] == [failed.id] and view["counts"]["failed"] == 1
+
+        smtp_server.mailbox.refuse = False
+        assert client.post(f"/v1/operator/outbox/{failed.id}/retry", headers=keys["rider"]).status_code == 403
+        retried = client.post(f"/v1/operator/outbox/{failed.id}/retry", headers=keys["operator"])
+        assert retried.status_code == 200, retried.text
+        assert retried.json()["status"] == "pending"
+        [mail] = smtp_server.mailbox.wait_for(1)
+        assert mail["Message-ID"] == failed.message_id
+        wait_until(lambda: outbox(client)[0].status is OutboxStatus.SENT)
+        assert outbox(client)[0].attempts == 1 and outbox(client)[0].last_error is None
+        again = client.post(f"/v1/operator/outbox/{failed.id}/retry", headers=keys["operator"])
+        assert again.status_code == 409 and again.json()["code"] == "not_failed"
+        unknown = client.post(f"/v1/operator/outbox/{failed.id + 1000}/retry", headers=keys["operator"])
+        assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_message"
+        assert client.post(f"/v1/operator/outbox/{2**63}/retry", headers=keys["operator"]).status_code == 422
+        time.sleep(0.3)
+        assert len(smtp_server.mailbox.messages) == 1
