@@ -38,7 +38,7 @@ run: $(VENV)/.installed
 	$(BIN)/rufbus serve
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # ruff (rules in pyproject.toml) and mypy (its [tool.mypy] section names the packages it checks).
 lint: $(VENV)/.installed-test

@@ -16,8 +16,10 @@ from tests.services import unavailable
 # without Redis, even where REDIS_URL is set (CI). In Redis mode they would share the default area of the
 # machine's one Redis server — its dispatcher lease, the bus positions it keeps — with every other test
 # and with earlier runs (a bus left there by another test's clock days ahead could not take a trip).
-# Several workers behind Redis are tested with processes that get this URL passed (``redis_url``).
-REDIS_URL = os.environ.pop("REDIS_URL", "")
+# Several workers behind Redis are tested with processes that get this URL passed (``redis_url``). The
+# URL is kept as TESTS_REDIS_URL for pytest-xdist's workers, started from this (the controller) process.
+REDIS_URL = os.environ.pop("REDIS_URL", "") or os.environ.get("TESTS_REDIS_URL", "")
+os.environ["TESTS_REDIS_URL"] = REDIS_URL
 # Riders' rate limits (api.rate_limits) count wall-clock seconds, which tests asking in a burst exceed: the
 # apps the tests start have none, unless a test passes its own (tests/api/test_rate_limits.py).
 os.environ.update({f"RUFBUS_{action}_RATE_PER_{scope}": "" for action in ("QUOTE", "BOOKING")
