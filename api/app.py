@@ -43,7 +43,7 @@ from api.errors import install_error_handlers
 from api.live.forwarding import ForwardToDispatcher
 from api.live.layer import LiveLayer, live_status, startup_lock
 from api.positions import PositionLog
-from api.rate_limits import RateLimits
+from api.rate_limits import RateLimits, RefuseKnownOverLimit
 from api.routes import auth as auth_routes
 from api.routes import basemap as basemap_routes
 from api.routes import calendar as calendar_routes
@@ -185,6 +185,7 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
     app.add_middleware(RetryLockedDatabase)  # innermost: SQLite's lock contention is retried in this worker
     install_error_handlers(app)  # its body size limit goes round the retry, which keeps the body
     app.add_middleware(ForwardToDispatcher)
+    app.add_middleware(RefuseKnownOverLimit)  # before routing and forwarding: a known abuser costs nothing
     app.add_middleware(SecurityHeaders)  # outermost: every answer, also those of the middleware above
     app.include_router(auth_routes.router)
     app.include_router(auth_routes.operator_router)

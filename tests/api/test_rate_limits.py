@@ -16,7 +16,7 @@ from api.auth import create_user
 from api.db.models import DemandRecord, Event
 from api.db.session import create_db_engine
 from api.errors import TooManyRequests
-from api.rate_limits import Action, ActionLimits, RateLimits
+from api.rate_limits import Action, ActionLimits, RateLimits, RefusedUntil
 from api.settings import Settings
 from tests.api import test_live_workers as live_workers
 from tests.api.conftest import NOW, SCHAAN, VADUZ, AppSetup
@@ -58,6 +58,34 @@ def test_a_burst_of_quotes_is_refused_with_retry_after_and_other_riders_go_on(cl
     assert refused.json()["code"] == "rate_limited" and "3 per 1 minute" in refused.json()["message"]
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert ask(client, "bob").status_code == 200
+
+
+def test_a_rider_known_to_be_over_the_limit_is_refused_at_the_door(client):
+    """Once the limiter refused ann, her next quotes are answered 429 before anything reads them — a body
+    that is not even JSON (else 422) too — with a Retry-After; bob's malformed body still gets its 422, and
+    an operator's request is never held at the door."""
+    for _ in range(3):
+        assert ask(client, "ann").status_code == 200
+    assert ask(client, "ann").status_code == 429  # the limiter's refusal: now known
+    broken = {**client.keys["ann"], "Content-Type": "application/json"}  # type: ignore[attr-defined]
+    door = client.post("/v1/quotes", content=b"{not json", headers=broken)
+    assert door.status_code == 429 and door.json()["code"] == "rate_limited"
+    assert 1 <= int(door.headers["Retry-After"]) <= 60
+    assert door.headers["X-Content-Type-Options"] == "nosniff"  # the security headers still go round it
+    other = {**client.keys["bob"], "Content-Type": "application/json"}  # type: ignore[attr-defined]
+    assert client.post("/v1/quotes", content=b"{not json", headers=other).status_code == 422
+    assert client.post("/v1/quotes", json=trip(), headers=client.keys["op"]).status_code == 200  # type: ignore[attr-defined]
+
+
+def test_the_door_lets_a_rider_in_again_when_the_window_moves_on():
+    """The door holds a refused identity only until the limiter would let it in again, and forgets it."""
+    moments = iter([100.0, 100.5, 101.0, 101.0])
+    door = RefusedUntil(clock=lambda: next(moments))
+    door.refused(Action.QUOTE, "account", "7", until=101.0)
+    assert door.wait_s(Action.QUOTE, account="7", address=None) == 1.0
+    assert door.wait_s(Action.QUOTE, account="7", address="10.0.0.1") == 0.5
+    assert door.wait_s(Action.BOOKING, account="7", address=None) == 0.0  # another action: not refused
+    assert door.wait_s(Action.QUOTE, account="7", address=None) == 0.0  # the window moved on
 
 
 def test_refused_quotes_write_nothing(client):
