@@ -160,7 +160,8 @@ class RunResult:
                  f"audit: lost {data['lost_bookings']}, double {data['double_bookings']}, over capacity "
                  f"{data['capacity_violations']}, windows {data['window_violations']}, plan "
                  f"{data['plan_problems']}, live plan differs on {data['live_plan_differences']} bus(es)"
-                 f" -> {'clean' if self.report.clean else 'NOT CLEAN'}"]
+                 f" -> {'clean' if self.report.clean else 'NOT CLEAN'} (windows a late bus moved, logged: "
+                 f"{self.report.promises_changed})"]
         abuser = self.abuser_figures()
         if abuser:
             lines.append(f"abusive client at {abuser['abuser_rate']:g} quotes/s: "

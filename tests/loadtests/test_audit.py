@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from api.db.migrate import upgrade_database
-from api.db.models import Booking, PlannedStop, User, UserRole, Vehicle
+from api.db.models import Booking, Event, PlannedStop, User, UserRole, Vehicle
 from api.db.session import create_db_engine
 from dispatch.dispatcher import RequestStatus
+from dispatch.events import EventKind
 from dispatch.model import StopKind, TimeType
 from loadtests.audit import audit
 
@@ -101,3 +102,29 @@ def test_an_ending_nobody_asked_for_is_a_lost_booking(tmp_path):
     asked = {"event": "cancel_requested", "id": "mine"}
     report = audit(url, records(tmp_path, [told("mine"), told("theirs"), asked]))
     assert report.lost_bookings == 1 and "theirs" in report.problems["lost_bookings"][0]
+
+
+def test_a_window_a_late_bus_moved_is_no_violation_only_with_the_services_events(tmp_path):
+    """'late' and 'silent' were told [08:10, 08:20] and hold [08:10, 08:27] in the database. For 'late'
+    two logged promise changes lead 08:20 → 08:24 → 08:27: counted as a changed promise, clean. For
+    'silent' nothing was logged: a window violation."""
+    def moved(booking_id: str) -> Booking:
+        row = booking(booking_id)
+        row.window_end = T0 + timedelta(minutes=27)
+        return row
+
+    url = database(tmp_path, [moved("late"), moved("silent")],
+                   [stop(0, "late", StopKind.PICKUP, 25), stop(1, "silent", StopKind.PICKUP, 26),
+                    stop(2, "late", StopKind.DROPOFF, 40), stop(3, "silent", StopKind.DROPOFF, 50)])
+    engine = create_db_engine(url)
+    with Session(engine) as session:
+        for previous, new in ((20, 24), (24, 27)):
+            session.add(Event(time=T0, kind=EventKind.PROMISE_CHANGED, actor="dispatcher", vehicle_id="bus-1",
+                              request_id="late",
+                              payload={"previous_window_end": (T0 + timedelta(minutes=previous)).isoformat(),
+                                       "window_end": (T0 + timedelta(minutes=new)).isoformat()}))
+        session.commit()
+    engine.dispose()
+    report = audit(url, records(tmp_path, [told("late"), told("silent")]))
+    assert report.promises_changed == 1, report.problems
+    assert report.window_violations == 1 and "silent" in report.problems["window_violations"][0]
