@@ -69,6 +69,21 @@ def user_keys(client: TestClient, users: tuple[User, ...]) -> dict[str, dict[str
     return {name: {"Authorization": f"Bearer {key}"} for name, key in keys.items()}
 
 
+def book_vaduz_schaan(client: TestClient, leave_after: datetime, who: str = "rider") -> dict:
+    """``who`` (a name in ``client.keys``) books one seat Vaduz → Schaan leaving after ``leave_after``
+    through the riders' API (quote, then booking with the quote's id as Idempotency-Key); the booking."""
+    keys = client.keys[who]  # type: ignore[attr-defined]
+    body = {"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
+            "time": leave_after.isoformat(), "seats": 1, "wheelchairs": 0}
+    offer = client.post("/v1/quotes", json=body, headers=keys)
+    assert offer.status_code == 200, offer.text
+    quote_id = offer.json()["quote_id"]
+    booked = client.post("/v1/bookings", json={"quote_id": quote_id},
+                         headers=keys | {"Idempotency-Key": quote_id})
+    assert booked.status_code == 201, booked.text
+    return booked.json()
+
+
 @contextmanager
 def open_client(directory: Path, setup: AppSetup, wall_clock: Callable[[], datetime] | None = None
                 ) -> Iterator[TestClient]:

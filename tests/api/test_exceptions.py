@@ -24,7 +24,7 @@ from api.settings import Settings
 from dispatch.disturbance import PROMISE_MARGIN_S
 from dispatch.events import EventKind
 from tests.api.conftest import NOW as START
-from tests.api.conftest import SCHAAN, VADUZ, ZONE, MovableClock
+from tests.api.conftest import VADUZ, ZONE, MovableClock, book_vaduz_schaan
 from tests.api.test_plan_change import database_url  # noqa: F401 (fixture: SQLite file or PostgreSQL schema)
 
 FAR = {"lat": 47.2290, "lon": 9.5480}  # 10 km north of Vaduz: a quarter of an hour's drive
@@ -56,16 +56,7 @@ def client(database_url: str, app_clock: MovableClock) -> Iterator[TestClient]: 
 
 def book(client: TestClient, hour: int = 9) -> dict:
     """The rider books Vaduz → Schaan leaving after ``hour``:00 today."""
-    rider = client.keys["rider"]  # type: ignore[attr-defined]
-    body = {"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
-            "time": START.replace(hour=hour).isoformat(), "seats": 1, "wheelchairs": 0}
-    offer = client.post("/v1/quotes", json=body, headers=rider)
-    assert offer.status_code == 200, offer.text
-    quote_id = offer.json()["quote_id"]
-    booked = client.post("/v1/bookings", json={"quote_id": quote_id},
-                         headers=rider | {"Idempotency-Key": quote_id})
-    assert booked.status_code == 201, booked.text
-    return booked.json()
+    return book_vaduz_schaan(client, START.replace(hour=hour))
 
 
 def report(client: TestClient, clock: MovableClock, place: dict, at: datetime) -> None:

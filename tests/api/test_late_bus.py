@@ -21,7 +21,7 @@ from api.settings import Settings
 from dispatch.disturbance import PROMISE_MARGIN_S
 from dispatch.events import EventKind
 from tests.api.conftest import NOW as START
-from tests.api.conftest import SCHAAN, VADUZ, ZONE, MovableClock
+from tests.api.conftest import SCHAAN, VADUZ, ZONE, MovableClock, book_vaduz_schaan
 from tests.api.test_plan_change import database_url  # noqa: F401 (fixture: SQLite file or PostgreSQL schema)
 
 MAX_MESSAGES = 20
@@ -69,16 +69,7 @@ def until(websocket, kind: str) -> dict:
 
 def book(client: TestClient) -> dict:
     """The rider books Vaduz → Schaan leaving after 09:00 today."""
-    rider = client.keys["rider"]  # type: ignore[attr-defined]
-    body = {"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
-            "time": START.replace(hour=9).isoformat(), "seats": 1, "wheelchairs": 0}
-    offer = client.post("/v1/quotes", json=body, headers=rider)
-    assert offer.status_code == 200, offer.text
-    quote_id = offer.json()["quote_id"]
-    booked = client.post("/v1/bookings", json={"quote_id": quote_id},
-                         headers=rider | {"Idempotency-Key": quote_id})
-    assert booked.status_code == 201, booked.text
-    return booked.json()
+    return book_vaduz_schaan(client, START.replace(hour=9))
 
 
 def test_a_late_position_report_changes_the_promise_and_tells_rider_and_operators(

@@ -22,7 +22,7 @@ from api.auth import create_user
 from api.clock import ServiceClock
 from api.db.models import Notice, OutboxMessage, OutboxStatus, User
 from api.settings import Settings
-from tests.api.conftest import NOW, SCHAAN, VADUZ, ZONE, MovableClock
+from tests.api.conftest import NOW, SCHAAN, ZONE, MovableClock, book_vaduz_schaan
 from tests.api.test_late_bus import MAX_MESSAGES
 from tests.api.test_plan_change import database_url  # noqa: F401 (fixture: SQLite file or PostgreSQL schema)
 from tests.smtp import LocalSmtp
@@ -65,16 +65,7 @@ def client(database_url: str, app_clock: MovableClock, smtp_server: LocalSmtp  #
 
 def book(client: TestClient, who: str = "rider", minute: int = 0) -> dict:
     """``who`` books Vaduz → Schaan leaving after 09:``minute`` today."""
-    keys = client.keys[who]  # type: ignore[attr-defined]
-    body = {"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
-            "time": NOW.replace(hour=9, minute=minute).isoformat(), "seats": 1, "wheelchairs": 0}
-    offer = client.post("/v1/quotes", json=body, headers=keys)
-    assert offer.status_code == 200, offer.text
-    quote_id = offer.json()["quote_id"]
-    booked = client.post("/v1/bookings", json={"quote_id": quote_id},
-                         headers=keys | {"Idempotency-Key": quote_id})
-    assert booked.status_code == 201, booked.text
-    return booked.json()
+    return book_vaduz_schaan(client, NOW.replace(hour=9, minute=minute), who)
 
 
 def text_of(message: EmailMessage) -> str:

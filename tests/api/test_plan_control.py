@@ -19,7 +19,7 @@ from api.clock import ServiceClock
 from api.db.models import AuditEntry, Booking, PlannedStop, Vehicle
 from api.settings import Settings
 from dispatch.model import RouteLock
-from tests.api.conftest import NOW, SCHAAN, VADUZ, ZONE, MovableClock
+from tests.api.conftest import NOW, ZONE, MovableClock, book_vaduz_schaan
 from tests.api.test_plan_change import database_url  # noqa: F401 (fixture: SQLite file or PostgreSQL schema)
 
 OPERATOR = "/v1/operator"
@@ -50,16 +50,7 @@ def client(database_url: str, app_clock: MovableClock) -> Iterator[TestClient]: 
 
 def book(client: TestClient, hour: int = 9) -> dict:
     """The rider books Vaduz → Schaan leaving after ``hour``:00 today."""
-    rider = client.keys["rider"]  # type: ignore[attr-defined]
-    body = {"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
-            "time": NOW.replace(hour=hour).isoformat(), "seats": 1, "wheelchairs": 0}
-    offer = client.post("/v1/quotes", json=body, headers=rider)
-    assert offer.status_code == 200, offer.text
-    quote_id = offer.json()["quote_id"]
-    booked = client.post("/v1/bookings", json={"quote_id": quote_id},
-                         headers=rider | {"Idempotency-Key": quote_id})
-    assert booked.status_code == 201, booked.text
-    return booked.json()
+    return book_vaduz_schaan(client, NOW.replace(hour=hour))
 
 
 def until(websocket, kind: str) -> dict:
