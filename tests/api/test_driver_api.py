@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.db.models import Booking, Event, PlannedStop, User
-from tests.api.conftest import DRIVER, OPERATOR, RIDER, SCHAAN, VADUZ, AppSetup
+from tests.api.conftest import DRIVER, OPERATOR, RIDER, SCHAAN, VADUZ, AppSetup, book_vaduz_schaan
 from tests.api.conftest import NOW as START
 
 # One bus (bus-1); keys of a rider, bus-1's driver and an operator in ``client.keys``; the clock is
@@ -28,18 +28,10 @@ def show_riders_the_bus_from(client: TestClient, minutes: int) -> None:
 
 
 def book(client: TestClient, hour: int = 9, minute: int = 0) -> dict:
-    """The rider books Vaduz → Schaan leaving after hour:minute today."""
-    rider = client.keys["rider"]
-    body = {"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
-            "time": START.replace(hour=hour, minute=minute).isoformat(), "seats": 1, "wheelchairs": 0}
-    offer = client.post("/v1/quotes", json=body, headers=rider)
-    assert offer.status_code == 200, offer.text
-    quote_id = offer.json()["quote_id"]
-    booked = client.post("/v1/bookings", json={"quote_id": quote_id},
-                         headers=rider | {"Idempotency-Key": quote_id})
-    assert booked.status_code == 201, booked.text
-    assert booked.json()["vehicle_id"] == "bus-1"
-    return booked.json()
+    """The rider books Vaduz → Schaan leaving after hour:minute today (on bus-1)."""
+    booking = book_vaduz_schaan(client, START.replace(hour=hour, minute=minute))
+    assert booking["vehicle_id"] == "bus-1"
+    return booking
 
 
 def driver_post(client: TestClient, action: str, booking_id: str | None = None):
