@@ -82,6 +82,10 @@ class RefusedUntil:
         self.capacity, self._clock = capacity, clock
         self._until: OrderedDict[tuple[str, str, str], float] = OrderedDict()
 
+    def __len__(self) -> int:
+        """How many refusals are noted (some may have run out: they go when next looked up)."""
+        return len(self._until)
+
     def refused(self, action: Action, scope: str, identity: str, until: float) -> None:
         """Note that ``identity`` is over its ``action`` limit in ``scope`` until ``until``."""
         key = (action.value, scope, identity)
@@ -167,7 +171,7 @@ class RefuseKnownOverLimit:
         action = DOOR.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" \
             else None
         limits = getattr(scope["app"].state, "rate_limits", None) if action is not None else None
-        if action is None or limits is None:
+        if action is None or limits is None or not limits.refused:  # nobody refused: nothing to look up
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
