@@ -46,7 +46,6 @@ from sqlalchemy import ColumnElement, Engine, and_, event, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, func, select
 
-from api.accounts.tokens import changed
 from api.clock import ServiceClock
 from api.db.models import Notice, NotificationPreferences, OutboxMessage, OutboxStatus
 from api.errors import Conflict, NotFound
@@ -249,22 +248,25 @@ def retry_failed(session: Session, *, message_id: int, now: datetime, zone: Any)
     now, with a fresh round of attempts; committed, and the senders woken. 404 ``unknown_message``, 409
     ``not_failed`` for one still under way or sent. The write comes first: on SQLite a transaction that
     read first cannot always write."""
-    retried = changed(session, update(OutboxMessage)
-                      .where(col(OutboxMessage.id) == message_id,
-                             col(OutboxMessage.status) == OutboxStatus.FAILED)
-                      .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, last_error=None))
-    if retried:
+    retried = session.execute(update(OutboxMessage)
+                              .where(col(OutboxMessage.id) == message_id,
+                                     col(OutboxMessage.status) == OutboxStatus.FAILED)
+                              .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
+                                      last_error=None)
+                              .returning(col(OutboxMessage.next_attempt_at))).first()
+    if retried is not None:
         session.info[STAGED] = True  # the commit wakes the senders
     session.commit()
-    row = session.get(OutboxMessage, message_id)
-    session.commit()
-    if row is None:
-        raise NotFound("unknown_message", f"no outbox message {message_id}")
-    if not retried:
+    if retried is None:
+        row = session.get(OutboxMessage, message_id)
+        session.commit()
+        if row is None:
+            raise NotFound("unknown_message", f"no outbox message {message_id}")
         raise Conflict("not_failed", f"outbox message {message_id} is {row.status.value}, not failed")
     logger.info("outbox message %d queued again by an operator", message_id)
-    return OutboxRetried(id=message_id, status=row.status,
-                         next_attempt_at=row.next_attempt_at.astimezone(zone))
+    # What this request wrote: a sender woken by the commit may already be sending it.
+    return OutboxRetried(id=message_id, status=OutboxStatus.PENDING,
+                         next_attempt_at=retried[0].astimezone(zone))
 
 
 def outbox_overview(session: Session, *, zone: Any, limit: int) -> OutboxPublic:
