@@ -39,6 +39,7 @@ from dispatch.model import (
     VehicleState,
     promise_for,
 )
+from dispatch.open_offers import forget_expired
 from dispatch.pdptw import PdptwSolution, SearchBudget
 from dispatch.plan import BookedTrip, Booking, DispatchError, Plan, PlannedTimes, RequestStatus
 from dispatch.reoptimize import (
@@ -63,9 +64,6 @@ __all__ = [
     "ReoptimizationJob",
     "RequestStatus",
 ]
-
-MAX_OPEN_OFFERS = 1000  # past this many open offers, expired ones are forgotten
-
 
 @dataclass(frozen=True)
 class _PendingOffer:
@@ -215,8 +213,7 @@ class Dispatcher:
                       found.pickup_start, found.dropoff_start, promise.latest_dropoff,
                       now + self.rules.offer_validity_s, self._plan.version, found.cost, found.repaired,
                       *((request.pickup_options[0], request.dropoff_options[0]) if request.resolved else ()))
-        if len(self._offers) >= MAX_OPEN_OFFERS:
-            self._offers = {k: p for k, p in self._offers.items() if p.offer.valid_until >= now}
+        forget_expired(self._offers, now, lambda pending: pending.offer.valid_until)
         versions = {vid: self._plan.route_versions[vid] for vid in found.routes}
         self._offers[request.id] = _PendingOffer(offer, request, bounds, found, versions)
         moves = dict(repaired=True, routes_changed=sorted(found.routes), bookings_moved=dict(found.moved))

@@ -45,11 +45,10 @@ from api.services.tariff import offer_fare, tariff_in_force
 from dispatch.events import EventKind
 from dispatch.fares import PassengerCategory
 from dispatch.model import MeetingMode, Offer, PlaceOption, Rejection, RejectionCause, Request, TimeType
+from dispatch.open_offers import forget_expired
 from dispatch.plan import BookedTrip, RequestStatus
 from routing.errors import OutsideServiceAreaError, SnapError
 from routing.walking import WalkNetwork
-
-MAX_OPEN_QUOTES = 1000  # past this many, expired quotes are forgotten
 
 
 def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Point, destination: Point,
@@ -104,8 +103,7 @@ def quote_trip(live: LiveDispatch, session: Session, *, user: User, origin: Poin
                           clock.to_seconds(time), now, seats, wheelchairs, pickups, dropoffs)
         result = live.dispatcher.quote(request, now, give_way=live.lock.others_waiting)
         if isinstance(result, Offer):
-            if len(live.quotes) >= MAX_OPEN_QUOTES:
-                live.quotes = {k: q for k, q in live.quotes.items() if q.valid_until >= now}
+            forget_expired(live.quotes, now, lambda quote: quote.valid_until)
             chosen = (_named(named, result.pickup), _named(named, result.dropoff))
             fare = offer_fare(tariff, live.network, passengers=passengers,
                               pickup=result.pickup.location if result.pickup else request.origin,

@@ -592,11 +592,9 @@ def test_events_for_booking_pickup_and_dropoff():
     assert_plan_feasible(d)
 
 
-def test_expired_offers_are_forgotten_once_many_are_open(monkeypatch):
-    """With room for three open offers, a fourth quote forgets the expired ones and keeps the valid one."""
-    import dispatch.dispatcher as dispatcher_module
-
-    monkeypatch.setattr(dispatcher_module, "MAX_OPEN_OFFERS", 3)
+def test_expired_offers_are_forgotten_by_the_next_quote():
+    """Three offers made at T0 have expired when a fourth quote comes: it forgets them (booking one is
+    ``unknown_offer``) and keeps its own, which books."""
     d = dispatcher(bus())
     for k in range(3):
         assert isinstance(d.quote(leave_after(f"old{k}", 0, 4, T0), T0), Offer)
