@@ -32,6 +32,14 @@ class EventKind(StrEnum):
     HORIZON_ROLLED = "horizon_rolled"  # the shifts within the booking horizon were planned anew
     BREAK_FINISHED = "break_finished"  # a driver's break is over
     PROMISE_CHANGED = "promise_changed"  # a late bus cannot keep a rider's promise: a new one is made
+    # An operator's manual control of the plan (api.services.plan_control): written to the event log beside
+    # its audit entry, not published (the routes it changes are, as route_changed):
+    BOOKING_MOVED = "booking_moved"  # a booking went to another bus (moved by hand, or by an ad-hoc break)
+    BOOKING_PINNED = "booking_pinned"  # a booking was pinned to its bus
+    BOOKING_UNPINNED = "booking_unpinned"  # a booking's pin was taken off
+    ROUTE_LOCKED = "route_locked"  # a bus's route order was locked
+    ROUTE_UNLOCKED = "route_unlocked"  # a bus's route order was unlocked
+    BREAK_ADDED = "break_added"  # an ad-hoc break was added to a bus's shift
 
 
 @dataclass(frozen=True)

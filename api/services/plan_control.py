@@ -3,8 +3,9 @@ order, add an ad-hoc break (the rules: :mod:`dispatch.manual`).
 
 Every change is one :func:`~api.services.live_plan.plan_change`: the dispatcher checks it by route
 evaluation and refuses it naming the broken rule (409, :class:`~dispatch.manual.ControlRefused`), then
-the changed bookings (bus, pin), the changed buses' planned stops, the vehicle's lock or the new break
-and an audit entry with the operator's name (:mod:`api.services.audit`) are written in one transaction;
+the changed bookings (bus, pin), the changed buses' planned stops, the vehicle's lock or the new break,
+an audit entry with the operator's name (:mod:`api.services.audit`) and an entry in the event log for each
+booking and bus it concerns (so a booking's history on the desk shows it) are written in one transaction;
 the routes changed reach the drivers' streams (``route_changed``) only after the commit. Pins
 (``bookings.pinned``) and locks (``vehicles.route_lock``) are stored, so they survive a restart
 (:mod:`api.services.recovery`); an ad-hoc break is a break of the shift that holds it (``shift_breaks``),
@@ -18,7 +19,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from api.db.models import Booking, Shift, ShiftBreak, User, Vehicle
+from api.db.models import AuditEntry, Booking, Event, Shift, ShiftBreak, User, Vehicle
 from api.db.repository import stage_changes
 from api.errors import Conflict, InvalidRequest, NotFound
 from api.schemas import (
@@ -30,7 +31,8 @@ from api.schemas import (
     MoveBody,
 )
 from api.services.audit import stage_entry
-from api.services.live_plan import LiveDispatch, plan_change, planned_stops
+from api.services.live_plan import LiveDispatch, actor, plan_change, planned_stops
+from dispatch.events import EventKind
 from dispatch.model import Break, RouteLock, StopKind
 from dispatch.plan import Plan
 
@@ -65,6 +67,8 @@ def move(live: LiveDispatch, session: Session, *, user: User, booking_id: str, b
         entry = stage_entry(session, at=live.clock.to_datetime(now), operator=user, action="move",
                             booking_id=booking_id, vehicle_id=body.vehicle_id, from_vehicle_id=source,
                             before=was, after=_trip(live, dispatcher.plan, booking_id))
+        _log(session, entry, user, EventKind.BOOKING_MOVED, vehicle_id=body.vehicle_id, booking_id=booking_id,
+             from_vehicle_id=source, pinned=body.pin)
         return ControlChangePublic(action="move", routes_changed=changed,
                                    bookings_moved={booking_id: body.vehicle_id}, audit_id=entry.id or 0)
 
@@ -83,6 +87,8 @@ def pin(live: LiveDispatch, session: Session, *, user: User, booking_id: str, pi
                             booking_id=booking_id, vehicle_id=vehicle_id,
                             before={"pinned": before.pinned(booking_id)},
                             after={"pinned": dispatcher.plan.pinned(booking_id)})
+        _log(session, entry, user, EventKind.BOOKING_PINNED if pinned else EventKind.BOOKING_UNPINNED,
+             vehicle_id=vehicle_id, booking_id=booking_id)
         return ControlChangePublic(action=action, routes_changed=[], bookings_moved={},
                                    audit_id=entry.id or 0)
 
@@ -103,6 +109,8 @@ def lock(live: LiveDispatch, session: Session, *, user: User, vehicle_id: str, b
         session.add(row)
         entry = stage_entry(session, at=live.clock.to_datetime(now), operator=user, action=action,
                             vehicle_id=vehicle_id, before={"lock": was.value}, after={"lock": state.value})
+        _log(session, entry, user, EventKind.ROUTE_UNLOCKED if body is None else EventKind.ROUTE_LOCKED,
+             vehicle_id=vehicle_id, lock=state.value)
         return ControlChangePublic(action=action, routes_changed=[], bookings_moved={},
                                    audit_id=entry.id or 0)
 
@@ -137,8 +145,19 @@ def add_break(live: LiveDispatch, session: Session, *, user: User, vehicle_id: s
                             after={"earliest_start": dt(earliest).isoformat(),
                                    "latest_start": dt(latest).isoformat(), "duration_s": body.duration_s,
                                    "at": body.at, "riders_moved": bus})
+        _log(session, entry, user, EventKind.BREAK_ADDED, vehicle_id=vehicle_id, **entry.after)
+        for rider, to in bus.items():
+            _log(session, entry, user, EventKind.BOOKING_MOVED, vehicle_id=to or None, booking_id=rider,
+                 from_vehicle_id=vehicle_id, pinned=False)
         return ControlChangePublic(action="add_break", routes_changed=changed, bookings_moved=bus,
                                    audit_id=entry.id or 0)
+
+
+def _log(session: Session, entry: AuditEntry, user: User, kind: EventKind, *, vehicle_id: str | None,
+         booking_id: str | None = None, **payload: object) -> None:
+    """Stage the event-log entry of a manual change by ``user``, pointing at its audit ``entry``."""
+    session.add(Event(time=entry.time, kind=kind, actor=actor(user), vehicle_id=vehicle_id,
+                      request_id=booking_id, payload={**payload, "audit_id": entry.id}))
 
 
 def _shift_holding(session: Session, vehicle_id: str, start: datetime, end: datetime) -> Shift:

@@ -11,13 +11,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.app import create_app
 from api.auth import create_user
 from api.clock import ServiceClock
-from api.db.models import AuditEntry, Booking, PlannedStop, Vehicle
+from api.db.models import AuditEntry, Booking, Event, PlannedStop, Vehicle
 from api.settings import Settings
+from dispatch.events import EventKind
 from dispatch.model import RouteLock
 from tests.api.conftest import NOW, ZONE, MovableClock, book_vaduz_schaan
 from tests.api.test_plan_change import database_url  # noqa: F401 (fixture: SQLite file or PostgreSQL schema)
@@ -101,6 +102,39 @@ def test_a_booking_moved_to_the_other_bus_reaches_its_driver_the_database_and_th
         assert [e["id"] for e in found] == [entry["id"]]
     for params in ({"day": (NOW + timedelta(days=1)).date().isoformat()}, {"booking_id": "nope"}):
         assert client.get(f"{OPERATOR}/audit", params=params, headers=olga).json() == []
+
+
+def test_manual_changes_are_in_the_bookings_history_and_the_event_log_by_their_operator(client):
+    """Olga moves the rider's booking to the other bus, unpins and pins it again, and locks and unlocks that
+    bus's route: the booking's history on the desk shows, after its confirmation, the move (from and to)
+    and the pins by Olga, each pointing at its audit entry; the bus's locks are in the event log; a refused
+    change logs nothing."""
+    olga = client.keys["Olga Operator"]
+    booking = book(client)
+    bus, other = booking["vehicle_id"], ({"bus-1", "bus-2"} - {booking["vehicle_id"]}).pop()
+    path = f"{OPERATOR}/bookings/{booking['id']}"
+    assert client.post(f"{path}/move", json={"vehicle_id": other, "pin": True}, headers=olga).status_code == 200
+    assert client.delete(f"{path}/pin", headers=olga).status_code == 200
+    assert client.post(f"{path}/pin", headers=olga).status_code == 200
+    assert client.post(f"{OPERATOR}/vehicles/{other}/lock", json={}, headers=olga).status_code == 200
+    assert client.delete(f"{OPERATOR}/vehicles/{other}/lock", headers=olga).status_code == 200
+    assert client.post(f"{path}/move", json={"vehicle_id": "bus-9"}, headers=olga).status_code == 404
+
+    history = client.get(path, headers=olga).json()["events"]
+    assert [e["kind"] for e in history] == ["booking_confirmed", "booking_moved", "booking_unpinned",
+                                            "booking_pinned"]
+    manual = history[1:]
+    assert {e["actor_name"] for e in manual} == {"Olga Operator"}
+    assert manual[0]["payload"]["from_vehicle_id"] == bus and manual[0]["vehicle_id"] == other
+    audit = client.get(f"{OPERATOR}/audit", params={"booking_id": booking["id"]}, headers=olga).json()
+    assert [e["payload"]["audit_id"] for e in manual] == [e["id"] for e in reversed(audit)]
+    with Session(client.app.state.engine) as session:
+        locks = session.exec(select(Event).where(Event.vehicle_id == other,
+                                                 col(Event.kind).in_([EventKind.ROUTE_LOCKED,
+                                                                      EventKind.ROUTE_UNLOCKED]))
+                             .order_by(col(Event.id))).all()
+    assert [(e.kind, e.payload["lock"]) for e in locks] == [(EventKind.ROUTE_LOCKED, RouteLock.CLOSED.value),
+                                                           (EventKind.ROUTE_UNLOCKED, RouteLock.NONE.value)]
 
 
 def test_refusals_name_the_rule_unknown_ids_are_404_and_bad_input_422(client):
