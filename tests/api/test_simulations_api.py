@@ -90,7 +90,8 @@ def simulating(job: dict) -> bool:
 def test_a_job_runs_in_the_worker_process_and_reports(open_app):
     """POST answers 202 at once; the job runs in another process than the service's and ends done with
     the key figures of its 30 requests and the figures' data; its report is HTML with embedded plots;
-    the live dispatcher got no booking."""
+    the live dispatcher got no booking. The worker runs in Linux's idle scheduling class (it gives way the
+    moment the service wants the processor), and the service keeps its own policy."""
     with open_app() as client:
         live = client.app.state.dispatch.dispatcher
         before = len(live.plan.bookings())
@@ -103,6 +104,8 @@ def test_a_job_runs_in_the_worker_process_and_reports(open_app):
         assert job["figures"]["route_map"]["edges"]
         worker = client.app.state.simulations
         assert worker.pid is not None and worker.pid != os.getpid()
+        assert os.sched_getscheduler(worker.pid) == os.SCHED_IDLE
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER
         assert isinstance(worker.queue, RedisJobQueue) == bool(client.app.state.settings.redis_url)
         report = client.get(job["report_url"], headers=client.keys["op"])
         assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
