@@ -569,13 +569,15 @@ class VehiclePublic(BaseModel):
 
 
 class BreakBody(BaseModel):
-    """A driver's break at the depot: it starts between ``earliest_start`` and ``latest_start``."""
+    """A driver's break: it starts between ``earliest_start`` and ``latest_start``, at the depot or, with
+    ``place``, at the road point nearest it (an ad-hoc break taken where the bus stood keeps its place)."""
 
     model_config = BODY_CONFIG
 
     earliest_start: Instant
     latest_start: Instant
     duration_s: int = Field(ge=60, le=4 * 3600)
+    place: Point | None = None
 
 
 class ShiftBody(BaseModel):

@@ -146,7 +146,8 @@ def _write_shift(live: LiveDispatch, session: Session, *, user: User, vehicle_id
                                f"({other.starts_at.isoformat()} to {other.ends_at.isoformat()})")
         shift.starts_at, shift.ends_at = body.starts_at, body.ends_at
         breaks = [ShiftBreak(shift_id=shift.id or 0, earliest_start=b.earliest_start,
-                             latest_start=b.latest_start, duration_s=b.duration_s) for b in body.breaks]
+                             latest_start=b.latest_start, duration_s=b.duration_s,
+                             node=None if b.place is None else _snap(live, b.place)[2]) for b in body.breaks]
         route = _apply(live, row, [*others, (shift, breaks)], now)
         save_shift(session, shift=shift, breaks=breaks, route=route,
                    event=_event(live, user, EventKind.SHIFTS_CHANGED, vehicle_id, now,
@@ -234,5 +235,12 @@ def _shift_public(live: LiveDispatch, shift: Shift, breaks: Sequence[ShiftBreak]
     return ShiftPublic(id=shift.id, vehicle_id=shift.vehicle_id, starts_at=local(shift.starts_at),
                        ends_at=local(shift.ends_at),
                        breaks=[BreakBody(earliest_start=local(b.earliest_start),
-                                         latest_start=local(b.latest_start), duration_s=b.duration_s)
+                                         latest_start=local(b.latest_start), duration_s=b.duration_s,
+                                         place=None if b.node is None else _node_point(live, b.node))
                                for b in breaks])
+
+
+def _node_point(live: LiveDispatch, node: int) -> Point:
+    """Where road node ``node`` lies."""
+    graph = live.network.graph
+    return Point(lat=float(graph.node_lat[node]), lon=float(graph.node_lon[node]))

@@ -132,6 +132,39 @@ def test_a_shift_break_is_planned_and_the_driver_finishes_it(client):
         assert session.exec(select(Event).where(Event.kind == "break_finished")).one().vehicle_id == "van-1"
 
 
+def test_a_break_away_from_the_depot_keeps_its_place_when_its_shift_is_read_and_written_back(client):
+    """A van based in Schaan gets a shift with a break to be taken in Vaduz: the break is stored at the road
+    point nearest Vaduz and listed with that place; writing the shift back as it was read keeps the place
+    (an edit through the shift endpoint no longer moves a break to the depot); one without a place is at
+    the depot; a place outside the area is 422 and changes nothing."""
+    add_bus(client)
+    pause = {"earliest_start": at(11), "latest_start": at(12), "duration_s": 1800}
+    created = add_shift(client, "van-1", at(8), at(16), [{**pause, "place": VADUZ}])
+    assert created.status_code == 201, created.text
+    shift = created.json()
+    [place] = [b["place"] for b in shift["breaks"]]
+    assert abs(place["lat"] - VADUZ["lat"]) < 0.005 and abs(place["lon"] - VADUZ["lon"]) < 0.005
+
+    def stored_nodes() -> list[int | None]:
+        with Session(client.app.state.engine) as session:
+            return [b.node for b in session.exec(select(ShiftBreak).where(ShiftBreak.shift_id == shift["id"]))]
+
+    [node] = stored_nodes()
+    assert node is not None
+    path = f"/v1/operator/vehicles/van-1/shifts/{shift['id']}"
+    body = {key: shift[key] for key in ("starts_at", "ends_at", "breaks")}
+    written = client.put(path, json=body, headers=client.keys["operator"])
+    assert written.status_code == 200, written.text
+    assert written.json()["breaks"] == shift["breaks"] and stored_nodes() == [node]
+    outside = client.put(path, json={**body, "breaks": [{**pause, "place": ZURICH}]},
+                         headers=client.keys["operator"])
+    assert outside.status_code == 422 and outside.json()["code"] == "outside_area"
+    assert stored_nodes() == [node]
+    at_depot = client.put(path, json={**body, "breaks": [pause]}, headers=client.keys["operator"])
+    assert at_depot.status_code == 200 and at_depot.json()["breaks"][0]["place"] is None
+    assert stored_nodes() == [None]
+
+
 def test_a_change_the_bus_cannot_keep_is_refused_and_nothing_changes(client):
     """The demo bus carries a rider; cutting its shift to end at 08:30 (before the trip) is 409
     vehicle_change_infeasible: the stored shift and the plan are unchanged; deleting the shift is 409
