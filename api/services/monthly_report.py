@@ -67,11 +67,13 @@ MEASURES = (
     Measure("wait_p95_s", "Wait, 95th percentile", _minutes),
     Measure("ride_time_factor", "Ride-time factor", _two), Measure("vehicle_km", "Vehicle-km", _one),
     Measure("vehicle_hours", "Vehicle-hours", _one), Measure("cost", "Cost", _two),
-    Measure("cost_per_trip", "Cost per trip", _two))
+    Measure("cost_per_trip", "Cost per trip", _two), Measure("fares", "Fares", _two),
+    Measure("net_cost_per_trip", "Net cost per trip", _two))
 TRENDS = ("served", "passengers", "served_pct", "wait_mean_s", "ride_time_factor", "vehicle_km",
           "vehicle_hours", "cost_per_trip")
 DAY_COLUMNS = ("trips_asked", "served", "refused", "cancelled", "no_shows", "passengers", "served_pct",
-               "wait_mean_s", "ride_time_factor", "vehicle_km", "vehicle_hours", "cost", "cost_per_trip")
+               "wait_mean_s", "ride_time_factor", "vehicle_km", "vehicle_hours", "cost", "cost_per_trip",
+               "fares")
 _BY_FIELD = {measure.field: measure for measure in MEASURES}
 
 PAGE = Template("""<!doctype html>
@@ -143,14 +145,16 @@ def _value(period: PeriodFigures, measure: Measure) -> str:
 
 
 def _summary(period: PeriodFigures, costs: CostSettingsPublic) -> str:
-    cells = "".join(f'<tr data-figure="{m.field}"><th scope="row">{escape(_label(m, costs))}</th>'
+    cells = "".join(f'<tr data-figure="{m.field}"><th scope="row">{escape(_label(m, costs, period))}</th>'
                     f"<td>{_value(period, m)}</td></tr>" for m in MEASURES)
     return f'<table class="figures"><tbody>{cells}</tbody></table>'
 
 
-def _label(measure: Measure, costs: CostSettingsPublic) -> str:
-    if measure.field in ("cost", "cost_per_trip"):
+def _label(measure: Measure, costs: CostSettingsPublic, period: PeriodFigures) -> str:
+    if measure.field in ("cost", "cost_per_trip", "net_cost_per_trip"):
         return f"{measure.label} ({costs.currency})"
+    if measure.field == "fares" and period.fare_currency is not None:
+        return f"{measure.label} ({period.fare_currency})"
     return measure.label
 
 

@@ -19,6 +19,11 @@ ISO week (Monday to Sunday), a month a calendar month; periods are cut to the ra
   bus's consecutive served stops of the period (from and back to the depot not counted).
 - **cost**: vehicle-hours × cost per vehicle-hour + vehicle-km × cost per vehicle-km (the settings in
   force, :mod:`api.services.costs`; empty while none are set); **cost per trip**: cost ÷ served.
+- **fares**: what the riders of the served trips paid, the fare each booking was offered (no-shows and
+  cancelled trips pay nothing), in units of **fare currency**; empty while no served trip had a price, and
+  when the served trips were priced in several currencies (the fare currency then names them all, e.g.
+  ``CHF+EUR``). **Net cost per trip**: (cost − fares) ÷ served, when the fares are in the costs' currency:
+  what the county pays per trip.
 
 **The bookings' rows** keep no personal data: no names or phone numbers (the rider is their user id, a
 pseudonym only the service can resolve), no exact places (the ~300 m grid cells of :mod:`api.grid`).
@@ -54,6 +59,7 @@ from dispatch.travel import TravelMatrix
 
 MAX_DAYS = 366  # the longest range one report covers
 CSV_DELIMITER = ";"  # Excel in German and Swiss locales splits on ";" (the comma is their decimal mark)
+MINOR_UNITS = 100  # cents (or Rappen) per unit of the tariffs' currencies, EUR and CHF
 CSV_BOM = "\ufeff"  # Excel reads a file as UTF-8 (umlauts intact) only when it starts with this mark
 
 
@@ -172,6 +178,9 @@ class PeriodFigures:
     vehicle_km: float
     cost: float | None
     cost_per_trip: float | None
+    fares: float | None
+    fare_currency: str | None
+    net_cost_per_trip: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +199,9 @@ class RangeRecords:
 def load_records(session: Session, *, clock: ServiceClock, days: DateRange) -> RangeRecords:
     """The records of the trips of ``days``."""
     start, end = days.instants(clock)
-    rows = session.execute(select(*(getattr(Booking, name) for name in FIGURE_FIELDS))
+    fare_currency = col(Booking.fare)["currency"].as_string().label("fare_currency")
+    columns = (*(getattr(Booking, name) for name in FIGURE_FIELDS), col(Booking.fare_total), fare_currency)
+    rows = session.execute(select(*columns)
                            .where(col(Booking.requested_time) >= start, col(Booking.requested_time) < end)
                            ).all()
     by_day: dict[date, list[Any]] = defaultdict(list)
@@ -229,6 +240,10 @@ def _figures(period: DateRange, rows: Sequence[Any], refused: int, shifts: Seque
     cost = None
     if costs.version is not None:
         cost = trips.vehicle_hours * costs.per_vehicle_hour + trips.vehicle_km * costs.per_vehicle_km
+    fares, fare_currency = _fares(rows)
+    net = None
+    if cost is not None and fares is not None and fare_currency == costs.currency and trips.served:
+        net = (cost - fares) / trips.served
     return PeriodFigures(
         first=period.first, last=period.last, trips_asked=asked, refused=refused, booked=len(rows),
         served=trips.served, cancelled=status[RequestStatus.CANCELLED],
@@ -239,7 +254,20 @@ def _figures(period: DateRange, rows: Sequence[Any], refused: int, shifts: Seque
         wait_mean_s=trips.wait_s.mean if trips.wait_s else None,
         wait_p95_s=trips.wait_s.p95 if trips.wait_s else None, ride_time_factor=trips.ride_time_factor,
         vehicle_hours=trips.vehicle_hours, vehicle_km=trips.vehicle_km, cost=cost,
-        cost_per_trip=cost / trips.served if cost is not None and trips.served else None)
+        cost_per_trip=cost / trips.served if cost is not None and trips.served else None,
+        fares=fares, fare_currency=fare_currency, net_cost_per_trip=net)
+
+
+def _fares(rows: Sequence[Any]) -> tuple[float | None, str | None]:
+    """What the riders of the served trips among ``rows`` paid (currency units) and in which currency."""
+    paid = [(row.fare_total, row.fare_currency) for row in rows
+            if row.status is RequestStatus.COMPLETED and row.fare_total is not None]
+    currencies = sorted({currency for _, currency in paid})
+    if not currencies:
+        return None, None
+    if len(currencies) > 1:
+        return None, "+".join(currencies)
+    return sum(total for total, _ in paid) / MINOR_UNITS, currencies[0]
 
 
 def _refused_by_day(session: Session, *, start: datetime, end: datetime, zone: tzinfo) -> dict[date, int]:

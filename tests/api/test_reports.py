@@ -245,6 +245,55 @@ def test_a_tiny_fleets_day_has_the_hand_computed_hours_km_and_cost_per_trip(clie
     assert row["currency"] == "CHF"
 
 
+def fare(cents: int, currency: str = "CHF") -> dict:
+    """A booking's fare columns: ``cents`` for one adult in ``currency``."""
+    lines = [{"category": "adult", "count": 1, "unit_cents": cents, "cents": cents}]
+    return {"fare": {"currency": currency, "total_cents": cents, "lines": lines, "tariff_version": 1},
+            "fare_total": cents}
+
+
+def test_the_served_trips_fares_and_the_net_cost_per_trip(client):
+    """16 September: bus-1 06:00–14:00; two trips served, priced 3.50 and 4.20 CHF; a no-show and a
+    cancelled trip priced too, which pay nothing; one unpriced trip served. Fares 7.70 CHF; with costs in
+    CHF the net cost per trip is (cost − 7.70) ÷ 3. With costs in EUR the fares stay, the net cost is empty.
+    17 September: trips served in CHF and in EUR: no sum, the currency names both. The monthly report shows
+    the fares with their currency."""
+    seed, day, other = Seeder(client, "fare"), date(2026, 9, 16), date(2026, 9, 17)
+    seed.shift(local(day, 6), local(day, 14))
+    served = {"status": RequestStatus.COMPLETED, "vehicle_id": "bus-1", "direct_s": 600}
+    for k, cents in enumerate((350, 420)):
+        seed.booking(local(day, 8 + k), picked_up_at=local(day, 8 + k), dropped_off_at=local(day, 8 + k, 20),
+                     **served, **fare(cents))
+    seed.booking(local(day, 11), picked_up_at=local(day, 11), dropped_off_at=local(day, 11, 20), **served)
+    seed.booking(local(day, 12), status=RequestStatus.NO_SHOW, **fare(500))
+    seed.booking(local(day, 13), status=RequestStatus.CANCELLED, **fare(500))
+    for k, currency in enumerate(("CHF", "EUR")):
+        seed.booking(local(other, 8 + k), picked_up_at=local(other, 8 + k),
+                     dropped_off_at=local(other, 8 + k, 20), **served, **fare(300, currency))
+    seed.write()
+    operator = client.keys["operator"]
+
+    def days(currency: str) -> list[dict[str, str]]:
+        put = client.put("/v1/operator/costs", headers=operator,
+                         json={"per_vehicle_hour": 30, "per_vehicle_km": 2, "currency": currency})
+        assert put.status_code == 200, put.text
+        return read_csv(client.get(f"{REPORTS}/kpis.csv", headers=operator,
+                                   params={"from": day.isoformat(), "to": other.isoformat()}))
+
+    first, second = days("CHF")
+    assert (float(first["fares"]), first["fare_currency"]) == (7.7, "CHF")
+    assert float(first["served"]) == 3
+    assert float(first["net_cost_per_trip"]) == pytest.approx((float(first["cost"]) - 7.7) / 3, abs=1e-3)
+    assert (second["fares"], second["fare_currency"], second["net_cost_per_trip"]) == ("", "CHF+EUR", "")
+    first, _ = days("EUR")
+    assert (float(first["fares"]), first["fare_currency"], first["net_cost_per_trip"]) == (7.7, "CHF", "")
+    page = client.get(f"{REPORTS}/monthly", headers=operator, params={"month": "2026-09"}).text
+    fares = re.search(r'data-figure="fares"><th scope="row">Fares \(([^)]*)\)</th><td>([^<]*)</td>', page)
+    assert fares and fares.groups() == ("CHF+EUR", "–")  # the month holds both currencies
+    row = re.search(r'<tr data-day="2026-09-16">(.*?)</tr>', page)
+    assert row and row.group(1).endswith("<td>7.70</td>")
+
+
 def test_the_monthly_report_shows_the_months_figures_days_trends_and_costs(client):
     """October's page: its served, booked and cost figures, a row per day (the 25th included), SVG trend
     charts over September and October (the empty months before left out), the cost settings; no
