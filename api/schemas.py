@@ -35,7 +35,7 @@ from api.db.models import (
 from api.positions import Ignored
 from dispatch.dispatcher import RequestStatus
 from dispatch.fares import PassengerCategory
-from dispatch.model import MeetingMode, StopKind, TimeType
+from dispatch.model import MeetingMode, RouteLock, StopKind, TimeType
 
 # --- what every request body shares -------------------------------------------------------------------
 # Bodies refuse unknown fields and numbers JSON cannot carry (NaN, Infinity, 1e999 read as infinity): every
@@ -281,15 +281,18 @@ class RouteStopPublic(BaseModel):
     pickup_window: Window | None
     no_show_wait_s: int | None = None
     fare: FarePublic | None = None  # a pickup's: what to collect from its riders (null: not priced)
+    pinned: bool = False  # the control room keeps this booking on this bus
 
 
 class DriverRoutePublic(BaseModel):
     """A bus's route in force: its stops in order and the roads to drive, from where the bus is now
-    through every stop (``null`` without stops)."""
+    through every stop (``null`` without stops); ``lock``: whether the control room fixed the order of the
+    stops (``order``: new riders may still come between them; ``closed``: none)."""
 
     vehicle_id: str
     stops: list[RouteStopPublic]
     geometry: LineString | None
+    lock: RouteLock = RouteLock.NONE
 
 
 class StopAction(BaseModel):

@@ -60,8 +60,9 @@ def route_snapshot(live: LiveDispatch, vehicle_id: str) -> RouteSnapshot:
 
 
 def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePublic:
-    """The drivers' view of ``snapshot``: stops with times, windows and, at pickups, the fare to collect,
-    and the geometry from the bus's location through every stop (none for an empty route)."""
+    """The drivers' view of ``snapshot``: stops with times, windows, pins and, at pickups, the fare to
+    collect, the route's lock, and the geometry from the bus's location through every stop (none for an
+    empty route)."""
     graph, dt = live.network.graph, live.clock.to_datetime
     route, evaluation = snapshot.route, snapshot.evaluation
     stops = []
@@ -84,6 +85,7 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
                 pickup_window=window,
                 no_show_wait_s=snapshot.no_show_wait_s if k == 0 else None,
                 fare=fares.get(stop.request_id) if stop.kind is StopKind.PICKUP else None,
+                pinned=stop.kind is not StopKind.BREAK and stop.request_id in route.pinned,
             )
         )
     nodes = [snapshot.location, *(stop.location for stop in route.stops)]
@@ -91,6 +93,7 @@ def route_public(live: LiveDispatch, snapshot: RouteSnapshot) -> DriverRoutePubl
         vehicle_id=snapshot.vehicle_id,
         stops=stops,
         geometry=road_geometry(live, nodes) if route.stops else None,
+        lock=route.lock,
     )
 
 

@@ -97,7 +97,7 @@ def test_a_trip_served_from_pickup_to_dropoff_is_completed(client, app_clock):
                                                      .order_by(Event.id))]
         assert kinds[-4:] == ["vehicle_arrived", "rider_picked_up", "vehicle_arrived", "rider_dropped_off"]
     assert client.get("/v1/driver/route", headers=client.keys["driver"]).json() == {
-        "vehicle_id": "bus-1", "stops": [], "geometry": None}
+        "vehicle_id": "bus-1", "stops": [], "geometry": None, "lock": "none"}
 
 
 def test_picking_up_a_rider_who_is_not_next_is_409_not_next_stop(client):

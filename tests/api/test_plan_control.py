@@ -137,6 +137,30 @@ def test_manual_changes_are_in_the_bookings_history_and_the_event_log_by_their_o
                                                            (EventKind.ROUTE_UNLOCKED, RouteLock.NONE.value)]
 
 
+def test_the_driver_sees_the_pins_and_the_lock_the_control_room_set(client):
+    """The rider's booking moved to the other bus, pinned: that bus's driver reads both its stops pinned
+    and no lock; Olga locks the route (closed): the driver's stream pushes the route with the lock, and
+    the route read says so; unpinned and unlocked, the route says neither."""
+    olga = client.keys["Olga Operator"]
+    booking = book(client)
+    other = ({"bus-1", "bus-2"} - {booking["vehicle_id"]}).pop()
+    driver = client.keys[other]
+    path = f"{OPERATOR}/bookings/{booking['id']}"
+    assert client.post(f"{path}/move", json={"vehicle_id": other, "pin": True}, headers=olga).status_code == 200
+    route = client.get("/v1/driver/route", headers=driver).json()
+    assert [(s["booking_id"], s["pinned"]) for s in route["stops"]] == [(booking["id"], True)] * 2
+    assert route["lock"] == "none"
+    with client.websocket_connect("/v1/driver/stream", headers=driver) as websocket:
+        assert websocket.receive_json()["route"]["lock"] == "none"
+        assert client.post(f"{OPERATOR}/vehicles/{other}/lock", json={}, headers=olga).status_code == 200
+        assert until(websocket, "route_changed")["route"]["lock"] == "closed"
+    assert client.get("/v1/driver/route", headers=driver).json()["lock"] == "closed"
+    assert client.delete(f"{path}/pin", headers=olga).status_code == 200
+    assert client.delete(f"{OPERATOR}/vehicles/{other}/lock", headers=olga).status_code == 200
+    route = client.get("/v1/driver/route", headers=driver).json()
+    assert route["lock"] == "none" and [s["pinned"] for s in route["stops"]] == [False, False]
+
+
 def test_refusals_name_the_rule_unknown_ids_are_404_and_bad_input_422(client):
     """A move to the bus it is on: 409 same_vehicle. A 4-hour break that must start by 08:05 on the rider's
     bus breaks the 09:00 rider's window: 409 time_window naming the booking, nothing saved; with
