@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = REPO / "test-artifacts" / "web"
+MAIL_RIDER = "mia@example.org"
 SERVER = """
 import sys
 from datetime import datetime
@@ -55,8 +56,8 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 @dataclass(frozen=True)
 class Service:
     """A running service: its base URL, one API key per role (``driver`` drives ``bus-1``, ``driver-2``
-    drives ``bus-2``; ``leaving-rider`` is a rider whom a test may erase), and the mailbox its mail
-    arrives in."""
+    drives ``bus-2``; ``leaving-rider`` is a rider whom a test may erase; ``mail-rider`` has the e-mail
+    address ``MAIL_RIDER``), and the mailbox its mail arrives in (each e-mail is tried once)."""
 
     base_url: str
     keys: dict[str, str]
@@ -74,6 +75,8 @@ def _add_users(database: Path) -> dict[str, str]:
         with Session(engine) as session:
             return {"rider": create_user(session, name="Rita Rider", role="rider")[1],
                     "leaving-rider": create_user(session, name="Lea Leaving", role="rider")[1],
+                    "mail-rider": create_user(session, name="Mia Mail", role="rider",
+                                              email=MAIL_RIDER)[1],
                     "driver": create_user(session, name="Dana Driver", role="driver", vehicle_id="bus-1")[1],
                     "driver-2": create_user(session, name="Dirk Driver", role="driver",
                                             vehicle_id="bus-2")[1],
@@ -89,7 +92,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     port, smtp_port, mailbox = free_port(), free_port(), Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    mail_env = {"RUFBUS_SMTP_HOST": "127.0.0.1", "RUFBUS_SMTP_PORT": str(smtp_port)}
+    # One attempt per e-mail: a refused one fails at once (the mail panel's test).
+    mail_env = {"RUFBUS_SMTP_HOST": "127.0.0.1", "RUFBUS_SMTP_PORT": str(smtp_port),
+                "RUFBUS_OUTBOX_MAX_ATTEMPTS": "1"}
     process = subprocess.Popen([sys.executable, "-c", SERVER, f"sqlite:///{database}", str(port)], cwd=REPO,
                                env={**os.environ, **mail_env, "PYTHONPATH": str(REPO)})
     base_url = f"http://127.0.0.1:{port}"

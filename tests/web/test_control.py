@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.api.conftest import NOW, SCHAAN, VADUZ
-from tests.web.test_web_apps import DESKTOP, open_page  # noqa: F401 (fixture)
+from tests.web.test_web_apps import DESKTOP, TABLET, open_page  # noqa: F401 (fixture)
 
 
 def test_an_operator_moves_a_booking_to_the_other_bus_and_sees_route_and_audit_entry(open_page, service,  # noqa: F811
@@ -43,3 +43,31 @@ def test_an_operator_moves_a_booking_to_the_other_bus_and_sees_route_and_audit_e
     expect(panel.locator(f'tr[data-booking="{booking}"][data-kind="pickup"]')).to_be_visible()
     page.screenshot(path=artifacts / "operator-control.png", full_page=True)
     assert watched.errors == [] and watched.outside == []
+
+
+def test_the_driver_sees_a_rider_kept_on_the_bus_and_the_order_fixed(open_page, service):  # noqa: F811
+    """Rita books Vaduz → Schaan at 11:00; Otto pins her booking to its bus and locks that bus's route
+    order (the API). Its driver's tablet shows her pickup and drop-off as kept on the bus by the control
+    room and the order as fixed; after Otto unlocks it, the notice goes (pushed live, no reload)."""
+    with service.client("rider") as rider:
+        quote = rider.post("/v1/quotes", json={"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
+                                               "time": NOW.replace(hour=11).isoformat(), "seats": 1})
+        assert quote.status_code == 200, quote.text
+        quote_id = quote.json()["quote_id"]
+        booked = rider.post("/v1/bookings", json={"quote_id": quote_id}, headers={"Idempotency-Key": quote_id})
+        assert booked.status_code == 201, booked.text
+    booking, bus = booked.json()["id"], booked.json()["vehicle_id"]
+    with service.client("operator") as operator:
+        assert operator.post(f"/v1/operator/bookings/{booking}/pin").status_code == 200
+        assert operator.post(f"/v1/operator/vehicles/{bus}/lock", json={"allow_insertions": True}).status_code == 200
+        watched = open_page("/driver", "driver" if bus == "bus-1" else "driver-2", TABLET)
+        page = watched.page
+        for kind in ("pickup", "dropoff"):
+            stop = page.locator(f'#manifest li[data-booking="{booking}"][data-kind="{kind}"]')
+            expect(stop.locator(".pinned")).to_have_text("Von der Leitstelle diesem Bus zugeteilt")
+        expect(page.locator("#lock")).to_have_text("Reihenfolge von der Leitstelle festgelegt")
+        assert operator.delete(f"/v1/operator/vehicles/{bus}/lock").status_code == 200
+        assert operator.delete(f"/v1/operator/bookings/{booking}/pin").status_code == 200
+    expect(page.locator("#lock")).to_be_hidden()
+    expect(page.locator("#manifest .pinned")).to_have_count(0)
+    watched.assert_clean()

@@ -1,5 +1,6 @@
 // The drivers' page (/driver, tablet): the bus's manifest (next stop first: who boards or alights, seats
-// and wheelchairs, planned times, promised windows), the road to drive on the map, and the buttons that
+// and wheelchairs, planned times, promised windows, riders the control room keeps on the bus, and whether it
+// fixed the order of the stops), the road to drive on the map, and the buttons that
 // report arrived / picked up / dropped off / no-show / break finished. The route comes live from
 // WS /v1/driver/stream; after every report the page also reads GET /v1/driver/route. The riders' names
 // and phones come apart (GET /v1/driver/contacts), only for the next stops the operators allow. The
@@ -83,12 +84,16 @@ function render() {
         lines.push(el('span', { class: 'window', text: t('driver.window', { start: hhmm(stop.pickup_window.start), end: hhmm(stop.pickup_window.end) }) }));
       }
       if (stop.fare) lines.push(el('span', { class: 'fare', text: collectText(stop.fare) }));
+      if (stop.pinned) lines.push(el('span', { class: 'pinned', text: t('driver.pinned') }));
       const item = el('li', { class: `stop stop-${stop.kind}${index === 0 ? ' next' : ''}`, 'data-booking': stop.booking_id ?? '', 'data-kind': stop.kind }, ...lines);
       if (index === 0) item.append(actions(stop));
       return item;
     }));
   }
   $('bus').textContent = t('driver.bus', { bus: state.me.vehicle_id });
+  const lock = state.route?.lock ?? 'none';
+  $('lock').hidden = lock === 'none';
+  $('lock').textContent = lock === 'none' ? '' : t(`driver.lock.${lock}`);
   drawMap();
 }
 

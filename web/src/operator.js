@@ -5,13 +5,14 @@
 // the service calendar (./calendar.js), the meeting points (./meeting_points.js), the vehicles (GET/POST /v1/operator/vehicles, out of / back in
 // service, their shifts), simulations (POST /v1/operator/simulations, its status and report) and the
 // county's reports (./reports.js), manual control of the plan with its audit log (./control.js), the
-// tariff (./tariff.js) and the digital twin (./twin.js).
+// tariff (./tariff.js), the digital twin (./twin.js) and the riders' e-mails (./outbox.js).
 
 import { api, authHeaders, el, errorText, hhmm, liveStream, serviceTime, showLive, today } from './api.js';
 import { signIn } from './signin.js';
 import { loadCalendar } from './calendar.js';
 import { initControl, refreshControl } from './control.js';
 import { initDesk } from './desk.js';
+import { initOutbox } from './outbox.js';
 import { initReports } from './reports.js';
 import { initTariff } from './tariff.js';
 import { initTwin } from './twin.js';
@@ -393,6 +394,7 @@ async function main() {
     loadCalendar(state.me.now.slice(0, 10)), initDesk(state.me, state.map), loadMeetingPoints(state.map),
     initReports(state.me), initControl(state.me), initTariff()]);
   initTwin(state.me);
+  initOutbox();
   setInterval(loadExceptions, EXCEPTIONS_EVERY_MS);
   liveStream('/v1/operator/stream', onLive, (connected) => showLive($('live'), connected));
   $('rules').addEventListener('submit', saveRules);
