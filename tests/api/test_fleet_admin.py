@@ -147,7 +147,8 @@ def test_a_break_away_from_the_depot_keeps_its_place_when_its_shift_is_read_and_
 
     def stored_nodes() -> list[int | None]:
         with Session(client.app.state.engine) as session:
-            return [b.node for b in session.exec(select(ShiftBreak).where(ShiftBreak.shift_id == shift["id"]))]
+            rows = session.exec(select(ShiftBreak).where(ShiftBreak.shift_id == shift["id"]))
+            return [b.node for b in rows]
 
     [node] = stored_nodes()
     assert node is not None

@@ -113,7 +113,8 @@ def test_manual_changes_are_in_the_bookings_history_and_the_event_log_by_their_o
     booking = book(client)
     bus, other = booking["vehicle_id"], ({"bus-1", "bus-2"} - {booking["vehicle_id"]}).pop()
     path = f"{OPERATOR}/bookings/{booking['id']}"
-    assert client.post(f"{path}/move", json={"vehicle_id": other, "pin": True}, headers=olga).status_code == 200
+    moved = client.post(f"{path}/move", json={"vehicle_id": other, "pin": True}, headers=olga)
+    assert moved.status_code == 200, moved.text
     assert client.delete(f"{path}/pin", headers=olga).status_code == 200
     assert client.post(f"{path}/pin", headers=olga).status_code == 200
     assert client.post(f"{OPERATOR}/vehicles/{other}/lock", json={}, headers=olga).status_code == 200
@@ -146,7 +147,8 @@ def test_the_driver_sees_the_pins_and_the_lock_the_control_room_set(client):
     other = ({"bus-1", "bus-2"} - {booking["vehicle_id"]}).pop()
     driver = client.keys[other]
     path = f"{OPERATOR}/bookings/{booking['id']}"
-    assert client.post(f"{path}/move", json={"vehicle_id": other, "pin": True}, headers=olga).status_code == 200
+    moved = client.post(f"{path}/move", json={"vehicle_id": other, "pin": True}, headers=olga)
+    assert moved.status_code == 200, moved.text
     route = client.get("/v1/driver/route", headers=driver).json()
     assert [(s["booking_id"], s["pinned"]) for s in route["stops"]] == [(booking["id"], True)] * 2
     assert route["lock"] == "none"
