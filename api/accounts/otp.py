@@ -58,9 +58,10 @@ def _hash(code: str, salt: str) -> str:
 
 
 def issue_code(session: Session, email: str, *, policy: CodePolicy, now: datetime,
-               signup: Signup | None = None) -> str:
+               signup: Signup | None = None, for_user_id: int | None = None) -> str:
     """A new code for ``email`` (normalised), stored hashed and committed; the earlier codes of the
-    address end now. Returns the code, to be mailed and forgotten."""
+    address end now. With ``for_user_id`` it confirms the address as that user's new one and signs nobody
+    in. Returns the code, to be mailed and forgotten."""
     email = normal_email(email)
     changed(session, update(SignInCode)
             .where(col(SignInCode.email) == email, col(SignInCode.used_at).is_(None),
@@ -71,17 +72,21 @@ def issue_code(session: Session, email: str, *, policy: CodePolicy, now: datetim
     session.add(SignInCode(email=email, code_hash=_hash(code, salt), salt=salt, created_at=now,
                            expires_at=now + timedelta(seconds=policy.ttl_s),
                            signup_name=signup.name if signup else None,
-                           signup_phone=signup.phone if signup else None))
+                           signup_phone=signup.phone if signup else None, for_user_id=for_user_id))
     session.commit()
     return code
 
 
-def redeem_code(session: Session, email: str, code: str, *, policy: CodePolicy, now: datetime
-                ) -> SignInCode | None:
-    """The newest live code of ``email`` if ``code`` is it — then used up — else None. Every guess counts
-    as an attempt before it is compared, so parallel guesses cannot exceed ``max_attempts``."""
+def redeem_code(session: Session, email: str, code: str, *, policy: CodePolicy, now: datetime,
+                for_user_id: int | None = None) -> SignInCode | None:
+    """The newest live code of ``email`` if ``code`` is it — then used up — else None: a sign-in or sign-up
+    code, or with ``for_user_id`` one that confirms the address for that user (the one never stands for
+    the other). Every guess counts as an attempt before it is compared, so parallel guesses cannot exceed
+    ``max_attempts``."""
     email = normal_email(email)
-    row = session.exec(select(SignInCode).where(col(SignInCode.email) == email,
+    purpose = col(SignInCode.for_user_id).is_(None) if for_user_id is None \
+        else col(SignInCode.for_user_id) == for_user_id
+    row = session.exec(select(SignInCode).where(col(SignInCode.email) == email, purpose,
                                                 col(SignInCode.used_at).is_(None),
                                                 col(SignInCode.expires_at) > now)
                        .order_by(col(SignInCode.id).desc())).first()

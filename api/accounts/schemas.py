@@ -35,6 +35,16 @@ class SignUp(_Email):
     phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^\+?[0-9 ()./-]+$")
 
 
+class EmailChange(_Email):
+    """The new address a signed-in user wants; a code that confirms it is mailed there."""
+
+
+class EmailChanged(BaseModel):
+    """The address the account uses from now on."""
+
+    email: str
+
+
 class CodeProof(_Email):
     """The code mailed to an address."""
 

@@ -478,7 +478,8 @@ class User(UserBase, table=True):
 class SignInCode(SQLModel, table=True):
     """A one-time code mailed to ``email``: only its salted hash is kept; it signs in once, before
     ``expires_at``, within a few ``attempts``. A code asked for at sign-up carries the new rider's name
-    and phone, and makes the account when it is confirmed."""
+    and phone, and makes the account when it is confirmed. A code with ``for_user_id`` confirms ``email``
+    as that user's new address instead, and signs nobody in (:mod:`api.accounts.email_change`)."""
 
     __tablename__ = "sign_in_codes"
 
@@ -492,6 +493,7 @@ class SignInCode(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     signup_name: str | None = Field(default=None, max_length=120)
     signup_phone: str | None = Field(default=None, max_length=40)
+    for_user_id: int | None = Field(default=None, sa_type=BIG_ID)  # no foreign key: erasure deletes these
 
 
 class AuthSession(SQLModel, table=True):

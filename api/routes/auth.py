@@ -1,6 +1,6 @@
-"""Accounts: sign-up and sign-in with a code mailed to an e-mail address, session renewal, signing out,
-tickets for the live streams, and operators' view and revocation of a user's sessions (see
-:mod:`api.accounts`).
+"""Accounts: sign-up and sign-in with a code mailed to an e-mail address, a signed-in user's change of
+address (proved by a code mailed to the new one), session renewal, signing out, tickets for the live
+streams, and operators' view and revocation of a user's sessions (see :mod:`api.accounts`).
 
 The code endpoints answer 202 with the same body whether or not the address has an account, and do
 their work (look-up, code, mail) after answering. Codes asked for and codes tried are rate-limited per
@@ -18,6 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 from sqlmodel import Session
 
 from api.accounts.admin import sign_out_everywhere
+from api.accounts.email_change import begin_change, confirm_change, tell_old_address
 from api.accounts.identity import EmailCodeProvider
 from api.accounts.otp import Signup
 from api.accounts.revocation import Revocation, RevocationBoard
@@ -25,6 +26,8 @@ from api.accounts.schemas import (
     Accepted,
     CodeProof,
     CodeRequest,
+    EmailChange,
+    EmailChanged,
     KeyExchange,
     RefreshRequest,
     SessionPublic,
@@ -42,12 +45,13 @@ from api.accounts.sessions import (
     user_sessions,
 )
 from api.accounts.tokens import digest
-from api.auth import KEY, authenticate
+from api.auth import EVERYTHING, KEY, authenticate
 from api.db.models import AuthSession, User
 from api.deps import CurrentCaller, Operator, SessionDep, SettingsDep
 from api.errors import NotFound, Unauthenticated, Unavailable
 from api.rate_limits import Action, RateLimits
 from api.routes.rider import MAX_ROW_NUMBER
+from api.schemas import ErrorPublic
 
 router = APIRouter(prefix="/v1/auth", tags=["accounts"])
 operator_router = APIRouter(prefix="/v1/operator/users", tags=["accounts"])
@@ -119,6 +123,42 @@ async def verify(body: CodeProof, request: Request, settings: SettingsDep) -> To
     if issued is None:
         raise Unauthenticated("the code is wrong, used up or expired: ask for a new one")
     return _tokens(issued)
+
+
+@router.post("/email", status_code=status.HTTP_202_ACCEPTED, responses={503: {"model": ErrorPublic}})
+async def change_email(body: EmailChange, caller: CurrentCaller, request: Request, settings: SettingsDep,
+                       background: BackgroundTasks) -> Accepted:
+    """Ask to use ``email`` as the caller's address from now on: a code that confirms it is mailed there
+    (POST /v1/auth/email/verify sets it). The answer is the same whether or not another account has the
+    address (that address is then told so, and nothing changes)."""
+    provider = _provider(request)  # 503 without a mail server
+    await _limit(request, Action.SIGN_IN_CODE, body.email)
+    assert caller.user.id is not None, "users come from the database"
+    background.add_task(begin_change, request.app.state.engine, provider.mail_server, user_id=caller.user.id,
+                        email=body.email, policy=settings.code_policy, now=request.app.state.auth_clock())
+    return Accepted(message=ACCEPTED)
+
+
+@router.post("/email/verify", responses={409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}})
+async def confirm_email(body: CodeProof, caller: CurrentCaller, request: Request, settings: SettingsDep,
+                        background: BackgroundTasks) -> EmailChanged:
+    """Use ``email`` as the caller's address from now on, with the code mailed to it for the caller (422
+    ``invalid_code`` for a wrong, used or expired one; 409 ``email_taken`` if another account took the
+    address meanwhile). The address it replaces is told of the change."""
+    await _limit(request, Action.SIGN_IN, body.email)
+
+    def confirm() -> str | None:
+        with Session(request.app.state.engine) as session:
+            return confirm_change(session, caller.user, email=body.email, code=body.code,
+                                  policy=settings.code_policy, now=request.app.state.auth_clock())
+
+    previous = await asyncio.to_thread(confirm)
+    assert caller.user.id is not None, "users come from the database"
+    request.app.state.keys.forget(caller.user.id, EVERYTHING)  # the cached user holds the old address
+    server = settings.mail_server
+    if previous is not None and previous != body.email and server is not None:
+        background.add_task(tell_old_address, server, previous)
+    return EmailChanged(email=body.email)
 
 
 @router.post("/device", responses={401: {"description": "unknown, expired or revoked API key"}})

@@ -172,7 +172,7 @@ def mark_read(session: Session, *, user: User, texts: NoticeTexts, notice_id: st
 def read_settings(session: Session, *, user: User) -> NotificationSettingsPublic:
     """``user``'s notification choices (the defaults until they change them)."""
     row = session.get(NotificationPreferences, user.id) or NotificationPreferences(user_id=user.id or 0)
-    return _settings_public(row, user)
+    return _settings_public(session, row, user)
 
 
 def change_settings(session: Session, *, user: User, body: NotificationSettingsBody
@@ -186,12 +186,17 @@ def change_settings(session: Session, *, user: User, body: NotificationSettingsB
     if not getattr(changed, "rowcount", 0):
         session.add(NotificationPreferences(user_id=user.id, **values))
     session.commit()
-    return _settings_public(NotificationPreferences(user_id=user.id, **values), user)
+    return _settings_public(session, NotificationPreferences(user_id=user.id, **values), user)
 
 
-def _settings_public(row: NotificationPreferences, user: User) -> NotificationSettingsPublic:
+def _settings_public(session: Session, row: NotificationPreferences, user: User
+                     ) -> NotificationSettingsPublic:
+    """The choices of ``row``, and whether ``user`` has an address on file as the database says now (the
+    caller's user may come from the key cache, older than a change of address)."""
+    email = session.exec(select(User.email).where(col(User.id) == user.id)).first()
+    session.commit()
     return NotificationSettingsPublic(language=row.language,
                                       email_booking_confirmed=row.email_booking_confirmed,
                                       email_pickup_changed=row.email_pickup_changed,
                                       email_booking_cancelled=row.email_booking_cancelled,
-                                      has_email=bool(user.email))
+                                      has_email=bool(email))

@@ -322,6 +322,7 @@ def erase_sign_in(erasing: Erasing) -> int:
     session.exec(delete(RefreshToken).where(col(RefreshToken.session_id).in_(ids)))
     session.exec(delete(WebSocketTicket).where(col(WebSocketTicket.user_id) == erasing.rider_id))
     gone = session.exec(delete(AuthSession).where(col(AuthSession.user_id) == erasing.rider_id))
+    session.exec(delete(SignInCode).where(col(SignInCode.for_user_id) == erasing.rider_id))  # a new address
     if user.email is not None:
         session.exec(delete(SignInCode).where(col(SignInCode.email) == user.email))
         user.email = None

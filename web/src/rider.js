@@ -6,6 +6,7 @@
 // (./privacy.js, /privacy).
 
 import './rider_strings.js';
+import { initAccount } from './account.js';
 import { addressSearch } from './address_search.js';
 import { api, el, errorText, hhmm, liveStream, serviceTime, showLive } from './api.js';
 import { favouritePlaces, initProfile, refreshProfile, renderProfile, seatsWithCompanions } from './favourites.js';
@@ -346,6 +347,7 @@ async function main() {
   $('cancel').addEventListener('click', cancel);
   $('new-trip').addEventListener('click', newTrip);
   installPrivacy();
+  initAccount();
   onLanguage(() => {
     fillPlaceLists();
     renderOffer();
