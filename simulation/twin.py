@@ -62,6 +62,7 @@ class RecordedDay:
     shifts: tuple[RecordedShift, ...]
     no_shows: frozenset[str] = frozenset()
     cancelled_at: dict[str, datetime] = field(default_factory=dict)  # local date-times
+    rules: ServiceRules | None = None  # the rules in force that day (None: the service's, TwinService)
 
     def behaviour(self) -> RecordedBehaviour:
         """The recorded no-shows and cancellations on the simulator's clock."""
@@ -207,12 +208,14 @@ def fleet_of(day: RecordedDay, change: ProposedChange | None = None) -> list[Veh
 
 def simulate_recorded_day(day: RecordedDay, vehicles: Sequence[Vehicle], setup: TwinService,
                           network: RoadNetwork, config: SimulationConfig,
-                          progress: Callable[[int], None] | None = None) -> SimulationResult:
-    """Replay one recorded day with ``vehicles`` under ``setup``: the trips snapped to the curb (those
-    outside the area or off the roads refused), the calendar read as the service does, the recorded
-    riders' behaviour."""
+                          progress: Callable[[int], None] | None = None,
+                          rules: ServiceRules | None = None) -> SimulationResult:
+    """Replay one recorded day with ``vehicles`` under ``setup`` and ``rules`` (default: the day's own,
+    else the setup's): the trips snapped to the curb (those outside the area or off the roads refused),
+    the calendar read as the service does, the recorded riders' behaviour."""
+    rules = rules or day.rules or setup.rules
     trips = list(day.trips)
-    requests, refused = to_requests(network, trips, day.day, setup.rules, setup.places)
+    requests, refused = to_requests(network, trips, day.day, rules, setup.places)
     calendar = None
     if setup.calendar is not None:
         eve = datetime.combine(day.day - timedelta(days=1), time())
@@ -221,7 +224,7 @@ def simulate_recorded_day(day: RecordedDay, vehicles: Sequence[Vehicle], setup: 
         refused |= {r.id: "no_vehicle" for r in requests}
         requests = []
         vehicles = [Vehicle("none", 1, 0, 0, 0, 1)]
-    result = simulate(vehicles, setup.rules, network, requests, config, road_paths(network), progress,
+    result = simulate(vehicles, rules, network, requests, config, road_paths(network), progress,
                       calendar=calendar, behaviour=day.behaviour())
     record_refusals(result, trips, refused, day.day)
     return result
@@ -252,16 +255,17 @@ def figures_of(results: Sequence[SimulationResult], costs: tuple[float, float] |
 def run_twin(days: Sequence[RecordedDay], service: TwinService, change: ProposedChange, network: RoadNetwork,
              progress: Callable[[int], None] | None = None, seed: int = 1,
              reoptimization: ReoptimizationPolicy | None = None) -> TwinOutcome:
-    """Replay ``days`` as recorded and with ``change``; ``progress(n)`` hears of every request handled
-    (each request twice: once per side). ``reoptimization``: the live service's policy unless given.
-    ValueError when the change's rules are invalid."""
+    """Replay ``days`` as recorded — each under the rules in force that day — and with ``change`` applied
+    to each day's rules; ``progress(n)`` hears of every request handled (each request twice: once per
+    side). ``reoptimization``: the live service's policy unless given. The outcome names the service's
+    rules and the proposal made of them. ValueError when the change's rules are invalid."""
     proposed_rules = change.applied_to(service.rules)
-    proposed = replace(service, rules=proposed_rules)
+    per_day = [change.applied_to(day.rules or service.rules) for day in days]
     config = SimulationConfig(no_show_p=0.0, cancel_p=0.0, seed=seed,
                               reoptimization=reoptimization or ReoptimizationPolicy())
     baseline = [simulate_recorded_day(day, fleet_of(day), service, network, config, progress) for day in days]
-    proposal = [simulate_recorded_day(day, fleet_of(day, change), proposed, network, config, progress)
-                for day in days]
+    proposal = [simulate_recorded_day(day, fleet_of(day, change), service, network, config, progress,
+                                      rules=rules) for day, rules in zip(days, per_day, strict=True)]
     return TwinOutcome(figures_of(baseline, service.costs), figures_of(proposal, service.costs), change,
                        service.rules, proposed_rules)
 

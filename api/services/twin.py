@@ -15,9 +15,11 @@ proposed rules in force.
   leave-after trip at the **middle of the trip's hour**, asked at the middle of the hour it was asked in
   (never after the trip), passengers as seats. A rider who was refused and then booked another time
   counts twice;
-* the **fleet** as its shifts and breaks say for each day, the **rules** in force at the end of the
-  range (the newest version stored before it; the defaults when none), the **service calendar**, the
-  stored **service area**, the active **meeting points**, and the **cost settings** in force.
+* the **fleet** as its shifts and breaks say for each day, the **rules** in force at the end of each
+  day (the newest version stored before it; the defaults when none) — a proposal changes each day's
+  rules alike, and the job reports the rules in force at the end of the range and their proposal —, the
+  **service calendar**, the stored **service area**, the active **meeting points**, and the **cost
+  settings** in force.
 
 **Recorded figures** are those of the county's report for the same days (:mod:`api.services.reports`):
 served = bookings completed, vehicle-km between consecutive served stops; the twin's vehicle-km is every
@@ -30,7 +32,7 @@ process; its demand is capped like every study (:data:`api.services.simulations.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -154,7 +156,8 @@ def recorded_days(session: Session, *, clock: ServiceClock, first: date, last: d
     return [RecordedDay(day, tuple(trips.get(day, ())), shifts,
                         frozenset(no_shows & {t.request_id for t in trips.get(day, ())}),
                         {t.request_id: cancelled[t.request_id] for t in trips.get(day, ())
-                         if t.request_id in cancelled}) for day in days]
+                         if t.request_id in cancelled},
+                        rules_at(session, DateRange(day, day).instants(clock)[1])) for day in days]
 
 
 def _recorded_shifts(session: Session, *, start: datetime, end: datetime,
@@ -184,13 +187,14 @@ def rules_at(session: Session, moment: datetime) -> ServiceRules:
 
 
 def service_setup(session: Session, *, clock: ServiceClock, network: RoadNetwork, before: datetime,
-                  mode: MeetingMode) -> TwinService:
+                  mode: MeetingMode, days: Sequence[RecordedDay] = ()) -> TwinService:
     """The service as it was set up (rules in force ``before``, calendar, costs); meeting points when
-    the baseline or the proposal (``mode``) uses them."""
+    the baseline — on any of ``days`` — or the proposal (``mode``) uses them."""
     rules = rules_at(session, before)
     costs = costs_in_force(session, clock.zone)
     places = None
-    if rules.mode is not MeetingMode.DOOR_TO_DOOR or mode is not MeetingMode.DOOR_TO_DOOR:
+    modes = {rules.mode, mode, *(day.rules.mode for day in days if day.rules is not None)}
+    if modes != {MeetingMode.DOOR_TO_DOOR}:
         points = tuple(MeetingPointSeed(p.id, p.name, p.lat, p.lon, p.source.value, p.node)
                        for p in session.exec(select(MeetingPoint).where(col(MeetingPoint.active))).all())
         walk = WalkNetwork.load(Path(network.settings.osm_file), network.settings)
@@ -237,9 +241,9 @@ def run_twin_job(engine: Engine, network: RoadNetwork, params: dict[str, Any],
     with Session(engine) as session:
         apply_stored_area(session, network)
         _, end = DateRange(first, last).instants(clock)
-        setup = service_setup(session, clock=clock, network=network, before=end,
-                              mode=change.mode or MeetingMode.DOOR_TO_DOOR)
         days = recorded_days(session, clock=clock, first=first, last=last)
+        setup = service_setup(session, clock=clock, network=network, before=end,
+                              mode=change.mode or MeetingMode.DOOR_TO_DOOR, days=days)
         recorded = recorded_figures(session, clock=clock, network=network, first=first, last=last)
     policy = ReoptimizationPolicy()
     if params.get("reoptimize_every_s") is not None:

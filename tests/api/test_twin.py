@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,16 @@ from api import cli
 from api.app import create_app
 from api.clock import ServiceClock
 from api.db.models import Event, ServiceRulesVersion, User
-from api.services.twin import run_twin_job, twin_params
+from api.services.twin import recorded_days, run_twin_job, service_setup, twin_params
 from api.settings import Settings
 from dispatch.events import EventKind
-from dispatch.model import TimeType
+from dispatch.model import MeetingMode, ServiceRules, TimeType
 from loadtests.recorded_day import RecordedCounts, record_day
 from routing.stops import read_places
 from simulation.demand_csv import Trip
+from simulation.engine import SimulationConfig
 from simulation.generator import DemandProfile, generate_demand
-from simulation.twin import ProposedChange
+from simulation.twin import ProposedChange, fleet_of, simulate_recorded_day
 from tests.api.conftest import (
     NOW,
     SCHAAN,
@@ -197,6 +199,33 @@ def test_an_unknown_twin_is_404_and_a_study_is_no_twin(recorded: RecordedApp) ->
     assert client.get("/v1/operator/twin/nope", headers=headers).json()["code"] == "unknown_twin"
     answer = client.post("/v1/operator/twin/nope/apply", headers=headers)
     assert answer.status_code == 404 and answer.json()["code"] == "unknown_twin"
+
+
+def test_each_day_is_replayed_under_the_rules_in_force_that_day(recorded: RecordedApp) -> None:
+    """Rules stored in the evening of one day and at noon of the next: each recorded day carries the rules
+    in force at its end (15 and 25 min wait). The recorded day replayed with service hours that end before
+    its first trip refuses every trip as outside the hours; under its own rules it serves them."""
+    app = recorded.client.app
+    clock, network = app.state.dispatch.clock, app.state.network  # type: ignore[attr-defined]
+    later = DAY + timedelta(days=5)
+    with Session(app.state.engine) as session:  # type: ignore[attr-defined]
+        for day, hour, wait in ((later, 20, 900), (later + timedelta(days=1), 12, 1500)):
+            since = datetime.combine(day, clock_time(hour), tzinfo=ZONE)
+            rules = replace(ServiceRules(), max_wait_s=wait)
+            session.add(ServiceRulesVersion.from_rules(rules, valid_from=since))
+        session.commit()
+        stored = recorded_days(session, clock=clock, first=later, last=later + timedelta(days=1))
+        [day] = recorded_days(session, clock=clock, first=DAY, last=DAY)
+        setup = service_setup(session, clock=clock, network=network, before=NOW,
+                              mode=MeetingMode.DOOR_TO_DOOR, days=[day])
+    assert [d.rules.max_wait_s for d in stored] == [900, 1500]  # type: ignore[union-attr]
+    assert day.rules is not None and day.trips
+    config = SimulationConfig(no_show_p=0.0, cancel_p=0.0, seed=1)
+    own = simulate_recorded_day(day, fleet_of(day), setup, network, config)
+    night_only = replace(day.rules, service_start_s=0, service_end_s=1800)
+    closed = simulate_recorded_day(replace(day, rules=night_only), fleet_of(day), setup, network, config)
+    assert sum(r.outcome == "completed" for r in own.riders.values()) > 0
+    assert {r.outcome for r in closed.riders.values()} == {"rejected"}
 
 
 def test_a_proposal_of_fleet_only_has_no_rules_to_apply(recorded: RecordedApp) -> None:
