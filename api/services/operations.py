@@ -142,13 +142,16 @@ def take_out_of_service(live: LiveDispatch, session: Session, *, user: User, veh
 def _apply_outcome(live: LiveDispatch, row: Booking, request_id: str, rejection: Rejection | None,
                    moment: datetime) -> Booking:
     """The booking row after the withdrawal: ended with the cause, or on its new bus with the dispatcher's
-    (possibly new, for riders who were on board) bounds and promise."""
+    (possibly new, for riders who were on board) bounds and promise, and unpinned."""
     if rejection is not None:
-        row.status, row.vehicle_id = RequestStatus.REJECTED, None
+        row.status, row.vehicle_id, row.pinned = RequestStatus.REJECTED, None, False
         row.rejection_cause, row.ended_at = RejectionCause.VEHICLE_OUT_OF_SERVICE, moment
         return row
     booked, dt = live.dispatcher.plan.booking(request_id), live.clock.to_datetime
+    # a pin to the withdrawn bus ends with it: the plan holds no pin on the new bus, nor must the row (a
+    # restart would pin the rider to a bus nobody chose)
     row.status, row.vehicle_id = booked.status, booked.vehicle_id
+    row.pinned = live.dispatcher.plan.pinned(request_id)
     if booked.request.origin != row.origin_node:  # a rider who was on board is picked up where the bus stands
         graph = live.network.graph
         row.origin_node = booked.request.origin

@@ -239,3 +239,26 @@ def test_pins_and_locks_survive_a_restart_and_a_closed_route_takes_no_new_rider(
             assert vehicle is not None and vehicle.route_lock is RouteLock.NONE
             actions = [e.action for e in session.exec(select(AuditEntry).order_by(AuditEntry.id)).all()]
         assert actions == ["pin", "lock", "unpin", "unlock"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_pin_ends_with_its_withdrawn_bus_also_after_a_restart(database_url, app_clock):  # noqa: F811
+    """Olga pins the rider's booking to its bus, then withdraws that bus: the rider goes to the other bus,
+    unpinned in the plan and in the database, and a restart on the same database does not pin her there."""
+    with two_buses(database_url, app_clock) as client:
+        olga = client.keys["Olga Operator"]
+        booking = book(client)
+        bus = booking["vehicle_id"]
+        other = ({"bus-1", "bus-2"} - {bus}).pop()
+        assert client.post(f"{OPERATOR}/bookings/{booking['id']}/pin", headers=olga).status_code == 200
+        withdrawn = client.post(f"{OPERATOR}/vehicles/{bus}/out-of-service", headers=olga)
+        assert withdrawn.status_code == 200, withdrawn.text
+        assert [b["booking_id"] for b in withdrawn.json()["replanned"]] == [booking["id"]]
+        plan = client.get(f"{OPERATOR}/vehicles/{other}/plan", headers=olga).json()
+        assert [(s["booking_id"], s["pinned"]) for s in plan["stops"]] == [(booking["id"], False)] * 2
+        with Session(client.app.state.engine) as session:
+            row = session.get(Booking, booking["id"])
+            assert row is not None and (row.vehicle_id, row.pinned) == (other, False)
+    with two_buses(database_url, app_clock) as client:
+        plan = client.get(f"{OPERATOR}/vehicles/{other}/plan", headers=client.keys["Olga Operator"]).json()
+        assert [(s["booking_id"], s["pinned"]) for s in plan["stops"]] == [(booking["id"], False)] * 2
