@@ -75,6 +75,7 @@ from api.services.startup import build_dispatcher
 from api.services.tariff import FaresDue
 from api.settings import Settings
 from api.stops import StopDirectory
+from routing import parallel as matrix_workers
 from routing.network import RoadNetwork
 from routing.settings import RoutingSettings
 
@@ -178,6 +179,9 @@ def create_app(settings: Settings | None = None, *, routing_settings: RoutingSet
             await asyncio.to_thread(basemap_routes.close_tiles, app.state)
             await layer.stop()
             await asyncio.to_thread(app.state.revocations.stop)
+            # The road matrix's forked workers go with the app: uvicorn ends the process by raising the
+            # signal it stopped on again, so no exit handler (atexit) runs after this.
+            await asyncio.to_thread(matrix_workers.shutdown)
             engine.dispose()
 
     app = FastAPI(title="Rufbus", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,

@@ -16,7 +16,8 @@ waiting on another; such a child already is one of several processes sharing the
 A process forked from one that owns a pool (a pre-fork server) gets its own pool. Forking a
 multi-threaded process is only safe if no other thread holds a lock the workers need (they run
 nothing but scipy and ``os.pwrite``); set ``RUFBUS_MATRIX_WORKERS=1`` to never fork. A broken pool
-or a full ``/dev/shm`` also falls back to in-process. The pool is shut down at exit.
+or a full ``/dev/shm`` also falls back to in-process. The pool is shut down at exit (and by the service when
+it stops: :func:`shutdown`); its workers end on SIGTERM and SIGINT whatever handlers the parent had.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import logging
 import mmap
 import multiprocessing
 import os
+import signal
 import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -117,6 +119,10 @@ def _init_worker(graph: object) -> None:
     global _worker_graph, _pool, _pool_key, _pool_graph
     _worker_graph = graph
     _pool = _pool_key = _pool_graph = None
+    # A forked worker inherits the parent's signal handlers (uvicorn's only set a flag of a server that
+    # does not run here): let SIGTERM and SIGINT end it, so it never outlives a parent that was stopped.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _fill(path: str, offset: int, origins: np.ndarray) -> None:

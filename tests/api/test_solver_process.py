@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from api.services.solver_process import BACKGROUND_NICENESS, SolverProcess
@@ -20,6 +21,7 @@ from dispatch.dispatcher import Dispatcher, ReoptimizationJob
 from dispatch.evaluation import evaluate_route
 from dispatch.model import StopKind
 from dispatch.reoptimize import PlanRejectedError, ReoptimizationPolicy, finish
+from routing import parallel
 from tests.api.test_reoptimizer import CLIENT, client  # noqa: F401  (the app with eight booked trips)
 from tests.dispatch.test_reoptimize import (
     RULES,
@@ -218,3 +220,16 @@ def test_the_apps_rounds_search_in_a_child_that_ends_with_the_app(client):  # no
     client.__exit__(None, None, None)
     wait_gone(pid)
     assert reoptimizer._solver._pool is None
+
+
+def test_the_road_matrix_workers_end_with_the_app(client):  # noqa: F811
+    """A large matrix made while the app runs forks the road-matrix workers (routing.parallel); when the
+    app shuts down they are gone, though uvicorn would end the process without running exit handlers."""
+    network = client.app.state.network
+    assert parallel.one_to_all(network._csgraph, np.arange(64), workers=2) is not None
+    assert parallel._pool is not None
+    workers = list(parallel._pool._processes)  # type: ignore[attr-defined]
+    client.__exit__(None, None, None)
+    for pid in workers:
+        wait_gone(pid)
+    assert parallel._pool is None

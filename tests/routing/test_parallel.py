@@ -1,9 +1,13 @@
 """The matrix pool (:mod:`routing.parallel`) forks only in a process that no :mod:`multiprocessing` parent
-started: a pool worker of ``rufbus sweep --jobs`` or the simulation worker computes its rows in-process."""
+started: a pool worker of ``rufbus sweep --jobs`` or the simulation worker computes its rows in-process.
+Its workers end on SIGTERM whatever handler the parent installed."""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -35,4 +39,34 @@ def test_a_pool_worker_computes_matrix_rows_in_process_instead_of_forking_a_pool
         assert rows is not None and parallel._pool is not None
         assert rows[0].tolist() == [0, 1, 2, 3, 4, 5] and rows[3].tolist() == [3, 4, 5, 0, 1, 2]
     finally:
+        parallel.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_matrix_worker_ends_on_sigterm_though_its_parent_catches_it() -> None:
+    """This process catches SIGTERM, as uvicorn does, and forks the pool: a worker sent SIGTERM ends all
+    the same (it restored the default action), so no worker outlives a stopped service."""
+    caught: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda number, _frame: caught.append(number))
+    try:
+        assert parallel.one_to_all(_ring(6), np.arange(4), workers=2) is not None
+        assert parallel._pool is not None
+        workers = list(parallel._pool._processes)  # type: ignore[attr-defined]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        os.kill(workers[0], signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _alive(workers[0]):
+            assert time.monotonic() < deadline, "the worker ignored SIGTERM"
+            time.sleep(0.05)
+        assert caught == []  # the signal went to the worker only
+    finally:
+        signal.signal(signal.SIGTERM, before)
         parallel.shutdown()
