@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint lock web bench-routing bench-search bench-basemap bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-twin bench-fair-use bench-live load load-soak load-curve \
+.PHONY: run test lint lock web bench-routing bench-search bench-basemap bench-meeting-points bench-reports bench-curbside bench-darp bench-realtime bench-saturated bench-simulate bench-online bench-manual-control bench-modes bench-disturbed bench-twin bench-quote-drift bench-fair-use bench-live load load-soak load-curve \
 	faults fuzz clean
 
 $(BIN)/python:
@@ -98,6 +98,10 @@ bench-disturbed: $(VENV)/.installed
 
 bench-twin: $(VENV)/.installed
 	$(BIN)/python bench/twin.py --json bench/out/twin.json
+
+# Does a quote take longer as offers pile up in one service? p50/p99 per block of 300 quotes, in process.
+bench-quote-drift: $(VENV)/.installed
+	$(BIN)/python bench/quote_drift.py --blocks 8 --per-block 300 --json bench/out/quote_drift.json
 
 # Fair use under load (issue 19): 200 users with and without one client asking 50 quotes/s, in ABBA blocks.
 bench-fair-use: $(VENV)/.installed-test

@@ -9,9 +9,10 @@ down, and what does ``rufbus sweep --jobs 2`` save?
    service took on; the recorded vehicle-km: the county report's, between served stops — the day was
    not driven, so it is printed for completeness), and the difference in per cent.
 3. **(a) Quote latency.** uvicorn on 127.0.0.1 on that database (the clock at 07:00 on 23 November), its
-   simulation worker in its own process: p50/p95/p99 of ``--quotes`` quotes over HTTP while idle, while
-   the twin of the recorded day runs in the worker (every recorded request replayed twice: as recorded
-   and with one bus fewer — 2 × 1,000 = 2,000 requests by default), and idle again after cancelling it.
+   simulation worker in its own process: p50/p95/p99 of ``--quotes`` quotes over HTTP per phase, in
+   ``--cycles`` rounds of an idle phase and a phase while the twin of the recorded day runs in the worker
+   (every recorded request replayed twice: as recorded and with one bus fewer — 2 × 1,000 = 2,000 requests
+   by default; cancelled after the phase), then a last idle phase; pooled per side and per phase.
 4. **(c) Sweep.** ``rufbus sweep`` wall time for ``--sweep-buses`` (7 fleet sizes) × 2 rule sets on
    ``--sweep-requests`` requests, ``--jobs 1`` against ``--jobs 2``, and whether both printed the same rows.
 
@@ -141,21 +142,48 @@ def reproduce(database: str, day: date) -> dict:
             "twin_s": round(time.perf_counter() - started, 1)}
 
 
-def quote_phase(client: httpx.Client, rider: dict, count: int) -> dict:
-    """Latency of ``count`` quotes, with the load average before and after."""
+def quote_phase(client: httpx.Client, rider: dict, count: int, offset: int = 0) -> tuple[dict, list[float]]:
+    """Latency of ``count`` quotes (trips from ``offset`` on), with the load average before and after;
+    and the samples."""
     before = os.getloadavg()[0]
     samples = []
     for k in range(count):
         started = time.perf_counter()
-        answer = client.post("/v1/quotes", json=trip(k), headers=rider)
+        answer = client.post("/v1/quotes", json=trip(offset + k), headers=rider)
         samples.append(time.perf_counter() - started)
         assert answer.status_code in (200, 409), answer.text
     return {**percentiles(samples), "quotes": count, "load_before": round(before, 2),
-            "load_after": round(os.getloadavg()[0], 2)}
+            "load_after": round(os.getloadavg()[0], 2)}, samples
 
 
-def latency(database: str, day: date, buses: int, quotes: int, port: int) -> dict:
-    """Quote latency idle, while the twin runs in the worker, and idle after cancelling it."""
+def start_twin(client: httpx.Client, operator: dict, day: date, buses: int) -> str:
+    """Submit the twin of ``day`` (one bus fewer in the proposal) and wait until it simulates; its URL."""
+    answer = client.post("/v1/operator/twin", headers=operator,
+                         json={"from": day.isoformat(), "buses": max(1, buses - 1)})
+    assert answer.status_code == 202, answer.text
+    url = f"/v1/operator/twin/{answer.json()['id']}"
+    while (state := client.get(url, headers=operator).json())["requests_simulated"] == 0:
+        assert state["status"] in ("queued", "running"), state
+        time.sleep(0.2)
+    return url
+
+
+def cancel_twin(client: httpx.Client, operator: dict, url: str) -> dict:
+    """Cancel the twin at ``url`` once its phase is over and wait until it stopped; its state then."""
+    state = client.get(url, headers=operator).json()
+    client.post(f"/v1/operator/simulations/{state['id']}/cancel", headers=operator)
+    while client.get(url, headers=operator).json()["status"] == "running":
+        time.sleep(0.2)
+    return {"twin_status_after": state["status"],
+            "twin_requests_simulated_after": state["requests_simulated"],
+            "twin_requests_total": state["requests_total"]}
+
+
+def latency(database: str, day: date, buses: int, quotes: int, port: int, cycles: int) -> dict:
+    """Quote latency idle and while the twin runs in the worker, in ``cycles`` rounds of an idle phase and
+    a twin phase (the twin cancelled after each), then a last idle phase: alternating cancels a drift of
+    the machine's speed over the run, which one idle-twin-idle sequence cannot tell from the twin's
+    effect. Pooled percentiles per side, and each phase's own."""
     import subprocess
 
     process = subprocess.Popen([sys.executable, "-c", SERVER, database, str(port), str(buses)], cwd=REPO,
@@ -178,27 +206,27 @@ def latency(database: str, day: date, buses: int, quotes: int, port: int) -> dic
             operator = {"Authorization": f"Bearer {create_user(session, name='op', role='operator')[1]}"}
         engine.dispose()
         quote_phase(client, rider, 30)  # warm-up
-        idle = quote_phase(client, rider, quotes)
-        answer = client.post("/v1/operator/twin", headers=operator,
-                             json={"from": day.isoformat(), "buses": max(1, buses - 1)})
-        assert answer.status_code == 202, answer.text
-        job = answer.json()
-        url = f"/v1/operator/twin/{job['id']}"
-        while (state := client.get(url, headers=operator).json())["requests_simulated"] == 0:
-            assert state["status"] in ("queued", "running"), state
-            time.sleep(0.2)
-        busy = quote_phase(client, rider, quotes)
-        state = client.get(url, headers=operator).json()
-        busy |= {"twin_status_after": state["status"],
-                 "twin_requests_simulated_after": state["requests_simulated"],
-                 "twin_requests_total": state["requests_total"]}
-        client.post(f"/v1/operator/simulations/{job['id']}/cancel", headers=operator)
-        while client.get(url, headers=operator).json()["status"] == "running":
-            time.sleep(0.2)
-        idle_after = quote_phase(client, rider, quotes)
-        return {"idle": idle, "while_twin_runs": busy, "idle_after": idle_after,
-                "p50_change_pct": round(100 * (busy["p50_ms"] / idle["p50_ms"] - 1), 1),
-                "p99_change_pct": round(100 * (busy["p99_ms"] / idle["p99_ms"] - 1), 1)}
+        phases: list[dict] = []
+        idle: list[float] = []
+        busy: list[float] = []
+        offset = 0
+        for _ in range(cycles):
+            figures, samples = quote_phase(client, rider, quotes, offset)
+            phases.append({"phase": "idle", **figures})
+            idle += samples
+            url = start_twin(client, operator, day, buses)
+            figures, samples = quote_phase(client, rider, quotes, offset + quotes)
+            phases.append({"phase": "twin", **figures, **cancel_twin(client, operator, url)})
+            busy += samples
+            offset += 2 * quotes
+        figures, samples = quote_phase(client, rider, quotes, offset)
+        phases.append({"phase": "idle", **figures})
+        idle += samples
+        idle_all, busy_all = percentiles(idle), percentiles(busy)
+        return {"cycles": cycles, "quotes_per_phase": quotes, "idle": idle_all, "while_twin_runs": busy_all,
+                "p50_change_pct": round(100 * (busy_all["p50_ms"] / idle_all["p50_ms"] - 1), 1),
+                "p99_change_pct": round(100 * (busy_all["p99_ms"] / idle_all["p99_ms"] - 1), 1),
+                "phases": phases}
     finally:
         client.close()
         process.terminate()
@@ -223,7 +251,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--buses", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quotes", type=int, default=300)
+    parser.add_argument("--quotes", type=int, default=300, help="quotes per phase")
+    parser.add_argument("--cycles", type=int, default=1,
+                        help="rounds of an idle and a twin phase before the last idle phase")
     parser.add_argument("--port", type=int, default=18120)
     parser.add_argument("--sweep-buses", default="2,4,6,8,10,12,14")
     parser.add_argument("--sweep-requests", type=int, default=200)
@@ -242,7 +272,8 @@ def main() -> None:
             figures["reproduction"] = reproduce(database, args.day)
             print(json.dumps({"reproduction": figures["reproduction"]}, indent=1), flush=True)
         if "latency" not in skip:
-            figures["quote_latency"] = latency(database, args.day, args.buses, args.quotes, args.port)
+            figures["quote_latency"] = latency(database, args.day, args.buses, args.quotes, args.port,
+                                               args.cycles)
             print(json.dumps({"quote_latency": figures["quote_latency"]}, indent=1), flush=True)
         if "sweep" not in skip:
             figures["sweep"] = sweep(args.sweep_buses, args.sweep_requests, directory)
