@@ -256,7 +256,7 @@ def test_a_rejected_trip_offers_other_times_to_pick(open_page, service: Service,
 
     rider = open_page("/app", "rider", PHONE)
     page = rider.page
-    page.get_by_label("Sprache").select_option("en")
+    page.locator("#lang").select_option("en")  # the page's language (the account panel has the notices')
     expect(page.get_by_role("button", name="Get an offer")).to_be_visible()
     page.get_by_label("From", exact=True).select_option(label="Ruggell")
     page.get_by_label("To", exact=True).select_option(label="Triesen")
