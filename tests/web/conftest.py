@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, create_engine
 
 from api.auth import create_user
+from tests.api.conftest import NOW, SCHAAN, VADUZ
 from tests.api.test_recovery import free_port
 from tests.services import unavailable
 from tests.smtp import Mailbox
@@ -67,6 +68,19 @@ class Service:
         """An HTTP client with the key of ``role``."""
         return httpx.Client(base_url=self.base_url, timeout=30,
                             headers={"Authorization": f"Bearer {self.keys[role]}"})
+
+    def book(self, hour: int, role: str = "rider") -> dict:
+        """The rider ``role`` books Vaduz → Schaan leaving after ``hour``:00 today through the API; the
+        booking as answered."""
+        with self.client(role) as rider:
+            offer = rider.post("/v1/quotes", json={"origin": VADUZ, "destination": SCHAAN,
+                                                   "time_type": "leave_after",
+                                                   "time": NOW.replace(hour=hour).isoformat(), "seats": 1})
+            assert offer.status_code == 200, offer.text
+            quote_id = offer.json()["quote_id"]
+            booked = rider.post("/v1/bookings", json={"quote_id": quote_id}, headers={"Idempotency-Key": quote_id})
+            assert booked.status_code == 201, booked.text
+            return booked.json()
 
 
 def _add_users(database: Path) -> dict[str, str]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.api.conftest import NOW, SCHAAN, VADUZ
 from tests.web.test_web_apps import DESKTOP, TABLET, open_page  # noqa: F401 (fixture)
 
 
@@ -17,15 +16,8 @@ def test_an_operator_moves_a_booking_to_the_other_bus_and_sees_route_and_audit_e
     """Rita books Vaduz → Schaan at 10:00. Otto picks her bus in the control panel, moves the booking to
     the other bus: the panel says it is done, her bus's route is empty, the other bus's route holds her
     pickup, and today's log reads "Otto Operator: move <booking> <bus> → <other>"."""
-    with service.client("rider") as rider:
-        quote = rider.post("/v1/quotes", json={"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
-                                               "time": NOW.replace(hour=10).isoformat(), "seats": 1,
-                                               "wheelchairs": 0})
-        assert quote.status_code == 200, quote.text
-        quote_id = quote.json()["quote_id"]
-        booked = rider.post("/v1/bookings", json={"quote_id": quote_id}, headers={"Idempotency-Key": quote_id})
-        assert booked.status_code == 201, booked.text
-    booking, bus = booked.json()["id"], booked.json()["vehicle_id"]
+    booked = service.book(hour=10)
+    booking, bus = booked["id"], booked["vehicle_id"]
     other = "bus-2" if bus == "bus-1" else "bus-1"
     watched = open_page("/operator", "operator", DESKTOP)
     page = watched.page
@@ -49,14 +41,8 @@ def test_the_driver_sees_a_rider_kept_on_the_bus_and_the_order_fixed(open_page, 
     """Rita books Vaduz → Schaan at 11:00; Otto pins her booking to its bus and locks that bus's route
     order (the API). Its driver's tablet shows her pickup and drop-off as kept on the bus by the control
     room and the order as fixed; after Otto unlocks it, the notice goes (pushed live, no reload)."""
-    with service.client("rider") as rider:
-        quote = rider.post("/v1/quotes", json={"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
-                                               "time": NOW.replace(hour=11).isoformat(), "seats": 1})
-        assert quote.status_code == 200, quote.text
-        quote_id = quote.json()["quote_id"]
-        booked = rider.post("/v1/bookings", json={"quote_id": quote_id}, headers={"Idempotency-Key": quote_id})
-        assert booked.status_code == 201, booked.text
-    booking, bus = booked.json()["id"], booked.json()["vehicle_id"]
+    booked = service.book(hour=11)
+    booking, bus = booked["id"], booked["vehicle_id"]
     with service.client("operator") as operator:
         assert operator.post(f"/v1/operator/bookings/{booking}/pin").status_code == 200
         assert operator.post(f"/v1/operator/vehicles/{bus}/lock", json={"allow_insertions": True}).status_code == 200

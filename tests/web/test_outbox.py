@@ -10,7 +10,6 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.api.conftest import NOW, SCHAAN, VADUZ
 from tests.web.conftest import MAIL_RIDER
 from tests.web.test_web_apps import DESKTOP, open_page  # noqa: F401 (fixture)
 
@@ -30,21 +29,14 @@ def test_an_operator_sees_a_failed_confirmation_and_sends_it_again(open_page, se
     the confirmation arrives in Mia's mailbox."""
     service.mailbox.refuse = True
     try:
-        with service.client("mail-rider") as rider:
-            quote = rider.post("/v1/quotes", json={"origin": VADUZ, "destination": SCHAAN,
-                                                   "time_type": "leave_after",
-                                                   "time": NOW.replace(hour=11).isoformat(), "seats": 1})
-            assert quote.status_code == 200, quote.text
-            quote_id = quote.json()["quote_id"]
-            booked = rider.post("/v1/bookings", json={"quote_id": quote_id}, headers={"Idempotency-Key": quote_id})
-            assert booked.status_code == 201, booked.text
+        booked = service.book(hour=11, role="mail-rider")
         deadline = time.monotonic() + 30
         while failed_count(service) == 0:
             assert time.monotonic() < deadline, "the refused confirmation did not fail"
             time.sleep(0.2)
     finally:
         service.mailbox.refuse = False
-    booking = booked.json()["id"]
+    booking = booked["id"]
     assert service.mailbox.to(MAIL_RIDER) == []
 
     watched = open_page("/operator", "operator", DESKTOP)

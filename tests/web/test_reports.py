@@ -11,20 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.api.conftest import NOW, SCHAAN, VADUZ
 from tests.web.test_web_apps import DESKTOP, open_page  # noqa: F401 (fixture)
-
-
-def book_a_trip(service) -> str:
-    """Rita books a trip from Vaduz to Schaan at 10:00 today through the API; its id."""
-    with service.client("rider") as rider:
-        offer = rider.post("/v1/quotes", json={"origin": VADUZ, "destination": SCHAAN, "time_type": "leave_after",
-                                               "time": NOW.replace(hour=10).isoformat(), "seats": 1})
-        assert offer.status_code == 200, offer.text
-        quote_id = offer.json()["quote_id"]
-        booked = rider.post("/v1/bookings", json={"quote_id": quote_id}, headers={"Idempotency-Key": quote_id})
-        assert booked.status_code == 201, booked.text
-        return booked.json()["id"]
 
 
 def test_an_operator_sets_costs_downloads_figures_and_opens_the_monthly_report(open_page, service,  # noqa: F811
@@ -32,7 +19,7 @@ def test_an_operator_sets_costs_downloads_figures_and_opens_the_monthly_report(o
     """Otto saves 48.50 CHF per vehicle-hour and 1.20 per km; the key figures CSV of 1–23 November has a row
     per day with today's booking and the currency; the monthly report opens in a new window with November's
     title, one trip asked, the costs set and its charts, and no script."""
-    book_a_trip(service)
+    service.book(hour=10)
     operator = open_page("/operator", "operator", DESKTOP)
     page = operator.page
     page.locator("#reports-box > summary").click()

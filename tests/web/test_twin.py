@@ -10,7 +10,6 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.web.test_reports import book_a_trip
 from tests.web.test_web_apps import DESKTOP, open_page  # noqa: F401 (fixture)
 
 
@@ -19,7 +18,7 @@ def test_an_operator_runs_the_twin_of_a_day_and_applies_the_proposed_rules(open_
     """Otto runs today's twin with 1 bus and a maximum wait of 20 minutes: the table shows one request and
     one served trip recorded, as recorded and in the proposal, one bus in the proposal; applying puts
     max_wait_s = 1200 in force as a new rules version."""
-    book_a_trip(service)
+    service.book(hour=10)
     operator = open_page("/operator", "operator", DESKTOP)
     page = operator.page
     page.locator("#twin-box > summary").click()
