@@ -1,7 +1,7 @@
 """A signed-in user changes their e-mail address, proving the new one with a code mailed to it.
 
 :func:`begin_change` runs after the answer (the answer never tells whether the address is in use): when no
-other active account has the address, a code that confirms it for this user is mailed there
+account, active or not, has the address, a code that confirms it for this user is mailed there
 (:func:`~api.accounts.otp.issue_code` with ``for_user_id``: it signs nobody in); when one has, the address
 gets a note that it already belongs to an account, and no code. :func:`confirm_change` redeems the code
 for the signed-in user only, sets the address (422 ``invalid_code`` for a wrong, used or expired code; 409
